@@ -1,0 +1,87 @@
+// The kinds capstan serves, and one entry point to validate a document of any of them.
+import type { z } from 'zod';
+import { clusterSchema } from './cluster.js';
+import { kubeadmConfigSchema, kubeadmConfigTemplateSchema } from './kubeadm-config.js';
+import { kubeadmControlPlaneSchema } from './kubeadm-control-plane.js';
+import { machineSchema } from './machine.js';
+import { GROUPS, VERSION } from './meta.js';
+import { simClusterSchema, simMachineSchema, simMachineTemplateSchema } from './sim.js';
+
+export const KINDS = {
+  Cluster: { group: GROUPS.cluster, schema: clusterSchema },
+  Machine: { group: GROUPS.cluster, schema: machineSchema },
+  KubeadmControlPlane: { group: GROUPS.controlPlane, schema: kubeadmControlPlaneSchema },
+  KubeadmConfig: { group: GROUPS.bootstrap, schema: kubeadmConfigSchema },
+  KubeadmConfigTemplate: { group: GROUPS.bootstrap, schema: kubeadmConfigTemplateSchema },
+  SimCluster: { group: GROUPS.infrastructure, schema: simClusterSchema },
+  SimMachine: { group: GROUPS.infrastructure, schema: simMachineSchema },
+  SimMachineTemplate: { group: GROUPS.infrastructure, schema: simMachineTemplateSchema },
+} as const;
+
+export type KindName = keyof typeof KINDS;
+export type KindObject<K extends KindName> = z.infer<ReturnType<(typeof KINDS)[K]['schema']>>;
+export type AnyObject = { [K in KindName]: KindObject<K> }[KindName];
+
+export function supportedKinds(): string[] {
+  return Object.entries(KINDS).map(([kind, k]) => `${kind} (${k.group}/${VERSION})`);
+}
+
+export interface FieldError {
+  /** Dotted field path, e.g. `spec.replicas` or `spec.kubeadmConfigSpec.files[0].path`. */
+  path: string;
+  message: string;
+}
+
+export type ValidationResult = { ok: true; object: AnyObject } | { ok: false; kind?: string; name?: string; errors: FieldError[] };
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const p of path) {
+    if (typeof p === 'number') out += `[${p}]`;
+    else out += out === '' ? String(p) : `.${String(p)}`;
+  }
+  return out;
+}
+
+function issueToErrors(issue: z.core.$ZodIssue): FieldError[] {
+  const path = formatPath(issue.path);
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((k) => ({ path: path ? `${path}.${k}` : k, message: 'unknown field' }));
+  }
+  if (issue.code === 'invalid_type') {
+    const missing = /received undefined$/.test(issue.message);
+    return [{ path, message: missing ? 'is required' : `must be ${article(issue.expected)}` }];
+  }
+  return [{ path, message: issue.message }];
+}
+
+function article(t: string): string {
+  return /^[aeiou]/.test(t) ? `an ${t}` : `a ${t}`;
+}
+
+/** Validates one decoded document: known apiVersion/kind, then its schema (with defaults applied). */
+export function validateDocument(doc: unknown): ValidationResult {
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+    return { ok: false, errors: [{ path: '', message: 'must be a Kubernetes object with apiVersion, kind, metadata and spec' }] };
+  }
+  const d = doc as Record<string, unknown>;
+  const kind = typeof d.kind === 'string' ? d.kind : undefined;
+  const name = typeof (d.metadata as { name?: unknown } | undefined)?.name === 'string' ? ((d.metadata as { name: string }).name) : undefined;
+  if (!kind) return { ok: false, name, errors: [{ path: 'kind', message: 'is required' }] };
+  const entry = (KINDS as Record<string, (typeof KINDS)[KindName]>)[kind];
+  if (!entry) {
+    return {
+      ok: false,
+      kind,
+      name,
+      errors: [{ path: 'kind', message: `unknown kind "${kind}"; supported kinds: ${supportedKinds().join(', ')}` }],
+    };
+  }
+  const expected = `${entry.group}/${VERSION}`;
+  if (d.apiVersion !== expected) {
+    return { ok: false, kind, name, errors: [{ path: 'apiVersion', message: `must be "${expected}" for kind ${kind}` }] };
+  }
+  const parsed = entry.schema().safeParse(doc);
+  if (!parsed.success) return { ok: false, kind, name, errors: parsed.error.issues.flatMap(issueToErrors) };
+  return { ok: true, object: parsed.data as AnyObject };
+}

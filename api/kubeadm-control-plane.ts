@@ -1,0 +1,56 @@
+// KubeadmControlPlane (controlplane.capstan.dev/v1alpha1): Cluster API's self-provisioned
+// control plane: `replicas` machines from a machine template, bootstrapped by kubeadm.
+import { z } from 'zod';
+import { kubeadmConfigSpecSchema } from './kubeadm-config.js';
+import { type Condition, GROUPS, kubernetesVersion, objectMetaSchema, objectRefSchema, VERSION } from './meta.js';
+import { machineDeletionSchema } from './machine.js';
+
+export function kubeadmControlPlaneSpecSchema() {
+  return z
+    .object({
+      replicas: z
+        .number({ error: 'must be a number' })
+        .int({ error: 'must be an integer' })
+        .min(1, { error: 'must be >= 1' })
+        // Stacked etcd needs a majority of members: an even count adds a member without
+        // adding fault tolerance, so Cluster API's webhook refuses it, and so do we.
+        .refine((n) => n % 2 === 1, { error: 'cannot be an even number when etcd is stacked' })
+        .default(1),
+      version: kubernetesVersion(),
+      machineTemplate: z.object({
+        metadata: z
+          .object({
+            labels: z.record(z.string(), z.string()).default({}),
+            annotations: z.record(z.string(), z.string()).default({}),
+          })
+          .default({ labels: {}, annotations: {} }),
+        spec: z.object({
+          infrastructureRef: objectRefSchema(),
+          deletion: machineDeletionSchema(),
+        }),
+      }),
+      kubeadmConfigSpec: kubeadmConfigSpecSchema().default(kubeadmConfigSpecSchema().parse({})),
+    })
+    .strict();
+}
+export type KubeadmControlPlaneSpec = z.infer<ReturnType<typeof kubeadmControlPlaneSpecSchema>>;
+
+export function kubeadmControlPlaneSchema() {
+  return z.object({
+    apiVersion: z.literal(`${GROUPS.controlPlane}/${VERSION}`),
+    kind: z.literal('KubeadmControlPlane'),
+    metadata: objectMetaSchema(),
+    spec: kubeadmControlPlaneSpecSchema(),
+  });
+}
+export type KubeadmControlPlane = z.infer<ReturnType<typeof kubeadmControlPlaneSchema>>;
+
+export interface KubeadmControlPlaneStatus {
+  initialization: { controlPlaneInitialized: boolean };
+  replicas: number;
+  readyReplicas: number;
+  upToDateReplicas: number;
+  version?: string;
+  conditions: Condition[];
+  observedGeneration: number;
+}

@@ -1,0 +1,70 @@
+// Machine (cluster.capstan.dev/v1alpha1): Cluster API v1beta2's Machine. Its spec is
+// immutable: a change means a new Machine, never an update in place.
+import { z } from 'zod';
+import { type Condition, GROUPS, kubernetesVersion, objectMetaSchema, objectName, objectRefSchema, seconds, VERSION } from './meta.js';
+
+export function machineDeletionSchema() {
+  return z
+    .object({
+      nodeDrainTimeoutSeconds: seconds().optional(),
+      nodeVolumeDetachTimeoutSeconds: seconds().optional(),
+      // Cluster API's default: give up deleting the Node after 10 s (0 = retry forever).
+      nodeDeletionTimeoutSeconds: seconds().default(10),
+    })
+    .default({ nodeDeletionTimeoutSeconds: 10 });
+}
+
+export function machineSpecSchema() {
+  return z
+    .object({
+      clusterName: objectName(63),
+      bootstrap: z
+        .object({
+          configRef: objectRefSchema().optional(),
+          dataSecretName: z.string().optional(),
+        })
+        .refine((b) => b.configRef !== undefined || b.dataSecretName !== undefined, {
+          error: 'one of configRef or dataSecretName is required',
+        }),
+      infrastructureRef: objectRefSchema(),
+      version: kubernetesVersion().optional(),
+      providerID: z.string().optional(),
+      failureDomain: z.string().optional(),
+      minReadySeconds: seconds().default(0),
+      deletion: machineDeletionSchema(),
+    })
+    .strict();
+}
+export type MachineSpec = z.infer<ReturnType<typeof machineSpecSchema>>;
+
+export function machineSchema() {
+  return z.object({
+    apiVersion: z.literal(`${GROUPS.cluster}/${VERSION}`),
+    kind: z.literal('Machine'),
+    metadata: objectMetaSchema(),
+    spec: machineSpecSchema(),
+  });
+}
+export type Machine = z.infer<ReturnType<typeof machineSchema>>;
+
+/** Cluster API's Machine phases. */
+export const MACHINE_PHASES = ['Pending', 'Provisioning', 'Provisioned', 'Running', 'Deleting', 'Deleted', 'Failed'] as const;
+export type MachinePhase = (typeof MACHINE_PHASES)[number];
+
+export interface MachineAddress {
+  type: 'Hostname' | 'ExternalIP' | 'InternalIP' | 'ExternalDNS' | 'InternalDNS';
+  address: string;
+}
+
+export interface MachineStatus {
+  phase: MachinePhase;
+  initialization: { bootstrapDataSecretCreated: boolean; infrastructureProvisioned: boolean };
+  bootstrap: { dataSecretName?: string };
+  providerID?: string;
+  nodeRef?: { name: string };
+  addresses: MachineAddress[];
+  failureReason?: string;
+  failureMessage?: string;
+  conditions: Condition[];
+  observedGeneration: number;
+}

@@ -1,0 +1,93 @@
+// Shared pieces of every kind: object metadata, references between objects and conditions.
+// Schemas are built by functions, never at module top level, because workflow code imports
+// this module (see DESIGN.md: zod schemas are not built at module top level in workflows).
+import { z } from 'zod';
+
+export const GROUPS = {
+  cluster: 'cluster.capstan.dev',
+  controlPlane: 'controlplane.capstan.dev',
+  bootstrap: 'bootstrap.capstan.dev',
+  infrastructure: 'infrastructure.capstan.dev',
+} as const;
+export const VERSION = 'v1alpha1';
+
+/** Labels with Cluster API's meaning, in capstan's group. */
+export const LABELS = {
+  clusterName: 'cluster.capstan.dev/cluster-name',
+  controlPlane: 'cluster.capstan.dev/control-plane',
+  controlPlaneName: 'cluster.capstan.dev/control-plane-name',
+} as const;
+
+// RFC 1123 subdomain, as Kubernetes object names; Cluster API additionally keeps cluster names
+// to a DNS label (63) because they prefix generated object names.
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+export function objectName(maxLength = 253) {
+  return z
+    .string({ error: 'is required' })
+    .min(1, { error: 'is required' })
+    .max(maxLength, { error: `must be no more than ${maxLength} characters` })
+    .regex(DNS1123_SUBDOMAIN, {
+      error:
+        "must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character",
+    });
+}
+
+export function namespaceName() {
+  return z
+    .string()
+    .max(63, { error: 'must be no more than 63 characters' })
+    .regex(DNS1123_LABEL, {
+      error: "must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character",
+    });
+}
+
+export function objectMetaSchema(nameMaxLength = 253) {
+  return z.object({
+    name: objectName(nameMaxLength),
+    namespace: namespaceName().default('default'),
+    labels: z.record(z.string(), z.string()).default({}),
+    annotations: z.record(z.string(), z.string()).default({}),
+  });
+}
+export type ObjectMeta = z.infer<ReturnType<typeof objectMetaSchema>>;
+
+/** Cluster API v1beta2's ContractVersionedObjectReference: group, kind and name (same namespace). */
+export function objectRefSchema() {
+  return z.object({
+    apiGroup: z.string().min(1, { error: 'is required' }),
+    kind: z.string().min(1, { error: 'is required' }),
+    name: objectName(),
+  });
+}
+export type ObjectRef = z.infer<ReturnType<typeof objectRefSchema>>;
+
+export type ConditionStatus = 'True' | 'False' | 'Unknown';
+/** metav1.Condition, as Cluster API v1beta2 uses it. */
+export interface Condition {
+  type: string;
+  status: ConditionStatus;
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+  observedGeneration?: number;
+}
+
+/** A duration in whole seconds, as Cluster API v1beta2's `*Seconds` fields. */
+export function seconds() {
+  return z.number().int({ error: 'must be an integer' }).min(0, { error: 'must be >= 0' });
+}
+
+/** `key: value` pairs as the kubeadm v1beta4 API writes extra args: a list of name/value. */
+export function argListSchema() {
+  return z
+    .array(z.object({ name: z.string().min(1, { error: 'is required' }), value: z.string() }))
+    .default([]);
+}
+
+export function kubernetesVersion() {
+  return z.string().regex(/^v\d+\.\d+\.\d+([-+][0-9A-Za-z.+-]+)?$/, {
+    error: 'must be a Kubernetes semantic version such as v1.37.2',
+  });
+}
