@@ -1,0 +1,24 @@
+// Every activity the worker registers, built over their dependencies (the Temporal
+// samples' dependency-injection pattern). Workflows import only the type.
+import type { SecretStore } from '../providers/secrets/store.js';
+import type { SimCloudClient } from '../providers/sim/client.js';
+import { bootstrapActivities } from './bootstrap.js';
+import { infrastructureActivities } from './infrastructure.js';
+import { workloadActivities } from './workload.js';
+
+export interface ActivityDeps {
+  sim: SimCloudClient;
+  secrets: SecretStore;
+  /** Poll interval while waiting on a workload cluster (ms). */
+  pollMs?: number;
+}
+
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...infrastructureActivities(deps),
+    ...bootstrapActivities(deps),
+    ...workloadActivities(deps),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,109 @@
+// Infrastructure activities: the simulated cloud's cluster infrastructure and VMs.
+// Every create carries a client token derived from the object's UID, so a retry after a
+// crash, a timeout or a lost response returns the same resource instead of a second one.
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { APIEndpoint } from '../api/cluster.js';
+import type { MachineAddress } from '../api/machine.js';
+import type { SimClusterSpec, SimMachineSpec } from '../api/sim.js';
+import type { SimCloudClient } from '../providers/sim/client.js';
+import type { SecretStore } from '../providers/secrets/store.js';
+import { callProvider, isNotFound } from './errors.js';
+import { pause } from './heartbeat.js';
+
+export interface InfrastructureDeps {
+  sim: SimCloudClient;
+  secrets: SecretStore;
+}
+
+const LONG_POLL_SECONDS = 20;
+
+export function infrastructureActivities({ sim, secrets }: InfrastructureDeps) {
+  return {
+    async createInfraCluster(input: { clientToken: string; name: string; namespace: string; spec: SimClusterSpec }): Promise<{ providerClusterId: string; endpoint: APIEndpoint }> {
+      const c = await callProvider(() =>
+        sim.createCluster({ clientToken: input.clientToken, name: `${input.namespace}-${input.name}`, region: input.spec.region }),
+      );
+      return { providerClusterId: c.id, endpoint: c.endpoint };
+    },
+
+    async deleteInfraCluster(input: { providerClusterId: string }): Promise<void> {
+      for (;;) {
+        try {
+          const c = await callProvider(() => sim.deleteCluster(input.providerClusterId));
+          if (c.state === 'deleted') return;
+        } catch (err) {
+          if (isNotFound(err)) return;
+          // DependencyViolation: instances still shutting down; wait for them, like a real cloud.
+          if (err instanceof ApplicationFailure && err.type === 'ProviderValidationError' && /DependencyViolation/.test(JSON.stringify(err.details))) {
+            await pause(1000, 'waiting for instances to terminate');
+            continue;
+          }
+          throw err;
+        }
+        await pause(500, 'waiting for the cluster infrastructure to be deleted');
+      }
+    },
+
+    async createMachineInfra(input: {
+      clientToken: string;
+      providerClusterId: string;
+      machineName: string;
+      namespace: string;
+      spec: SimMachineSpec;
+      dataSecretName: string;
+    }): Promise<{ instanceId: string; providerID: string }> {
+      const data = await secrets.get(input.namespace, input.dataSecretName);
+      if (!data?.data.value) {
+        throw ApplicationFailure.create({ type: 'BootstrapDataMissing', message: `bootstrap data secret ${input.namespace}/${input.dataSecretName} not found`, nonRetryable: true });
+      }
+      const vm = await callProvider(() =>
+        sim.createVm({
+          clientToken: input.clientToken,
+          clusterId: input.providerClusterId,
+          name: input.machineName,
+          instanceType: input.spec.instanceType,
+          userData: Buffer.from(data.data.value!, 'utf8').toString('base64'),
+        }),
+      );
+      return { instanceId: vm.id, providerID: vm.providerID };
+    },
+
+    async waitForMachineInfra(input: { instanceId: string }): Promise<{ addresses: MachineAddress[] }> {
+      const signal = Context.current().cancellationSignal;
+      for (;;) {
+        Context.current().heartbeat(`waiting for ${input.instanceId} to run`);
+        const vm = await callProvider(() => sim.waitForVmState(input.instanceId, 'running', { timeoutSeconds: LONG_POLL_SECONDS, signal }));
+        if (vm.state === 'running') return { addresses: vm.addresses as MachineAddress[] };
+        if (vm.state === 'terminated' || vm.state === 'shutting-down') {
+          throw ApplicationFailure.create({
+            type: 'InstanceTerminated',
+            message: `instance ${vm.id} is ${vm.state}${vm.stateReason ? ` (${vm.stateReason})` : ''} before it ran`,
+            nonRetryable: true,
+          });
+        }
+      }
+    },
+
+    async deleteMachineInfra(input: { instanceId?: string; clientToken: string; providerClusterId: string }): Promise<void> {
+      let id = input.instanceId;
+      if (!id) {
+        // The create may have reached the cloud without us learning the ID: find it by token.
+        const vms = await callProvider(() => sim.listVms({ clusterId: input.providerClusterId }));
+        id = vms.find((v) => v.clientToken === input.clientToken)?.id;
+        if (!id) return;
+      }
+      const signal = Context.current().cancellationSignal;
+      try {
+        await callProvider(() => sim.deleteVm(id!));
+        for (;;) {
+          Context.current().heartbeat(`waiting for ${id} to terminate`);
+          const vm = await callProvider(() => sim.waitForVmState(id!, 'terminated', { timeoutSeconds: LONG_POLL_SECONDS, signal }));
+          if (vm.state === 'terminated') return;
+        }
+      } catch (err) {
+        if (isNotFound(err)) return;
+        throw err;
+      }
+    },
+  };
+}

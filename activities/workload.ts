@@ -1,0 +1,140 @@
+// Activities that talk to a workload cluster's API: wait for it to answer, find a machine's
+// Node, watch it turn Ready, drain and delete it. They poll the workload API (not Temporal)
+// and heartbeat, so waiting costs the Temporal server only throttled heartbeats.
+import { Context } from '@temporalio/activity';
+import { PatchStrategy, setHeaderOptions, type V1Node, type V1Pod } from '@kubernetes/client-node';
+import type { SecretStore } from '../providers/secrets/store.js';
+import type { ObjectKey } from '../workflows/ids.js';
+import { BOOTSTRAP_TOKEN_TTL_SECONDS } from './bootstrap-token-policy.js';
+import { elapsedSinceFirstAttemptMs, pause } from './heartbeat.js';
+import { apiStatus, workloadClient, type WorkloadClient } from './workload-client.js';
+
+export interface WorkloadDeps {
+  secrets: SecretStore;
+  /** How often to look again while waiting (ms). */
+  pollMs?: number;
+}
+
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+function isReady(node: V1Node): boolean {
+  return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+}
+
+/** Extends a joining machine's bootstrap token while it has not joined (Cluster API refreshes at 1/3 TTL). */
+async function refreshToken(client: WorkloadClient, tokenId: string): Promise<void> {
+  const name = `bootstrap-token-${tokenId}`;
+  try {
+    const secret = await client.core.readNamespacedSecret({ name, namespace: 'kube-system' });
+    const exp = secret.data?.expiration ? Buffer.from(secret.data.expiration, 'base64').toString() : undefined;
+    if (!exp) return;
+    const remaining = Date.parse(exp) - Date.now();
+    if (remaining > (BOOTSTRAP_TOKEN_TTL_SECONDS * 1000) / 3) return;
+    const expiration = new Date(Date.now() + BOOTSTRAP_TOKEN_TTL_SECONDS * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    await client.core.patchNamespacedSecret({ name, namespace: 'kube-system', body: { stringData: { expiration } } }, mergePatch);
+  } catch (err) {
+    if (apiStatus(err) === 404) return; // already used up and cleaned, or never created
+    throw err;
+  }
+}
+
+export function workloadActivities({ secrets, pollMs = 1000 }: WorkloadDeps) {
+  return {
+    /** Returns once the workload cluster's API answers /readyz through the admin kubeconfig. */
+    async waitForWorkloadAPI(input: { cluster: ObjectKey }): Promise<{ gitVersion: string }> {
+      const client = await workloadClient(secrets, input.cluster);
+      let last = '';
+      for (;;) {
+        try {
+          const r = await client.get('/readyz');
+          if (r.status === 200) {
+            const v = await client.get('/version');
+            return { gitVersion: (JSON.parse(v.body) as { gitVersion: string }).gitVersion };
+          }
+          last = `readyz ${r.status}`;
+        } catch (err) {
+          last = (err as Error).message;
+        }
+        await pause(pollMs, `workload API not answering yet: ${last}`);
+      }
+    },
+
+    /** Returns the name of the Node whose spec.providerID matches. */
+    async waitForNode(input: { cluster: ObjectKey; providerID: string; tokenId?: string }): Promise<{ nodeName: string }> {
+      const client = await workloadClient(secrets, input.cluster);
+      for (;;) {
+        const nodes = await client.core.listNode({});
+        const node = nodes.items.find((n) => n.spec?.providerID === input.providerID);
+        if (node?.metadata?.name) return { nodeName: node.metadata.name };
+        if (input.tokenId) await refreshToken(client, input.tokenId);
+        await pause(pollMs, `no Node with providerID ${input.providerID} yet`);
+      }
+    },
+
+    async waitForNodeReady(input: { cluster: ObjectKey; nodeName: string }): Promise<void> {
+      const client = await workloadClient(secrets, input.cluster);
+      for (;;) {
+        const node = await client.core.readNode({ name: input.nodeName });
+        if (isReady(node)) return;
+        await pause(pollMs, `Node ${input.nodeName} not Ready yet`);
+      }
+    },
+
+    /**
+     * Cordons the Node and evicts its pods (not DaemonSet or mirror pods), honouring
+     * PodDisruptionBudgets through the Eviction API; gives up after timeoutSeconds (0 = never).
+     */
+    async drainNode(input: { cluster: ObjectKey; nodeName: string; timeoutSeconds: number }): Promise<{ evicted: number; timedOut: boolean }> {
+      const client = await workloadClient(secrets, input.cluster);
+      try {
+        await client.core.patchNode({ name: input.nodeName, body: { spec: { unschedulable: true } } }, mergePatch);
+      } catch (err) {
+        if (apiStatus(err) === 404) return { evicted: 0, timedOut: false };
+        throw err;
+      }
+      let evicted = 0;
+      for (;;) {
+        const pods = await client.core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${input.nodeName}` });
+        const evictable = pods.items.filter((p) => !isDaemonSetPod(p) && !isMirrorPod(p) && !isTerminal(p));
+        if (evictable.length === 0) return { evicted, timedOut: false };
+        if (input.timeoutSeconds > 0 && elapsedSinceFirstAttemptMs() > input.timeoutSeconds * 1000) {
+          return { evicted, timedOut: true };
+        }
+        for (const p of evictable) {
+          try {
+            await client.core.createNamespacedPodEviction({
+              name: p.metadata!.name!,
+              namespace: p.metadata!.namespace!,
+              body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: p.metadata!.name!, namespace: p.metadata!.namespace! } },
+            });
+            evicted++;
+          } catch (err) {
+            // 429: a PodDisruptionBudget forbids it right now; 404: already gone.
+            if (apiStatus(err) !== 429 && apiStatus(err) !== 404) throw err;
+          }
+        }
+        await pause(pollMs, `draining ${input.nodeName}: ${evictable.length} pod(s) left`);
+      }
+    },
+
+    /** Deletes the Node; gives up after timeoutSeconds (0 = keep trying), as Cluster API's nodeDeletionTimeout. */
+    async deleteNode(input: { cluster: ObjectKey; nodeName: string; timeoutSeconds: number }): Promise<{ deleted: boolean }> {
+      for (;;) {
+        try {
+          const client = await workloadClient(secrets, input.cluster);
+          await client.core.deleteNode({ name: input.nodeName });
+          return { deleted: true };
+        } catch (err) {
+          if (apiStatus(err) === 404) return { deleted: true };
+          if (input.timeoutSeconds > 0 && elapsedSinceFirstAttemptMs() > input.timeoutSeconds * 1000) return { deleted: false };
+          Context.current().log.info('node deletion failed; retrying', { node: input.nodeName, error: String(err) });
+        }
+        await pause(pollMs, `deleting Node ${input.nodeName}`);
+      }
+    },
+  };
+}
+
+const isDaemonSetPod = (p: V1Pod) => p.metadata?.ownerReferences?.some((o) => o.kind === 'DaemonSet') ?? false;
+const isMirrorPod = (p: V1Pod) => 'kubernetes.io/config.mirror' in (p.metadata?.annotations ?? {});
+const isTerminal = (p: V1Pod) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';

@@ -1,0 +1,86 @@
+// `capstan apply`: validate every document, resolve references, then start or update the
+// workflows. Clusters go first (update-with-start: a second apply of the same manifest
+// starts nothing), then their Machines (an update to the Cluster's workflow).
+import { type Client, WithStartWorkflowOperation, WorkflowUpdateFailedError, WorkflowNotFoundError } from '@temporalio/client';
+import type { ClusterWorkflow } from '../workflows/cluster.js';
+import { clusterWorkflowId } from '../workflows/ids.js';
+import { applyClusterUpdate, applyMachineUpdate } from '../workflows/messages.js';
+import { objectSearchAttributes } from '../workflows/search-attributes.js';
+import type { ApplyResult } from '../workflows/types.js';
+import { type ApplyPlan, planApply, readDocuments, validateDocuments } from './manifests.js';
+
+export interface ApplyLine {
+  /** kubectl's `kind.group/name`. */
+  object: string;
+  result: ApplyResult['result'] | 'resolved';
+}
+
+export function loadPlan(files: { file: string; text: string }[]): ApplyPlan {
+  const docs = files.flatMap((f) => readDocuments(f.file, f.text));
+  return planApply(validateDocuments(docs));
+}
+
+const ref = (kind: string, group: string, name: string) => `${kind.toLowerCase()}.${group}/${name}`;
+
+export function describePlan(plan: ApplyPlan): string[] {
+  return [
+    ...plan.clusters.map((c) => ref('Cluster', 'cluster.capstan.dev', c.cluster.metadata.name)),
+    ...plan.machines.map((m) => ref('Machine', 'cluster.capstan.dev', m.machine.metadata.name)),
+    ...plan.resolved.map((d) => ref(d.object.kind, d.object.apiVersion.split('/')[0]!, d.object.metadata.name)),
+  ];
+}
+
+export class ApplyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ApplyError';
+  }
+}
+
+/** The message a workflow's update validator refused with, without the SDK's wrapping. */
+function rejection(err: unknown): string | undefined {
+  if (err instanceof WorkflowUpdateFailedError) return (err.cause as Error | undefined)?.message ?? err.message;
+  return undefined;
+}
+
+export async function executePlan(client: Client, taskQueue: string, plan: ApplyPlan): Promise<ApplyLine[]> {
+  const lines: ApplyLine[] = [];
+  for (const c of plan.clusters) {
+    const key = { namespace: c.cluster.metadata.namespace, name: c.cluster.metadata.name };
+    const workflowId = clusterWorkflowId(key);
+    try {
+      const r = await client.workflow.executeUpdateWithStart(applyClusterUpdate, {
+        args: [c],
+        startWorkflowOperation: new WithStartWorkflowOperation<typeof ClusterWorkflow>('ClusterWorkflow', {
+          workflowId,
+          taskQueue,
+          args: [{ apply: c }],
+          workflowIdConflictPolicy: 'USE_EXISTING',
+          typedSearchAttributes: objectSearchAttributes('Cluster', key.namespace, key.name, 'Pending'),
+        }),
+      });
+      lines.push({ object: ref('Cluster', 'cluster.capstan.dev', key.name), result: r.result });
+      lines.push({ object: ref('KubeadmControlPlane', 'controlplane.capstan.dev', c.controlPlane.metadata.name), result: r.result });
+    } catch (err) {
+      const msg = rejection(err);
+      if (msg) throw new ApplyError(`Cluster "${key.name}": ${msg}`);
+      throw err;
+    }
+  }
+  for (const m of plan.machines) {
+    const { namespace, name } = m.machine.metadata;
+    const cluster = m.machine.spec.clusterName;
+    try {
+      const r = await client.workflow.getHandle(clusterWorkflowId({ namespace, name: cluster })).executeUpdate(applyMachineUpdate, { args: [m] });
+      lines.push({ object: ref('Machine', 'cluster.capstan.dev', name), result: r.result });
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) {
+        throw new ApplyError(`Machine "${name}": spec.clusterName: Cluster "${cluster}" not found in namespace "${namespace}"`);
+      }
+      const msg = rejection(err);
+      if (msg) throw new ApplyError(msg);
+      throw err;
+    }
+  }
+  return lines;
+}

@@ -1,0 +1,142 @@
+// Reading manifests and resolving them into what the workflows take: every document is
+// validated and every reference resolved before anything starts, and each error names the
+// file, the document, the object and the field.
+import { parseAllDocuments } from 'yaml';
+import type { Cluster } from '../api/cluster.js';
+import { type AnyObject, validateDocument } from '../api/kinds.js';
+import type { KubeadmConfig } from '../api/kubeadm-config.js';
+import type { KubeadmControlPlane } from '../api/kubeadm-control-plane.js';
+import type { Machine } from '../api/machine.js';
+import { GROUPS, type ObjectRef } from '../api/meta.js';
+import type { SimCluster, SimMachine, SimMachineTemplate } from '../api/sim.js';
+import type { ClusterApply, MachineApply } from '../workflows/types.js';
+
+export interface SourceDocument {
+  file: string;
+  /** 0-based position in its file. */
+  index: number;
+  content: unknown;
+}
+
+export interface ValidatedDocument {
+  file: string;
+  index: number;
+  object: AnyObject;
+}
+
+export class ManifestError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+    this.name = 'ManifestError';
+  }
+}
+
+const where = (d: { file: string; index: number }, kind?: string, name?: string) =>
+  `${d.file}: document ${d.index}${kind ? ` (${kind}${name ? ` "${name}"` : ''})` : ''}`;
+
+/** Splits multi-document YAML; a syntax error names the file and document. */
+export function readDocuments(file: string, text: string): SourceDocument[] {
+  const docs = parseAllDocuments(text);
+  const out: SourceDocument[] = [];
+  const problems: string[] = [];
+  docs.forEach((doc, index) => {
+    if (doc.errors.length) {
+      problems.push(`${file}: document ${index}: invalid YAML: ${doc.errors[0]!.message.split('\n')[0]}`);
+      return;
+    }
+    const content = doc.toJS();
+    if (content === null || content === undefined) return; // an empty document (`---` at the end)
+    out.push({ file, index, content });
+  });
+  if (problems.length) throw new ManifestError(problems);
+  return out;
+}
+
+export function validateDocuments(docs: SourceDocument[]): ValidatedDocument[] {
+  const problems: string[] = [];
+  const out: ValidatedDocument[] = [];
+  const seen = new Map<string, SourceDocument>();
+  for (const d of docs) {
+    const r = validateDocument(d.content);
+    if (!r.ok) {
+      for (const e of r.errors) problems.push(`${where(d, r.kind, r.name)}: ${e.path ? `${e.path}: ` : ''}${e.message}`);
+      continue;
+    }
+    const key = `${r.object.kind}/${r.object.metadata.namespace}/${r.object.metadata.name}`;
+    const dup = seen.get(key);
+    if (dup) {
+      problems.push(`${where(d, r.object.kind, r.object.metadata.name)}: metadata.name: duplicates ${where(dup)}`);
+      continue;
+    }
+    seen.set(key, d);
+    out.push({ file: d.file, index: d.index, object: r.object });
+  }
+  if (problems.length) throw new ManifestError(problems);
+  return out;
+}
+
+export interface ApplyPlan {
+  clusters: ClusterApply[];
+  machines: MachineApply[];
+  /** Objects used only through a reference, for the report. */
+  resolved: ValidatedDocument[];
+}
+
+/** Resolves references within the applied documents into cluster and machine applies. */
+export function planApply(docs: ValidatedDocument[]): ApplyPlan {
+  const problems: string[] = [];
+  const index = new Map<string, ValidatedDocument>();
+  for (const d of docs) index.set(`${d.object.kind}/${d.object.metadata.namespace}/${d.object.metadata.name}`, d);
+
+  function resolve<T extends AnyObject>(from: ValidatedDocument, field: string, ref: ObjectRef, kind: T['kind'], group: string): T | undefined {
+    const o = from.object;
+    if (ref.kind !== kind || ref.apiGroup !== group) {
+      problems.push(`${where(from, o.kind, o.metadata.name)}: ${field}: must reference a ${kind} (apiGroup ${group}), got ${ref.kind} (apiGroup ${ref.apiGroup})`);
+      return undefined;
+    }
+    const target = index.get(`${kind}/${o.metadata.namespace}/${ref.name}`);
+    if (!target) {
+      problems.push(`${where(from, o.kind, o.metadata.name)}: ${field}: ${kind} "${ref.name}" not found in namespace "${o.metadata.namespace}" of the applied documents`);
+      return undefined;
+    }
+    return target.object as T;
+  }
+
+  const clusters: ClusterApply[] = [];
+  const machines: MachineApply[] = [];
+  for (const d of docs) {
+    const o = d.object;
+    if (o.kind === 'Cluster') {
+      const c = o as Cluster;
+      const infrastructure = resolve<SimCluster>(d, 'spec.infrastructureRef', c.spec.infrastructureRef, 'SimCluster', GROUPS.infrastructure);
+      const controlPlane = resolve<KubeadmControlPlane>(d, 'spec.controlPlaneRef', c.spec.controlPlaneRef, 'KubeadmControlPlane', GROUPS.controlPlane);
+      let template: SimMachineTemplate | undefined;
+      if (controlPlane) {
+        const kcpDoc = index.get(`KubeadmControlPlane/${controlPlane.metadata.namespace}/${controlPlane.metadata.name}`)!;
+        template = resolve<SimMachineTemplate>(
+          kcpDoc,
+          'spec.machineTemplate.spec.infrastructureRef',
+          controlPlane.spec.machineTemplate.spec.infrastructureRef,
+          'SimMachineTemplate',
+          GROUPS.infrastructure,
+        );
+      }
+      if (infrastructure && controlPlane && template) {
+        clusters.push({ cluster: c, infrastructure, controlPlane, controlPlaneMachineTemplate: template });
+      }
+    } else if (o.kind === 'Machine') {
+      const m = o as Machine;
+      const infrastructure = resolve<SimMachine>(d, 'spec.infrastructureRef', m.spec.infrastructureRef, 'SimMachine', GROUPS.infrastructure);
+      let bootstrapConfig: KubeadmConfig | undefined;
+      if (m.spec.bootstrap.configRef) {
+        bootstrapConfig = resolve<KubeadmConfig>(d, 'spec.bootstrap.configRef', m.spec.bootstrap.configRef, 'KubeadmConfig', GROUPS.bootstrap);
+      } else {
+        problems.push(`${where(d, o.kind, o.metadata.name)}: spec.bootstrap.dataSecretName: user-provided bootstrap data is not supported yet; use spec.bootstrap.configRef to a KubeadmConfig`);
+      }
+      if (infrastructure && bootstrapConfig) machines.push({ machine: m, bootstrapConfig, infrastructure });
+    }
+  }
+  if (problems.length) throw new ManifestError(problems);
+  const resolved = docs.filter((d) => d.object.kind !== 'Cluster' && d.object.kind !== 'Machine');
+  return { clusters, machines, resolved };
+}

@@ -1,0 +1,34 @@
+// The worker's settings, from the environment (12-factor; the same in `capstan dev` and in a
+// Deployment). Temporal's own variables are read by client/temporal.ts.
+import { join, resolve } from 'node:path';
+
+export interface WorkerSettings {
+  dataDir: string;
+  simUrl: string;
+  taskQueue: string;
+  /** Concurrent activities per worker; provider calls are cheap, waits are long-lived. */
+  maxConcurrentActivities: number;
+  maxConcurrentWorkflowTasks: number;
+  /** Optional cap on activity starts per second across the task queue (provider rate limits). */
+  maxActivitiesPerSecond?: number;
+}
+
+export function dataDir(env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(env.CAPSTAN_DATA_DIR ?? '.capstan');
+}
+
+export function workerSettings(env: NodeJS.ProcessEnv = process.env): WorkerSettings {
+  const num = (v: string | undefined, d: number) => (v ? Number(v) : d);
+  const simUrl = env.CAPSTAN_SIM_URL;
+  if (!simUrl) throw new Error('CAPSTAN_SIM_URL is not set: the URL of the simulated cloud (printed by `capstan dev` or `capstan sim`)');
+  return {
+    dataDir: dataDir(env),
+    simUrl,
+    taskQueue: env.CAPSTAN_TASK_QUEUE ?? 'capstan',
+    maxConcurrentActivities: num(env.CAPSTAN_MAX_CONCURRENT_ACTIVITIES, 200),
+    maxConcurrentWorkflowTasks: num(env.CAPSTAN_MAX_CONCURRENT_WORKFLOW_TASKS, 40),
+    maxActivitiesPerSecond: env.CAPSTAN_MAX_ACTIVITIES_PER_SECOND ? Number(env.CAPSTAN_MAX_ACTIVITIES_PER_SECOND) : undefined,
+  };
+}
+
+export const secretsDir = (dir: string) => join(dir, 'secrets');

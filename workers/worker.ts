@@ -1,0 +1,37 @@
+// Builds the capstan worker: the workflows bundle plus the activities over their providers.
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createActivities } from '../activities/index.js';
+import { FileSecretStore } from '../providers/secrets/file-store.js';
+import { SimCloudClient } from '../providers/sim/client.js';
+import { secretsDir, type WorkerSettings } from './config.js';
+
+export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+export interface CreateWorkerOptions {
+  settings: WorkerSettings;
+  connection: NativeConnection;
+  namespace: string;
+  /** Tests pass a shorter poll interval for waits on workload clusters. */
+  pollMs?: number;
+  /** A prebuilt workflow bundle (tests share one across workers). */
+  workflowBundle?: { code: string };
+}
+
+export async function createWorker(o: CreateWorkerOptions): Promise<Worker> {
+  const activities = createActivities({
+    sim: new SimCloudClient(o.settings.simUrl),
+    secrets: new FileSecretStore(secretsDir(o.settings.dataDir)),
+    pollMs: o.pollMs,
+  });
+  return Worker.create({
+    connection: o.connection,
+    namespace: o.namespace,
+    taskQueue: o.settings.taskQueue,
+    ...(o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath }),
+    activities,
+    maxConcurrentActivityTaskExecutions: o.settings.maxConcurrentActivities,
+    maxConcurrentWorkflowTaskExecutions: o.settings.maxConcurrentWorkflowTasks,
+    ...(o.settings.maxActivitiesPerSecond ? { maxTaskQueueActivitiesPerSecond: o.settings.maxActivitiesPerSecond } : {}),
+  });
+}

@@ -1,0 +1,348 @@
+// ClusterWorkflow: infrastructure cluster (network + API endpoint) → control plane → waits for
+// ControlPlaneInitialized → opens the gate for worker machines. Deletion runs in Cluster API's
+// order: workers, then the control plane, then the infrastructure cluster.
+import {
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  log,
+  ParentClosePolicy,
+  setCurrentDetails,
+  setHandler,
+  startChild,
+  upsertSearchAttributes,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { ClusterPhase, ClusterStatus } from '../api/cluster.js';
+import { validateDocument } from '../api/kinds.js';
+import { LABELS } from '../api/meta.js';
+import { provider } from './activity-proxies.js';
+import { ConditionType, Reason, setCondition, type ConditionInput } from './conditions.js';
+import { ControlPlaneWorkflow } from './control-plane.js';
+import { controlPlaneWorkflowId, machineWorkflowId } from './ids.js';
+import { MachineWorkflow } from './machine.js';
+import {
+  applyClusterUpdate,
+  applyMachineUpdate,
+  clusterStatusQuery,
+  controlPlaneInitializedSignal,
+  controlPlaneReportSignal,
+  deleteClusterUpdate,
+  deleteControlPlaneSignal,
+  deleteMachineSignal,
+  machineReportSignal,
+} from './messages.js';
+import { objectSearchAttributes, SA_PHASE } from './search-attributes.js';
+import { canonicalJson, diffPaths } from './spec-diff.js';
+import type { ApplyResult, ClusterApply, ClusterContext, ClusterState, ClusterView, ClusterWorkflowInput, MachineApply } from './types.js';
+
+function initialStatus(apply: ClusterApply): ClusterStatus {
+  return {
+    phase: 'Pending',
+    initialization: { infrastructureProvisioned: false, controlPlaneInitialized: false },
+    controlPlane: { desiredReplicas: apply.controlPlane.spec.replicas, replicas: 0, readyReplicas: 0 },
+    workers: { desiredReplicas: 0, replicas: 0, readyReplicas: 0 },
+    conditions: [],
+    observedGeneration: 1,
+  };
+}
+
+/** Re-validates every object with its schema; a bad one is refused with the field path. */
+function assertValid(objects: unknown[]): void {
+  const problems: string[] = [];
+  for (const o of objects) {
+    const r = validateDocument(o);
+    if (!r.ok) {
+      const what = `${r.kind ?? 'object'} "${r.name ?? ''}"`;
+      for (const e of r.errors) problems.push(`${what}: ${e.path}: ${e.message}`);
+    }
+  }
+  if (problems.length) {
+    throw ApplicationFailure.create({ type: 'InvalidSpec', nonRetryable: true, message: problems.join('; ') });
+  }
+}
+
+export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<ClusterStatus> {
+  const { apply } = input;
+  const cluster = apply.cluster;
+  const key = { namespace: cluster.metadata.namespace, name: cluster.metadata.name };
+  const state: ClusterState = input.state ?? {
+    uid: uuid4(),
+    specHash: canonicalJson(apply),
+    status: initialStatus(apply),
+    controlPlaneStarted: false,
+    machines: {},
+    deleteRequested: false,
+  };
+  let changes = 0;
+  let applies = input.state ? 1 : 0;
+
+  const cond = (c: ConditionInput) => setCondition(state.status.conditions, c, new Date(), state.status.observedGeneration);
+  const setPhase = (phase: ClusterPhase) => {
+    if (state.status.phase === phase) return;
+    state.status.phase = phase;
+    upsertSearchAttributes([{ key: SA_PHASE, value: phase }]);
+  };
+  const context = (): ClusterContext => ({
+    key,
+    uid: state.uid,
+    providerClusterId: state.providerClusterId!,
+    endpoint: state.status.controlPlaneEndpoint!,
+    clusterNetwork: cluster.spec.clusterNetwork,
+  });
+  const liveMachines = () => Object.entries(state.machines).filter(([, m]) => !m.deleted);
+
+  // --- message handlers, registered before any await ---
+  setHandler(
+    applyClusterUpdate,
+    (): ApplyResult => {
+      applies++;
+      return { result: applies === 1 ? 'created' : 'unchanged', workflowId: workflowInfo().workflowId };
+    },
+    {
+      validator: (next: ClusterApply) => {
+        if (state.deleteRequested) throw new Error(`Cluster "${key.name}" is being deleted`);
+        assertValid([next.cluster, next.infrastructure, next.controlPlane, next.controlPlaneMachineTemplate]);
+        if (canonicalJson(next) !== state.specHash) {
+          const fields = diffPaths(apply, next);
+          throw new Error(
+            `Cluster "${key.name}" already exists with a different spec (${fields.join(', ')}); changing a Cluster or its control plane after creation is not supported yet`,
+          );
+        }
+      },
+    },
+  );
+  setHandler(
+    applyMachineUpdate,
+    (m: MachineApply): ApplyResult => {
+      const name = m.machine.metadata.name;
+      const id = machineWorkflowId({ namespace: key.namespace, name });
+      if (state.machines[name]) return { result: 'unchanged', workflowId: id };
+      state.machines[name] = { apply: m, specHash: canonicalJson(m), uid: uuid4(), started: false, gateOpened: false, deleted: false };
+      changes++;
+      return { result: 'created', workflowId: id };
+    },
+    {
+      validator: (m: MachineApply) => {
+        if (state.deleteRequested) throw new Error(`Cluster "${key.name}" is being deleted; no new Machines`);
+        assertValid([m.machine, m.infrastructure, ...(m.bootstrapConfig ? [m.bootstrapConfig] : [])]);
+        const name = m.machine.metadata.name;
+        if (m.machine.spec.clusterName !== key.name) {
+          throw new Error(`Machine "${name}": spec.clusterName is "${m.machine.spec.clusterName}", not "${key.name}"`);
+        }
+        if (LABELS.controlPlane in m.machine.metadata.labels) {
+          throw new Error(`Machine "${name}": control-plane Machines are created by the KubeadmControlPlane, not applied directly`);
+        }
+        if (!m.bootstrapConfig) {
+          throw new Error(`Machine "${name}": spec.bootstrap.configRef: a KubeadmConfig is required (dataSecretName is not supported yet)`);
+        }
+        const existing = state.machines[name];
+        if (existing && existing.specHash !== canonicalJson(m)) {
+          const fields = diffPaths(existing.apply, m).map((f) => f.replace(/^machine\./, ''));
+          throw new Error(
+            `Machine "${name}" is immutable: ${fields.join(', ')} cannot be changed; Machines are replaced, not updated (delete it and apply a new one)`,
+          );
+        }
+      },
+    },
+  );
+  setHandler(deleteClusterUpdate, () => {
+    state.deleteRequested = true;
+    changes++;
+    return { accepted: true as const };
+  });
+  setHandler(controlPlaneReportSignal, (r) => {
+    state.controlPlane = r;
+    changes++;
+  });
+  setHandler(machineReportSignal, (r) => {
+    const m = state.machines[r.name];
+    if (!m) return;
+    m.report = r;
+    if (r.phase === 'Deleted') m.deleted = true;
+    changes++;
+  });
+  setHandler(clusterStatusQuery, (): ClusterView => ({
+    name: key.name,
+    namespace: key.namespace,
+    uid: state.uid,
+    controlPlane: { kind: 'KubeadmControlPlane', name: apply.controlPlane.metadata.name, version: apply.controlPlane.spec.version },
+    status: state.status,
+    controlPlaneStatus: state.controlPlane,
+    machines: liveMachines().map(([name, m]) => ({
+      name,
+      phase: m.report?.phase ?? 'Pending',
+      nodeRef: m.report?.nodeRef,
+      nodeReady: m.report?.nodeReady ?? false,
+    })),
+  }));
+
+  // --- status, computed in one place ---
+  const updateStatus = () => {
+    const s = state.status;
+    const cp = state.controlPlane;
+    s.initialization.controlPlaneInitialized = cp?.initialized ?? s.initialization.controlPlaneInitialized;
+    s.controlPlane = { desiredReplicas: apply.controlPlane.spec.replicas, replicas: cp?.replicas ?? 0, readyReplicas: cp?.readyReplicas ?? 0 };
+    const workers = liveMachines();
+    const readyWorkers = workers.filter(([, m]) => m.report?.nodeReady).length;
+    s.workers = { desiredReplicas: workers.length, replicas: workers.length, readyReplicas: readyWorkers };
+    cond(
+      s.initialization.controlPlaneInitialized
+        ? { type: ConditionType.ControlPlaneInitialized, status: 'True', reason: Reason.Initialized }
+        : { type: ConditionType.ControlPlaneInitialized, status: 'False', reason: Reason.NotInitialized, message: 'Control plane not yet initialized' },
+    );
+    cond(
+      cp?.available
+        ? { type: ConditionType.ControlPlaneAvailable, status: 'True', reason: Reason.Available }
+        : { type: ConditionType.ControlPlaneAvailable, status: 'False', reason: Reason.NotAvailable, message: `${s.controlPlane.readyReplicas} of ${s.controlPlane.desiredReplicas} control-plane machines ready` },
+    );
+    cond(
+      readyWorkers === workers.length
+        ? { type: ConditionType.WorkersAvailable, status: 'True', reason: Reason.Available }
+        : { type: ConditionType.WorkersAvailable, status: 'False', reason: Reason.NotAvailable, message: `${readyWorkers} of ${workers.length} worker machines ready` },
+    );
+    const available = s.initialization.infrastructureProvisioned && !!cp?.available && readyWorkers === workers.length;
+    cond(
+      available
+        ? { type: ConditionType.Available, status: 'True', reason: Reason.Available }
+        : { type: ConditionType.Available, status: 'False', reason: Reason.NotAvailable },
+    );
+    if (!state.deleteRequested && s.initialization.infrastructureProvisioned && s.initialization.controlPlaneInitialized) {
+      setPhase('Provisioned');
+    }
+  };
+
+  // --- worker machines: start each, and open the gate once the control plane is initialized ---
+  const reconcileMachines = async () => {
+    const initialized = state.status.initialization.controlPlaneInitialized;
+    for (const [name, m] of Object.entries(state.machines)) {
+      if (m.deleted) continue;
+      const id = machineWorkflowId({ namespace: key.namespace, name });
+      if (!m.started) {
+        const { machine, infrastructure, bootstrapConfig } = m.apply;
+        await startChild(MachineWorkflow, {
+          workflowId: id,
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+          typedSearchAttributes: objectSearchAttributes('Machine', key.namespace, key.name, 'Pending'),
+          args: [
+            {
+              machine: { name, namespace: key.namespace, uid: m.uid, labels: machine.metadata.labels, spec: machine.spec },
+              role: 'worker-join',
+              bootstrapConfig: bootstrapConfig!.spec,
+              bootstrapConfigName: bootstrapConfig!.metadata.name,
+              infrastructure: infrastructure.spec,
+              cluster: context(),
+              ownerWorkflowId: workflowInfo().workflowId,
+              gateOpen: initialized,
+            },
+          ],
+        });
+        m.started = true;
+        m.gateOpened = initialized;
+      } else if (initialized && !m.gateOpened) {
+        await getExternalWorkflowHandle(id).signal(controlPlaneInitializedSignal);
+        m.gateOpened = true;
+      }
+    }
+  };
+
+  // --- provisioning ---
+  if (!state.deleteRequested && !state.providerClusterId) {
+    setPhase('Provisioning');
+    cond({ type: ConditionType.InfrastructureReady, status: 'False', reason: Reason.Provisioning, message: 'Creating the cluster infrastructure' });
+    setCurrentDetails('creating the cluster infrastructure (network, load-balanced API endpoint)');
+    const infra = await provider.createInfraCluster({
+      clientToken: state.uid,
+      name: key.name,
+      namespace: key.namespace,
+      spec: apply.infrastructure.spec,
+    });
+    state.providerClusterId = infra.providerClusterId;
+    state.status.controlPlaneEndpoint = infra.endpoint;
+    state.status.initialization.infrastructureProvisioned = true;
+    cond({ type: ConditionType.InfrastructureReady, status: 'True', reason: Reason.Provisioned });
+  }
+  if (!state.deleteRequested && !state.controlPlaneStarted) {
+    setCurrentDetails('starting the control plane');
+    const kcp = apply.controlPlane;
+    await startChild(ControlPlaneWorkflow, {
+      workflowId: controlPlaneWorkflowId({ namespace: kcp.metadata.namespace, name: kcp.metadata.name }),
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      typedSearchAttributes: objectSearchAttributes('KubeadmControlPlane', key.namespace, key.name, 'Provisioning'),
+      args: [
+        {
+          controlPlane: kcp,
+          machineTemplate: apply.controlPlaneMachineTemplate,
+          cluster: context(),
+          clusterWorkflowId: workflowInfo().workflowId,
+        },
+      ],
+    });
+    state.controlPlaneStarted = true;
+  }
+
+  while (!state.deleteRequested) {
+    const seen = changes;
+    await reconcileMachines();
+    updateStatus();
+    setCurrentDetails(
+      !state.status.initialization.controlPlaneInitialized
+        ? `waiting for ControlPlaneInitialized; ${liveMachines().length} worker machine(s) held at the gate`
+        : state.status.conditions.some((c) => c.type === ConditionType.Available && c.status === 'True')
+          ? 'nothing to do'
+          : 'waiting for machines to be ready',
+    );
+    await condition(() => changes !== seen || state.deleteRequested || workflowInfo().continueAsNewSuggested);
+    if (workflowInfo().continueAsNewSuggested && !state.deleteRequested) {
+      await condition(allHandlersFinished);
+      return continueAsNew<typeof ClusterWorkflow>({ apply, state });
+    }
+  }
+
+  // --- deletion, in Cluster API's order ---
+  setPhase('Deleting');
+  cond({ type: ConditionType.Deleting, status: 'True', reason: Reason.Deleting });
+  setCurrentDetails('deleting worker machines');
+  for (const [name, m] of liveMachines()) {
+    if (!m.started) {
+      m.deleted = true;
+      continue;
+    }
+    await signalOrForget(machineWorkflowId({ namespace: key.namespace, name }), () => (m.deleted = true));
+  }
+  await condition(() => liveMachines().length === 0);
+
+  if (state.controlPlaneStarted && !state.controlPlane?.deleted) {
+    setCurrentDetails('deleting the control plane');
+    const kcp = apply.controlPlane.metadata;
+    await signalOrForget(controlPlaneWorkflowId({ namespace: kcp.namespace, name: kcp.name }), () => (state.controlPlane = { ...state.controlPlane!, deleted: true }), deleteControlPlaneSignal);
+    await condition(() => !!state.controlPlane?.deleted);
+  }
+
+  if (state.providerClusterId) {
+    setCurrentDetails('deleting the cluster infrastructure');
+    await provider.deleteInfraCluster({ providerClusterId: state.providerClusterId });
+    state.status.initialization.infrastructureProvisioned = false;
+  }
+  await provider.deleteClusterSecrets({ cluster: key });
+  setPhase('Deleted');
+  setCurrentDetails('Deleted');
+  return state.status;
+}
+
+/** Signals deletion; a workflow that no longer exists has nothing left to delete. */
+async function signalOrForget(
+  workflowId: string,
+  onGone: () => void,
+  signal: typeof deleteMachineSignal | typeof deleteControlPlaneSignal = deleteMachineSignal,
+): Promise<void> {
+  try {
+    await getExternalWorkflowHandle(workflowId).signal(signal);
+  } catch (err) {
+    log.warn('delete signal not delivered; treating the object as gone', { workflowId, error: String(err) });
+    onGone();
+  }
+}

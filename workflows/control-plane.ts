@@ -1,0 +1,237 @@
+// ControlPlaneWorkflow (KubeadmControlPlane): certificates, then the first machine with
+// *init* bootstrap data; once the workload cluster's API answers it reports
+// ControlPlaneInitialized, and only then creates the other control-plane machines with
+// *join* data, one at a time, each after the previous one's Node is Ready.
+import {
+  allHandlersFinished,
+  CancellationScope,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  isCancellation,
+  log,
+  ParentClosePolicy,
+  setCurrentDetails,
+  setHandler,
+  startChild,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { KubeadmControlPlaneStatus } from '../api/kubeadm-control-plane.js';
+import { GROUPS, LABELS } from '../api/meta.js';
+import { provider, waits } from './activity-proxies.js';
+import { ConditionType, Reason, setCondition, type ConditionInput } from './conditions.js';
+import { machineWorkflowId } from './ids.js';
+import { MachineWorkflow } from './machine.js';
+import { controlPlaneReportSignal, controlPlaneStatusQuery, deleteControlPlaneSignal, deleteMachineSignal, machineReportSignal } from './messages.js';
+import { generateName } from './names.js';
+import { objectSearchAttributes } from './search-attributes.js';
+import type { BootstrapRole, ControlPlaneReport, ControlPlaneState, ControlPlaneView, ControlPlaneWorkflowInput } from './types.js';
+
+export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Promise<KubeadmControlPlaneStatus> {
+  const kcp = input.controlPlane;
+  const spec = kcp.spec;
+  const state: ControlPlaneState = input.state ?? {
+    status: {
+      initialization: { controlPlaneInitialized: false },
+      replicas: 0,
+      readyReplicas: 0,
+      upToDateReplicas: 0,
+      version: spec.version,
+      conditions: [],
+      observedGeneration: 1,
+    },
+    machines: {},
+    certificatesReady: false,
+    deleteRequested: false,
+    reportedAvailable: false,
+  };
+  let changes = 0;
+  let scope: CancellationScope | undefined;
+  let lastReport = '';
+
+  const cond = (c: ConditionInput) => setCondition(state.status.conditions, c, new Date(), state.status.observedGeneration);
+  const live = () => Object.entries(state.machines).filter(([, m]) => !m.deleted);
+  const readyCount = () => live().filter(([, m]) => m.report?.nodeReady).length;
+
+  setHandler(controlPlaneStatusQuery, (): ControlPlaneView => ({
+    name: kcp.metadata.name,
+    namespace: kcp.metadata.namespace,
+    spec,
+    status: state.status,
+    machines: live().map(([name, m]) => ({
+      name,
+      role: m.role,
+      phase: m.report?.phase ?? 'Pending',
+      nodeRef: m.report?.nodeRef,
+      nodeReady: m.report?.nodeReady ?? false,
+    })),
+  }));
+  setHandler(machineReportSignal, (r) => {
+    const m = state.machines[r.name];
+    if (!m) return;
+    m.report = r;
+    if (r.phase === 'Deleted') m.deleted = true;
+    changes++;
+  });
+  setHandler(deleteControlPlaneSignal, () => {
+    state.deleteRequested = true;
+    scope?.cancel();
+    changes++;
+  });
+
+  const updateStatus = async () => {
+    state.status.replicas = live().length;
+    state.status.readyReplicas = readyCount();
+    state.status.upToDateReplicas = live().length;
+    const available = state.status.initialization.controlPlaneInitialized && state.status.readyReplicas >= spec.replicas;
+    cond(
+      available
+        ? { type: ConditionType.Available, status: 'True', reason: Reason.Available }
+        : { type: ConditionType.Available, status: 'False', reason: Reason.NotAvailable, message: `${state.status.readyReplicas} of ${spec.replicas} control-plane machines are ready` },
+    );
+    const r: ControlPlaneReport = {
+      initialized: state.status.initialization.controlPlaneInitialized,
+      available,
+      desiredReplicas: spec.replicas,
+      replicas: state.status.replicas,
+      readyReplicas: state.status.readyReplicas,
+      deleted: false,
+    };
+    await tellCluster(r);
+  };
+  const tellCluster = async (r: ControlPlaneReport) => {
+    const json = JSON.stringify(r);
+    if (json === lastReport) return;
+    lastReport = json;
+    try {
+      await getExternalWorkflowHandle(input.clusterWorkflowId).signal(controlPlaneReportSignal, r);
+    } catch (err) {
+      log.warn('could not report to the cluster', { error: String(err) });
+    }
+  };
+
+  const createMachine = async (role: BootstrapRole) => {
+    const name = generateName(kcp.metadata.name, Math.random);
+    const uid = uuid4();
+    state.machines[name] = { uid, role, deleted: false };
+    const ns = kcp.metadata.namespace;
+    const infraRef = spec.machineTemplate.spec.infrastructureRef;
+    setCurrentDetails(`creating control-plane machine ${name} (${role})`);
+    await startChild(MachineWorkflow, {
+      workflowId: machineWorkflowId({ namespace: ns, name }),
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      typedSearchAttributes: objectSearchAttributes('Machine', ns, input.cluster.key.name, 'Pending'),
+      args: [
+        {
+          machine: {
+            name,
+            namespace: ns,
+            uid,
+            labels: {
+              ...spec.machineTemplate.metadata.labels,
+              [LABELS.clusterName]: input.cluster.key.name,
+              [LABELS.controlPlane]: '',
+              [LABELS.controlPlaneName]: kcp.metadata.name,
+            },
+            spec: {
+              clusterName: input.cluster.key.name,
+              bootstrap: { configRef: { apiGroup: GROUPS.bootstrap, kind: 'KubeadmConfig', name } },
+              infrastructureRef: { apiGroup: infraRef.apiGroup, kind: 'SimMachine', name },
+              version: spec.version,
+              minReadySeconds: 0,
+              deletion: spec.machineTemplate.spec.deletion,
+            },
+          },
+          role,
+          bootstrapConfig: spec.kubeadmConfigSpec,
+          bootstrapConfigName: name,
+          infrastructure: input.machineTemplate.spec.template.spec,
+          cluster: input.cluster,
+          ownerWorkflowId: workflowInfo().workflowId,
+          gateOpen: true,
+        },
+      ],
+    });
+    changes++;
+  };
+
+  // Runs fn unless deletion is requested meanwhile (then returns false).
+  const unlessDeleted = async (fn: () => Promise<void>): Promise<boolean> => {
+    scope = new CancellationScope();
+    try {
+      await scope.run(fn);
+      return true;
+    } catch (err) {
+      if (state.deleteRequested && isCancellation(err)) return false;
+      throw err;
+    } finally {
+      scope = undefined;
+    }
+  };
+
+  if (!state.certificatesReady && !state.deleteRequested) {
+    setCurrentDetails('generating cluster certificates');
+    await provider.ensureClusterCertificates({ cluster: input.cluster });
+    state.certificatesReady = true;
+    cond({ type: ConditionType.CertificatesAvailable, status: 'True', reason: 'Available' });
+  }
+
+  while (!state.deleteRequested) {
+    const seen = changes;
+    if (!state.status.initialization.controlPlaneInitialized) {
+      const init = live().find(([, m]) => m.role === 'init');
+      if (!init) {
+        await createMachine('init');
+        continue;
+      }
+      const [initName, initMachine] = init;
+      if (!initMachine.report?.provisioned) {
+        setCurrentDetails(`waiting for init machine ${initName} to be provisioned`);
+        await condition(() => changes !== seen);
+        continue;
+      }
+      setCurrentDetails(`waiting for the workload cluster API to answer (init machine ${initName})`);
+      const answered = await unlessDeleted(async () => {
+        await waits.waitForWorkloadAPI({ cluster: input.cluster.key });
+      });
+      if (!answered) break;
+      state.status.initialization.controlPlaneInitialized = true;
+      cond({ type: ConditionType.ControlPlaneInitialized, status: 'True', reason: Reason.Initialized });
+      await updateStatus();
+      continue;
+    }
+
+    const machines = live();
+    if (machines.length < spec.replicas) {
+      // One at a time: a new etcd member joins only when every existing one is healthy.
+      if (machines.every(([, m]) => m.report?.nodeReady)) {
+        cond({ type: ConditionType.MachinesReady, status: 'False', reason: Reason.ScalingUp, message: `Scaling up to ${spec.replicas} replicas` });
+        await createMachine('control-plane-join');
+        continue;
+      }
+      setCurrentDetails(`waiting for ${machines.filter(([, m]) => !m.report?.nodeReady).map(([n]) => n).join(', ')} to be ready before the next join`);
+    } else {
+      setCurrentDetails(readyCount() >= spec.replicas ? 'nothing to do' : 'waiting for control-plane machines to be ready');
+    }
+    if (readyCount() >= spec.replicas) cond({ type: ConditionType.MachinesReady, status: 'True', reason: Reason.Ready });
+    await updateStatus();
+    await condition(() => changes !== seen || state.deleteRequested || workflowInfo().continueAsNewSuggested);
+    if (workflowInfo().continueAsNewSuggested && !state.deleteRequested) {
+      await condition(allHandlersFinished);
+      return continueAsNew<typeof ControlPlaneWorkflow>({ ...input, state });
+    }
+  }
+
+  // Deletion: all control-plane machines at once (workers are already gone: the Cluster
+  // deletes them first), then tell the Cluster.
+  setCurrentDetails('deleting control-plane machines');
+  cond({ type: ConditionType.Deleting, status: 'True', reason: Reason.Deleting });
+  for (const [name] of live()) {
+    await getExternalWorkflowHandle(machineWorkflowId({ namespace: kcp.metadata.namespace, name })).signal(deleteMachineSignal);
+  }
+  await condition(() => live().length === 0);
+  await tellCluster({ initialized: false, available: false, desiredReplicas: spec.replicas, replicas: 0, readyReplicas: 0, deleted: true });
+  setCurrentDetails('Deleted');
+  return state.status;
+}

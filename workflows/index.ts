@@ -1,0 +1,4 @@
+// The workflow bundle's entry: every workflow type the worker registers.
+export { ClusterWorkflow } from './cluster.js';
+export { ControlPlaneWorkflow } from './control-plane.js';
+export { MachineWorkflow } from './machine.js';

@@ -1,0 +1,250 @@
+// MachineWorkflow: one per Machine. Provision infrastructure → bootstrap data → infrastructure
+// ready → nodeRef → Running; on delete: drain, delete infrastructure, delete the Node.
+// A Machine is never updated in place: its spec is fixed at start (see the Cluster's
+// applyMachine validator), and a different spec means a different Machine.
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  isCancellation,
+  log,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  allHandlersFinished,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { MachinePhase, MachineStatus } from '../api/machine.js';
+import { provider, waits } from './activity-proxies.js';
+import { ConditionType, Reason, setCondition, type ConditionInput } from './conditions.js';
+import { transition } from './machine.phases.js';
+import { controlPlaneInitializedSignal, deleteMachineSignal, machineReportSignal, machineStatusQuery } from './messages.js';
+import { SA_PHASE } from './search-attributes.js';
+import type { MachineReport, MachineState, MachineView, MachineWorkflowInput } from './types.js';
+
+function initialStatus(): MachineStatus {
+  return {
+    phase: 'Pending',
+    initialization: { bootstrapDataSecretCreated: false, infrastructureProvisioned: false },
+    bootstrap: {},
+    addresses: [],
+    conditions: [],
+    observedGeneration: 1,
+  };
+}
+
+export async function MachineWorkflow(input: MachineWorkflowInput): Promise<MachineStatus> {
+  const state: MachineState = input.state ?? {
+    phase: 'Pending',
+    status: initialStatus(),
+    deleteRequested: false,
+    gateOpen: input.gateOpen,
+  };
+  const { machine } = input;
+  let provisioning: CancellationScope | undefined;
+  let lastReport = '';
+
+  const setPhase = (to: MachinePhase) => {
+    if (state.phase === to) return;
+    state.phase = transition(state.phase, to);
+    state.status.phase = to;
+    upsertSearchAttributes([{ key: SA_PHASE, value: to }]);
+  };
+  const cond = (c: ConditionInput) => setCondition(state.status.conditions, c, new Date(), state.status.observedGeneration);
+  const waitingFor = (details: string) => setCurrentDetails(`${state.phase}: ${details}`);
+
+  const report = async () => {
+    const r: MachineReport = {
+      name: machine.name,
+      phase: state.phase,
+      provisioned: state.status.initialization.infrastructureProvisioned,
+      nodeRef: state.status.nodeRef?.name,
+      nodeReady: state.status.conditions.some((c) => c.type === ConditionType.NodeReady && c.status === 'True'),
+      failureMessage: state.status.failureMessage,
+    };
+    const json = JSON.stringify(r);
+    if (json === lastReport) return;
+    lastReport = json;
+    try {
+      await getExternalWorkflowHandle(input.ownerWorkflowId).signal(machineReportSignal, r);
+    } catch (err) {
+      // The owner is gone (deleted or terminated by an operator): nothing to tell.
+      log.warn('could not report to owner', { owner: input.ownerWorkflowId, error: String(err) });
+    }
+  };
+
+  setHandler(machineStatusQuery, (): MachineView => ({
+    name: machine.name,
+    namespace: machine.namespace,
+    clusterName: machine.spec.clusterName,
+    role: input.role,
+    version: machine.spec.version,
+    spec: machine.spec,
+    status: state.status,
+  }));
+  setHandler(controlPlaneInitializedSignal, () => {
+    state.gateOpen = true;
+  });
+  setHandler(deleteMachineSignal, () => {
+    state.deleteRequested = true;
+    provisioning?.cancel();
+  });
+
+  const clusterKey = input.cluster.key;
+
+  async function provision(): Promise<void> {
+    // The init gate: every node but the first control-plane machine waits for
+    // ControlPlaneInitialized, so no join ever runs against a cluster without an API.
+    if (!state.gateOpen) {
+      cond({ type: ConditionType.BootstrapConfigReady, status: 'False', reason: Reason.WaitingForControlPlaneInitialized, message: 'Waiting for the control plane to be initialized' });
+      waitingFor('waiting for ControlPlaneInitialized');
+      await condition(() => state.gateOpen);
+    }
+
+    if (!state.status.bootstrap.dataSecretName) {
+      waitingFor('generating bootstrap data');
+      const data = await provider.renderBootstrapData({
+        cluster: input.cluster,
+        machineName: machine.name,
+        configName: input.bootstrapConfigName,
+        role: input.role,
+        version: machine.spec.version,
+        config: input.bootstrapConfig,
+      });
+      state.status.bootstrap.dataSecretName = data.dataSecretName;
+      state.tokenId = data.tokenId;
+      state.status.initialization.bootstrapDataSecretCreated = true;
+      cond({ type: ConditionType.BootstrapConfigReady, status: 'True', reason: Reason.DataSecretAvailable });
+    }
+
+    if (!state.instanceId) {
+      setPhase('Provisioning');
+      cond({ type: ConditionType.InfrastructureReady, status: 'False', reason: Reason.Provisioning, message: 'Creating the instance' });
+      waitingFor('creating the instance');
+      // Not cancellable: once a create is sent it must finish, so a delete that arrives now
+      // sees the instance and deletes it instead of leaving an orphan.
+      const vm = await CancellationScope.nonCancellable(() =>
+        provider.createMachineInfra({
+          clientToken: machine.uid,
+          providerClusterId: input.cluster.providerClusterId,
+          machineName: machine.name,
+          namespace: machine.namespace,
+          spec: input.infrastructure,
+          dataSecretName: state.status.bootstrap.dataSecretName!,
+        }),
+      );
+      state.instanceId = vm.instanceId;
+      state.status.providerID = vm.providerID;
+    }
+
+    if (!state.status.initialization.infrastructureProvisioned) {
+      waitingFor(`waiting for instance ${state.instanceId} to run`);
+      const vm = await waits.waitForMachineInfra({ instanceId: state.instanceId! });
+      state.status.addresses = vm.addresses;
+      state.status.initialization.infrastructureProvisioned = true;
+      cond({ type: ConditionType.InfrastructureReady, status: 'True', reason: Reason.Provisioned });
+      setPhase('Provisioned');
+      await report();
+    }
+
+    if (!state.status.nodeRef) {
+      cond({ type: ConditionType.NodeReady, status: 'Unknown', reason: Reason.NodeDoesNotExist, message: 'Waiting for a Node with a matching providerID' });
+      waitingFor(`waiting for a Node with providerID ${state.status.providerID}`);
+      const node = await waits.waitForNode({ cluster: clusterKey, providerID: state.status.providerID!, tokenId: state.tokenId });
+      state.status.nodeRef = { name: node.nodeName };
+      setPhase('Running');
+      await report();
+    }
+
+    waitingFor(`waiting for Node ${state.status.nodeRef.name} to be Ready`);
+    await waits.waitForNodeReady({ cluster: clusterKey, nodeName: state.status.nodeRef.name });
+    cond({ type: ConditionType.NodeReady, status: 'True', reason: Reason.Ready });
+    cond({ type: ConditionType.NodeHealthy, status: 'True', reason: Reason.Ready });
+    cond({ type: ConditionType.Ready, status: 'True', reason: Reason.Ready });
+    await report();
+  }
+
+  function markFailed(err: ApplicationFailure): void {
+    state.status.failureReason = err.type ?? 'ProviderFailed';
+    state.status.failureMessage = err.message;
+    cond({ type: ConditionType.InfrastructureReady, status: 'False', reason: Reason.ProviderFailed, message: err.message });
+    cond({ type: ConditionType.Ready, status: 'False', reason: Reason.ProviderFailed, message: err.message });
+    setPhase('Failed');
+  }
+
+  async function remove(): Promise<void> {
+    setPhase('Deleting');
+    cond({ type: ConditionType.Deleting, status: 'True', reason: Reason.Deleting });
+    await report();
+    const deletion = machine.spec.deletion;
+    if (state.status.nodeRef) {
+      waitingFor(`draining Node ${state.status.nodeRef.name}`);
+      cond({ type: ConditionType.Deleting, status: 'True', reason: Reason.DrainingNode, message: `Draining Node ${state.status.nodeRef.name}` });
+      await provider.drainNode({
+        cluster: clusterKey,
+        nodeName: state.status.nodeRef.name,
+        timeoutSeconds: deletion.nodeDrainTimeoutSeconds ?? 0,
+      });
+    }
+    waitingFor('deleting the instance');
+    // Deletes by instance ID or, if the create never returned, by its client token.
+    await waits.deleteMachineInfra({
+      instanceId: state.instanceId,
+      clientToken: machine.uid,
+      providerClusterId: input.cluster.providerClusterId,
+    });
+    state.status.initialization.infrastructureProvisioned = false;
+    if (state.status.nodeRef) {
+      waitingFor(`deleting Node ${state.status.nodeRef.name}`);
+      await provider.deleteNode({
+        cluster: clusterKey,
+        nodeName: state.status.nodeRef.name,
+        timeoutSeconds: deletion.nodeDeletionTimeoutSeconds,
+      });
+    }
+    if (state.status.bootstrap.dataSecretName) {
+      await provider.deleteBootstrapData({ cluster: clusterKey, dataSecretName: state.status.bootstrap.dataSecretName, tokenId: state.tokenId });
+    }
+    setPhase('Deleted');
+    cond({ type: ConditionType.Deleting, status: 'True', reason: Reason.Deleted });
+    setCurrentDetails('Deleted');
+    await report();
+  }
+
+  // Main line.
+  if (!state.deleteRequested && state.phase !== 'Failed' && !isFullyUp(state)) {
+    provisioning = new CancellationScope();
+    try {
+      await provisioning.run(provision);
+    } catch (err) {
+      if (state.deleteRequested && isCancellation(err)) {
+        // Deletion interrupted provisioning; fall through to remove().
+      } else if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.nonRetryable) {
+        markFailed(err.cause);
+        await report();
+      } else {
+        throw err;
+      }
+    }
+    provisioning = undefined;
+  }
+
+  if (!state.deleteRequested) {
+    waitingFor(state.phase === 'Failed' ? `failed: ${state.status.failureMessage}` : 'nothing to do');
+    // Idle until deleted: no timers, no polling; a Running machine costs no actions.
+    await condition(() => state.deleteRequested || workflowInfo().continueAsNewSuggested);
+    if (!state.deleteRequested) {
+      await condition(allHandlersFinished);
+      return continueAsNew<typeof MachineWorkflow>({ ...input, state });
+    }
+  }
+  await remove();
+  return state.status;
+}
+
+function isFullyUp(state: MachineState): boolean {
+  return state.phase === 'Running' && state.status.conditions.some((c) => c.type === ConditionType.NodeReady && c.status === 'True');
+}

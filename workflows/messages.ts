@@ -1,0 +1,34 @@
+// Signals, queries and updates, defined once and imported by the workflows and the client.
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type {
+  ApplyResult,
+  ClusterApply,
+  ClusterView,
+  ControlPlaneReport,
+  ControlPlaneView,
+  MachineApply,
+  MachineReport,
+  MachineView,
+} from './types.js';
+
+// Cluster
+/** Creates the cluster (with update-with-start) or confirms it is as applied. */
+export const applyClusterUpdate = defineUpdate<ApplyResult, [ClusterApply]>('applyCluster');
+/** Adds a worker Machine to its cluster; it waits at the init gate until the control plane is initialized. */
+export const applyMachineUpdate = defineUpdate<ApplyResult, [MachineApply]>('applyMachine');
+/** Starts deletion in Cluster API's order: workers, control plane, infrastructure. */
+export const deleteClusterUpdate = defineUpdate<{ accepted: true }, []>('deleteCluster');
+export const clusterStatusQuery = defineQuery<ClusterView>('status');
+export const controlPlaneReportSignal = defineSignal<[ControlPlaneReport]>('controlPlaneReport');
+
+// Control plane
+export const deleteControlPlaneSignal = defineSignal<[]>('deleteControlPlane');
+export const controlPlaneStatusQuery = defineQuery<ControlPlaneView>('status');
+
+// Machine
+/** A machine's report to its owner (Cluster or control plane). */
+export const machineReportSignal = defineSignal<[MachineReport]>('machineReport');
+/** Opens the init gate: the control plane is initialized, joins may proceed. */
+export const controlPlaneInitializedSignal = defineSignal<[]>('controlPlaneInitialized');
+export const deleteMachineSignal = defineSignal<[]>('deleteMachine');
+export const machineStatusQuery = defineQuery<MachineView>('status');

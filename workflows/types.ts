@@ -1,0 +1,154 @@
+// What flows into and out of capstan's workflows. Plain JSON only (it crosses
+// continueAsNew and is stored in history): no Map, Set, Date or class instances, and never a
+// secret — certificates, keys, tokens and kubeconfigs travel as secret names.
+import type { APIEndpoint, Cluster, ClusterNetwork, ClusterStatus } from '../api/cluster.js';
+import type { KubeadmConfig, KubeadmConfigSpec } from '../api/kubeadm-config.js';
+import type { KubeadmControlPlane, KubeadmControlPlaneStatus } from '../api/kubeadm-control-plane.js';
+import type { Machine, MachinePhase, MachineSpec, MachineStatus } from '../api/machine.js';
+import type { SimCluster, SimMachine, SimMachineSpec, SimMachineTemplate } from '../api/sim.js';
+import type { ObjectKey } from './ids.js';
+
+/** A Cluster with every object it references, resolved by the client before anything starts. */
+export interface ClusterApply {
+  cluster: Cluster;
+  infrastructure: SimCluster;
+  controlPlane: KubeadmControlPlane;
+  controlPlaneMachineTemplate: SimMachineTemplate;
+}
+
+/** A Machine with the bootstrap config and infrastructure machine it references. */
+export interface MachineApply {
+  machine: Machine;
+  bootstrapConfig?: KubeadmConfig;
+  infrastructure: SimMachine;
+}
+
+export type ApplyResult = { result: 'created' | 'unchanged' | 'configured'; workflowId: string };
+
+/** kubeadm roles: the first control-plane machine inits, the others join. */
+export type BootstrapRole = 'init' | 'control-plane-join' | 'worker-join';
+
+/** What a machine needs to know about its cluster to bootstrap and provision. */
+export interface ClusterContext {
+  key: ObjectKey;
+  uid: string;
+  providerClusterId: string;
+  endpoint: APIEndpoint;
+  clusterNetwork: ClusterNetwork;
+}
+
+export interface MachineWorkflowInput {
+  machine: { name: string; namespace: string; uid: string; labels: Record<string, string>; spec: MachineSpec };
+  role: BootstrapRole;
+  bootstrapConfig: KubeadmConfigSpec;
+  /** The KubeadmConfig's name, or the Machine's for machines a control plane creates. */
+  bootstrapConfigName: string;
+  infrastructure: SimMachineSpec;
+  cluster: ClusterContext;
+  /** Workflow to notify of phase changes (the Cluster for workers, the control plane for its machines). */
+  ownerWorkflowId: string;
+  /** False while the control plane is not initialized: the machine waits at the gate. */
+  gateOpen: boolean;
+  /** Set when continuing as new. */
+  state?: MachineState;
+}
+
+export interface MachineState {
+  phase: MachinePhase;
+  status: MachineStatus;
+  instanceId?: string;
+  tokenId?: string;
+  deleteRequested: boolean;
+  gateOpen: boolean;
+}
+
+/** Sent by a Machine to its owner whenever its summary changes. */
+export interface MachineReport {
+  name: string;
+  phase: MachinePhase;
+  /** Infrastructure is up (VM running). */
+  provisioned: boolean;
+  nodeRef?: string;
+  nodeReady: boolean;
+  failureMessage?: string;
+}
+
+export interface MachineView {
+  name: string;
+  namespace: string;
+  clusterName: string;
+  role: BootstrapRole;
+  version?: string;
+  spec: MachineSpec;
+  status: MachineStatus;
+}
+
+export interface ControlPlaneWorkflowInput {
+  controlPlane: KubeadmControlPlane;
+  machineTemplate: SimMachineTemplate;
+  cluster: ClusterContext;
+  clusterWorkflowId: string;
+  state?: ControlPlaneState;
+}
+
+export interface ControlPlaneState {
+  status: KubeadmControlPlaneStatus;
+  machines: Record<string, { uid: string; role: BootstrapRole; report?: MachineReport; deleted: boolean }>;
+  certificatesReady: boolean;
+  deleteRequested: boolean;
+  reportedAvailable: boolean;
+}
+
+/** Sent by the control plane to its Cluster. */
+export interface ControlPlaneReport {
+  initialized: boolean;
+  available: boolean;
+  desiredReplicas: number;
+  replicas: number;
+  readyReplicas: number;
+  deleted: boolean;
+}
+
+export interface ClusterWorkflowInput {
+  apply: ClusterApply;
+  state?: ClusterState;
+}
+
+export interface WorkerMachineRecord {
+  apply: MachineApply;
+  specHash: string;
+  uid: string;
+  started: boolean;
+  gateOpened: boolean;
+  report?: MachineReport;
+  deleted: boolean;
+}
+
+export interface ClusterState {
+  uid: string;
+  specHash: string;
+  status: ClusterStatus;
+  providerClusterId?: string;
+  controlPlaneStarted: boolean;
+  controlPlane?: ControlPlaneReport;
+  machines: Record<string, WorkerMachineRecord>;
+  deleteRequested: boolean;
+}
+
+export interface ClusterView {
+  name: string;
+  namespace: string;
+  uid: string;
+  controlPlane: { kind: string; name: string; version: string };
+  status: ClusterStatus;
+  controlPlaneStatus?: ControlPlaneReport;
+  machines: { name: string; phase: MachinePhase; nodeRef?: string; nodeReady: boolean }[];
+}
+
+export interface ControlPlaneView {
+  name: string;
+  namespace: string;
+  spec: KubeadmControlPlane['spec'];
+  status: KubeadmControlPlaneStatus;
+  machines: { name: string; role: BootstrapRole; phase: MachinePhase | 'Pending'; nodeRef?: string; nodeReady: boolean }[];
+}
