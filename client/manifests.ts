@@ -13,7 +13,7 @@ import type { ClusterApply, MachineApply } from '../workflows/types.js';
 
 export interface SourceDocument {
   file: string;
-  /** 0-based position in its file. */
+  /** 1-based position in its file, as people count documents. */
   index: number;
   content: unknown;
 }
@@ -41,12 +41,12 @@ export function readDocuments(file: string, text: string): SourceDocument[] {
   const problems: string[] = [];
   docs.forEach((doc, index) => {
     if (doc.errors.length) {
-      problems.push(`${file}: document ${index}: invalid YAML: ${doc.errors[0]!.message.split('\n')[0]}`);
+      problems.push(`${file}: document ${index + 1}: invalid YAML: ${doc.errors[0]!.message.split('\n')[0]}`);
       return;
     }
     const content = doc.toJS();
     if (content === null || content === undefined) return; // an empty document (`---` at the end)
-    out.push({ file, index, content });
+    out.push({ file, index: index + 1, content });
   });
   if (problems.length) throw new ManifestError(problems);
   return out;

@@ -1,0 +1,200 @@
+// The kubeadm bootstrap provider's activities: cluster certificates (look up or generate),
+// the admin kubeconfig, and per-machine bootstrap data with its bootstrap token. Everything
+// secret is written to the secret store here; workflows get back names and public facts only.
+import { Context } from '@temporalio/activity';
+import type { KubeadmConfigSpec } from '../api/kubeadm-config.js';
+import { LABELS } from '../api/meta.js';
+import { DEFAULT_NODE_TOKEN_GROUP, bootstrapTokenSecretManifest, generateBootstrapToken, parseBootstrapToken, rfc3339 } from '../providers/kubeadm/bootstrap-token.js';
+import { renderInitData, renderJoinData } from '../providers/kubeadm/cloud-init.js';
+import {
+  buildClusterConfiguration,
+  buildInitConfiguration,
+  buildJoinConfiguration,
+  CONTAINERD_CRI_SOCKET,
+  CONTROL_PLANE_TAINT,
+} from '../providers/kubeadm/kubeadm-config.js';
+import { adminKubeconfig } from '../providers/kubeadm/kubeconfig.js';
+import { caCertHash, generateClusterPki, type ClusterPki } from '../providers/kubeadm/pki/cluster-pki.js';
+import type { SecretStore, StoredSecret } from '../providers/secrets/store.js';
+import type { ObjectKey } from '../workflows/ids.js';
+import type { BootstrapRole, ClusterContext } from '../workflows/types.js';
+import { BOOTSTRAP_TOKEN_TTL_SECONDS } from './bootstrap-token-policy.js';
+import { apiStatus, kubeconfigSecretName, workloadClient } from './workload-client.js';
+
+export interface BootstrapDeps {
+  secrets: SecretStore;
+}
+
+/** Cluster API's secret names: `<cluster>-ca`, `-etcd`, `-proxy`, `-sa`, `-kubeconfig`. */
+const CERT_SECRETS = { ca: 'ca', etcdCa: 'etcd', frontProxyCa: 'proxy' } as const;
+const SECRET_TYPE = 'cluster.x-k8s.io/secret';
+const TOKEN_ID_LABEL = 'bootstrap.capstan.dev/token-id';
+
+const pair = (certPem: string, keyPem: string) => ({ 'tls.crt': certPem, 'tls.key': keyPem });
+
+async function loadPki(secrets: SecretStore, cluster: ObjectKey): Promise<ClusterPki> {
+  const get = async (suffix: string) => {
+    const s = await secrets.get(cluster.namespace, `${cluster.name}-${suffix}`);
+    if (!s) throw new Error(`secret ${cluster.namespace}/${cluster.name}-${suffix} not found: cluster certificates are not generated yet`);
+    return { certPem: s.data['tls.crt']!, keyPem: s.data['tls.key']! };
+  };
+  const sa = await get('sa');
+  return {
+    ca: await get(CERT_SECRETS.ca),
+    etcdCa: await get(CERT_SECRETS.etcdCa),
+    frontProxyCa: await get(CERT_SECRETS.frontProxyCa),
+    serviceAccount: { publicKeyPem: sa.certPem, privateKeyPem: sa.keyPem },
+  } as ClusterPki;
+}
+
+/** Creates the workload cluster's bootstrap token Secret (kubeadm's bootstrap-token-<id>). */
+async function ensureWorkloadToken(secrets: SecretStore, cluster: ObjectKey, token: string, machineName: string): Promise<void> {
+  const client = await workloadClient(secrets, cluster);
+  const { id, secret } = parseBootstrapToken(token);
+  const manifest = bootstrapTokenSecretManifest(
+    { id, secret, expiresAt: rfc3339(new Date(Date.now() + BOOTSTRAP_TOKEN_TTL_SECONDS * 1000)) },
+    { description: `capstan: joins Machine ${cluster.namespace}/${machineName}` },
+  );
+  try {
+    await client.core.createNamespacedSecret({ namespace: 'kube-system', body: manifest });
+  } catch (err) {
+    if (apiStatus(err) !== 409) throw err; // AlreadyExists: an earlier attempt made it
+  }
+}
+
+export function bootstrapActivities({ secrets }: BootstrapDeps) {
+  return {
+    /**
+     * Looks up or generates the cluster CA, etcd CA, front-proxy CA and service-account keys,
+     * and the admin kubeconfig for the endpoint. Returns only the CA's public pin.
+     */
+    async ensureClusterCertificates(input: { cluster: ClusterContext }): Promise<{ caCertHash: string }> {
+      const { key, endpoint } = input.cluster;
+      const labels = { [LABELS.clusterName]: key.name };
+      const fresh = generateClusterPki({ clusterName: key.name, now: new Date() });
+      // Each secret is create-if-absent: what an earlier attempt stored wins, so a retry never
+      // rotates a CA that machines may already trust.
+      const put = (suffix: string, data: Record<string, string>): Promise<StoredSecret> =>
+        secrets.create(key.namespace, `${key.name}-${suffix}`, { type: SECRET_TYPE, data, labels });
+      await put(CERT_SECRETS.ca, pair(fresh.ca.certPem, fresh.ca.keyPem));
+      await put(CERT_SECRETS.etcdCa, pair(fresh.etcdCa.certPem, fresh.etcdCa.keyPem));
+      await put(CERT_SECRETS.frontProxyCa, pair(fresh.frontProxyCa.certPem, fresh.frontProxyCa.keyPem));
+      await put('sa', pair(fresh.serviceAccount.publicKeyPem, fresh.serviceAccount.privateKeyPem));
+      const pki = await loadPki(secrets, key);
+      const server = `https://${endpoint.host}:${endpoint.port}`;
+      await secrets.create(key.namespace, kubeconfigSecretName(key.name), {
+        type: SECRET_TYPE,
+        data: { value: adminKubeconfig(pki.ca, { clusterName: key.name, server, now: new Date() }) },
+        labels,
+      });
+      return { caCertHash: caCertHash(pki.ca.certPem) };
+    },
+
+    /**
+     * Renders the machine's cloud-init bootstrap data (init, control-plane join or worker join)
+     * into the secret `<configName>`; for joins, registers a fresh bootstrap token in the
+     * workload cluster. Returns the secret's name and the token's public ID.
+     */
+    async renderBootstrapData(input: {
+      cluster: ClusterContext;
+      machineName: string;
+      configName: string;
+      role: BootstrapRole;
+      version?: string;
+      config: KubeadmConfigSpec;
+    }): Promise<{ dataSecretName: string; tokenId: string }> {
+      const { cluster, machineName, role, config } = input;
+      const ns = cluster.key.namespace;
+      let stored = await secrets.get(ns, input.configName);
+      if (!stored) {
+        const pki = await loadPki(secrets, cluster.key);
+        const token = generateBootstrapToken({ now: new Date(), ttlSeconds: BOOTSTRAP_TOKEN_TTL_SECONDS });
+        const network = cluster.clusterNetwork;
+        const common = {
+          preKubeadmCommands: config.preKubeadmCommands,
+          postKubeadmCommands: config.postKubeadmCommands,
+          files: config.files.map((f) => ({ path: f.path, content: f.content, owner: f.owner, permissions: f.permissions.padStart(4, '0') })),
+        };
+        const localAPIEndpoint = { advertiseAddress: '0.0.0.0', bindPort: network.apiServerPort };
+        let value: string;
+        if (role === 'init') {
+          if (!input.version) throw new Error(`Machine ${machineName}: spec.version is required for a control-plane machine`);
+          const reg = config.initConfiguration.nodeRegistration;
+          value = renderInitData({
+            clusterConfiguration: buildClusterConfiguration({
+              clusterName: cluster.key.name,
+              kubernetesVersion: input.version,
+              controlPlaneEndpoint: cluster.endpoint,
+              networking: {
+                serviceSubnet: network.services.cidrBlocks.join(','),
+                podSubnet: network.pods.cidrBlocks.join(','),
+                dnsDomain: network.serviceDomain,
+              },
+              apiServerExtraArgs: config.clusterConfiguration.apiServer.extraArgs,
+              apiServerCertSANs: config.clusterConfiguration.apiServer.certSANs,
+              controllerManagerExtraArgs: config.clusterConfiguration.controllerManager.extraArgs,
+            }),
+            initConfiguration: buildInitConfiguration({
+              bootstrapToken: { token: token.token, ttlSeconds: BOOTSTRAP_TOKEN_TTL_SECONDS, groups: [DEFAULT_NODE_TOKEN_GROUP] },
+              nodeRegistration: { name: reg.name ?? machineName, criSocket: CONTAINERD_CRI_SOCKET, kubeletExtraArgs: reg.kubeletExtraArgs, taints: reg.taints ?? [CONTROL_PLANE_TAINT] },
+              localAPIEndpoint,
+            }),
+            pki,
+            ...common,
+          });
+        } else {
+          const reg = config.joinConfiguration.nodeRegistration;
+          const controlPlane = role === 'control-plane-join';
+          const joinConfiguration = buildJoinConfiguration({
+            apiServerEndpoint: cluster.endpoint,
+            token: token.token,
+            caCertHashes: [caCertHash(pki.ca.certPem)],
+            nodeRegistration: {
+              name: reg.name ?? machineName,
+              criSocket: CONTAINERD_CRI_SOCKET,
+              kubeletExtraArgs: reg.kubeletExtraArgs,
+              taints: reg.taints ?? (controlPlane ? [CONTROL_PLANE_TAINT] : []),
+            },
+            ...(controlPlane ? { controlPlane: { localAPIEndpoint } } : {}),
+          });
+          value = controlPlane
+            ? renderJoinData({ joinConfiguration, controlPlane: true, pki, ...common })
+            : renderJoinData({ joinConfiguration, controlPlane: false, ...common });
+        }
+        stored = await secrets.create(ns, input.configName, {
+          type: SECRET_TYPE,
+          data: { value, format: 'cloud-config', token: token.token },
+          labels: { [LABELS.clusterName]: cluster.key.name, [TOKEN_ID_LABEL]: token.id },
+        });
+      }
+      const token = stored.data.token!;
+      // The init machine's token is created by `kubeadm init` itself (InitConfiguration);
+      // a join's token must exist in the workload cluster before the machine boots.
+      if (role !== 'init') await ensureWorkloadToken(secrets, cluster.key, token, machineName);
+      return { dataSecretName: input.configName, tokenId: parseBootstrapToken(token).id };
+    },
+
+    /** Deletes the machine's bootstrap data and, where the API answers, its bootstrap token. */
+    async deleteBootstrapData(input: { cluster: ObjectKey; dataSecretName: string; tokenId?: string }): Promise<void> {
+      if (input.tokenId) {
+        try {
+          const client = await workloadClient(secrets, input.cluster);
+          await client.core.deleteNamespacedSecret({ name: `bootstrap-token-${input.tokenId}`, namespace: 'kube-system' });
+        } catch (err) {
+          // Gone already, or the API is down (the cluster is being deleted): tokencleaner
+          // removes an expired token anyway.
+          Context.current().log.info('bootstrap token not deleted', { tokenId: input.tokenId, status: apiStatus(err) });
+        }
+      }
+      await secrets.delete(input.cluster.namespace, input.dataSecretName);
+    },
+
+    /** Removes every secret of the cluster (certificates, kubeconfig, leftover bootstrap data). */
+    async deleteClusterSecrets(input: { cluster: ObjectKey }): Promise<{ deleted: number }> {
+      const owned = await secrets.list(input.cluster.namespace, { [LABELS.clusterName]: input.cluster.name });
+      for (const s of owned) await secrets.delete(input.cluster.namespace, s.name);
+      return { deleted: owned.length };
+    },
+  };
+}
+

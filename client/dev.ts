@@ -1,0 +1,122 @@
+// `capstan dev` (npm start): everything on this machine, on loopback — the Temporal dev server
+// with its Web UI (state in a SQLite file), the simulated cloud, a worker — then the demo:
+// a 3 control-plane + 2 worker cluster created, with progress, until Ctrl-C.
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Client } from '@temporalio/client';
+import { startSimCloud } from '../providers/sim/launch.js';
+import { canConnect, freePort } from '../scripts/lib/ports.js';
+import { startTemporalDevServer } from '../scripts/lib/temporal.js';
+import { startWorkerProcess } from '../workers/launch.js';
+import { clusterWorkflowId } from '../workflows/ids.js';
+import { clusterStatusQuery } from '../workflows/messages.js';
+import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes.js';
+import type { ClusterView } from '../workflows/types.js';
+import { executePlan, loadPlan } from './apply.js';
+import { bool, flag, type ParsedArgs } from './args.js';
+import { getNodes, readKubeconfig } from './commands.js';
+import { writeDevEnv } from './dev-env.js';
+import { connectClient, TASK_QUEUE } from './temporal.js';
+
+const DEMO_MANIFEST = fileURLToPath(new URL('../config/samples/demo-cluster.yaml', import.meta.url));
+
+const say = (msg: string) => console.log(`[capstan dev] ${msg}`);
+
+/** The well-known port if it is free, else any free one. */
+async function preferPort(port: number): Promise<number> {
+  return (await canConnect('127.0.0.1', port, 300)) ? freePort() : port;
+}
+
+export async function runDev(o: { dataDir: string; args: ParsedArgs }): Promise<number> {
+  const dir = o.dataDir;
+  const logs = join(dir, 'logs');
+  mkdirSync(logs, { recursive: true });
+  const profile = (flag(o.args, 'profile') ?? 'demo') as 'demo' | 'test';
+  const exitWhenReady = bool(o.args, 'exit-when-ready');
+  const stops: (() => Promise<unknown>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+  };
+
+  try {
+    say(`starting the Temporal dev server (state in ${join(dir, 'temporal.db')})...`);
+    const temporal = await startTemporalDevServer({
+      dbFile: join(dir, 'temporal.db'),
+      port: await preferPort(7233),
+      uiPort: await preferPort(8233),
+      searchAttributes: SEARCH_ATTRIBUTES,
+      logFile: join(logs, 'temporal.log'),
+    });
+    stops.push(() => temporal.stop());
+    say(`Temporal ${temporal.address} — Web UI: ${temporal.uiUrl}`);
+
+    say(`starting the simulated cloud (profile ${profile}; state in ${join(dir, 'sim')})...`);
+    const sim = await startSimCloud({ dataDir: join(dir, 'sim'), profile, runtime: 'kubernetes', logFile: join(logs, 'sim-cloud.log') });
+    stops.push(() => sim.stop());
+    say(`simulated cloud ${sim.url}`);
+
+    const env = { TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: temporal.namespace, CAPSTAN_SIM_URL: sim.url, CAPSTAN_DATA_DIR: dir };
+    writeDevEnv(dir, env);
+    say('starting a worker...');
+    const worker = await startWorkerProcess({ env, logFile: join(logs, 'worker.log') });
+    stops.push(() => worker.stop());
+    say(`worker pid ${worker.pid} (log ${join(logs, 'worker.log')})`);
+
+    const { client, connection } = await connectClient({ address: temporal.address, namespace: temporal.namespace, connection: { address: temporal.address } });
+    stops.push(() => connection.close());
+
+    if (!bool(o.args, 'no-demo')) {
+      const plan = loadPlan([{ file: DEMO_MANIFEST, text: readFileSync(DEMO_MANIFEST, 'utf8') }]);
+      for (const line of await executePlan(client, TASK_QUEUE, plan)) say(`${line.object} ${line.result}`);
+      const cluster = plan.clusters[0]!.cluster.metadata;
+      await followCluster(client, cluster.namespace, cluster.name, temporal.uiUrl!);
+      const kubeconfig = join(dir, `${cluster.name}.kubeconfig`);
+      writeFileSync(kubeconfig, await readKubeconfig(dir, cluster.namespace, cluster.name), { mode: 0o600 });
+      chmodSync(kubeconfig, 0o600);
+      console.log('\n' + (await getNodes(dir, cluster.namespace, cluster.name)) + '\n');
+      say(`cluster "${cluster.name}" is Available. Try:`);
+      console.log(`    kubectl --kubeconfig ${kubeconfig} get nodes`);
+      console.log(`    npx capstan get nodes ${cluster.name}`);
+      console.log(`    npx capstan get machines`);
+      console.log(`    npx capstan describe cluster ${cluster.name}`);
+      console.log(`    npx capstan delete cluster ${cluster.name}`);
+    }
+    say(`Temporal Web UI: ${temporal.uiUrl}/namespaces/${temporal.namespace}/workflows`);
+    if (exitWhenReady) return 0;
+    say('running; Ctrl-C stops everything (state stays in ' + dir + ')');
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    say('stopping...');
+    return 0;
+  } finally {
+    await stopAll();
+  }
+}
+
+/** Prints each change of the cluster and its machines until the cluster is Available. */
+async function followCluster(client: Client, namespace: string, name: string, uiUrl: string): Promise<void> {
+  const handle = client.workflow.getHandle(clusterWorkflowId({ namespace, name }));
+  say(`follow it in the Temporal UI: ${uiUrl}/namespaces/default/workflows/${encodeURIComponent(clusterWorkflowId({ namespace, name }))}`);
+  const started = Date.now();
+  let last = '';
+  for (;;) {
+    const v: ClusterView = await handle.query(clusterStatusQuery);
+    const line = summary(v);
+    if (line !== last) {
+      say(`${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s  ${line}`);
+      last = line;
+    }
+    if (v.status.conditions.some((c) => c.type === 'Available' && c.status === 'True')) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+function summary(v: ClusterView): string {
+  const s = v.status;
+  const cp = v.controlPlaneStatus;
+  const workers = v.machines.map((m) => `${m.name}=${m.phase}${m.nodeReady ? '(Ready)' : ''}`).join(' ');
+  return `${v.name}: ${s.phase}; control plane ${cp?.initialized ? 'initialized' : 'not initialized'} ${cp?.readyReplicas ?? 0}/${s.controlPlane.desiredReplicas} ready; workers ${workers}`;
+}
