@@ -1,0 +1,139 @@
+// A whole capstan on loopback for workflow and end-to-end tests: a real Temporal dev server
+// (in memory), the simulated cloud as its own process running real kube-apiservers, and a
+// worker — in this process (workflow tests) or as its own process (end-to-end tests, which
+// kill it). Each test file starts one and stops it in afterAll.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, NativeConnection, type Worker } from '@temporalio/worker';
+import { startSimCloud, type SimCloudProcess } from '../../providers/sim/launch.js';
+import { SimCloudClient } from '../../providers/sim/client.js';
+import type { ManagedProcess } from '../../scripts/lib/process.js';
+import { startTemporalDevServer, type TemporalDevServer } from '../../scripts/lib/temporal.js';
+import { startWorkerProcess } from '../../workers/launch.js';
+import { createWorker, workflowsPath } from '../../workers/worker.js';
+import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes.js';
+
+export interface CapstanEnvOptions {
+  /** 'in-process' (default) or 'process' (a separate `capstan worker`). */
+  worker?: 'in-process' | 'process';
+  /** Extra flags for the simulated cloud, e.g. ['--boot-ms', '500-600']. */
+  simExtra?: string[];
+  taskQueue?: string;
+}
+
+export interface CapstanEnv {
+  dataDir: string;
+  temporal: TemporalDevServer;
+  sim: SimCloudProcess;
+  simClient: SimCloudClient;
+  client: Client;
+  taskQueue: string;
+  /** Environment for a `capstan` process pointed at this capstan. */
+  env: Record<string, string>;
+  worker?: Worker;
+  workerProcess?: ManagedProcess;
+  startWorker(): Promise<void>;
+  stopWorker(): Promise<void>;
+  /** Restarts the simulated cloud on the same data dir (after a kill9 or a stop). */
+  restartSim(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+let bundle: Promise<{ code: string }> | undefined;
+/** One workflow bundle per test process (webpack takes seconds). */
+export function workflowBundle(): Promise<{ code: string }> {
+  bundle ??= bundleWorkflowCode({ workflowsPath, logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never });
+  return bundle;
+}
+
+export async function startCapstanEnv(o: CapstanEnvOptions = {}): Promise<CapstanEnv> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'capstan-test-'));
+  const taskQueue = o.taskQueue ?? 'capstan';
+  const temporal = await startTemporalDevServer({
+    headless: true,
+    searchAttributes: SEARCH_ATTRIBUTES,
+    logFile: join(dataDir, 'temporal.log'),
+  });
+  const simOpts = { dataDir: join(dataDir, 'sim'), profile: 'test' as const, runtime: 'kubernetes' as const, port: 0, extra: o.simExtra, logFile: join(dataDir, 'sim.log') };
+  let sim = await startSimCloud(simOpts);
+  const connection = await Connection.connect({ address: temporal.address });
+  const client = new Client({ connection, namespace: temporal.namespace });
+  const env: Record<string, string> = {
+    TEMPORAL_ADDRESS: temporal.address,
+    TEMPORAL_NAMESPACE: temporal.namespace,
+    CAPSTAN_SIM_URL: sim.url,
+    CAPSTAN_DATA_DIR: dataDir,
+    CAPSTAN_TASK_QUEUE: taskQueue,
+  };
+
+  const self: CapstanEnv = {
+    dataDir,
+    temporal,
+    sim,
+    simClient: new SimCloudClient(sim.url),
+    client,
+    taskQueue,
+    env,
+    async startWorker() {
+      if (o.worker === 'process') {
+        self.workerProcess = await startWorkerProcess({ env, logFile: join(dataDir, 'worker.log') });
+        return;
+      }
+      const nativeConnection = await NativeConnection.connect({ address: temporal.address });
+      const worker = await createWorker({
+        settings: { dataDir, simUrl: sim.url, taskQueue, maxConcurrentActivities: 200, maxConcurrentWorkflowTasks: 40 },
+        connection: nativeConnection,
+        namespace: temporal.namespace,
+        pollMs: 200,
+        workflowBundle: await workflowBundle(),
+      });
+      self.worker = worker;
+      const running = worker.run().finally(() => nativeConnection.close());
+      stopInProcess = async () => {
+        worker.shutdown();
+        await running;
+      };
+    },
+    async stopWorker() {
+      if (self.workerProcess) await self.workerProcess.stop();
+      self.workerProcess = undefined;
+      await stopInProcess?.();
+      stopInProcess = undefined;
+      self.worker = undefined;
+    },
+    async restartSim() {
+      if (sim.process.running) await sim.stop();
+      // The same port: the URL the worker was given must keep working.
+      sim = await startSimCloud({ ...simOpts, port: sim.port });
+      self.sim = sim;
+    },
+    async stop() {
+      await self.stopWorker().catch(() => undefined);
+      await connection.close().catch(() => undefined);
+      await sim.stop().catch(() => undefined);
+      await temporal.stop().catch(() => undefined);
+      if (!process.env.CAPSTAN_KEEP_TEST_DATA) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  let stopInProcess: (() => Promise<void>) | undefined;
+  await self.startWorker();
+  return self;
+}
+
+/** Polls `fn` until it returns a value other than undefined/false; fails after timeoutMs naming `what`. */
+export async function eventually<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 120_000, pollMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v as T;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}

@@ -1,0 +1,58 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ManifestError, planApply, readDocuments, validateDocuments } from '../../client/manifests.js';
+
+const demo = readFileSync(new URL('../../config/samples/demo-cluster.yaml', import.meta.url), 'utf8');
+
+function problems(text: string): string[] {
+  try {
+    planApply(validateDocuments(readDocuments('m.yaml', text)));
+  } catch (err) {
+    if (err instanceof ManifestError) return err.problems;
+    throw err;
+  }
+  return [];
+}
+
+describe('apply planning', () => {
+  it('resolves the demo manifest into one cluster and two worker machines', () => {
+    const plan = planApply(validateDocuments(readDocuments('demo.yaml', demo)));
+    expect(plan.clusters).toHaveLength(1);
+    expect(plan.clusters[0]!.controlPlane.spec.replicas).toBe(3);
+    expect(plan.clusters[0]!.controlPlaneMachineTemplate.metadata.name).toBe('demo-control-plane');
+    expect(plan.machines.map((m) => m.machine.metadata.name)).toEqual(['demo-worker-1', 'demo-worker-2']);
+    expect(plan.machines[0]!.bootstrapConfig!.metadata.name).toBe('demo-worker-1');
+  });
+
+  it('names file, document, object and field for a bad value', () => {
+    expect(problems(demo.replace('replicas: 3', 'replicas: -1'))).toContain(
+      'm.yaml: document 3 (KubeadmControlPlane "demo-control-plane"): spec.replicas: must be >= 1',
+    );
+  });
+
+  it('reports a reference that resolves to nothing', () => {
+    const text = demo.replace(/---\napiVersion: infrastructure.capstan.dev\/v1alpha1\nkind: SimCluster\n[\s\S]*?(?=---)/, '');
+    expect(problems(text)).toEqual(['m.yaml: document 1 (Cluster "demo"): spec.infrastructureRef: SimCluster "demo" not found in namespace "default" of the applied documents']);
+  });
+
+  it('reports a reference of the wrong kind', () => {
+    const text = demo.replace('kind: SimMachine\n    name: demo-worker-1', 'kind: SimMachineTemplate\n    name: demo-worker-1');
+    expect(problems(text)[0]).toMatch(/Machine "demo-worker-1"\): spec.infrastructureRef: must reference a SimMachine/);
+  });
+
+  it('refuses a duplicate object', () => {
+    const dup = `${demo}\n---\napiVersion: infrastructure.capstan.dev/v1alpha1\nkind: SimCluster\nmetadata:\n  name: demo\n`;
+    expect(problems(dup).some((p) => /SimCluster "demo"\): metadata.name: duplicates m.yaml: document 2/.test(p))).toBe(true);
+  });
+
+  it('reports YAML syntax errors with the document number', () => {
+    expect(() => readDocuments('m.yaml', 'a: 1\n---\nb: [\n')).toThrow(/m.yaml: document 2: invalid YAML/);
+  });
+
+  it('lists every problem at once, and nothing is planned', () => {
+    const text = demo.replace('replicas: 3', 'replicas: 2').replace('instanceType: sim.medium', 'instanceType: huge');
+    const p = problems(text);
+    expect(p).toHaveLength(2);
+    expect(p[1]).toMatch(/SimMachine "demo-worker-1"\): spec.instanceType: must be one of sim.small, sim.medium, sim.large/);
+  });
+});
