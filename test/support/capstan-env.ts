@@ -21,6 +21,8 @@ export interface CapstanEnvOptions {
   /** Extra flags for the simulated cloud, e.g. ['--boot-ms', '500-600']. */
   simExtra?: string[];
   taskQueue?: string;
+  /** The simulated cloud's VM runtime; 'noop' VMs boot but run no Kubernetes. */
+  simRuntime?: 'kubernetes' | 'noop';
 }
 
 export interface CapstanEnv {
@@ -56,7 +58,7 @@ export async function startCapstanEnv(o: CapstanEnvOptions = {}): Promise<Capsta
     searchAttributes: SEARCH_ATTRIBUTES,
     logFile: join(dataDir, 'temporal.log'),
   });
-  const simOpts = { dataDir: join(dataDir, 'sim'), profile: 'test' as const, runtime: 'kubernetes' as const, port: 0, extra: o.simExtra, logFile: join(dataDir, 'sim.log') };
+  const simOpts = { dataDir: join(dataDir, 'sim'), profile: 'test' as const, runtime: o.simRuntime ?? ('kubernetes' as const), port: 0, extra: o.simExtra, logFile: join(dataDir, 'sim.log') };
   let sim = await startSimCloud(simOpts);
   const connection = await Connection.connect({ address: temporal.address });
   const client = new Client({ connection, namespace: temporal.namespace });
