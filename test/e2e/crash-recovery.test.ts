@@ -1,0 +1,98 @@
+// Nothing is lost and nothing is doubled: the worker runs as its own process and is killed
+// with SIGKILL mid-creation; the simulated cloud is killed and restarted mid-creation; the
+// cloud answers 500 after committing creates. Each still ends with exactly one VM per Machine
+// and an Available cluster, and delete leaves no VM and no endpoint.
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { executePlan, loadPlan } from '../../client/apply.js';
+import { canConnect } from '../../scripts/lib/ports.js';
+import { clusterWorkflowId } from '../../workflows/ids.js';
+import { deleteClusterUpdate } from '../../workflows/messages.js';
+import { eventually, startCapstanEnv, type CapstanEnv } from '../support/capstan-env.js';
+import { allEvents, liveVms, nodeReady, waitForAvailable, workloadNodes } from '../support/cluster-checks.js';
+
+const demo = readFileSync(new URL('../../config/samples/demo-cluster.yaml', import.meta.url), 'utf8');
+
+/** The demo manifest under another cluster name (all object names prefixed). */
+function manifest(name: string): string {
+  return demo.replace(/\bdemo\b/g, name);
+}
+
+async function apply(env: CapstanEnv, name: string) {
+  return executePlan(env.client, env.taskQueue, loadPlan([{ file: `${name}.yaml`, text: manifest(name) }]));
+}
+
+async function clusterIdOf(env: CapstanEnv, name: string): Promise<string> {
+  return eventually(`provider cluster of ${name}`, async () => (await env.simClient.listClusters()).find((c) => c.name === `default-${name}` && c.state === 'available')?.id);
+}
+
+/** Exactly one VM per Machine: 5 live VMs, 5 creates in the event log, 5 Ready Nodes. */
+async function expectExactlyFive(env: CapstanEnv, name: string) {
+  const id = await clusterIdOf(env, name);
+  expect(await liveVms(env.simClient, id)).toHaveLength(5);
+  const creates = (await allEvents(env.simClient)).filter((e) => e.type === 'vm.created' && e.clusterId === id);
+  expect(creates).toHaveLength(5);
+  const nodes = await workloadNodes(env.dataDir, name);
+  expect(nodes).toHaveLength(5);
+  expect(nodes.every(nodeReady)).toBe(true);
+}
+
+async function deleteAndExpectNothingLeft(env: CapstanEnv, name: string) {
+  const id = await clusterIdOf(env, name);
+  const endpoint = (await env.simClient.getCluster(id)).endpoint;
+  const handle = env.client.workflow.getHandle(clusterWorkflowId({ namespace: 'default', name }));
+  await handle.executeUpdate(deleteClusterUpdate);
+  await handle.result();
+  expect(await liveVms(env.simClient, id)).toEqual([]);
+  expect((await env.simClient.getCluster(id)).state).toBe('deleted');
+  expect(await canConnect(endpoint.host, endpoint.port, 500)).toBe(false);
+}
+
+describe('crash and fault recovery (worker as its own process)', () => {
+  let env: CapstanEnv;
+  beforeAll(async () => {
+    env = await startCapstanEnv({ worker: 'process' });
+  }, 180_000);
+  afterAll(async () => {
+    await env?.stop();
+  });
+
+  it('a 500 after the cloud committed a create still yields exactly one VM per machine', async () => {
+    await env.simClient.setFaults({ failAfterCommitRate: 0.5, errorRate: 0.1, throttleRate: 0.1 });
+    try {
+      await apply(env, 'faulty');
+      await waitForAvailable(env.client, 'faulty');
+    } finally {
+      await env.simClient.setFaults({ failAfterCommitRate: 0, errorRate: 0, throttleRate: 0 });
+    }
+    const events = await allEvents(env.simClient);
+    expect(events.some((e) => e.type === 'fault.injected' || e.type.startsWith('fault'))).toBe(true);
+    await expectExactlyFive(env, 'faulty');
+    await deleteAndExpectNothingLeft(env, 'faulty');
+  }, 400_000);
+
+  it('kill -9 of the worker mid-creation: a new worker finishes with exactly 5 VMs', async () => {
+    await apply(env, 'workerkill');
+    const id = await clusterIdOf(env, 'workerkill');
+    // Mid-creation: the init machine exists, the joins have not all happened.
+    await eventually('the init VM', async () => (await liveVms(env.simClient, id)).length >= 1);
+    await env.workerProcess!.kill9();
+    await new Promise((r) => setTimeout(r, 1000));
+    await env.startWorker();
+    await waitForAvailable(env.client, 'workerkill');
+    await expectExactlyFive(env, 'workerkill');
+    await deleteAndExpectNothingLeft(env, 'workerkill');
+  }, 400_000);
+
+  it('kill -9 and restart of the simulated cloud mid-creation: exactly 5 VMs and an Available cluster', async () => {
+    await apply(env, 'cloudkill');
+    const id = await clusterIdOf(env, 'cloudkill');
+    await eventually('two VMs', async () => (await liveVms(env.simClient, id)).length >= 2);
+    await env.sim.kill9();
+    await new Promise((r) => setTimeout(r, 1000));
+    await env.restartSim();
+    await waitForAvailable(env.client, 'cloudkill');
+    await expectExactlyFive(env, 'cloudkill');
+    await deleteAndExpectNothingLeft(env, 'cloudkill');
+  }, 400_000);
+});

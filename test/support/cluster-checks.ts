@@ -1,0 +1,86 @@
+// What the workflow and end-to-end tests check about a cluster: that it is Available, that its
+// workload API has Ready Nodes for every VM, what the cloud's event log says about ordering,
+// and that no secret reached a workflow history.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CoreV1Api, KubeConfig, type V1Node } from '@kubernetes/client-node';
+import type { Client } from '@temporalio/client';
+import type { SimCloudClient } from '../../providers/sim/client.js';
+import type { SimEvent } from '../../providers/sim/types.js';
+import { clusterWorkflowId } from '../../workflows/ids.js';
+import { clusterStatusQuery } from '../../workflows/messages.js';
+import type { ClusterView } from '../../workflows/types.js';
+import { eventually } from './capstan-env.js';
+
+export async function clusterView(client: Client, name: string, namespace = 'default'): Promise<ClusterView> {
+  return client.workflow.getHandle(clusterWorkflowId({ namespace, name })).query(clusterStatusQuery);
+}
+
+export const isAvailable = (v: ClusterView) => v.status.conditions.some((c) => c.type === 'Available' && c.status === 'True');
+
+export async function waitForAvailable(client: Client, name: string, timeoutMs = 300_000): Promise<ClusterView> {
+  return eventually(`cluster ${name} to be Available`, async () => {
+    const v = await clusterView(client, name);
+    return isAvailable(v) ? v : undefined;
+  }, timeoutMs, 500);
+}
+
+export async function workloadNodes(dataDir: string, cluster: string, namespace = 'default'): Promise<V1Node[]> {
+  const secret = JSON.parse(readFileSync(join(dataDir, 'secrets', namespace, `${cluster}-kubeconfig.json`), 'utf8')) as { data: { value: string } };
+  const kc = new KubeConfig();
+  kc.loadFromString(secret.data.value);
+  return (await kc.makeApiClient(CoreV1Api).listNode({})).items;
+}
+
+export const nodeReady = (n: V1Node) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+
+export async function allEvents(sim: SimCloudClient): Promise<SimEvent[]> {
+  const out: SimEvent[] = [];
+  for (;;) {
+    const batch = await sim.events(out.at(-1)?.seq ?? 0);
+    if (batch.length === 0) return out;
+    out.push(...batch);
+  }
+}
+
+/** Live (not terminated) VMs of a provider cluster, or of all clusters. */
+export async function liveVms(sim: SimCloudClient, clusterId?: string) {
+  return (await sim.listVms(clusterId ? { clusterId } : {})).filter((v) => v.state !== 'terminated');
+}
+
+/**
+ * Every string a history must never contain: private keys, bootstrap tokens (secret half),
+ * kubeconfig credentials, bootstrap data. Read from the secret store itself.
+ */
+export function secretNeedles(dataDir: string): string[] {
+  const needles = new Set<string>(['PRIVATE KEY', 'client-key-data', 'token-secret']);
+  const root = join(dataDir, 'secrets');
+  let namespaces: string[] = [];
+  try {
+    namespaces = readdirSync(root);
+  } catch {
+    return [...needles];
+  }
+  for (const ns of namespaces) {
+    for (const f of readdirSync(join(root, ns))) {
+      const s = JSON.parse(readFileSync(join(root, ns, f), 'utf8')) as { data: Record<string, string> };
+      for (const [k, v] of Object.entries(s.data)) {
+        if (k === 'token') needles.add(v.split('.')[1]!);
+        if (k === 'tls.key') needles.add(v.split('\n')[1]!); // a line of base64 key material
+        if (k === 'value') needles.add(v.slice(0, 200));
+      }
+    }
+  }
+  return [...needles];
+}
+
+/** Fetches every workflow history in the namespace and returns the needles found in any. */
+export async function secretsInHistories(client: Client, needles: string[]): Promise<{ workflowId: string; needle: string }[]> {
+  const found: { workflowId: string; needle: string }[] = [];
+  for await (const wf of client.workflow.list()) {
+    const history = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
+    const text = JSON.stringify(history, (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : v));
+    for (const n of needles) if (text.includes(n)) found.push({ workflowId: wf.workflowId, needle: n.slice(0, 40) });
+  }
+  return found;
+}

@@ -1,0 +1,127 @@
+// The whole first slice on real servers: a 3 control-plane + 2 worker cluster is created by
+// the workflows on the simulated cloud (real kube-apiserver, real TLS bootstrap), held at the
+// init gate, becomes Available with 5 Ready Nodes, and is deleted leaving nothing behind.
+import { readFileSync } from 'node:fs';
+import { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApplyError, executePlan, loadPlan } from '../../client/apply.js';
+import { canConnect } from '../../scripts/lib/ports.js';
+import { clusterWorkflowId } from '../../workflows/ids.js';
+import { deleteClusterUpdate } from '../../workflows/messages.js';
+import { eventually, startCapstanEnv, workflowBundle, type CapstanEnv } from '../support/capstan-env.js';
+import { allEvents, clusterView, liveVms, nodeReady, secretNeedles, secretsInHistories, waitForAvailable, workloadNodes } from '../support/cluster-checks.js';
+
+const demo = readFileSync(new URL('../../config/samples/demo-cluster.yaml', import.meta.url), 'utf8');
+const plan = (text = demo) => loadPlan([{ file: 'demo.yaml', text }]);
+
+describe('cluster lifecycle', () => {
+  let env: CapstanEnv;
+  beforeAll(async () => {
+    env = await startCapstanEnv();
+  }, 180_000);
+  afterAll(async () => {
+    await env?.stop();
+  });
+
+  it('creates a 3+2 cluster whose workload API lists 5 Ready Nodes', async () => {
+    const lines = await executePlan(env.client, env.taskQueue, plan());
+    expect(lines.map((l) => `${l.object} ${l.result}`)).toEqual([
+      'cluster.cluster.capstan.dev/demo created',
+      'kubeadmcontrolplane.controlplane.capstan.dev/demo-control-plane created',
+      'machine.cluster.capstan.dev/demo-worker-1 created',
+      'machine.cluster.capstan.dev/demo-worker-2 created',
+    ]);
+    const view = await waitForAvailable(env.client, 'demo');
+    expect(view.status.phase).toBe('Provisioned');
+    expect(view.status.controlPlane).toEqual({ desiredReplicas: 3, replicas: 3, readyReplicas: 3 });
+    expect(view.status.workers).toEqual({ desiredReplicas: 2, replicas: 2, readyReplicas: 2 });
+
+    const nodes = await workloadNodes(env.dataDir, 'demo');
+    expect(nodes).toHaveLength(5);
+    expect(nodes.every(nodeReady)).toBe(true);
+    const vms = await liveVms(env.simClient);
+    expect(vms).toHaveLength(5);
+    expect(new Set(nodes.map((n) => n.spec?.providerID))).toEqual(new Set(vms.map((v) => v.providerID)));
+    const controlPlaneNodes = nodes.filter((n) => 'node-role.kubernetes.io/control-plane' in (n.metadata?.labels ?? {}));
+    expect(controlPlaneNodes).toHaveLength(3);
+    expect(nodes.map((n) => n.metadata!.name).sort()).toContain('demo-worker-1');
+  }, 300_000);
+
+  it('created no join or worker VM before the init machine’s API answered', async () => {
+    const events = await allEvents(env.simClient);
+    const clusterId = (await liveVms(env.simClient))[0]!.clusterId;
+    const apiReady = events.find((e) => e.type === 'apiserver.ready' && e.clusterId === clusterId);
+    expect(apiReady).toBeDefined();
+    const created = events.filter((e) => e.type === 'vm.created' && e.clusterId === clusterId);
+    expect(created.map((e) => e.data?.role).sort()).toEqual(['control-plane-join', 'control-plane-join', 'init', 'worker-join', 'worker-join']);
+    const init = created.find((e) => e.data?.role === 'init')!;
+    expect(init.seq).toBeLessThan(apiReady!.seq);
+    for (const e of created.filter((e) => e.data?.role !== 'init')) expect(e.seq).toBeGreaterThan(apiReady!.seq);
+    expect(events.filter((e) => e.type === 'bootstrap.failed')).toEqual([]);
+  });
+
+  it('starts nothing new on a second apply of the same manifest', async () => {
+    const lines = await executePlan(env.client, env.taskQueue, plan());
+    expect(lines.every((l) => l.result === 'unchanged')).toBe(true);
+    expect(await liveVms(env.simClient)).toHaveLength(5);
+  });
+
+  it('refuses to change a Machine in place, naming the field', async () => {
+    const changed = demo.replace(/(name: demo-worker-1\n  labels:[\s\S]*?version: )v1\.37\.2/, '$1v1.37.3');
+    await expect(executePlan(env.client, env.taskQueue, plan(changed))).rejects.toThrow(
+      /Machine "demo-worker-1" is immutable: spec\.version cannot be changed; Machines are replaced, not updated/,
+    );
+  });
+
+  it('refuses a spec change to the Cluster’s control plane and changes nothing', async () => {
+    const changed = demo.replace('replicas: 3', 'replicas: 5');
+    const err = await executePlan(env.client, env.taskQueue, plan(changed)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApplyError);
+    expect((err as Error).message).toMatch(/controlPlane\.spec\.replicas/);
+    expect((await clusterView(env.client, 'demo')).status.controlPlane.desiredReplicas).toBe(3);
+  });
+
+  it('keeps every private key, token and kubeconfig out of workflow histories', async () => {
+    const needles = secretNeedles(env.dataDir);
+    expect(needles.length).toBeGreaterThan(10);
+    expect(await secretsInHistories(env.client, needles)).toEqual([]);
+  });
+
+  it('deletes in Cluster API order and leaves no VM, endpoint or secret behind', async () => {
+    const vms = await liveVms(env.simClient);
+    const clusterId = vms[0]!.clusterId;
+    const endpoint = (await env.simClient.getCluster(clusterId)).endpoint;
+    const handle = env.client.workflow.getHandle(clusterWorkflowId({ namespace: 'default', name: 'demo' }));
+    await handle.executeUpdate(deleteClusterUpdate);
+    const final = await handle.result();
+    expect(final.phase).toBe('Deleted');
+
+    expect(await liveVms(env.simClient)).toEqual([]);
+    expect((await env.simClient.getCluster(clusterId)).state).toBe('deleted');
+    expect(await canConnect(endpoint.host, endpoint.port, 500)).toBe(false);
+
+    // Workers went first: every worker VM terminated before any control-plane VM did.
+    const events = await allEvents(env.simClient);
+    const role = new Map(events.filter((e) => e.type === 'vm.created').map((e) => [e.vmId, e.data?.role]));
+    const terminations = events.filter((e) => e.type === 'vm.shutting-down' && e.clusterId === clusterId).map((e) => role.get(e.vmId));
+    expect(terminations.slice(0, 2)).toEqual(['worker-join', 'worker-join']);
+    const infraDeleted = events.find((e) => e.type === 'cluster.deleted' && e.clusterId === clusterId)!;
+    expect(events.filter((e) => e.type === 'vm.terminated').every((e) => e.seq < infraDeleted.seq)).toBe(true);
+
+    await eventually('machine workflows to complete', async () => {
+      for await (const wf of env.client.workflow.list({ query: 'CapstanKind = "Machine" AND ExecutionStatus = "Running"' })) return false;
+      return true;
+    });
+    expect(secretNeedles(env.dataDir).filter((n) => !['PRIVATE KEY', 'client-key-data', 'token-secret'].includes(n))).toEqual([]);
+  }, 300_000);
+
+  it('replays every history with today’s workflow code (no nondeterminism)', async () => {
+    const histories = [];
+    for await (const wf of env.client.workflow.list()) {
+      histories.push({ workflowId: wf.workflowId, history: await env.client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory() });
+    }
+    expect(histories.length).toBeGreaterThanOrEqual(7);
+    const results = Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, histories);
+    for await (const r of results) expect(r.error, r.workflowId).toBeUndefined();
+  }, 120_000);
+});
