@@ -42,6 +42,8 @@ export interface TemporalServer {
 export interface TemporalDevServer extends TemporalServer {
   /** `http://127.0.0.1:UIPORT`, or undefined when headless. */
   uiUrl: string | undefined;
+  /** Prometheus metrics, including the server's `action` counter (what Temporal bills by). */
+  metricsUrl: string;
   namespace: string;
 }
 
@@ -125,6 +127,7 @@ export async function startTemporalDevServer(options: StartTemporalDevServerOpti
     address,
     port,
     uiUrl: uiPort === undefined ? undefined : `http://127.0.0.1:${uiPort}`,
+    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
     namespace,
     process: proc,
     stop: async (stopOptions) => {

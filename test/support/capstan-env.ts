@@ -23,6 +23,8 @@ export interface CapstanEnvOptions {
   taskQueue?: string;
   /** The simulated cloud's VM runtime; 'noop' VMs boot but run no Kubernetes. */
   simRuntime?: 'kubernetes' | 'noop';
+  /** The simulated cloud's latency profile; default 'test' (fast). */
+  profile?: 'test' | 'demo';
 }
 
 export interface CapstanEnv {
@@ -58,7 +60,7 @@ export async function startCapstanEnv(o: CapstanEnvOptions = {}): Promise<Capsta
     searchAttributes: SEARCH_ATTRIBUTES,
     logFile: join(dataDir, 'temporal.log'),
   });
-  const simOpts = { dataDir: join(dataDir, 'sim'), profile: 'test' as const, runtime: o.simRuntime ?? ('kubernetes' as const), port: 0, extra: o.simExtra, logFile: join(dataDir, 'sim.log') };
+  const simOpts = { dataDir: join(dataDir, 'sim'), profile: o.profile ?? ('test' as const), runtime: o.simRuntime ?? ('kubernetes' as const), port: 0, extra: o.simExtra, logFile: join(dataDir, 'sim.log') };
   let sim = await startSimCloud(simOpts);
   const connection = await Connection.connect({ address: temporal.address });
   const client = new Client({ connection, namespace: temporal.namespace });
