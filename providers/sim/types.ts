@@ -1,0 +1,101 @@
+// The simulated cloud's wire types: what its HTTP API returns and accepts. Shared by the server,
+// the typed client and the VmRuntime boundary. Type-only plus a few constants, so activities that
+// import the client pull in no server code.
+
+export const SIM_INSTANCE_TYPES = ['sim.small', 'sim.medium', 'sim.large'] as const;
+export type SimInstanceType = (typeof SIM_INSTANCE_TYPES)[number];
+
+export type SimClusterState = 'available' | 'deleting' | 'deleted';
+export type SimVmState = 'pending' | 'running' | 'shutting-down' | 'terminated';
+export type SimBootstrapStatus = 'pending' | 'running' | 'succeeded' | 'failed';
+
+export interface SimEndpoint {
+  host: string;
+  port: number;
+}
+
+export interface SimCluster {
+  id: string; // simc-<8 hex>
+  name: string;
+  region: string;
+  clientToken: string;
+  state: SimClusterState;
+  /** The load balancer's listener: the cluster's API endpoint. */
+  endpoint: SimEndpoint;
+  network: { cidr: string };
+  createdAt: string;
+  deletedAt?: string;
+}
+
+export interface SimAddress {
+  type: 'InternalIP' | 'Hostname';
+  address: string;
+}
+
+export interface SimVm {
+  id: string; // i-<12 hex>
+  name: string;
+  clusterId: string;
+  instanceType: SimInstanceType;
+  clientToken: string;
+  state: SimVmState;
+  providerID: string; // sim:///<region>/<id>
+  addresses: SimAddress[];
+  createdAt: string;
+  launchedAt?: string;
+  terminatedAt?: string;
+  /** Why the VM is in its state when that is not the ordinary path, e.g. `killed`. */
+  stateReason?: string;
+  bootstrap: { status: SimBootstrapStatus; message?: string };
+}
+
+export interface SimEvent {
+  seq: number;
+  time: string; // ISO with milliseconds
+  type: string;
+  clusterId?: string;
+  vmId?: string;
+  message: string;
+  data?: Record<string, unknown>;
+}
+
+export interface SimFaults {
+  /** Share (0..1) of API requests answered 429 RequestLimitExceeded before doing anything. */
+  throttleRate: number;
+  /** Share (0..1) of API requests answered 500 InternalError before doing anything. */
+  errorRate: number;
+  /** Share (0..1) of creates that commit and then answer 500 InternalError anyway. */
+  failAfterCommitRate: number;
+  /** The next N VMs created stay `pending` forever. */
+  neverBoot: number;
+}
+
+export const NO_FAULTS: SimFaults = Object.freeze({ throttleRate: 0, errorRate: 0, failAfterCommitRate: 0, neverBoot: 0 });
+
+export interface SimErrorBody {
+  error: {
+    code: string;
+    message: string;
+    /** The request field a validation error is about. */
+    field?: string;
+    /** For 429: how long the caller should wait (the Retry-After header carries whole seconds). */
+    retryAfterMs?: number;
+  };
+}
+
+export interface CreateClusterInput {
+  clientToken: string;
+  name: string;
+  region: string;
+}
+
+export interface CreateVmInput {
+  clientToken: string;
+  clusterId: string;
+  name: string;
+  instanceType: SimInstanceType | string;
+  /** Base64 of the cloud-init user data, as on the wire (see `encodeUserData`). */
+  userData: string;
+}
+
+export type SimVmAction = 'kill' | 'node-not-ready' | 'node-ready';
