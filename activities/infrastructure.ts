@@ -5,9 +5,9 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { APIEndpoint } from '../api/cluster.js';
 import type { MachineAddress } from '../api/machine.js';
 import type { SimClusterSpec, SimMachineSpec } from '../api/sim.js';
-import type { SimCloudClient } from '../providers/sim/client.js';
+import { type SimCloudClient, SimNotFoundError, SimValidationError } from '../providers/sim/client.js';
 import type { SecretStore } from '../providers/secrets/store.js';
-import { callProvider, isNotFound } from './errors.js';
+import { callProvider, classifyProviderError, isNotFound } from './errors.js';
 import { pause } from './heartbeat.js';
 
 export interface InfrastructureDeps {
@@ -29,16 +29,16 @@ export function infrastructureActivities({ sim, secrets }: InfrastructureDeps) {
     async deleteInfraCluster(input: { providerClusterId: string }): Promise<void> {
       for (;;) {
         try {
-          const c = await callProvider(() => sim.deleteCluster(input.providerClusterId));
+          const c = await sim.deleteCluster(input.providerClusterId);
           if (c.state === 'deleted') return;
         } catch (err) {
-          if (isNotFound(err)) return;
-          // DependencyViolation: instances still shutting down; wait for them, like a real cloud.
-          if (err instanceof ApplicationFailure && err.type === 'ProviderValidationError' && /DependencyViolation/.test(JSON.stringify(err.details))) {
+          if (err instanceof SimNotFoundError) return;
+          // Instances still shutting down: a real cloud refuses too; wait for them.
+          if (err instanceof SimValidationError && err.code === 'DependencyViolation') {
             await pause(1000, 'waiting for instances to terminate');
             continue;
           }
-          throw err;
+          classifyProviderError(err);
         }
         await pause(500, 'waiting for the cluster infrastructure to be deleted');
       }

@@ -37,6 +37,16 @@ async function expectExactlyFive(env: CapstanEnv, name: string) {
   expect(nodes.every(nodeReady)).toBe(true);
 }
 
+/** Activity executions whose final attempt was not the first, across all histories. */
+async function retriedActivities(env: CapstanEnv): Promise<number> {
+  let retried = 0;
+  for await (const wf of env.client.workflow.list()) {
+    const h = await env.client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
+    for (const e of h.events ?? []) if ((e.activityTaskStartedEventAttributes?.attempt ?? 1) > 1) retried++;
+  }
+  return retried;
+}
+
 async function deleteAndExpectNothingLeft(env: CapstanEnv, name: string) {
   const id = await clusterIdOf(env, name);
   const endpoint = (await env.simClient.getCluster(id)).endpoint;
@@ -65,8 +75,8 @@ describe('crash and fault recovery (worker as its own process)', () => {
     } finally {
       await env.simClient.setFaults({ failAfterCommitRate: 0, errorRate: 0, throttleRate: 0 });
     }
-    const events = await allEvents(env.simClient);
-    expect(events.some((e) => e.type === 'fault.injected' || e.type.startsWith('fault'))).toBe(true);
+    // The faults were really hit: some activities needed more than one attempt.
+    expect(await retriedActivities(env)).toBeGreaterThan(0);
     await expectExactlyFive(env, 'faulty');
     await deleteAndExpectNothingLeft(env, 'faulty');
   }, 400_000);
