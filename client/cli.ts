@@ -43,7 +43,7 @@ export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = args.positionals;
   if (!command || bool(args, 'help')) {
     console.log(USAGE);
-    return command ? 0 : 2;
+    return bool(args, 'help') ? 0 : 2;
   }
   const dir = dataDir();
   loadDevEnv(dir);
