@@ -63,20 +63,35 @@ export function workloadActivities({ secrets, pollMs = 1000 }: WorkloadDeps) {
     async waitForNode(input: { cluster: ObjectKey; providerID: string; tokenId?: string }): Promise<{ nodeName: string }> {
       const client = await workloadClient(secrets, input.cluster);
       for (;;) {
-        const nodes = await client.core.listNode({});
-        const node = nodes.items.find((n) => n.spec?.providerID === input.providerID);
-        if (node?.metadata?.name) return { nodeName: node.metadata.name };
-        if (input.tokenId) await refreshToken(client, input.tokenId);
-        await pause(pollMs, `no Node with providerID ${input.providerID} yet`);
+        let why: string;
+        try {
+          const nodes = await client.core.listNode({});
+          const node = nodes.items.find((n) => n.spec?.providerID === input.providerID);
+          if (node?.metadata?.name) return { nodeName: node.metadata.name };
+          if (input.tokenId) await refreshToken(client, input.tokenId);
+          why = `no Node with providerID ${input.providerID} yet`;
+        } catch (err) {
+          // The API may not answer yet (the init machine's apiserver is starting) or may be
+          // briefly away: still a wait, with the reason in the heartbeat for the UI.
+          why = `workload API not answering: ${describeError(err)}`;
+        }
+        await pause(pollMs, why);
       }
     },
 
     async waitForNodeReady(input: { cluster: ObjectKey; nodeName: string }): Promise<void> {
       const client = await workloadClient(secrets, input.cluster);
       for (;;) {
-        const node = await client.core.readNode({ name: input.nodeName });
-        if (isReady(node)) return;
-        await pause(pollMs, `Node ${input.nodeName} not Ready yet`);
+        let why: string;
+        try {
+          const node = await client.core.readNode({ name: input.nodeName });
+          if (isReady(node)) return;
+          const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
+          why = `Node ${input.nodeName} not Ready yet${ready?.reason ? ` (${ready.reason})` : ''}`;
+        } catch (err) {
+          why = `workload API not answering: ${describeError(err)}`;
+        }
+        await pause(pollMs, why);
       }
     },
 
@@ -133,6 +148,13 @@ export function workloadActivities({ secrets, pollMs = 1000 }: WorkloadDeps) {
       }
     },
   };
+}
+
+function describeError(err: unknown): string {
+  const status = apiStatus(err);
+  if (status) return `HTTP ${status}`;
+  const e = err as { message?: string; cause?: { code?: string; message?: string } };
+  return e.cause?.code ?? e.cause?.message ?? e.message ?? String(err);
 }
 
 const isDaemonSetPod = (p: V1Pod) => p.metadata?.ownerReferences?.some((o) => o.kind === 'DaemonSet') ?? false;

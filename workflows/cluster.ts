@@ -6,6 +6,7 @@ import {
   ApplicationFailure,
   condition,
   continueAsNew,
+  type ExternalWorkflowHandle,
   getExternalWorkflowHandle,
   log,
   ParentClosePolicy,
@@ -311,14 +312,18 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
       m.deleted = true;
       continue;
     }
-    await signalOrForget(machineWorkflowId({ namespace: key.namespace, name }), () => (m.deleted = true));
+    await signalOrForget(machineWorkflowId({ namespace: key.namespace, name }), (h) => h.signal(deleteMachineSignal, { clusterDeleting: true }), () => (m.deleted = true));
   }
   await condition(() => liveMachines().length === 0);
 
   if (state.controlPlaneStarted && !state.controlPlane?.deleted) {
     setCurrentDetails('deleting the control plane');
     const kcp = apply.controlPlane.metadata;
-    await signalOrForget(controlPlaneWorkflowId({ namespace: kcp.namespace, name: kcp.name }), () => (state.controlPlane = { ...state.controlPlane!, deleted: true }), deleteControlPlaneSignal);
+    await signalOrForget(
+      controlPlaneWorkflowId({ namespace: kcp.namespace, name: kcp.name }),
+      (h) => h.signal(deleteControlPlaneSignal, { clusterDeleting: true }),
+      () => (state.controlPlane = { ...state.controlPlane!, deleted: true }),
+    );
     await condition(() => !!state.controlPlane?.deleted);
   }
 
@@ -334,13 +339,9 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
 }
 
 /** Signals deletion; a workflow that no longer exists has nothing left to delete. */
-async function signalOrForget(
-  workflowId: string,
-  onGone: () => void,
-  signal: typeof deleteMachineSignal | typeof deleteControlPlaneSignal = deleteMachineSignal,
-): Promise<void> {
+async function signalOrForget(workflowId: string, send: (h: ExternalWorkflowHandle) => Promise<void>, onGone: () => void): Promise<void> {
   try {
-    await getExternalWorkflowHandle(workflowId).signal(signal);
+    await send(getExternalWorkflowHandle(workflowId));
   } catch (err) {
     log.warn('delete signal not delivered; treating the object as gone', { workflowId, error: String(err) });
     onGone();

@@ -44,6 +44,7 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
     machines: {},
     certificatesReady: false,
     deleteRequested: false,
+    clusterDeleting: false,
     reportedAvailable: false,
   };
   let changes = 0;
@@ -74,8 +75,9 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
     if (r.phase === 'Deleted') m.deleted = true;
     changes++;
   });
-  setHandler(deleteControlPlaneSignal, () => {
+  setHandler(deleteControlPlaneSignal, (req) => {
     state.deleteRequested = true;
+    if (req?.clusterDeleting) state.clusterDeleting = true;
     scope?.cancel();
     changes++;
   });
@@ -227,8 +229,13 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
   // deletes them first), then tell the Cluster.
   setCurrentDetails('deleting control-plane machines');
   cond({ type: ConditionType.Deleting, status: 'True', reason: Reason.Deleting });
-  for (const [name] of live()) {
-    await getExternalWorkflowHandle(machineWorkflowId({ namespace: kcp.metadata.namespace, name })).signal(deleteMachineSignal);
+  for (const [name, m] of live()) {
+    try {
+      await getExternalWorkflowHandle(machineWorkflowId({ namespace: kcp.metadata.namespace, name })).signal(deleteMachineSignal, { clusterDeleting: state.clusterDeleting });
+    } catch (err) {
+      log.warn('delete signal not delivered; treating the machine as gone', { machine: name, error: String(err) });
+      m.deleted = true;
+    }
   }
   await condition(() => live().length === 0);
   await tellCluster({ initialized: false, available: false, desiredReplicas: spec.replicas, replicas: 0, readyReplicas: 0, deleted: true });

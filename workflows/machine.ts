@@ -41,6 +41,7 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
     phase: 'Pending',
     status: initialStatus(),
     deleteRequested: false,
+    clusterDeleting: false,
     gateOpen: input.gateOpen,
   };
   const { machine } = input;
@@ -88,8 +89,9 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
   setHandler(controlPlaneInitializedSignal, () => {
     state.gateOpen = true;
   });
-  setHandler(deleteMachineSignal, () => {
+  setHandler(deleteMachineSignal, (req) => {
     state.deleteRequested = true;
+    if (req?.clusterDeleting) state.clusterDeleting = true;
     provisioning?.cancel();
   });
 
@@ -180,7 +182,14 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
     cond({ type: ConditionType.Deleting, status: 'True', reason: Reason.Deleting });
     await report();
     const deletion = machine.spec.deletion;
-    if (state.status.nodeRef) {
+    // Cluster API drains and deletes the Node only while the cluster lives on: when the whole
+    // Cluster is being deleted, its API is going away (and with the last control-plane
+    // machine, it is gone), so waiting on it would only burn the timeouts.
+    const nodeCleanup = !!state.status.nodeRef && !state.clusterDeleting;
+    if (state.status.nodeRef && state.clusterDeleting) {
+      cond({ type: ConditionType.Deleting, status: 'True', reason: Reason.Deleting, message: 'Skipping drain and Node deletion: the Cluster is being deleted' });
+    }
+    if (nodeCleanup && state.status.nodeRef) {
       waitingFor(`draining Node ${state.status.nodeRef.name}`);
       cond({ type: ConditionType.Deleting, status: 'True', reason: Reason.DrainingNode, message: `Draining Node ${state.status.nodeRef.name}` });
       await provider.drainNode({
@@ -197,7 +206,7 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
       providerClusterId: input.cluster.providerClusterId,
     });
     state.status.initialization.infrastructureProvisioned = false;
-    if (state.status.nodeRef) {
+    if (nodeCleanup && state.status.nodeRef) {
       waitingFor(`deleting Node ${state.status.nodeRef.name}`);
       await provider.deleteNode({
         cluster: clusterKey,
@@ -206,7 +215,12 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
       });
     }
     if (state.status.bootstrap.dataSecretName) {
-      await provider.deleteBootstrapData({ cluster: clusterKey, dataSecretName: state.status.bootstrap.dataSecretName, tokenId: state.tokenId });
+      // The workload's bootstrap token goes with the cluster when the whole cluster goes.
+      await provider.deleteBootstrapData({
+        cluster: clusterKey,
+        dataSecretName: state.status.bootstrap.dataSecretName,
+        tokenId: state.clusterDeleting ? undefined : state.tokenId,
+      });
     }
     setPhase('Deleted');
     cond({ type: ConditionType.Deleting, status: 'True', reason: Reason.Deleted });

@@ -2,6 +2,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type {
   ApplyResult,
+  DeleteRequest,
   ClusterApply,
   ClusterView,
   ControlPlaneReport,
@@ -22,7 +23,8 @@ export const clusterStatusQuery = defineQuery<ClusterView>('status');
 export const controlPlaneReportSignal = defineSignal<[ControlPlaneReport]>('controlPlaneReport');
 
 // Control plane
-export const deleteControlPlaneSignal = defineSignal<[]>('deleteControlPlane');
+/** Deletes the control plane's machines; `clusterDeleting` as for deleteMachine. */
+export const deleteControlPlaneSignal = defineSignal<[DeleteRequest?]>('deleteControlPlane');
 export const controlPlaneStatusQuery = defineQuery<ControlPlaneView>('status');
 
 // Machine
@@ -30,5 +32,9 @@ export const controlPlaneStatusQuery = defineQuery<ControlPlaneView>('status');
 export const machineReportSignal = defineSignal<[MachineReport]>('machineReport');
 /** Opens the init gate: the control plane is initialized, joins may proceed. */
 export const controlPlaneInitializedSignal = defineSignal<[]>('controlPlaneInitialized');
-export const deleteMachineSignal = defineSignal<[]>('deleteMachine');
+/**
+ * Deletes a Machine. When the whole Cluster is being deleted, the machine skips draining and
+ * deleting its Node, as Cluster API does: the workload cluster is going away with it.
+ */
+export const deleteMachineSignal = defineSignal<[DeleteRequest?]>('deleteMachine');
 export const machineStatusQuery = defineQuery<MachineView>('status');

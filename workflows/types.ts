@@ -53,12 +53,18 @@ export interface MachineWorkflowInput {
   state?: MachineState;
 }
 
+export interface DeleteRequest {
+  clusterDeleting?: boolean;
+}
+
 export interface MachineState {
   phase: MachinePhase;
   status: MachineStatus;
   instanceId?: string;
   tokenId?: string;
   deleteRequested: boolean;
+  /** The Cluster is being deleted: no drain, no Node deletion (Cluster API's isDeleteNodeAllowed). */
+  clusterDeleting: boolean;
   gateOpen: boolean;
 }
 
@@ -96,6 +102,7 @@ export interface ControlPlaneState {
   machines: Record<string, { uid: string; role: BootstrapRole; report?: MachineReport; deleted: boolean }>;
   certificatesReady: boolean;
   deleteRequested: boolean;
+  clusterDeleting: boolean;
   reportedAvailable: boolean;
 }
 
