@@ -17,7 +17,7 @@ export interface ClusterBootstrap {
   token: BootstrapToken;
   endpoint: { host: string; port: number };
   init(nodeName: string, opts?: { pki?: ClusterPki }): string;
-  workerJoin(nodeName: string): string;
+  workerJoin(nodeName: string, opts?: { caCertHashes?: string[] }): string;
   controlPlaneJoin(nodeName: string): string;
 }
 
@@ -41,11 +41,11 @@ export function clusterBootstrap(cluster: Pick<SimCluster, 'name' | 'endpoint'>)
     apiServerExtraArgs: {},
     controllerManagerExtraArgs: {},
   });
-  const join = (name: string, controlPlane: boolean) =>
+  const join = (name: string, controlPlane: boolean, caCertHashes = [caCertHash(pki.ca.certPem)]) =>
     buildJoinConfiguration({
       apiServerEndpoint: endpoint,
       token: token.token,
-      caCertHashes: [caCertHash(pki.ca.certPem)],
+      caCertHashes,
       nodeRegistration: nodeRegistration(name, controlPlane),
       ...(controlPlane ? { controlPlane: { localAPIEndpoint: { advertiseAddress: '10.0.0.1', bindPort: 6443 } } } : {}),
     });
@@ -63,7 +63,7 @@ export function clusterBootstrap(cluster: Pick<SimCluster, 'name' | 'endpoint'>)
         }),
         pki: opts.pki ?? pki,
       }),
-    workerJoin: (name) => renderJoinData({ controlPlane: false, joinConfiguration: join(name, false) }),
+    workerJoin: (name, opts = {}) => renderJoinData({ controlPlane: false, joinConfiguration: join(name, false, opts.caCertHashes) }),
     controlPlaneJoin: (name) => renderJoinData({ controlPlane: true, pki, joinConfiguration: join(name, true) }),
   };
 }

@@ -149,6 +149,24 @@ describe('kubeadm init and join on the simulated cloud', () => {
     expect(lease.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'Node', name: 'main-worker-0', uid: node.metadata?.uid });
   }, 180_000);
 
+  it('refuses to join a cluster whose CA is not the pinned one', async () => {
+    const vm = await createVm(main, 'main-wrong-pin', boot.workerJoin('main-wrong-pin', { caCertHashes: [`sha256:${'ab'.repeat(32)}`] }), 'sim.small');
+    const outcome = await bootstrapOutcome(vm, 60_000);
+    expect(outcome.type).toBe('bootstrap.failed');
+    expect(outcome.message).toMatch(/couldn't validate the identity of the API Server: cluster CA found in cluster-info ConfigMap is invalid: none of the public keys .* are pinned/);
+    await expect(api.core.readNode({ name: 'main-wrong-pin' })).rejects.toThrow();
+    await deleteAndWait(vm);
+  }, 90_000);
+
+  it('refuses a second kubeadm init next to a live control plane', async () => {
+    const vm = await createVm(main, 'main-second-init', boot.init('main-second-init'));
+    const outcome = await bootstrapOutcome(vm, 60_000);
+    expect(outcome.type).toBe('bootstrap.failed');
+    expect(outcome.message).toMatch(/error execution phase preflight: .*already has a live control plane/);
+    await deleteAndWait(vm);
+    expect((await api.get('/readyz')).status).toBe(200);
+  }, 90_000);
+
   it('reports Ready=False while the node-not-ready fault is in force', async () => {
     const readyStatus = async () => (await api.core.readNode({ name: 'main-worker-0' })).status?.conditions?.find((c) => c.type === 'Ready');
     const from = cloud.lastSeq;

@@ -54,6 +54,22 @@ function shortStartError(err: unknown): string {
   return last ? `${first} … ${last.trim().slice(0, 300)}` : first!;
 }
 
+/**
+ * Starts a server on a port picked by freePort, again on a fresh port if another process took the
+ * port between the pick and the bind (many clusters booting at once make that likely).
+ */
+async function withFreshPort<T>(what: string, start: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      const text = errorMessage(err);
+      if (attempt < 3 && /address already in use/.test(text)) continue;
+      throw new Error(`${what} did not start: ${shortStartError(err)}`);
+    }
+  }
+}
+
 export interface ControlPlaneDeps {
   paths: RuntimePaths;
   store: RuntimeStateStore;
@@ -144,16 +160,14 @@ export class ClusterControlPlane {
     const logs = paths.logsDir(this.clusterId);
     mkdirSync(logs, { recursive: true, mode: 0o700 });
     const etcd = await this.deps.etcd.ensure();
-    const port = await freePort();
     const p = (name: string) => this.pki.path(name);
     const started = Date.now();
     const dnsDomain = cc.networking?.dnsDomain || 'cluster.local';
-    let apiserver: KubeApiserver;
-    try {
-      apiserver = await startKubeApiserver({
+    const apiserver = await withFreshPort('kube-apiserver', async () =>
+      startKubeApiserver({
         etcdServers: etcd.endpoint,
         etcdPrefix: clusterEtcdPrefix(this.clusterId),
-        securePort: port,
+        securePort: await freePort(),
         certDir: path.join(dir, 'apiserver-certs'),
         files: {
           clientCaFile: p('ca.crt'),
@@ -175,10 +189,8 @@ export class ClusterControlPlane {
         ],
         logFile: path.join(logs, 'kube-apiserver.log'),
         readyTimeoutMs: options.apiserverReadyTimeoutMs,
-      });
-    } catch (err) {
-      throw new Error(`kube-apiserver did not start: ${shortStartError(err)}`);
-    }
+      }),
+    );
     this.apiserver = apiserver;
     store.recordProcess(`kube-apiserver/${this.clusterId}`, apiserver.process.pid, 'kube-apiserver');
     this.watchExit(apiserver, ctx);
@@ -239,9 +251,8 @@ export class ClusterControlPlane {
         clientKeyPem: client.keyPem,
       }),
     );
-    let kcm: KubeControllerManager;
-    try {
-      kcm = await startKubeControllerManager({
+    const kcm: KubeControllerManager = await withFreshPort('kube-controller-manager', () =>
+      startKubeControllerManager({
         kubeconfigFile,
         clusterSigningCertFile: p('ca.crt'),
         clusterSigningKeyFile: p('ca.key'),
@@ -258,10 +269,8 @@ export class ClusterControlPlane {
           ...userArgs(record.clusterConfiguration.controllerManager?.extraArgs, KCM_RESERVED, `cluster ${this.clusterId} kube-controller-manager`, log),
         ],
         readyTimeoutMs: options.apiserverReadyTimeoutMs,
-      });
-    } catch (err) {
-      throw new Error(`kube-controller-manager did not start: ${shortStartError(err)}`);
-    }
+      }),
+    );
     this.kcm = kcm;
     store.recordProcess(`kube-controller-manager/${this.clusterId}`, kcm.process.pid, 'kube-controller-manager');
     void kcm.process.exited.then((info) => {
