@@ -82,6 +82,8 @@ try {
     await new Promise((r) => setTimeout(r, 100));
   }
   const elapsed = Date.now() - t0;
+  // The server's counters trail the calls a little: let them settle before reading.
+  await new Promise((r) => setTimeout(r, 5000));
   const afterCreate = await actions(env.temporal.metricsUrl);
 
   const events = await allEvents(env.simClient);
@@ -107,6 +109,7 @@ try {
   console.log(`  idle: Available with nothing to do for ${idleSeconds} s...`);
   const idleBefore = await actions(env.temporal.metricsUrl);
   await new Promise((r) => setTimeout(r, idleSeconds * 1000));
+  await new Promise((r) => setTimeout(r, 5000));
   const idle = diff(await actions(env.temporal.metricsUrl), idleBefore);
   const perMachineHour = (sum(idle) / MACHINES) * (3600 / idleSeconds);
   console.log(`  idle actions: ${sum(idle)} in ${idleSeconds} s → ${perMachineHour.toFixed(1)} per machine-hour`);
