@@ -4,7 +4,7 @@ export interface ParsedArgs {
   flags: Map<string, string[]>;
 }
 
-const BOOLEAN = new Set(['dry-run', 'wait', 'no-wait', 'all-namespaces', 'A', 'help', 'h', 'watch', 'w']);
+const BOOLEAN = new Set(['dry-run', 'wait', 'no-wait', 'all-namespaces', 'A', 'help', 'h', 'watch', 'w', 'exit-when-ready', 'no-demo']);
 const ALIASES: Record<string, string> = { f: 'filename', n: 'namespace', A: 'all-namespaces', h: 'help', o: 'output', w: 'watch' };
 
 export function parseArgs(argv: string[]): ParsedArgs {
