@@ -36,6 +36,7 @@ import {
   deleteMachineSignal,
   machineReportSignal,
 } from './messages.js';
+import { recordMachineReport } from './reports.js';
 import { objectSearchAttributes, SA_PHASE } from './search-attributes.js';
 import { canonicalJson, diffPaths } from './spec-diff.js';
 import type { ApplyResult, ClusterApply, ClusterContext, ClusterState, ClusterView, ClusterWorkflowInput, MachineApply } from './types.js';
@@ -160,11 +161,7 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
     changes++;
   });
   setHandler(machineReportSignal, (r) => {
-    const m = state.machines[r.name];
-    if (!m) return;
-    m.report = r;
-    if (r.phase === 'Deleted') m.deleted = true;
-    changes++;
+    if (recordMachineReport(state.machines, r)) changes++;
   });
   setHandler(clusterStatusQuery, (): ClusterView => ({
     name: key.name,

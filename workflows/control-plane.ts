@@ -25,6 +25,7 @@ import { machineWorkflowId } from './ids.js';
 import { MachineWorkflow } from './machine.js';
 import { controlPlaneReportSignal, controlPlaneStatusQuery, deleteControlPlaneSignal, deleteMachineSignal, machineReportSignal } from './messages.js';
 import { generateName } from './names.js';
+import { recordMachineReport, reporter } from './reports.js';
 import { objectSearchAttributes } from './search-attributes.js';
 import type { BootstrapRole, ControlPlaneReport, ControlPlaneState, ControlPlaneView, ControlPlaneWorkflowInput } from './types.js';
 
@@ -49,7 +50,6 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
   };
   let changes = 0;
   let scope: CancellationScope | undefined;
-  let lastReport = '';
 
   const cond = (c: ConditionInput) => setCondition(state.status.conditions, c, new Date(), state.status.observedGeneration);
   const live = () => Object.entries(state.machines).filter(([, m]) => !m.deleted);
@@ -69,11 +69,7 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
     })),
   }));
   setHandler(machineReportSignal, (r) => {
-    const m = state.machines[r.name];
-    if (!m) return;
-    m.report = r;
-    if (r.phase === 'Deleted') m.deleted = true;
-    changes++;
+    if (recordMachineReport(state.machines, r)) changes++;
   });
   setHandler(deleteControlPlaneSignal, (req) => {
     state.deleteRequested = true;
@@ -102,16 +98,7 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
     };
     await tellCluster(r);
   };
-  const tellCluster = async (r: ControlPlaneReport) => {
-    const json = JSON.stringify(r);
-    if (json === lastReport) return;
-    lastReport = json;
-    try {
-      await getExternalWorkflowHandle(input.clusterWorkflowId).signal(controlPlaneReportSignal, r);
-    } catch (err) {
-      log.warn('could not report to the cluster', { error: String(err) });
-    }
-  };
+  const tellCluster = reporter(input.clusterWorkflowId, controlPlaneReportSignal);
 
   const createMachine = async (role: BootstrapRole) => {
     const name = generateName(kcp.metadata.name, Math.random);

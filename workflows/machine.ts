@@ -8,9 +8,7 @@ import {
   CancellationScope,
   condition,
   continueAsNew,
-  getExternalWorkflowHandle,
   isCancellation,
-  log,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -22,8 +20,9 @@ import { provider, waits } from './activity-proxies.js';
 import { ConditionType, Reason, setCondition, type ConditionInput } from './conditions.js';
 import { transition } from './machine.phases.js';
 import { controlPlaneInitializedSignal, deleteMachineSignal, machineReportSignal, machineStatusQuery } from './messages.js';
+import { reporter } from './reports.js';
 import { SA_PHASE } from './search-attributes.js';
-import type { MachineReport, MachineState, MachineView, MachineWorkflowInput } from './types.js';
+import type { MachineState, MachineView, MachineWorkflowInput } from './types.js';
 
 function initialStatus(): MachineStatus {
   return {
@@ -46,7 +45,6 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
   };
   const { machine } = input;
   let provisioning: CancellationScope | undefined;
-  let lastReport = '';
 
   const setPhase = (to: MachinePhase) => {
     if (state.phase === to) return;
@@ -57,25 +55,16 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
   const cond = (c: ConditionInput) => setCondition(state.status.conditions, c, new Date(), state.status.observedGeneration);
   const waitingFor = (details: string) => setCurrentDetails(`${state.phase}: ${details}`);
 
-  const report = async () => {
-    const r: MachineReport = {
+  const tellOwner = reporter(input.ownerWorkflowId, machineReportSignal);
+  const report = () =>
+    tellOwner({
       name: machine.name,
       phase: state.phase,
       provisioned: state.status.initialization.infrastructureProvisioned,
       nodeRef: state.status.nodeRef?.name,
       nodeReady: state.status.conditions.some((c) => c.type === ConditionType.NodeReady && c.status === 'True'),
       failureMessage: state.status.failureMessage,
-    };
-    const json = JSON.stringify(r);
-    if (json === lastReport) return;
-    lastReport = json;
-    try {
-      await getExternalWorkflowHandle(input.ownerWorkflowId).signal(machineReportSignal, r);
-    } catch (err) {
-      // The owner is gone (deleted or terminated by an operator): nothing to tell.
-      log.warn('could not report to owner', { owner: input.ownerWorkflowId, error: String(err) });
-    }
-  };
+    });
 
   setHandler(machineStatusQuery, (): MachineView => ({
     name: machine.name,
