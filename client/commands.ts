@@ -1,7 +1,6 @@
 // The object commands of the CLI: apply, get, describe, delete. Each returns its output
 // lines; the dispatcher in cli.ts prints them and maps errors to exit codes.
 import { readFile } from 'node:fs/promises';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { stringify } from 'yaml';
 import { FileSecretStore } from '../providers/secrets/file-store.js';
@@ -98,6 +97,8 @@ export async function readKubeconfig(dataDir: string, namespace: string, cluster
 
 /** `kubectl get nodes` for a workload cluster, for users without kubectl. */
 export async function getNodes(dataDir: string, namespace: string, cluster: string): Promise<string> {
+  // Loaded on demand: @kubernetes/client-node takes seconds to import, and only this command needs it.
+  const { CoreV1Api, KubeConfig } = await import('@kubernetes/client-node');
   const kc = new KubeConfig();
   kc.loadFromString(await readKubeconfig(dataDir, namespace, cluster));
   const nodes = await kc.makeApiClient(CoreV1Api).listNode({});
