@@ -1,6 +1,5 @@
 // Starts `capstan worker` as its own process (npm start and the end-to-end tests), ready once
 // it polls its task queue. Its own process, so a test can kill -9 it mid-rollout.
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startProcess, type ManagedProcess } from '../scripts/lib/process.js';
 
@@ -8,12 +7,6 @@ const cli = fileURLToPath(new URL('../bin/capstan.mjs', import.meta.url));
 const READY = '[capstan worker] polling task queue';
 
 export async function startWorkerProcess(o: { env: Record<string, string | undefined>; logFile: string; name?: string }): Promise<ManagedProcess> {
-  let offset = 0;
-  try {
-    offset = readFileSync(o.logFile).length;
-  } catch {
-    // first run: no log yet
-  }
   return startProcess({
     name: o.name ?? 'capstan-worker',
     command: process.execPath,
@@ -22,6 +15,6 @@ export async function startWorkerProcess(o: { env: Record<string, string | undef
     logFile: o.logFile,
     // Bundling the workflows takes a few seconds on a cold start.
     readyTimeoutMs: 120_000,
-    ready: async () => readFileSync(o.logFile).subarray(offset).toString('utf8').includes(READY),
+    ready: async (output) => output().includes(READY),
   });
 }

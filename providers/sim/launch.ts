@@ -1,6 +1,5 @@
 // Starts the simulated cloud as its own process (as `npm start` and the tests do) and waits for
 // the one ready line it prints on stdout.
-import { existsSync, statSync, openSync, readSync, closeSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startProcess, type ExitInfo, type ManagedProcess } from '../../scripts/lib/process.js';
@@ -48,8 +47,6 @@ export async function startSimCloud(options: StartSimCloudOptions): Promise<SimC
   if (options.runtime !== undefined) args.push('--runtime', options.runtime);
   args.push(...(options.extra ?? []));
 
-  // The ready line is looked for only in what this run writes.
-  const offset = existsSync(logFile) ? statSync(logFile).size : 0;
   let url: string | undefined;
   const proc = await startProcess({
     name: `sim-cloud(${path.basename(dataDir)})`,
@@ -60,8 +57,9 @@ export async function startSimCloud(options: StartSimCloudOptions): Promise<SimC
     readyTimeoutMs: options.readyTimeoutMs ?? 60_000,
     pollMs: 50,
     env: options.env,
-    ready: async () => {
-      const m = READY_LINE.exec(readFrom(logFile, offset));
+    // The ready line is looked for only in what this run writes.
+    ready: async (output) => {
+      const m = READY_LINE.exec(output());
       if (m) url = m[1];
       return url !== undefined;
     },
@@ -78,18 +76,4 @@ export async function startSimCloud(options: StartSimCloudOptions): Promise<SimC
     stop: () => proc.stop({ signal: 'SIGTERM', timeoutMs: 15_000 }),
     kill9: () => proc.kill9(),
   };
-}
-
-function readFrom(file: string, offset: number): string {
-  if (!existsSync(file)) return '';
-  const size = statSync(file).size;
-  if (size <= offset) return '';
-  const fd = openSync(file, 'r');
-  try {
-    const buf = Buffer.alloc(size - offset);
-    readSync(fd, buf, 0, buf.length, offset);
-    return buf.toString('utf8');
-  } finally {
-    closeSync(fd);
-  }
 }

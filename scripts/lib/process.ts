@@ -19,8 +19,12 @@ export interface StartProcessOptions {
   cwd?: string;
   /** stdout and stderr are appended here; the parent directory is created. */
   logFile: string;
-  /** Polled until it resolves true; a throw counts as "not yet" (its message is kept for errors). */
-  ready: () => Promise<boolean>;
+  /**
+   * Polled until it resolves true; a throw counts as "not yet" (its message is kept for errors).
+   * `output()` is what this run has written to the log so far (for servers that announce
+   * readiness with a line rather than an endpoint).
+   */
+  ready: (output: () => string) => Promise<boolean>;
   /** Default 30 s. */
   readyTimeoutMs?: number;
   /** Default 200 ms. */
@@ -91,6 +95,24 @@ function findSetpriv(): string | null {
     }
   }
   return setprivPath;
+}
+
+/** Everything written to `file` from `offset` on ('' if nothing yet). */
+function readFrom(file: string, offset: number): string {
+  try {
+    const size = statSync(file).size;
+    if (size <= offset) return '';
+    const fd = openSync(file, 'r');
+    try {
+      const buf = Buffer.alloc(size - offset);
+      readSync(fd, buf, 0, buf.length, offset);
+      return buf.toString('utf8');
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return '';
+  }
 }
 
 function readTail(file: string, fromOffset: number, lines: number): string {
@@ -249,7 +271,7 @@ export async function startProcess(options: StartProcessOptions): Promise<Manage
     }
     let timer: NodeJS.Timeout | undefined;
     const outcome = await Promise.race([
-      ready().then(
+      ready(() => readFrom(logFile, logOffset)).then(
         (ok) => (ok ? 'ready' : 'not-ready'),
         (err: unknown) => {
           lastProbeError = err instanceof Error ? err.message : String(err);
