@@ -4,7 +4,14 @@
 import { Context } from '@temporalio/activity';
 import type { KubeadmConfigSpec } from '../api/kubeadm-config.js';
 import { LABELS } from '../api/meta.js';
-import { DEFAULT_NODE_TOKEN_GROUP, bootstrapTokenSecretManifest, generateBootstrapToken, parseBootstrapToken, rfc3339 } from '../providers/kubeadm/bootstrap-token.js';
+import {
+  DEFAULT_BOOTSTRAP_TOKEN_TTL_SECONDS as BOOTSTRAP_TOKEN_TTL_SECONDS,
+  DEFAULT_NODE_TOKEN_GROUP,
+  bootstrapTokenSecretManifest,
+  generateBootstrapToken,
+  parseBootstrapToken,
+  rfc3339,
+} from '../providers/kubeadm/bootstrap-token.js';
 import { renderInitData, renderJoinData } from '../providers/kubeadm/cloud-init.js';
 import {
   buildClusterConfiguration,
@@ -18,7 +25,6 @@ import { caCertHash, generateClusterPki, type ClusterPki } from '../providers/ku
 import type { SecretStore, StoredSecret } from '../providers/secrets/store.js';
 import type { ObjectKey } from '../workflows/ids.js';
 import type { BootstrapRole, ClusterContext } from '../workflows/types.js';
-import { BOOTSTRAP_TOKEN_TTL_SECONDS } from './bootstrap-token-policy.js';
 import { apiStatus, kubeconfigSecretName, workloadClient } from './workload-client.js';
 
 export interface BootstrapDeps {

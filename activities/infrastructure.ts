@@ -5,7 +5,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { APIEndpoint } from '../api/cluster.js';
 import type { MachineAddress } from '../api/machine.js';
 import type { SimClusterSpec, SimMachineSpec } from '../api/sim.js';
-import { type SimCloudClient, SimNotFoundError, SimValidationError } from '../providers/sim/client.js';
+import { type SimCloudClient, SimValidationError } from '../providers/sim/client.js';
 import type { SecretStore } from '../providers/secrets/store.js';
 import { callProvider, classifyProviderError, isNotFound } from './errors.js';
 import { pause } from './heartbeat.js';
@@ -32,7 +32,7 @@ export function infrastructureActivities({ sim, secrets }: InfrastructureDeps) {
           const c = await sim.deleteCluster(input.providerClusterId);
           if (c.state === 'deleted') return;
         } catch (err) {
-          if (err instanceof SimNotFoundError) return;
+          if (isNotFound(err)) return;
           // Instances still shutting down: a real cloud refuses too; wait for them.
           if (err instanceof SimValidationError && err.code === 'DependencyViolation') {
             await pause(1000, 'waiting for instances to terminate');

@@ -5,7 +5,7 @@ import { Context } from '@temporalio/activity';
 import { PatchStrategy, setHeaderOptions, type V1Node, type V1Pod } from '@kubernetes/client-node';
 import type { SecretStore } from '../providers/secrets/store.js';
 import type { ObjectKey } from '../workflows/ids.js';
-import { BOOTSTRAP_TOKEN_TTL_SECONDS } from './bootstrap-token-policy.js';
+import { DEFAULT_BOOTSTRAP_TOKEN_TTL_SECONDS as TTL_SECONDS, rfc3339, tokenNeedsRefresh } from '../providers/kubeadm/bootstrap-token.js';
 import { elapsedSinceFirstAttemptMs, pause } from './heartbeat.js';
 import { apiStatus, workloadClient, type WorkloadClient } from './workload-client.js';
 
@@ -27,10 +27,8 @@ async function refreshToken(client: WorkloadClient, tokenId: string): Promise<vo
   try {
     const secret = await client.core.readNamespacedSecret({ name, namespace: 'kube-system' });
     const exp = secret.data?.expiration ? Buffer.from(secret.data.expiration, 'base64').toString() : undefined;
-    if (!exp) return;
-    const remaining = Date.parse(exp) - Date.now();
-    if (remaining > (BOOTSTRAP_TOKEN_TTL_SECONDS * 1000) / 3) return;
-    const expiration = new Date(Date.now() + BOOTSTRAP_TOKEN_TTL_SECONDS * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    if (!exp || !tokenNeedsRefresh(exp, new Date(), TTL_SECONDS)) return;
+    const expiration = rfc3339(new Date(Date.now() + TTL_SECONDS * 1000));
     await client.core.patchNamespacedSecret({ name, namespace: 'kube-system', body: { stringData: { expiration } } }, mergePatch);
   } catch (err) {
     if (apiStatus(err) === 404) return; // already used up and cleaned, or never created
@@ -53,7 +51,7 @@ export function workloadActivities({ secrets, pollMs = 1000 }: WorkloadDeps) {
           }
           last = `readyz ${r.status}`;
         } catch (err) {
-          last = (err as Error).message;
+          last = describeError(err);
         }
         await pause(pollMs, `workload API not answering yet: ${last}`);
       }

@@ -5,6 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig, type V1Node } from '@kubernetes/client-node';
 import type { Client } from '@temporalio/client';
+import { readKubeconfig } from '../../client/commands.js';
 import type { SimCloudClient } from '../../providers/sim/client.js';
 import type { SimEvent } from '../../providers/sim/types.js';
 import { clusterWorkflowId } from '../../workflows/ids.js';
@@ -26,9 +27,8 @@ export async function waitForAvailable(client: Client, name: string, timeoutMs =
 }
 
 export async function workloadNodes(dataDir: string, cluster: string, namespace = 'default'): Promise<V1Node[]> {
-  const secret = JSON.parse(readFileSync(join(dataDir, 'secrets', namespace, `${cluster}-kubeconfig.json`), 'utf8')) as { data: { value: string } };
   const kc = new KubeConfig();
-  kc.loadFromString(secret.data.value);
+  kc.loadFromString(await readKubeconfig(dataDir, namespace, cluster));
   return (await kc.makeApiClient(CoreV1Api).listNode({})).items;
 }
 
