@@ -1,6 +1,7 @@
 // The kubeadm bootstrap provider's activities: cluster certificates (look up or generate),
 // the admin kubeconfig, and per-machine bootstrap data with its bootstrap token. Everything
 // secret is written to the secret store here; workflows get back names and public facts only.
+import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import type { KubeadmConfigSpec } from '../api/kubeadm-config.js';
 import { LABELS } from '../api/meta.js';
@@ -25,6 +26,7 @@ import { caCertHash, generateClusterPki, type ClusterPki } from '../providers/ku
 import type { SecretStore, StoredSecret } from '../providers/secrets/store.js';
 import type { ObjectKey } from '../workflows/ids.js';
 import type { BootstrapRole, ClusterContext } from '../workflows/types.js';
+import { failure, malformedSecret, secretNotFound } from './errors.js';
 import { apiStatus, kubeconfigSecretName, workloadClient } from './workload-client.js';
 
 export interface BootstrapDeps {
@@ -39,18 +41,33 @@ const TOKEN_ID_LABEL = 'bootstrap.capstan.dev/token-id';
 const pair = (certPem: string, keyPem: string) => ({ 'tls.crt': certPem, 'tls.key': keyPem });
 
 async function loadPki(secrets: SecretStore, cluster: ObjectKey): Promise<ClusterPki> {
-  const get = async (suffix: string) => {
-    const s = await secrets.get(cluster.namespace, `${cluster.name}-${suffix}`);
-    if (!s) throw new Error(`secret ${cluster.namespace}/${cluster.name}-${suffix} not found: cluster certificates are not generated yet`);
-    return { certPem: s.data['tls.crt']!, keyPem: s.data['tls.key']! };
+  // A missing secret may yet appear (retryable); one that is there but does not parse will not
+  // mend itself (non-retryable). Parse errors name the secret and the key, never the content.
+  const get = async (suffix: string, kind: 'cert' | 'public-key') => {
+    const name = `${cluster.name}-${suffix}`;
+    const s = await secrets.get(cluster.namespace, name);
+    if (!s) throw secretNotFound(cluster.namespace, name, 'cluster certificates are not generated yet');
+    const certPem = s.data['tls.crt'];
+    const keyPem = s.data['tls.key'];
+    if (!certPem || !keyPem) throw malformedSecret(cluster.namespace, name, `missing ${certPem ? 'tls.key' : 'tls.crt'}`);
+    try {
+      if (kind === 'cert') new X509Certificate(certPem);
+      else createPublicKey(certPem);
+    } catch {
+      throw malformedSecret(cluster.namespace, name, `tls.crt is not a PEM ${kind === 'cert' ? 'certificate' : 'public key'}`);
+    }
+    try {
+      createPrivateKey(keyPem);
+    } catch {
+      throw malformedSecret(cluster.namespace, name, 'tls.key is not a PEM private key');
+    }
+    return { certPem, keyPem };
   };
-  const sa = await get('sa');
-  return {
-    ca: await get(CERT_SECRETS.ca),
-    etcdCa: await get(CERT_SECRETS.etcdCa),
-    frontProxyCa: await get(CERT_SECRETS.frontProxyCa),
-    serviceAccount: { publicKeyPem: sa.certPem, privateKeyPem: sa.keyPem },
-  } as ClusterPki;
+  const ca = await get(CERT_SECRETS.ca, 'cert');
+  const etcdCa = await get(CERT_SECRETS.etcdCa, 'cert');
+  const frontProxyCa = await get(CERT_SECRETS.frontProxyCa, 'cert');
+  const sa = await get('sa', 'public-key');
+  return { ca, etcdCa, frontProxyCa, serviceAccount: { publicKeyPem: sa.certPem, privateKeyPem: sa.keyPem } } as ClusterPki;
 }
 
 /** Creates the workload cluster's bootstrap token Secret (kubeadm's bootstrap-token-<id>). */
@@ -124,7 +141,7 @@ export function bootstrapActivities({ secrets }: BootstrapDeps) {
         const localAPIEndpoint = { advertiseAddress: '0.0.0.0', bindPort: network.apiServerPort };
         let value: string;
         if (role === 'init') {
-          if (!input.version) throw new Error(`Machine ${machineName}: spec.version is required for a control-plane machine`);
+          if (!input.version) throw failure('InvalidConfiguration', `Machine ${machineName}: spec.version is required for a control-plane machine`);
           const reg = config.initConfiguration.nodeRegistration;
           value = renderInitData({
             clusterConfiguration: buildClusterConfiguration({

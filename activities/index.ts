@@ -3,6 +3,7 @@
 import type { SecretStore } from '../providers/secrets/store.js';
 import type { SimCloudClient } from '../providers/sim/client.js';
 import { bootstrapActivities } from './bootstrap.js';
+import { classifiedActivities } from './errors.js';
 import { infrastructureActivities } from './infrastructure.js';
 import { workloadActivities } from './workload.js';
 
@@ -11,14 +12,17 @@ export interface ActivityDeps {
   secrets: SecretStore;
   /** Poll interval while waiting on a workload cluster (ms). */
   pollMs?: number;
+  /** How long a wait tolerates an unreachable workload API before the attempt fails (ms). */
+  unreachableGraceMs?: number;
 }
 
+/** Every activity leaves through one error boundary (activities/errors.ts). */
 export function createActivities(deps: ActivityDeps) {
-  return {
+  return classifiedActivities({
     ...infrastructureActivities(deps),
     ...bootstrapActivities(deps),
     ...workloadActivities(deps),
-  };
+  });
 }
 
 export type Activities = ReturnType<typeof createActivities>;

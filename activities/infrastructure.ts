@@ -1,13 +1,13 @@
 // Infrastructure activities: the simulated cloud's cluster infrastructure and VMs.
 // Every create carries a client token derived from the object's UID, so a retry after a
 // crash, a timeout or a lost response returns the same resource instead of a second one.
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { Context } from '@temporalio/activity';
 import type { APIEndpoint } from '../api/cluster.js';
 import type { MachineAddress } from '../api/machine.js';
 import type { SimClusterSpec, SimMachineSpec } from '../api/sim.js';
 import { type SimCloudClient, SimValidationError } from '../providers/sim/client.js';
 import type { SecretStore } from '../providers/secrets/store.js';
-import { callProvider, classifyProviderError, isNotFound } from './errors.js';
+import { callProvider, classifyError, failure, isNotFound } from './errors.js';
 import { pause } from './heartbeat.js';
 
 export interface InfrastructureDeps {
@@ -38,7 +38,7 @@ export function infrastructureActivities({ sim, secrets }: InfrastructureDeps) {
             await pause(1000, 'waiting for instances to terminate');
             continue;
           }
-          classifyProviderError(err);
+          throw classifyError(err);
         }
         await pause(500, 'waiting for the cluster infrastructure to be deleted');
       }
@@ -54,7 +54,7 @@ export function infrastructureActivities({ sim, secrets }: InfrastructureDeps) {
     }): Promise<{ instanceId: string; providerID: string }> {
       const data = await secrets.get(input.namespace, input.dataSecretName);
       if (!data?.data.value) {
-        throw ApplicationFailure.create({ type: 'BootstrapDataMissing', message: `bootstrap data secret ${input.namespace}/${input.dataSecretName} not found`, nonRetryable: true });
+        throw failure('BootstrapDataMissing', `bootstrap data secret ${input.namespace}/${input.dataSecretName} not found`);
       }
       const vm = await callProvider(() =>
         sim.createVm({
@@ -75,11 +75,7 @@ export function infrastructureActivities({ sim, secrets }: InfrastructureDeps) {
         const vm = await callProvider(() => sim.waitForVmState(input.instanceId, 'running', { timeoutSeconds: LONG_POLL_SECONDS, signal }));
         if (vm.state === 'running') return { addresses: vm.addresses as MachineAddress[] };
         if (vm.state === 'terminated' || vm.state === 'shutting-down') {
-          throw ApplicationFailure.create({
-            type: 'InstanceTerminated',
-            message: `instance ${vm.id} is ${vm.state}${vm.stateReason ? ` (${vm.stateReason})` : ''} before it ran`,
-            nonRetryable: true,
-          });
+          throw failure('InstanceTerminated', `instance ${vm.id} is ${vm.state}${vm.stateReason ? ` (${vm.stateReason})` : ''} before it ran`);
         }
       }
     },

@@ -4,6 +4,7 @@ import { request as httpsRequest } from 'node:https';
 import { ApiException, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { SecretStore } from '../providers/secrets/store.js';
 import type { ObjectKey } from '../workflows/ids.js';
+import { malformedSecret, secretNotFound } from './errors.js';
 
 export const kubeconfigSecretName = (cluster: string) => `${cluster}-kubeconfig`;
 
@@ -14,15 +15,27 @@ export interface WorkloadClient {
 }
 
 export async function workloadClient(secrets: SecretStore, cluster: ObjectKey): Promise<WorkloadClient> {
-  const secret = await secrets.get(cluster.namespace, kubeconfigSecretName(cluster.name));
-  if (!secret?.data.value) throw new Error(`kubeconfig for cluster ${cluster.namespace}/${cluster.name} not found`);
+  const name = kubeconfigSecretName(cluster.name);
+  const secret = await secrets.get(cluster.namespace, name);
+  if (!secret?.data.value) throw secretNotFound(cluster.namespace, name, 'the cluster has no admin kubeconfig yet');
   const kc = new KubeConfig();
-  kc.loadFromString(secret.data.value);
-  const c = kc.getCurrentCluster()!;
-  const u = kc.getCurrentUser()!;
+  try {
+    kc.loadFromString(secret.data.value);
+  } catch (err) {
+    // The message of a YAML error quotes no content; never pass the kubeconfig itself on.
+    throw malformedSecret(cluster.namespace, name, `not a kubeconfig (${(err as Error).name})`);
+  }
+  const c = kc.getCurrentCluster();
+  const u = kc.getCurrentUser();
+  if (!c?.server || !u) throw malformedSecret(cluster.namespace, name, 'no current cluster or user');
   const decode = (s?: string) => (s ? Buffer.from(s, 'base64') : undefined);
   const tls = { ca: decode(c.caData), cert: decode(u.certData), key: decode(u.keyData) };
-  const server = new URL(c.server);
+  let server: URL;
+  try {
+    server = new URL(c.server);
+  } catch {
+    throw malformedSecret(cluster.namespace, name, `server ${JSON.stringify(c.server)} is not a URL`);
+  }
   return {
     core: kc.makeApiClient(CoreV1Api),
     get: (path, timeoutMs = 5000) =>
@@ -36,7 +49,7 @@ export async function workloadClient(secrets: SecretStore, cluster: ObjectKey): 
             res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
           },
         );
-        req.on('timeout', () => req.destroy(new Error(`GET ${path} timed out after ${timeoutMs} ms`)));
+        req.on('timeout', () => req.destroy(Object.assign(new Error(`GET ${path} timed out after ${timeoutMs} ms`), { code: 'ETIMEDOUT' })));
         req.on('error', reject);
         req.end();
       }),

@@ -6,6 +6,7 @@ import { PatchStrategy, setHeaderOptions, type V1Node, type V1Pod } from '@kuber
 import type { SecretStore } from '../providers/secrets/store.js';
 import type { ObjectKey } from '../workflows/ids.js';
 import { DEFAULT_BOOTSTRAP_TOKEN_TTL_SECONDS as TTL_SECONDS, rfc3339, tokenNeedsRefresh } from '../providers/kubeadm/bootstrap-token.js';
+import { classifyError, describeError, failure, type ErrorType } from './errors.js';
 import { elapsedSinceFirstAttemptMs, pause } from './heartbeat.js';
 import { apiStatus, workloadClient, type WorkloadClient } from './workload-client.js';
 
@@ -13,6 +14,34 @@ export interface WorkloadDeps {
   secrets: SecretStore;
   /** How often to look again while waiting (ms). */
   pollMs?: number;
+  /**
+   * How long a wait tolerates a workload API that does not answer before it fails (retryable),
+   * so the reason reaches the object's condition instead of only the heartbeat (ms).
+   */
+  unreachableGraceMs?: number;
+}
+
+/**
+ * A wait's view of the workload API's failures: a non-retryable one ends the wait at once; a
+ * retryable one (not answering, 5xx, 403) is part of waiting until it has lasted graceMs, and
+ * then fails the attempt with how long it lasted.
+ */
+function apiTrouble(graceMs: number) {
+  let since: number | undefined;
+  return {
+    ok() {
+      since = undefined;
+    },
+    /** Returns a reason to put in the heartbeat, or throws when waiting no longer helps. */
+    failed(err: unknown): string {
+      const f = classifyError(err);
+      if (!('nonRetryable' in f) || f.nonRetryable) throw f;
+      since ??= Date.now();
+      const lasted = Date.now() - since;
+      if (lasted > graceMs) throw failure(f.type as ErrorType, `${f.message} (for ${Math.round(lasted / 1000)} s)`);
+      return `workload API not answering: ${describeError(err)}`;
+    },
+  };
 }
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -36,30 +65,34 @@ async function refreshToken(client: WorkloadClient, tokenId: string): Promise<vo
   }
 }
 
-export function workloadActivities({ secrets, pollMs = 1000 }: WorkloadDeps) {
+export function workloadActivities({ secrets, pollMs = 1000, unreachableGraceMs = 60_000 }: WorkloadDeps) {
   return {
     /** Returns once the workload cluster's API answers /readyz through the admin kubeconfig. */
     async waitForWorkloadAPI(input: { cluster: ObjectKey }): Promise<{ gitVersion: string }> {
       const client = await workloadClient(secrets, input.cluster);
-      let last = '';
+      const trouble = apiTrouble(unreachableGraceMs);
       for (;;) {
+        let why: string;
         try {
           const r = await client.get('/readyz');
           if (r.status === 200) {
             const v = await client.get('/version');
             return { gitVersion: (JSON.parse(v.body) as { gitVersion: string }).gitVersion };
           }
-          last = `readyz ${r.status}`;
+          // Not ready yet (its post-start hooks are running) is an answer: still a wait.
+          trouble.ok();
+          why = `workload API not ready yet: readyz ${r.status}`;
         } catch (err) {
-          last = describeError(err);
+          why = trouble.failed(err);
         }
-        await pause(pollMs, `workload API not answering yet: ${last}`);
+        await pause(pollMs, why);
       }
     },
 
     /** Returns the name of the Node whose spec.providerID matches. */
     async waitForNode(input: { cluster: ObjectKey; providerID: string; tokenId?: string }): Promise<{ nodeName: string }> {
       const client = await workloadClient(secrets, input.cluster);
+      const trouble = apiTrouble(unreachableGraceMs);
       for (;;) {
         let why: string;
         try {
@@ -67,11 +100,12 @@ export function workloadActivities({ secrets, pollMs = 1000 }: WorkloadDeps) {
           const node = nodes.items.find((n) => n.spec?.providerID === input.providerID);
           if (node?.metadata?.name) return { nodeName: node.metadata.name };
           if (input.tokenId) await refreshToken(client, input.tokenId);
+          trouble.ok();
           why = `no Node with providerID ${input.providerID} yet`;
         } catch (err) {
           // The API may not answer yet (the init machine's apiserver is starting) or may be
           // briefly away: still a wait, with the reason in the heartbeat for the UI.
-          why = `workload API not answering: ${describeError(err)}`;
+          why = trouble.failed(err);
         }
         await pause(pollMs, why);
       }
@@ -79,15 +113,17 @@ export function workloadActivities({ secrets, pollMs = 1000 }: WorkloadDeps) {
 
     async waitForNodeReady(input: { cluster: ObjectKey; nodeName: string }): Promise<void> {
       const client = await workloadClient(secrets, input.cluster);
+      const trouble = apiTrouble(unreachableGraceMs);
       for (;;) {
         let why: string;
         try {
           const node = await client.core.readNode({ name: input.nodeName });
           if (isReady(node)) return;
+          trouble.ok();
           const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
           why = `Node ${input.nodeName} not Ready yet${ready?.reason ? ` (${ready.reason})` : ''}`;
         } catch (err) {
-          why = `workload API not answering: ${describeError(err)}`;
+          why = trouble.failed(err);
         }
         await pause(pollMs, why);
       }
@@ -98,61 +134,67 @@ export function workloadActivities({ secrets, pollMs = 1000 }: WorkloadDeps) {
      * PodDisruptionBudgets through the Eviction API; gives up after timeoutSeconds (0 = never).
      */
     async drainNode(input: { cluster: ObjectKey; nodeName: string; timeoutSeconds: number }): Promise<{ evicted: number; timedOut: boolean }> {
-      const client = await workloadClient(secrets, input.cluster);
-      try {
-        await client.core.patchNode({ name: input.nodeName, body: { spec: { unschedulable: true } } }, mergePatch);
-      } catch (err) {
-        if (apiStatus(err) === 404) return { evicted: 0, timedOut: false };
-        throw err;
-      }
+      const timedOut = () => input.timeoutSeconds > 0 && elapsedSinceFirstAttemptMs() > input.timeoutSeconds * 1000;
+      const trouble = apiTrouble(unreachableGraceMs);
+      let client: WorkloadClient | undefined;
+      let cordoned = false;
       let evicted = 0;
       for (;;) {
-        const pods = await client.core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${input.nodeName}` });
-        const evictable = pods.items.filter((p) => !isDaemonSetPod(p) && !isMirrorPod(p) && !isTerminal(p));
-        if (evictable.length === 0) return { evicted, timedOut: false };
-        if (input.timeoutSeconds > 0 && elapsedSinceFirstAttemptMs() > input.timeoutSeconds * 1000) {
-          return { evicted, timedOut: true };
-        }
-        for (const p of evictable) {
-          try {
-            await client.core.createNamespacedPodEviction({
-              name: p.metadata!.name!,
-              namespace: p.metadata!.namespace!,
-              body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: p.metadata!.name!, namespace: p.metadata!.namespace! } },
-            });
-            evicted++;
-          } catch (err) {
-            // 429: a PodDisruptionBudget forbids it right now; 404: already gone.
-            if (apiStatus(err) !== 429 && apiStatus(err) !== 404) throw err;
+        let why: string;
+        try {
+          client ??= await workloadClient(secrets, input.cluster);
+          if (!cordoned) {
+            await client.core.patchNode({ name: input.nodeName, body: { spec: { unschedulable: true } } }, mergePatch);
+            cordoned = true;
           }
+          const pods = await client.core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${input.nodeName}` });
+          const evictable = pods.items.filter((p) => !isDaemonSetPod(p) && !isMirrorPod(p) && !isTerminal(p));
+          if (evictable.length === 0) return { evicted, timedOut: false };
+          if (timedOut()) return { evicted, timedOut: true };
+          for (const p of evictable) {
+            try {
+              await client.core.createNamespacedPodEviction({
+                name: p.metadata!.name!,
+                namespace: p.metadata!.namespace!,
+                body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: p.metadata!.name!, namespace: p.metadata!.namespace! } },
+              });
+              evicted++;
+            } catch (err) {
+              // 429: a PodDisruptionBudget forbids it right now; 404: already gone.
+              if (apiStatus(err) !== 429 && apiStatus(err) !== 404) throw err;
+            }
+          }
+          trouble.ok();
+          why = `draining ${input.nodeName}: ${evictable.length} pod(s) left`;
+        } catch (err) {
+          if (apiStatus(err) === 404 && !cordoned) return { evicted: 0, timedOut: false }; // no such Node: nothing to drain
+          if (timedOut()) return { evicted, timedOut: true };
+          why = trouble.failed(err);
         }
-        await pause(pollMs, `draining ${input.nodeName}: ${evictable.length} pod(s) left`);
+        await pause(pollMs, why);
       }
     },
 
     /** Deletes the Node; gives up after timeoutSeconds (0 = keep trying), as Cluster API's nodeDeletionTimeout. */
     async deleteNode(input: { cluster: ObjectKey; nodeName: string; timeoutSeconds: number }): Promise<{ deleted: boolean }> {
+      const trouble = apiTrouble(unreachableGraceMs);
+      let client: WorkloadClient | undefined;
       for (;;) {
+        let why: string;
         try {
-          const client = await workloadClient(secrets, input.cluster);
+          client ??= await workloadClient(secrets, input.cluster);
           await client.core.deleteNode({ name: input.nodeName });
           return { deleted: true };
         } catch (err) {
           if (apiStatus(err) === 404) return { deleted: true };
           if (input.timeoutSeconds > 0 && elapsedSinceFirstAttemptMs() > input.timeoutSeconds * 1000) return { deleted: false };
-          Context.current().log.info('node deletion failed; retrying', { node: input.nodeName, error: String(err) });
+          why = trouble.failed(err);
+          Context.current().log.info('node deletion failed; retrying', { node: input.nodeName, error: describeError(err) });
         }
-        await pause(pollMs, `deleting Node ${input.nodeName}`);
+        await pause(pollMs, `deleting Node ${input.nodeName}: ${why}`);
       }
     },
   };
-}
-
-function describeError(err: unknown): string {
-  const status = apiStatus(err);
-  if (status) return `HTTP ${status}`;
-  const e = err as { message?: string; cause?: { code?: string; message?: string } };
-  return e.cause?.code ?? e.cause?.message ?? e.message ?? String(err);
 }
 
 const isDaemonSetPod = (p: V1Pod) => p.metadata?.ownerReferences?.some((o) => o.kind === 'DaemonSet') ?? false;

@@ -20,8 +20,8 @@ import {
 import type { ClusterPhase, ClusterStatus } from '../api/cluster.js';
 import { validateDocument } from '../api/kinds.js';
 import { LABELS } from '../api/meta.js';
-import { provider } from './activity-proxies.js';
-import { ConditionType, Reason, setCondition, type ConditionInput } from './conditions.js';
+import { activities, terminalFailure } from './activity-proxies.js';
+import { ConditionType, Reason, retryingCondition, setCondition, type ConditionInput } from './conditions.js';
 import { ControlPlaneWorkflow } from './control-plane.js';
 import { controlPlaneWorkflowId, machineWorkflowId } from './ids.js';
 import { MachineWorkflow } from './machine.js';
@@ -40,6 +40,14 @@ import { recordMachineReport } from './reports.js';
 import { objectSearchAttributes, SA_PHASE } from './search-attributes.js';
 import { canonicalJson, diffPaths } from './spec-diff.js';
 import type { ApplyResult, ClusterApply, ClusterContext, ClusterState, ClusterView, ClusterWorkflowInput, MachineApply } from './types.js';
+
+/** The condition each step's failures are shown on. */
+const STEP_CONDITION: Record<string, string> = {
+  createInfraCluster: ConditionType.InfrastructureReady,
+  deleteInfraCluster: ConditionType.Deleting,
+  deleteClusterSecrets: ConditionType.Deleting,
+};
+const stepCondition = (activity: string) => STEP_CONDITION[activity] ?? ConditionType.Available;
 
 function initialStatus(apply: ClusterApply): ClusterStatus {
   return {
@@ -96,6 +104,9 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
     clusterNetwork: cluster.spec.clusterNetwork,
   });
   const liveMachines = () => Object.entries(state.machines).filter(([, m]) => !m.deleted);
+  const { provider, waits } = activities((r) => {
+    cond(retryingCondition(state.status.conditions, stepCondition(r.activity), r));
+  });
 
   // --- message handlers, registered before any await ---
   setHandler(
@@ -195,7 +206,9 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
     cond(
       cp?.available
         ? { type: ConditionType.ControlPlaneAvailable, status: 'True', reason: Reason.Available }
-        : { type: ConditionType.ControlPlaneAvailable, status: 'False', reason: Reason.NotAvailable, message: `${s.controlPlane.readyReplicas} of ${s.controlPlane.desiredReplicas} control-plane machines ready` },
+        : cp?.problem
+          ? { type: ConditionType.ControlPlaneAvailable, status: 'False', reason: cp.problem.reason, message: cp.problem.message }
+          : { type: ConditionType.ControlPlaneAvailable, status: 'False', reason: Reason.NotAvailable, message: `${s.controlPlane.readyReplicas} of ${s.controlPlane.desiredReplicas} control-plane machines ready` },
     );
     cond(
       readyWorkers === workers.length
@@ -252,16 +265,27 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
     setPhase('Provisioning');
     cond({ type: ConditionType.InfrastructureReady, status: 'False', reason: Reason.Provisioning, message: 'Creating the cluster infrastructure' });
     setCurrentDetails('creating the cluster infrastructure (network, load-balanced API endpoint)');
-    const infra = await provider.createInfraCluster({
-      clientToken: state.uid,
-      name: key.name,
-      namespace: key.namespace,
-      spec: apply.infrastructure.spec,
-    });
-    state.providerClusterId = infra.providerClusterId;
-    state.status.controlPlaneEndpoint = infra.endpoint;
-    state.status.initialization.infrastructureProvisioned = true;
-    cond({ type: ConditionType.InfrastructureReady, status: 'True', reason: Reason.Provisioned });
+    try {
+      const infra = await provider.createInfraCluster({
+        clientToken: state.uid,
+        name: key.name,
+        namespace: key.namespace,
+        spec: apply.infrastructure.spec,
+      });
+      state.providerClusterId = infra.providerClusterId;
+      state.status.controlPlaneEndpoint = infra.endpoint;
+      state.status.initialization.infrastructureProvisioned = true;
+      cond({ type: ConditionType.InfrastructureReady, status: 'True', reason: Reason.Provisioned });
+    } catch (err) {
+      const t = terminalFailure(err);
+      if (!t) throw err;
+      // The cloud refused the infrastructure for good (e.g. an unknown region): the Cluster is
+      // Failed with the reason, and waits to be deleted.
+      cond({ type: ConditionType.InfrastructureReady, status: 'False', reason: t.failure.type ?? Reason.ProviderFailed, message: t.failure.message });
+      setPhase('Failed');
+      setCurrentDetails(`failed: ${t.failure.message}`);
+      await condition(() => state.deleteRequested);
+    }
   }
   if (!state.deleteRequested && !state.controlPlaneStarted) {
     setCurrentDetails('starting the control plane');
@@ -326,7 +350,7 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
 
   if (state.providerClusterId) {
     setCurrentDetails('deleting the cluster infrastructure');
-    await provider.deleteInfraCluster({ providerClusterId: state.providerClusterId });
+    await waits.deleteInfraCluster({ providerClusterId: state.providerClusterId });
     state.status.initialization.infrastructureProvisioned = false;
   }
   await provider.deleteClusterSecrets({ cluster: key });

@@ -79,3 +79,13 @@ export const Reason = {
   Deleted: 'Deleted',
   ScalingUp: 'ScalingUp',
 } as const;
+
+/**
+ * The condition a step's retries are shown on: its status and reason stay (the step is still
+ * under way), the message says how often it failed and why (`renderBootstrapData: 5 attempts:
+ * secret default/demo-ca not found`).
+ */
+export function retryingCondition(conditions: Condition[], type: string, r: { activity: string; attempts: number; message: string }): ConditionInput {
+  const prev = getCondition(conditions, type);
+  return { type, status: prev?.status ?? 'Unknown', reason: prev?.reason ?? 'Retrying', message: `${r.activity}: ${r.attempts} attempts: ${r.message}` };
+}

@@ -19,8 +19,8 @@ import {
 } from '@temporalio/workflow';
 import type { KubeadmControlPlaneStatus } from '../api/kubeadm-control-plane.js';
 import { GROUPS, LABELS } from '../api/meta.js';
-import { provider, waits } from './activity-proxies.js';
-import { ConditionType, Reason, setCondition, type ConditionInput } from './conditions.js';
+import { activities, terminalFailure } from './activity-proxies.js';
+import { ConditionType, Reason, retryingCondition, setCondition, type ConditionInput } from './conditions.js';
 import { machineWorkflowId } from './ids.js';
 import { MachineWorkflow } from './machine.js';
 import { controlPlaneReportSignal, controlPlaneStatusQuery, deleteControlPlaneSignal, deleteMachineSignal, machineReportSignal } from './messages.js';
@@ -28,6 +28,13 @@ import { generateName } from './names.js';
 import { recordMachineReport, reporter } from './reports.js';
 import { objectSearchAttributes } from './search-attributes.js';
 import type { BootstrapRole, ControlPlaneReport, ControlPlaneState, ControlPlaneView, ControlPlaneWorkflowInput } from './types.js';
+
+/** The condition each step's failures are shown on. */
+const STEP_CONDITION: Record<string, string> = {
+  ensureClusterCertificates: ConditionType.CertificatesAvailable,
+  waitForWorkloadAPI: ConditionType.ControlPlaneInitialized,
+};
+const stepCondition = (activity: string) => STEP_CONDITION[activity] ?? ConditionType.Available;
 
 export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Promise<KubeadmControlPlaneStatus> {
   const kcp = input.controlPlane;
@@ -95,10 +102,35 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
       replicas: state.status.replicas,
       readyReplicas: state.status.readyReplicas,
       deleted: false,
+      ...(state.problem ? { problem: state.problem } : {}),
     };
     await tellCluster(r);
   };
   const tellCluster = reporter(input.clusterWorkflowId, controlPlaneReportSignal);
+
+  // A step that keeps failing shows on its condition here and, through the report, on the Cluster.
+  const { provider, waits } = activities((r) => {
+    const c = retryingCondition(state.status.conditions, stepCondition(r.activity), r);
+    cond(c);
+    state.problem = { reason: c.reason, message: c.message!, terminal: false };
+    void updateStatus();
+  });
+  /** Runs a step; a non-retryable failure is recorded (its type is the reason) and returns false. */
+  const step = async (fn: () => Promise<void>): Promise<boolean> => {
+    try {
+      await fn();
+      if (state.problem && !state.problem.terminal) state.problem = undefined;
+      return true;
+    } catch (err) {
+      const t = terminalFailure(err);
+      if (!t) throw err;
+      const reason = t.failure.type ?? Reason.ProviderFailed;
+      cond({ type: stepCondition(t.activity), status: 'False', reason, message: t.failure.message });
+      state.problem = { reason, message: `${t.activity}: ${t.failure.message}`, terminal: true };
+      await updateStatus();
+      return false;
+    }
+  };
 
   const createMachine = async (role: BootstrapRole) => {
     const name = generateName(kcp.metadata.name, Math.random);
@@ -161,9 +193,15 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
 
   if (!state.certificatesReady && !state.deleteRequested) {
     setCurrentDetails('generating cluster certificates');
-    await provider.ensureClusterCertificates({ cluster: input.cluster });
-    state.certificatesReady = true;
-    cond({ type: ConditionType.CertificatesAvailable, status: 'True', reason: 'Available' });
+    if (await step(async () => void (await provider.ensureClusterCertificates({ cluster: input.cluster })))) {
+      state.certificatesReady = true;
+      cond({ type: ConditionType.CertificatesAvailable, status: 'True', reason: 'Available' });
+    }
+  }
+  if (state.problem?.terminal) {
+    // Nothing a retry can mend: wait for the spec to be fixed by deleting and re-applying.
+    setCurrentDetails(`failed: ${state.problem.message}`);
+    await condition(() => state.deleteRequested);
   }
 
   while (!state.deleteRequested) {
@@ -181,10 +219,16 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
         continue;
       }
       setCurrentDetails(`waiting for the workload cluster API to answer (init machine ${initName})`);
+      let ok = true;
       const answered = await unlessDeleted(async () => {
-        await waits.waitForWorkloadAPI({ cluster: input.cluster.key });
+        ok = await step(async () => void (await waits.waitForWorkloadAPI({ cluster: input.cluster.key })));
       });
       if (!answered) break;
+      if (!ok) {
+        setCurrentDetails(`failed: ${state.problem?.message ?? ''}`);
+        await condition(() => state.deleteRequested);
+        break;
+      }
       state.status.initialization.controlPlaneInitialized = true;
       cond({ type: ConditionType.ControlPlaneInitialized, status: 'True', reason: Reason.Initialized });
       await updateStatus();

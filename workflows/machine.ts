@@ -3,8 +3,7 @@
 // A Machine is never updated in place: its spec is fixed at start (see the Cluster's
 // applyMachine validator), and a different spec means a different Machine.
 import {
-  ActivityFailure,
-  ApplicationFailure,
+  type ApplicationFailure,
   CancellationScope,
   condition,
   continueAsNew,
@@ -16,13 +15,27 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { MachinePhase, MachineStatus } from '../api/machine.js';
-import { provider, waits } from './activity-proxies.js';
-import { ConditionType, Reason, setCondition, type ConditionInput } from './conditions.js';
+import { activities, terminalFailure } from './activity-proxies.js';
+import { ConditionType, Reason, retryingCondition, setCondition, type ConditionInput } from './conditions.js';
 import { transition } from './machine.phases.js';
 import { controlPlaneInitializedSignal, deleteMachineSignal, machineReportSignal, machineStatusQuery } from './messages.js';
 import { reporter } from './reports.js';
 import { SA_PHASE } from './search-attributes.js';
 import type { MachineState, MachineView, MachineWorkflowInput } from './types.js';
+
+/** The condition each step's failures are shown on. */
+const STEP_CONDITION: Record<string, string> = {
+  renderBootstrapData: ConditionType.BootstrapConfigReady,
+  createMachineInfra: ConditionType.InfrastructureReady,
+  waitForMachineInfra: ConditionType.InfrastructureReady,
+  waitForNode: ConditionType.NodeReady,
+  waitForNodeReady: ConditionType.NodeReady,
+  drainNode: ConditionType.Deleting,
+  deleteMachineInfra: ConditionType.Deleting,
+  deleteNode: ConditionType.Deleting,
+  deleteBootstrapData: ConditionType.Deleting,
+};
+const stepCondition = (activity: string) => STEP_CONDITION[activity] ?? ConditionType.Ready;
 
 function initialStatus(): MachineStatus {
   return {
@@ -54,6 +67,9 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
   };
   const cond = (c: ConditionInput) => setCondition(state.status.conditions, c, new Date(), state.status.observedGeneration);
   const waitingFor = (details: string) => setCurrentDetails(`${state.phase}: ${details}`);
+  const { provider, waits } = activities((r) => {
+    cond(retryingCondition(state.status.conditions, stepCondition(r.activity), r));
+  });
 
   const tellOwner = reporter(input.ownerWorkflowId, machineReportSignal);
   const report = () =>
@@ -158,12 +174,29 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
     await report();
   }
 
-  function markFailed(err: ApplicationFailure): void {
-    state.status.failureReason = err.type ?? 'ProviderFailed';
+  /** A step failed for good: its type is the reason on the step's condition and on Ready. */
+  function markFailed(activity: string, err: ApplicationFailure): void {
+    const reason = err.type ?? Reason.ProviderFailed;
+    state.status.failureReason = reason;
     state.status.failureMessage = err.message;
-    cond({ type: ConditionType.InfrastructureReady, status: 'False', reason: Reason.ProviderFailed, message: err.message });
-    cond({ type: ConditionType.Ready, status: 'False', reason: Reason.ProviderFailed, message: err.message });
+    cond({ type: stepCondition(activity), status: 'False', reason, message: err.message });
+    cond({ type: ConditionType.Ready, status: 'False', reason, message: err.message });
     setPhase('Failed');
+  }
+
+  /**
+   * Runs a deletion step whose failure must not hold the Machine forever: a non-retryable
+   * failure (the workload API refuses us for good) is recorded on Deleting and the deletion
+   * goes on, as Cluster API goes on once nodeDrainTimeout or nodeDeletionTimeout pass.
+   */
+  async function bestEffort(what: string, step: () => Promise<unknown>): Promise<void> {
+    try {
+      await step();
+    } catch (err) {
+      const t = terminalFailure(err);
+      if (!t) throw err;
+      cond({ type: ConditionType.Deleting, status: 'True', reason: t.failure.type ?? Reason.Deleting, message: `${what} skipped: ${t.failure.message}` });
+    }
   }
 
   async function remove(): Promise<void> {
@@ -181,11 +214,10 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
     if (nodeCleanup && state.status.nodeRef) {
       waitingFor(`draining Node ${state.status.nodeRef.name}`);
       cond({ type: ConditionType.Deleting, status: 'True', reason: Reason.DrainingNode, message: `Draining Node ${state.status.nodeRef.name}` });
-      await provider.drainNode({
-        cluster: clusterKey,
-        nodeName: state.status.nodeRef.name,
-        timeoutSeconds: deletion.nodeDrainTimeoutSeconds ?? 0,
-      });
+      const nodeName = state.status.nodeRef.name;
+      await bestEffort(`draining Node ${nodeName}`, () =>
+        waits.drainNode({ cluster: clusterKey, nodeName, timeoutSeconds: deletion.nodeDrainTimeoutSeconds ?? 0 }),
+      );
     }
     waitingFor('deleting the instance');
     // Deletes by instance ID or, if the create never returned, by its client token.
@@ -197,19 +229,17 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
     state.status.initialization.infrastructureProvisioned = false;
     if (nodeCleanup && state.status.nodeRef) {
       waitingFor(`deleting Node ${state.status.nodeRef.name}`);
-      await provider.deleteNode({
-        cluster: clusterKey,
-        nodeName: state.status.nodeRef.name,
-        timeoutSeconds: deletion.nodeDeletionTimeoutSeconds,
-      });
+      const nodeName = state.status.nodeRef.name;
+      await bestEffort(`deleting Node ${nodeName}`, () =>
+        waits.deleteNode({ cluster: clusterKey, nodeName, timeoutSeconds: deletion.nodeDeletionTimeoutSeconds }),
+      );
     }
     if (state.status.bootstrap.dataSecretName) {
       // The workload's bootstrap token goes with the cluster when the whole cluster goes.
-      await provider.deleteBootstrapData({
-        cluster: clusterKey,
-        dataSecretName: state.status.bootstrap.dataSecretName,
-        tokenId: state.clusterDeleting ? undefined : state.tokenId,
-      });
+      const dataSecretName = state.status.bootstrap.dataSecretName;
+      await bestEffort('deleting the bootstrap data', () =>
+        provider.deleteBootstrapData({ cluster: clusterKey, dataSecretName, tokenId: state.clusterDeleting ? undefined : state.tokenId }),
+      );
     }
     setPhase('Deleted');
     cond({ type: ConditionType.Deleting, status: 'True', reason: Reason.Deleted });
@@ -225,11 +255,11 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
     } catch (err) {
       if (state.deleteRequested && isCancellation(err)) {
         // Deletion interrupted provisioning; fall through to remove().
-      } else if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.nonRetryable) {
-        markFailed(err.cause);
-        await report();
       } else {
-        throw err;
+        const t = terminalFailure(err);
+        if (!t) throw err;
+        markFailed(t.activity, t.failure);
+        await report();
       }
     }
     provisioning = undefined;

@@ -104,6 +104,15 @@ export interface ControlPlaneState {
   deleteRequested: boolean;
   clusterDeleting: boolean;
   reportedAvailable: boolean;
+  /** Why the control plane is stuck: a step retrying for a while, or failed for good. */
+  problem?: StepProblem;
+}
+
+/** A step that keeps failing (retrying) or failed for good (terminal), as the owner shows it. */
+export interface StepProblem {
+  reason: string;
+  message: string;
+  terminal: boolean;
 }
 
 /** Sent by the control plane to its Cluster. */
@@ -114,6 +123,7 @@ export interface ControlPlaneReport {
   replicas: number;
   readyReplicas: number;
   deleted: boolean;
+  problem?: StepProblem;
 }
 
 export interface ClusterWorkflowInput {

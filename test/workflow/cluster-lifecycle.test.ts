@@ -96,7 +96,7 @@ describe('cluster lifecycle', () => {
       return v.status.phase === 'Failed' ? v : undefined;
     });
     expect(m.status.failureReason).toBe('InstanceTerminated');
-    expect(m.status.conditions.find((c) => c.type === 'InfrastructureReady')).toMatchObject({ status: 'False', reason: 'ProviderFailed' });
+    expect(m.status.conditions.find((c) => c.type === 'InfrastructureReady')).toMatchObject({ status: 'False', reason: 'InstanceTerminated' });
     expect(m.status.failureMessage).toMatch(/killed/);
     // The cluster says so too: one of three workers is not available.
     expect((await clusterView(env.client, 'demo')).status.workers).toEqual({ desiredReplicas: 3, replicas: 3, readyReplicas: 2 });
