@@ -11,7 +11,19 @@ npx tsc --noEmit -p .
 if [[ $# -gt 0 ]]; then
   exec npx vitest run "$@"
 fi
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
 echo "[capstan test] unit tests" >&2
-npx vitest run test/unit api providers/kubeadm
+npx vitest run --reporter=default --reporter=json --outputFile="$results/unit.json" test/unit api providers/kubeadm
 echo "[capstan test] tests against real servers" >&2
-npx vitest run --no-file-parallelism test/support test/sim test/workflow test/e2e
+npx vitest run --reporter=default --reporter=json --outputFile="$results/servers.json" --no-file-parallelism test/support test/sim test/workflow test/e2e
+# One closing line over both runs, in the plain form any CI reads.
+node -e '
+const fs = require("node:fs");
+let p = 0, f = 0, s = 0;
+for (const file of process.argv.slice(1)) {
+  const r = JSON.parse(fs.readFileSync(file, "utf8"));
+  p += r.numPassedTests; f += r.numFailedTests; s += r.numPendingTests + r.numTodoTests;
+}
+console.log(`${p} passed, ${f} failed, ${s} skipped`);
+' "$results/unit.json" "$results/servers.json"
