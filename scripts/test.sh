@@ -12,6 +12,6 @@ if [[ $# -gt 0 ]]; then
   exec npx vitest run "$@"
 fi
 echo "[capstan test] unit tests" >&2
-npx vitest run test/unit api providers/kubeadm
+npx vitest run test/unit api providers/kubeadm activities
 echo "[capstan test] tests against real servers" >&2
 npx vitest run --no-file-parallelism test/support test/sim test/workflow test/e2e
