@@ -125,9 +125,10 @@ export async function issueServingCertificate(ca: CertificateAndKey, opts: Issue
 }
 
 /**
- * kubeadm's `--discovery-token-ca-cert-hash`: SHA-256 of the certificate's raw
- * SubjectPublicKeyInfo bytes (hashed as they appear in the certificate, as Go's
- * RawSubjectPublicKeyInfo, not a re-encoding).
+ * kubeadm's `--discovery-token-ca-cert-hash`: SHA-256 of the certificate's
+ * SubjectPublicKeyInfo DER (Go's RawSubjectPublicKeyInfo). The library re-serializes the
+ * parsed structure field by field, which gives back the certificate's own bytes for DER input;
+ * node:crypto's export would instead re-encode the key itself.
  */
 export function caCertHash(certPem: string): string {
   const { publicKey } = new x509.X509Certificate(certPem);
