@@ -22,8 +22,14 @@ import {
   CONTROL_PLANE_TAINT,
 } from '../providers/kubeadm/kubeadm-config.js';
 import { adminKubeconfig } from '../providers/kubeadm/kubeconfig.js';
-import { caCertHash, generateClusterPki, type ClusterPki } from '../providers/kubeadm/pki/cluster-pki.js';
-import type { SecretStore, StoredSecret } from '../providers/secrets/store.js';
+import {
+  CA_COMMON_NAMES,
+  caCertHash,
+  generateCertificateAuthority,
+  generateServiceAccountKeyPair,
+  type ClusterPki,
+} from '../providers/kubeadm/pki/cluster-pki.js';
+import type { SecretStore } from '../providers/secrets/store.js';
 import type { ObjectKey } from '../workflows/ids.js';
 import type { BootstrapRole, ClusterContext } from '../workflows/types.js';
 import { failure, malformedSecret, secretNotFound } from './errors.js';
@@ -94,22 +100,29 @@ export function bootstrapActivities({ secrets }: BootstrapDeps) {
     async ensureClusterCertificates(input: { cluster: ClusterContext }): Promise<{ caCertHash: string }> {
       const { key, endpoint } = input.cluster;
       const labels = { [LABELS.clusterName]: key.name };
-      const fresh = generateClusterPki({ clusterName: key.name, now: new Date() });
-      // Each secret is create-if-absent: what an earlier attempt stored wins, so a retry never
-      // rotates a CA that machines may already trust.
-      const put = (suffix: string, data: Record<string, string>): Promise<StoredSecret> =>
-        secrets.create(key.namespace, `${key.name}-${suffix}`, { type: SECRET_TYPE, data, labels });
-      await put(CERT_SECRETS.ca, pair(fresh.ca.certPem, fresh.ca.keyPem));
-      await put(CERT_SECRETS.etcdCa, pair(fresh.etcdCa.certPem, fresh.etcdCa.keyPem));
-      await put(CERT_SECRETS.frontProxyCa, pair(fresh.frontProxyCa.certPem, fresh.frontProxyCa.keyPem));
-      await put('sa', pair(fresh.serviceAccount.publicKeyPem, fresh.serviceAccount.privateKeyPem));
+      const now = new Date();
+      // A secret is made only where none is stored: what the user supplied (Cluster API's
+      // `<cluster>-ca`, `-etcd`, …) or an earlier attempt stored wins, so a user's CA is used
+      // as given and a retry never rotates a CA that machines may already trust.
+      const ensure = async (name: string, make: () => Promise<Record<string, string>>): Promise<void> => {
+        if (await secrets.get(key.namespace, name)) return;
+        await secrets.create(key.namespace, name, { type: SECRET_TYPE, data: await make(), labels });
+      };
+      for (const field of ['ca', 'etcdCa', 'frontProxyCa'] as const) {
+        await ensure(`${key.name}-${CERT_SECRETS[field]}`, async () => {
+          const ca = await generateCertificateAuthority(CA_COMMON_NAMES[field], { now });
+          return pair(ca.certPem, ca.keyPem);
+        });
+      }
+      await ensure(`${key.name}-sa`, async () => {
+        const sa = generateServiceAccountKeyPair();
+        return pair(sa.publicKeyPem, sa.privateKeyPem);
+      });
       const pki = await loadPki(secrets, key);
       const server = `https://${endpoint.host}:${endpoint.port}`;
-      await secrets.create(key.namespace, kubeconfigSecretName(key.name), {
-        type: SECRET_TYPE,
-        data: { value: adminKubeconfig(pki.ca, { clusterName: key.name, server, now: new Date() }) },
-        labels,
-      });
+      await ensure(kubeconfigSecretName(key.name), async () => ({
+        value: await adminKubeconfig(pki.ca, { clusterName: key.name, server, now }),
+      }));
       return { caCertHash: caCertHash(pki.ca.certPem) };
     },
 

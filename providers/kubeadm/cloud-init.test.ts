@@ -8,7 +8,7 @@ import { buildClusterConfiguration, buildInitConfiguration, buildJoinConfigurati
 import { caCertHash, generateClusterPki, keyMatchesCertificate } from './pki/cluster-pki.js';
 
 const now = new Date('2030-01-01T00:00:00Z');
-const pki = generateClusterPki({ clusterName: 'demo', now });
+const pki = await generateClusterPki({ clusterName: 'demo', now });
 const token = generateBootstrapToken({ now });
 const endpoint = { host: '10.0.0.10', port: 6443 };
 const clusterConfiguration = buildClusterConfiguration({
@@ -40,7 +40,7 @@ interface WriteFile { path: string; owner: string; permissions: string; content:
 describe('init data', () => {
   const userData = renderInitData({ clusterConfiguration, initConfiguration, pki, preKubeadmCommands: ['echo pre'], postKubeadmCommands: ['echo post'], files: [{ path: '/etc/motd', content: 'hello\n', permissions: '0644' }] });
 
-  it('is #cloud-config with the CA files, the kubeadm config and the init command', () => {
+  it('is #cloud-config with the CA files, the kubeadm config and the init command', async () => {
     expect(userData.startsWith('#cloud-config\n')).toBe(true);
     const config = parse(userData) as { write_files: WriteFile[]; runcmd: string[] };
     const byPath = new Map(config.write_files.map((f) => [f.path, f]));
@@ -55,7 +55,7 @@ describe('init data', () => {
     expect(config.runcmd).toEqual(['echo pre', `kubeadm init --config ${INIT_CONFIG_PATH} && echo success > ${BOOTSTRAP_SENTINEL_PATH}`, 'echo post']);
   });
 
-  it('round-trips through parseBootstrapData', () => {
+  it('round-trips through parseBootstrapData', async () => {
     const parsed = parseBootstrapData(userData);
     expect(parsed.role).toBe('init');
     expect(parsed.kubeadm).toEqual({ clusterConfiguration, initConfiguration });
@@ -70,7 +70,7 @@ describe('init data', () => {
 });
 
 describe('join data', () => {
-  it('control-plane join carries the shared CAs and a JoinConfiguration with controlPlane', () => {
+  it('control-plane join carries the shared CAs and a JoinConfiguration with controlPlane', async () => {
     const joinConfiguration = join('demo-cp-1', { localAPIEndpoint: { advertiseAddress: '10.0.0.11', bindPort: 6443 } });
     const userData = renderJoinData({ joinConfiguration, controlPlane: true, pki });
     const parsed = parseBootstrapData(userData);
@@ -81,7 +81,7 @@ describe('join data', () => {
     expect(parsed.commands).toEqual([`kubeadm join --config ${JOIN_CONFIG_PATH} && echo success > ${BOOTSTRAP_SENTINEL_PATH}`]);
   });
 
-  it('worker join has no controlPlane and no private key at all', () => {
+  it('worker join has no controlPlane and no private key at all', async () => {
     const joinConfiguration = join('demo-md-0-abcde');
     const userData = renderJoinData({ joinConfiguration, controlPlane: false, preKubeadmCommands: ['swapoff -a'] });
     expect(userData).not.toContain('PRIVATE KEY');
@@ -97,7 +97,7 @@ describe('join data', () => {
     expect(parsed.commands[0]).toBe('swapoff -a');
   });
 
-  it('refuses inconsistent or key-leaking join input', () => {
+  it('refuses inconsistent or key-leaking join input', async () => {
     const worker = join('w-0');
     const member = join('cp-1', { localAPIEndpoint: { advertiseAddress: '10.0.0.11', bindPort: 6443 } });
     expect(() => renderJoinData({ joinConfiguration: worker, controlPlane: true, pki })).toThrow(/needs joinConfiguration.controlPlane/);
@@ -137,7 +137,7 @@ describe('parseBootstrapData', () => {
     expect(parsed.commands).toEqual([`sh -c 'echo it'\\''s me'`, 'kubeadm join --config /tmp/j.yaml --control-plane']);
   });
 
-  it('names the problem with bad user data', () => {
+  it('names the problem with bad user data', async () => {
     const cases: Array<[string, RegExp]> = [
       ['', /empty/],
       ['#!/bin/bash\nkubeadm init\n', /shell script/],

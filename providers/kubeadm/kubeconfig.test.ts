@@ -5,7 +5,7 @@ import { adminKubeconfig, buildBootstrapKubeconfig, buildKubeconfig } from './ku
 import { generateClusterPki, issueClientCertificate } from './pki/cluster-pki.js';
 
 const now = new Date('2030-01-01T00:00:00Z');
-const pki = generateClusterPki({ clusterName: 'demo', now });
+const pki = await generateClusterPki({ clusterName: 'demo', now });
 const fromB64 = (s: string) => Buffer.from(s, 'base64').toString('utf8');
 
 interface Kubeconfig {
@@ -18,8 +18,8 @@ interface Kubeconfig {
 }
 
 describe('kubeconfig', () => {
-  it('carries the CA and a client certificate, base64, with a current context', () => {
-    const client = issueClientCertificate(pki.ca, { commonName: 'alice', now });
+  it('carries the CA and a client certificate, base64, with a current context', async () => {
+    const client = await issueClientCertificate(pki.ca, { commonName: 'alice', now });
     const config = parse(buildKubeconfig({ clusterName: 'demo', server: 'https://10.0.0.10:6443', caCertPem: pki.ca.certPem, userName: 'alice', clientCertPem: client.certPem, clientKeyPem: client.keyPem })) as Kubeconfig;
     expect(config).toMatchObject({ apiVersion: 'v1', kind: 'Config', 'current-context': 'alice@demo' });
     expect(config.clusters).toEqual([{ name: 'demo', cluster: { server: 'https://10.0.0.10:6443', 'certificate-authority-data': Buffer.from(pki.ca.certPem).toString('base64') } }]);
@@ -28,8 +28,8 @@ describe('kubeconfig', () => {
     expect(fromB64(config.users[0]!.user['client-key-data']!)).toBe(client.keyPem);
   });
 
-  it('admin kubeconfig holds a kubernetes-admin / system:masters cert that verifies against the CA', () => {
-    const config = parse(adminKubeconfig(pki.ca, { clusterName: 'demo', server: 'https://demo.example:6443', now })) as Kubeconfig;
+  it('admin kubeconfig holds a kubernetes-admin / system:masters cert that verifies against the CA', async () => {
+    const config = parse(await adminKubeconfig(pki.ca, { clusterName: 'demo', server: 'https://demo.example:6443', now })) as Kubeconfig;
     expect(config['current-context']).toBe('kubernetes-admin@demo');
     const user = config.users[0]!;
     expect(user.name).toBe('kubernetes-admin');
@@ -43,13 +43,13 @@ describe('kubeconfig', () => {
     expect(cert.verify(new X509Certificate(pki.etcdCa.certPem).publicKey)).toBe(false);
   });
 
-  it('bootstrap kubeconfig uses the token, like bootstrap-kubelet.conf', () => {
+  it('bootstrap kubeconfig uses the token, like bootstrap-kubelet.conf', async () => {
     const config = parse(buildBootstrapKubeconfig({ clusterName: 'demo', server: 'https://10.0.0.10:6443', caCertPem: pki.ca.certPem, token: 'abcdef.0123456789abcdef' })) as Kubeconfig;
     expect(config.users).toEqual([{ name: 'tls-bootstrap-token-user', user: { token: 'abcdef.0123456789abcdef' } }]);
     expect(config['current-context']).toBe('tls-bootstrap-token-user@demo');
   });
 
-  it('refuses a non-https server', () => {
+  it('refuses a non-https server', async () => {
     expect(() => buildBootstrapKubeconfig({ clusterName: 'demo', server: '10.0.0.10:6443', caCertPem: pki.ca.certPem, token: 't' })).toThrow(/https/);
   });
 });

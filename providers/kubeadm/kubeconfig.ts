@@ -53,8 +53,8 @@ export function buildBootstrapKubeconfig(opts: { clusterName: string; server: st
  * returns the kubeconfig holding it (what Cluster API puts in the `<cluster>-kubeconfig`
  * Secret). Validity defaults to 365 days from `now`.
  */
-export function adminKubeconfig(ca: CertificateAndKey, opts: { clusterName: string; server: string; now: Date; validityDays?: number }): string {
-  const admin = issueClientCertificate(ca, {
+export async function adminKubeconfig(ca: CertificateAndKey, opts: { clusterName: string; server: string; now: Date; validityDays?: number }): Promise<string> {
+  const admin = await issueClientCertificate(ca, {
     commonName: 'kubernetes-admin',
     organizations: ['system:masters'],
     now: opts.now,

@@ -23,8 +23,8 @@ export interface ClusterBootstrap {
 
 export const KUBERNETES_VERSION = 'v1.37.2';
 
-export function clusterBootstrap(cluster: Pick<SimCluster, 'name' | 'endpoint'>): ClusterBootstrap {
-  const pki = generateClusterPki({ clusterName: cluster.name, now: new Date() });
+export async function clusterBootstrap(cluster: Pick<SimCluster, 'name' | 'endpoint'>): Promise<ClusterBootstrap> {
+  const pki = await generateClusterPki({ clusterName: cluster.name, now: new Date() });
   const token = generateBootstrapToken({ now: new Date(), ttlSeconds: 3600 });
   const endpoint = { host: cluster.endpoint.host, port: cluster.endpoint.port };
   const nodeRegistration = (name: string, controlPlane: boolean) => ({

@@ -93,9 +93,9 @@ export interface WorkloadClients {
 }
 
 /** Clients for the workload cluster through its load balancer, as `adminKubeconfig` (capstan's `<cluster>-kubeconfig`). */
-export function workloadClients(cluster: Pick<SimCluster, 'name' | 'endpoint'>, pki: ClusterPki): WorkloadClients {
+export async function workloadClients(cluster: Pick<SimCluster, 'name' | 'endpoint'>, pki: ClusterPki): Promise<WorkloadClients> {
   const server = `https://${cluster.endpoint.host}:${cluster.endpoint.port}`;
-  const text = adminKubeconfig(pki.ca, { clusterName: cluster.name, server, now: new Date() });
+  const text = await adminKubeconfig(pki.ca, { clusterName: cluster.name, server, now: new Date() });
   const kc = new KubeConfig();
   kc.loadFromString(text);
   const user = (parse(text) as { users: Array<{ user: Record<string, string> }> }).users[0]!.user;

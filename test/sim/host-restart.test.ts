@@ -34,8 +34,8 @@ describe('a cloud restart after kill -9', () => {
   it('brings the API back on the same endpoint, with the Node still Ready and its Lease renewed', async () => {
     cloud = await CloudUnderTest.start(dataDir);
     const cluster = await cloud.client.createCluster({ clientToken: 'c-restart', name: 'restart', region: 'sim-1' });
-    const boot = clusterBootstrap(cluster);
-    const api = workloadClients(cluster, boot.pki);
+    const boot = await clusterBootstrap(cluster);
+    const api = await workloadClients(cluster, boot.pki);
     const init = await cloud.client.createVm({ clientToken: 'v-cp', clusterId: cluster.id, name: 'restart-cp-0', instanceType: 'sim.medium', userData: encodeUserData(boot.init('restart-cp-0')) });
     const worker = await cloud.client.createVm({ clientToken: 'v-w', clusterId: cluster.id, name: 'restart-worker-0', instanceType: 'sim.small', userData: encodeUserData(boot.workerJoin('restart-worker-0')) });
     await cloud.waitForEvent('worker Ready', (e) => e.vmId === worker.id && e.type === 'node.ready', 150_000);

@@ -55,7 +55,7 @@ describe('kubeadm init and join on the simulated cloud', () => {
 
   it('fails a worker join whose cluster has no control plane yet, within the discovery timeout', async () => {
     const early = await createCluster('early');
-    const b = clusterBootstrap(early);
+    const b = await clusterBootstrap(early);
     const vm = await createVm(early, 'early-worker', b.workerJoin('early-worker'), 'sim.small');
     const outcome = await bootstrapOutcome(vm, 90_000);
     expect(outcome.type).toBe('bootstrap.failed');
@@ -69,8 +69,8 @@ describe('kubeadm init and join on the simulated cloud', () => {
 
   it('refuses init data whose ca.key does not belong to ca.crt, as kubeadm does', async () => {
     const bad = await createCluster('badca');
-    const b = clusterBootstrap(bad);
-    const otherCa = generateCertificateAuthority('kubernetes', { now: new Date() });
+    const b = await clusterBootstrap(bad);
+    const otherCa = await generateCertificateAuthority('kubernetes', { now: new Date() });
     const vm = await createVm(bad, 'badca-cp', b.init('badca-cp', { pki: { ...b.pki, ca: { certPem: b.pki.ca.certPem, keyPem: otherCa.keyPem } } }));
     const outcome = await bootstrapOutcome(vm);
     expect(outcome.type).toBe('bootstrap.failed');
@@ -82,8 +82,8 @@ describe('kubeadm init and join on the simulated cloud', () => {
 
   it('boots an init VM into an API server that answers /readyz through the load balancer', async () => {
     main = await createCluster('main');
-    boot = clusterBootstrap(main);
-    api = workloadClients(main, boot.pki);
+    boot = await clusterBootstrap(main);
+    api = await workloadClients(main, boot.pki);
     init = await createVm(main, 'main-cp-0', boot.init('main-cp-0'));
     const running = await cloud.waitForEvent('init VM running', (e) => e.vmId === init.id && e.type === 'vm.running', 30_000);
     const ready = await cloud.waitForEvent('apiserver.ready', (e) => e.clusterId === main.id && e.type === 'apiserver.ready', 120_000);

@@ -1,33 +1,18 @@
-// X.509 v3 certificates (RFC 5280) built from DER primitives and signed with node:crypto.
-import { createHash, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
+// X.509 v3 certificates (RFC 5280) with the extensions kubeadm gives them, built and signed by
+// @peculiar/x509 over WebCrypto.
+import { X509Certificate as NodeX509Certificate, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
-import {
-  boolean,
-  DerTag,
-  explicitTag,
-  expectTag,
-  fromPem,
-  implicitTag,
-  integer,
-  namedBitString,
-  octetString,
-  oid,
-  readBitStringBytes,
-  readChildren,
-  readElement,
-  readOid,
-  readSingle,
-  sequence,
-  bitString,
-  toPem,
-  x509Time,
-  type DerElement,
-} from './der.js';
-import { signatureAlgorithmFor, signWith, spkiDer, toPrivateKey } from './keys.js';
-import { encodeName, type DistinguishedName } from './name.js';
+import * as x509 from './x509.js';
+import { spkiDer, toPrivateKey, toSigningKey } from './keys.js';
 
 export type KeyUsage = 'digitalSignature' | 'keyEncipherment' | 'keyCertSign';
 export type ExtKeyUsage = 'serverAuth' | 'clientAuth';
+
+/** What Kubernetes reads from a certificate subject: the user (CN) and its groups (O). */
+export interface DistinguishedName {
+  commonName: string;
+  organizations?: string[];
+}
 
 /** A certificate with its private key, both PEM. */
 export interface CertificateAndKey {
@@ -65,40 +50,34 @@ export interface CreateCertificateOptions {
 const CLOCK_SKEW_BACKDATE_MS = 5 * 60 * 1000;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-const OID = {
-  subjectKeyIdentifier: '2.5.29.14',
-  keyUsage: '2.5.29.15',
-  subjectAltName: '2.5.29.17',
-  basicConstraints: '2.5.29.19',
-  authorityKeyIdentifier: '2.5.29.35',
-  extKeyUsage: '2.5.29.37',
-  serverAuth: '1.3.6.1.5.5.7.3.1',
-  clientAuth: '1.3.6.1.5.5.7.3.2',
-} as const;
+const EXT_KEY_USAGE_OID: Record<ExtKeyUsage, string> = {
+  serverAuth: x509.ExtendedKeyUsage.serverAuth,
+  clientAuth: x509.ExtendedKeyUsage.clientAuth,
+};
 
-// KeyUsage ::= BIT STRING { digitalSignature (0), nonRepudiation (1), keyEncipherment (2),
-//   dataEncipherment (3), keyAgreement (4), keyCertSign (5), cRLSign (6), ... }
-const KEY_USAGE_BIT: Record<KeyUsage, number> = { digitalSignature: 0, keyEncipherment: 2, keyCertSign: 5 };
+export async function createCertificate(opts: CreateCertificateOptions): Promise<{ certPem: string }> {
+  if (!opts.subject.commonName) throw new Error('a certificate subject needs a commonName');
+  const subjectPublicKey = new x509.PublicKey(spkiDer(opts.subjectKey));
 
-export function createCertificate(opts: CreateCertificateOptions): { certPem: string } {
-  const subjectPublicKeyInfo = spkiDer(opts.subjectKey);
-  const subjectKeyId = keyIdentifier(subjectPublicKeyInfo);
-
-  let signer: KeyObject;
-  let issuerName: Buffer;
-  let authorityKeyId: Buffer;
+  let signerKey: KeyObject;
+  let issuerName: x509.Name;
+  let authorityKeyId: string;
+  const subjectName = toName(opts.subject);
+  const subjectKeyId = Buffer.from(await subjectPublicKey.getKeyIdentifier()).toString('hex');
   if (opts.issuer) {
-    const issuerCert = new X509Certificate(opts.issuer.certPem);
-    signer = toPrivateKey(opts.issuer.keyPem);
+    const issuerCert = new NodeX509Certificate(opts.issuer.certPem);
+    signerKey = toPrivateKey(opts.issuer.keyPem);
     if (!issuerCert.ca) throw new Error(`issuer "${issuerCert.subject}" is not a CA certificate`);
-    if (!issuerCert.checkPrivateKey(signer)) throw new Error('issuer key does not match the issuer certificate');
-    const parts = readCertificate(opts.issuer.certPem);
-    // The issuer Name is copied byte for byte: chain building compares encoded names.
-    issuerName = parts.subject.raw;
-    authorityKeyId = parts.subjectKeyId ?? keyIdentifier(parts.subjectPublicKeyInfo.raw);
+    if (!issuerCert.checkPrivateKey(signerKey)) throw new Error('issuer key does not match the issuer certificate');
+    const ca = new x509.X509Certificate(opts.issuer.certPem);
+    // The issuer's own parsed Name, not a re-typed one: chain building (Go's included)
+    // compares encoded names, so string types (UTF8String vs PrintableString) must survive.
+    issuerName = ca.subjectName;
+    authorityKeyId = ca.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId
+      ?? Buffer.from(await ca.publicKey.getKeyIdentifier()).toString('hex');
   } else {
-    signer = toPrivateKey(opts.subjectKey);
-    issuerName = encodeName(opts.subject);
+    signerKey = toPrivateKey(opts.subjectKey);
+    issuerName = subjectName;
     authorityKeyId = subjectKeyId;
   }
 
@@ -107,59 +86,56 @@ export function createCertificate(opts: CreateCertificateOptions): { certPem: st
   const notAfter = opts.notAfter ?? new Date(now.getTime() + (opts.validityDays ?? 365) * DAY_MS);
   if (!(notAfter.getTime() > notBefore.getTime())) throw new Error('notAfter must be after notBefore');
 
-  const serial = opts.serialNumber ?? randomSerial();
-  if (serial <= 0n) throw new Error('serial number must be positive (RFC 5280 4.1.2.2)');
+  const serial = opts.serialNumber;
+  if (serial !== undefined && serial <= 0n) throw new Error('serial number must be positive (RFC 5280 4.1.2.2)');
 
-  const extensions: Buffer[] = [
+  const extensions: x509.Extension[] = [
     // Critical, and CA:FALSE spelled out on leaves, as Go and kubeadm do.
-    extension(OID.basicConstraints, true, sequence(...(opts.isCA ? [boolean(true)] : []))),
+    new x509.BasicConstraintsExtension(opts.isCA ?? false, undefined, true),
   ];
   if (opts.keyUsage?.length) {
-    extensions.push(extension(OID.keyUsage, true, namedBitString(opts.keyUsage.map((u) => KEY_USAGE_BIT[u]))));
+    const flags = opts.keyUsage.reduce((all, usage) => all | x509.KeyUsageFlags[usage], 0);
+    extensions.push(new x509.KeyUsagesExtension(flags, true));
   }
   if (opts.extKeyUsage?.length) {
-    extensions.push(extension(OID.extKeyUsage, false, sequence(...opts.extKeyUsage.map((u) => oid(OID[u])))));
+    extensions.push(new x509.ExtendedKeyUsageExtension(opts.extKeyUsage.map((u) => EXT_KEY_USAGE_OID[u]), false));
   }
-  const altNames = [
-    // GeneralName: dNSName [2] IA5String, iPAddress [7] OCTET STRING, both implicit.
-    ...(opts.dnsNames ?? []).map((dns) => implicitTag(2, Buffer.from(checkDnsName(dns), 'latin1'))),
-    ...(opts.ipAddresses ?? []).map((ip) => implicitTag(7, ipAddressBytes(ip))),
+  const altNames: x509.JsonGeneralName[] = [
+    ...(opts.dnsNames ?? []).map((value) => ({ type: 'dns' as const, value: checkDnsName(value) })),
+    ...(opts.ipAddresses ?? []).map((value) => ({ type: 'ip' as const, value: canonicalIp(value) })),
   ];
-  if (altNames.length) extensions.push(extension(OID.subjectAltName, false, sequence(...altNames)));
-  extensions.push(extension(OID.subjectKeyIdentifier, false, octetString(subjectKeyId)));
-  // AuthorityKeyIdentifier ::= SEQUENCE { keyIdentifier [0] IMPLICIT OCTET STRING, ... }
-  extensions.push(extension(OID.authorityKeyIdentifier, false, sequence(implicitTag(0, authorityKeyId))));
+  if (altNames.length) extensions.push(new x509.SubjectAlternativeNameExtension(altNames, false));
+  extensions.push(new x509.SubjectKeyIdentifierExtension(subjectKeyId, false));
+  extensions.push(new x509.AuthorityKeyIdentifierExtension(authorityKeyId, false));
 
-  const signatureAlgorithm = signatureAlgorithmFor(signer);
-  const tbsCertificate = sequence(
-    explicitTag(0, integer(2)), // v3
-    integer(serial),
-    signatureAlgorithm,
-    issuerName,
-    sequence(x509Time(notBefore), x509Time(notAfter)),
-    encodeName(opts.subject),
-    subjectPublicKeyInfo,
-    explicitTag(3, sequence(...extensions)),
-  );
-  const certificate = sequence(tbsCertificate, signatureAlgorithm, bitString(signWith(signer, tbsCertificate)));
-  return { certPem: toPem('CERTIFICATE', certificate) };
+  const signer = await toSigningKey(signerKey);
+  const certificate = await x509.X509CertificateGenerator.create({
+    // Unset: 16 random bytes, made positive by the library.
+    serialNumber: serial === undefined ? undefined : evenHex(serial),
+    subject: subjectName,
+    issuer: issuerName,
+    notBefore,
+    notAfter,
+    publicKey: subjectPublicKey,
+    signingKey: signer.privateKey,
+    signingAlgorithm: signer.algorithm,
+    extensions,
+  });
+  return { certPem: certificate.toString('pem') };
 }
 
-function extension(extensionOid: string, critical: boolean, value: Buffer): Buffer {
-  // critical is DEFAULT FALSE, and DER omits default values.
-  return sequence(oid(extensionOid), ...(critical ? [boolean(true)] : []), octetString(value));
+/**
+ * One attribute per RDN, organizations before the common name (Go's order, so openssl prints
+ * "O = system:masters, CN = …"). The library picks PrintableString where the text allows it
+ * and UTF8String otherwise, as Go's crypto/x509 does.
+ */
+export function toName(name: DistinguishedName): x509.Name {
+  return new x509.Name([...(name.organizations ?? []).map((o) => ({ O: [o] })), { CN: [name.commonName] }]);
 }
 
-/** RFC 5280 4.2.1.2 method (1): SHA-1 of the subjectPublicKey BIT STRING value (Go does this). */
-function keyIdentifier(subjectPublicKeyInfo: Buffer): Buffer {
-  const [, subjectPublicKey] = readChildren(readSingle(subjectPublicKeyInfo, DerTag.SEQUENCE));
-  if (!subjectPublicKey) throw new Error('DER: malformed SubjectPublicKeyInfo');
-  return createHash('sha1').update(readBitStringBytes(subjectPublicKey)).digest();
-}
-
-function randomSerial(): bigint {
-  const serial = BigInt('0x' + randomBytes(16).toString('hex'));
-  return serial === 0n ? 1n : serial;
+function evenHex(value: bigint): string {
+  const hex = value.toString(16);
+  return hex.length % 2 ? `0${hex}` : hex;
 }
 
 function checkDnsName(name: string): string {
@@ -170,59 +146,14 @@ function checkDnsName(name: string): string {
   return name;
 }
 
-/** The 4 or 16 network-order bytes of an IP literal. */
-export function ipAddressBytes(ip: string): Buffer {
+/**
+ * An IP literal in the form the library's parser reads: IPv4 dotted quad, IPv6 as hex groups
+ * only. The URL parser rewrites an embedded IPv4 tail ("::ffff:10.0.0.1" → "::ffff:a00:1"),
+ * which the library would otherwise misread, and rejects zone IDs.
+ */
+function canonicalIp(ip: string): string {
   const version = isIP(ip);
-  if (version === 4) return Buffer.from(ip.split('.').map(Number));
-  if (version !== 6 || ip.includes('%')) throw new Error(`invalid IP address ${JSON.stringify(ip)}`);
-  let text = ip;
-  let ipv4Tail: number[] = [];
-  const lastColon = text.lastIndexOf(':');
-  if (text.slice(lastColon + 1).includes('.')) {
-    // An embedded IPv4 tail ("::ffff:10.0.0.1") stands for the last two groups.
-    ipv4Tail = text.slice(lastColon + 1).split('.').map(Number);
-    text = text.slice(0, lastColon + 1) + '0:0';
-  }
-  const [head = '', tail] = text.split('::');
-  const parseGroups = (part: string) => (part ? part.split(':').map((g) => parseInt(g, 16)) : []);
-  const headGroups = parseGroups(head);
-  const tailGroups = tail === undefined ? [] : parseGroups(tail);
-  const groups = [...headGroups, ...new Array(8 - headGroups.length - tailGroups.length).fill(0), ...tailGroups];
-  const bytes = Buffer.alloc(16);
-  groups.forEach((g, i) => bytes.writeUInt16BE(g, i * 2));
-  if (ipv4Tail.length) Buffer.from(ipv4Tail).copy(bytes, 12);
-  return bytes;
-}
-
-// ---------------------------------------------------------------- reading our own output
-
-export interface CertificateParts {
-  tbsCertificate: DerElement;
-  subject: DerElement;
-  subjectPublicKeyInfo: DerElement;
-  subjectKeyId?: Buffer;
-}
-
-/** The few raw pieces of a certificate that node:crypto does not expose as bytes. */
-export function readCertificate(certPem: string): CertificateParts {
-  const certificate = readSingle(fromPem('CERTIFICATE', certPem), DerTag.SEQUENCE);
-  const [tbsCertificate] = readChildren(certificate);
-  if (!tbsCertificate) throw new Error('DER: certificate without tbsCertificate');
-  const fields = readChildren(expectTag(tbsCertificate, DerTag.SEQUENCE));
-  // version [0] is optional (absent means v1); the fixed fields follow it.
-  const fixed = fields[0]?.tag === 0xa0 ? fields.slice(1) : fields;
-  const [, , , , subject, subjectPublicKeyInfo, ...optional] = fixed;
-  if (!subject || !subjectPublicKeyInfo) throw new Error('DER: truncated tbsCertificate');
-  let subjectKeyId: Buffer | undefined;
-  const extensionsWrapper = optional.find((e) => e.tag === 0xa3);
-  if (extensionsWrapper) {
-    const [extensions] = readChildren(extensionsWrapper);
-    for (const ext of extensions ? readChildren(extensions) : []) {
-      const parts = readChildren(ext);
-      if (readOid(parts[0]!) !== OID.subjectKeyIdentifier) continue;
-      const value = expectTag(parts[parts.length - 1]!, DerTag.OCTET_STRING);
-      subjectKeyId = Buffer.from(expectTag(readElement(value.contents), DerTag.OCTET_STRING).contents);
-    }
-  }
-  return { tbsCertificate, subject, subjectPublicKeyInfo, subjectKeyId };
+  if (version === 4) return ip;
+  if (version === 6 && !ip.includes('%')) return new URL(`http://[${ip}]/`).hostname.slice(1, -1);
+  throw new Error(`invalid IP address ${JSON.stringify(ip)}`);
 }

@@ -1,7 +1,8 @@
 // A workload cluster's PKI the way kubeadm (and Cluster API's certificate Secrets) lay it
 // out: three CAs and the service-account signing key pair, plus leaf issuing helpers.
 import { createHash, createPrivateKey, X509Certificate } from 'node:crypto';
-import { createCertificate, readCertificate, type CertificateAndKey } from './certificate.js';
+import * as x509 from './x509.js';
+import { createCertificate, type CertificateAndKey } from './certificate.js';
 import { DEFAULT_KEY_ALGORITHM, generateKeyPair, type KeyAlgorithm } from './keys.js';
 
 export type { CertificateAndKey } from './certificate.js';
@@ -32,14 +33,16 @@ export interface GenerateClusterPkiOptions {
 }
 
 const CA_VALIDITY_DAYS = 3650;
+/** The subjects kubeadm gives its CAs. */
+export const CA_COMMON_NAMES = { ca: 'kubernetes', etcdCa: 'etcd-ca', frontProxyCa: 'front-proxy-ca' } as const;
 const LEAF_VALIDITY_DAYS = 365;
 
-export function generateCertificateAuthority(
+export async function generateCertificateAuthority(
   commonName: string,
   opts: { now: Date; validityDays?: number; keyAlgorithm?: KeyAlgorithm },
-): CertificateAndKey {
+): Promise<CertificateAndKey> {
   const { keyPem } = generateKeyPair(opts.keyAlgorithm ?? DEFAULT_KEY_ALGORITHM);
-  const { certPem } = createCertificate({
+  const { certPem } = await createCertificate({
     subject: { commonName },
     subjectKey: keyPem,
     now: opts.now,
@@ -50,17 +53,22 @@ export function generateCertificateAuthority(
   return { certPem, keyPem };
 }
 
-export function generateClusterPki(opts: GenerateClusterPkiOptions): ClusterPki {
+export async function generateClusterPki(opts: GenerateClusterPkiOptions): Promise<ClusterPki> {
   if (!opts.clusterName) throw new Error('clusterName is required');
   const caOpts = { now: opts.now, validityDays: opts.validityDays, keyAlgorithm: opts.keyAlgorithm };
-  const serviceAccount = generateKeyPair(opts.keyAlgorithm ?? DEFAULT_KEY_ALGORITHM);
   return {
     clusterName: opts.clusterName,
-    ca: generateCertificateAuthority('kubernetes', caOpts),
-    etcdCa: generateCertificateAuthority('etcd-ca', caOpts),
-    frontProxyCa: generateCertificateAuthority('front-proxy-ca', caOpts),
-    serviceAccount: { publicKeyPem: serviceAccount.publicKeyPem, privateKeyPem: serviceAccount.keyPem },
+    ca: await generateCertificateAuthority(CA_COMMON_NAMES.ca, caOpts),
+    etcdCa: await generateCertificateAuthority(CA_COMMON_NAMES.etcdCa, caOpts),
+    frontProxyCa: await generateCertificateAuthority(CA_COMMON_NAMES.frontProxyCa, caOpts),
+    serviceAccount: generateServiceAccountKeyPair(opts.keyAlgorithm),
   };
+}
+
+/** kubeadm's sa.key / sa.pub: the key pair service-account tokens are signed with. */
+export function generateServiceAccountKeyPair(keyAlgorithm: KeyAlgorithm = DEFAULT_KEY_ALGORITHM): ServiceAccountKeyPair {
+  const { keyPem, publicKeyPem } = generateKeyPair(keyAlgorithm);
+  return { publicKeyPem, privateKeyPem: keyPem };
 }
 
 export interface IssueClientCertificateOptions {
@@ -75,9 +83,9 @@ export interface IssueClientCertificateOptions {
 }
 
 /** A fresh key and a clientAuth certificate for it, signed by `ca`. */
-export function issueClientCertificate(ca: CertificateAndKey, opts: IssueClientCertificateOptions): CertificateAndKey {
+export async function issueClientCertificate(ca: CertificateAndKey, opts: IssueClientCertificateOptions): Promise<CertificateAndKey> {
   const { keyPem } = generateKeyPair(opts.keyAlgorithm ?? DEFAULT_KEY_ALGORITHM);
-  const { certPem } = createCertificate({
+  const { certPem } = await createCertificate({
     subject: { commonName: opts.commonName, organizations: opts.organizations },
     subjectKey: keyPem,
     issuer: ca,
@@ -100,9 +108,9 @@ export interface IssueServingCertificateOptions {
 }
 
 /** A fresh key and a serverAuth certificate for the given names, signed by `ca`. */
-export function issueServingCertificate(ca: CertificateAndKey, opts: IssueServingCertificateOptions): CertificateAndKey {
+export async function issueServingCertificate(ca: CertificateAndKey, opts: IssueServingCertificateOptions): Promise<CertificateAndKey> {
   const { keyPem } = generateKeyPair(opts.keyAlgorithm ?? DEFAULT_KEY_ALGORITHM);
-  const { certPem } = createCertificate({
+  const { certPem } = await createCertificate({
     subject: { commonName: opts.commonName },
     subjectKey: keyPem,
     issuer: ca,
@@ -117,13 +125,14 @@ export function issueServingCertificate(ca: CertificateAndKey, opts: IssueServin
 }
 
 /**
- * kubeadm's `--discovery-token-ca-cert-hash`: SHA-256 of the certificate's raw
- * SubjectPublicKeyInfo bytes (hashed as they appear in the certificate, as Go's
- * RawSubjectPublicKeyInfo, not a re-encoding).
+ * kubeadm's `--discovery-token-ca-cert-hash`: SHA-256 of the certificate's
+ * SubjectPublicKeyInfo DER (Go's RawSubjectPublicKeyInfo). The library re-serializes the
+ * parsed structure field by field, which gives back the certificate's own bytes for DER input;
+ * node:crypto's export would instead re-encode the key itself.
  */
 export function caCertHash(certPem: string): string {
-  const { subjectPublicKeyInfo } = readCertificate(certPem);
-  return 'sha256:' + createHash('sha256').update(subjectPublicKeyInfo.raw).digest('hex');
+  const { publicKey } = new x509.X509Certificate(certPem);
+  return 'sha256:' + createHash('sha256').update(Buffer.from(publicKey.rawData)).digest('hex');
 }
 
 /** Whether `keyPem` is the private key of the certificate's public key. False on unparsable input. */

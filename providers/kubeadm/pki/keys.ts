@@ -1,7 +1,6 @@
-// Key generation, key formats and the signature algorithm for a key. Shared by certificate
-// and CSR building so both pick the same algorithm identifier for the same key.
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-import { nullValue, oid, sequence } from './der.js';
+// Key generation, key formats, and the bridge from node:crypto keys (what the PEM files and
+// Secrets hold) to the WebCrypto keys @peculiar/x509 signs with.
+import { createPrivateKey, createPublicKey, generateKeyPairSync, webcrypto, type KeyObject } from 'node:crypto';
 
 /** kubeadm's `encryptionAlgorithm` names (ECDSA-P384 is not supported here). */
 export type KeyAlgorithm = 'ECDSA-P256' | 'RSA-2048' | 'RSA-3072' | 'RSA-4096';
@@ -57,31 +56,34 @@ export function spkiDer(key: KeyObject | string): Buffer {
   return toPublicKey(key).export({ type: 'spki', format: 'der' });
 }
 
-const ECDSA_WITH_SHA256 = '1.2.840.10045.4.3.2';
-const SHA256_WITH_RSA = '1.2.840.113549.1.1.11';
-
 /**
- * The AlgorithmIdentifier a key signs with: ecdsa-with-SHA256 (no parameters, RFC 5758)
- * for P-256, sha256WithRSAEncryption (NULL parameters, RFC 4055) for RSA.
+ * The WebCrypto algorithm a key signs with: ECDSA over P-256 with SHA-256 (ecdsa-with-SHA256)
+ * or RSASSA-PKCS1-v1_5 with SHA-256 (sha256WithRSAEncryption), as Go's crypto/x509 picks.
  */
-export function signatureAlgorithmFor(key: KeyObject): Buffer {
+function webCryptoAlgorithm(key: KeyObject): webcrypto.EcKeyImportParams | webcrypto.RsaHashedImportParams {
   if (key.asymmetricKeyType === 'ec') {
     const curve = key.asymmetricKeyDetails?.namedCurve;
     if (curve !== 'prime256v1') throw new Error(`only P-256 EC keys are supported, got ${curve}`);
-    return sequence(oid(ECDSA_WITH_SHA256));
+    return { name: 'ECDSA', namedCurve: 'P-256' };
   }
-  if (key.asymmetricKeyType === 'rsa') return sequence(oid(SHA256_WITH_RSA), nullValue());
+  if (key.asymmetricKeyType === 'rsa') return { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
   throw new Error(`unsupported key type ${key.asymmetricKeyType} (use EC P-256 or RSA)`);
 }
 
-/** Signs `data`; ECDSA signatures are DER (r, s) as X.509 wants, not IEEE P1363. */
-export function signWith(key: KeyObject, data: Buffer): Buffer {
-  return sign('sha256', data, key.asymmetricKeyType === 'ec' ? { key, dsaEncoding: 'der' } : key);
+export interface SigningKey {
+  privateKey: webcrypto.CryptoKey;
+  publicKey: webcrypto.CryptoKey;
+  /** Name and hash, as `sign` and @peculiar/x509's `signingAlgorithm` take it. */
+  algorithm: webcrypto.EcdsaParams | webcrypto.RsaHashedImportParams;
 }
 
-/** Which hash/key pair a signature AlgorithmIdentifier OID means; undefined if unsupported. */
-export function describeSignatureOid(algorithmOid: string): { keyType: 'ec' | 'rsa' } | undefined {
-  if (algorithmOid === ECDSA_WITH_SHA256) return { keyType: 'ec' };
-  if (algorithmOid === SHA256_WITH_RSA) return { keyType: 'rsa' };
-  return undefined;
+/** The signing key as WebCrypto wants it, and the algorithm (with hash) to sign with. */
+export async function toSigningKey(key: KeyObject | string): Promise<SigningKey> {
+  const privateObject = toPrivateKey(key);
+  const algorithm = webCryptoAlgorithm(privateObject);
+  const subtle = webcrypto.subtle;
+  const pkcs8 = privateObject.export({ type: 'pkcs8', format: 'der' });
+  const privateKey = await subtle.importKey('pkcs8', pkcs8, algorithm, false, ['sign']);
+  const publicKey = await subtle.importKey('spki', spkiDer(privateObject), algorithm, true, ['verify']);
+  return { privateKey, publicKey, algorithm: { name: algorithm.name, hash: 'SHA-256' } };
 }

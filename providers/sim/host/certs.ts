@@ -155,11 +155,11 @@ export interface ControlPlaneLeafOptions {
  * reuses them): apiserver (serving), apiserver-kubelet-client, front-proxy-client, and the client
  * certificates of the controller manager and of the runtime itself (super-admin, system:masters).
  */
-export function ensureControlPlaneLeaves(pki: PkiDir, cas: ClusterCas, opts: ControlPlaneLeafOptions): void {
+export async function ensureControlPlaneLeaves(pki: PkiDir, cas: ClusterCas, opts: ControlPlaneLeafOptions): Promise<void> {
   const now = new Date();
   const keyAlgorithm = opts.keyAlgorithm;
   if (!usableLeaf(pki, 'apiserver', cas.ca, [...opts.dnsNames, ...opts.ipAddresses])) {
-    pki.writePair('apiserver', issueServingCertificate(cas.ca, { commonName: 'kube-apiserver', dnsNames: opts.dnsNames, ipAddresses: opts.ipAddresses, now, keyAlgorithm }));
+    pki.writePair('apiserver', await issueServingCertificate(cas.ca, { commonName: 'kube-apiserver', dnsNames: opts.dnsNames, ipAddresses: opts.ipAddresses, now, keyAlgorithm }));
   }
   const clients: Array<[string, CertificateAndKey, string, string[]]> = [
     ['apiserver-kubelet-client', cas.ca, 'kube-apiserver-kubelet-client', ['kubeadm:cluster-admins']],
@@ -169,7 +169,7 @@ export function ensureControlPlaneLeaves(pki: PkiDir, cas: ClusterCas, opts: Con
   ];
   for (const [baseName, ca, commonName, organizations] of clients) {
     if (usableLeaf(pki, baseName, ca)) continue;
-    pki.writePair(baseName, issueClientCertificate(ca, { commonName, organizations, now, keyAlgorithm }));
+    pki.writePair(baseName, await issueClientCertificate(ca, { commonName, organizations, now, keyAlgorithm }));
   }
 }
 

@@ -342,7 +342,7 @@ export class KubernetesRuntime implements VmRuntime {
     if (!rerun && plane.running) await plane.stop(ctx, `a new kubeadm init on ${vm.name}`);
     const pki = plane.pki;
     pki.writeCas(cas);
-    ensureControlPlaneLeaves(pki, cas, { dnsNames, ipAddresses, keyAlgorithm: cc.encryptionAlgorithm });
+    await ensureControlPlaneLeaves(pki, cas, { dnsNames, ipAddresses, keyAlgorithm: cc.encryptionAlgorithm });
     const record: ClusterRecord = { clusterId: vm.clusterId, initVmId: vm.id, prefixReset: rerun, clusterConfiguration: cc, server };
     writeJson(this.paths.clusterRecord(vm.clusterId), record);
     if (!rerun) {
@@ -359,7 +359,7 @@ export class KubernetesRuntime implements VmRuntime {
     await uploadConfig(admin, cc);
 
     // kubelet-start: kubeadm init writes kubelet.conf with a client certificate signed by the CA itself.
-    const nodeCert = issueClientCertificate(cas.ca, { commonName: `system:node:${nodeName}`, organizations: ['system:nodes'], now: new Date() });
+    const nodeCert = await issueClientCertificate(cas.ca, { commonName: `system:node:${nodeName}`, organizations: ['system:nodes'], now: new Date() });
     const vmRecord = this.saveKubeletIdentity(vm, {
       role: 'init',
       nodeName,

@@ -34,7 +34,7 @@ export interface TlsBootstrapResult {
 
 export async function kubeletTlsBootstrap(input: TlsBootstrapInput): Promise<TlsBootstrapResult> {
   const { keyPem } = generateKeyPair('ECDSA-P256');
-  const request = createCertificateRequest({ commonName: `system:node:${input.nodeName}`, organizations: ['system:nodes'], keyPem });
+  const request = await createCertificateRequest({ commonName: `system:node:${input.nodeName}`, organizations: ['system:nodes'], keyPem });
   // The kubelet names its CSR after a digest of what it asks for, so a retry finds the same one.
   const csrName = `node-csr-${createHash('sha256').update(request).digest('base64url').slice(0, 43)}`;
   const { certificates } = kubeClients(input.server, input.caPem, { token: input.token });
