@@ -1,7 +1,7 @@
-// @peculiar/x509, loaded the one way this codebase uses it: after the Reflect metadata its
+// @peculiar/x509, loaded the one way this codebase uses it: after the Reflect metadata polyfill its
 // container needs, with Node's WebCrypto as its crypto provider. Import the library from
 // here, never directly, so that order holds.
-import './reflect-metadata.js';
+import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 
