@@ -1,7 +1,7 @@
 // The kubeadm bootstrap provider's activities: cluster certificates (look up or generate),
 // the admin kubeconfig, and per-machine bootstrap data with its bootstrap token. Everything
 // secret is written to the secret store here; workflows get back names and public facts only.
-import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
+import { createPrivateKey, createPublicKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import type { KubeadmConfigSpec } from '../api/kubeadm-config.js';
 import { LABELS } from '../api/meta.js';
@@ -55,17 +55,23 @@ async function loadPki(secrets: SecretStore, cluster: ObjectKey): Promise<Cluste
     if (!s) throw secretNotFound(cluster.namespace, name, 'cluster certificates are not generated yet');
     const certPem = s.data['tls.crt'];
     const keyPem = s.data['tls.key'];
-    if (!certPem || !keyPem) throw malformedSecret(cluster.namespace, name, `missing ${certPem ? 'tls.key' : 'tls.crt'}`);
+    if (!certPem) throw malformedSecret(cluster.namespace, name, 'missing tls.crt');
+    if (!keyPem) throw malformedSecret(cluster.namespace, name, 'missing tls.key (a CA without its key, an external CA, is not supported)');
+    let publicKey: KeyObject;
     try {
-      if (kind === 'cert') new X509Certificate(certPem);
-      else createPublicKey(certPem);
+      publicKey = kind === 'cert' ? new X509Certificate(certPem).publicKey : createPublicKey(certPem);
     } catch {
       throw malformedSecret(cluster.namespace, name, `tls.crt is not a PEM ${kind === 'cert' ? 'certificate' : 'public key'}`);
     }
+    let privateKey: KeyObject;
     try {
-      createPrivateKey(keyPem);
+      privateKey = createPrivateKey(keyPem);
     } catch {
       throw malformedSecret(cluster.namespace, name, 'tls.key is not a PEM private key');
+    }
+    const spki = (k: KeyObject) => k.export({ type: 'spki', format: 'der' });
+    if (!spki(createPublicKey(privateKey)).equals(spki(publicKey))) {
+      throw malformedSecret(cluster.namespace, name, 'tls.key does not belong to tls.crt');
     }
     return { certPem, keyPem };
   };

@@ -161,3 +161,26 @@ describe('waits on a workload API that never answers', () => {
     expect(beats.some((b) => typeof b === 'string' && b.includes('ECONNREFUSED'))).toBe(true);
   });
 });
+
+describe('a user-supplied CA that cannot be used', () => {
+  it('a CA whose key belongs to another certificate is MalformedSecret, named, not retried', async () => {
+    const { generateCertificateAuthority } = await import('../../providers/kubeadm/pki/cluster-pki.js');
+    const a = await generateCertificateAuthority('kubernetes', { now: new Date() });
+    const b = await generateCertificateAuthority('kubernetes', { now: new Date() });
+    const s = store();
+    for (const suffix of ['ca', 'etcd', 'proxy', 'sa']) await s.put('default', `mixed-${suffix}`, { type: 't', data: { 'tls.crt': a.certPem, 'tls.key': b.keyPem } });
+    await expect(render(s, 'mixed')).rejects.toMatchObject({
+      type: 'MalformedSecret',
+      nonRetryable: true,
+      message: 'secret default/mixed-ca is malformed: tls.key does not belong to tls.crt',
+    });
+  });
+
+  it('a CA without its key is MalformedSecret saying an external CA is not supported', async () => {
+    const { generateCertificateAuthority } = await import('../../providers/kubeadm/pki/cluster-pki.js');
+    const a = await generateCertificateAuthority('kubernetes', { now: new Date() });
+    const s = store();
+    await s.put('default', 'external-ca', { type: 't', data: { 'tls.crt': a.certPem } });
+    await expect(render(s, 'external')).rejects.toMatchObject({ type: 'MalformedSecret', message: expect.stringContaining('external CA, is not supported') });
+  });
+});
