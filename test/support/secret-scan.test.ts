@@ -1,7 +1,7 @@
 // The secret scanner must be able to fail: a store written by the real bootstrap activities
 // gives the needles; a History built in memory (and sent through protobuf, as fetchHistory
 // returns it) and a log file are scanned clean, then with one planted secret each.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultPayloadConverter } from '@temporalio/common';
@@ -13,7 +13,7 @@ import { kubeadmConfigSpecSchema } from '../../api/kubeadm-config.js';
 import { bootstrapActivities } from '../../activities/bootstrap.js';
 import { FileSecretStore } from '../../providers/secrets/file-store.js';
 import { secretsDir } from '../../workers/config.js';
-import { scanHistory, scanLog, secretKinds, storeNeedles, type Needle } from './secret-scan.js';
+import { logFilesUnder, scanHistory, scanLog, scanLogsUnder, secretKinds, storeNeedles, type Needle } from './secret-scan.js';
 
 const History = temporal.api.history.v1.History;
 const toPayload = (v: unknown) => defaultPayloadConverter.toPayload(v);
@@ -179,5 +179,15 @@ describe('secret scan', () => {
     // A finding never carries the secret itself.
     expect(JSON.stringify(found)).not.toContain(tokenSecret);
     expect(readFileSync(copy, 'utf8')).toContain(tokenSecret);
+  });
+
+  it('scanLogsUnder: finds a planted line in a nested component log and names it by its relative path', () => {
+    const root = join(dataDir, 'logs-root');
+    mkdirSync(join(root, 'sim', 'clusters', 'c1', 'logs'), { recursive: true });
+    writeFileSync(join(root, 'sim.log'), 'listening\n');
+    writeFileSync(join(root, 'sim', 'clusters', 'c1', 'logs', 'kube-apiserver.log'), `I0101 started\nI0101 ${keyLine}\n`);
+    writeFileSync(join(root, 'sim', 'state.json'), keyLine); // not a log
+    expect(logFilesUnder(root)).toEqual([join(root, 'sim.log'), join(root, 'sim', 'clusters', 'c1', 'logs', 'kube-apiserver.log')].sort());
+    expect(scanLogsUnder(root, needles)).toEqual([{ where: 'sim/clusters/c1/logs/kube-apiserver.log:2', kind: 'store:default/demo-ca tls.key line 3' }]);
   });
 });

@@ -7,9 +7,9 @@
 // client key) and, second, every piece of key material and every token the secret store holds
 // (each line of each private key, each token's secret half), so a leak in any encoding that
 // keeps a line intact is caught. A finding names where and what kind, never the secret.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter, type PayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
@@ -202,4 +202,17 @@ export function scanLog(path: string, needles: readonly Needle[], name = basenam
       for (const kind of secretKinds(line, needles)) found.push({ where: `${name}:${i + 1}`, kind });
     });
   return found;
+}
+
+/** Every `*.log` file under `dir` (the worker's, the cloud's, Temporal's, and the cloud's per-cluster components'). */
+export function logFilesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.log'))
+    .map((e) => join(e.parentPath, e.name))
+    .sort();
+}
+
+/** Scans every log under `dir`; findings name each file by its path relative to `dir`. */
+export function scanLogsUnder(dir: string, needles: readonly Needle[]): SecretFinding[] {
+  return logFilesUnder(dir).flatMap((f) => scanLog(f, needles, relative(dir, f)));
 }
