@@ -105,6 +105,11 @@ describe('secret scan', () => {
       event: (s) => ({ workflowExecutionUpdateAcceptedEventAttributes: { acceptedRequest: { input: { name: 'u', args: payloads(s) } } } }),
       path: 'workflowExecutionUpdateAcceptedEventAttributes.acceptedRequest.input.args.payloads[0]',
     },
+    {
+      name: 'update result',
+      event: (s) => ({ workflowExecutionUpdateCompletedEventAttributes: { outcome: { success: payloads({ view: s }) } } }),
+      path: 'workflowExecutionUpdateCompletedEventAttributes.outcome.success.payloads[0]',
+    },
     { name: 'memo', event: (s) => ({ workflowExecutionStartedEventAttributes: { memo: { fields: { note: toPayload(s) } } } }), path: 'workflowExecutionStartedEventAttributes.memo.fields.note' },
     {
       name: 'search attribute',
