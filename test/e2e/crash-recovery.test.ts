@@ -54,7 +54,11 @@ async function retriedActivities(env: CapstanEnv): Promise<number> {
 const needles: Needle[] = [];
 
 async function deleteAndExpectNothingLeft(env: CapstanEnv, name: string) {
-  needles.push(...(await storeNeedles(env.dataDir)));
+  const clusterNeedles = await storeNeedles(env.dataDir);
+  needles.push(...clusterNeedles);
+  // Now, while the cloud still keeps this cluster's kube-apiserver and controller-manager logs (delete removes them).
+  expect(logFilesUnder(env.dataDir).some((f) => f.endsWith('kube-apiserver.log'))).toBe(true);
+  expect(scanLogsUnder(env.dataDir, clusterNeedles)).toEqual([]);
   const id = await clusterIdOf(env, name);
   const endpoint = (await env.simClient.getCluster(id)).endpoint;
   const handle = env.client.workflow.getHandle(clusterWorkflowId({ namespace: 'default', name }));
