@@ -1,8 +1,10 @@
 // Nothing is lost and nothing is doubled: the worker runs as its own process and is killed
 // with SIGKILL mid-creation; the simulated cloud is killed and restarted mid-creation; the
 // cloud answers 500 after committing creates. Each still ends with exactly one VM per Machine
-// and an Available cluster, and delete leaves no VM and no endpoint.
+// and an Available cluster, and delete leaves no VM and no endpoint. Through all of it, no
+// secret reaches a workflow history, the worker's log or the cloud's log.
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executePlan, loadPlan } from '../../client/apply.js';
 import { canConnect } from '../../scripts/lib/ports.js';
@@ -10,6 +12,7 @@ import { clusterWorkflowId } from '../../workflows/ids.js';
 import { deleteClusterUpdate } from '../../workflows/messages.js';
 import { eventually, startCapstanEnv, type CapstanEnv } from '../support/capstan-env.js';
 import { allEvents, liveVms, nodeReady, waitForAvailable, workloadNodes } from '../support/cluster-checks.js';
+import { logFilesUnder, scanHistories, scanLogsUnder, storeNeedles, type Needle } from '../support/secret-scan.js';
 
 const demo = readFileSync(new URL('../../config/samples/demo-cluster.yaml', import.meta.url), 'utf8');
 
@@ -47,7 +50,15 @@ async function retriedActivities(env: CapstanEnv): Promise<number> {
   return retried;
 }
 
+/** The secret store's needles of every cluster, gathered before each is deleted (delete empties the store). */
+const needles: Needle[] = [];
+
 async function deleteAndExpectNothingLeft(env: CapstanEnv, name: string) {
+  const clusterNeedles = await storeNeedles(env.dataDir);
+  needles.push(...clusterNeedles);
+  // Now, while the cloud still keeps this cluster's kube-apiserver and controller-manager logs (delete removes them).
+  expect(logFilesUnder(env.dataDir).some((f) => f.endsWith('kube-apiserver.log'))).toBe(true);
+  expect(scanLogsUnder(env.dataDir, clusterNeedles)).toEqual([]);
   const id = await clusterIdOf(env, name);
   const endpoint = (await env.simClient.getCluster(id)).endpoint;
   const handle = env.client.workflow.getHandle(clusterWorkflowId({ namespace: 'default', name }));
@@ -105,4 +116,13 @@ describe('crash and fault recovery (worker as its own process)', () => {
     await expectExactlyFive(env, 'cloudkill');
     await deleteAndExpectNothingLeft(env, 'cloudkill');
   }, 400_000);
+
+  it('no key, token or client key of any of the three clusters is in a history or a log (worker, cloud, Temporal, kube-apiservers)', async () => {
+    // Keys of three clusters (four each) and at least a token per machine.
+    expect(needles.filter((n) => n.origin.endsWith('-ca tls.key line 1'))).toHaveLength(3);
+    expect(needles.filter((n) => n.origin.endsWith(' token secret')).length).toBeGreaterThanOrEqual(15);
+    expect(await scanHistories(env.client, needles)).toEqual([]);
+    expect(logFilesUnder(env.dataDir)).toEqual(expect.arrayContaining(['worker.log', 'sim.log', 'temporal.log'].map((f) => join(env.dataDir, f))));
+    expect(scanLogsUnder(env.dataDir, needles)).toEqual([]);
+  }, 120_000);
 });
