@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { planRollout, resolveFenceposts, type RolloutInput, type RolloutStep } from '../../workflows/planners/rollout.js';
 
@@ -215,4 +217,33 @@ describe('planRollout', () => {
   for (const c of bad) {
     it(`planRollout: ${c.name} → refused with the field path`, () => expect(() => planRollout(c.input)).toThrow(c.message));
   }
+});
+
+// planRollout runs inside Temporal's workflow sandbox: no I/O, clock, randomness, environment,
+// imports or zod schemas. A scan of its source guards that, and must flag a planted offender.
+describe('workflows/planners/rollout.ts is workflow-safe', () => {
+  const FORBIDDEN: [RegExp, string][] = [
+    [/\bimport\b(?!\s+type\b)/, 'a runtime import'],
+    [/\brequire\s*\(/, 'require'],
+    [/\bDate\b/, 'the clock'],
+    [/\bperformance\b/, 'the clock'],
+    [/Math\.random/, 'randomness'],
+    [/\bprocess\b/, 'the environment'],
+    [/\bz\.[a-z]+\(/, 'a zod schema'],
+    [/\b(setTimeout|setInterval|fetch)\b/, 'timers or I/O'],
+    [/^(let|var)\s/m, 'module-level mutable state'],
+  ];
+  const offences = (source: string) => {
+    const code = source.replace(/^\s*\/\/.*$/gm, '').replace(/\/\*\*?[\s\S]*?\*\//g, '');
+    return FORBIDDEN.filter(([re]) => re.test(code)).map(([, what]) => what);
+  };
+
+  it('its source uses none of I/O, clock, randomness, environment, imports, zod or module state', () => {
+    const source = readFileSync(fileURLToPath(new URL('../../workflows/planners/rollout.ts', import.meta.url)), 'utf8');
+    expect(offences(source)).toEqual([]);
+  });
+
+  it('the scan flags a planted offender', () => {
+    expect(offences('export function f() { return Date.now() + Math.random(); }\nlet calls = 0;')).toEqual(['the clock', 'randomness', 'module-level mutable state']);
+  });
 });
