@@ -1,0 +1,281 @@
+// The MachineDeployment rollout planner: one pure step from the observed MachineSets to the
+// desired spec.replicas of each, as Kubernetes' Deployment controller (rolling.go, sync.go,
+// deployment_util.go) and Cluster API's MachineDeployment controller decide it. It returns
+// intents and never acts; MachineDeploymentWorkflow applies them and calls it again once the
+// sets have moved. Workflow code: deterministic, no I/O, clock, random or module state.
+//
+// Decisions this file makes where the references leave room (tests pin each one):
+// - "Oldest set" is the order of `oldSets` as given: the caller lists them oldest first
+//   (Kubernetes sorts by creation timestamp; the workflow knows the creation order).
+// - An old set's unavailable machines are `replicas − availableReplicas`, and the planner
+//   relies on the MachineSet deleting unavailable machines first (Cluster API's deletion
+//   priority): scaling a set down by k costs max(0, k − unavailable) available machines.
+// - `availableReplicas` above `replicas` (machines still being deleted) counts only up to
+//   `replicas`: a machine on its way out is no help to availability.
+// - maxSurge and maxUnavailable both given as 0 (or "0%") are refused. When percentages round
+//   both to 0 (maxSurge "0%" is the only surge percent that does, or replicas 0), maxUnavailable
+//   becomes 1, as Kubernetes' ResolveFenceposts does, so the rollout can still progress.
+// - Replicas raised mid-rollout: the new set absorbs the increase within maxSurge; old sets
+//   are never scaled up (Kubernetes would grow them proportionally, only to shrink them again).
+// - Replicas lowered mid-rollout, or a total above replicas + maxSurge: every set is scaled
+//   down proportionally to its size (largest remainder; on a tie the older set gives more),
+//   the new set never above replicas, to a total of at most replicas + maxSurge — while
+//   availability stays at least min(available now, replicas − maxUnavailable): when the
+//   proportional share would cost more available machines, unavailable ones elsewhere go
+//   instead. That step only scales; the rolling step follows on the next call.
+// - OnDelete: old sets are left to the user (never scaled, up or down); the new set takes
+//   what they give up: replicas − Σ old replicas. The caller lowers an old set's replicas as
+//   the user deletes its machines (as Cluster API does), so the set does not replace them.
+// - `done`: the new set's replicas and availableReplicas both equal `replicas`, and every
+//   old set has replicas 0 and no available machine left.
+// - Paused is the workflow's business (it asks for proportional scaling only), not this one's.
+
+export interface SetState {
+  name: string;
+  replicas: number;
+  availableReplicas: number;
+}
+
+export interface RolloutInput {
+  replicas: number;
+  strategy:
+    | { type: 'RollingUpdate'; rollingUpdate?: { maxSurge?: number | string; maxUnavailable?: number | string } }
+    | { type: 'OnDelete' };
+  newSet: SetState | null; // the set matching the desired template; null = none yet
+  oldSets: SetState[];
+}
+
+export interface RolloutStep {
+  newSetReplicas: number; // desired spec.replicas of the new set (create it when null and > 0)
+  oldSetReplicas: Record<string, number>; // desired spec.replicas for every old set
+  done: boolean; // new set has `replicas` available and every old set is at 0
+}
+
+export interface Fenceposts {
+  maxSurge: number;
+  maxUnavailable: number;
+}
+
+const ROLLING_UPDATE = 'rollout.strategy.rollingUpdate';
+
+/**
+ * maxSurge (default 1) and maxUnavailable (default 0) as machine counts for `replicas`:
+ * an integer, or a percentage of `replicas` — surge rounds up, unavailable rounds down.
+ */
+export function resolveFenceposts(
+  replicas: number,
+  rollingUpdate?: { maxSurge?: number | string; maxUnavailable?: number | string },
+): Fenceposts {
+  const surge = parseIntOrPercent(rollingUpdate?.maxSurge ?? 1, `${ROLLING_UPDATE}.maxSurge`);
+  const unavailable = parseIntOrPercent(rollingUpdate?.maxUnavailable ?? 0, `${ROLLING_UPDATE}.maxUnavailable`);
+  // Safety rule: a rollout that may neither add a machine nor remove an available one can
+  // never replace anything, so such a strategy is refused rather than left to hang.
+  if (surge.value === 0 && unavailable.value === 0) {
+    throw new Error(`${ROLLING_UPDATE}: maxSurge and maxUnavailable must not both be 0 (the rollout could never progress)`);
+  }
+  const maxSurge = surge.percent ? Math.ceil((surge.value * replicas) / 100) : surge.value;
+  let maxUnavailable = unavailable.percent ? Math.floor((unavailable.value * replicas) / 100) : unavailable.value;
+  // Percentages that round both to 0: Kubernetes' ResolveFenceposts allows one unavailable.
+  if (maxSurge === 0 && maxUnavailable === 0) maxUnavailable = 1;
+  return { maxSurge, maxUnavailable };
+}
+
+function parseIntOrPercent(v: number | string, field: string): { value: number; percent: boolean } {
+  if (typeof v === 'number') {
+    if (!Number.isSafeInteger(v) || v < 0) throw new Error(`${field}: ${v} is not a non-negative integer`);
+    return { value: v, percent: false };
+  }
+  const m = /^([0-9]+)%$/.exec(v);
+  if (!m) throw new Error(`${field}: ${JSON.stringify(v)} is neither a non-negative integer nor a percentage such as "25%"`);
+  return { value: Number(m[1]), percent: true };
+}
+
+/** One step of the rollout: the desired replicas of the new set and of every old set. */
+export function planRollout(input: RolloutInput): RolloutStep {
+  validate(input);
+  const replicas = input.replicas;
+  const newSet: Working = {
+    spec: input.newSet?.replicas ?? 0,
+    available: effectiveAvailable(input.newSet),
+  };
+  const oldSets: Working[] = input.oldSets.map((s) => ({ spec: s.replicas, available: effectiveAvailable(s) }));
+  const done = isDone(input);
+
+  let plan: { newSet: number; oldSets: number[] };
+  if (input.strategy.type === 'OnDelete') {
+    plan = planOnDelete(replicas, oldSets);
+  } else if (input.strategy.type === 'RollingUpdate') {
+    const fp = resolveFenceposts(replicas, input.strategy.rollingUpdate);
+    plan = planRollingUpdate(replicas, fp, newSet, oldSets);
+  } else {
+    throw new Error(`rollout.strategy.type: ${JSON.stringify((input.strategy as { type: unknown }).type)} is neither RollingUpdate nor OnDelete`);
+  }
+
+  const oldSetReplicas: Record<string, number> = {};
+  input.oldSets.forEach((s, i) => {
+    oldSetReplicas[s.name] = plan.oldSets[i]!;
+  });
+  return { newSetReplicas: plan.newSet, oldSetReplicas, done };
+}
+
+interface Working {
+  spec: number;
+  available: number; // at most spec
+}
+
+function effectiveAvailable(s: SetState | null): number {
+  return s ? Math.min(s.availableReplicas, s.replicas) : 0;
+}
+
+function sum(xs: number[]): number {
+  return xs.reduce((a, b) => a + b, 0);
+}
+
+function isDone(input: RolloutInput): boolean {
+  const spec = input.newSet?.replicas ?? 0;
+  const available = input.newSet?.availableReplicas ?? 0;
+  return (
+    spec === input.replicas &&
+    available === input.replicas &&
+    input.oldSets.every((s) => s.replicas === 0 && s.availableReplicas === 0)
+  );
+}
+
+function validate(input: RolloutInput): void {
+  checkCount(input.replicas, 'replicas');
+  const names = new Set<string>();
+  const checkSet = (s: SetState, path: string) => {
+    checkCount(s.replicas, `${path}.replicas`);
+    checkCount(s.availableReplicas, `${path}.availableReplicas`);
+    if (names.has(s.name)) throw new Error(`${path}.name: MachineSet ${JSON.stringify(s.name)} is listed twice`);
+    names.add(s.name);
+  };
+  if (input.newSet) checkSet(input.newSet, 'newSet');
+  input.oldSets.forEach((s, i) => checkSet(s, `oldSets[${i}]`));
+}
+
+function checkCount(v: number, path: string): void {
+  if (!Number.isSafeInteger(v) || v < 0) throw new Error(`${path}: ${v} is not a non-negative integer`);
+}
+
+function planOnDelete(replicas: number, oldSets: Working[]): { newSet: number; oldSets: number[] } {
+  const oldSpecs = oldSets.map((s) => s.spec);
+  return { newSet: Math.max(0, replicas - sum(oldSpecs)), oldSets: oldSpecs };
+}
+
+function planRollingUpdate(
+  replicas: number,
+  { maxSurge, maxUnavailable }: Fenceposts,
+  newSet: Working,
+  oldSets: Working[],
+): { newSet: number; oldSets: number[] } {
+  const oldSpecs = oldSets.map((s) => s.spec);
+  const oldTotal = sum(oldSpecs);
+
+  // Nothing left to replace (a plain scale, or the rollout's end): the new set follows
+  // replicas directly, as Kubernetes' scale() does for the one active set.
+  if (oldTotal === 0) return { newSet: replicas, oldSets: oldSpecs };
+
+  const total = newSet.spec + oldTotal;
+  const allowed = replicas > 0 ? replicas + maxSurge : 0;
+  if (newSet.spec > replicas || total > allowed) {
+    return scaleProportionally(replicas, maxUnavailable, allowed, newSet, oldSets);
+  }
+
+  // Scale up: the new set grows while the total stays within replicas + maxSurge.
+  let newTarget = newSet.spec;
+  if (newSet.spec < replicas) newTarget += Math.min(Math.max(0, allowed - total), replicas - newSet.spec);
+
+  // Scale down: availability must stay at replicas − maxUnavailable. The new set's
+  // unavailable machines may never come up, so old machines may go only as far as old
+  // replicas + new available ≥ minAvailable (Kubernetes' maxScaledDown).
+  const minAvailable = Math.max(0, replicas - maxUnavailable);
+  const targets = [...oldSpecs];
+  let budget = oldTotal + newSet.available - minAvailable;
+  if (budget > 0) {
+    // Unavailable old machines first (cleanupUnhealthyReplicas): they cost no availability.
+    oldSets.forEach((s, i) => {
+      const k = Math.min(budget, targets[i]! - s.available);
+      targets[i]! -= k;
+      budget -= k;
+    });
+    // Then available ones, oldest set first, down to minAvailable.
+    let healthy = newSet.available + sum(oldSets.map((s) => s.available)) - minAvailable;
+    oldSets.forEach((_, i) => {
+      if (healthy <= 0) return;
+      const k = Math.min(targets[i]!, healthy);
+      targets[i]! -= k;
+      healthy -= k;
+    });
+  }
+  return { newSet: newTarget, oldSets: targets };
+}
+
+/**
+ * Replicas lowered (or a total above replicas + maxSurge): every set shrinks in proportion to
+ * its size, the new set to at most `replicas`, the total to at most `allowed`. Availability
+ * stays at least min(available now, replicas − maxUnavailable): a proportional share that would
+ * cost more available machines is swapped for unavailable machines of other sets. Such a swap
+ * always exists: the total has to lose Σspec − allowed machines, and
+ * Σunavailable + (available − (replicas − maxUnavailable)) ≥ Σspec − replicas − maxSurge.
+ */
+function scaleProportionally(
+  replicas: number,
+  maxUnavailable: number,
+  allowed: number,
+  newSet: Working,
+  oldSets: Working[],
+): { newSet: number; oldSets: number[] } {
+  const sets = [newSet, ...oldSets]; // index 0 is the new set
+  const specs = sets.map((s) => s.spec);
+  const total = sum(specs);
+  const targets = shareProportionally(specs, Math.min(total, allowed));
+  targets[0] = Math.min(targets[0]!, replicas);
+
+  const availableNow = sum(sets.map((s) => s.available));
+  const floor = Math.min(availableNow, Math.max(0, replicas - maxUnavailable));
+  // A set scaled down by r loses max(0, r − unavailable) available machines.
+  const lost = (i: number) => Math.max(0, specs[i]! - targets[i]! - (specs[i]! - sets[i]!.available));
+  const spareUnavailable = (i: number) => Math.max(0, specs[i]! - sets[i]!.available - (specs[i]! - targets[i]!));
+  let deficit = floor - (availableNow - sum(sets.map((_, i) => lost(i))));
+  // Keep available machines of the new set first, then of the newest old sets; take
+  // unavailable machines from the oldest old sets first, then from the new set.
+  const keepOrder = [0, ...oldSets.map((_, i) => oldSets.length - i)];
+  const takeOrder = [...oldSets.map((_, i) => i + 1), 0];
+  while (deficit > 0) {
+    const keep = keepOrder.find((i) => lost(i) > 0 && (i !== 0 || targets[0]! < replicas));
+    if (keep === undefined) break; // cannot happen: availability only drops through lost machines
+    targets[keep]! += 1;
+    const take = takeOrder.find((i) => spareUnavailable(i) > 0);
+    if (take !== undefined) targets[take]! -= 1;
+    deficit -= 1;
+  }
+  return { newSet: targets[0]!, oldSets: targets.slice(1) };
+}
+
+/**
+ * `sizes` scaled to sum to `target` (≤ their sum) by largest remainder: each gets
+ * ⌊size·target/Σ⌋, and the units left go to the largest remainders — on a tie to the new set
+ * (index 0), then to the newer old sets, so older sets give up more (Kubernetes'
+ * ReplicaSetsBySizeOlder). No size grows.
+ */
+function shareProportionally(sizes: number[], target: number): number[] {
+  const total = sum(sizes);
+  if (target >= total) return [...sizes];
+  const shares = sizes.map((s) => Math.floor((s * target) / total));
+  const remainders = sizes.map((s) => (s * target) % total);
+  let left = target - sum(shares);
+  const byRemainder = sizes
+    .map((_, i) => i)
+    .sort((a, b) => remainders[b]! - remainders[a]! || tieRank(a) - tieRank(b));
+  function tieRank(i: number): number {
+    return i === 0 ? -1 : sizes.length - i; // new set first, then newest old set
+  }
+  for (const i of byRemainder) {
+    if (left <= 0) break;
+    if (remainders[i] === 0) continue;
+    shares[i]! += 1;
+    left -= 1;
+  }
+  return shares;
+}
