@@ -43,14 +43,29 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
-function issueToErrors(issue: z.core.$ZodIssue): FieldError[] {
+/** The value at `path` in what was parsed, or undefined where the path leads nowhere. */
+function valueAt(doc: unknown, path: readonly PropertyKey[]): unknown {
+  let v: unknown = doc;
+  for (const p of path) {
+    if (typeof v !== 'object' || v === null || !Object.hasOwn(v, p)) return undefined;
+    v = (v as Record<PropertyKey, unknown>)[p];
+  }
+  return v;
+}
+
+// One wording for every kind: a wrong type names the JSON type wanted, whatever a schema's
+// own message says, and a missing field is "is required" (told from the input, not from the
+// wording of zod's message).
+const TYPE_NAMES: Record<string, string> = { int: 'integer', record: 'object' };
+
+function issueToErrors(issue: z.core.$ZodIssue, doc: unknown): FieldError[] {
   const path = formatPath(issue.path);
   if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((k) => ({ path: path ? `${path}.${k}` : k, message: 'unknown field' }));
+    return issue.keys.map((k) => ({ path: formatPath([...issue.path, k]), message: 'unknown field' }));
   }
   if (issue.code === 'invalid_type') {
-    const missing = /received undefined$/.test(issue.message);
-    return [{ path, message: missing ? 'is required' : `must be ${article(issue.expected)}` }];
+    if (valueAt(doc, issue.path) === undefined) return [{ path, message: 'is required' }];
+    return [{ path, message: `must be ${article(TYPE_NAMES[issue.expected] ?? issue.expected)}` }];
   }
   return [{ path, message: issue.message }];
 }
@@ -67,7 +82,8 @@ export function validateDocument(doc: unknown): ValidationResult {
   const d = doc as Record<string, unknown>;
   const kind = typeof d.kind === 'string' ? d.kind : undefined;
   const name = typeof (d.metadata as { name?: unknown } | undefined)?.name === 'string' ? ((d.metadata as { name: string }).name) : undefined;
-  if (!kind) return { ok: false, name, errors: [{ path: 'kind', message: 'is required' }] };
+  if (d.kind === undefined) return { ok: false, name, errors: [{ path: 'kind', message: 'is required' }] };
+  if (!kind) return { ok: false, name, errors: [{ path: 'kind', message: 'must be a string' }] };
   const entry = (KINDS as Record<string, (typeof KINDS)[KindName]>)[kind];
   if (!entry) {
     return {
@@ -82,6 +98,6 @@ export function validateDocument(doc: unknown): ValidationResult {
     return { ok: false, kind, name, errors: [{ path: 'apiVersion', message: `must be "${expected}" for kind ${kind}` }] };
   }
   const parsed = entry.schema().safeParse(doc);
-  if (!parsed.success) return { ok: false, kind, name, errors: parsed.error.issues.flatMap(issueToErrors) };
+  if (!parsed.success) return { ok: false, kind, name, errors: parsed.error.issues.flatMap((i) => issueToErrors(i, doc)) };
   return { ok: true, object: parsed.data as AnyObject };
 }
