@@ -34,11 +34,17 @@ export interface FieldError {
 
 export type ValidationResult = { ok: true; object: AnyObject } | { ok: false; kind?: string; name?: string; errors: FieldError[] };
 
+/**
+ * `spec.kubeadmConfigSpec.files[0].path`; a key that is not a plain name (empty, or with `.`
+ * or `/` as label keys have) is quoted in brackets, so that every path names one field:
+ * `metadata.labels["cluster.capstan.dev/cluster-name"]`, `spec[""]`.
+ */
 export function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const p of path) {
     if (typeof p === 'number') out += `[${p}]`;
-    else out += out === '' ? String(p) : `.${String(p)}`;
+    else if (typeof p === 'string' && /^[A-Za-z_$][\w$-]*$/.test(p)) out += out === '' ? p : `.${p}`;
+    else out += `[${JSON.stringify(String(p))}]`;
   }
   return out;
 }
@@ -63,8 +69,9 @@ function issueToErrors(issue: z.core.$ZodIssue, doc: unknown): FieldError[] {
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((k) => ({ path: formatPath([...issue.path, k]), message: 'unknown field' }));
   }
+  // Whatever check refused it (a type, an enum, a literal), a field that is not there is missing.
+  if (valueAt(doc, issue.path) === undefined) return [{ path, message: 'is required' }];
   if (issue.code === 'invalid_type') {
-    if (valueAt(doc, issue.path) === undefined) return [{ path, message: 'is required' }];
     return [{ path, message: `must be ${article(TYPE_NAMES[issue.expected] ?? issue.expected)}` }];
   }
   return [{ path, message: issue.message }];
@@ -95,7 +102,8 @@ export function validateDocument(doc: unknown): ValidationResult {
   }
   const expected = `${entry.group}/${VERSION}`;
   if (d.apiVersion !== expected) {
-    return { ok: false, kind, name, errors: [{ path: 'apiVersion', message: `must be "${expected}" for kind ${kind}` }] };
+    const message = `${d.apiVersion === undefined ? 'is required: ' : ''}must be "${expected}" for kind ${kind}`;
+    return { ok: false, kind, name, errors: [{ path: 'apiVersion', message }] };
   }
   const parsed = entry.schema().safeParse(doc);
   if (!parsed.success) return { ok: false, kind, name, errors: parsed.error.issues.flatMap((i) => issueToErrors(i, doc)) };
