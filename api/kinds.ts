@@ -90,8 +90,9 @@ export function validateDocument(doc: unknown): ValidationResult {
   const kind = typeof d.kind === 'string' ? d.kind : undefined;
   const name = typeof (d.metadata as { name?: unknown } | undefined)?.name === 'string' ? ((d.metadata as { name: string }).name) : undefined;
   if (d.kind === undefined) return { ok: false, name, errors: [{ path: 'kind', message: 'is required' }] };
-  if (!kind) return { ok: false, name, errors: [{ path: 'kind', message: 'must be a string' }] };
-  const entry = (KINDS as Record<string, (typeof KINDS)[KindName]>)[kind];
+  if (kind === undefined) return { ok: false, name, errors: [{ path: 'kind', message: 'must be a string' }] };
+  // An own property only: `toString` or `__proto__` is no kind, whatever Object.prototype says.
+  const entry = Object.hasOwn(KINDS, kind) ? KINDS[kind as KindName] : undefined;
   if (!entry) {
     return {
       ok: false,

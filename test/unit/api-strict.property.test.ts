@@ -122,6 +122,21 @@ describe('validateDocument: the holes issue 6 found', () => {
     expect(errorsOf(doc).map((e) => `${e.path}: ${e.message}`)).toEqual([want]);
   });
 
+  it.each(['toString', 'constructor', '__proto__', 'hasOwnProperty', ''])('validateDocument: kind %j (a property of every JS object, or empty) → "unknown kind", not a crash', (kind) => {
+    // With apiVersion "undefined/v1alpha1" the old lookup found Object.prototype's entry and called its schema().
+    const errors = errorsOf({ apiVersion: 'undefined/v1alpha1', kind, metadata: { name: 'x' } });
+    expect(errors.map((e) => e.path)).toEqual(['kind']);
+    expect(errors[0]!.message).toMatch(/^unknown kind /);
+  });
+
+  it.each([
+    { kind: undefined, want: 'kind: is required' },
+    { kind: 7, want: 'kind: must be a string' },
+    { kind: { a: 1 }, want: 'kind: must be a string' },
+  ])('validateDocument: kind $kind → $want', ({ kind, want }) => {
+    expect(errorsOf({ apiVersion: 'cluster.capstan.dev/v1alpha1', kind, metadata: { name: 'x' } }).map((e) => `${e.path}: ${e.message}`)).toEqual([want]);
+  });
+
   const kcp = (replicas: unknown) => ({
     apiVersion: 'controlplane.capstan.dev/v1alpha1',
     kind: 'KubeadmControlPlane',
