@@ -5,7 +5,7 @@ import { type Condition, GROUPS, objectMetaSchema, objectRefSchema, VERSION } fr
 
 function cidrBlocks(defaults: string[]) {
   return z
-    .object({
+    .strictObject({
       cidrBlocks: z
         .array(z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, { error: 'must be a CIDR such as 10.96.0.0/12' }))
         .min(1, { error: 'must list at least one CIDR' }),
@@ -15,7 +15,7 @@ function cidrBlocks(defaults: string[]) {
 
 export function clusterNetworkSchema() {
   return z
-    .object({
+    .strictObject({
       apiServerPort: z
         .number()
         .int()
@@ -36,25 +36,24 @@ export function clusterNetworkSchema() {
 export type ClusterNetwork = z.infer<ReturnType<typeof clusterNetworkSchema>>;
 
 export function apiEndpointSchema() {
-  return z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535) });
+  return z.strictObject({ host: z.string().min(1), port: z.number().int().min(1).max(65535) });
 }
 export type APIEndpoint = z.infer<ReturnType<typeof apiEndpointSchema>>;
 
 export function clusterSpecSchema() {
   return z
-    .object({
+    .strictObject({
       paused: z.boolean().default(false),
       clusterNetwork: clusterNetworkSchema(),
       controlPlaneEndpoint: apiEndpointSchema().optional(),
       controlPlaneRef: objectRefSchema(),
       infrastructureRef: objectRefSchema(),
-    })
-    .strict();
+    });
 }
 export type ClusterSpec = z.infer<ReturnType<typeof clusterSpecSchema>>;
 
 export function clusterSchema() {
-  return z.object({
+  return z.strictObject({
     apiVersion: z.literal(`${GROUPS.cluster}/${VERSION}`),
     kind: z.literal('Cluster'),
     // Cluster names prefix generated names (machines, secrets): a DNS label, as Cluster API.

@@ -34,23 +34,45 @@ export interface FieldError {
 
 export type ValidationResult = { ok: true; object: AnyObject } | { ok: false; kind?: string; name?: string; errors: FieldError[] };
 
+/**
+ * `spec.kubeadmConfigSpec.files[0].path`; a key that is not a plain name (empty, or with `.`
+ * or `/` as label keys have) is quoted in brackets, so that every path names one field:
+ * `metadata.labels["cluster.capstan.dev/cluster-name"]`, `spec[""]`.
+ */
 export function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const p of path) {
     if (typeof p === 'number') out += `[${p}]`;
-    else out += out === '' ? String(p) : `.${String(p)}`;
+    else if (typeof p === 'string' && /^[A-Za-z_$][\w$-]*$/.test(p)) out += out === '' ? p : `.${p}`;
+    else out += `[${JSON.stringify(String(p))}]`;
   }
   return out;
 }
 
-function issueToErrors(issue: z.core.$ZodIssue): FieldError[] {
+/** The value at `path` in what was parsed, or undefined where the path leads nowhere. */
+function valueAt(doc: unknown, path: readonly PropertyKey[]): unknown {
+  let v: unknown = doc;
+  for (const p of path) {
+    if (typeof v !== 'object' || v === null || !Object.hasOwn(v, p)) return undefined;
+    v = (v as Record<PropertyKey, unknown>)[p];
+  }
+  return v;
+}
+
+// One wording for every kind: a wrong type names the JSON type wanted, whatever a schema's
+// own message says, and a missing field is "is required" (told from the input, not from the
+// wording of zod's message).
+const TYPE_NAMES: Record<string, string> = { int: 'integer', record: 'object' };
+
+function issueToErrors(issue: z.core.$ZodIssue, doc: unknown): FieldError[] {
   const path = formatPath(issue.path);
   if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((k) => ({ path: path ? `${path}.${k}` : k, message: 'unknown field' }));
+    return issue.keys.map((k) => ({ path: formatPath([...issue.path, k]), message: 'unknown field' }));
   }
+  // Whatever check refused it (a type, an enum, a literal), a field that is not there is missing.
+  if (valueAt(doc, issue.path) === undefined) return [{ path, message: 'is required' }];
   if (issue.code === 'invalid_type') {
-    const missing = /received undefined$/.test(issue.message);
-    return [{ path, message: missing ? 'is required' : `must be ${article(issue.expected)}` }];
+    return [{ path, message: `must be ${article(TYPE_NAMES[issue.expected] ?? issue.expected)}` }];
   }
   return [{ path, message: issue.message }];
 }
@@ -67,8 +89,10 @@ export function validateDocument(doc: unknown): ValidationResult {
   const d = doc as Record<string, unknown>;
   const kind = typeof d.kind === 'string' ? d.kind : undefined;
   const name = typeof (d.metadata as { name?: unknown } | undefined)?.name === 'string' ? ((d.metadata as { name: string }).name) : undefined;
-  if (!kind) return { ok: false, name, errors: [{ path: 'kind', message: 'is required' }] };
-  const entry = (KINDS as Record<string, (typeof KINDS)[KindName]>)[kind];
+  if (d.kind === undefined) return { ok: false, name, errors: [{ path: 'kind', message: 'is required' }] };
+  if (kind === undefined) return { ok: false, name, errors: [{ path: 'kind', message: 'must be a string' }] };
+  // An own property only: `toString` or `__proto__` is no kind, whatever Object.prototype says.
+  const entry = Object.hasOwn(KINDS, kind) ? KINDS[kind as KindName] : undefined;
   if (!entry) {
     return {
       ok: false,
@@ -79,9 +103,10 @@ export function validateDocument(doc: unknown): ValidationResult {
   }
   const expected = `${entry.group}/${VERSION}`;
   if (d.apiVersion !== expected) {
-    return { ok: false, kind, name, errors: [{ path: 'apiVersion', message: `must be "${expected}" for kind ${kind}` }] };
+    const message = `${d.apiVersion === undefined ? 'is required: ' : ''}must be "${expected}" for kind ${kind}`;
+    return { ok: false, kind, name, errors: [{ path: 'apiVersion', message }] };
   }
   const parsed = entry.schema().safeParse(doc);
-  if (!parsed.success) return { ok: false, kind, name, errors: parsed.error.issues.flatMap(issueToErrors) };
+  if (!parsed.success) return { ok: false, kind, name, errors: parsed.error.issues.flatMap((i) => issueToErrors(i, doc)) };
   return { ok: true, object: parsed.data as AnyObject };
 }

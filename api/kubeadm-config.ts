@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { argListSchema, GROUPS, objectMetaSchema, VERSION } from './meta.js';
 
 function taintSchema() {
-  return z.object({
+  return z.strictObject({
     key: z.string().min(1, { error: 'is required' }),
     value: z.string().optional(),
     effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute'], {
@@ -16,7 +16,7 @@ function taintSchema() {
 
 function nodeRegistrationSchema() {
   return z
-    .object({
+    .strictObject({
       name: z.string().optional(),
       kubeletExtraArgs: argListSchema(),
       taints: z.array(taintSchema()).optional(),
@@ -26,14 +26,14 @@ function nodeRegistrationSchema() {
 }
 
 function componentSchema() {
-  return z.object({ extraArgs: argListSchema() }).default({ extraArgs: [] });
+  return z.strictObject({ extraArgs: argListSchema() }).default({ extraArgs: [] });
 }
 
 export function clusterConfigurationSchema() {
   return z
-    .object({
+    .strictObject({
       apiServer: z
-        .object({ extraArgs: argListSchema(), certSANs: z.array(z.string()).default([]) })
+        .strictObject({ extraArgs: argListSchema(), certSANs: z.array(z.string()).default([]) })
         .default({ extraArgs: [], certSANs: [] }),
       controllerManager: componentSchema(),
       scheduler: componentSchema(),
@@ -48,7 +48,7 @@ export function clusterConfigurationSchema() {
 }
 
 function fileSchema() {
-  return z.object({
+  return z.strictObject({
     path: z.string().startsWith('/', { error: 'must be an absolute path' }),
     content: z.string(),
     owner: z.string().default('root:root'),
@@ -58,25 +58,24 @@ function fileSchema() {
 
 export function kubeadmConfigSpecSchema() {
   return z
-    .object({
+    .strictObject({
       clusterConfiguration: clusterConfigurationSchema(),
-      initConfiguration: z.object({ nodeRegistration: nodeRegistrationSchema() }).default({
+      initConfiguration: z.strictObject({ nodeRegistration: nodeRegistrationSchema() }).default({
         nodeRegistration: { kubeletExtraArgs: [], ignorePreflightErrors: [] },
       }),
-      joinConfiguration: z.object({ nodeRegistration: nodeRegistrationSchema() }).default({
+      joinConfiguration: z.strictObject({ nodeRegistration: nodeRegistrationSchema() }).default({
         nodeRegistration: { kubeletExtraArgs: [], ignorePreflightErrors: [] },
       }),
       files: z.array(fileSchema()).default([]),
       preKubeadmCommands: z.array(z.string()).default([]),
       postKubeadmCommands: z.array(z.string()).default([]),
       format: z.literal('cloud-config', { error: "must be 'cloud-config'" }).default('cloud-config'),
-    })
-    .strict();
+    });
 }
 export type KubeadmConfigSpec = z.infer<ReturnType<typeof kubeadmConfigSpecSchema>>;
 
 export function kubeadmConfigSchema() {
-  return z.object({
+  return z.strictObject({
     apiVersion: z.literal(`${GROUPS.bootstrap}/${VERSION}`),
     kind: z.literal('KubeadmConfig'),
     metadata: objectMetaSchema(),
@@ -86,12 +85,12 @@ export function kubeadmConfigSchema() {
 export type KubeadmConfig = z.infer<ReturnType<typeof kubeadmConfigSchema>>;
 
 export function kubeadmConfigTemplateSchema() {
-  return z.object({
+  return z.strictObject({
     apiVersion: z.literal(`${GROUPS.bootstrap}/${VERSION}`),
     kind: z.literal('KubeadmConfigTemplate'),
     metadata: objectMetaSchema(),
-    spec: z.object({
-      template: z.object({ spec: kubeadmConfigSpecSchema().default(kubeadmConfigSpecSchema().parse({})) }),
+    spec: z.strictObject({
+      template: z.strictObject({ spec: kubeadmConfigSpecSchema().default(kubeadmConfigSpecSchema().parse({})) }),
     }),
   });
 }

@@ -7,36 +7,37 @@ import { machineDeletionSchema } from './machine.js';
 
 export function kubeadmControlPlaneSpecSchema() {
   return z
-    .object({
+    .strictObject({
       replicas: z
-        .number({ error: 'must be a number' })
-        .int({ error: 'must be an integer' })
-        .min(1, { error: 'must be >= 1' })
+        .number()
+        // Type, then range, then parity, each check aborting the ones after it: -3 is out of
+        // range (it is not "even"), and 1.5 is not an integer before it is anything else.
+        .int({ error: 'must be an integer', abort: true })
+        .min(1, { error: 'must be >= 1', abort: true })
         // Stacked etcd needs a majority of members: an even count adds a member without
         // adding fault tolerance, so Cluster API's webhook refuses it, and so do we.
         .refine((n) => n % 2 === 1, { error: 'cannot be an even number when etcd is stacked' })
         .default(1),
       version: kubernetesVersion(),
-      machineTemplate: z.object({
+      machineTemplate: z.strictObject({
         metadata: z
-          .object({
+          .strictObject({
             labels: z.record(z.string(), z.string()).default({}),
             annotations: z.record(z.string(), z.string()).default({}),
           })
           .default({ labels: {}, annotations: {} }),
-        spec: z.object({
+        spec: z.strictObject({
           infrastructureRef: objectRefSchema(),
           deletion: machineDeletionSchema(),
         }),
       }),
       kubeadmConfigSpec: kubeadmConfigSpecSchema().default(kubeadmConfigSpecSchema().parse({})),
-    })
-    .strict();
+    });
 }
 export type KubeadmControlPlaneSpec = z.infer<ReturnType<typeof kubeadmControlPlaneSpecSchema>>;
 
 export function kubeadmControlPlaneSchema() {
-  return z.object({
+  return z.strictObject({
     apiVersion: z.literal(`${GROUPS.controlPlane}/${VERSION}`),
     kind: z.literal('KubeadmControlPlane'),
     metadata: objectMetaSchema(),

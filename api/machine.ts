@@ -5,7 +5,7 @@ import { type Condition, GROUPS, kubernetesVersion, objectMetaSchema, objectName
 
 export function machineDeletionSchema() {
   return z
-    .object({
+    .strictObject({
       nodeDrainTimeoutSeconds: seconds().optional(),
       nodeVolumeDetachTimeoutSeconds: seconds().optional(),
       // Cluster API's default: give up deleting the Node after 10 s (0 = retry forever).
@@ -16,10 +16,10 @@ export function machineDeletionSchema() {
 
 export function machineSpecSchema() {
   return z
-    .object({
+    .strictObject({
       clusterName: objectName(63),
       bootstrap: z
-        .object({
+        .strictObject({
           configRef: objectRefSchema().optional(),
           dataSecretName: z.string().optional(),
         })
@@ -32,13 +32,12 @@ export function machineSpecSchema() {
       failureDomain: z.string().optional(),
       minReadySeconds: seconds().default(0),
       deletion: machineDeletionSchema(),
-    })
-    .strict();
+    });
 }
 export type MachineSpec = z.infer<ReturnType<typeof machineSpecSchema>>;
 
 export function machineSchema() {
-  return z.object({
+  return z.strictObject({
     apiVersion: z.literal(`${GROUPS.cluster}/${VERSION}`),
     kind: z.literal('Machine'),
     metadata: objectMetaSchema(),

@@ -25,8 +25,8 @@ const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 export function objectName(maxLength = 253) {
   return z
-    .string({ error: 'is required' })
-    .min(1, { error: 'is required' })
+    .string()
+    .min(1, { error: 'is required', abort: true })
     .max(maxLength, { error: `must be no more than ${maxLength} characters` })
     .regex(DNS1123_SUBDOMAIN, {
       error:
@@ -44,7 +44,7 @@ export function namespaceName() {
 }
 
 export function objectMetaSchema(nameMaxLength = 253) {
-  return z.object({
+  return z.strictObject({
     name: objectName(nameMaxLength),
     namespace: namespaceName().default('default'),
     labels: z.record(z.string(), z.string()).default({}),
@@ -55,7 +55,7 @@ export type ObjectMeta = z.infer<ReturnType<typeof objectMetaSchema>>;
 
 /** Cluster API v1beta2's ContractVersionedObjectReference: group, kind and name (same namespace). */
 export function objectRefSchema() {
-  return z.object({
+  return z.strictObject({
     apiGroup: z.string().min(1, { error: 'is required' }),
     kind: z.string().min(1, { error: 'is required' }),
     name: objectName(),
@@ -76,13 +76,13 @@ export interface Condition {
 
 /** A duration in whole seconds, as Cluster API v1beta2's `*Seconds` fields. */
 export function seconds() {
-  return z.number().int({ error: 'must be an integer' }).min(0, { error: 'must be >= 0' });
+  return z.number().int({ error: 'must be an integer', abort: true }).min(0, { error: 'must be >= 0' });
 }
 
 /** `key: value` pairs as the kubeadm v1beta4 API writes extra args: a list of name/value. */
 export function argListSchema() {
   return z
-    .array(z.object({ name: z.string().min(1, { error: 'is required' }), value: z.string() }))
+    .array(z.strictObject({ name: z.string().min(1, { error: 'is required' }), value: z.string() }))
     .default([]);
 }
 

@@ -7,30 +7,28 @@ export const SIM_INSTANCE_TYPES = ['sim.small', 'sim.medium', 'sim.large'] as co
 
 export function simClusterSpecSchema() {
   return z
-    .object({
+    .strictObject({
       region: z.string().min(1).default('sim-local-1'),
       // Set by the provider once the load balancer exists; a user may not choose it.
-      controlPlaneEndpoint: z.object({ host: z.string(), port: z.number().int() }).optional(),
-    })
-    .strict();
+      controlPlaneEndpoint: z.strictObject({ host: z.string(), port: z.number().int() }).optional(),
+    });
 }
 export type SimClusterSpec = z.infer<ReturnType<typeof simClusterSpecSchema>>;
 
 export function simMachineSpecSchema() {
   return z
-    .object({
+    .strictObject({
       instanceType: z
         .enum(SIM_INSTANCE_TYPES, { error: `must be one of ${SIM_INSTANCE_TYPES.join(', ')}` })
         .default('sim.medium'),
       providerID: z.string().optional(),
       failureDomain: z.string().optional(),
-    })
-    .strict();
+    });
 }
 export type SimMachineSpec = z.infer<ReturnType<typeof simMachineSpecSchema>>;
 
 export function simClusterSchema() {
-  return z.object({
+  return z.strictObject({
     apiVersion: z.literal(`${GROUPS.infrastructure}/${VERSION}`),
     kind: z.literal('SimCluster'),
     metadata: objectMetaSchema(),
@@ -40,7 +38,7 @@ export function simClusterSchema() {
 export type SimCluster = z.infer<ReturnType<typeof simClusterSchema>>;
 
 export function simMachineSchema() {
-  return z.object({
+  return z.strictObject({
     apiVersion: z.literal(`${GROUPS.infrastructure}/${VERSION}`),
     kind: z.literal('SimMachine'),
     metadata: objectMetaSchema(),
@@ -50,12 +48,12 @@ export function simMachineSchema() {
 export type SimMachine = z.infer<ReturnType<typeof simMachineSchema>>;
 
 export function simMachineTemplateSchema() {
-  return z.object({
+  return z.strictObject({
     apiVersion: z.literal(`${GROUPS.infrastructure}/${VERSION}`),
     kind: z.literal('SimMachineTemplate'),
     metadata: objectMetaSchema(),
-    spec: z.object({
-      template: z.object({ spec: simMachineSpecSchema().default({ instanceType: 'sim.medium' }) }),
+    spec: z.strictObject({
+      template: z.strictObject({ spec: simMachineSpecSchema().default({ instanceType: 'sim.medium' }) }),
     }),
   });
 }

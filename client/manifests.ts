@@ -34,17 +34,27 @@ export class ManifestError extends Error {
 const where = (d: { file: string; index: number }, kind?: string, name?: string) =>
   `${d.file}: document ${d.index}${kind ? ` (${kind}${name ? ` "${name}"` : ''})` : ''}`;
 
-/** Splits multi-document YAML; a syntax error names the file and document. */
+/**
+ * Splits multi-document YAML; a syntax error names the file and document. A manifest is JSON
+ * written as YAML, as Kubernetes reads it: YAML 1.1's typed values (`!!set`, `!!omap`,
+ * `!!binary`, `!!timestamp`) and local tags (`!foo`) are refused rather than turned into a Set,
+ * a Map or a Buffer that a schema would see as an object without fields.
+ */
 export function readDocuments(file: string, text: string): SourceDocument[] {
-  const docs = parseAllDocuments(text);
+  const docs = parseAllDocuments(text, { schema: 'core', resolveKnownTags: false, merge: false, uniqueKeys: true });
   const out: SourceDocument[] = [];
   const problems: string[] = [];
+  const invalid = (index: number, message: string) => problems.push(`${file}: document ${index + 1}: invalid YAML: ${message.split('\n')[0]}`);
   docs.forEach((doc, index) => {
-    if (doc.errors.length) {
-      problems.push(`${file}: document ${index + 1}: invalid YAML: ${doc.errors[0]!.message.split('\n')[0]}`);
-      return;
+    const problem = doc.errors[0] ?? doc.warnings[0];
+    if (problem) return invalid(index, problem.message);
+    let content: unknown;
+    try {
+      // toJS throws on an alias without its anchor and on an alias bomb (too many aliases).
+      content = doc.toJS();
+    } catch (err) {
+      return invalid(index, (err as Error).message);
     }
-    const content = doc.toJS();
     if (content === null || content === undefined) return; // an empty document (`---` at the end)
     out.push({ file, index: index + 1, content });
   });

@@ -49,6 +49,23 @@ describe('apply planning', () => {
     expect(() => readDocuments('m.yaml', 'a: 1\n---\nb: [\n')).toThrow(/m.yaml: document 2: invalid YAML/);
   });
 
+  const simCluster = (spec: string) => `apiVersion: infrastructure.capstan.dev/v1alpha1\nkind: SimCluster\nmetadata:\n  name: demo\nspec:\n${spec}\n`;
+  it.each([
+    { name: 'an alias without its anchor', text: simCluster('  region: *nope'), want: /^m.yaml: document 1: invalid YAML: Unresolved alias/ },
+    {
+      name: 'an alias bomb',
+      text: `a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [${'*a,'.repeat(9)}*a]\nc: &c [${'*b,'.repeat(9)}*b]\nd: [${'*c,'.repeat(9)}*c]\n`,
+      want: /^m.yaml: document 1: invalid YAML: Excessive alias count/,
+    },
+    { name: 'a YAML 1.1 set, which would have no fields', text: simCluster('  !!set {bogus}').replace('spec:\n  ', 'spec: '), want: /^m.yaml: document 1: invalid YAML: Unresolved tag: tag:yaml.org,2002:set/ },
+    { name: 'a YAML 1.1 ordered map', text: simCluster('  !!omap [{bogus: 1}]').replace('spec:\n  ', 'spec: '), want: /^m.yaml: document 1: invalid YAML: Unresolved tag: tag:yaml.org,2002:omap/ },
+    { name: 'a local tag', text: simCluster('  region: !foo bar'), want: /^m.yaml: document 1: invalid YAML: Unresolved tag: !foo/ },
+    { name: 'a key given twice', text: simCluster('  region: a\n  region: b'), want: /^m.yaml: document 1: invalid YAML: Map keys must be unique/ },
+    { name: 'a merge key (not JSON)', text: simCluster('  <<: {region: a}'), want: /^m.yaml: document 1 \(SimCluster "demo"\): spec\["<<"\]: unknown field$/ },
+  ])('readDocuments + validateDocuments: $name → refused naming the document, no crash', ({ text, want }) => {
+    expect(problems(text)).toEqual([expect.stringMatching(want)]);
+  });
+
   it('lists every problem at once, and nothing is planned', () => {
     const text = demo.replace('replicas: 3', 'replicas: 2').replace('instanceType: sim.medium', 'instanceType: huge');
     const p = problems(text);
