@@ -10,9 +10,11 @@ import {
   getExternalWorkflowHandle,
   log,
   ParentClosePolicy,
+  patched,
   setCurrentDetails,
   setHandler,
   startChild,
+  upsertMemo,
   upsertSearchAttributes,
   uuid4,
   workflowInfo,
@@ -36,6 +38,7 @@ import {
   deleteMachineSignal,
   machineReportSignal,
 } from './messages.js';
+import { clusterListMemo, LIST_MEMO_PATCH, machineListMemo, memoChange, startMemo } from './list-memo.js';
 import { recordMachineReport } from './reports.js';
 import { objectSearchAttributes, SA_PHASE } from './search-attributes.js';
 import { canonicalJson, diffPaths } from './spec-diff.js';
@@ -95,6 +98,12 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
     endpoint: state.status.controlPlaneEndpoint!,
     clusterNetwork: cluster.spec.clusterNetwork,
   });
+  // What `capstan get clusters` shows, in the memo; written only when a shown value changed.
+  const syncListMemo = () => {
+    if (!patched(LIST_MEMO_PATCH)) return;
+    const change = memoChange(workflowInfo().memo, clusterListMemo(state.status, apply.controlPlane.spec.version));
+    if (change) upsertMemo(change);
+  };
   const liveMachines = () => Object.entries(state.machines).filter(([, m]) => !m.deleted);
 
   // --- message handlers, registered before any await ---
@@ -225,6 +234,7 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
           workflowId: id,
           parentClosePolicy: ParentClosePolicy.ABANDON,
           typedSearchAttributes: objectSearchAttributes('Machine', key.namespace, key.name, 'Pending'),
+          memo: startMemo(machineListMemo('worker-join', machine.spec.version, { conditions: [] })),
           args: [
             {
               machine: { name, namespace: key.namespace, uid: m.uid, labels: machine.metadata.labels, spec: machine.spec },
@@ -286,6 +296,7 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
     const seen = changes;
     await reconcileMachines();
     updateStatus();
+    syncListMemo();
     setCurrentDetails(
       !state.status.initialization.controlPlaneInitialized
         ? `waiting for ControlPlaneInitialized; ${liveMachines().length} worker machine(s) held at the gate`

@@ -10,7 +10,9 @@ import {
   continueAsNew,
   isCancellation,
   setCurrentDetails,
+  patched,
   setHandler,
+  upsertMemo,
   upsertSearchAttributes,
   allHandlersFinished,
   workflowInfo,
@@ -18,6 +20,7 @@ import {
 import type { MachinePhase, MachineStatus } from '../api/machine.js';
 import { provider, waits } from './activity-proxies.js';
 import { ConditionType, Reason, setCondition, type ConditionInput } from './conditions.js';
+import { LIST_MEMO_PATCH, machineListMemo, memoChange } from './list-memo.js';
 import { transition } from './machine.phases.js';
 import { controlPlaneInitializedSignal, deleteMachineSignal, machineReportSignal, machineStatusQuery } from './messages.js';
 import { reporter } from './reports.js';
@@ -56,8 +59,15 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
   const waitingFor = (details: string) => setCurrentDetails(`${state.phase}: ${details}`);
 
   const tellOwner = reporter(input.ownerWorkflowId, machineReportSignal);
-  const report = () =>
-    tellOwner({
+  // What `capstan get machines` shows, in the memo; written only when a shown value changed.
+  const syncListMemo = () => {
+    if (!patched(LIST_MEMO_PATCH)) return;
+    const change = memoChange(workflowInfo().memo, machineListMemo(input.role, machine.spec.version, state.status));
+    if (change) upsertMemo(change);
+  };
+  const report = () => {
+    syncListMemo();
+    return tellOwner({
       name: machine.name,
       phase: state.phase,
       provisioned: state.status.initialization.infrastructureProvisioned,
@@ -65,6 +75,7 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
       nodeReady: state.status.conditions.some((c) => c.type === ConditionType.NodeReady && c.status === 'True'),
       failureMessage: state.status.failureMessage,
     });
+  };
 
   setHandler(machineStatusQuery, (): MachineView => ({
     name: machine.name,
