@@ -63,7 +63,7 @@ export function parseCommand(spec: CommandSpec, argv: string[]): ParsedCommand {
     if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return fail(`unknown flag ${quoted}`);
     if (e.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') return fail(`unexpected argument "${quoted}"`);
     if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
-      const flag = quoted.replace(/ <value>$/, '');
+      const flag = quoted.replace(/ <value>$/, '').replace(', ', '/');
       return fail(/does not take an argument/.test(e.message) ? `flag ${flag} takes no value` : `flag ${flag} needs a value`);
     }
     return fail(e.message);
