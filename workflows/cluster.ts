@@ -10,7 +10,6 @@ import {
   getExternalWorkflowHandle,
   log,
   ParentClosePolicy,
-  patched,
   setCurrentDetails,
   setHandler,
   startChild,
@@ -38,7 +37,7 @@ import {
   deleteMachineSignal,
   machineReportSignal,
 } from './messages.js';
-import { clusterListMemo, LIST_MEMO_PATCH, machineListMemo, memoChange, startMemo } from './list-memo.js';
+import { clusterListMemo, machineListMemo, memoChange, startMemo } from './list-memo.js';
 import { recordMachineReport } from './reports.js';
 import { objectSearchAttributes, SA_PHASE } from './search-attributes.js';
 import { canonicalJson, diffPaths } from './spec-diff.js';
@@ -100,7 +99,6 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
   });
   // What `capstan get clusters` shows, in the memo; written only when a shown value changed.
   const syncListMemo = () => {
-    if (!patched(LIST_MEMO_PATCH)) return;
     const change = memoChange(workflowInfo().memo, clusterListMemo(state.status, apply.controlPlane.spec.version));
     if (change) upsertMemo(change);
   };

@@ -9,8 +9,6 @@ import type { BootstrapRole } from './types.js';
 
 /** The memo field that holds the shown values. */
 export const LIST_MEMO = 'list';
-/** The patch that added the memo upserts (histories from before it replay without them). */
-export const LIST_MEMO_PATCH = 'list-memo';
 
 export interface ClusterListMemo {
   available: string;
@@ -53,7 +51,16 @@ export function machineListMemo(role: BootstrapRole, version: string | undefined
 /** The memo a workflow is started with, so its first status pass has nothing to write. */
 export const startMemo = (memo: ClusterListMemo | MachineListMemo) => ({ [LIST_MEMO]: memo });
 
-/** The memo update to send, or undefined when the shown values are as last written. */
+/**
+ * The memo update to send, or undefined when the shown values are as last written.
+ * Only a workflow started with a list memo writes one: a workflow started before the list memo
+ * existed has none in its start event, so its history replays with no new command (no
+ * `patched()` needed, whose marker and TemporalChangeVersion upsert would cost two actions per
+ * workflow), and `capstan get` queries it instead. Temporal carries the memo across
+ * continue-as-new, so the choice holds for the object's whole life.
+ */
 export function memoChange(current: Record<string, unknown> | undefined, next: ClusterListMemo | MachineListMemo): Record<string, unknown> | undefined {
-  return JSON.stringify(current?.[LIST_MEMO]) === JSON.stringify(next) ? undefined : { [LIST_MEMO]: next };
+  const written = current?.[LIST_MEMO];
+  if (written === undefined) return undefined;
+  return JSON.stringify(written) === JSON.stringify(next) ? undefined : { [LIST_MEMO]: next };
 }

@@ -10,7 +10,6 @@ import {
   continueAsNew,
   isCancellation,
   setCurrentDetails,
-  patched,
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
@@ -20,7 +19,7 @@ import {
 import type { MachinePhase, MachineStatus } from '../api/machine.js';
 import { provider, waits } from './activity-proxies.js';
 import { ConditionType, Reason, setCondition, type ConditionInput } from './conditions.js';
-import { LIST_MEMO_PATCH, machineListMemo, memoChange } from './list-memo.js';
+import { machineListMemo, memoChange } from './list-memo.js';
 import { transition } from './machine.phases.js';
 import { controlPlaneInitializedSignal, deleteMachineSignal, machineReportSignal, machineStatusQuery } from './messages.js';
 import { reporter } from './reports.js';
@@ -61,7 +60,6 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
   const tellOwner = reporter(input.ownerWorkflowId, machineReportSignal);
   // What `capstan get machines` shows, in the memo; written only when a shown value changed.
   const syncListMemo = () => {
-    if (!patched(LIST_MEMO_PATCH)) return;
     const change = memoChange(workflowInfo().memo, machineListMemo(input.role, machine.spec.version, state.status));
     if (change) upsertMemo(change);
   };

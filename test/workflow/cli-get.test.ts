@@ -14,6 +14,7 @@ import { getObjects } from '../../client/commands.js';
 import { clusterWorkflowId, machineWorkflowId } from '../../workflows/ids.js';
 import { clusterListMemo, machineListMemo } from '../../workflows/list-memo.js';
 import { clusterStatusQuery, machineStatusQuery } from '../../workflows/messages.js';
+import { objectSearchAttributes } from '../../workflows/search-attributes.js';
 import { eventually, startCapstanEnv, type CapstanEnv } from '../support/capstan-env.js';
 
 const cli = fileURLToPath(new URL('../../bin/capstan.mjs', import.meta.url));
@@ -25,7 +26,8 @@ function readTable(table: string): Record<string, string>[] {
   return lines.map((l) => Object.fromEntries(starts.map((c, i) => [c.name, l.slice(c.at, starts[i + 1]?.at ?? l.length).trim()])));
 }
 
-const inOther = demo.replace(/^metadata:\n {2}name: (.+)$/gm, 'metadata:\n  name: $1\n  namespace: other');
+const inNamespace = (ns: string) => demo.replace(/^metadata:\n {2}name: (.+)$/gm, `metadata:\n  name: $1\n  namespace: ${ns}`);
+const inOther = inNamespace('other');
 
 describe('capstan get and describe on real workflows', { timeout: 60_000 }, () => {
   let env: CapstanEnv;
@@ -58,6 +60,14 @@ describe('capstan get and describe on real workflows', { timeout: 60_000 }, () =
     counted = new Client({ connection: countedConnection, namespace: env.temporal.namespace });
     await executePlan(env.client, env.taskQueue, loadPlan([{ file: 'demo.yaml', text: demo }]));
     await executePlan(env.client, env.taskQueue, loadPlan([{ file: 'other.yaml', text: inOther }]));
+    // A Cluster as capstan started them before the list memo: no memo at start.
+    const legacy = loadPlan([{ file: 'legacy.yaml', text: inNamespace('legacy') }]).clusters[0]!;
+    await env.client.workflow.start('ClusterWorkflow', {
+      workflowId: clusterWorkflowId({ namespace: 'legacy', name: 'demo' }),
+      taskQueue: env.taskQueue,
+      args: [{ apply: legacy }],
+      typedSearchAttributes: objectSearchAttributes('Cluster', 'legacy', 'demo', 'Pending'),
+    });
     // Settled: in both namespaces the init machine is Provisioned, the workers wait at the gate.
     for (const namespace of ['default', 'other']) {
       await eventually(`machines in ${namespace} listed, one Provisioned`, async () => {
@@ -83,6 +93,21 @@ describe('capstan get and describe on real workflows', { timeout: 60_000 }, () =
     ]);
     expect(m).toMatchObject({ controlPlane: '0/3', workers: '0/2', version: 'v1.37.2' });
     expect(m.endpoint).not.toBe('');
+  });
+
+  it('get clusters queries only a workflow started without the list memo, which never writes one', async () => {
+    const id = clusterWorkflowId({ namespace: 'legacy', name: 'demo' });
+    const view = await eventually('the legacy cluster provisioning', async () => {
+      const v = await env.client.workflow.getHandle(id).query(clusterStatusQuery);
+      return v.status.controlPlaneEndpoint && v;
+    });
+    methods();
+    const rows = readTable(await getObjects(counted, 'Cluster', { namespace: 'legacy' }, 'table'));
+    expect(methods()).toEqual(['ListWorkflowExecutions', 'QueryWorkflow']);
+    const m = clusterListMemo(view.status, view.controlPlane.version);
+    expect(rows).toEqual([{ NAME: 'demo', PHASE: 'Provisioning', AVAILABLE: m.available, 'CP READY': '0/3', 'WORKERS READY': '0/0', ENDPOINT: m.endpoint, AGE: expect.any(String), VERSION: 'v1.37.2' }]);
+    const history = await env.client.workflow.getHandle(id).fetchHistory();
+    expect((history.events ?? []).filter((e) => e.workflowPropertiesModifiedEventAttributes)).toEqual([]);
   });
 
   it('get machines prints the table from one visibility list, with no query per machine', async () => {
@@ -116,6 +141,7 @@ describe('capstan get and describe on real workflows', { timeout: 60_000 }, () =
     expect(lines[0]).toMatch(/^NAMESPACE\s+NAME\s+PHASE\s+AVAILABLE/);
     expect(lines.slice(1).map((l) => l.split(/\s+/).slice(0, 2))).toEqual([
       ['default', 'demo'],
+      ['legacy', 'demo'],
       ['other', 'demo'],
     ]);
     const one = await capstan(['get', 'clusters', '-n', 'other']);
@@ -130,9 +156,10 @@ describe('capstan get and describe on real workflows', { timeout: 60_000 }, () =
     expect(parse(got.stdout)).toMatchObject({ kind: 'Cluster', name: 'demo', namespace: 'other', controlPlane: { name: 'demo-control-plane' } });
     const described = await capstan(['describe', 'machine', 'demo-worker-1', '-o', 'json']);
     expect(JSON.parse(described.stdout)).toMatchObject({ kind: 'Machine', name: 'demo-worker-1', role: 'worker-join', status: { phase: 'Pending' } });
-    const list = await capstan(['get', 'machines', '-A', '-o', 'yaml']);
+    const list = await capstan(['get', 'machines', '-n', 'other', '-o', 'yaml']);
     expect(parse(list.stdout)).toMatchObject({ kind: 'List' });
-    expect(parse(list.stdout).items).toHaveLength(6);
+    expect(parse(list.stdout).items).toHaveLength(3);
+    expect(parse(list.stdout).items.every((m: { namespace: string }) => m.namespace === 'other')).toBe(true);
     const missing = await capstan(['get', 'cluster', 'absent']);
     expect(missing.code).toBe(1);
     expect(missing.stderr.trim()).toBe('error: clusters "absent" not found in namespace "default"');
@@ -171,15 +198,15 @@ describe('capstan get and describe on real workflows', { timeout: 60_000 }, () =
     child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
-      await eventually('the first listing', async () => out.split('\n').length >= 4, 60_000);
-      expect(out.trim().split('\n')).toHaveLength(3);
+      await eventually('the first listing', async () => out.split('\n').length >= 5, 60_000);
+      expect(out.trim().split('\n')).toHaveLength(4);
       await new Promise((r) => setTimeout(r, 1500));
-      expect(out.trim().split('\n')).toHaveLength(3); // nothing changed, nothing printed (AGE alone is no change)
+      expect(out.trim().split('\n')).toHaveLength(4); // nothing changed, nothing printed (AGE alone is no change)
       const del = await capstan(['delete', 'cluster', 'demo', '-n', 'other', '--wait=false']);
       expect(del.stderr).toBe('');
       expect(del.stdout.trim()).toBe('cluster.cluster.capstan.dev "demo" deletion started');
       await eventually('the deletion rows', async () => /^other\s+demo\s+Deleted\b/m.test(out), 120_000);
-      const rows = out.trim().split('\n').slice(3);
+      const rows = out.trim().split('\n').slice(4);
       expect(rows.every((r) => r.startsWith('other '))).toBe(true);
       expect(rows.some((r) => /^other\s+demo\s+Deleting\b/.test(r))).toBe(true);
     } finally {
