@@ -287,7 +287,12 @@ function describeMachine(v: MachineView): string {
 
 export async function deleteCluster(client: Client, namespace: string, name: string, wait: boolean, progress: (line: string) => void): Promise<string> {
   const handle = client.workflow.getHandle<typeof ClusterWorkflow>(clusterWorkflowId({ namespace, name }));
-  await handle.executeUpdate(deleteClusterUpdate);
+  try {
+    await handle.executeUpdate(deleteClusterUpdate);
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new ApplyError(notFound('Cluster', { namespace, name }));
+    throw err;
+  }
   if (!wait) return `cluster.cluster.capstan.dev "${name}" deletion started`;
   progress(`cluster.cluster.capstan.dev "${name}" deleting (workers, then control plane, then infrastructure)...`);
   await handle.result();

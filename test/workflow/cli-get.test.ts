@@ -164,6 +164,7 @@ describe('capstan get and describe on real workflows', { timeout: 60_000 }, () =
     expect(missing.code).toBe(1);
     expect(missing.stderr.trim()).toBe('error: clusters "absent" not found in namespace "default"');
     expect((await capstan(['describe', 'cluster', 'absent'])).stderr.trim()).toBe('error: clusters "absent" not found in namespace "default"');
+    expect(await capstan(['delete', 'cluster', 'absent', '-n', 'other'])).toMatchObject({ code: 1, stderr: 'error: clusters "absent" not found in namespace "other"\n' });
   });
 
   it('describe prints a summary with conditions by default', async () => {
