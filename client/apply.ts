@@ -5,6 +5,7 @@ import { type Client, WithStartWorkflowOperation, WorkflowUpdateFailedError, Wor
 import type { ClusterWorkflow } from '../workflows/cluster.js';
 import { clusterWorkflowId } from '../workflows/ids.js';
 import { applyClusterUpdate, applyMachineUpdate } from '../workflows/messages.js';
+import { clusterListMemo, startMemo } from '../workflows/list-memo.js';
 import { objectSearchAttributes } from '../workflows/search-attributes.js';
 import type { ApplyResult } from '../workflows/types.js';
 import { type ApplyPlan, planApply, readDocuments, validateDocuments } from './manifests.js';
@@ -57,6 +58,8 @@ export async function executePlan(client: Client, taskQueue: string, plan: Apply
           args: [{ apply: c }],
           workflowIdConflictPolicy: 'USE_EXISTING',
           typedSearchAttributes: objectSearchAttributes('Cluster', key.namespace, key.name, 'Pending'),
+          // What `capstan get clusters` shows until the workflow's first status pass.
+          memo: startMemo(clusterListMemo({ controlPlane: { desiredReplicas: c.controlPlane.spec.replicas, replicas: 0, readyReplicas: 0 }, workers: { desiredReplicas: 0, replicas: 0, readyReplicas: 0 }, conditions: [] }, c.controlPlane.spec.version)),
         }),
       });
       lines.push({ object: ref('Cluster', 'cluster.capstan.dev', key.name), result: r.result });

@@ -1,51 +1,100 @@
-// A small argument parser: positionals, `--flag value`, `--flag=value`, `-f value`, booleans.
-export interface ParsedArgs {
+// Command lines, one declaration per command: its usage, its options and how many positionals
+// it takes. Parsing is node:util's parseArgs with strict: true, so an unknown flag, a missing
+// value or an unexpected argument is refused (exit 2) with that command's usage, instead of
+// being silently ignored.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+type OptionSpec = NonNullable<ParseArgsConfig['options']>[string];
+
+export interface CommandSpec {
+  /** `get clusters`, `apply`, … */
+  name: string;
+  usage: string;
+  options: Record<string, OptionSpec>;
+  /** Booleans that also take kubectl's `--flag=false` / `--no-flag`. */
+  negatable?: string[];
+  /** Allowed values of string options: checked here, so a bad value never reaches a server. */
+  choices?: Record<string, readonly string[]>;
+  positionals: { names: string[]; required: number };
+}
+
+export interface ParsedCommand {
+  values: Record<string, string | boolean | string[] | undefined>;
   positionals: string[];
-  flags: Map<string, string[]>;
 }
 
-const BOOLEAN = new Set(['dry-run', 'wait', 'no-wait', 'all-namespaces', 'A', 'help', 'h', 'watch', 'w', 'exit-when-ready', 'no-demo']);
-const ALIASES: Record<string, string> = { f: 'filename', n: 'namespace', A: 'all-namespaces', h: 'help', o: 'output', w: 'watch' };
-
-export function parseArgs(argv: string[]): ParsedArgs {
-  const positionals: string[] = [];
-  const flags = new Map<string, string[]>();
-  const add = (k: string, v: string) => flags.set(k, [...(flags.get(k) ?? []), v]);
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--') {
-      positionals.push(...argv.slice(i + 1));
-      break;
-    }
-    const m = /^--?([A-Za-z][\w-]*)(?:=(.*))?$/.exec(a);
-    if (!m || a === '-') {
-      positionals.push(a);
-      continue;
-    }
-    const raw = m[1]!;
-    const name = ALIASES[raw] ?? raw;
-    if (m[2] !== undefined) add(name, m[2]);
-    else if (BOOLEAN.has(raw) || BOOLEAN.has(name)) add(name, 'true');
-    else {
-      const v = argv[i + 1];
-      if (v === undefined) throw new UsageError(`flag ${a} needs a value`);
-      add(name, v);
-      i++;
-    }
-  }
-  return { positionals, flags };
-}
-
+/** A command line we do not understand: exit 2 with the command's usage. */
 export class UsageError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly usage?: string,
+  ) {
     super(message);
     this.name = 'UsageError';
   }
 }
 
-export const flag = (a: ParsedArgs, name: string): string | undefined => a.flags.get(name)?.at(-1);
-export const flags = (a: ParsedArgs, name: string): string[] => a.flags.get(name) ?? [];
-export const bool = (a: ParsedArgs, name: string, dflt = false): boolean => {
-  const v = flag(a, name);
-  return v === undefined ? dflt : v !== 'false';
+const HELP: Record<string, OptionSpec> = { help: { type: 'boolean', short: 'h' } };
+
+/** Whether the command line asks for help; checked before anything else is validated. */
+export function wantsHelp(argv: string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).some((a) => a === '--help' || a === '-h');
+}
+
+export function parseCommand(spec: CommandSpec, argv: string[]): ParsedCommand {
+  const fail = (msg: string): never => {
+    throw new UsageError(`${spec.name}: ${msg}`, spec.usage);
+  };
+  // kubectl spells a false boolean `--wait=false`; parseArgs knows only `--no-wait`.
+  const args = argv.map((a) => {
+    const m = /^--([\w-]+)=(.*)$/.exec(a);
+    if (!m || !spec.negatable?.includes(m[1]!)) return a;
+    if (m[2] === 'true') return `--${m[1]}`;
+    if (m[2] === 'false') return `--no-${m[1]}`;
+    return fail(`--${m[1]}: expected true or false, got "${m[2]}"`);
+  });
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args, options: { ...spec.options, ...HELP }, strict: true, allowPositionals: spec.positionals.names.length > 0, allowNegative: !!spec.negatable?.length });
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    const quoted = /'([^']+)'/.exec(e.message)?.[1] ?? '';
+    if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return fail(`unknown flag ${quoted}`);
+    if (e.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') return fail(`unexpected argument "${quoted}"`);
+    if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+      const flag = quoted.replace(/ <value>$/, '').replace(', ', '/');
+      return fail(/does not take an argument/.test(e.message) ? `flag ${flag} takes no value` : `flag ${flag} needs a value`);
+    }
+    return fail(e.message);
+  }
+  const values = parsed.values as ParsedCommand['values'];
+  for (const key of Object.keys(values)) {
+    // allowNegative accepts --no-X for every boolean; only the declared ones mean something.
+    if (typeof values[key] === 'boolean' && values[key] === false && !spec.negatable?.includes(key)) return fail(`unknown flag --no-${key}`);
+  }
+  for (const [key, allowed] of Object.entries(spec.choices ?? {})) {
+    const v = values[key];
+    if (typeof v === 'string' && !allowed.includes(v)) {
+      const short = spec.options[key]?.short;
+      return fail(`${short ? `-${short}/` : ''}--${key}: "${v}" is not one of ${allowed.join(', ')}`);
+    }
+  }
+  const { names, required } = spec.positionals;
+  if (parsed.positionals.length > names.length) return fail(`unexpected argument "${parsed.positionals[names.length]}"`);
+  if (parsed.positionals.length < required) return fail(`missing ${names[parsed.positionals.length]}`);
+  return { values, positionals: parsed.positionals };
+}
+
+export const str = (p: ParsedCommand, name: string): string | undefined => {
+  const v = p.values[name];
+  return typeof v === 'string' ? v : undefined;
+};
+export const strs = (p: ParsedCommand, name: string): string[] => {
+  const v = p.values[name];
+  return Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
+};
+export const bool = (p: ParsedCommand, name: string, dflt = false): boolean => {
+  const v = p.values[name];
+  return typeof v === 'boolean' ? v : dflt;
 };

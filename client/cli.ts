@@ -2,29 +2,12 @@
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { dataDir } from '../workers/config.js';
 import { ApplyError } from './apply.js';
-import { bool, flag, flags, parseArgs, type ParsedArgs, UsageError } from './args.js';
-import { applyCommand, deleteCluster, describe, getClusters, getMachines, getNodes, readKubeconfig, readManifestFiles } from './commands.js';
+import { bool, type CommandSpec, parseCommand, type ParsedCommand, str, strs, UsageError, wantsHelp } from './args.js';
+import { applyCommand, deleteCluster, describe, getNodes, getObjects, type ListOptions, readKubeconfig, readManifestFiles, watchObjects } from './commands.js';
 import { loadDevEnv } from './dev-env.js';
 import { ManifestError } from './manifests.js';
 import { connectClient, TASK_QUEUE, temporalSettings } from './temporal.js';
-
-const USAGE = `capstan: Cluster API's cluster lifecycle as durable Temporal workflows
-
-Usage:
-  capstan dev                              start Temporal (with its UI), the simulated cloud and a worker; create the demo cluster
-  capstan apply -f FILE [-f FILE...]       create what the manifests describe (multi-document YAML; - for stdin)
-        [--dry-run]                        validate and resolve every document, start nothing
-  capstan get clusters|machines [-n NS] [--cluster NAME]
-  capstan get nodes CLUSTER [-n NS]        the workload cluster's Nodes (like kubectl get nodes)
-  capstan get kubeconfig CLUSTER [-n NS]   print the workload cluster's admin kubeconfig
-  capstan describe cluster|machine NAME [-n NS]
-  capstan delete cluster NAME [-n NS] [--wait=false]
-  capstan worker                           run a worker (workflows + activities)
-  capstan sim [--port P] [--profile demo|test]   run the simulated cloud
-
-Environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_CLIENT_CERT_PATH,
-TEMPORAL_TLS_CLIENT_KEY_PATH, CAPSTAN_DATA_DIR (default ./.capstan), CAPSTAN_SIM_URL.
-While \`capstan dev\` runs, other capstan commands find its servers through <data dir>/dev.env.`;
+import { COMMANDS, groupUsage, type Output, OVERVIEW, RESOURCES } from './usage.js';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -32,22 +15,97 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** Options of `get`/`describe`/`delete` that take a value, so `get -n ns clusters` finds its resource. */
+function valueFlags(group: string): Set<string> {
+  const out = new Set<string>();
+  for (const command of new Set(Object.values(RESOURCES[group]!))) {
+    for (const [name, o] of Object.entries(COMMANDS[command]!.options)) {
+      if (o.type !== 'string') continue;
+      out.add(`--${name}`);
+      if (o.short) out.add(`-${o.short}`);
+    }
+  }
+  return out;
+}
+
+/** The command's spec and its arguments; `get clusters -n x` → (`get clusters`, [-n, x]). */
+function resolveCommand(argv: string[]): { spec: CommandSpec; args: string[] } {
+  const [command, ...rest] = argv;
+  const resources = RESOURCES[command!];
+  if (!resources) {
+    const spec = COMMANDS[command!];
+    if (!spec) throw new UsageError(`unknown command "${command}"`, OVERVIEW);
+    return { spec, args: rest };
+  }
+  const takesValue = valueFlags(command!);
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i]!;
+    if (a === '--') break;
+    if (a.startsWith('-')) {
+      if (takesValue.has(a)) i++;
+      continue;
+    }
+    const spec = COMMANDS[resources[a] ?? ''];
+    if (!spec) throw new UsageError(`${command}: unknown resource "${a}" (${[...new Set(Object.keys(resources))].join(', ')})`, groupUsage(command!));
+    return { spec, args: [...rest.slice(0, i), ...rest.slice(i + 1)] };
+  }
+  if (wantsHelp(rest)) throw new HelpRequest(groupUsage(command!));
+  throw new UsageError(`${command}: missing RESOURCE`, groupUsage(command!));
+}
+
+class HelpRequest extends Error {
+  constructor(readonly usage: string) {
+    super('help');
+  }
+}
+
+// Kubernetes object names and namespaces (RFC 1123 subdomains): checked before they reach a
+// visibility query or a workflow ID.
+const DNS_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+
+function objectName(spec: CommandSpec, what: string, value: string | undefined): string | undefined {
+  if (value !== undefined && !DNS_NAME.test(value)) throw new UsageError(`${spec.name}: ${what}: "${value}" is not a valid Kubernetes name`, spec.usage);
+  return value;
+}
+
 export async function main(argv: string[]): Promise<number> {
-  let args: ParsedArgs;
-  try {
-    args = parseArgs(argv);
-  } catch (err) {
-    console.error(`error: ${(err as Error).message}`);
+  if (!argv.length) {
+    console.error(OVERVIEW);
     return 2;
   }
-  const [command, ...rest] = args.positionals;
-  if (!command || bool(args, 'help')) {
-    console.log(USAGE);
-    return bool(args, 'help') ? 0 : 2;
+  if (argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    const topic = argv.slice(1);
+    if (!topic.length) {
+      console.log(OVERVIEW);
+      return 0;
+    }
+    return main([...topic, '--help']);
   }
+  let spec: CommandSpec;
+  let p: ParsedCommand;
+  try {
+    const r = resolveCommand(argv);
+    spec = r.spec;
+    if (wantsHelp(r.args)) {
+      console.log(spec.usage);
+      return 0;
+    }
+    p = parseCommand(spec, r.args);
+  } catch (err) {
+    if (err instanceof HelpRequest) {
+      console.log(err.usage);
+      return 0;
+    }
+    if (err instanceof UsageError) {
+      console.error(`error: ${err.message}`);
+      if (err.usage) console.error(`\n${err.usage}`);
+      return 2;
+    }
+    throw err;
+  }
+
   const dir = dataDir();
   loadDevEnv(dir);
-  const namespace = flag(args, 'namespace') ?? 'default';
   let connection: Awaited<ReturnType<typeof connectClient>>['connection'] | undefined;
   const connect = async (): Promise<Client> => {
     const c = await connectClient(temporalSettings());
@@ -55,39 +113,57 @@ export async function main(argv: string[]): Promise<number> {
     return c.client;
   };
   try {
-    switch (command) {
+    const namespace = objectName(spec, '-n/--namespace', str(p, 'namespace')) ?? 'default';
+    const [arg] = p.positionals;
+    switch (spec.name) {
       case 'apply': {
-        const files = flags(args, 'filename');
-        if (!files.length) throw new UsageError('apply needs -f FILE (or -f - for stdin)');
+        const files = strs(p, 'filename');
+        if (!files.length) throw new UsageError('apply needs -f FILE (or -f - for stdin)', spec.usage);
         const input = await readManifestFiles(files, readStdin);
-        for (const line of await applyCommand({ files: input, dryRun: bool(args, 'dry-run'), connect, taskQueue: TASK_QUEUE })) console.log(line);
+        for (const line of await applyCommand({ files: input, dryRun: bool(p, 'dry-run'), connect, taskQueue: TASK_QUEUE })) console.log(line);
         return 0;
       }
-      case 'get': {
-        const [what, name] = rest;
-        if (what === 'clusters' || what === 'cluster') console.log(await getClusters(await connect(), flag(args, 'namespace')));
-        else if (what === 'machines' || what === 'machine') console.log(await getMachines(await connect(), flag(args, 'namespace'), flag(args, 'cluster')));
-        else if (what === 'nodes' || what === 'node') {
-          if (!name) throw new UsageError('get nodes needs the cluster name: capstan get nodes CLUSTER');
-          console.log(await getNodes(dir, namespace, name));
-        } else if (what === 'kubeconfig') {
-          if (!name) throw new UsageError('get kubeconfig needs the cluster name');
-          process.stdout.write(await readKubeconfig(dir, namespace, name));
-        } else throw new UsageError(`get: unknown resource "${what ?? ''}" (clusters, machines, nodes CLUSTER, kubeconfig CLUSTER)`);
+      case 'get clusters':
+      case 'get machines': {
+        const all = bool(p, 'all-namespaces');
+        const name = objectName(spec, 'NAME', arg);
+        if (all && name) throw new UsageError(`${spec.name}: a name cannot be looked up across all namespaces (-A); use -n NS`, spec.usage);
+        const o: ListOptions = { namespace: all ? undefined : namespace, name, cluster: objectName(spec, '--cluster', str(p, 'cluster')) };
+        const output = (str(p, 'output') ?? 'table') as Output;
+        const kind = spec.name === 'get clusters' ? 'Cluster' : 'Machine';
+        const client = await connect();
+        if (!bool(p, 'watch')) {
+          console.log(await getObjects(client, kind, o, output));
+          return 0;
+        }
+        const stop = new AbortController();
+        const onSignal = () => stop.abort();
+        process.once('SIGINT', onSignal);
+        process.once('SIGTERM', onSignal);
+        try {
+          const interval = Number(process.env.CAPSTAN_WATCH_INTERVAL_MS) || undefined;
+          await watchObjects(client, kind, o, output, (t) => console.log(t), stop.signal, interval);
+        } finally {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+        }
         return 0;
       }
-      case 'describe': {
-        const [kind, name] = rest;
-        if (!kind || !name) throw new UsageError('describe needs a kind and a name: capstan describe cluster NAME');
-        console.log(await describe(await connect(), kind, namespace, name));
+      case 'get nodes':
+        console.log(await getNodes(dir, namespace, objectName(spec, 'CLUSTER', arg)!));
+        return 0;
+      case 'get kubeconfig':
+        process.stdout.write(await readKubeconfig(dir, namespace, objectName(spec, 'CLUSTER', arg)!));
+        return 0;
+      case 'describe cluster':
+      case 'describe machine': {
+        const kind = spec.name === 'describe cluster' ? 'cluster' : 'machine';
+        console.log(await describe(await connect(), kind, namespace, objectName(spec, 'NAME', arg)!, (str(p, 'output') ?? 'table') as Output));
         return 0;
       }
-      case 'delete': {
-        const [kind, name] = rest;
-        if ((kind !== 'cluster' && kind !== 'clusters') || !name) throw new UsageError('delete needs: capstan delete cluster NAME');
-        console.log(await deleteCluster(await connect(), namespace, name, bool(args, 'wait', true), (l) => console.error(l)));
+      case 'delete cluster':
+        console.log(await deleteCluster(await connect(), namespace, objectName(spec, 'NAME', arg)!, bool(p, 'wait', true), (l) => console.error(l)));
         return 0;
-      }
       case 'worker': {
         const { runWorker } = await import('../workers/main.js');
         await runWorker();
@@ -95,14 +171,16 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'sim': {
         const { runSimCloudCommand } = await import('./sim-command.js');
-        return await runSimCloudCommand(args, dir);
+        const port = str(p, 'port');
+        if (port !== undefined && !(/^\d+$/.test(port) && Number(port) <= 65535)) throw new UsageError(`sim: --port: "${port}" is not a port number`, spec.usage);
+        return await runSimCloudCommand({ port: port === undefined ? undefined : Number(port), profile: (str(p, 'profile') ?? 'demo') as 'demo' | 'test' }, dir);
       }
       case 'dev': {
         const { runDev } = await import('./dev.js');
-        return await runDev({ dataDir: dir, args });
+        return await runDev({ dataDir: dir, profile: (str(p, 'profile') ?? 'demo') as 'demo' | 'test', exitWhenReady: bool(p, 'exit-when-ready'), demo: !bool(p, 'no-demo') });
       }
       default:
-        throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
+        throw new Error(`command ${spec.name} has no implementation`);
     }
   } catch (err) {
     if (err instanceof ManifestError) {
@@ -112,6 +190,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (err instanceof UsageError) {
       console.error(`error: ${err.message}`);
+      if (err.usage) console.error(`\n${err.usage}`);
       return 2;
     }
     if (err instanceof ApplyError) {

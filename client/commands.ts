@@ -1,16 +1,21 @@
 // The object commands of the CLI: apply, get, describe, delete. Each returns its output
 // lines; the dispatcher in cli.ts prints them and maps errors to exit codes.
 import { readFile } from 'node:fs/promises';
-import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+import type { Condition } from '../api/meta.js';
 import { stringify } from 'yaml';
 import { FileSecretStore } from '../providers/secrets/file-store.js';
 import { secretsDir } from '../workers/config.js';
 import type { ClusterWorkflow } from '../workflows/cluster.js';
-import { clusterWorkflowId, machineWorkflowId } from '../workflows/ids.js';
+import { clusterWorkflowId, machineWorkflowId, parseWorkflowId } from '../workflows/ids.js';
+import { clusterListMemo, type ClusterListMemo, LIST_MEMO, machineListMemo, type MachineListMemo } from '../workflows/list-memo.js';
 import { clusterStatusQuery, deleteClusterUpdate, machineStatusQuery } from '../workflows/messages.js';
+import { SA_CLUSTER, SA_NAMESPACE, SA_PHASE } from '../workflows/search-attributes.js';
 import type { ClusterView, MachineView } from '../workflows/types.js';
 import { executePlan, describePlan, loadPlan, ApplyError } from './apply.js';
-import { age, renderTable } from './table.js';
+import { age, columnWidths, formatLine, renderTable } from './table.js';
+import type { Output } from './usage.js';
 
 export async function readManifestFiles(files: string[], stdin: () => Promise<string>): Promise<{ file: string; text: string }[]> {
   const out: { file: string; text: string }[] = [];
@@ -34,58 +39,159 @@ export async function applyCommand(opts: {
   return [...lines.map((l) => `${l.object} ${l.result}`), ...resolved];
 }
 
-async function listObjects(client: Client, kind: string, extra = ''): Promise<WorkflowExecutionInfo[]> {
-  const out: WorkflowExecutionInfo[] = [];
-  const query = `CapstanKind = "${kind}" AND ExecutionStatus = "Running"${extra}`;
-  for await (const wf of client.workflow.list({ query })) out.push(wf);
-  return out.sort((a, b) => a.workflowId.localeCompare(b.workflowId));
+/** An object as the visibility list reports it: search attributes and memo, no query. */
+export interface Listed {
+  workflowId: string;
+  namespace: string;
+  name: string;
+  cluster: string;
+  phase: string;
+  startTime: Date;
+  memo?: ClusterListMemo | MachineListMemo;
 }
 
-const nsFilter = (ns: string | undefined) => (ns ? ` AND CapstanNamespace = "${ns}"` : '');
-
-export async function getClusters(client: Client, namespace?: string): Promise<string> {
-  const rows: string[][] = [];
-  for (const wf of await listObjects(client, 'Cluster', nsFilter(namespace))) {
-    const v = await client.workflow.getHandle(wf.workflowId).query(clusterStatusQuery);
-    const s = v.status;
-    const available = s.conditions.find((c) => c.type === 'Available')?.status ?? 'Unknown';
-    rows.push([
-      ...(namespace ? [] : [v.namespace]),
-      v.name,
-      s.phase,
-      available,
-      `${s.controlPlane.readyReplicas}/${s.controlPlane.desiredReplicas}`,
-      `${s.workers.readyReplicas}/${s.workers.desiredReplicas}`,
-      s.controlPlaneEndpoint ? `${s.controlPlaneEndpoint.host}:${s.controlPlaneEndpoint.port}` : '',
-      age(wf.startTime),
-      v.controlPlane.version,
-    ]);
-  }
-  const headers = [...(namespace ? [] : ['NAMESPACE']), 'NAME', 'PHASE', 'AVAILABLE', 'CP READY', 'WORKERS READY', 'ENDPOINT', 'AGE', 'VERSION'];
-  return rows.length ? renderTable(headers, rows) : `No clusters found${namespace ? ` in ${namespace} namespace` : ''}.`;
+export interface ListOptions {
+  /** undefined: every namespace (-A). */
+  namespace?: string;
+  name?: string;
+  /** get machines --cluster */
+  cluster?: string;
 }
 
-export async function getMachines(client: Client, namespace?: string, cluster?: string): Promise<string> {
-  const rows: string[][] = [];
-  const extra = nsFilter(namespace) + (cluster ? ` AND CapstanCluster = "${cluster}"` : '');
-  for (const wf of await listObjects(client, 'Machine', extra)) {
-    const v = await client.workflow.getHandle(wf.workflowId).query(machineStatusQuery);
-    const ready = v.status.conditions.find((c) => c.type === 'Ready')?.status ?? 'Unknown';
-    rows.push([
-      ...(namespace ? [] : [v.namespace]),
-      v.name,
-      v.clusterName,
-      v.role === 'worker-join' ? 'worker' : 'control-plane',
-      v.status.nodeRef?.name ?? '',
-      v.status.providerID ?? '',
-      v.status.phase,
-      ready,
-      age(wf.startTime),
-      v.version ?? '',
-    ]);
+type Kind = 'Cluster' | 'Machine';
+const API_VERSION = 'cluster.capstan.dev/v1alpha1';
+
+/** One visibility list call (paged by the server); no query per object. */
+async function listObjects(client: Client, kind: Kind, o: ListOptions): Promise<Listed[]> {
+  let query = `CapstanKind = "${kind}" AND ExecutionStatus = "Running"`;
+  if (o.namespace) query += ` AND CapstanNamespace = "${o.namespace}"`;
+  if (o.cluster) query += ` AND CapstanCluster = "${o.cluster}"`;
+  if (o.name && o.namespace) query += ` AND WorkflowId = "${kind === 'Cluster' ? clusterWorkflowId({ namespace: o.namespace, name: o.name }) : machineWorkflowId({ namespace: o.namespace, name: o.name })}"`;
+  const out: Listed[] = [];
+  for await (const wf of client.workflow.list({ query })) {
+    const id = parseWorkflowId(wf.workflowId);
+    if (!id || (o.name && id.name !== o.name)) continue;
+    out.push({
+      workflowId: wf.workflowId,
+      namespace: wf.typedSearchAttributes.get(SA_NAMESPACE) ?? id.namespace,
+      name: id.name,
+      cluster: wf.typedSearchAttributes.get(SA_CLUSTER) ?? '',
+      phase: wf.typedSearchAttributes.get(SA_PHASE) ?? '',
+      startTime: wf.startTime,
+      memo: wf.memo?.[LIST_MEMO] as Listed['memo'],
+    });
   }
-  const headers = [...(namespace ? [] : ['NAMESPACE']), 'NAME', 'CLUSTER', 'ROLE', 'NODENAME', 'PROVIDERID', 'PHASE', 'READY', 'AGE', 'VERSION'];
-  return rows.length ? renderTable(headers, rows) : 'No machines found.';
+  return out.sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
+}
+
+/** The memo of a workflow started before the list memo existed comes from a query instead. */
+async function withMemo(client: Client, kind: Kind, o: Listed): Promise<Listed & { memo: ClusterListMemo | MachineListMemo }> {
+  if (o.memo) return o as Listed & { memo: ClusterListMemo | MachineListMemo };
+  const h = client.workflow.getHandle(o.workflowId);
+  if (kind === 'Cluster') {
+    const v = await h.query(clusterStatusQuery);
+    return { ...o, phase: v.status.phase, memo: clusterListMemo(v.status, v.controlPlane.version) };
+  }
+  const v = await h.query(machineStatusQuery);
+  return { ...o, phase: v.status.phase, memo: machineListMemo(v.role, v.version, v.status) };
+}
+
+/** The object as the workflow reports it, kubectl-style with apiVersion and kind. */
+async function fullView(client: Client, kind: Kind, workflowId: string): Promise<Record<string, unknown>> {
+  const h = client.workflow.getHandle(workflowId);
+  const view: ClusterView | MachineView = kind === 'Cluster' ? await h.query(clusterStatusQuery) : await h.query(machineStatusQuery);
+  return { apiVersion: API_VERSION, kind, ...view };
+}
+
+export function formatObjects(objects: Record<string, unknown>[], output: 'json' | 'yaml', single: boolean): string {
+  const doc = single ? objects[0] : { apiVersion: 'v1', kind: 'List', items: objects };
+  return output === 'json' ? JSON.stringify(doc, null, 2) : stringify(doc).trimEnd();
+}
+
+const COLUMNS: Record<Kind, string[]> = {
+  Cluster: ['NAME', 'PHASE', 'AVAILABLE', 'CP READY', 'WORKERS READY', 'ENDPOINT', 'AGE', 'VERSION'],
+  Machine: ['NAME', 'CLUSTER', 'ROLE', 'NODENAME', 'PROVIDERID', 'PHASE', 'READY', 'AGE', 'VERSION'],
+};
+
+function row(kind: Kind, o: Listed & { memo: ClusterListMemo | MachineListMemo }, allNamespaces: boolean, now?: Date): string[] {
+  const ns = allNamespaces ? [o.namespace] : [];
+  if (kind === 'Cluster') {
+    const m = o.memo as ClusterListMemo;
+    return [...ns, o.name, o.phase, m.available, m.controlPlane, m.workers, m.endpoint, age(o.startTime, now), m.version];
+  }
+  const m = o.memo as MachineListMemo;
+  return [...ns, o.name, o.cluster, m.role, m.nodeName, m.providerID, o.phase, m.ready, age(o.startTime, now), m.version];
+}
+
+const headers = (kind: Kind, allNamespaces: boolean) => [...(allNamespaces ? ['NAMESPACE'] : []), ...COLUMNS[kind]];
+const plural = (kind: Kind) => `${kind.toLowerCase()}s`;
+
+function notFound(kind: Kind, o: ListOptions): string {
+  if (o.name) return `${plural(kind)} "${o.name}" not found${o.namespace ? ` in namespace "${o.namespace}"` : ''}`;
+  return `No ${plural(kind)} found${o.namespace ? ` in ${o.namespace} namespace` : ''}.`;
+}
+
+/** `capstan get clusters|machines`: a table from one visibility list, or the full views (-o json|yaml). */
+export async function getObjects(client: Client, kind: Kind, o: ListOptions, output: Output): Promise<string> {
+  const listed = await listObjects(client, kind, o);
+  if (o.name && !listed.length) throw new ApplyError(notFound(kind, o));
+  if (output !== 'table') {
+    const views = await Promise.all(listed.map((l) => fullView(client, kind, l.workflowId)));
+    return formatObjects(views, output, !!o.name);
+  }
+  if (!listed.length) return notFound(kind, o);
+  const rows = await Promise.all(listed.map(async (l) => row(kind, await withMemo(client, kind, l), o.namespace === undefined)));
+  return renderTable(headers(kind, o.namespace === undefined), rows);
+}
+
+/**
+ * `get -w`: the list, then each object whose shown values changed, until `signal` aborts.
+ * One visibility list per interval (not a billed action; no query unless a workflow predates
+ * the list memo or the output is json/yaml); AGE alone changing is not a change.
+ */
+export async function watchObjects(
+  client: Client,
+  kind: Kind,
+  o: ListOptions,
+  output: Output,
+  print: (text: string) => void,
+  signal: AbortSignal,
+  intervalMs = 2000,
+): Promise<void> {
+  const all = o.namespace === undefined;
+  const ageAt = headers(kind, all).indexOf('AGE');
+  const last = new Map<string, string[]>();
+  let widths: number[] | undefined;
+  for (let first = true; !signal.aborted; first = false) {
+    const now = await listObjects(client, kind, o);
+    const changed: { id: string; row: string[] }[] = [];
+    const seen = new Set<string>();
+    for (const l of now) {
+      seen.add(l.workflowId);
+      const r = row(kind, await withMemo(client, kind, l), all);
+      const prev = last.get(l.workflowId);
+      if (!prev || prev.some((c, i) => i !== ageAt && c !== r[i])) changed.push({ id: l.workflowId, row: r });
+      last.set(l.workflowId, r);
+    }
+    for (const [id, prev] of last) {
+      if (seen.has(id)) continue;
+      // Gone from the running list: its workflow finished (Deleted) or was terminated.
+      last.delete(id);
+      const r = [...prev];
+      r[headers(kind, all).indexOf('PHASE')] = 'Deleted';
+      if (output === 'table') changed.push({ id, row: r });
+    }
+    if (output === 'table') {
+      if (first) {
+        widths = columnWidths(headers(kind, all), changed.map((c) => c.row));
+        print(changed.length ? formatLine(headers(kind, all), widths) : notFound(kind, o));
+      }
+      for (const c of changed) print(formatLine(c.row, widths!));
+    } else {
+      for (const c of changed) print(formatObjects([await fullView(client, kind, c.id)], output, true) + (output === 'yaml' ? '\n---' : ''));
+    }
+    await sleep(intervalMs, undefined, { signal }).catch(() => undefined);
+  }
 }
 
 /** The workload cluster's admin kubeconfig (a secret: printed only on request, never logged). */
@@ -115,21 +221,78 @@ export async function getNodes(dataDir: string, namespace: string, cluster: stri
   return rows.length ? renderTable(['NAME', 'STATUS', 'ROLES', 'AGE', 'VERSION'], rows) : 'No resources found';
 }
 
-export async function describe(client: Client, kind: string, namespace: string, name: string): Promise<string> {
-  if (kind === 'cluster' || kind === 'clusters') {
-    const v: ClusterView = await client.workflow.getHandle(clusterWorkflowId({ namespace, name })).query(clusterStatusQuery);
-    return stringify(v);
+export async function describe(client: Client, kind: 'cluster' | 'machine', namespace: string, name: string, output: Output): Promise<string> {
+  const k: Kind = kind === 'cluster' ? 'Cluster' : 'Machine';
+  const id = k === 'Cluster' ? clusterWorkflowId({ namespace, name }) : machineWorkflowId({ namespace, name });
+  let view: Record<string, unknown>;
+  try {
+    view = await fullView(client, k, id);
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new ApplyError(notFound(k, { namespace, name }));
+    throw err;
   }
-  if (kind === 'machine' || kind === 'machines') {
-    const v: MachineView = await client.workflow.getHandle(machineWorkflowId({ namespace, name })).query(machineStatusQuery);
-    return stringify(v);
-  }
-  throw new ApplyError(`describe: unknown kind "${kind}" (cluster, machine)`);
+  if (output !== 'table') return formatObjects([view], output, true);
+  return k === 'Cluster' ? describeCluster(view as unknown as ClusterView) : describeMachine(view as unknown as MachineView);
+}
+
+const fields = (pairs: [string, string | undefined][]) => {
+  const w = Math.max(...pairs.map(([k]) => k.length)) + 2;
+  return pairs.filter(([, v]) => v !== undefined).map(([k, v]) => `${`${k}:`.padEnd(w)}${v}`);
+};
+const indent = (text: string) => text.split('\n').map((l) => `  ${l}`);
+
+function conditionsTable(conditions: Condition[]): string[] {
+  if (!conditions.length) return ['Conditions:   <none>'];
+  return ['Conditions:', ...indent(renderTable(['TYPE', 'STATUS', 'REASON', 'MESSAGE', 'LAST TRANSITION'], conditions.map((c) => [c.type, c.status, c.reason, c.message, c.lastTransitionTime])))];
+}
+
+function describeCluster(v: ClusterView): string {
+  const s = v.status;
+  const cp = v.controlPlaneStatus;
+  return [
+    ...fields([
+      ['Name', v.name],
+      ['Namespace', v.namespace],
+      ['UID', v.uid],
+      ['Phase', s.phase],
+      ['Endpoint', s.controlPlaneEndpoint ? `${s.controlPlaneEndpoint.host}:${s.controlPlaneEndpoint.port}` : '<none>'],
+      ['Control Plane', `${v.controlPlane.kind}/${v.controlPlane.name} ${v.controlPlane.version}: ${s.controlPlane.readyReplicas}/${s.controlPlane.desiredReplicas} ready${cp?.initialized ? ', initialized' : ''}`],
+      ['Workers', `${s.workers.readyReplicas}/${s.workers.desiredReplicas} ready`],
+    ]),
+    ...conditionsTable(s.conditions),
+    ...(v.machines.length
+      ? ['Worker Machines:', ...indent(renderTable(['NAME', 'PHASE', 'NODE', 'NODE READY'], v.machines.map((m) => [m.name, m.phase, m.nodeRef ?? '', String(m.nodeReady)])))]
+      : ['Worker Machines:   <none>']),
+  ].join('\n');
+}
+
+function describeMachine(v: MachineView): string {
+  const s = v.status;
+  return [
+    ...fields([
+      ['Name', v.name],
+      ['Namespace', v.namespace],
+      ['Cluster', v.clusterName],
+      ['Role', v.role],
+      ['Version', v.version ?? ''],
+      ['Phase', s.phase],
+      ['Provider ID', s.providerID ?? '<none>'],
+      ['Node', s.nodeRef?.name ?? '<none>'],
+      ['Addresses', s.addresses.map((a) => `${a.type}=${a.address}`).join(', ') || '<none>'],
+      ['Failure', s.failureMessage ? `${s.failureReason ?? ''}: ${s.failureMessage}` : undefined],
+    ]),
+    ...conditionsTable(s.conditions),
+  ].join('\n');
 }
 
 export async function deleteCluster(client: Client, namespace: string, name: string, wait: boolean, progress: (line: string) => void): Promise<string> {
   const handle = client.workflow.getHandle<typeof ClusterWorkflow>(clusterWorkflowId({ namespace, name }));
-  await handle.executeUpdate(deleteClusterUpdate);
+  try {
+    await handle.executeUpdate(deleteClusterUpdate);
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new ApplyError(notFound('Cluster', { namespace, name }));
+    throw err;
+  }
   if (!wait) return `cluster.cluster.capstan.dev "${name}" deletion started`;
   progress(`cluster.cluster.capstan.dev "${name}" deleting (workers, then control plane, then infrastructure)...`);
   await handle.result();

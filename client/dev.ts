@@ -14,7 +14,6 @@ import { clusterStatusQuery } from '../workflows/messages.js';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes.js';
 import type { ClusterView } from '../workflows/types.js';
 import { executePlan, loadPlan } from './apply.js';
-import { bool, flag, type ParsedArgs } from './args.js';
 import { getNodes, readKubeconfig } from './commands.js';
 import { writeDevEnv } from './dev-env.js';
 import { connectClient, TASK_QUEUE } from './temporal.js';
@@ -28,12 +27,11 @@ async function preferPort(port: number): Promise<number> {
   return (await canConnect('127.0.0.1', port, 300)) ? freePort() : port;
 }
 
-export async function runDev(o: { dataDir: string; args: ParsedArgs }): Promise<number> {
+export async function runDev(o: { dataDir: string; profile: 'demo' | 'test'; exitWhenReady: boolean; demo: boolean }): Promise<number> {
   const dir = o.dataDir;
   const logs = join(dir, 'logs');
   mkdirSync(logs, { recursive: true });
-  const profile = (flag(o.args, 'profile') ?? 'demo') as 'demo' | 'test';
-  const exitWhenReady = bool(o.args, 'exit-when-ready');
+  const { profile, exitWhenReady } = o;
   const stops: (() => Promise<unknown>)[] = [];
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
@@ -66,7 +64,7 @@ export async function runDev(o: { dataDir: string; args: ParsedArgs }): Promise<
     const { client, connection } = await connectClient({ address: temporal.address, namespace: temporal.namespace, connection: { address: temporal.address } });
     stops.push(() => connection.close());
 
-    if (!bool(o.args, 'no-demo')) {
+    if (o.demo) {
       const plan = loadPlan([{ file: DEMO_MANIFEST, text: readFileSync(DEMO_MANIFEST, 'utf8') }]);
       for (const line of await executePlan(client, TASK_QUEUE, plan)) say(`${line.object} ${line.result}`);
       const cluster = plan.clusters[0]!.cluster.metadata;

@@ -1,15 +1,13 @@
 // `capstan sim`: the simulated cloud in the foreground (for running the pieces separately).
 import { join } from 'node:path';
 import { startSimCloud } from '../providers/sim/launch.js';
-import { flag, type ParsedArgs } from './args.js';
 
-export async function runSimCloudCommand(args: ParsedArgs, dataDir: string): Promise<number> {
-  const port = flag(args, 'port');
+export async function runSimCloudCommand(o: { port?: number; profile: 'demo' | 'test' }, dataDir: string): Promise<number> {
   const sim = await startSimCloud({
     dataDir: join(dataDir, 'sim'),
-    profile: (flag(args, 'profile') ?? 'demo') as 'demo' | 'test',
+    profile: o.profile,
     runtime: 'kubernetes',
-    ...(port ? { port: Number(port) } : {}),
+    ...(o.port !== undefined ? { port: o.port } : {}),
   });
   console.log(`simulated cloud: ${sim.url}   (export CAPSTAN_SIM_URL=${sim.url})`);
   await new Promise<void>((resolve) => {

@@ -1,8 +1,16 @@
 // kubectl-style tables: upper-case headers, columns padded by three spaces.
 export function renderTable(headers: string[], rows: string[][]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]! + 3))).join('').trimEnd();
-  return [line(headers), ...rows.map(line)].join('\n');
+  const widths = columnWidths(headers, rows);
+  return [formatLine(headers, widths), ...rows.map((r) => formatLine(r, widths))].join('\n');
+}
+
+export function columnWidths(headers: string[], rows: string[][]): number[] {
+  return headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+}
+
+/** One line of a table; `get -w` keeps the first listing's widths for the lines that follow. */
+export function formatLine(cells: string[], widths: number[]): string {
+  return cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd((widths[i] ?? 0) + 3))).join('').trimEnd();
 }
 
 /** kubectl's AGE column: 45s, 12m, 3h, 2d. */

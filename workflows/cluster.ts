@@ -13,6 +13,7 @@ import {
   setCurrentDetails,
   setHandler,
   startChild,
+  upsertMemo,
   upsertSearchAttributes,
   uuid4,
   workflowInfo,
@@ -36,6 +37,7 @@ import {
   deleteMachineSignal,
   machineReportSignal,
 } from './messages.js';
+import { clusterListMemo, machineListMemo, memoChange, startMemo } from './list-memo.js';
 import { recordMachineReport } from './reports.js';
 import { objectSearchAttributes, SA_PHASE } from './search-attributes.js';
 import { canonicalJson, diffPaths } from './spec-diff.js';
@@ -103,6 +105,11 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
     endpoint: state.status.controlPlaneEndpoint!,
     clusterNetwork: cluster.spec.clusterNetwork,
   });
+  // What `capstan get clusters` shows, in the memo; written only when a shown value changed.
+  const syncListMemo = () => {
+    const change = memoChange(workflowInfo().memo, clusterListMemo(state.status, apply.controlPlane.spec.version));
+    if (change) upsertMemo(change);
+  };
   const liveMachines = () => Object.entries(state.machines).filter(([, m]) => !m.deleted);
   const { provider, waits } = activities((r) => {
     cond(retryingCondition(state.status.conditions, stepCondition(r.activity), r));
@@ -238,6 +245,7 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
           workflowId: id,
           parentClosePolicy: ParentClosePolicy.ABANDON,
           typedSearchAttributes: objectSearchAttributes('Machine', key.namespace, key.name, 'Pending'),
+          memo: startMemo(machineListMemo('worker-join', machine.spec.version, { conditions: [] })),
           args: [
             {
               machine: { name, namespace: key.namespace, uid: m.uid, labels: machine.metadata.labels, spec: machine.spec },
@@ -310,6 +318,7 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
     const seen = changes;
     await reconcileMachines();
     updateStatus();
+    syncListMemo();
     setCurrentDetails(
       !state.status.initialization.controlPlaneInitialized
         ? `waiting for ControlPlaneInitialized; ${liveMachines().length} worker machine(s) held at the gate`

@@ -26,6 +26,7 @@ import { MachineWorkflow } from './machine.js';
 import { controlPlaneReportSignal, controlPlaneStatusQuery, deleteControlPlaneSignal, deleteMachineSignal, machineReportSignal } from './messages.js';
 import { generateName } from './names.js';
 import { recordMachineReport, reporter } from './reports.js';
+import { machineListMemo, startMemo } from './list-memo.js';
 import { objectSearchAttributes } from './search-attributes.js';
 import type { BootstrapRole, ControlPlaneReport, ControlPlaneState, ControlPlaneView, ControlPlaneWorkflowInput } from './types.js';
 
@@ -143,6 +144,7 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
       workflowId: machineWorkflowId({ namespace: ns, name }),
       parentClosePolicy: ParentClosePolicy.ABANDON,
       typedSearchAttributes: objectSearchAttributes('Machine', ns, input.cluster.key.name, 'Pending'),
+      memo: startMemo(machineListMemo(role, spec.version, { conditions: [] })),
       args: [
         {
           machine: {

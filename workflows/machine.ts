@@ -10,6 +10,7 @@ import {
   isCancellation,
   setCurrentDetails,
   setHandler,
+  upsertMemo,
   upsertSearchAttributes,
   allHandlersFinished,
   workflowInfo,
@@ -17,6 +18,7 @@ import {
 import type { MachinePhase, MachineStatus } from '../api/machine.js';
 import { activities, terminalFailure } from './activity-proxies.js';
 import { ConditionType, Reason, retryingCondition, setCondition, type ConditionInput } from './conditions.js';
+import { machineListMemo, memoChange } from './list-memo.js';
 import { transition } from './machine.phases.js';
 import { controlPlaneInitializedSignal, deleteMachineSignal, machineReportSignal, machineStatusQuery } from './messages.js';
 import { reporter } from './reports.js';
@@ -72,8 +74,14 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
   });
 
   const tellOwner = reporter(input.ownerWorkflowId, machineReportSignal);
-  const report = () =>
-    tellOwner({
+  // What `capstan get machines` shows, in the memo; written only when a shown value changed.
+  const syncListMemo = () => {
+    const change = memoChange(workflowInfo().memo, machineListMemo(input.role, machine.spec.version, state.status));
+    if (change) upsertMemo(change);
+  };
+  const report = () => {
+    syncListMemo();
+    return tellOwner({
       name: machine.name,
       phase: state.phase,
       provisioned: state.status.initialization.infrastructureProvisioned,
@@ -81,6 +89,7 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
       nodeReady: state.status.conditions.some((c) => c.type === ConditionType.NodeReady && c.status === 'True'),
       failureMessage: state.status.failureMessage,
     });
+  };
 
   setHandler(machineStatusQuery, (): MachineView => ({
     name: machine.name,

@@ -3,7 +3,9 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { main } from '../../client/cli.js';
+import { COMMANDS } from '../../client/usage.js';
 
 const cli = fileURLToPath(new URL('../../bin/capstan.mjs', import.meta.url));
 const demoPath = fileURLToPath(new URL('../../config/samples/demo-cluster.yaml', import.meta.url));
@@ -40,5 +42,106 @@ describe('capstan CLI', () => {
     expect(capstan(['frobnicate']).code).toBe(2);
     expect(capstan(['apply']).stderr).toContain('apply needs -f FILE');
     expect(capstan(['--help']).code).toBe(0);
+  });
+
+  it('exits 2 with the command\'s usage on stderr for an unknown flag, before connecting to anything', () => {
+    const r = capstan(['get', 'clusters', '--bogus']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^error: get clusters: unknown flag --bogus\n\nUsage: capstan get clusters /);
+    expect(r.stdout).toBe('');
+  });
+
+  it('exits 0 with the command\'s usage on stdout for --help', () => {
+    const r = capstan(['describe', 'cluster', '-h']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: capstan describe cluster NAME/);
+  });
+});
+
+// The command line, in process: every command declares its flags, refuses others with exit 2
+// and its own usage, and answers --help with exit 0. No server is reached by any of these.
+describe('capstan command line', () => {
+  async function run(args: string[]) {
+    const out: string[] = [];
+    const err: string[] = [];
+    const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+    const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
+    try {
+      const code = await main(args);
+      return { code, stdout: out.join('\n'), stderr: err.join('\n') };
+    } finally {
+      log.mockRestore();
+      error.mockRestore();
+    }
+  }
+  const commands = Object.keys(COMMANDS);
+
+  it.each(commands)('%s --help prints its usage and exits 0', async (command) => {
+    const r = await run([...command.split(' '), '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`Usage: capstan ${command}`);
+    expect(r.stderr).toBe('');
+  });
+
+  it.each(commands)('%s with an unknown flag exits 2 naming it, with its usage on stderr', async (command) => {
+    const r = await run([...command.split(' '), ...COMMANDS[command]!.positionals.names.slice(0, COMMANDS[command]!.positionals.required).map(() => 'x'), '--frobnicate']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe(`error: ${command}: unknown flag --frobnicate`);
+    expect(r.stderr).toContain(`Usage: capstan ${command}`);
+    expect(r.stdout).toBe('');
+  });
+
+  it.each(commands)('%s with one argument too many exits 2 naming it', async (command) => {
+    const names = COMMANDS[command]!.positionals.names;
+    const r = await run([...command.split(' '), ...names.map(() => 'x'), 'surplus']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe(`error: ${command}: unexpected argument "surplus"`);
+  });
+
+  it.each(['get nodes', 'get kubeconfig', 'describe cluster', 'describe machine', 'delete cluster'])('%s without its name exits 2 naming what is missing', async (command) => {
+    const r = await run(command.split(' '));
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe(`error: ${command}: missing ${COMMANDS[command]!.positionals.names[0]}`);
+  });
+
+  it.each([
+    { name: 'get -o xml', args: ['get', 'clusters', '-o', 'xml'], message: 'get clusters: -o/--output: "xml" is not one of table, json, yaml' },
+    { name: 'describe --output=wide', args: ['describe', 'machine', 'm', '--output=wide'], message: 'describe machine: -o/--output: "wide" is not one of table, json, yaml' },
+    { name: '--wait=maybe', args: ['delete', 'cluster', 'c', '--wait=maybe'], message: 'delete cluster: --wait: expected true or false, got "maybe"' },
+    { name: '-n without a value', args: ['get', 'machines', '-n'], message: 'get machines: flag -n/--namespace needs a value' },
+    { name: 'a boolean given a value', args: ['get', 'clusters', '--all-namespaces=yes'], message: 'get clusters: flag -A/--all-namespaces takes no value' },
+    { name: '--no- of a flag that has no negation', args: ['get', 'clusters', '--no-watch'], message: 'get clusters: unknown flag --no-watch' },
+    { name: 'a namespace that is no Kubernetes name', args: ['get', 'clusters', '-n', 'a"b'], message: 'get clusters: -n/--namespace: "a"b" is not a valid Kubernetes name' },
+    { name: 'a name with -A', args: ['get', 'clusters', 'demo', '-A'], message: 'get clusters: a name cannot be looked up across all namespaces (-A); use -n NS' },
+    { name: 'sim --profile fast', args: ['sim', '--profile', 'fast'], message: 'sim: --profile: "fast" is not one of demo, test' },
+    { name: 'an unknown resource', args: ['get', 'pods'], message: 'get: unknown resource "pods" (clusters, cluster, machines, machine, nodes, node, kubeconfig)' },
+    { name: 'delete of a kind it cannot delete', args: ['delete', 'machine', 'm'], message: 'delete: unknown resource "machine" (cluster, clusters)' },
+  ])('refuses $name with exit 2 and a one-line error', async ({ args, message }) => {
+    const r = await run(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe(`error: ${message}`);
+  });
+
+  it('finds the resource after flags, as kubectl does (get -n NS -o json clusters)', async () => {
+    const r = await run(['get', '-n', 'x', '-o', 'json', 'clusters', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Usage: capstan get clusters');
+  });
+
+  it('prints the overview for --help and help, and on stderr with exit 2 for no command', async () => {
+    expect((await run(['--help'])).stdout).toContain('capstan COMMAND --help');
+    expect((await run(['help'])).code).toBe(0);
+    expect((await run(['help', 'apply'])).stdout).toContain('Usage: capstan apply');
+    const none = await run([]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('capstan COMMAND --help');
+  });
+
+  it('lists in every usage only flags its command declares', () => {
+    for (const [name, spec] of Object.entries(COMMANDS)) {
+      const listed = [...spec.usage.matchAll(/(?<![\w-])--([a-z][\w-]*)/g)].map((m) => m[1]!).filter((f) => f !== 'help');
+      const declared = new Set([...Object.keys(spec.options), ...(spec.negatable ?? []).map((n) => `no-${n}`)]);
+      for (const f of listed) expect(declared.has(f), `${name} lists --${f}`).toBe(true);
+    }
   });
 });

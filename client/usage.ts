@@ -1,0 +1,154 @@
+// What each capstan command accepts: its usage text, options and positionals, in one table,
+// so the help and the parser cannot disagree. `get`, `describe` and `delete` take a resource
+// (`get clusters`), and each resource is a command of its own.
+import type { CommandSpec } from './args.js';
+
+export const OUTPUTS = ['table', 'json', 'yaml'] as const;
+export type Output = (typeof OUTPUTS)[number];
+
+export const OVERVIEW = `capstan: Cluster API's cluster lifecycle as durable Temporal workflows
+
+Usage:
+  capstan dev                                start Temporal (with its UI), the simulated cloud and a worker; create the demo cluster
+  capstan apply -f FILE [-f FILE...]         create what the manifests describe
+  capstan get clusters|machines [NAME]       list objects (-n NS, -A, -o table|json|yaml, -w)
+  capstan get nodes CLUSTER                  the workload cluster's Nodes (like kubectl get nodes)
+  capstan get kubeconfig CLUSTER             print the workload cluster's admin kubeconfig
+  capstan describe cluster|machine NAME      an object's status, conditions and machines
+  capstan delete cluster NAME                delete a cluster in Cluster API's order
+  capstan worker                             run a worker (workflows + activities)
+  capstan sim                                run the simulated cloud
+
+  capstan COMMAND --help                     a command's flags
+
+Environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_CLIENT_CERT_PATH,
+TEMPORAL_TLS_CLIENT_KEY_PATH, CAPSTAN_DATA_DIR (default ./.capstan), CAPSTAN_SIM_URL.
+While \`capstan dev\` runs, other capstan commands find its servers through <data dir>/dev.env.`;
+
+const NAMESPACE = { namespace: { type: 'string', short: 'n' } } as const;
+const OUTPUT = { output: { type: 'string', short: 'o' } } as const;
+const LIST = { ...NAMESPACE, ...OUTPUT, 'all-namespaces': { type: 'boolean', short: 'A' }, watch: { type: 'boolean', short: 'w' } } as const;
+const nsHelp = '  -n, --namespace NS        the objects\' namespace (default "default")';
+const outHelp = '  -o, --output FORMAT       table (default), json or yaml';
+
+const spec = (s: Omit<CommandSpec, 'usage'> & { usage: string[] }): CommandSpec => ({ ...s, usage: s.usage.join('\n') });
+
+export const COMMANDS: Record<string, CommandSpec> = {
+  dev: spec({
+    name: 'dev',
+    usage: [
+      'Usage: capstan dev [--profile demo|test] [--no-demo] [--exit-when-ready]',
+      '',
+      'Starts Temporal (with its UI), the simulated cloud and a worker on loopback, then creates the demo cluster.',
+      '  --profile demo|test       the simulated cloud\'s latencies (default demo)',
+      '  --no-demo                 start the servers only',
+      '  --exit-when-ready         stop everything once the demo cluster is Available',
+    ],
+    options: { profile: { type: 'string' }, 'no-demo': { type: 'boolean' }, 'exit-when-ready': { type: 'boolean' } },
+    choices: { profile: ['demo', 'test'] },
+    positionals: { names: [], required: 0 },
+  }),
+  apply: spec({
+    name: 'apply',
+    usage: [
+      'Usage: capstan apply -f FILE [-f FILE...] [--dry-run]',
+      '',
+      'Creates what the manifests describe (multi-document YAML).',
+      '  -f, --filename FILE       a manifest; - reads stdin; repeatable',
+      '      --dry-run             validate and resolve every document, start nothing',
+    ],
+    options: { filename: { type: 'string', short: 'f', multiple: true }, 'dry-run': { type: 'boolean' } },
+    positionals: { names: [], required: 0 },
+  }),
+  'get clusters': spec({
+    name: 'get clusters',
+    usage: [
+      'Usage: capstan get clusters [NAME] [-n NS | -A] [-o table|json|yaml] [-w]',
+      '',
+      nsHelp,
+      '  -A, --all-namespaces      clusters of every namespace, with a NAMESPACE column',
+      outHelp,
+      '  -w, --watch               after the list, print each cluster that changes, until Ctrl-C',
+    ],
+    options: LIST,
+    choices: { output: OUTPUTS },
+    positionals: { names: ['NAME'], required: 0 },
+  }),
+  'get machines': spec({
+    name: 'get machines',
+    usage: [
+      'Usage: capstan get machines [NAME] [-n NS | -A] [--cluster CLUSTER] [-o table|json|yaml] [-w]',
+      '',
+      nsHelp,
+      '  -A, --all-namespaces      machines of every namespace, with a NAMESPACE column',
+      '      --cluster CLUSTER     only this cluster\'s machines',
+      outHelp,
+      '  -w, --watch               after the list, print each machine that changes, until Ctrl-C',
+    ],
+    options: { ...LIST, cluster: { type: 'string' } },
+    choices: { output: OUTPUTS },
+    positionals: { names: ['NAME'], required: 0 },
+  }),
+  'get nodes': spec({
+    name: 'get nodes',
+    usage: ['Usage: capstan get nodes CLUSTER [-n NS]', '', 'The workload cluster\'s Nodes, like kubectl get nodes.', nsHelp],
+    options: NAMESPACE,
+    positionals: { names: ['CLUSTER'], required: 1 },
+  }),
+  'get kubeconfig': spec({
+    name: 'get kubeconfig',
+    usage: ['Usage: capstan get kubeconfig CLUSTER [-n NS]', '', 'Prints the workload cluster\'s admin kubeconfig.', nsHelp],
+    options: NAMESPACE,
+    positionals: { names: ['CLUSTER'], required: 1 },
+  }),
+  'describe cluster': spec({
+    name: 'describe cluster',
+    usage: ['Usage: capstan describe cluster NAME [-n NS] [-o table|json|yaml]', '', nsHelp, '  -o, --output FORMAT       table (default: a summary), json or yaml (the full view)'],
+    options: { ...NAMESPACE, ...OUTPUT },
+    choices: { output: OUTPUTS },
+    positionals: { names: ['NAME'], required: 1 },
+  }),
+  'describe machine': spec({
+    name: 'describe machine',
+    usage: ['Usage: capstan describe machine NAME [-n NS] [-o table|json|yaml]', '', nsHelp, '  -o, --output FORMAT       table (default: a summary), json or yaml (the full view)'],
+    options: { ...NAMESPACE, ...OUTPUT },
+    choices: { output: OUTPUTS },
+    positionals: { names: ['NAME'], required: 1 },
+  }),
+  'delete cluster': spec({
+    name: 'delete cluster',
+    usage: [
+      'Usage: capstan delete cluster NAME [-n NS] [--wait=false]',
+      '',
+      'Deletes in Cluster API\'s order: workers, control plane, infrastructure.',
+      nsHelp,
+      '      --wait=false, --no-wait   return once deletion has started (default: wait until deleted)',
+    ],
+    options: { ...NAMESPACE, wait: { type: 'boolean' } },
+    negatable: ['wait'],
+    positionals: { names: ['NAME'], required: 1 },
+  }),
+  worker: spec({
+    name: 'worker',
+    usage: ['Usage: capstan worker', '', 'Runs a worker (workflows + activities) on the Temporal server the environment names.'],
+    options: {},
+    positionals: { names: [], required: 0 },
+  }),
+  sim: spec({
+    name: 'sim',
+    usage: ['Usage: capstan sim [--port N] [--profile demo|test]', '', 'Runs the simulated cloud in the foreground.', '  --port N                  listen on this port (default: a free one)', '  --profile demo|test       latencies (default demo)'],
+    options: { port: { type: 'string' }, profile: { type: 'string' } },
+    choices: { profile: ['demo', 'test'] },
+    positionals: { names: [], required: 0 },
+  }),
+};
+
+/** Resources of the commands that take one, with kubectl's singular and plural spellings. */
+export const RESOURCES: Record<string, Record<string, string>> = {
+  get: { clusters: 'get clusters', cluster: 'get clusters', machines: 'get machines', machine: 'get machines', nodes: 'get nodes', node: 'get nodes', kubeconfig: 'get kubeconfig' },
+  describe: { cluster: 'describe cluster', clusters: 'describe cluster', machine: 'describe machine', machines: 'describe machine' },
+  delete: { cluster: 'delete cluster', clusters: 'delete cluster' },
+};
+
+export const groupUsage = (group: string): string =>
+  [`Usage: capstan ${group} RESOURCE ...`, '', 'Resources:', ...[...new Set(Object.values(RESOURCES[group]!))].map((c) => `  ${COMMANDS[c]!.usage.split('\n')[0]!.replace('Usage: ', '')}`), '', `capstan ${group} RESOURCE --help for its flags.`].join('\n');

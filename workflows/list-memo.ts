@@ -1,0 +1,66 @@
+// What `capstan get clusters|machines` shows, kept in each workflow's memo so one visibility
+// list answers the table without a query per object. Phase, kind, namespace and cluster are
+// search attributes already; the memo holds the rest, as the strings the table prints.
+// A memo upsert is a billed action: workflows write it only when a shown value changed, and
+// the values shown only change a few times in an object's life (none while it idles).
+import type { ClusterStatus } from '../api/cluster.js';
+import type { MachineStatus } from '../api/machine.js';
+import type { BootstrapRole } from './types.js';
+
+/** The memo field that holds the shown values. */
+export const LIST_MEMO = 'list';
+
+export interface ClusterListMemo {
+  available: string;
+  controlPlane: string;
+  workers: string;
+  endpoint: string;
+  version: string;
+}
+
+export interface MachineListMemo {
+  role: 'control-plane' | 'worker';
+  nodeName: string;
+  providerID: string;
+  ready: string;
+  version: string;
+}
+
+const conditionStatus = (s: { conditions: { type: string; status: string }[] }, type: string) => s.conditions.find((c) => c.type === type)?.status ?? 'Unknown';
+
+export function clusterListMemo(status: Pick<ClusterStatus, 'controlPlane' | 'workers' | 'conditions' | 'controlPlaneEndpoint'>, version: string): ClusterListMemo {
+  return {
+    available: conditionStatus(status, 'Available'),
+    controlPlane: `${status.controlPlane.readyReplicas}/${status.controlPlane.desiredReplicas}`,
+    workers: `${status.workers.readyReplicas}/${status.workers.desiredReplicas}`,
+    endpoint: status.controlPlaneEndpoint ? `${status.controlPlaneEndpoint.host}:${status.controlPlaneEndpoint.port}` : '',
+    version,
+  };
+}
+
+export function machineListMemo(role: BootstrapRole, version: string | undefined, status: Pick<MachineStatus, 'nodeRef' | 'providerID' | 'conditions'>): MachineListMemo {
+  return {
+    role: role === 'worker-join' ? 'worker' : 'control-plane',
+    nodeName: status.nodeRef?.name ?? '',
+    providerID: status.providerID ?? '',
+    ready: conditionStatus(status, 'Ready'),
+    version: version ?? '',
+  };
+}
+
+/** The memo a workflow is started with, so its first status pass has nothing to write. */
+export const startMemo = (memo: ClusterListMemo | MachineListMemo) => ({ [LIST_MEMO]: memo });
+
+/**
+ * The memo update to send, or undefined when the shown values are as last written.
+ * Only a workflow started with a list memo writes one: a workflow started before the list memo
+ * existed has none in its start event, so its history replays with no new command (no
+ * `patched()` needed, whose marker and TemporalChangeVersion upsert would cost two actions per
+ * workflow), and `capstan get` queries it instead. Temporal carries the memo across
+ * continue-as-new, so the choice holds for the object's whole life.
+ */
+export function memoChange(current: Record<string, unknown> | undefined, next: ClusterListMemo | MachineListMemo): Record<string, unknown> | undefined {
+  const written = current?.[LIST_MEMO];
+  if (written === undefined) return undefined;
+  return JSON.stringify(written) === JSON.stringify(next) ? undefined : { [LIST_MEMO]: next };
+}
