@@ -3,15 +3,16 @@
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+import type { TypedSearchAttributes } from '@temporalio/common';
 import type { Condition } from '../api/meta.js';
 import { stringify } from 'yaml';
 import { FileSecretStore } from '../providers/secrets/file-store.js';
 import { secretsDir } from '../workers/config.js';
 import type { ClusterWorkflow } from '../workflows/cluster.js';
 import { clusterWorkflowId, machineWorkflowId, parseWorkflowId } from '../workflows/ids.js';
-import { clusterListMemo, type ClusterListMemo, LIST_MEMO, machineListMemo, type MachineListMemo } from '../workflows/list-memo.js';
+import { clusterListMemo, type ClusterListMemo, LIST_MEMO, machineRow, type MachineListMemo, type MachineRow } from '../workflows/list-memo.js';
 import { clusterStatusQuery, deleteClusterUpdate, machineStatusQuery } from '../workflows/messages.js';
-import { SA_CLUSTER, SA_NAMESPACE, SA_PHASE } from '../workflows/search-attributes.js';
+import { SA_CLUSTER, SA_NAMESPACE, SA_NODE_NAME, SA_PHASE, SA_PROVIDER_ID } from '../workflows/search-attributes.js';
 import type { ClusterView, MachineView } from '../workflows/types.js';
 import { executePlan, describePlan, loadPlan, ApplyError } from './apply.js';
 import { age, columnWidths, formatLine, renderTable } from './table.js';
@@ -47,7 +48,8 @@ export interface Listed {
   cluster: string;
   phase: string;
   startTime: Date;
-  memo?: ClusterListMemo | MachineListMemo;
+  /** The list memo; for a Machine, completed with its Node and provider ID search attributes. */
+  memo?: ClusterListMemo | MachineRow;
 }
 
 export interface ListOptions {
@@ -78,22 +80,27 @@ async function listObjects(client: Client, kind: Kind, o: ListOptions): Promise<
       cluster: wf.typedSearchAttributes.get(SA_CLUSTER) ?? '',
       phase: wf.typedSearchAttributes.get(SA_PHASE) ?? '',
       startTime: wf.startTime,
-      memo: wf.memo?.[LIST_MEMO] as Listed['memo'],
+      memo: listData(kind, wf.memo?.[LIST_MEMO] as ClusterListMemo | MachineListMemo | undefined, wf.typedSearchAttributes),
     });
   }
   return out.sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
 }
 
+function listData(kind: Kind, memo: ClusterListMemo | MachineListMemo | undefined, sa: TypedSearchAttributes): Listed['memo'] {
+  if (!memo || kind === 'Cluster') return memo as ClusterListMemo | undefined;
+  return { ...(memo as MachineListMemo), nodeName: sa.get(SA_NODE_NAME) ?? '', providerID: sa.get(SA_PROVIDER_ID) ?? '' };
+}
+
 /** The memo of a workflow started before the list memo existed comes from a query instead. */
-async function withMemo(client: Client, kind: Kind, o: Listed): Promise<Listed & { memo: ClusterListMemo | MachineListMemo }> {
-  if (o.memo) return o as Listed & { memo: ClusterListMemo | MachineListMemo };
+async function withMemo(client: Client, kind: Kind, o: Listed): Promise<Listed & { memo: ClusterListMemo | MachineRow }> {
+  if (o.memo) return o as Listed & { memo: ClusterListMemo | MachineRow };
   const h = client.workflow.getHandle(o.workflowId);
   if (kind === 'Cluster') {
     const v = await h.query(clusterStatusQuery);
     return { ...o, phase: v.status.phase, memo: clusterListMemo(v.status, v.controlPlane.version) };
   }
   const v = await h.query(machineStatusQuery);
-  return { ...o, phase: v.status.phase, memo: machineListMemo(v.role, v.version, v.status) };
+  return { ...o, phase: v.status.phase, memo: machineRow(v.role, v.version, v.status) };
 }
 
 /** The object as the workflow reports it, kubectl-style with apiVersion and kind. */
@@ -110,17 +117,17 @@ export function formatObjects(objects: Record<string, unknown>[], output: 'json'
 
 const COLUMNS: Record<Kind, string[]> = {
   Cluster: ['NAME', 'PHASE', 'AVAILABLE', 'CP READY', 'WORKERS READY', 'ENDPOINT', 'AGE', 'VERSION'],
-  Machine: ['NAME', 'CLUSTER', 'ROLE', 'NODENAME', 'PROVIDERID', 'PHASE', 'READY', 'AGE', 'VERSION'],
+  Machine: ['NAME', 'CLUSTER', 'ROLE', 'NODENAME', 'PROVIDERID', 'PHASE', 'AGE', 'VERSION'],
 };
 
-function row(kind: Kind, o: Listed & { memo: ClusterListMemo | MachineListMemo }, allNamespaces: boolean, now?: Date): string[] {
+function row(kind: Kind, o: Listed & { memo: ClusterListMemo | MachineRow }, allNamespaces: boolean, now?: Date): string[] {
   const ns = allNamespaces ? [o.namespace] : [];
   if (kind === 'Cluster') {
     const m = o.memo as ClusterListMemo;
     return [...ns, o.name, o.phase, m.available, m.controlPlane, m.workers, m.endpoint, age(o.startTime, now), m.version];
   }
-  const m = o.memo as MachineListMemo;
-  return [...ns, o.name, o.cluster, m.role, m.nodeName, m.providerID, o.phase, m.ready, age(o.startTime, now), m.version];
+  const m = o.memo as MachineRow;
+  return [...ns, o.name, o.cluster, m.role, m.nodeName, m.providerID, o.phase, age(o.startTime, now), m.version];
 }
 
 const headers = (kind: Kind, allNamespaces: boolean) => [...(allNamespaces ? ['NAMESPACE'] : []), ...COLUMNS[kind]];

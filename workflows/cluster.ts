@@ -245,7 +245,7 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
           workflowId: id,
           parentClosePolicy: ParentClosePolicy.ABANDON,
           typedSearchAttributes: objectSearchAttributes('Machine', key.namespace, key.name, 'Pending'),
-          memo: startMemo(machineListMemo('worker-join', machine.spec.version, { conditions: [] })),
+          memo: startMemo(machineListMemo('worker-join', machine.spec.version)),
           args: [
             {
               machine: { name, namespace: key.namespace, uid: m.uid, labels: machine.metadata.labels, spec: machine.spec },

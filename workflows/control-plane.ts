@@ -144,7 +144,7 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
       workflowId: machineWorkflowId({ namespace: ns, name }),
       parentClosePolicy: ParentClosePolicy.ABANDON,
       typedSearchAttributes: objectSearchAttributes('Machine', ns, input.cluster.key.name, 'Pending'),
-      memo: startMemo(machineListMemo(role, spec.version, { conditions: [] })),
+      memo: startMemo(machineListMemo(role, spec.version)),
       args: [
         {
           machine: {

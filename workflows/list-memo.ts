@@ -18,12 +18,20 @@ export interface ClusterListMemo {
   version: string;
 }
 
+/**
+ * A Machine's memo holds only what never changes (it is written once, with the start). What
+ * changes — its Node and provider ID — are search attributes upserted together with the phase
+ * they arrive with (Provisioned, Running), so a Machine's list data costs no action of its own.
+ */
 export interface MachineListMemo {
   role: 'control-plane' | 'worker';
+  version: string;
+}
+
+/** A row of `capstan get machines`. */
+export interface MachineRow extends MachineListMemo {
   nodeName: string;
   providerID: string;
-  ready: string;
-  version: string;
 }
 
 const conditionStatus = (s: { conditions: { type: string; status: string }[] }, type: string) => s.conditions.find((c) => c.type === type)?.status ?? 'Unknown';
@@ -38,15 +46,16 @@ export function clusterListMemo(status: Pick<ClusterStatus, 'controlPlane' | 'wo
   };
 }
 
-export function machineListMemo(role: BootstrapRole, version: string | undefined, status: Pick<MachineStatus, 'nodeRef' | 'providerID' | 'conditions'>): MachineListMemo {
-  return {
-    role: role === 'worker-join' ? 'worker' : 'control-plane',
-    nodeName: status.nodeRef?.name ?? '',
-    providerID: status.providerID ?? '',
-    ready: conditionStatus(status, 'Ready'),
-    version: version ?? '',
-  };
+export function machineListMemo(role: BootstrapRole, version: string | undefined): MachineListMemo {
+  return { role: role === 'worker-join' ? 'worker' : 'control-plane', version: version ?? '' };
 }
+
+export function machineRow(role: BootstrapRole, version: string | undefined, status: Pick<MachineStatus, 'nodeRef' | 'providerID'>): MachineRow {
+  return { ...machineListMemo(role, version), nodeName: status.nodeRef?.name ?? '', providerID: status.providerID ?? '' };
+}
+
+/** Whether the workflow was started with a list memo (see memoChange): only then does it keep list data. */
+export const keepsListData = (memo: Record<string, unknown> | undefined) => memo?.[LIST_MEMO] !== undefined;
 
 /** The memo a workflow is started with, so its first status pass has nothing to write. */
 export const startMemo = (memo: ClusterListMemo | MachineListMemo) => ({ [LIST_MEMO]: memo });
@@ -59,8 +68,7 @@ export const startMemo = (memo: ClusterListMemo | MachineListMemo) => ({ [LIST_M
  * workflow), and `capstan get` queries it instead. Temporal carries the memo across
  * continue-as-new, so the choice holds for the object's whole life.
  */
-export function memoChange(current: Record<string, unknown> | undefined, next: ClusterListMemo | MachineListMemo): Record<string, unknown> | undefined {
-  const written = current?.[LIST_MEMO];
-  if (written === undefined) return undefined;
-  return JSON.stringify(written) === JSON.stringify(next) ? undefined : { [LIST_MEMO]: next };
+export function memoChange(current: Record<string, unknown> | undefined, next: ClusterListMemo): Record<string, unknown> | undefined {
+  if (!keepsListData(current)) return undefined;
+  return JSON.stringify(current![LIST_MEMO]) === JSON.stringify(next) ? undefined : { [LIST_MEMO]: next };
 }

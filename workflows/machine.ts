@@ -18,11 +18,11 @@ import {
 import type { MachinePhase, MachineStatus } from '../api/machine.js';
 import { activities, terminalFailure } from './activity-proxies.js';
 import { ConditionType, Reason, retryingCondition, setCondition, type ConditionInput } from './conditions.js';
-import { machineListMemo, memoChange } from './list-memo.js';
+import { keepsListData } from './list-memo.js';
 import { transition } from './machine.phases.js';
 import { controlPlaneInitializedSignal, deleteMachineSignal, machineReportSignal, machineStatusQuery } from './messages.js';
 import { reporter } from './reports.js';
-import { SA_PHASE } from './search-attributes.js';
+import { SA_NODE_NAME, SA_PHASE, SA_PROVIDER_ID } from './search-attributes.js';
 import type { MachineState, MachineView, MachineWorkflowInput } from './types.js';
 
 /** The condition each step's failures are shown on. */
@@ -61,11 +61,19 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
   const { machine } = input;
   let provisioning: CancellationScope | undefined;
 
+  // A Machine started with a list memo also keeps its provider ID and Node in search attributes
+  // for `capstan get machines`, in the same upsert as the phase they arrive with (one action).
+  const listData = keepsListData(workflowInfo().memo);
   const setPhase = (to: MachinePhase) => {
     if (state.phase === to) return;
     state.phase = transition(state.phase, to);
     state.status.phase = to;
-    upsertSearchAttributes([{ key: SA_PHASE, value: to }]);
+    const { providerID, nodeRef } = state.status;
+    upsertSearchAttributes([
+      { key: SA_PHASE, value: to },
+      ...(listData && providerID ? [{ key: SA_PROVIDER_ID, value: providerID }] : []),
+      ...(listData && nodeRef ? [{ key: SA_NODE_NAME, value: nodeRef.name }] : []),
+    ]);
   };
   const cond = (c: ConditionInput) => setCondition(state.status.conditions, c, new Date(), state.status.observedGeneration);
   const waitingFor = (details: string) => setCurrentDetails(`${state.phase}: ${details}`);
@@ -74,14 +82,8 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
   });
 
   const tellOwner = reporter(input.ownerWorkflowId, machineReportSignal);
-  // What `capstan get machines` shows, in the memo; written only when a shown value changed.
-  const syncListMemo = () => {
-    const change = memoChange(workflowInfo().memo, machineListMemo(input.role, machine.spec.version, state.status));
-    if (change) upsertMemo(change);
-  };
-  const report = () => {
-    syncListMemo();
-    return tellOwner({
+  const report = () =>
+    tellOwner({
       name: machine.name,
       phase: state.phase,
       provisioned: state.status.initialization.infrastructureProvisioned,
@@ -89,7 +91,6 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
       nodeReady: state.status.conditions.some((c) => c.type === ConditionType.NodeReady && c.status === 'True'),
       failureMessage: state.status.failureMessage,
     });
-  };
 
   setHandler(machineStatusQuery, (): MachineView => ({
     name: machine.name,

@@ -7,6 +7,9 @@ export const SA_KIND = defineSearchAttributeKey('CapstanKind', SearchAttributeTy
 export const SA_NAMESPACE = defineSearchAttributeKey('CapstanNamespace', SearchAttributeType.KEYWORD);
 export const SA_CLUSTER = defineSearchAttributeKey('CapstanCluster', SearchAttributeType.KEYWORD);
 export const SA_PHASE = defineSearchAttributeKey('CapstanPhase', SearchAttributeType.KEYWORD);
+/** A Machine's Node and provider ID, for `capstan get machines`: upserted with the phase they arrive with. */
+export const SA_NODE_NAME = defineSearchAttributeKey('CapstanNodeName', SearchAttributeType.KEYWORD);
+export const SA_PROVIDER_ID = defineSearchAttributeKey('CapstanProviderID', SearchAttributeType.KEYWORD);
 
 /** Name → type, for registering them on a server. */
 export const SEARCH_ATTRIBUTES: Record<string, 'Keyword'> = {
@@ -14,6 +17,8 @@ export const SEARCH_ATTRIBUTES: Record<string, 'Keyword'> = {
   CapstanNamespace: 'Keyword',
   CapstanCluster: 'Keyword',
   CapstanPhase: 'Keyword',
+  CapstanNodeName: 'Keyword',
+  CapstanProviderID: 'Keyword',
 };
 
 export function objectSearchAttributes(kind: string, namespace: string, cluster: string, phase: string) {
