@@ -213,7 +213,7 @@ const candidate = (name: string): fc.Arbitrary<DeletionCandidate> =>
   fc.record({
     name: fc.constant(name),
     creationTimestamp: fc.integer({ min: 0, max: 5 }).map((min) => new Date(Date.UTC(2026, 0, 1, 0, min)).toISOString()),
-    deleting: fc.boolean({ noBias: true }).chain((b) => (b ? fc.boolean() : fc.constant(false))), // deleting about 1 in 4
+    deleting: fc.integer({ min: 0, max: 3 }).map((n) => n === 0), // deleting about 1 in 4
     deleteAnnotation: fc.boolean(),
     healthy: fc.boolean(),
     nodeRef: fc.option(fc.constant(`node-${name}`), { nil: undefined, freq: 4 }),
