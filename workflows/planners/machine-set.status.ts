@@ -17,7 +17,9 @@
 //   when the next machine becomes available (or a deletion turns stale), so the workflow sleeps
 //   on a durable timer until then instead of polling.
 // - MachinesUpToDate ignores a machine whose upToDate is still unknown in its first 10 s, as
-//   Cluster API does, so a fresh machine does not flicker the condition.
+//   Cluster API does, so a fresh machine does not flicker the condition. nextStatusChangeAt does
+//   not wake the workflow for that 10 s mark: the verdict normally arrives with the machine's
+//   own report, and a timer per new machine would cost an action each.
 // - ScalingUp compares the machines not deleting with spec.replicas (the planner's count, see
 //   machine-set.ts); ScalingDown compares all machines, deleting ones included, as Cluster API
 //   does: a machine on its way out is still being scaled down. A MachineSet being deleted wants 0.

@@ -18,7 +18,10 @@
 //   reason WaitingForControlPlaneInitialized), then Cluster API's preflight checks in its order
 //   — control plane stable (reason ControlPlaneIsUpgrading), kubernetes version skew, kubeadm
 //   version skew. Every failing preflight check is reported in the message, joined by "; " as
-//   Cluster API joins them; the reason is the first one's.
+//   Cluster API joins them; the reason is the first one's. Cluster API has no reason named
+//   ControlPlaneIsUpgrading (its check is "ControlPlaneIsStable" and the v1beta1 reason is
+//   PreflightCheckFailed); capstan's reasons name the failing rule, the messages keep Cluster
+//   API's words, check name included.
 // - Version skew as Cluster API words and checks it: only minor versions count (a template
 //   at 1.30.3 under a control plane at 1.30.2 is fine); the kubernetes check refuses a template
 //   minor above the control plane's or more than 3 below it; the kubeadm check (on by default:
