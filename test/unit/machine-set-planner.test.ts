@@ -31,9 +31,9 @@ describe('planMachineSet', () => {
       want: { create: 1, delete: [] },
     },
     {
-      name: 'a machine already deleting is not counted: it is replaced at once',
+      name: 'a machine already deleting still counts (as Cluster API): it is replaced once gone',
       input: { ...open, replicas: 3, machines: [m('ms-a', 1), m('ms-b', 2, { deleting: true }), m('ms-c', 3)] },
-      want: { create: 1, delete: [] },
+      want: { create: 0, delete: [] },
     },
     {
       name: 'a deleting machine beside replicas healthy ones → nothing (it is not deleted again)',
@@ -237,9 +237,12 @@ const inputArb: fc.Arbitrary<MachineSetPlanInput> = fc.record({
 });
 
 // The world after the plan is applied: created machines appear, deleted ones start deleting.
-function nonDeletingAfter(input: MachineSetPlanInput, plan: MachineSetPlan): number {
+function after(input: MachineSetPlanInput, plan: MachineSetPlan): { total: number; nonDeleting: number } {
   const deleted = new Set(plan.delete);
-  return input.machines.filter((x) => !x.deleting && !deleted.has(x.name)).length + plan.create;
+  return {
+    total: input.machines.length + plan.create,
+    nonDeleting: input.machines.filter((x) => !x.deleting && !deleted.has(x.name)).length + plan.create,
+  };
 }
 
 const properties: { name: string; holds: (plan: Planner, input: MachineSetPlanInput) => boolean }[] = [
@@ -251,11 +254,13 @@ const properties: { name: string; holds: (plan: Planner, input: MachineSetPlanIn
     },
   },
   {
-    name: 'planMachineSet: plan applied → the machines not deleting number replicas, unless creation is blocked (then fewer)',
+    name: 'planMachineSet: plan applied → never more machines than max(replicas, before), the ones not deleting at most replicas, and exactly replicas in all when it created (fewer only when blocked)',
     holds: (plan, input) => {
       const p = plan(input);
-      const after = nonDeletingAfter(input, p);
-      return p.blocked ? after < input.replicas : after === input.replicas;
+      const a = after(input, p);
+      if (a.total > Math.max(input.replicas, input.machines.length) || a.nonDeleting > input.replicas) return false;
+      if (p.create > 0) return a.total === input.replicas;
+      return p.blocked ? a.total < input.replicas : a.total >= input.replicas;
     },
   },
   {
@@ -296,7 +301,8 @@ const broken: Planner[] = [
   },
   (i) => {
     const p = planMachineSet(i);
-    return { ...p, create: i.replicas - i.machines.length > 0 && !p.blocked ? i.replicas - i.machines.length : p.create }; // counts deleting machines
+    const live = i.machines.filter((x) => !x.deleting).length;
+    return p.delete.length === 0 && !p.blocked && i.replicas - live > 0 ? { ...p, create: i.replicas - live } : p; // replaces deleting machines at once
   },
   (i) => {
     const p = planMachineSet(i);
@@ -317,7 +323,7 @@ const broken: Planner[] = [
     return calls % 2 === 0 ? { ...p, delete: [...p.delete].reverse() } : p; // answers differently every other call
   },
 ];
-const plantNames = ['deletes while it creates', 'counts deleting machines', 'creates one while blocked', 'ignores the init gate', 'deletes a deleting machine again', 'answers differently on every other call'];
+const plantNames = ['deletes while it creates', 'replaces deleting machines before they are gone', 'creates one while blocked', 'ignores the init gate', 'deletes a deleting machine again', 'answers differently on every other call'];
 
 describe('planMachineSet properties', () => {
   properties.forEach((p, i) => {

@@ -131,10 +131,10 @@ describe('computeMachineSetStatus conditions', () => {
     },
     { name: 'ScalingUp: at replicas → False NotScalingUp', input: base(), type: 'ScalingUp', want: { status: 'False', reason: 'NotScalingUp', message: '' } },
     {
-      name: 'ScalingUp: fewer machines → True, counting machines not deleting',
+      name: 'ScalingUp: fewer machines → True, counting deleting machines too (as Cluster API)',
       input: base({ replicas: 3, machines: [m('a'), m('b', { deleting: true })] }),
       type: 'ScalingUp',
-      want: { status: 'True', reason: 'ScalingUp', message: 'Scaling up from 1 to 3 replicas' },
+      want: { status: 'True', reason: 'ScalingUp', message: 'Scaling up from 2 to 3 replicas' },
     },
     {
       name: 'ScalingUp: blocked by the planner → says why, as Cluster API says its preflight checks',

@@ -20,9 +20,10 @@
 //   Cluster API does, so a fresh machine does not flicker the condition. nextStatusChangeAt does
 //   not wake the workflow for that 10 s mark: the verdict normally arrives with the machine's
 //   own report, and a timer per new machine would cost an action each.
-// - ScalingUp compares the machines not deleting with spec.replicas (the planner's count, see
-//   machine-set.ts); ScalingDown compares all machines, deleting ones included, as Cluster API
-//   does: a machine on its way out is still being scaled down. A MachineSet being deleted wants 0.
+// - ScalingUp and ScalingDown compare all machines, deleting ones included, with spec.replicas,
+//   as Cluster API does and as planMachineSet counts (see machine-set.ts): a machine on its way
+//   out is still being scaled down, and is replaced only once gone. A MachineSet being deleted
+//   wants 0.
 // - ScalingUp carries planMachineSet's `blocked` in its message ("… is blocked because: …"),
 //   as Cluster API carries its failed preflight checks.
 // - Machine lists in messages are sorted and cut after 3 names ("a, b, c, ... (2 more)"), as
@@ -224,7 +225,7 @@ function scalingUp(input: MachineSetStatusInput, machines: StatusMachine[] | nul
   if (machines === null) return { type, status: 'Unknown', reason: MachineSetReason.InternalError, message: NOT_OBSERVED };
   if (input.replicas === undefined) return { type, status: 'Unknown', reason: MachineSetReason.WaitingForReplicasSet, message: 'Waiting for spec.replicas set' };
   const desired = input.deleting ? 0 : input.replicas;
-  const current = machines.filter((m) => !m.deleting).length;
+  const current = machines.length;
   if (current >= desired) return { type, status: 'False', reason: MachineSetReason.NotScalingUp };
   let message = `Scaling up from ${current} to ${desired} replicas`;
   if (input.scaleUpBlocked) message += ` is blocked because:\n* ${input.scaleUpBlocked.message}`;

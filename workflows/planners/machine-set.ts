@@ -5,12 +5,13 @@
 // no I/O, clock, random or module state; plain JSON in and out.
 //
 // Decisions this file makes where the references leave room (tests pin each one):
-// - The set counts the machines that are not already deleting (as capstan's design asks).
-//   Cluster API counts deleting machines too, so it replaces a machine only once it is gone;
-//   capstan replaces it as soon as its deletion starts, so a stuck drain does not cost
-//   capacity. A machine deleted out of band is simply absent from `machines` and is replaced.
-// - Scaling down picks victims among the non-deleting machines with deletion-order.ts (so the
-//   "already deleting" tier never matters here: those are not counted, hence not re-deleted).
+// - The set counts every machine it owns, deleting ones included, as Cluster API's
+//   syncReplicas does: a machine being deleted (out of band, or by a scale-down) is replaced
+//   only once it is gone, so a set never holds more than `replicas` machines and a
+//   MachineDeployment's maxSurge holds while drains run. A machine gone from `machines` is
+//   replaced.
+// - Scaling down picks `diff` victims among all machines with deletion-order.ts, where the
+//   "already deleting" tier comes first: those count as victims but are not deleted again.
 // - Creation is gated, deletion never: Cluster API runs its preflight checks only before
 //   creating machines (createMachines), so a set scales down whatever the control plane does.
 //   `blocked` is therefore set only on a plan that wanted to create and may not.
@@ -69,10 +70,10 @@ export function planMachineSet(input: MachineSetPlanInput): MachineSetPlan {
   if (!Number.isSafeInteger(input.replicas) || input.replicas < 0) {
     throw new Error(`replicas: ${input.replicas} is not a non-negative integer`);
   }
-  const active = input.machines.filter((m) => !m.deleting);
-  const diff = active.length - input.replicas;
+  const diff = input.machines.length - input.replicas;
   if (diff > 0) {
-    return { create: 0, delete: machinesToDelete(active, input.deletionOrder, diff) };
+    const deleting = new Set(input.machines.filter((m) => m.deleting).map((m) => m.name));
+    return { create: 0, delete: machinesToDelete(input.machines, input.deletionOrder, diff).filter((n) => !deleting.has(n)) };
   }
   if (diff < 0) {
     const blocked = scaleUpBlocked(input);
