@@ -5,7 +5,7 @@ export interface ObjectKey {
   name: string;
 }
 
-export type WorkflowKind = 'cluster' | 'kubeadmcontrolplane' | 'machine';
+export type WorkflowKind = 'cluster' | 'kubeadmcontrolplane' | 'machinedeployment' | 'machineset' | 'machine';
 
 export function workflowId(kind: WorkflowKind, key: ObjectKey): string {
   return `${kind}/${key.namespace}/${key.name}`;
@@ -14,6 +14,8 @@ export function workflowId(kind: WorkflowKind, key: ObjectKey): string {
 export const clusterWorkflowId = (key: ObjectKey) => workflowId('cluster', key);
 export const controlPlaneWorkflowId = (key: ObjectKey) => workflowId('kubeadmcontrolplane', key);
 export const machineWorkflowId = (key: ObjectKey) => workflowId('machine', key);
+export const machineSetWorkflowId = (key: ObjectKey) => workflowId('machineset', key);
+export const machineDeploymentWorkflowId = (key: ObjectKey) => workflowId('machinedeployment', key);
 
 export function parseWorkflowId(id: string): { kind: string; namespace: string; name: string } | undefined {
   const parts = id.split('/');

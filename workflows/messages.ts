@@ -9,6 +9,8 @@ import type {
   ControlPlaneView,
   MachineApply,
   MachineReport,
+  MachineSetReport,
+  MachineSetView,
   MachineView,
 } from './types.js';
 
@@ -38,3 +40,12 @@ export const controlPlaneInitializedSignal = defineSignal<[]>('controlPlaneIniti
  */
 export const deleteMachineSignal = defineSignal<[DeleteRequest?]>('deleteMachine');
 export const machineStatusQuery = defineQuery<MachineView>('status');
+
+// MachineSet
+/** Scales the set (`spec.replicas`); validated (a non-negative integer), answers the new generation. */
+export const scaleMachineSetUpdate = defineUpdate<{ generation: number }, [{ replicas: number }]>('scaleMachineSet');
+/** Deletes the set's machines, then the set; `clusterDeleting` as for deleteMachine. */
+export const deleteMachineSetSignal = defineSignal<[DeleteRequest?]>('deleteMachineSet');
+export const machineSetStatusQuery = defineQuery<MachineSetView>('status');
+/** A MachineSet's report to its owner. */
+export const machineSetReportSignal = defineSignal<[MachineSetReport]>('machineSetReport');

@@ -7,6 +7,8 @@ import type { KubeadmControlPlane, KubeadmControlPlaneStatus } from '../api/kube
 import type { Machine, MachinePhase, MachineSpec, MachineStatus } from '../api/machine.js';
 import type { SimCluster, SimMachine, SimMachineSpec, SimMachineTemplate } from '../api/sim.js';
 import type { ObjectKey } from './ids.js';
+import type { DeletionOrder } from './planners/deletion-order.js';
+import type { MachineSetStatus } from './planners/machine-set.status.js';
 
 /** A Cluster with every object it references, resolved by the client before anything starts. */
 export interface ClusterApply {
@@ -168,4 +170,76 @@ export interface ControlPlaneView {
   spec: KubeadmControlPlane['spec'];
   status: KubeadmControlPlaneStatus;
   machines: { name: string; role: BootstrapRole; phase: MachinePhase | 'Pending'; nodeRef?: string; nodeReady: boolean }[];
+}
+
+/**
+ * A MachineSet as its workflow needs it: the spec (Cluster API's field names) with its
+ * templates resolved (bootstrap config and infrastructure specs embedded, as apply resolves
+ * references until the management cluster exists).
+ */
+export interface MachineSetWorkflowInput {
+  machineSet: {
+    name: string;
+    namespace: string;
+    spec: {
+      clusterName: string;
+      replicas: number;
+      deletion?: { order?: DeletionOrder };
+      template: { metadata: { labels: Record<string, string> }; spec: MachineSpec };
+    };
+  };
+  /** The KubeadmConfigTemplate's spec, and the SimMachineTemplate's. */
+  bootstrapConfig: KubeadmConfigSpec;
+  infrastructure: SimMachineSpec;
+  cluster: ClusterContext;
+  /** The MachineDeployment (or Cluster) that owns the set: it gets the set's reports. */
+  ownerWorkflowId: string;
+  /** False until ControlPlaneInitialized: the set creates no machine before it. */
+  gateOpen: boolean;
+  /** The control plane's version, for Cluster API's version-skew preflight checks. */
+  controlPlaneVersion?: string;
+  state?: MachineSetState;
+}
+
+export interface MachineSetMachine {
+  uid: string;
+  /** Workflow time of creation, RFC 3339 (the deletion order's age). */
+  created: string;
+  /** When its Node first became Ready, RFC 3339 (for minReadySeconds). */
+  readySince?: string;
+  deleting: boolean;
+  report?: MachineReport;
+}
+
+export interface MachineSetState {
+  uid: string;
+  generation: number;
+  replicas: number;
+  gateOpen: boolean;
+  deleteRequested: boolean;
+  clusterDeleting: boolean;
+  /** Live machines only: a machine is dropped once it reports Deleted. */
+  machines: Record<string, MachineSetMachine>;
+  status?: MachineSetStatus;
+}
+
+/** Sent by a MachineSet to its owner whenever its counts or conditions change. */
+export interface MachineSetReport {
+  name: string;
+  replicas: number;
+  readyReplicas: number;
+  availableReplicas: number;
+  upToDateReplicas: number;
+  observedGeneration: number;
+  deleted: boolean;
+}
+
+export interface MachineSetView {
+  name: string;
+  namespace: string;
+  clusterName: string;
+  generation: number;
+  replicas: number;
+  status?: MachineSetStatus;
+  machines: { name: string; phase: MachinePhase | 'Pending'; nodeRef?: string; nodeReady: boolean; deleting: boolean }[];
 }

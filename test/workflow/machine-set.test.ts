@@ -1,0 +1,148 @@
+// MachineSetWorkflow on real servers: a one-control-plane cluster on the simulated cloud (real
+// kube-apiserver, real TLS bootstrap), and a MachineSet beside it that keeps `replicas` worker
+// Machines — scaled up and down by a validated Update, replacing a machine deleted out of band
+// once it is gone, picking scale-down victims in Cluster API's deletion order, and deleting
+// every machine (drained, Node deleted) when the set is deleted.
+import { readFileSync } from 'node:fs';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { executePlan, loadPlan } from '../../client/apply.js';
+import { machineSetWorkflowId, machineWorkflowId } from '../../workflows/ids.js';
+import { MachineSetWorkflow } from '../../workflows/machine-set.js';
+import { deleteMachineSetSignal, deleteMachineSignal, machineSetStatusQuery, scaleMachineSetUpdate } from '../../workflows/messages.js';
+import { objectSearchAttributes } from '../../workflows/search-attributes.js';
+import type { MachineSetView, MachineSetWorkflowInput } from '../../workflows/types.js';
+import { eventually, startCapstanEnv, workflowBundle, type CapstanEnv } from '../support/capstan-env.js';
+import { clusterView, liveVms, nodeReady, waitForAvailable, workloadNodes } from '../support/cluster-checks.js';
+
+const demo = readFileSync(new URL('../../config/samples/demo-cluster.yaml', import.meta.url), 'utf8');
+
+describe('MachineSetWorkflow', () => {
+  let env: CapstanEnv;
+  let input: MachineSetWorkflowInput;
+  const id = machineSetWorkflowId({ namespace: 'default', name: 'demo-ms' });
+  const handle = () => env.client.workflow.getHandle(id);
+  const view = () => handle().query(machineSetStatusQuery);
+  const until = (what: string, ok: (v: MachineSetView) => boolean) =>
+    eventually(what, async () => {
+      const v = await view();
+      return ok(v) ? v : undefined;
+    }, 180_000, 300);
+  const setVms = async () => (await liveVms(env.simClient)).filter((v) => v.name.startsWith('demo-ms-'));
+  const setNodes = async () => (await workloadNodes(env.dataDir, 'demo')).filter((n) => n.metadata!.name!.startsWith('demo-ms-'));
+
+  beforeAll(async () => {
+    env = await startCapstanEnv();
+    // One control-plane machine and no worker Machines: the set brings the workers.
+    const plan = loadPlan([{ file: 'demo.yaml', text: demo.replace('replicas: 3', 'replicas: 1') }]);
+    const worker = plan.machines[0]!;
+    plan.machines = [];
+    await executePlan(env.client, env.taskQueue, plan);
+    const cluster = await waitForAvailable(env.client, 'demo');
+    const infra = (await env.simClient.listClusters()).find((c) => c.name === 'default-demo')!;
+    input = {
+      machineSet: {
+        name: 'demo-ms',
+        namespace: 'default',
+        spec: {
+          clusterName: 'demo',
+          replicas: 2,
+          deletion: { order: 'Oldest' },
+          template: { metadata: { labels: { pool: 'a' } }, spec: worker.machine.spec },
+        },
+      },
+      bootstrapConfig: worker.bootstrapConfig!.spec,
+      infrastructure: worker.infrastructure.spec,
+      cluster: {
+        key: { namespace: 'default', name: 'demo' },
+        uid: cluster.uid,
+        providerClusterId: infra.id,
+        endpoint: cluster.status.controlPlaneEndpoint!,
+        clusterNetwork: plan.clusters[0]!.cluster.spec.clusterNetwork,
+      },
+      ownerWorkflowId: 'cluster/default/demo',
+      gateOpen: true,
+      controlPlaneVersion: 'v1.37.2',
+    };
+  }, 300_000);
+  afterAll(async () => {
+    await env?.stop();
+  });
+
+  it('creates replicas machines named after it, whose Nodes become Ready', async () => {
+    await env.client.workflow.start(MachineSetWorkflow, {
+      workflowId: id,
+      taskQueue: env.taskQueue,
+      args: [input],
+      typedSearchAttributes: objectSearchAttributes('MachineSet', 'default', 'demo', 'Pending'),
+    });
+    const v = await until('2 ready machines', (x) => x.status?.readyReplicas === 2);
+    expect(v.status).toMatchObject({ replicas: 2, readyReplicas: 2, availableReplicas: 2, upToDateReplicas: 2, observedGeneration: 1 });
+    expect(v.machines.map((m) => m.name).every((n) => /^demo-ms-[a-z0-9]{5}$/.test(n))).toBe(true);
+    expect(await setVms()).toHaveLength(2);
+    const nodes = await setNodes();
+    expect(nodes).toHaveLength(2);
+    expect(nodes.every(nodeReady)).toBe(true);
+  }, 240_000);
+
+  it('refuses a bad scale naming the field, and changes nothing', async () => {
+    const err = await handle().executeUpdate(scaleMachineSetUpdate, { args: [{ replicas: -1 }] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
+    expect(String((err as WorkflowUpdateFailedError).cause?.message)).toContain('spec.replicas: must be a non-negative integer');
+    expect((await view()).generation).toBe(1);
+  });
+
+  it('scales up with a new generation that status observes', async () => {
+    expect(await handle().executeUpdate(scaleMachineSetUpdate, { args: [{ replicas: 3 }] })).toEqual({ generation: 2 });
+    const v = await until('3 ready machines at generation 2', (x) => x.status?.readyReplicas === 3 && x.status.observedGeneration === 2);
+    expect(v.machines).toHaveLength(3);
+    expect(await setVms()).toHaveLength(3);
+  }, 240_000);
+
+  it('replaces a machine deleted out of band, once it is gone', async () => {
+    const before = (await view()).machines.map((m) => m.name);
+    const victim = before[0]!;
+    await env.client.workflow.getHandle(machineWorkflowId({ namespace: 'default', name: victim })).signal(deleteMachineSignal);
+    const v = await until('a replacement, ready', (x) => x.machines.length === 3 && !x.machines.some((m) => m.name === victim) && x.status?.readyReplicas === 3);
+    expect(v.machines.filter((m) => !before.includes(m.name))).toHaveLength(1);
+    const vms = await setVms();
+    expect(vms).toHaveLength(3);
+    expect(vms.map((x) => x.name)).not.toContain(victim);
+    // Its Node was drained and deleted (the cluster lives on), not left behind.
+    expect((await setNodes()).map((n) => n.metadata!.name)).not.toContain(victim);
+  }, 240_000);
+
+  it('scales down, deleting the oldest machines first (deletion.order Oldest)', async () => {
+    const machines = (await view()).machines.map((m) => m.name);
+    const history = await handle().fetchHistory();
+    // Creation order from the set's own history: the order of its StartChildWorkflowExecution commands.
+    const created = (history.events ?? [])
+      .map((e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId)
+      .filter((w): w is string => !!w)
+      .map((w) => w.split('/')[2]!)
+      .filter((n) => machines.includes(n));
+    await handle().executeUpdate(scaleMachineSetUpdate, { args: [{ replicas: 1 }] });
+    const v = await until('1 machine', (x) => x.machines.length === 1 && x.status?.replicas === 1);
+    expect(v.machines[0]!.name).toBe(created.at(-1));
+    expect(await setVms()).toHaveLength(1);
+  }, 240_000);
+
+  it('deletes every machine, then itself', async () => {
+    await handle().signal(deleteMachineSetSignal);
+    const result = await handle().result();
+    expect(result).toMatchObject({ deleted: true });
+    expect(await setVms()).toHaveLength(0);
+    expect(await setNodes()).toHaveLength(0);
+    expect((await clusterView(env.client, 'demo')).status.phase).toBe('Provisioned');
+  }, 240_000);
+
+  it('replays the set’s and its machines’ histories with today’s workflow code', async () => {
+    const histories = [];
+    for await (const wf of env.client.workflow.list({ query: 'WorkflowId STARTS_WITH "machineset/" OR WorkflowId STARTS_WITH "machine/default/demo-ms-"' })) {
+      histories.push({ workflowId: wf.workflowId, history: await env.client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory() });
+    }
+    expect(histories.length).toBeGreaterThanOrEqual(5);
+    for await (const r of Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, histories)) expect(r.error, r.workflowId).toBeUndefined();
+  }, 120_000);
+});

@@ -1,0 +1,253 @@
+// MachineSetWorkflow: keeps `replicas` Machines of one template. Each round reads what its
+// machines reported, asks the pure planner (planners/machine-set.ts) what to create and which to
+// delete (Cluster API's deletion order), acts by starting Machine children or signalling their
+// deletion, computes status in one pass (planners/machine-set.status.ts) and reports it to its
+// owner only when it changed. A machine deleted out of band counts until it is gone, then is
+// replaced; nothing is created before ControlPlaneInitialized. Scaling is an Update, validated
+// before anything changes; it bumps the set's generation and status reports observedGeneration.
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  log,
+  ParentClosePolicy,
+  setCurrentDetails,
+  setHandler,
+  startChild,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { GROUPS, LABELS } from '../api/meta.js';
+import { machineWorkflowId } from './ids.js';
+import { machineListMemo, startMemo } from './list-memo.js';
+import { MachineWorkflow } from './machine.js';
+import {
+  controlPlaneInitializedSignal,
+  deleteMachineSetSignal,
+  deleteMachineSignal,
+  machineReportSignal,
+  machineSetReportSignal,
+  machineSetStatusQuery,
+  scaleMachineSetUpdate,
+} from './messages.js';
+import { generateName } from './names.js';
+import { planMachineSet } from './planners/machine-set.js';
+import { computeMachineSetStatus, machineSetStatusChanged, nextStatusChangeAt, type StatusMachine } from './planners/machine-set.status.js';
+import { reporter } from './reports.js';
+import { objectSearchAttributes } from './search-attributes.js';
+import type { MachineSetReport, MachineSetState, MachineSetView, MachineSetWorkflowInput } from './types.js';
+
+/** The label Cluster API puts on a MachineSet's machines. */
+const MACHINE_SET_NAME_LABEL = 'cluster.x-k8s.io/set-name';
+
+export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promise<MachineSetReport> {
+  const ms = input.machineSet;
+  const key = { namespace: ms.namespace, name: ms.name };
+  const state: MachineSetState = input.state ?? {
+    uid: uuid4(),
+    generation: 1,
+    replicas: ms.spec.replicas,
+    gateOpen: input.gateOpen,
+    deleteRequested: false,
+    clusterDeleting: false,
+    machines: {},
+  };
+  let changes = 0;
+
+  const live = () => Object.entries(state.machines);
+  const tellOwner = reporter(input.ownerWorkflowId, machineSetReportSignal);
+  const report = (deleted = false): MachineSetReport => ({
+    name: ms.name,
+    replicas: state.status?.replicas ?? 0,
+    readyReplicas: state.status?.readyReplicas ?? 0,
+    availableReplicas: state.status?.availableReplicas ?? 0,
+    upToDateReplicas: state.status?.upToDateReplicas ?? 0,
+    observedGeneration: state.status?.observedGeneration ?? 0,
+    deleted,
+  });
+
+  // --- message handlers, registered before any await ---
+  setHandler(
+    scaleMachineSetUpdate,
+    ({ replicas }) => {
+      if (replicas !== state.replicas) {
+        state.replicas = replicas;
+        state.generation++;
+        changes++;
+      }
+      return { generation: state.generation };
+    },
+    {
+      validator: (req) => {
+        if (state.deleteRequested) throw new Error(`MachineSet "${ms.name}" is being deleted`);
+        const r = (req as { replicas?: unknown } | undefined)?.replicas;
+        if (typeof r !== 'number' || !Number.isSafeInteger(r) || r < 0) {
+          throw new Error(`MachineSet "${ms.name}": spec.replicas: must be a non-negative integer, not ${JSON.stringify(r)}`);
+        }
+      },
+    },
+  );
+  setHandler(machineReportSignal, (r) => {
+    const m = state.machines[r.name];
+    if (!m) return;
+    if (r.phase === 'Deleted') delete state.machines[r.name];
+    else {
+      if (r.nodeReady && !m.readySince) m.readySince = new Date().toISOString();
+      if (r.phase === 'Deleting') m.deleting = true;
+      m.report = r;
+    }
+    changes++;
+  });
+  setHandler(controlPlaneInitializedSignal, () => {
+    state.gateOpen = true;
+    changes++;
+  });
+  setHandler(deleteMachineSetSignal, (req) => {
+    state.deleteRequested = true;
+    if (req?.clusterDeleting) state.clusterDeleting = true;
+    changes++;
+  });
+  setHandler(machineSetStatusQuery, (): MachineSetView => ({
+    name: ms.name,
+    namespace: ms.namespace,
+    clusterName: ms.spec.clusterName,
+    generation: state.generation,
+    replicas: state.replicas,
+    status: state.status,
+    machines: live().map(([name, m]) => ({
+      name,
+      phase: m.report?.phase ?? 'Pending',
+      nodeRef: m.report?.nodeRef,
+      nodeReady: m.report?.nodeReady ?? false,
+      deleting: m.deleting,
+    })),
+  }));
+
+  // --- acting ---
+  const createMachine = async () => {
+    const name = generateName(ms.name, Math.random);
+    const uid = uuid4();
+    state.machines[name] = { uid, created: new Date().toISOString(), deleting: false };
+    const t = ms.spec.template;
+    await startChild(MachineWorkflow, {
+      workflowId: machineWorkflowId({ namespace: ms.namespace, name }),
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      typedSearchAttributes: objectSearchAttributes('Machine', ms.namespace, ms.spec.clusterName, 'Pending'),
+      memo: startMemo(machineListMemo('worker-join', t.spec.version)),
+      args: [
+        {
+          machine: {
+            name,
+            namespace: ms.namespace,
+            uid,
+            labels: { ...t.metadata.labels, [LABELS.clusterName]: ms.spec.clusterName, [MACHINE_SET_NAME_LABEL]: ms.name },
+            spec: {
+              ...t.spec,
+              clusterName: ms.spec.clusterName,
+              // Each machine gets its own bootstrap config and infrastructure machine, named after it.
+              bootstrap: { configRef: { apiGroup: GROUPS.bootstrap, kind: 'KubeadmConfig', name } },
+              infrastructureRef: { ...t.spec.infrastructureRef, kind: 'SimMachine', name },
+            },
+          },
+          role: 'worker-join',
+          bootstrapConfig: input.bootstrapConfig,
+          bootstrapConfigName: name,
+          infrastructure: input.infrastructure,
+          cluster: input.cluster,
+          ownerWorkflowId: workflowInfo().workflowId,
+          gateOpen: true,
+        },
+      ],
+    });
+  };
+
+  const deleteMachine = async (name: string) => {
+    const m = state.machines[name];
+    if (!m || m.deleting) return;
+    m.deleting = true;
+    try {
+      await getExternalWorkflowHandle(machineWorkflowId({ namespace: ms.namespace, name })).signal(deleteMachineSignal, { clusterDeleting: state.clusterDeleting });
+    } catch (err) {
+      log.warn('delete signal not delivered; treating the machine as gone', { machine: name, error: String(err) });
+      delete state.machines[name];
+    }
+  };
+
+  const statusMachines = (): StatusMachine[] =>
+    live().map(([name, m]) => ({
+      name,
+      creationTimestamp: m.created,
+      deleting: m.deleting,
+      ready: m.report ? m.report.nodeReady : undefined,
+      ...(m.readySince ? { readySince: m.readySince } : {}),
+      upToDate: true, // a set's machines are all of its one template
+    }));
+
+  /** Status in one pass; reported to the owner only when it changed. Returns when to look again. */
+  const updateStatus = async (blocked?: { reason: string; message: string }): Promise<string | undefined> => {
+    const statusInput = {
+      replicas: state.replicas,
+      machines: statusMachines(),
+      minReadySeconds: ms.spec.template.spec.minReadySeconds,
+      deleting: state.deleteRequested,
+      ...(blocked ? { scaleUpBlocked: blocked } : {}),
+      observedGeneration: state.generation,
+      now: new Date().toISOString(),
+    };
+    const next = computeMachineSetStatus(statusInput, state.status);
+    if (machineSetStatusChanged(state.status, next)) {
+      state.status = next;
+      await tellOwner(report());
+    }
+    return nextStatusChangeAt(statusInput);
+  };
+
+  // --- the loop: observe (reports), plan, act, status ---
+  while (!state.deleteRequested) {
+    const seen = changes;
+    const plan = planMachineSet({
+      replicas: state.replicas,
+      machines: live().map(([name, m]) => ({
+        name,
+        creationTimestamp: m.created,
+        deleting: m.deleting,
+        deleteAnnotation: false,
+        healthy: m.report?.nodeReady ?? false,
+        ...(m.report?.nodeRef ? { nodeRef: m.report.nodeRef } : {}),
+      })),
+      deletionOrder: ms.spec.deletion?.order,
+      gateOpen: state.gateOpen,
+      controlPlaneUpgrading: false,
+      controlPlaneVersion: input.controlPlaneVersion,
+      templateVersion: ms.spec.template.spec.version,
+    });
+    for (let i = 0; i < plan.create; i++) await createMachine();
+    for (const name of plan.delete) await deleteMachine(name);
+    const wakeAt = await updateStatus(plan.blocked);
+    if (plan.create > 0 || plan.delete.length > 0) continue; // look again at once: nothing waits on a report
+    setCurrentDetails(
+      plan.blocked
+        ? `scale up blocked: ${plan.blocked.message}`
+        : `${state.status?.readyReplicas ?? 0}/${state.replicas} machines ready` + (live().some(([, m]) => m.deleting) ? '; waiting for deleted machines to go' : ''),
+    );
+    const wake = () => changes !== seen || state.deleteRequested || workflowInfo().continueAsNewSuggested;
+    // A timer only when a status change is due without a report (minReadySeconds): none idle.
+    if (wakeAt) await condition(wake, Math.max(1, Date.parse(wakeAt) - Date.now()));
+    else await condition(wake);
+    if (workflowInfo().continueAsNewSuggested && !state.deleteRequested) {
+      await condition(allHandlersFinished);
+      return continueAsNew<typeof MachineSetWorkflow>({ ...input, state });
+    }
+  }
+
+  // --- deletion: every machine, then the set ---
+  setCurrentDetails('deleting machines');
+  for (const [name] of live()) await deleteMachine(name);
+  await updateStatus();
+  await condition(() => live().length === 0);
+  setCurrentDetails('Deleted');
+  const last = report(true);
+  await tellOwner(last);
+  return last;
+}
