@@ -4,12 +4,16 @@ import { clusterSchema } from './cluster.js';
 import { kubeadmConfigSchema, kubeadmConfigTemplateSchema } from './kubeadm-config.js';
 import { kubeadmControlPlaneSchema } from './kubeadm-control-plane.js';
 import { machineSchema } from './machine.js';
+import { machineDeploymentSchema } from './machine-deployment.js';
+import { machineSetSchema } from './machine-set.js';
 import { GROUPS, VERSION } from './meta.js';
 import { simClusterSchema, simMachineSchema, simMachineTemplateSchema } from './sim.js';
 
 export const KINDS = {
   Cluster: { group: GROUPS.cluster, schema: clusterSchema },
   Machine: { group: GROUPS.cluster, schema: machineSchema },
+  MachineSet: { group: GROUPS.cluster, schema: machineSetSchema },
+  MachineDeployment: { group: GROUPS.cluster, schema: machineDeploymentSchema },
   KubeadmControlPlane: { group: GROUPS.controlPlane, schema: kubeadmControlPlaneSchema },
   KubeadmConfig: { group: GROUPS.bootstrap, schema: kubeadmConfigSchema },
   KubeadmConfigTemplate: { group: GROUPS.bootstrap, schema: kubeadmConfigTemplateSchema },

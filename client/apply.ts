@@ -27,6 +27,8 @@ export function describePlan(plan: ApplyPlan): string[] {
   return [
     ...plan.clusters.map((c) => ref('Cluster', 'cluster.capstan.dev', c.cluster.metadata.name)),
     ...plan.machines.map((m) => ref('Machine', 'cluster.capstan.dev', m.machine.metadata.name)),
+    ...plan.machineDeployments.map((m) => ref('MachineDeployment', 'cluster.capstan.dev', m.machineDeployment.metadata.name)),
+    ...plan.machineSets.map((m) => ref('MachineSet', 'cluster.capstan.dev', m.machineSet.metadata.name)),
     ...plan.resolved.map((d) => ref(d.object.kind, d.object.apiVersion.split('/')[0]!, d.object.metadata.name)),
   ];
 }
@@ -44,7 +46,25 @@ function rejection(err: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * MachineDeployments and MachineSets validate and resolve, but no workflow runs them yet: a plan
+ * that holds one is refused whole, before anything starts (half a manifest applied would leave
+ * a cluster without the workers it asked for).
+ */
+export function refuseNotYetApplied(plan: ApplyPlan): void {
+  const objects = [
+    ...plan.machineDeployments.map((m) => `MachineDeployment "${m.machineDeployment.metadata.name}"`),
+    ...plan.machineSets.map((m) => `MachineSet "${m.machineSet.metadata.name}"`),
+  ];
+  if (!objects.length) return;
+  const kinds = [...new Set(objects.map((o) => o.split(' ')[0]))].join(' and ');
+  throw new ApplyError(
+    `${objects.join(', ')}: ${kinds} ${objects.length > 1 ? 'are' : 'is'} not supported by apply yet; nothing was applied. Use \`capstan rollout plan -f FILE\` to see a rollout's steps, or \`capstan apply --dry-run\` to validate`,
+  );
+}
+
 export async function executePlan(client: Client, taskQueue: string, plan: ApplyPlan): Promise<ApplyLine[]> {
+  refuseNotYetApplied(plan);
   const lines: ApplyLine[] = [];
   for (const c of plan.clusters) {
     const key = { namespace: c.cluster.metadata.namespace, name: c.cluster.metadata.name };

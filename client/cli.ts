@@ -6,8 +6,9 @@ import { bool, type CommandSpec, parseCommand, type ParsedCommand, str, strs, Us
 import { applyCommand, deleteCluster, describe, getNodes, getObjects, type ListOptions, readKubeconfig, readManifestFiles, watchObjects } from './commands.js';
 import { loadDevEnv } from './dev-env.js';
 import { ManifestError } from './manifests.js';
+import { MAX_PLANNED_MACHINES, rolloutPlanCommand } from './rollout-plan.js';
 import { connectClient, TASK_QUEUE, temporalSettings } from './temporal.js';
-import { COMMANDS, groupUsage, type Output, OVERVIEW, RESOURCES } from './usage.js';
+import { COMMANDS, groupNoun, groupUsage, type Output, OVERVIEW, RESOURCES } from './usage.js';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -46,11 +47,11 @@ function resolveCommand(argv: string[]): { spec: CommandSpec; args: string[] } {
       continue;
     }
     const spec = COMMANDS[resources[a] ?? ''];
-    if (!spec) throw new UsageError(`${command}: unknown resource "${a}" (${[...new Set(Object.keys(resources))].join(', ')})`, groupUsage(command!));
+    if (!spec) throw new UsageError(`${command}: unknown ${groupNoun(command!)} "${a}" (${[...new Set(Object.keys(resources))].join(', ')})`, groupUsage(command!));
     return { spec, args: [...rest.slice(0, i), ...rest.slice(i + 1)] };
   }
   if (wantsHelp(rest)) throw new HelpRequest(groupUsage(command!));
-  throw new UsageError(`${command}: missing RESOURCE`, groupUsage(command!));
+  throw new UsageError(`${command}: missing ${groupNoun(command!).toUpperCase()}`, groupUsage(command!));
 }
 
 class HelpRequest extends Error {
@@ -121,6 +122,17 @@ export async function main(argv: string[]): Promise<number> {
         if (!files.length) throw new UsageError('apply needs -f FILE (or -f - for stdin)', spec.usage);
         const input = await readManifestFiles(files, readStdin);
         for (const line of await applyCommand({ files: input, dryRun: bool(p, 'dry-run'), connect, taskQueue: TASK_QUEUE })) console.log(line);
+        return 0;
+      }
+      case 'rollout plan': {
+        const files = strs(p, 'filename');
+        if (!files.length) throw new UsageError('rollout plan needs -f FILE (or -f - for stdin)', spec.usage);
+        const from = str(p, 'from-replicas');
+        if (from !== undefined && !(/^\d+$/.test(from) && Number(from) <= MAX_PLANNED_MACHINES)) {
+          throw new UsageError(`rollout plan: --from-replicas: "${from}" is not an integer between 0 and ${MAX_PLANNED_MACHINES}`, spec.usage);
+        }
+        const input = await readManifestFiles(files, readStdin);
+        console.log(rolloutPlanCommand({ files: input, fromReplicas: from === undefined ? undefined : Number(from), output: (str(p, 'output') ?? 'table') as 'table' | 'json' }));
         return 0;
       }
       case 'get clusters':

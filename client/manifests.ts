@@ -4,9 +4,11 @@
 import { parseAllDocuments } from 'yaml';
 import type { Cluster } from '../api/cluster.js';
 import { type AnyObject, validateDocument } from '../api/kinds.js';
-import type { KubeadmConfig } from '../api/kubeadm-config.js';
+import type { KubeadmConfig, KubeadmConfigTemplate } from '../api/kubeadm-config.js';
 import type { KubeadmControlPlane } from '../api/kubeadm-control-plane.js';
 import type { Machine } from '../api/machine.js';
+import type { MachineDeployment } from '../api/machine-deployment.js';
+import type { MachineSet } from '../api/machine-set.js';
 import { GROUPS, type ObjectRef } from '../api/meta.js';
 import type { SimCluster, SimMachine, SimMachineTemplate } from '../api/sim.js';
 import type { ClusterApply, MachineApply } from '../workflows/types.js';
@@ -85,9 +87,28 @@ export function validateDocuments(docs: SourceDocument[]): ValidatedDocument[] {
   return out;
 }
 
+/** A MachineDeployment with the templates its machines are made from, resolved. */
+export interface MachineDeploymentApply {
+  machineDeployment: MachineDeployment;
+  bootstrapTemplate: KubeadmConfigTemplate;
+  infrastructureTemplate: SimMachineTemplate;
+}
+
+/** A MachineSet with the templates its machines are made from, resolved. */
+export interface MachineSetApply {
+  machineSet: MachineSet;
+  bootstrapTemplate: KubeadmConfigTemplate;
+  infrastructureTemplate: SimMachineTemplate;
+}
+
+/** Kinds that validate and resolve, but that nothing runs yet: apply refuses them (--dry-run only). */
+export const NOT_YET_APPLIED = ['MachineDeployment', 'MachineSet'] as const;
+
 export interface ApplyPlan {
   clusters: ClusterApply[];
   machines: MachineApply[];
+  machineDeployments: MachineDeploymentApply[];
+  machineSets: MachineSetApply[];
   /** Objects used only through a reference, for the report. */
   resolved: ValidatedDocument[];
 }
@@ -112,8 +133,23 @@ export function planApply(docs: ValidatedDocument[]): ApplyPlan {
     return target.object as T;
   }
 
+  /** A set's or deployment's machine template: its bootstrap config and infrastructure templates. */
+  function resolveTemplates(d: ValidatedDocument, spec: MachineSet['spec'] | MachineDeployment['spec']) {
+    const t = spec.template.spec;
+    let bootstrapTemplate: KubeadmConfigTemplate | undefined;
+    if (t.bootstrap.configRef) {
+      bootstrapTemplate = resolve<KubeadmConfigTemplate>(d, 'spec.template.spec.bootstrap.configRef', t.bootstrap.configRef, 'KubeadmConfigTemplate', GROUPS.bootstrap);
+    } else {
+      problems.push(`${where(d, d.object.kind, d.object.metadata.name)}: spec.template.spec.bootstrap.dataSecretName: user-provided bootstrap data is not supported yet; use spec.template.spec.bootstrap.configRef to a KubeadmConfigTemplate`);
+    }
+    const infrastructureTemplate = resolve<SimMachineTemplate>(d, 'spec.template.spec.infrastructureRef', t.infrastructureRef, 'SimMachineTemplate', GROUPS.infrastructure);
+    return bootstrapTemplate && infrastructureTemplate ? { bootstrapTemplate, infrastructureTemplate } : undefined;
+  }
+
   const clusters: ClusterApply[] = [];
   const machines: MachineApply[] = [];
+  const machineDeployments: MachineDeploymentApply[] = [];
+  const machineSets: MachineSetApply[] = [];
   for (const d of docs) {
     const o = d.object;
     if (o.kind === 'Cluster') {
@@ -144,9 +180,16 @@ export function planApply(docs: ValidatedDocument[]): ApplyPlan {
         problems.push(`${where(d, o.kind, o.metadata.name)}: spec.bootstrap.dataSecretName: user-provided bootstrap data is not supported yet; use spec.bootstrap.configRef to a KubeadmConfig`);
       }
       if (infrastructure && bootstrapConfig) machines.push({ machine: m, bootstrapConfig, infrastructure });
+    } else if (o.kind === 'MachineDeployment') {
+      const templates = resolveTemplates(d, o.spec);
+      if (templates) machineDeployments.push({ machineDeployment: o, ...templates });
+    } else if (o.kind === 'MachineSet') {
+      const templates = resolveTemplates(d, o.spec);
+      if (templates) machineSets.push({ machineSet: o, ...templates });
     }
   }
   if (problems.length) throw new ManifestError(problems);
-  const resolved = docs.filter((d) => d.object.kind !== 'Cluster' && d.object.kind !== 'Machine');
-  return { clusters, machines, resolved };
+  const owners = new Set<string>(['Cluster', 'Machine', ...NOT_YET_APPLIED]);
+  const resolved = docs.filter((d) => !owners.has(d.object.kind));
+  return { clusters, machines, machineDeployments, machineSets, resolved };
 }

@@ -16,6 +16,7 @@ Usage:
   capstan get kubeconfig CLUSTER             print the workload cluster's admin kubeconfig
   capstan describe cluster|machine NAME      an object's status, conditions and machines
   capstan delete cluster NAME                delete a cluster in Cluster API's order
+  capstan rollout plan -f FILE               the steps a MachineDeployment's rollout would take
   capstan worker                             run a worker (workflows + activities)
   capstan sim                                run the simulated cloud
 
@@ -128,6 +129,22 @@ export const COMMANDS: Record<string, CommandSpec> = {
     negatable: ['wait'],
     positionals: { names: ['NAME'], required: 1 },
   }),
+  'rollout plan': spec({
+    name: 'rollout plan',
+    usage: [
+      'Usage: capstan rollout plan -f FILE [-f FILE...] [--from-replicas N] [-o table|json]',
+      '',
+      'Prints, before anything is applied, the steps the rollout planner would take for each MachineDeployment',
+      'of the manifests: from an old set of machines on a previous template to the manifest\'s template, each',
+      'machine becoming available one step after it is created. Its templates must be in the manifests too.',
+      '  -f, --filename FILE       a manifest; - reads stdin; repeatable',
+      '      --from-replicas N     machines in the old set (default: the MachineDeployment\'s spec.replicas)',
+      '  -o, --output FORMAT       table (default) or json',
+    ],
+    options: { filename: { type: 'string', short: 'f', multiple: true }, 'from-replicas': { type: 'string' }, ...OUTPUT },
+    choices: { output: ['table', 'json'] },
+    positionals: { names: [], required: 0 },
+  }),
   worker: spec({
     name: 'worker',
     usage: ['Usage: capstan worker', '', 'Runs a worker (workflows + activities) on the Temporal server the environment names.'],
@@ -148,7 +165,20 @@ export const RESOURCES: Record<string, Record<string, string>> = {
   get: { clusters: 'get clusters', cluster: 'get clusters', machines: 'get machines', machine: 'get machines', nodes: 'get nodes', node: 'get nodes', kubeconfig: 'get kubeconfig' },
   describe: { cluster: 'describe cluster', clusters: 'describe cluster', machine: 'describe machine', machines: 'describe machine' },
   delete: { cluster: 'delete cluster', clusters: 'delete cluster' },
+  rollout: { plan: 'rollout plan' },
 };
 
-export const groupUsage = (group: string): string =>
-  [`Usage: capstan ${group} RESOURCE ...`, '', 'Resources:', ...[...new Set(Object.values(RESOURCES[group]!))].map((c) => `  ${COMMANDS[c]!.usage.split('\n')[0]!.replace('Usage: ', '')}`), '', `capstan ${group} RESOURCE --help for its flags.`].join('\n');
+/** What follows a group's name: a resource (`get clusters`) or, for `rollout`, a subcommand. */
+export const groupNoun = (group: string): string => (group === 'rollout' ? 'subcommand' : 'resource');
+
+export const groupUsage = (group: string): string => {
+  const noun = groupNoun(group);
+  return [
+    `Usage: capstan ${group} ${noun.toUpperCase()} ...`,
+    '',
+    `${noun[0]!.toUpperCase()}${noun.slice(1)}s:`,
+    ...[...new Set(Object.values(RESOURCES[group]!))].map((c) => `  ${COMMANDS[c]!.usage.split('\n')[0]!.replace('Usage: ', '')}`),
+    '',
+    `capstan ${group} ${noun.toUpperCase()} --help for its flags.`,
+  ].join('\n');
+};

@@ -18,6 +18,7 @@ interface Def {
   valueType?: z.ZodType;
   values?: unknown[];
   entries?: Record<string, unknown>;
+  options?: z.ZodType[];
 }
 const defOf = (s: z.ZodType) => (s as unknown as { _zod: { def: Def } })._zod.def;
 
@@ -31,24 +32,26 @@ function unwrap(s: z.ZodType): z.ZodType {
   }
 }
 
-/** The one JSON type a schema accepts (every schema in api/ accepts exactly one). */
-export function expectedJsonType(s: z.ZodType): JsonType {
+/** The JSON types a schema accepts: one for every schema in api/ but int-or-percent unions. */
+export function expectedJsonTypes(s: z.ZodType): JsonType[] {
   const d = defOf(unwrap(s));
   switch (d.type) {
     case 'object':
     case 'record':
-      return 'object';
+      return ['object'];
     case 'array':
-      return 'array';
+      return ['array'];
     case 'string':
     case 'enum':
-      return 'string';
+      return ['string'];
     case 'number':
-      return 'number';
+      return ['number'];
     case 'boolean':
-      return 'boolean';
+      return ['boolean'];
     case 'literal':
-      return jsonTypeOf(d.values![0]);
+      return [jsonTypeOf(d.values![0])];
+    case 'union':
+      return [...new Set(d.options!.flatMap(expectedJsonTypes))];
     default:
       throw new Error(`api-mutations: no JSON type for zod schema type ${d.type}`);
   }
@@ -174,9 +177,9 @@ export function insertUnknownKey(kind: KindName, object: Record<string, unknown>
 
 /** The wrong JSON types for a node: neither what the schema wants nor what is there. */
 export function wrongTypesFor(node: Node): JsonType[] {
-  const want = expectedJsonType(node.schema);
+  const want = expectedJsonTypes(node.schema);
   return (Object.keys(VALUES_BY_TYPE) as JsonType[]).filter(
-    (t) => t !== want && t !== jsonTypeOf(node.value) && !node.schema.safeParse(VALUES_BY_TYPE[t]).success,
+    (t) => !want.includes(t) && t !== jsonTypeOf(node.value) && !node.schema.safeParse(VALUES_BY_TYPE[t]).success,
   );
 }
 

@@ -6,6 +6,7 @@ import { parseAllDocuments } from 'yaml';
 import { KINDS, type KindName, validateDocument } from '../../api/kinds.js';
 
 export const DEMO_MANIFEST = readFileSync(new URL('../../config/samples/demo-cluster.yaml', import.meta.url), 'utf8');
+export const MACHINE_DEPLOYMENT_MANIFEST = readFileSync(new URL('../../config/samples/machinedeployment.yaml', import.meta.url), 'utf8');
 
 export interface Sample {
   name: string;
@@ -41,6 +42,35 @@ const kubeadmConfigSpec = {
   format: 'cloud-config',
 };
 const deletion = { nodeDrainTimeoutSeconds: 60, nodeVolumeDetachTimeoutSeconds: 30, nodeDeletionTimeoutSeconds: 10 };
+const setLabels = { 'cluster.capstan.dev/cluster-name': 'full', pool: 'a', tier: 'workers' };
+/** A MachineSet's or MachineDeployment's spec with every field they share set. */
+const setSpec = (kind: string) => ({
+  clusterName: 'full',
+  replicas: 4,
+  selector: {
+    matchLabels: { 'cluster.capstan.dev/cluster-name': 'full' },
+    matchExpressions: [
+      { key: 'pool', operator: 'In', values: ['a', 'b'] },
+      { key: 'tier', operator: 'NotIn', values: ['cp'] },
+      { key: 'tier', operator: 'Exists', values: [] },
+      { key: 'gpu', operator: 'DoesNotExist' },
+    ],
+  },
+  template: {
+    metadata: { labels: setLabels, annotations: { note: 'x' } },
+    spec: {
+      clusterName: 'full',
+      bootstrap: { configRef: ref('bootstrap.capstan.dev', 'KubeadmConfigTemplate', 'full-workers'), dataSecretName: 'full-workers-bootstrap' },
+      infrastructureRef: ref('infrastructure.capstan.dev', 'SimMachineTemplate', 'full'),
+      version: 'v1.37.2',
+      providerID: 'sim://t',
+      failureDomain: 'fd-1',
+      minReadySeconds: 5,
+      deletion,
+    },
+  },
+  deletion: { order: kind === 'MachineSet' ? 'Oldest' : 'Newest' },
+});
 
 /** One object per kind with every optional field set. */
 export const FULL_SAMPLES: Sample[] = [
@@ -76,6 +106,44 @@ export const FULL_SAMPLES: Sample[] = [
         failureDomain: 'fd-1',
         minReadySeconds: 5,
         deletion,
+      },
+    },
+  },
+  {
+    name: 'full MachineSet',
+    kind: 'MachineSet',
+    object: { apiVersion: 'cluster.capstan.dev/v1alpha1', kind: 'MachineSet', metadata: meta('full-workers-abcde'), spec: setSpec('MachineSet') },
+  },
+  {
+    name: 'full MachineDeployment',
+    kind: 'MachineDeployment',
+    object: {
+      apiVersion: 'cluster.capstan.dev/v1alpha1',
+      kind: 'MachineDeployment',
+      metadata: meta('full-workers'),
+      spec: {
+        ...setSpec('MachineDeployment'),
+        rollout: { after: '2026-01-02T15:04:05Z', strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: 1 } } },
+        paused: true,
+        minReadySeconds: 10,
+      },
+    },
+  },
+  {
+    name: 'OnDelete MachineDeployment',
+    kind: 'MachineDeployment',
+    object: {
+      apiVersion: 'cluster.capstan.dev/v1alpha1',
+      kind: 'MachineDeployment',
+      metadata: { name: 'workers' },
+      spec: {
+        clusterName: 'full',
+        selector: { matchLabels: { pool: 'a' } },
+        template: {
+          metadata: { labels: { pool: 'a' } },
+          spec: { clusterName: 'full', bootstrap: { configRef: ref('bootstrap.capstan.dev', 'KubeadmConfigTemplate', 'workers') }, infrastructureRef: ref('infrastructure.capstan.dev', 'SimMachineTemplate', 'workers') },
+        },
+        rollout: { strategy: { type: 'OnDelete' } },
       },
     },
   },
@@ -148,7 +216,8 @@ function defaulted(s: Sample): Sample {
 /** Every sample: demo documents, full objects, and each of them with defaults applied. */
 export function samples(): Sample[] {
   const demo = demoDocuments().map((o, i) => ({ name: `demo document ${i + 1} (${String(o.kind)})`, kind: o.kind as KindName, object: o }));
-  const given = [...demo, ...FULL_SAMPLES];
+  const md = demoDocuments(MACHINE_DEPLOYMENT_MANIFEST).map((o, i) => ({ name: `machinedeployment.yaml document ${i + 1} (${String(o.kind)})`, kind: o.kind as KindName, object: o }));
+  const given = [...demo, ...md, ...FULL_SAMPLES];
   return [...given, ...given.map(defaulted)];
 }
 

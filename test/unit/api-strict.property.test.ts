@@ -9,7 +9,7 @@ import { type FieldError, type KindName, validateDocument } from '../../api/kind
 import { loadPlan } from '../../client/apply.js';
 import { ManifestError } from '../../client/manifests.js';
 import { deleteRequired, insertUnknownKey, type Mutation, replaceWithWrongType, targets } from '../support/api-mutations.js';
-import { demoDocuments, kindsWithoutSample, type Sample, samples } from '../support/api-samples.js';
+import { DEMO_MANIFEST, demoDocuments, kindsWithoutSample, MACHINE_DEPLOYMENT_MANIFEST, type Sample, samples } from '../support/api-samples.js';
 
 const SAMPLES = samples();
 const RUNS = 300;
@@ -166,18 +166,22 @@ describe('validateDocument: the holes issue 6 found', () => {
   });
 });
 
-describe('loadPlan: a mutated demo manifest', () => {
-  const DOCS = demoDocuments();
+describe.each([
+  { file: 'demo.yaml', text: DEMO_MANIFEST },
+  { file: 'machinedeployment.yaml', text: MACHINE_DEPLOYMENT_MANIFEST },
+])('loadPlan: a mutated sample manifest ($file)', ({ file, text }) => {
+  const DOCS = demoDocuments(text);
   const where = (index: number, o: Record<string, unknown>) => {
     const kind = typeof o.kind === 'string' ? o.kind : undefined;
     const metaName = (o.metadata as { name?: unknown } | undefined)?.name;
     const name = typeof metaName === 'string' ? metaName : undefined;
-    return `demo.yaml: document ${index}${kind ? ` (${kind}${name ? ` "${name}"` : ''})` : ''}`;
+    return `${file}: document ${index}${kind ? ` (${kind}${name ? ` "${name}"` : ''})` : ''}`;
   };
   const manifest = (docs: unknown[]) => docs.map((d) => stringify(d)).join('---\n');
 
-  it('loadPlan: the demo manifest round-tripped through YAML → planned', () => {
-    expect(loadPlan([{ file: 'demo.yaml', text: manifest(DOCS) }]).clusters).toHaveLength(1);
+  it('loadPlan: the manifest round-tripped through YAML → planned', () => {
+    const plan = loadPlan([{ file, text: manifest(DOCS) }]);
+    expect(plan.clusters.length + plan.machineDeployments.length).toBe(1);
   });
 
   it('loadPlan: one document mutated (unknown key, wrong type, required key deleted) → ManifestError naming file, document, object and field; nothing planned; no crash', () => {
@@ -192,7 +196,7 @@ describe('loadPlan: a mutated demo manifest', () => {
           let thrown: unknown;
           let plan: unknown;
           try {
-            plan = loadPlan([{ file: 'demo.yaml', text: manifest(docs) }]);
+            plan = loadPlan([{ file, text: manifest(docs) }]);
           } catch (err) {
             thrown = err;
           }

@@ -1,15 +1,31 @@
 // The CLI as a user runs it: a separate process, exit codes, messages. No server is needed:
 // validation happens before anything connects, so a bad manifest never starts anything.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../client/cli.js';
 import { COMMANDS } from '../../client/usage.js';
 
 const cli = fileURLToPath(new URL('../../bin/capstan.mjs', import.meta.url));
 const demoPath = fileURLToPath(new URL('../../config/samples/demo-cluster.yaml', import.meta.url));
 const demo = readFileSync(demoPath, 'utf8');
+const mdPath = fileURLToPath(new URL('../../config/samples/machinedeployment.yaml', import.meta.url));
+const md = readFileSync(mdPath, 'utf8');
+
+// The sample MachineDeployment (3 replicas, maxSurge 1, maxUnavailable 0) from 3 old machines.
+const PLAN_3_1_0 = [
+  'STEP   OLD SET   NEW SET   DECISION',
+  '1      3/3       -         create the new set with 1 machine',
+  '2      3/3       1/1       scale the old set down to 2',
+  '3      2/2       1/1       scale the new set up to 2',
+  '4      2/2       2/2       scale the old set down to 1',
+  '5      1/1       2/2       scale the new set up to 3',
+  '6      1/1       3/3       scale the old set down to 0',
+  '7      -         3/3       done',
+];
 
 function capstan(args: string[], input?: string) {
   // An address nothing listens on: any attempt to reach Temporal would fail loudly.
@@ -49,6 +65,31 @@ describe('capstan CLI', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^error: get clusters: unknown flag --bogus\n\nUsage: capstan get clusters /);
     expect(r.stdout).toBe('');
+  });
+
+  it('rollout plan prints the steps of the sample MachineDeployment\'s 3/1/0 rollout as a table, connecting to nothing', () => {
+    const r = capstan(['rollout', 'plan', '-f', mdPath]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe('MachineDeployment "demo-md-0" (namespace "default"): 3 machines on the previous template → 3 machines on the manifest\'s; RollingUpdate, maxSurge 1, maxUnavailable 0');
+    expect(lines.slice(-PLAN_3_1_0.length)).toEqual(PLAN_3_1_0);
+  });
+
+  it('apply of a MachineDeployment without --dry-run refuses with one message, exit 1, before connecting; --dry-run validates it', () => {
+    const r = capstan(['apply', '-f', '-'], `${demo}\n---\n${md}`);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim()).toBe(
+      'error: MachineDeployment "demo-md-0": MachineDeployment is not supported by apply yet; nothing was applied. Use `capstan rollout plan -f FILE` to see a rollout\'s steps, or `capstan apply --dry-run` to validate',
+    );
+    const dry = capstan(['apply', '--dry-run', '-f', mdPath]);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout.trim().split('\n')).toEqual([
+      'machinedeployment.cluster.capstan.dev/demo-md-0 validated (dry run)',
+      'kubeadmconfigtemplate.bootstrap.capstan.dev/demo-md-0 validated (dry run)',
+      'simmachinetemplate.infrastructure.capstan.dev/demo-md-0 validated (dry run)',
+    ]);
   });
 
   it('exits 0 with the command\'s usage on stdout for --help', () => {
@@ -143,5 +184,86 @@ describe('capstan command line', () => {
       const declared = new Set([...Object.keys(spec.options), ...(spec.negatable ?? []).map((n) => `no-${n}`)]);
       for (const f of listed) expect(declared.has(f), `${name} lists --${f}`).toBe(true);
     }
+  });
+});
+
+// `capstan rollout plan`, in process: the planner's steps before anything is applied.
+describe('capstan rollout plan', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'capstan-rollout-plan-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const manifest = (name: string, text: string) => {
+    const file = join(dir, name);
+    writeFileSync(file, text);
+    return file;
+  };
+  async function run(args: string[]) {
+    const out: string[] = [];
+    const err: string[] = [];
+    const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+    const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
+    try {
+      const code = await main(args);
+      return { code, stdout: out.join('\n'), stderr: err.join('\n') };
+    } finally {
+      log.mockRestore();
+      error.mockRestore();
+    }
+  }
+
+  it('a 3/1/0 plan prints the expected steps', async () => {
+    const r = await run(['rollout', 'plan', '-f', mdPath]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n').slice(-PLAN_3_1_0.length)).toEqual(PLAN_3_1_0);
+  });
+
+  it('--from-replicas 1 to 3 replicas: the new set surges to 3 at once, within replicas + maxSurge', async () => {
+    const r = await run(['rollout', 'plan', '-f', mdPath, '--from-replicas', '1', '-o', 'json']);
+    expect(r.code).toBe(0);
+    const [plan] = JSON.parse(r.stdout) as { steps: { oldSet: unknown; newSet: unknown; decision: string }[]; maxSurge: number }[];
+    expect(plan!.maxSurge).toBe(1);
+    expect(plan!.steps.map((s) => s.decision)).toEqual(['create the new set with 3 machines', 'scale the old set down to 0', 'done']);
+    expect(plan!.steps[1]).toMatchObject({ oldSet: { replicas: 1, availableReplicas: 1 }, newSet: { replicas: 3, availableReplicas: 3 } });
+  });
+
+  it('OnDelete: the new set grows as the user deletes old machines', async () => {
+    const onDelete = manifest('ondelete.yaml', md.replace('type: RollingUpdate', 'type: OnDelete').replace(/      rollingUpdate:\n(        .*\n){2}/, ''));
+    const r = await run(['rollout', 'plan', '-f', onDelete, '--from-replicas', '2']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('OnDelete (old machines are replaced as the user deletes them)');
+    expect(r.stdout.split('\n').at(-1)).toBe('3      -         3/3       done');
+  });
+
+  it('maxSurge and maxUnavailable both 0 → refused with the field path, exit 1', async () => {
+    const r = await run(['rollout', 'plan', '-f', manifest('both-0.yaml', md.replace('maxSurge: 1', 'maxSurge: 0'))]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(
+      'both-0.yaml: document 1 (MachineDeployment "demo-md-0"): spec.rollout.strategy.rollingUpdate: maxSurge and maxUnavailable must not both be 0 (the rollout could never progress)',
+    );
+  });
+
+  it('a manifest without a MachineDeployment → exit 1 saying so', async () => {
+    const r = await run(['rollout', 'plan', '-f', demoPath]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error: rollout plan: no MachineDeployment in .*demo-cluster.yaml$/);
+  });
+
+  it.each([
+    { name: 'an unknown flag', args: ['--replicas', '3'], message: 'rollout plan: unknown flag --replicas' },
+    { name: 'a negative --from-replicas', args: ['--from-replicas', '-1'], message: 'rollout plan: flag --from-replicas needs a value' },
+    { name: 'a --from-replicas that is no integer', args: ['--from-replicas', 'three'], message: 'rollout plan: --from-replicas: "three" is not an integer between 0 and 10000' },
+    { name: '-o yaml', args: ['-o', 'yaml'], message: 'rollout plan: -o/--output: "yaml" is not one of table, json' },
+  ])('$name → exit 2 with a one-line error and the usage', async ({ args, message }) => {
+    const r = await run(['rollout', 'plan', '-f', mdPath, ...args]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe(`error: ${message}`);
+    expect(r.stderr).toContain('Usage: capstan rollout plan');
+  });
+
+  it('without -f → exit 2; an unknown subcommand → exit 2 naming it', async () => {
+    expect((await run(['rollout', 'plan'])).stderr.split('\n')[0]).toBe('error: rollout plan needs -f FILE (or -f - for stdin)');
+    const r = await run(['rollout', 'undo']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe('error: rollout: unknown subcommand "undo" (plan)');
   });
 });

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ManifestError, planApply, readDocuments, validateDocuments } from '../../client/manifests.js';
 
 const demo = readFileSync(new URL('../../config/samples/demo-cluster.yaml', import.meta.url), 'utf8');
+const md = readFileSync(new URL('../../config/samples/machinedeployment.yaml', import.meta.url), 'utf8');
 
 function problems(text: string): string[] {
   try {
@@ -71,5 +72,56 @@ describe('apply planning', () => {
     const p = problems(text);
     expect(p).toHaveLength(2);
     expect(p[1]).toMatch(/SimMachine "demo-worker-1"\): spec.instanceType: must be one of sim.small, sim.medium, sim.large/);
+  });
+});
+
+describe('apply planning: MachineDeployments and MachineSets', () => {
+  const asMachineSet = (text: string) => text.replace('kind: MachineDeployment', 'kind: MachineSet').replace(/  rollout:\n(    .*\n)+/, '');
+
+  it('resolves the sample MachineDeployment\'s templates within the applied documents', () => {
+    const plan = planApply(validateDocuments(readDocuments('md.yaml', md)));
+    expect(plan.machineDeployments).toHaveLength(1);
+    const [d] = plan.machineDeployments;
+    expect(d!.machineDeployment.metadata.name).toBe('demo-md-0');
+    expect(d!.bootstrapTemplate.kind).toBe('KubeadmConfigTemplate');
+    expect(d!.infrastructureTemplate.spec.template.spec.instanceType).toBe('sim.medium');
+    // Used through the deployment only: reported as resolved, as the other kinds' configs are.
+    expect(plan.resolved.map((r) => r.object.kind)).toEqual(['KubeadmConfigTemplate', 'SimMachineTemplate']);
+    expect(plan.clusters).toEqual([]);
+  });
+
+  it('resolves a MachineSet\'s templates the same way', () => {
+    const plan = planApply(validateDocuments(readDocuments('ms.yaml', asMachineSet(md))));
+    expect(plan.machineSets.map((s) => [s.machineSet.metadata.name, s.bootstrapTemplate.metadata.name, s.infrastructureTemplate.metadata.name])).toEqual([['demo-md-0', 'demo-md-0', 'demo-md-0']]);
+  });
+
+  it.each([
+    {
+      name: 'a missing bootstrap template',
+      text: md.replace(/---\napiVersion: bootstrap.capstan.dev\/v1alpha1\nkind: KubeadmConfigTemplate\n[\s\S]*?(?=---)/, ''),
+      want: 'm.yaml: document 1 (MachineDeployment "demo-md-0"): spec.template.spec.bootstrap.configRef: KubeadmConfigTemplate "demo-md-0" not found in namespace "default" of the applied documents',
+    },
+    {
+      name: 'a missing infrastructure template in a MachineSet',
+      text: asMachineSet(md).replace(/---\napiVersion: infrastructure.capstan.dev\/v1alpha1\nkind: SimMachineTemplate\n[\s\S]*$/, ''),
+      want: 'm.yaml: document 1 (MachineSet "demo-md-0"): spec.template.spec.infrastructureRef: SimMachineTemplate "demo-md-0" not found in namespace "default" of the applied documents',
+    },
+    {
+      name: 'a reference to a SimMachine instead of a template',
+      text: md.replace('kind: SimMachineTemplate\n        name: demo-md-0', 'kind: SimMachine\n        name: demo-md-0'),
+      want: 'm.yaml: document 1 (MachineDeployment "demo-md-0"): spec.template.spec.infrastructureRef: must reference a SimMachineTemplate (apiGroup infrastructure.capstan.dev), got SimMachine (apiGroup infrastructure.capstan.dev)',
+    },
+    {
+      name: 'bootstrap data given as a secret',
+      text: md.replace(/        configRef:\n(          .*\n){3}/, '        dataSecretName: workers-bootstrap\n'),
+      want: 'm.yaml: document 1 (MachineDeployment "demo-md-0"): spec.template.spec.bootstrap.dataSecretName: user-provided bootstrap data is not supported yet; use spec.template.spec.bootstrap.configRef to a KubeadmConfigTemplate',
+    },
+    {
+      name: 'both fenceposts 0',
+      text: md.replace('maxSurge: 1', 'maxSurge: 0'),
+      want: 'm.yaml: document 1 (MachineDeployment "demo-md-0"): spec.rollout.strategy.rollingUpdate: maxSurge and maxUnavailable must not both be 0 (the rollout could never progress)',
+    },
+  ])('names file, document, object and field for $name', ({ text, want }) => {
+    expect(problems(text)).toEqual([want]);
   });
 });

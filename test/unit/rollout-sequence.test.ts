@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { planRollout, type RolloutInput, type RolloutStep } from '../../workflows/planners/rollout.js';
-import { runSequence, tickBound, type Scenario } from './rollout-simulator.js';
+import { runSequence, tickBound, type Scenario } from '../../workflows/planners/rollout-simulation.js';
 
 const GOLDEN_DIR = fileURLToPath(new URL('./golden/rollout/', import.meta.url));
 const RANDOM_SEEDS = 30;

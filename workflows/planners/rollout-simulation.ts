@@ -1,5 +1,8 @@
 // A small simulator of a MachineDeployment's MachineSets that drives a rollout planner to
-// convergence, as Cluster API's machinedeployment_rollout_sequence_test.go does. Each tick:
+// convergence, as Cluster API's machinedeployment_rollout_sequence_test.go does. The sequence
+// tests run it over named scenarios; `capstan rollout plan` runs it (fixed order) to show a
+// rollout's steps before anything is applied. Deterministic, no I/O: a seed names a random
+// order for good. Each tick:
 //   1. scheduled events (replicas changed, template changed: the new set becomes the newest old one);
 //   2. machines created in an earlier tick become available (fixed order: all of them;
 //      random order: each with probability 1/2, at least one);
@@ -12,7 +15,7 @@
 //   6. checks: machines ≤ replicas + maxSurge; available machines never below
 //      min(replicas − maxUnavailable, available when the planner looked) — so never below the
 //      floor, and never lower at all while a scale-up has put the floor out of reach.
-import { planRollout, resolveFenceposts, type RolloutInput, type RolloutStep, type SetState } from '../../workflows/planners/rollout.js';
+import { planRollout, resolveFenceposts, type RolloutInput, type RolloutStep, type SetState } from './rollout.js';
 
 export type Planner = (input: RolloutInput) => RolloutStep;
 
@@ -27,8 +30,31 @@ export interface Scenario {
 
 export type Order = { kind: 'fixed' } | { kind: 'random'; seed: number };
 
+/** A set as the planner saw it at one tick: spec.replicas, machines that exist, available ones. */
+export interface SimulatedSet {
+  name: string;
+  spec: number;
+  machines: number;
+  available: number;
+}
+
+/** One tick, as data: what happened before the planner looked, what it saw and what it decided. */
+export interface SimulationTick {
+  tick: number;
+  /** Scenario events and user deletions of this tick, in words. */
+  events: string[];
+  oldSets: SimulatedSet[];
+  newSet: SimulatedSet | null;
+  input: RolloutInput;
+  step: RolloutStep;
+  /** The name a new set created by this step gets. */
+  nextSetName: string;
+}
+
 export interface SequenceResult {
   log: string[];
+  /** The same run as data, one entry per tick. */
+  trace: SimulationTick[];
   violations: string[];
   converged: boolean;
   ticks: number;
@@ -66,6 +92,7 @@ export function runSequence(scenario: Scenario, planner: Planner = planRollout, 
   const random = order.kind === 'random' ? prng(order.seed) : null;
   const pick = <T>(xs: T[]): T => xs[random ? Math.floor(random() * xs.length) : 0]!;
   const log: string[] = [];
+  const trace: SimulationTick[] = [];
   const violations: string[] = [];
   let replicas = scenario.replicas;
   let machineCount = 0;
@@ -82,13 +109,18 @@ export function runSequence(scenario: Scenario, planner: Planner = planRollout, 
 
   const bound = tickBound(scenario);
   for (let tick = 1; tick <= bound; tick++) {
+    const events: string[] = [];
+    const event = (what: string) => {
+      events.push(what);
+      log.push(`tick ${pad(tick)}  ${what}`);
+    };
     for (const e of (scenario.events ?? []).filter((e) => e.tick === tick)) {
       if (e.replicas !== undefined) {
-        log.push(`tick ${pad(tick)}  event: replicas ${replicas} → ${e.replicas}`);
+        event(`event: replicas ${replicas} → ${e.replicas}`);
         replicas = e.replicas;
       }
       if (e.templateChange && newSet) {
-        log.push(`tick ${pad(tick)}  event: template changed, ${newSet.name} becomes an old set`);
+        event(`event: template changed, ${newSet.name} becomes an old set`);
         oldSets.push(newSet);
         newSet = null;
       }
@@ -114,7 +146,7 @@ export function runSequence(scenario: Scenario, planner: Planner = planRollout, 
         const victim = pick(set.machines);
         set.machines.splice(set.machines.indexOf(victim), 1);
         set.spec -= 1;
-        log.push(`tick ${pad(tick)}  user deletes ${victim.name}`);
+        event(`user deletes ${victim.name}`);
       }
     }
 
@@ -123,13 +155,15 @@ export function runSequence(scenario: Scenario, planner: Planner = planRollout, 
     const input: RolloutInput = { replicas, strategy: scenario.strategy, newSet: newSet ? observe(newSet) : null, oldSets: oldSets.map(observe) };
     const availableSeen = available(all());
     const step = planner(input);
+    const seen = (s: SimSet): SimulatedSet => ({ name: s.name, spec: s.spec, machines: s.machines.length, available: s.machines.filter((m) => m.available).length });
+    trace.push({ tick, events, oldSets: oldSets.map(seen), newSet: newSet ? seen(newSet) : null, input, step, nextSetName: `ms${setCount + 1}` });
     log.push(`tick ${pad(tick)}  ${describeState(oldSets, newSet)}  → ${describeStep(step, input, `ms${setCount + 1}`)}`);
     if (step.done) {
       const finalOk = newSet !== null || replicas === 0;
       if (!finalOk || oldSets.length > 0 || available(all()) !== replicas || all().some((s) => s.machines.length !== s.spec)) {
         violations.push(`tick ${tick}: planner says done but the sets are not converged`);
       }
-      return { log, violations, converged: true, ticks: tick };
+      return { log, trace, violations, converged: true, ticks: tick };
     }
 
     // Apply the step, then every MachineSet reconciles.
@@ -161,7 +195,7 @@ export function runSequence(scenario: Scenario, planner: Planner = planRollout, 
     }
   }
   log.push(`not converged after ${bound} ticks`);
-  return { log, violations, converged: false, ticks: bound };
+  return { log, trace, violations, converged: false, ticks: bound };
 }
 
 /** OnDelete promises no surge, and the simulated user makes at most one machine unavailable. */

@@ -1,0 +1,107 @@
+// MachineDeployment (cluster.capstan.dev/v1alpha1): Cluster API v1beta2's MachineDeployment,
+// which rolls a template change through an old and a new MachineSet within maxSurge and
+// maxUnavailable (RollingUpdate), or leaves replacing machines to the user (OnDelete).
+import { z } from 'zod';
+import { machineSetLikeFields, setLikeProblems } from './machine-set.js';
+import { type Condition, GROUPS, objectMetaSchema, seconds, VERSION } from './meta.js';
+// The planner is a pure leaf module (no imports, no state): its fencepost rule is the one rule,
+// refused here at apply and there at plan time, with the same words.
+import { resolveFenceposts } from '../workflows/planners/rollout.js';
+
+const ROLLING_UPDATE_PATH = ['rollout', 'strategy', 'rollingUpdate'];
+const PERCENT = /^[0-9]+%$/;
+
+/** intstr.IntOrString as maxSurge/maxUnavailable take it: an integer ≥ 0 or a percentage. */
+export function intOrPercentSchema() {
+  return z.union(
+    [
+      z.number().int({ error: 'must be an integer', abort: true }).min(0, { error: 'must be >= 0' }),
+      z.string().regex(PERCENT, { error: 'must be a percentage such as "25%" (or an integer)' }),
+    ],
+    { error: 'must be an integer or a percentage such as "25%"' },
+  );
+}
+
+export const ROLLOUT_STRATEGY_TYPES = ['RollingUpdate', 'OnDelete'] as const;
+
+export function rolloutSchema() {
+  return z
+    .strictObject({
+      // Cluster API's rollout.after: machines created before this time are rolled out once it passes.
+      after: z.iso.datetime({ offset: true, error: 'must be an RFC 3339 time such as 2026-01-02T15:04:05Z' }).optional(),
+      strategy: z
+        .strictObject({
+          type: z.enum(ROLLOUT_STRATEGY_TYPES, { error: `must be one of ${ROLLOUT_STRATEGY_TYPES.join(', ')}` }).default('RollingUpdate'),
+          rollingUpdate: z
+            .strictObject({
+              maxSurge: intOrPercentSchema().default(1),
+              maxUnavailable: intOrPercentSchema().default(0),
+            })
+            .optional(),
+        })
+        .default({ type: 'RollingUpdate' }),
+    })
+    .default({ strategy: { type: 'RollingUpdate' } });
+}
+export type Rollout = z.infer<ReturnType<typeof rolloutSchema>>;
+
+export function machineDeploymentSpecSchema() {
+  return z
+    .strictObject({
+      ...machineSetLikeFields(),
+      rollout: rolloutSchema(),
+      paused: z.boolean().default(false),
+      minReadySeconds: seconds().default(0),
+    })
+    .superRefine((spec, ctx) => {
+      for (const p of setLikeProblems(spec)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
+      const { type, rollingUpdate } = spec.rollout.strategy;
+      if (type === 'OnDelete' && rollingUpdate !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ROLLING_UPDATE_PATH, message: 'must not be set when type is OnDelete' });
+      }
+      const wellFormed = (v: number | string) => (typeof v === 'number' ? Number.isSafeInteger(v) && v >= 0 : PERCENT.test(v));
+      // A malformed maxSurge/maxUnavailable is refused by its own schema, once.
+      if (type === 'RollingUpdate' && (!rollingUpdate || (wellFormed(rollingUpdate.maxSurge) && wellFormed(rollingUpdate.maxUnavailable)))) {
+        // Both 0 (the rollout could never progress): the planner's messages name the field as
+        // `rollout.strategy.rollingUpdate[.maxSurge]: …`; here the path goes before the colon.
+        try {
+          resolveFenceposts(spec.replicas, rollingUpdate);
+        } catch (err) {
+          const m = /^rollout\.strategy\.rollingUpdate((?:\.\w+)?): (.*)$/s.exec((err as Error).message);
+          const path = m?.[1] ? [...ROLLING_UPDATE_PATH, m[1].slice(1)] : ROLLING_UPDATE_PATH;
+          ctx.addIssue({ code: 'custom', path, message: m?.[2] ?? (err as Error).message });
+        }
+      }
+    })
+    .transform((spec) => {
+      // Cluster API's defaulting webhook: a RollingUpdate strategy always carries its fenceposts.
+      const s = spec.rollout.strategy;
+      if (s.type !== 'RollingUpdate' || s.rollingUpdate) return spec;
+      return { ...spec, rollout: { ...spec.rollout, strategy: { ...s, rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } } } };
+    });
+}
+export type MachineDeploymentSpec = z.infer<ReturnType<typeof machineDeploymentSpecSchema>>;
+
+export function machineDeploymentSchema() {
+  return z.strictObject({
+    apiVersion: z.literal(`${GROUPS.cluster}/${VERSION}`),
+    kind: z.literal('MachineDeployment'),
+    metadata: objectMetaSchema(),
+    spec: machineDeploymentSpecSchema(),
+  });
+}
+export type MachineDeployment = z.infer<ReturnType<typeof machineDeploymentSchema>>;
+
+/** The condition types a MachineDeployment reports (Cluster API v1beta2's). */
+export const MACHINE_DEPLOYMENT_CONDITIONS = ['Available', 'RollingOut', 'ScalingUp', 'ScalingDown', 'Paused'] as const;
+export type MachineDeploymentConditionType = (typeof MACHINE_DEPLOYMENT_CONDITIONS)[number];
+
+export interface MachineDeploymentStatus {
+  selector?: string;
+  replicas: number;
+  readyReplicas: number;
+  availableReplicas: number;
+  upToDateReplicas: number;
+  conditions: Condition[];
+  observedGeneration: number;
+}

@@ -1,0 +1,148 @@
+// MachineSet (cluster.capstan.dev/v1alpha1): Cluster API v1beta2's MachineSet, which keeps
+// `replicas` Machines made from its template. Also the pieces MachineDeployment shares with it:
+// the label selector, the machine template and the rules that tie them to the spec.
+import { z } from 'zod';
+import { machineSpecSchema } from './machine.js';
+import { type Condition, GROUPS, objectMetaSchema, objectName, VERSION } from './meta.js';
+
+export const LABEL_SELECTOR_OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'] as const;
+
+/** metav1.LabelSelector. */
+export function labelSelectorSchema() {
+  return z.strictObject({
+    matchLabels: z.record(z.string(), z.string()).default({}),
+    matchExpressions: z
+      .array(
+        z.strictObject({
+          key: z.string().min(1, { error: 'is required' }),
+          operator: z.enum(LABEL_SELECTOR_OPERATORS, { error: `must be one of ${LABEL_SELECTOR_OPERATORS.join(', ')}` }),
+          values: z.array(z.string()).default([]),
+        }),
+      )
+      .default([]),
+  });
+}
+export type LabelSelector = z.infer<ReturnType<typeof labelSelectorSchema>>;
+
+/** Whether `labels` are selected, as metav1.LabelSelectorAsSelector reads the selector. */
+export function selectorMatches(selector: LabelSelector, labels: Record<string, string>): boolean {
+  const has = (k: string) => Object.hasOwn(labels, k);
+  if (!Object.entries(selector.matchLabels).every(([k, v]) => has(k) && labels[k] === v)) return false;
+  return selector.matchExpressions.every((e) => {
+    switch (e.operator) {
+      case 'In':
+        return has(e.key) && e.values.includes(labels[e.key]!);
+      case 'NotIn':
+        return !has(e.key) || !e.values.includes(labels[e.key]!);
+      case 'Exists':
+        return has(e.key);
+      case 'DoesNotExist':
+        return !has(e.key);
+    }
+  });
+}
+
+/** Cluster API's MachineTemplateSpec: the labels and annotations of each Machine, and its spec. */
+export function machineTemplateSchema() {
+  return z.strictObject({
+    metadata: z
+      .strictObject({
+        labels: z.record(z.string(), z.string()).default({}),
+        annotations: z.record(z.string(), z.string()).default({}),
+      })
+      .default({ labels: {}, annotations: {} }),
+    spec: machineSpecSchema(),
+  });
+}
+export type MachineTemplate = z.infer<ReturnType<typeof machineTemplateSchema>>;
+
+export const DELETION_ORDERS = ['Random', 'Newest', 'Oldest'] as const;
+export type DeletionOrder = (typeof DELETION_ORDERS)[number];
+
+export function setDeletionSchema() {
+  return z
+    .strictObject({
+      order: z.enum(DELETION_ORDERS, { error: `must be one of ${DELETION_ORDERS.join(', ')}` }).default('Random'),
+    })
+    .default({ order: 'Random' });
+}
+
+/** spec.replicas of a MachineSet or MachineDeployment: Cluster API defaults it to 1. */
+export function setReplicasSchema() {
+  return z.number().int({ error: 'must be an integer', abort: true }).min(0, { error: 'must be >= 0' }).default(1);
+}
+
+/** The fields a MachineSet and a MachineDeployment share. */
+export function machineSetLikeFields() {
+  return {
+    clusterName: objectName(63),
+    replicas: setReplicasSchema(),
+    selector: labelSelectorSchema(),
+    template: machineTemplateSchema(),
+    deletion: setDeletionSchema(),
+  };
+}
+
+interface SetLikeSpec {
+  clusterName: string;
+  selector: LabelSelector;
+  template: MachineTemplate;
+}
+
+/**
+ * The rules between fields of a MachineSet's or MachineDeployment's spec, each refused with
+ * the path (relative to spec) of the field to change.
+ */
+export function setLikeProblems(spec: SetLikeSpec): { path: (string | number)[]; message: string }[] {
+  const out: { path: (string | number)[]; message: string }[] = [];
+  spec.selector.matchExpressions.forEach((e, i) => {
+    const wantsValues = e.operator === 'In' || e.operator === 'NotIn';
+    if (wantsValues && e.values.length === 0) out.push({ path: ['selector', 'matchExpressions', i, 'values'], message: `must be non-empty when operator is ${e.operator}` });
+    if (!wantsValues && e.values.length > 0) out.push({ path: ['selector', 'matchExpressions', i, 'values'], message: `must be empty when operator is ${e.operator}` });
+  });
+  // An empty selector would select every Machine of the namespace (Kubernetes refuses it for
+  // Deployments and ReplicaSets for the same reason).
+  if (Object.keys(spec.selector.matchLabels).length === 0 && spec.selector.matchExpressions.length === 0) {
+    out.push({ path: ['selector'], message: 'must not be empty (it would select every Machine of the namespace)' });
+  } else if (!selectorMatches(spec.selector, spec.template.metadata.labels)) {
+    // The set would never count the machines it creates, and would create them forever.
+    out.push({ path: ['selector'], message: 'does not match spec.template.metadata.labels' });
+  }
+  if (spec.template.spec.clusterName !== spec.clusterName) {
+    out.push({
+      path: ['template', 'spec', 'clusterName'],
+      message: `must be the set's spec.clusterName "${spec.clusterName}" (a template for cluster "${spec.template.spec.clusterName}")`,
+    });
+  }
+  return out;
+}
+
+export function machineSetSpecSchema() {
+  return z.strictObject(machineSetLikeFields()).superRefine((spec, ctx) => {
+    for (const p of setLikeProblems(spec)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
+  });
+}
+export type MachineSetSpec = z.infer<ReturnType<typeof machineSetSpecSchema>>;
+
+export function machineSetSchema() {
+  return z.strictObject({
+    apiVersion: z.literal(`${GROUPS.cluster}/${VERSION}`),
+    kind: z.literal('MachineSet'),
+    metadata: objectMetaSchema(),
+    spec: machineSetSpecSchema(),
+  });
+}
+export type MachineSet = z.infer<ReturnType<typeof machineSetSchema>>;
+
+/** Cluster API v1beta2's MachineSet condition types. */
+export const MACHINE_SET_CONDITIONS = ['MachinesReady', 'MachinesUpToDate', 'ScalingUp', 'ScalingDown', 'Remediating', 'Deleting'] as const;
+
+export interface MachineSetStatus {
+  selector?: string;
+  replicas: number;
+  readyReplicas: number;
+  availableReplicas: number;
+  upToDateReplicas: number;
+  conditions: Condition[];
+  observedGeneration: number;
+}
