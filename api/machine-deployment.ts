@@ -4,9 +4,7 @@
 import { z } from 'zod';
 import { machineSetLikeFields, setLikeProblems } from './machine-set.js';
 import { type Condition, GROUPS, objectMetaSchema, seconds, VERSION } from './meta.js';
-// The planner is a pure leaf module (no imports, no state): its fencepost rule is the one rule,
-// refused here at apply and there at plan time, with the same words.
-import { resolveFenceposts } from '../workflows/planners/rollout.js';
+import { resolveFenceposts } from './rollout-fenceposts.js';
 
 const ROLLING_UPDATE_PATH = ['rollout', 'strategy', 'rollingUpdate'];
 const PERCENT = /^[0-9]+%$/;
