@@ -16,6 +16,10 @@ export const LABELS = {
   clusterName: 'cluster.capstan.dev/cluster-name',
   controlPlane: 'cluster.capstan.dev/control-plane',
   controlPlaneName: 'cluster.capstan.dev/control-plane-name',
+  /** On a MachineDeployment's sets and machines (Cluster API's cluster.x-k8s.io/deployment-name). */
+  deploymentName: 'cluster.capstan.dev/deployment-name',
+  /** On a MachineSet's machines (Cluster API's cluster.x-k8s.io/set-name). */
+  setName: 'cluster.capstan.dev/set-name',
 } as const;
 
 // RFC 1123 subdomain, as Kubernetes object names; Cluster API additionally keeps cluster names

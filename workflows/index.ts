@@ -3,3 +3,4 @@ export { ClusterWorkflow } from './cluster.js';
 export { ControlPlaneWorkflow } from './control-plane.js';
 export { MachineWorkflow } from './machine.js';
 export { MachineSetWorkflow } from './machine-set.js';
+export { MachineDeploymentWorkflow } from './machine-deployment.js';

@@ -30,6 +30,7 @@ import {
   machineSetReportSignal,
   machineSetStatusQuery,
   scaleMachineSetUpdate,
+  setMachineSetReplicasSignal,
 } from './messages.js';
 import { generateName } from './names.js';
 import { planMachineSet } from './planners/machine-set.js';
@@ -37,9 +38,6 @@ import { computeMachineSetStatus, machineSetStatusChanged, nextStatusChangeAt, t
 import { reporter } from './reports.js';
 import { objectSearchAttributes } from './search-attributes.js';
 import type { MachineSetReport, MachineSetState, MachineSetView, MachineSetWorkflowInput } from './types.js';
-
-/** The label Cluster API puts on a MachineSet's machines. */
-const MACHINE_SET_NAME_LABEL = 'cluster.x-k8s.io/set-name';
 
 export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promise<MachineSetReport> {
   const ms = input.machineSet;
@@ -88,6 +86,13 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
       },
     },
   );
+  // The owner (a MachineDeployment) scales the set by signal: a workflow cannot send an Update.
+  setHandler(setMachineSetReplicasSignal, ({ replicas }) => {
+    if (!Number.isSafeInteger(replicas) || replicas < 0 || replicas === state.replicas) return;
+    state.replicas = replicas;
+    state.generation++;
+    changes++;
+  });
   setHandler(machineReportSignal, (r) => {
     const m = state.machines[r.name];
     if (!m) return;
@@ -141,7 +146,7 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
             name,
             namespace: ms.namespace,
             uid,
-            labels: { ...t.metadata.labels, [LABELS.clusterName]: ms.spec.clusterName, [MACHINE_SET_NAME_LABEL]: ms.name },
+            labels: { ...t.metadata.labels, [LABELS.clusterName]: ms.spec.clusterName, [LABELS.setName]: ms.name },
             spec: {
               ...t.spec,
               clusterName: ms.spec.clusterName,
@@ -179,7 +184,8 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
       name,
       creationTimestamp: m.created,
       deleting: m.deleting,
-      ready: m.report ? m.report.nodeReady : undefined,
+      // A machine on its way out is neither ready nor available (Cluster API v1beta2: Deleting).
+      ready: m.deleting ? false : m.report ? m.report.nodeReady : undefined,
       ...(m.readySince ? { readySince: m.readySince } : {}),
       upToDate: true, // a set's machines are all of its one template
     }));

@@ -8,6 +8,9 @@ import type {
   ControlPlaneReport,
   ControlPlaneView,
   MachineApply,
+  MachineDeploymentApply,
+  MachineDeploymentReport,
+  MachineDeploymentView,
   MachineReport,
   MachineSetReport,
   MachineSetView,
@@ -44,8 +47,19 @@ export const machineStatusQuery = defineQuery<MachineView>('status');
 // MachineSet
 /** Scales the set (`spec.replicas`); validated (a non-negative integer), answers the new generation. */
 export const scaleMachineSetUpdate = defineUpdate<{ generation: number }, [{ replicas: number }]>('scaleMachineSet');
+/** The owning MachineDeployment's scale of the set (a workflow cannot send an Update). */
+export const setMachineSetReplicasSignal = defineSignal<[{ replicas: number }]>('setMachineSetReplicas');
 /** Deletes the set's machines, then the set; `clusterDeleting` as for deleteMachine. */
 export const deleteMachineSetSignal = defineSignal<[DeleteRequest?]>('deleteMachineSet');
 export const machineSetStatusQuery = defineQuery<MachineSetView>('status');
 /** A MachineSet's report to its owner. */
 export const machineSetReportSignal = defineSignal<[MachineSetReport]>('machineSetReport');
+
+// MachineDeployment
+/** A changed spec or templates (validated; a template change rolls out); answers the generation. */
+export const applyMachineDeploymentUpdate = defineUpdate<{ generation: number; result: 'configured' | 'unchanged' }, [MachineDeploymentApply]>('applyMachineDeployment');
+/** Deletes every set of the deployment, then the deployment; `clusterDeleting` as for deleteMachine. */
+export const deleteMachineDeploymentSignal = defineSignal<[DeleteRequest?]>('deleteMachineDeployment');
+export const machineDeploymentStatusQuery = defineQuery<MachineDeploymentView>('status');
+/** A MachineDeployment's report to its Cluster. */
+export const machineDeploymentReportSignal = defineSignal<[MachineDeploymentReport]>('machineDeploymentReport');

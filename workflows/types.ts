@@ -2,9 +2,11 @@
 // continueAsNew and is stored in history): no Map, Set, Date or class instances, and never a
 // secret — certificates, keys, tokens and kubeconfigs travel as secret names.
 import type { APIEndpoint, Cluster, ClusterNetwork, ClusterStatus } from '../api/cluster.js';
-import type { KubeadmConfig, KubeadmConfigSpec } from '../api/kubeadm-config.js';
+import type { KubeadmConfig, KubeadmConfigSpec, KubeadmConfigTemplate } from '../api/kubeadm-config.js';
 import type { KubeadmControlPlane, KubeadmControlPlaneStatus } from '../api/kubeadm-control-plane.js';
 import type { Machine, MachinePhase, MachineSpec, MachineStatus } from '../api/machine.js';
+import type { MachineDeployment, MachineDeploymentStatus } from '../api/machine-deployment.js';
+import type { MachineSet } from '../api/machine-set.js';
 import type { SimCluster, SimMachine, SimMachineSpec, SimMachineTemplate } from '../api/sim.js';
 import type { ObjectKey } from './ids.js';
 import type { DeletionOrder } from './planners/deletion-order.js';
@@ -242,4 +244,74 @@ export interface MachineSetView {
   replicas: number;
   status?: MachineSetStatus;
   machines: { name: string; phase: MachinePhase | 'Pending'; nodeRef?: string; nodeReady: boolean; deleting: boolean }[];
+}
+
+/** A MachineDeployment with the templates its machines are made from, resolved. */
+export interface MachineDeploymentApply {
+  machineDeployment: MachineDeployment;
+  bootstrapTemplate: KubeadmConfigTemplate;
+  infrastructureTemplate: SimMachineTemplate;
+}
+
+/** A MachineSet with the templates its machines are made from, resolved. */
+export interface MachineSetApply {
+  machineSet: MachineSet;
+  bootstrapTemplate: KubeadmConfigTemplate;
+  infrastructureTemplate: SimMachineTemplate;
+}
+
+export interface MachineDeploymentWorkflowInput {
+  apply: MachineDeploymentApply;
+  cluster: ClusterContext;
+  /** The Cluster: it gets the deployment's reports. */
+  ownerWorkflowId: string;
+  /** False until ControlPlaneInitialized: no set creates a machine before it. */
+  gateOpen: boolean;
+  controlPlaneVersion?: string;
+  state?: MachineDeploymentState;
+}
+
+/** One MachineSet of a deployment, as the deployment knows it. */
+export interface DeploymentSet {
+  /** The template's fingerprint: the set whose hash is the desired template's is the new set. */
+  templateHash: string;
+  /** Its revision (Cluster API's machinedeployment.clusters.x-k8s.io/revision): 1, 2, … */
+  revision: number;
+  /** spec.replicas as the deployment last set it. */
+  replicas: number;
+  report?: MachineSetReport;
+  deleting: boolean;
+}
+
+export interface MachineDeploymentState {
+  uid: string;
+  generation: number;
+  apply: MachineDeploymentApply;
+  gateOpen: boolean;
+  deleteRequested: boolean;
+  clusterDeleting: boolean;
+  /** Live sets by name; a set is dropped once it reports deleted. */
+  sets: Record<string, DeploymentSet>;
+  lastRevision: number;
+  status?: MachineDeploymentStatus;
+}
+
+export interface MachineDeploymentReport {
+  name: string;
+  replicas: number;
+  readyReplicas: number;
+  availableReplicas: number;
+  upToDateReplicas: number;
+  observedGeneration: number;
+  deleted: boolean;
+}
+
+export interface MachineDeploymentView {
+  name: string;
+  namespace: string;
+  clusterName: string;
+  generation: number;
+  spec: MachineDeployment['spec'];
+  status?: MachineDeploymentStatus;
+  sets: { name: string; revision: number; new: boolean; replicas: number; readyReplicas: number; availableReplicas: number; deleting: boolean }[];
 }

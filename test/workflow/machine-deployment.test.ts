@@ -1,0 +1,160 @@
+// MachineDeploymentWorkflow on real servers: a one-control-plane cluster on the simulated cloud
+// and the sample MachineDeployment beside it (3 workers, maxSurge 1, maxUnavailable 0). A
+// template change rolls every machine through a new MachineSet; the cloud's own event log shows
+// that at no moment were there more than replicas + maxSurge of the deployment's VMs, nor fewer
+// than replicas − maxUnavailable running ones once it was up. Scaling and deletion too.
+import { readFileSync } from 'node:fs';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { executePlan, loadPlan } from '../../client/apply.js';
+import type { SimEvent } from '../../providers/sim/types.js';
+import { machineDeploymentWorkflowId } from '../../workflows/ids.js';
+import { MachineDeploymentWorkflow } from '../../workflows/machine-deployment.js';
+import { applyMachineDeploymentUpdate, deleteMachineDeploymentSignal, machineDeploymentStatusQuery } from '../../workflows/messages.js';
+import { objectSearchAttributes } from '../../workflows/search-attributes.js';
+import type { MachineDeploymentApply, MachineDeploymentView } from '../../workflows/types.js';
+import { eventually, startCapstanEnv, workflowBundle, type CapstanEnv } from '../support/capstan-env.js';
+import { allEvents, clusterView, liveVms, nodeReady, waitForAvailable, workloadNodes } from '../support/cluster-checks.js';
+
+const demo = readFileSync(new URL('../../config/samples/demo-cluster.yaml', import.meta.url), 'utf8');
+const sample = readFileSync(new URL('../../config/samples/machinedeployment.yaml', import.meta.url), 'utf8');
+const mdApply = (text = sample): MachineDeploymentApply => loadPlan([{ file: 'md.yaml', text }]).machineDeployments[0]!;
+
+/** The most VMs of the deployment alive at once, and the fewest running after `from`, from the cloud's event log. */
+function vmExtremes(events: SimEvent[], prefix: string, fromSeq: number) {
+  const names = new Map<string, string>();
+  const alive = new Set<string>();
+  const running = new Set<string>();
+  let maxAlive = 0;
+  let minRunning = Infinity;
+  for (const e of events) {
+    const name = e.type === 'vm.created' ? /^VM (\S+) created/.exec(e.message)?.[1] : e.vmId ? names.get(e.vmId) : undefined;
+    if (e.type === 'vm.created' && e.vmId && name) names.set(e.vmId, name);
+    if (!name?.startsWith(prefix) || !e.vmId) continue;
+    if (e.type === 'vm.created') alive.add(e.vmId);
+    if (e.type === 'vm.running') running.add(e.vmId);
+    if (e.type === 'vm.shutting-down' || e.type === 'vm.terminated') running.delete(e.vmId);
+    if (e.type === 'vm.terminated') alive.delete(e.vmId);
+    maxAlive = Math.max(maxAlive, alive.size);
+    if (e.seq > fromSeq) minRunning = Math.min(minRunning, running.size);
+  }
+  return { maxAlive, minRunning };
+}
+
+describe('MachineDeploymentWorkflow', () => {
+  let env: CapstanEnv;
+  const id = machineDeploymentWorkflowId({ namespace: 'default', name: 'demo-md-0' });
+  const handle = () => env.client.workflow.getHandle(id);
+  const until = (what: string, ok: (v: MachineDeploymentView) => boolean) =>
+    eventually(what, async () => {
+      const v = await handle().query(machineDeploymentStatusQuery);
+      return ok(v) ? v : undefined;
+    }, 240_000, 300);
+  const mdVms = async () => (await liveVms(env.simClient)).filter((v) => v.name.startsWith('demo-md-0-'));
+  let upSeq = 0;
+
+  beforeAll(async () => {
+    env = await startCapstanEnv();
+    const plan = loadPlan([{ file: 'demo.yaml', text: demo.replace('replicas: 3', 'replicas: 1') }]);
+    plan.machines = [];
+    await executePlan(env.client, env.taskQueue, plan);
+    const cluster = await waitForAvailable(env.client, 'demo');
+    const infra = (await env.simClient.listClusters()).find((c) => c.name === 'default-demo')!;
+    await env.client.workflow.start(MachineDeploymentWorkflow, {
+      workflowId: id,
+      taskQueue: env.taskQueue,
+      typedSearchAttributes: objectSearchAttributes('MachineDeployment', 'default', 'demo', 'Pending'),
+      args: [
+        {
+          apply: mdApply(),
+          cluster: {
+            key: { namespace: 'default', name: 'demo' },
+            uid: cluster.uid,
+            providerClusterId: infra.id,
+            endpoint: cluster.status.controlPlaneEndpoint!,
+            clusterNetwork: plan.clusters[0]!.cluster.spec.clusterNetwork,
+          },
+          ownerWorkflowId: 'cluster/default/demo',
+          gateOpen: true,
+          controlPlaneVersion: 'v1.37.2',
+        },
+      ],
+    });
+  }, 300_000);
+  afterAll(async () => {
+    await env?.stop();
+  });
+
+  it('brings up replicas machines through one MachineSet, Available', async () => {
+    const v = await until('3 available', (x) => x.status?.availableReplicas === 3);
+    expect(v.sets).toHaveLength(1);
+    expect(v.sets[0]).toMatchObject({ revision: 1, new: true, replicas: 3, availableReplicas: 3 });
+    expect(v.status?.conditions.find((c) => c.type === 'Available')?.status).toBe('True');
+    expect(v.status?.conditions.find((c) => c.type === 'RollingOut')?.status).toBe('False');
+    expect(await mdVms()).toHaveLength(3);
+    upSeq = (await allEvents(env.simClient)).at(-1)!.seq;
+  }, 300_000);
+
+  it('refuses a bad change naming the field, and changes nothing', async () => {
+    const bad = mdApply();
+    (bad.machineDeployment.spec.rollout.strategy as { rollingUpdate: { maxSurge: number; maxUnavailable: number } }).rollingUpdate = { maxSurge: 0, maxUnavailable: 0 };
+    const err = await handle().executeUpdate(applyMachineDeploymentUpdate, { args: [bad] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
+    expect(String((err as WorkflowUpdateFailedError).cause?.message)).toContain('spec.rollout.strategy.rollingUpdate');
+    const other = mdApply();
+    other.machineDeployment.spec.clusterName = 'other';
+    other.machineDeployment.spec.template.spec.clusterName = 'other';
+    const err2 = await handle().executeUpdate(applyMachineDeploymentUpdate, { args: [other] }).catch((e: unknown) => e);
+    expect(String((err2 as WorkflowUpdateFailedError).cause?.message)).toContain('spec.clusterName: is immutable');
+    expect((await handle().query(machineDeploymentStatusQuery)).generation).toBe(1);
+    expect(await handle().executeUpdate(applyMachineDeploymentUpdate, { args: [mdApply()] })).toEqual({ generation: 1, result: 'unchanged' });
+  });
+
+  it('rolls a template change through a new MachineSet within maxSurge and maxUnavailable', async () => {
+    const before = new Set((await mdVms()).map((v) => v.id));
+    const changed = mdApply(sample.replace('instanceType: sim.medium', 'instanceType: sim.large'));
+    expect(await handle().executeUpdate(applyMachineDeploymentUpdate, { args: [changed] })).toEqual({ generation: 2, result: 'configured' });
+    const v = await until('the rollout to finish', (x) => x.sets.length === 1 && x.sets[0]!.revision === 2 && x.status?.availableReplicas === 3 && x.status.upToDateReplicas === 3);
+    expect(v.status?.observedGeneration).toBe(2);
+    expect(v.status?.conditions.find((c) => c.type === 'RollingOut')?.status).toBe('False');
+    const vms = await mdVms();
+    expect(vms).toHaveLength(3);
+    expect(vms.every((x) => !before.has(x.id) && x.instanceType === 'sim.large')).toBe(true);
+    const { maxAlive, minRunning } = vmExtremes(await allEvents(env.simClient), 'demo-md-0-', upSeq);
+    expect(maxAlive).toBeLessThanOrEqual(3 + 1);
+    expect(minRunning).toBeGreaterThanOrEqual(3 - 0);
+    const nodes = (await workloadNodes(env.dataDir, 'demo')).filter((n) => n.metadata!.name!.startsWith('demo-md-0-'));
+    expect(nodes).toHaveLength(3);
+    expect(nodes.every(nodeReady)).toBe(true);
+  }, 300_000);
+
+  it('the surge check sees a violation when one is planted', () => {
+    const ev = (seq: number, type: string, vmId: string, name = '') => ({ seq, time: '', type, vmId, message: type === 'vm.created' ? `VM ${name} created (worker)` : '' });
+    const events = [ev(1, 'vm.created', 'a', 'demo-md-0-x-a'), ev(2, 'vm.created', 'b', 'demo-md-0-x-b'), ev(3, 'vm.running', 'a'), ev(4, 'vm.created', 'c', 'demo-md-0-y-c'), ev(5, 'vm.shutting-down', 'a')];
+    expect(vmExtremes(events, 'demo-md-0-', 3)).toEqual({ maxAlive: 3, minRunning: 0 });
+  });
+
+  it('scales with a changed replicas, on the new set', async () => {
+    const scaled = mdApply(sample.replace('instanceType: sim.medium', 'instanceType: sim.large').replace('replicas: 3', 'replicas: 2'));
+    expect(await handle().executeUpdate(applyMachineDeploymentUpdate, { args: [scaled] })).toMatchObject({ generation: 3 });
+    await until('2 machines', (x) => x.status?.replicas === 2 && x.sets.length === 1);
+    expect(await mdVms()).toHaveLength(2);
+  }, 240_000);
+
+  it('deletes every set and machine, then itself; the cluster lives on', async () => {
+    await handle().signal(deleteMachineDeploymentSignal);
+    expect(await handle().result()).toMatchObject({ deleted: true });
+    expect(await mdVms()).toHaveLength(0);
+    expect((await clusterView(env.client, 'demo')).status.phase).toBe('Provisioned');
+  }, 240_000);
+
+  it('replays every history of the deployment with today’s workflow code', async () => {
+    const histories = [];
+    for await (const wf of env.client.workflow.list({ query: 'WorkflowId STARTS_WITH "machinedeployment/" OR WorkflowId STARTS_WITH "machineset/" OR WorkflowId STARTS_WITH "machine/default/demo-md-0-"' })) {
+      histories.push({ workflowId: wf.workflowId, history: await env.client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory() });
+    }
+    expect(histories.length).toBeGreaterThanOrEqual(8);
+    for await (const r of Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, histories)) expect(r.error, r.workflowId).toBeUndefined();
+  }, 120_000);
+});

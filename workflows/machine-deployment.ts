@@ -1,0 +1,325 @@
+// MachineDeploymentWorkflow: rolls its template through an old and a new MachineSet. The new
+// set is the one whose template equals the desired one (machine spec, bootstrap and
+// infrastructure templates); a template change creates a new set. Each round asks the pure
+// planner (planners/rollout.ts) for every set's replicas from what the sets last reported,
+// scales the sets by signal, deletes old sets once empty, computes status in one pass and
+// reports it to the Cluster only when it changed. A spec change arrives as a validated Update
+// that bumps the generation; status reports observedGeneration.
+//
+// Surge is counted as Cluster API counts it (mdutil.TotalMachineSetsReplicaSum): a set weighs
+// max(its spec.replicas, its machines), so a machine still draining on its way out keeps its
+// place in the budget, and the cloud never holds more than replicas + maxSurge machines.
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  log,
+  ParentClosePolicy,
+  setCurrentDetails,
+  setHandler,
+  startChild,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { validateDocument } from '../api/kinds.js';
+import { LABELS } from '../api/meta.js';
+import { machineSetWorkflowId } from './ids.js';
+import { MachineSetWorkflow } from './machine-set.js';
+import {
+  applyMachineDeploymentUpdate,
+  controlPlaneInitializedSignal,
+  deleteMachineDeploymentSignal,
+  deleteMachineSetSignal,
+  machineDeploymentReportSignal,
+  machineDeploymentStatusQuery,
+  machineSetReportSignal,
+  setMachineSetReplicasSignal,
+} from './messages.js';
+import { generateName } from './names.js';
+import { computeDeploymentStatus, deploymentStatusChanged } from './planners/machine-deployment.status.js';
+import { planRollout, resolveFenceposts, type SetState } from './planners/rollout.js';
+import { reporter } from './reports.js';
+import { objectSearchAttributes } from './search-attributes.js';
+import { canonicalJson } from './spec-diff.js';
+import type { MachineDeploymentApply, MachineDeploymentReport, MachineDeploymentState, MachineDeploymentView, MachineDeploymentWorkflowInput } from './types.js';
+
+/** Immediate re-plans after acting, before waiting for reports (the plan is a fixed point by then). */
+const MAX_PASSES = 3;
+
+/** FNV-1a (32 bit) of the canonical template: deterministic, no crypto in workflow code. */
+export function templateHash(a: MachineDeploymentApply): string {
+  const text = canonicalJson({
+    spec: a.machineDeployment.spec.template.spec,
+    bootstrap: a.bootstrapTemplate.spec.template.spec,
+    infrastructure: a.infrastructureTemplate.spec.template.spec,
+  });
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, '0');
+}
+
+/** Re-validates every object with its schema, and what may not change; throws naming the field. */
+function assertApplicable(current: MachineDeploymentApply, next: MachineDeploymentApply): void {
+  const problems: string[] = [];
+  for (const o of [next.machineDeployment, next.bootstrapTemplate, next.infrastructureTemplate]) {
+    const r = validateDocument(o);
+    if (!r.ok) for (const e of r.errors) problems.push(`${r.kind ?? 'object'} "${r.name ?? ''}": ${e.path}: ${e.message}`);
+  }
+  if (problems.length) throw new Error(problems.join('; '));
+  const md = next.machineDeployment;
+  if (md.metadata.name !== current.machineDeployment.metadata.name || md.metadata.namespace !== current.machineDeployment.metadata.namespace) {
+    throw new Error(`MachineDeployment "${md.metadata.name}": metadata.name: another MachineDeployment's workflow`);
+  }
+  if (md.spec.clusterName !== current.machineDeployment.spec.clusterName) {
+    throw new Error(`MachineDeployment "${md.metadata.name}": spec.clusterName: is immutable ("${current.machineDeployment.spec.clusterName}")`);
+  }
+}
+
+export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflowInput): Promise<MachineDeploymentReport> {
+  const state: MachineDeploymentState = input.state ?? {
+    uid: uuid4(),
+    generation: 1,
+    apply: input.apply,
+    gateOpen: input.gateOpen,
+    deleteRequested: false,
+    clusterDeleting: false,
+    sets: {},
+    lastRevision: 0,
+  };
+  const md = () => state.apply.machineDeployment;
+  const name = md().metadata.name;
+  const namespace = md().metadata.namespace;
+  let changes = 0;
+
+  const live = () => Object.entries(state.sets);
+  const tellCluster = reporter(input.ownerWorkflowId, machineDeploymentReportSignal);
+  const report = (deleted = false): MachineDeploymentReport => ({
+    name,
+    replicas: state.status?.replicas ?? 0,
+    readyReplicas: state.status?.readyReplicas ?? 0,
+    availableReplicas: state.status?.availableReplicas ?? 0,
+    upToDateReplicas: state.status?.upToDateReplicas ?? 0,
+    observedGeneration: state.status?.observedGeneration ?? 0,
+    deleted,
+  });
+
+  // --- message handlers, registered before any await ---
+  setHandler(
+    applyMachineDeploymentUpdate,
+    (next) => {
+      if (canonicalJson(next) === canonicalJson(state.apply)) return { generation: state.generation, result: 'unchanged' as const };
+      state.apply = next;
+      state.generation++;
+      changes++;
+      return { generation: state.generation, result: 'configured' as const };
+    },
+    {
+      validator: (next) => {
+        if (state.deleteRequested) throw new Error(`MachineDeployment "${name}" is being deleted`);
+        assertApplicable(state.apply, next);
+      },
+    },
+  );
+  setHandler(machineSetReportSignal, (r) => {
+    const s = state.sets[r.name];
+    if (!s) return;
+    if (r.deleted) delete state.sets[r.name];
+    else s.report = r;
+    changes++;
+  });
+  setHandler(controlPlaneInitializedSignal, () => {
+    state.gateOpen = true;
+    changes++;
+  });
+  setHandler(deleteMachineDeploymentSignal, (req) => {
+    state.deleteRequested = true;
+    if (req?.clusterDeleting) state.clusterDeleting = true;
+    changes++;
+  });
+  setHandler(machineDeploymentStatusQuery, (): MachineDeploymentView => {
+    const hash = templateHash(state.apply);
+    return {
+      name,
+      namespace,
+      clusterName: md().spec.clusterName,
+      generation: state.generation,
+      spec: md().spec,
+      status: state.status,
+      sets: live()
+        .sort(([, a], [, b]) => a.revision - b.revision)
+        .map(([setName, s]) => ({
+          name: setName,
+          revision: s.revision,
+          new: s.templateHash === hash && !s.deleting,
+          replicas: s.replicas,
+          readyReplicas: s.report?.readyReplicas ?? 0,
+          availableReplicas: s.report?.availableReplicas ?? 0,
+          deleting: s.deleting,
+        })),
+    };
+  });
+
+  // --- acting on sets ---
+  const createSet = async (hash: string, replicas: number) => {
+    const a = state.apply;
+    const setName = generateName(name, Math.random);
+    state.lastRevision++;
+    state.sets[setName] = { templateHash: hash, revision: state.lastRevision, replicas, deleting: false };
+    const spec = a.machineDeployment.spec;
+    await startChild(MachineSetWorkflow, {
+      workflowId: machineSetWorkflowId({ namespace, name: setName }),
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      typedSearchAttributes: objectSearchAttributes('MachineSet', namespace, spec.clusterName, 'Pending'),
+      args: [
+        {
+          machineSet: {
+            name: setName,
+            namespace,
+            spec: {
+              clusterName: spec.clusterName,
+              replicas,
+              deletion: spec.deletion,
+              template: {
+                metadata: { labels: { ...spec.template.metadata.labels, [LABELS.deploymentName]: name } },
+                spec: { ...spec.template.spec, minReadySeconds: spec.minReadySeconds || spec.template.spec.minReadySeconds },
+              },
+            },
+          },
+          bootstrapConfig: a.bootstrapTemplate.spec.template.spec,
+          infrastructure: a.infrastructureTemplate.spec.template.spec,
+          cluster: input.cluster,
+          ownerWorkflowId: workflowInfo().workflowId,
+          gateOpen: state.gateOpen,
+          controlPlaneVersion: input.controlPlaneVersion,
+        },
+      ],
+    });
+  };
+
+  const signalSet = async (setName: string, send: (h: ReturnType<typeof getExternalWorkflowHandle>) => Promise<void>) => {
+    try {
+      await send(getExternalWorkflowHandle(machineSetWorkflowId({ namespace, name: setName })));
+    } catch (err) {
+      log.warn('signal to a MachineSet not delivered; treating the set as gone', { set: setName, error: String(err) });
+      delete state.sets[setName];
+    }
+  };
+
+  const scaleSet = async (setName: string, replicas: number) => {
+    const s = state.sets[setName]!;
+    if (s.replicas === replicas) return false;
+    s.replicas = replicas;
+    await signalSet(setName, (h) => h.signal(setMachineSetReplicasSignal, { replicas }));
+    return true;
+  };
+
+  const weight = (setName: string): SetState => {
+    const s = state.sets[setName]!;
+    return { name: setName, replicas: Math.max(s.replicas, s.report?.replicas ?? 0), availableReplicas: s.report?.availableReplicas ?? 0 };
+  };
+
+  /** One round: plan from the sets' reports, scale, create, clean up. Returns whether it acted. */
+  const rolloutPass = async (): Promise<{ acted: boolean; done: boolean }> => {
+    const spec = md().spec;
+    const hash = templateHash(state.apply);
+    const byRevision = live().filter(([, s]) => !s.deleting).sort(([, a], [, b]) => a.revision - b.revision);
+    const newSet = byRevision.find(([, s]) => s.templateHash === hash)?.[0];
+    const oldSets = byRevision.filter(([n]) => n !== newSet).map(([n]) => n);
+    if (spec.paused) return { acted: false, done: false };
+    const step = planRollout({
+      replicas: spec.replicas,
+      strategy: spec.rollout.strategy,
+      newSet: newSet ? weight(newSet) : null,
+      oldSets: oldSets.map(weight),
+    });
+    let acted = false;
+    // Down first, then up: a pass never holds more machines than the plan allows at any moment.
+    for (const n of oldSets) {
+      const want = Math.min(step.oldSetReplicas[n] ?? 0, state.sets[n]!.replicas); // never scales an old set up
+      if (await scaleSet(n, want)) acted = true;
+    }
+    if (newSet) {
+      if (await scaleSet(newSet, Math.min(step.newSetReplicas, spec.replicas))) acted = true;
+    } else if (step.newSetReplicas > 0) {
+      await createSet(hash, step.newSetReplicas);
+      acted = true;
+    }
+    // An old set scaled to 0 with no machine left is deleted (Cluster API's cleanup).
+    for (const n of oldSets) {
+      const s = state.sets[n];
+      if (s && s.replicas === 0 && s.report && s.report.replicas === 0 && !s.deleting) {
+        s.deleting = true;
+        await signalSet(n, (h) => h.signal(deleteMachineSetSignal, {}));
+        acted = true;
+      }
+    }
+    return { acted, done: step.done };
+  };
+
+  const updateStatus = async () => {
+    const spec = md().spec;
+    const hash = templateHash(state.apply);
+    const maxUnavailable = spec.rollout.strategy.type === 'RollingUpdate' ? resolveFenceposts(spec.replicas, spec.rollout.strategy.rollingUpdate).maxUnavailable : 0;
+    const next = computeDeploymentStatus(
+      {
+        replicas: spec.replicas,
+        maxUnavailable,
+        paused: spec.paused,
+        sets: live().map(([n, s]) => ({
+          name: n,
+          isNew: s.templateHash === hash && !s.deleting,
+          specReplicas: s.replicas,
+          replicas: s.report?.replicas ?? 0,
+          readyReplicas: s.report?.readyReplicas ?? 0,
+          availableReplicas: s.report?.availableReplicas ?? 0,
+        })),
+        observedGeneration: state.generation,
+        now: new Date().toISOString(),
+      },
+      state.status,
+    );
+    if (deploymentStatusChanged(state.status, next)) {
+      state.status = next;
+      await tellCluster(report());
+    }
+  };
+
+  // --- the loop ---
+  while (!state.deleteRequested) {
+    const seen = changes;
+    let pass = { acted: false, done: false };
+    for (let i = 0; i < MAX_PASSES; i++) {
+      pass = await rolloutPass();
+      if (!pass.acted) break;
+    }
+    await updateStatus();
+    setCurrentDetails(
+      md().spec.paused
+        ? 'paused'
+        : pass.done
+          ? 'nothing to do'
+          : `rolling out: ${state.status?.upToDateReplicas ?? 0}/${md().spec.replicas} up to date, ${state.status?.availableReplicas ?? 0} available`,
+    );
+    await condition(() => changes !== seen || state.deleteRequested || workflowInfo().continueAsNewSuggested);
+    if (workflowInfo().continueAsNewSuggested && !state.deleteRequested) {
+      await condition(allHandlersFinished);
+      return continueAsNew<typeof MachineDeploymentWorkflow>({ ...input, state });
+    }
+  }
+
+  // --- deletion: every set (each deletes its machines), then the deployment ---
+  setCurrentDetails('deleting machine sets');
+  for (const [n, s] of live()) {
+    s.deleting = true;
+    await signalSet(n, (h) => h.signal(deleteMachineSetSignal, { clusterDeleting: state.clusterDeleting }));
+  }
+  await condition(() => live().length === 0);
+  setCurrentDetails('Deleted');
+  const last = report(true);
+  await tellCluster(last);
+  return last;
+}
