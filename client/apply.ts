@@ -1,10 +1,11 @@
 // `capstan apply`: validate every document, resolve references, then start or update the
 // workflows. Clusters go first (update-with-start: a second apply of the same manifest
-// starts nothing), then their Machines (an update to the Cluster's workflow).
+// starts nothing), then their Machines (an update to the Cluster's workflow), then their
+// MachineDeployments (a change to a running one's workflow, or a new one to its Cluster).
 import { type Client, WithStartWorkflowOperation, WorkflowUpdateFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { ClusterWorkflow } from '../workflows/cluster.js';
-import { clusterWorkflowId } from '../workflows/ids.js';
-import { applyClusterUpdate, applyMachineUpdate } from '../workflows/messages.js';
+import { clusterWorkflowId, machineDeploymentWorkflowId } from '../workflows/ids.js';
+import { addMachineDeploymentUpdate, applyClusterUpdate, applyMachineDeploymentUpdate, applyMachineUpdate } from '../workflows/messages.js';
 import { clusterListMemo, startMemo } from '../workflows/list-memo.js';
 import { objectSearchAttributes } from '../workflows/search-attributes.js';
 import type { ApplyResult } from '../workflows/types.js';
@@ -47,19 +48,15 @@ function rejection(err: unknown): string | undefined {
 }
 
 /**
- * MachineDeployments and MachineSets validate and resolve, but no workflow runs them yet: a plan
- * that holds one is refused whole, before anything starts (half a manifest applied would leave
- * a cluster without the workers it asked for).
+ * A MachineSet on its own validates and resolves, but no workflow runs one outside a
+ * MachineDeployment yet: a plan that holds one is refused whole, before anything starts (half
+ * a manifest applied would leave a cluster without the workers it asked for).
  */
 export function refuseNotYetApplied(plan: ApplyPlan): void {
-  const objects = [
-    ...plan.machineDeployments.map((m) => `MachineDeployment "${m.machineDeployment.metadata.name}"`),
-    ...plan.machineSets.map((m) => `MachineSet "${m.machineSet.metadata.name}"`),
-  ];
+  const objects = plan.machineSets.map((m) => `MachineSet "${m.machineSet.metadata.name}"`);
   if (!objects.length) return;
-  const kinds = [...new Set(objects.map((o) => o.split(' ')[0]))].join(' and ');
   throw new ApplyError(
-    `${objects.join(', ')}: ${kinds} ${objects.length > 1 ? 'are' : 'is'} not supported by apply yet; nothing was applied. Use \`capstan rollout plan -f FILE\` to see a rollout's steps, or \`capstan apply --dry-run\` to validate`,
+    `${objects.join(', ')}: a MachineSet on its own is not supported by apply yet (use a MachineDeployment); nothing was applied`,
   );
 }
 
@@ -99,6 +96,35 @@ export async function executePlan(client: Client, taskQueue: string, plan: Apply
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) {
         throw new ApplyError(`Machine "${name}": spec.clusterName: Cluster "${cluster}" not found in namespace "${namespace}"`);
+      }
+      const msg = rejection(err);
+      if (msg) throw new ApplyError(msg);
+      throw err;
+    }
+  }
+  for (const d of plan.machineDeployments) {
+    const { namespace, name } = d.machineDeployment.metadata;
+    const cluster = d.machineDeployment.spec.clusterName;
+    const object = ref('MachineDeployment', 'cluster.capstan.dev', name);
+    try {
+      // A running deployment takes the change itself (a template change rolls out) ...
+      const r = await client.workflow.getHandle(machineDeploymentWorkflowId({ namespace, name })).executeUpdate(applyMachineDeploymentUpdate, { args: [d] });
+      lines.push({ object, result: r.result });
+      continue;
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) {
+        const msg = rejection(err);
+        if (msg) throw new ApplyError(msg);
+        throw err;
+      }
+    }
+    try {
+      // ... a new one is added to its Cluster, which starts it (its owner, as in Cluster API).
+      const r = await client.workflow.getHandle(clusterWorkflowId({ namespace, name: cluster })).executeUpdate(addMachineDeploymentUpdate, { args: [d] });
+      lines.push({ object, result: r.result });
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) {
+        throw new ApplyError(`MachineDeployment "${name}": spec.clusterName: Cluster "${cluster}" not found in namespace "${namespace}"`);
       }
       const msg = rejection(err);
       if (msg) throw new ApplyError(msg);

@@ -11,7 +11,9 @@ import type { MachineDeployment } from '../api/machine-deployment.js';
 import type { MachineSet } from '../api/machine-set.js';
 import { GROUPS, type ObjectRef } from '../api/meta.js';
 import type { SimCluster, SimMachine, SimMachineTemplate } from '../api/sim.js';
-import type { ClusterApply, MachineApply } from '../workflows/types.js';
+import type { ClusterApply, MachineApply, MachineDeploymentApply, MachineSetApply } from '../workflows/types.js';
+
+export type { MachineDeploymentApply, MachineSetApply };
 
 export interface SourceDocument {
   file: string;
@@ -87,22 +89,8 @@ export function validateDocuments(docs: SourceDocument[]): ValidatedDocument[] {
   return out;
 }
 
-/** A MachineDeployment with the templates its machines are made from, resolved. */
-export interface MachineDeploymentApply {
-  machineDeployment: MachineDeployment;
-  bootstrapTemplate: KubeadmConfigTemplate;
-  infrastructureTemplate: SimMachineTemplate;
-}
-
-/** A MachineSet with the templates its machines are made from, resolved. */
-export interface MachineSetApply {
-  machineSet: MachineSet;
-  bootstrapTemplate: KubeadmConfigTemplate;
-  infrastructureTemplate: SimMachineTemplate;
-}
-
 /** Kinds that validate and resolve, but that nothing runs yet: apply refuses them (--dry-run only). */
-export const NOT_YET_APPLIED = ['MachineDeployment', 'MachineSet'] as const;
+export const NOT_YET_APPLIED = ['MachineSet'] as const;
 
 export interface ApplyPlan {
   clusters: ClusterApply[];
@@ -189,7 +177,7 @@ export function planApply(docs: ValidatedDocument[]): ApplyPlan {
     }
   }
   if (problems.length) throw new ManifestError(problems);
-  const owners = new Set<string>(['Cluster', 'Machine', ...NOT_YET_APPLIED]);
+  const owners = new Set<string>(['Cluster', 'Machine', 'MachineDeployment', 'MachineSet']);
   const resolved = docs.filter((d) => !owners.has(d.object.kind));
   return { clusters, machines, machineDeployments, machineSets, resolved };
 }

@@ -24,9 +24,11 @@ import { LABELS } from '../api/meta.js';
 import { activities, terminalFailure } from './activity-proxies.js';
 import { ConditionType, Reason, retryingCondition, setCondition, type ConditionInput } from './conditions.js';
 import { ControlPlaneWorkflow } from './control-plane.js';
-import { controlPlaneWorkflowId, machineWorkflowId } from './ids.js';
+import { controlPlaneWorkflowId, machineDeploymentWorkflowId, machineWorkflowId } from './ids.js';
+import { MachineDeploymentWorkflow } from './machine-deployment.js';
 import { MachineWorkflow } from './machine.js';
 import {
+  addMachineDeploymentUpdate,
   applyClusterUpdate,
   applyMachineUpdate,
   clusterStatusQuery,
@@ -34,14 +36,16 @@ import {
   controlPlaneReportSignal,
   deleteClusterUpdate,
   deleteControlPlaneSignal,
+  deleteMachineDeploymentSignal,
   deleteMachineSignal,
+  machineDeploymentReportSignal,
   machineReportSignal,
 } from './messages.js';
 import { clusterListMemo, machineListMemo, memoChange, startMemo } from './list-memo.js';
 import { recordMachineReport } from './reports.js';
 import { objectSearchAttributes, SA_PHASE } from './search-attributes.js';
 import { canonicalJson, diffPaths } from './spec-diff.js';
-import type { ApplyResult, ClusterApply, ClusterContext, ClusterState, ClusterView, ClusterWorkflowInput, MachineApply } from './types.js';
+import type { ApplyResult, ClusterApply, ClusterContext, ClusterState, ClusterView, ClusterWorkflowInput, DeploymentRecord, MachineApply, MachineDeploymentApply } from './types.js';
 
 /** The condition each step's failures are shown on. */
 const STEP_CONDITION: Record<string, string> = {
@@ -111,6 +115,8 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
     if (change) upsertMemo(change);
   };
   const liveMachines = () => Object.entries(state.machines).filter(([, m]) => !m.deleted);
+  const deployments = (): Record<string, DeploymentRecord> => (state.deployments ??= {});
+  const liveDeployments = () => Object.entries(deployments()).filter(([, d]) => !d.deleted);
   const { provider, waits } = activities((r) => {
     cond(retryingCondition(state.status.conditions, stepCondition(r.activity), r));
   });
@@ -169,6 +175,35 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
       },
     },
   );
+  setHandler(
+    addMachineDeploymentUpdate,
+    (a: MachineDeploymentApply): ApplyResult => {
+      const name = a.machineDeployment.metadata.name;
+      const id = machineDeploymentWorkflowId({ namespace: key.namespace, name });
+      const existing = deployments()[name];
+      if (existing && !existing.deleted) return { result: 'unchanged', workflowId: id };
+      deployments()[name] = { apply: a, started: false, gateOpened: false, deleted: false };
+      changes++;
+      return { result: 'created', workflowId: id };
+    },
+    {
+      validator: (a: MachineDeploymentApply) => {
+        const name = a.machineDeployment.metadata.name;
+        if (state.deleteRequested) throw new Error(`Cluster "${key.name}" is being deleted; no new MachineDeployments`);
+        assertValid([a.machineDeployment, a.bootstrapTemplate, a.infrastructureTemplate]);
+        if (a.machineDeployment.spec.clusterName !== key.name) {
+          throw new Error(`MachineDeployment "${name}": spec.clusterName is "${a.machineDeployment.spec.clusterName}", not "${key.name}"`);
+        }
+      },
+    },
+  );
+  setHandler(machineDeploymentReportSignal, (r) => {
+    const d = deployments()[r.name];
+    if (!d) return;
+    d.report = r;
+    if (r.deleted) d.deleted = true;
+    changes++;
+  });
   setHandler(deleteClusterUpdate, () => {
     state.deleteRequested = true;
     changes++;
@@ -194,6 +229,13 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
       nodeRef: m.report?.nodeRef,
       nodeReady: m.report?.nodeReady ?? false,
     })),
+    deployments: liveDeployments().map(([name, d]) => ({
+      name,
+      replicas: d.report?.replicas ?? 0,
+      readyReplicas: d.report?.readyReplicas ?? 0,
+      availableReplicas: d.report?.availableReplicas ?? 0,
+      upToDateReplicas: d.report?.upToDateReplicas ?? 0,
+    })),
   }));
 
   // --- status, computed in one place ---
@@ -203,8 +245,10 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
     s.initialization.controlPlaneInitialized = cp?.initialized ?? s.initialization.controlPlaneInitialized;
     s.controlPlane = { desiredReplicas: apply.controlPlane.spec.replicas, replicas: cp?.replicas ?? 0, readyReplicas: cp?.readyReplicas ?? 0 };
     const workers = liveMachines();
-    const readyWorkers = workers.filter(([, m]) => m.report?.nodeReady).length;
-    s.workers = { desiredReplicas: workers.length, replicas: workers.length, readyReplicas: readyWorkers };
+    const fromDeployments = liveDeployments().map(([, d]) => ({ desired: d.apply.machineDeployment.spec.replicas, replicas: d.report?.replicas ?? 0, ready: d.report?.readyReplicas ?? 0 }));
+    const readyWorkers = workers.filter(([, m]) => m.report?.nodeReady).length + fromDeployments.reduce((a, d) => a + d.ready, 0);
+    const desiredWorkers = workers.length + fromDeployments.reduce((a, d) => a + d.desired, 0);
+    s.workers = { desiredReplicas: desiredWorkers, replicas: workers.length + fromDeployments.reduce((a, d) => a + d.replicas, 0), readyReplicas: readyWorkers };
     cond(
       s.initialization.controlPlaneInitialized
         ? { type: ConditionType.ControlPlaneInitialized, status: 'True', reason: Reason.Initialized }
@@ -218,11 +262,11 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
           : { type: ConditionType.ControlPlaneAvailable, status: 'False', reason: Reason.NotAvailable, message: `${s.controlPlane.readyReplicas} of ${s.controlPlane.desiredReplicas} control-plane machines ready` },
     );
     cond(
-      readyWorkers === workers.length
+      readyWorkers >= desiredWorkers
         ? { type: ConditionType.WorkersAvailable, status: 'True', reason: Reason.Available }
-        : { type: ConditionType.WorkersAvailable, status: 'False', reason: Reason.NotAvailable, message: `${readyWorkers} of ${workers.length} worker machines ready` },
+        : { type: ConditionType.WorkersAvailable, status: 'False', reason: Reason.NotAvailable, message: `${readyWorkers} of ${desiredWorkers} worker machines ready` },
     );
-    const available = s.initialization.infrastructureProvisioned && !!cp?.available && readyWorkers === workers.length;
+    const available = s.initialization.infrastructureProvisioned && !!cp?.available && readyWorkers >= desiredWorkers;
     cond(
       available
         ? { type: ConditionType.Available, status: 'True', reason: Reason.Available }
@@ -264,6 +308,22 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
       } else if (initialized && !m.gateOpened) {
         await getExternalWorkflowHandle(id).signal(controlPlaneInitializedSignal);
         m.gateOpened = true;
+      }
+    }
+    for (const [name, d] of liveDeployments()) {
+      const id = machineDeploymentWorkflowId({ namespace: key.namespace, name });
+      if (!d.started) {
+        await startChild(MachineDeploymentWorkflow, {
+          workflowId: id,
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+          typedSearchAttributes: objectSearchAttributes('MachineDeployment', key.namespace, key.name, 'Pending'),
+          args: [{ apply: d.apply, cluster: context(), ownerWorkflowId: workflowInfo().workflowId, gateOpen: initialized, controlPlaneVersion: apply.controlPlane.spec.version }],
+        });
+        d.started = true;
+        d.gateOpened = initialized;
+      } else if (initialized && !d.gateOpened) {
+        await getExternalWorkflowHandle(id).signal(controlPlaneInitializedSignal);
+        d.gateOpened = true;
       }
     }
   };
@@ -333,9 +393,18 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
     }
   }
 
-  // --- deletion, in Cluster API's order ---
+  // --- deletion, in Cluster API's order: deployments (their sets and machines), machines, control plane, infrastructure ---
   setPhase('Deleting');
   cond({ type: ConditionType.Deleting, status: 'True', reason: Reason.Deleting });
+  setCurrentDetails('deleting machine deployments');
+  for (const [name, d] of liveDeployments()) {
+    if (!d.started) {
+      d.deleted = true;
+      continue;
+    }
+    await signalOrForget(machineDeploymentWorkflowId({ namespace: key.namespace, name }), (h) => h.signal(deleteMachineDeploymentSignal, { clusterDeleting: true }), () => (d.deleted = true));
+  }
+  await condition(() => liveDeployments().length === 0);
   setCurrentDetails('deleting worker machines');
   for (const [name, m] of liveMachines()) {
     if (!m.started) {

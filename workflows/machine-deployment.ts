@@ -168,7 +168,7 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
     const a = state.apply;
     const setName = generateName(name, Math.random);
     state.lastRevision++;
-    state.sets[setName] = { templateHash: hash, revision: state.lastRevision, replicas, deleting: false };
+    state.sets[setName] = { templateHash: hash, revision: state.lastRevision, replicas, deleting: false, gateOpen: state.gateOpen };
     const spec = a.machineDeployment.spec;
     await startChild(MachineSetWorkflow, {
       workflowId: machineSetWorkflowId({ namespace, name: setName }),
@@ -291,6 +291,13 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
   // --- the loop ---
   while (!state.deleteRequested) {
     const seen = changes;
+    // The init gate reaches sets started before it opened.
+    for (const [n, s] of live()) {
+      if (state.gateOpen && !s.gateOpen) {
+        s.gateOpen = true;
+        await signalSet(n, (h) => h.signal(controlPlaneInitializedSignal));
+      }
+    }
     let pass = { acted: false, done: false };
     for (let i = 0; i < MAX_PASSES; i++) {
       pass = await rolloutPass();

@@ -22,6 +22,8 @@ import type {
 export const applyClusterUpdate = defineUpdate<ApplyResult, [ClusterApply]>('applyCluster');
 /** Adds a worker Machine to its cluster; it waits at the init gate until the control plane is initialized. */
 export const applyMachineUpdate = defineUpdate<ApplyResult, [MachineApply]>('applyMachine');
+/** Adds a MachineDeployment to its cluster (its later changes go to its own workflow's applyMachineDeployment). */
+export const addMachineDeploymentUpdate = defineUpdate<ApplyResult, [MachineDeploymentApply]>('addMachineDeployment');
 /** Starts deletion in Cluster API's order: workers, control plane, infrastructure. */
 export const deleteClusterUpdate = defineUpdate<{ accepted: true }, []>('deleteCluster');
 export const clusterStatusQuery = defineQuery<ClusterView>('status');

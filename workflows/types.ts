@@ -153,7 +153,17 @@ export interface ClusterState {
   controlPlaneStarted: boolean;
   controlPlane?: ControlPlaneReport;
   machines: Record<string, WorkerMachineRecord>;
+  /** Worker MachineDeployments (optional: a state from before they existed has none). */
+  deployments?: Record<string, DeploymentRecord>;
   deleteRequested: boolean;
+}
+
+export interface DeploymentRecord {
+  apply: MachineDeploymentApply;
+  started: boolean;
+  gateOpened: boolean;
+  report?: MachineDeploymentReport;
+  deleted: boolean;
 }
 
 export interface ClusterView {
@@ -164,6 +174,7 @@ export interface ClusterView {
   status: ClusterStatus;
   controlPlaneStatus?: ControlPlaneReport;
   machines: { name: string; phase: MachinePhase; nodeRef?: string; nodeReady: boolean }[];
+  deployments?: { name: string; replicas: number; readyReplicas: number; availableReplicas: number; upToDateReplicas: number }[];
 }
 
 export interface ControlPlaneView {
@@ -281,6 +292,8 @@ export interface DeploymentSet {
   replicas: number;
   report?: MachineSetReport;
   deleting: boolean;
+  /** Whether the set knows the control plane is initialized (it creates no machine before). */
+  gateOpen: boolean;
 }
 
 export interface MachineDeploymentState {

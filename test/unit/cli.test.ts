@@ -76,13 +76,15 @@ describe('capstan CLI', () => {
     expect(lines.slice(-PLAN_3_1_0.length)).toEqual(PLAN_3_1_0);
   });
 
-  it('apply of a MachineDeployment without --dry-run refuses with one message, exit 1, before connecting; --dry-run validates it', () => {
-    const r = capstan(['apply', '-f', '-'], `${demo}\n---\n${md}`);
+  it('apply of a MachineSet on its own refuses with one message, exit 1, before connecting; --dry-run validates a MachineDeployment', () => {
+    const ms = md
+      .split('\n---\n')[0]!
+      .replace('kind: MachineDeployment', 'kind: MachineSet')
+      .replace(/\n {2}rollout:\n(?: {4,}.*\n)+/, '\n');
+    const r = capstan(['apply', '-f', '-'], `${demo}\n---\n${ms}\n---\n${md.split('\n---\n').slice(1).join('\n---\n')}`);
+    expect(r.stderr.trim()).toBe('error: MachineSet "demo-md-0": a MachineSet on its own is not supported by apply yet (use a MachineDeployment); nothing was applied');
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
-    expect(r.stderr.trim()).toBe(
-      'error: MachineDeployment "demo-md-0": MachineDeployment is not supported by apply yet; nothing was applied. Use `capstan rollout plan -f FILE` to see a rollout\'s steps, or `capstan apply --dry-run` to validate',
-    );
     const dry = capstan(['apply', '--dry-run', '-f', mdPath]);
     expect(dry.code).toBe(0);
     expect(dry.stdout.trim().split('\n')).toEqual([

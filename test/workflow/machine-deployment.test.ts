@@ -10,9 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executePlan, loadPlan } from '../../client/apply.js';
 import type { SimEvent } from '../../providers/sim/types.js';
 import { machineDeploymentWorkflowId } from '../../workflows/ids.js';
-import { MachineDeploymentWorkflow } from '../../workflows/machine-deployment.js';
-import { applyMachineDeploymentUpdate, deleteMachineDeploymentSignal, machineDeploymentStatusQuery } from '../../workflows/messages.js';
-import { objectSearchAttributes } from '../../workflows/search-attributes.js';
+import { applyMachineDeploymentUpdate, deleteClusterUpdate, deleteMachineDeploymentSignal, machineDeploymentStatusQuery } from '../../workflows/messages.js';
 import type { MachineDeploymentApply, MachineDeploymentView } from '../../workflows/types.js';
 import { eventually, startCapstanEnv, workflowBundle, type CapstanEnv } from '../support/capstan-env.js';
 import { allEvents, clusterView, liveVms, nodeReady, waitForAvailable, workloadNodes } from '../support/cluster-checks.js';
@@ -56,38 +54,28 @@ describe('MachineDeploymentWorkflow', () => {
 
   beforeAll(async () => {
     env = await startCapstanEnv();
-    const plan = loadPlan([{ file: 'demo.yaml', text: demo.replace('replicas: 3', 'replicas: 1') }]);
+    // One control-plane machine and, through `apply`, the sample MachineDeployment: the Cluster
+    // starts it as its child, with the gate closed until the control plane is initialized.
+    const plan = loadPlan([{ file: 'demo.yaml', text: demo.replace('replicas: 3', 'replicas: 1') }, { file: 'md.yaml', text: sample }]);
     plan.machines = [];
-    await executePlan(env.client, env.taskQueue, plan);
-    const cluster = await waitForAvailable(env.client, 'demo');
-    const infra = (await env.simClient.listClusters()).find((c) => c.name === 'default-demo')!;
-    await env.client.workflow.start(MachineDeploymentWorkflow, {
-      workflowId: id,
-      taskQueue: env.taskQueue,
-      typedSearchAttributes: objectSearchAttributes('MachineDeployment', 'default', 'demo', 'Pending'),
-      args: [
-        {
-          apply: mdApply(),
-          cluster: {
-            key: { namespace: 'default', name: 'demo' },
-            uid: cluster.uid,
-            providerClusterId: infra.id,
-            endpoint: cluster.status.controlPlaneEndpoint!,
-            clusterNetwork: plan.clusters[0]!.cluster.spec.clusterNetwork,
-          },
-          ownerWorkflowId: 'cluster/default/demo',
-          gateOpen: true,
-          controlPlaneVersion: 'v1.37.2',
-        },
-      ],
-    });
+    const lines = await executePlan(env.client, env.taskQueue, plan);
+    expect(lines.map((l) => `${l.object} ${l.result}`)).toContain('machinedeployment.cluster.capstan.dev/demo-md-0 created');
   }, 300_000);
   afterAll(async () => {
     await env?.stop();
   });
 
-  it('brings up replicas machines through one MachineSet, Available', async () => {
+  it('brings up replicas machines through one MachineSet, after the init gate; the Cluster counts them as its workers', async () => {
     const v = await until('3 available', (x) => x.status?.availableReplicas === 3);
+    const cluster = await waitForAvailable(env.client, 'demo');
+    expect(cluster.status.workers).toEqual({ desiredReplicas: 3, replicas: 3, readyReplicas: 3 });
+    expect(cluster.deployments).toEqual([{ name: 'demo-md-0', replicas: 3, readyReplicas: 3, availableReplicas: 3, upToDateReplicas: 3 }]);
+    // No worker VM before the control plane's API answered: the gate holds for deployments too.
+    const events = await allEvents(env.simClient);
+    const apiReady = events.findIndex((e) => e.type === 'apiserver.ready');
+    const firstWorker = events.findIndex((e) => e.type === 'vm.created' && e.message.includes('demo-md-0-'));
+    expect(apiReady).toBeGreaterThanOrEqual(0);
+    expect(firstWorker).toBeGreaterThan(apiReady);
     expect(v.sets).toHaveLength(1);
     expect(v.sets[0]).toMatchObject({ revision: 1, new: true, replicas: 3, availableReplicas: 3 });
     expect(v.status?.conditions.find((c) => c.type === 'Available')?.status).toBe('True');
@@ -113,8 +101,10 @@ describe('MachineDeploymentWorkflow', () => {
 
   it('rolls a template change through a new MachineSet within maxSurge and maxUnavailable', async () => {
     const before = new Set((await mdVms()).map((v) => v.id));
-    const changed = mdApply(sample.replace('instanceType: sim.medium', 'instanceType: sim.large'));
-    expect(await handle().executeUpdate(applyMachineDeploymentUpdate, { args: [changed] })).toEqual({ generation: 2, result: 'configured' });
+    // Through `apply`, as a user changes it: the running deployment takes the change.
+    const lines = await executePlan(env.client, env.taskQueue, loadPlan([{ file: 'md.yaml', text: sample.replace('instanceType: sim.medium', 'instanceType: sim.large') }]));
+    expect(lines.map((l) => `${l.object} ${l.result}`)).toEqual(['machinedeployment.cluster.capstan.dev/demo-md-0 configured']);
+    expect((await handle().query(machineDeploymentStatusQuery)).generation).toBe(2);
     const v = await until('the rollout to finish', (x) => x.sets.length === 1 && x.sets[0]!.revision === 2 && x.status?.availableReplicas === 3 && x.status.upToDateReplicas === 3);
     expect(v.status?.observedGeneration).toBe(2);
     expect(v.status?.conditions.find((c) => c.type === 'RollingOut')?.status).toBe('False');
@@ -146,7 +136,24 @@ describe('MachineDeploymentWorkflow', () => {
     await handle().signal(deleteMachineDeploymentSignal);
     expect(await handle().result()).toMatchObject({ deleted: true });
     expect(await mdVms()).toHaveLength(0);
-    expect((await clusterView(env.client, 'demo')).status.phase).toBe('Provisioned');
+    const cluster = await eventually('the Cluster to forget it', async () => {
+      const v = await clusterView(env.client, 'demo');
+      return v.deployments?.length === 0 ? v : undefined;
+    });
+    expect(cluster.status.phase).toBe('Provisioned');
+    expect(cluster.status.workers).toEqual({ desiredReplicas: 0, replicas: 0, readyReplicas: 0 });
+  }, 240_000);
+
+  it('a Cluster deleted with a MachineDeployment deletes the deployment first, then the control plane', async () => {
+    await executePlan(env.client, env.taskQueue, loadPlan([{ file: 'md.yaml', text: sample.replace('replicas: 3', 'replicas: 1') }]));
+    await until('1 available again', (x) => x.status?.availableReplicas === 1);
+    const from = (await allEvents(env.simClient)).at(-1)!.seq;
+    const cluster = env.client.workflow.getHandle('cluster/default/demo');
+    await cluster.executeUpdate(deleteClusterUpdate);
+    expect((await cluster.result()).phase).toBe('Deleted');
+    const events = (await allEvents(env.simClient)).filter((e) => e.seq > from && e.type === 'vm.shutting-down');
+    expect(events.map((e) => (e.message.includes('demo-md-0-') ? 'worker' : 'control-plane'))).toEqual(['worker', 'control-plane']);
+    expect(await liveVms(env.simClient)).toHaveLength(0);
   }, 240_000);
 
   it('replays every history of the deployment with today’s workflow code', async () => {
@@ -155,6 +162,7 @@ describe('MachineDeploymentWorkflow', () => {
       histories.push({ workflowId: wf.workflowId, history: await env.client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory() });
     }
     expect(histories.length).toBeGreaterThanOrEqual(8);
+    histories.push(...(await Promise.all(['cluster/default/demo'].map(async (workflowId) => ({ workflowId, history: await env.client.workflow.getHandle(workflowId).fetchHistory() })))));
     for await (const r of Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, histories)) expect(r.error, r.workflowId).toBeUndefined();
   }, 120_000);
 });
