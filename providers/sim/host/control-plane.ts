@@ -1,18 +1,20 @@
-// A workload cluster's control plane on the simulated hosts: ONE kube-apiserver and ONE
-// kube-controller-manager per cluster, however many control-plane VMs it has. Real kubeadm runs
-// one of each (plus an etcd member) on every control-plane machine; here the VMs share a process
-// pair (and the cloud's one etcd) so a cluster costs two processes, not 2N + N. The pair runs
-// while the cluster has at least one live control-plane VM, and stops (the load balancer then
-// resets connections) when the last one is deleted or killed — what a user of the cluster sees
-// when its last control-plane machine goes away.
+// A workload cluster's control plane on the simulated hosts: ONE kube-apiserver, ONE
+// kube-controller-manager and ONE kube-scheduler per cluster, however many control-plane VMs it
+// has. Real kubeadm runs one of each (plus an etcd member) on every control-plane machine; here the
+// VMs share the three processes (and the cloud's one etcd) so a cluster costs three processes, not
+// 3N + N. They run while the cluster has at least one live control-plane VM, and stop (the load
+// balancer then resets connections) when the last one is deleted or killed — what a user of the
+// cluster sees when its last control-plane machine goes away.
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { freePort } from '../../../scripts/lib/ports.js';
 import { httpGet } from '../../../scripts/lib/probe.js';
 import { startKubeApiserver, type KubeApiserver } from '../../../scripts/lib/kube-apiserver.js';
 import { startKubeControllerManager, type KubeControllerManager } from '../../../scripts/lib/kube-controller-manager.js';
+import { startKubeScheduler, type KubeScheduler } from '../../../scripts/lib/kube-scheduler.js';
 import type { Arg } from '../../kubeadm/kubeadm-config.js';
 import { buildKubeconfig } from '../../kubeadm/kubeconfig.js';
+import { issueClientCertificate } from '../../kubeadm/pki/cluster-pki.js';
 import type { VmRuntimeContext } from '../runtime.js';
 import { PkiDir, writePrivateFile } from './certs.js';
 import { clusterEtcdPrefix, type SharedEtcd } from './etcd.js';
@@ -32,6 +34,7 @@ const KCM_RESERVED = new Set([
   'kubeconfig', 'bind-address', 'secure-port', 'leader-elect', 'controllers', 'cluster-signing-cert-file', 'cluster-signing-key-file',
   'root-ca-file', 'service-account-private-key-file', 'authentication-kubeconfig', 'authorization-kubeconfig', 'use-service-account-credentials',
 ]);
+const SCHEDULER_RESERVED = new Set(['kubeconfig', 'bind-address', 'secure-port', 'leader-elect', 'authentication-kubeconfig', 'authorization-kubeconfig', 'config']);
 
 function userArgs(args: Arg[] | undefined, reserved: Set<string>, what: string, log: (m: string) => void): string[] {
   const out: string[] = [];
@@ -92,6 +95,7 @@ export interface EnsureRunningOptions {
 export class ClusterControlPlane {
   private apiserver: KubeApiserver | undefined;
   private kcm: KubeControllerManager | undefined;
+  private scheduler: KubeScheduler | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private stopping = false;
   private closed = false;
@@ -118,8 +122,8 @@ export class ClusterControlPlane {
     return this.running ? this.apiserver!.url : undefined;
   }
 
-  get pids(): { apiserver?: number; controllerManager?: number } {
-    return { apiserver: this.apiserver?.process.pid, controllerManager: this.kcm?.process.pid };
+  get pids(): { apiserver?: number; controllerManager?: number; scheduler?: number } {
+    return { apiserver: this.apiserver?.process.pid, controllerManager: this.kcm?.process.pid, scheduler: this.scheduler?.process.pid };
   }
 
   /** The runtime's own super-admin identity (system:masters) against the local API server. */
@@ -136,17 +140,19 @@ export class ClusterControlPlane {
     return run;
   }
 
-  /** Starts kube-apiserver (and the controller manager) unless running, and points the LB at it. */
+  /** Starts kube-apiserver (and the controller manager and scheduler) unless running, and points the LB at it. */
   ensureRunning(opts: EnsureRunningOptions): Promise<void> {
     return this.serialize(async () => {
       if (this.closed) throw new Error('runtime is closing');
       if (this.running) {
         opts.ctx.setLoadBalancerBackend(this.clusterId, { host: '127.0.0.1', port: this.apiserver!.port });
         if (!this.kcm?.process.running) await this.startControllerManager(opts.ctx);
+        if (!this.scheduler?.process.running) await this.startScheduler(opts.ctx);
         return;
       }
       await this.startApiserver(opts);
       await this.startControllerManager(opts.ctx);
+      await this.startScheduler(opts.ctx);
     });
   }
 
@@ -289,6 +295,56 @@ export class ClusterControlPlane {
     });
   }
 
+  private async startScheduler(ctx: VmRuntimeContext): Promise<void> {
+    const apiserver = this.apiserver;
+    const record = this.record;
+    if (!apiserver || !record) return;
+    const { paths, store, options, log } = this.deps;
+    // kubeadm's scheduler.conf: the scheduler's own identity (system:kube-scheduler, bound to the
+    // bootstrap roles system:kube-scheduler and system:volume-scheduler), to the local API server.
+    const kubeconfigFile = path.join(paths.clusterDir(this.clusterId), 'scheduler.conf');
+    // A cluster initialised before the host ran a scheduler has no scheduler-client pair yet.
+    if (!this.pki.has('scheduler-client.crt') || !this.pki.has('scheduler-client.key')) {
+      this.pki.writePair('scheduler-client', await issueClientCertificate(this.pki.pair('ca'), { commonName: 'system:kube-scheduler', organizations: [], now: new Date() }));
+    }
+    const client = this.pki.pair('scheduler-client');
+    writePrivateFile(
+      kubeconfigFile,
+      buildKubeconfig({
+        clusterName: record.clusterConfiguration.clusterName || 'kubernetes',
+        server: apiserver.url,
+        caCertPem: this.pki.read('ca.crt'),
+        userName: 'system:kube-scheduler',
+        clientCertPem: client.certPem,
+        clientKeyPem: client.keyPem,
+      }),
+    );
+    const scheduler: KubeScheduler = await withFreshPort('kube-scheduler', () =>
+      startKubeScheduler({
+        kubeconfigFile,
+        logFile: path.join(paths.logsDir(this.clusterId), 'kube-scheduler.log'),
+        extraArgs: userArgs((record.clusterConfiguration as { scheduler?: { extraArgs?: Arg[] } }).scheduler?.extraArgs, SCHEDULER_RESERVED, `cluster ${this.clusterId} kube-scheduler`, log),
+        readyTimeoutMs: options.apiserverReadyTimeoutMs,
+      }),
+    );
+    this.scheduler = scheduler;
+    store.recordProcess(`kube-scheduler/${this.clusterId}`, scheduler.process.pid, 'kube-scheduler');
+    void scheduler.process.exited.then((info) => {
+      store.forgetProcess(`kube-scheduler/${this.clusterId}`, scheduler.process.pid);
+      if (this.scheduler !== scheduler || this.stopping || this.closed) return;
+      this.scheduler = undefined;
+      log(`cluster ${this.clusterId}: kube-scheduler exited unexpectedly (code ${info.code}, signal ${info.signal})`);
+      ctx.emit('scheduler.exited', { clusterId: this.clusterId, message: 'kube-scheduler exited unexpectedly', data: { code: info.code, signal: info.signal } });
+      this.scheduleRestart(ctx);
+    });
+    log(`cluster ${this.clusterId}: kube-scheduler ready in ${scheduler.process.readyAfterMs} ms (pid ${scheduler.process.pid})`);
+    ctx.emit('scheduler.ready', {
+      clusterId: this.clusterId,
+      message: 'kube-scheduler is running',
+      data: { pid: scheduler.process.pid, startMs: scheduler.process.readyAfterMs },
+    });
+  }
+
   /** A static pod that dies is restarted by its kubelet; so are ours while the cluster has a control plane. */
   private watchExit(apiserver: KubeApiserver, ctx: VmRuntimeContext): void {
     void apiserver.process.exited.then((info) => {
@@ -316,7 +372,7 @@ export class ClusterControlPlane {
   }
 
   /**
-   * Stops the controller manager and the API server, clears the LB backend and reports
+   * Stops the scheduler, the controller manager and the API server, clears the LB backend and reports
    * `apiserver.stopped` (`ctx` null: the runtime is closing; the backend stays recorded and the next
    * run re-points it).
    */
@@ -324,10 +380,14 @@ export class ClusterControlPlane {
     return this.serialize(async () => {
       if (this.restartTimer) clearTimeout(this.restartTimer);
       this.restartTimer = undefined;
-      const { apiserver, kcm } = this;
+      const { apiserver, kcm, scheduler } = this;
       const wasRunning = !!apiserver?.process.running;
       this.stopping = true;
       try {
+        if (scheduler) {
+          await scheduler.stop({ timeoutMs: 10_000 });
+          this.deps.store.forgetProcess(`kube-scheduler/${this.clusterId}`, scheduler.process.pid);
+        }
         if (kcm) {
           await kcm.stop({ timeoutMs: 10_000 });
           this.deps.store.forgetProcess(`kube-controller-manager/${this.clusterId}`, kcm.process.pid);
@@ -337,6 +397,7 @@ export class ClusterControlPlane {
           this.deps.store.forgetProcess(`kube-apiserver/${this.clusterId}`, apiserver.process.pid);
         }
       } finally {
+        this.scheduler = undefined;
         this.kcm = undefined;
         this.apiserver = undefined;
         this.stopping = false;
@@ -345,7 +406,7 @@ export class ClusterControlPlane {
       const hadBackend = ctx.loadBalancerBackend(this.clusterId) !== null;
       if (hadBackend) ctx.setLoadBalancerBackend(this.clusterId, null);
       if (wasRunning || hadBackend) {
-        ctx.emit('apiserver.stopped', { clusterId: this.clusterId, message: `kube-apiserver and kube-controller-manager stopped (${reason})`, data: { reason } });
+        ctx.emit('apiserver.stopped', { clusterId: this.clusterId, message: `kube-apiserver, kube-controller-manager and kube-scheduler stopped (${reason})`, data: { reason } });
       }
     });
   }
