@@ -81,6 +81,13 @@ export interface ControlPlaneDeps {
   log(message: string): void;
   /** Whether the cluster still has a live control-plane VM (a crashed server is restarted only then). */
   wanted(clusterId: string): boolean;
+  /**
+   * The API server is about to stop: the host drops its own long-lived watches on it first, or
+   * kube-apiserver (which stops listening at once) waits on them until it is killed 10 s later.
+   */
+  beforeApiserverStop?(clusterId: string): void;
+  /** The API server answers again (after init, a restart or a resume). */
+  afterApiserverReady?(clusterId: string): void;
 }
 
 export interface EnsureRunningOptions {
@@ -234,6 +241,7 @@ export class ClusterControlPlane {
     };
     if (opts.vmLaunchedAt) data.sinceVmRunningMs = now - Date.parse(opts.vmLaunchedAt);
     ctx.emit('apiserver.ready', { clusterId: this.clusterId, message: `kube-apiserver of ${cluster.name} answers /readyz at ${endpoint}`, data });
+    this.deps.afterApiserverReady?.(this.clusterId);
   }
 
   private async startControllerManager(ctx: VmRuntimeContext): Promise<void> {
@@ -383,19 +391,27 @@ export class ClusterControlPlane {
       const { apiserver, kcm, scheduler } = this;
       const wasRunning = !!apiserver?.process.running;
       this.stopping = true;
+      const took: string[] = [];
+      const timed = async (what: string, stop: () => Promise<void>) => {
+        const t0 = Date.now();
+        await stop();
+        took.push(`${what} ${Date.now() - t0} ms`);
+      };
       try {
         if (scheduler) {
-          await scheduler.stop({ timeoutMs: 10_000 });
+          await timed('kube-scheduler', () => scheduler.stop({ timeoutMs: 10_000 }));
           this.deps.store.forgetProcess(`kube-scheduler/${this.clusterId}`, scheduler.process.pid);
         }
         if (kcm) {
-          await kcm.stop({ timeoutMs: 10_000 });
+          await timed('kube-controller-manager', () => kcm.stop({ timeoutMs: 10_000 }));
           this.deps.store.forgetProcess(`kube-controller-manager/${this.clusterId}`, kcm.process.pid);
         }
         if (apiserver) {
-          await apiserver.stop({ timeoutMs: 10_000 });
+          this.deps.beforeApiserverStop?.(this.clusterId);
+          await timed('kube-apiserver', () => apiserver.stop({ timeoutMs: 10_000 }));
           this.deps.store.forgetProcess(`kube-apiserver/${this.clusterId}`, apiserver.process.pid);
         }
+        if (took.length) this.deps.log(`cluster ${this.clusterId}: stopped ${took.join(', ')} (${reason})`);
       } finally {
         this.scheduler = undefined;
         this.kcm = undefined;

@@ -106,6 +106,8 @@ export class KubernetesRuntime implements VmRuntime {
         options: this.options,
         log: (m) => this.log(m),
         wanted: (id) => !this.closing && this.liveControlPlaneVms(id).length > 0,
+        beforeApiserverStop: (id) => this.podInformers.get(id)?.pause(),
+        afterApiserverReady: (id) => this.podInformers.get(id)?.resume(),
       });
       this.planes.set(clusterId, p);
     }

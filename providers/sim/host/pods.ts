@@ -100,6 +100,16 @@ export class ClusterPodInformer {
     this.lastProblem = undefined;
   }
 
+  /** Drops the watch (the API server is stopping); subscriptions stay, and resume() watches again. */
+  pause(): void {
+    this.stop();
+  }
+
+  /** Watches again after pause(), if any kubelet still subscribes. */
+  resume(): void {
+    if (!this.lw && this.handlers.size > 0) this.start();
+  }
+
   stop(): void {
     this.stopped = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
