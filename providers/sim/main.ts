@@ -5,7 +5,7 @@
 //   node --import tsx providers/sim/main.ts --data-dir DIR [--port N] [--profile demo|test]
 //     [--seed N] [--runtime noop|kubernetes] [--runtime-opt key=value]...
 //     [--api-latency-ms MIN-MAX] [--boot-ms MIN-MAX] [--delete-ms MIN-MAX]
-//     [--node-ready-ms MIN-MAX] [--retry-after-ms MIN-MAX]
+//     [--node-ready-ms MIN-MAX] [--pod-start-ms MIN-MAX] [--retry-after-ms MIN-MAX]
 import type http from 'node:http';
 import { parseArgs, type MainArgs } from './args.js';
 import { SimCloud } from './cloud.js';
@@ -75,7 +75,7 @@ async function main(): Promise<void> {
   const p = args.profile;
   log(
     `starting: data dir ${args.dataDir}, profile ${p.name} (api ${p.apiLatencyMs.join('-')} ms, boot ${p.bootMs.join('-')} ms, ` +
-      `delete ${p.deleteMs.join('-')} ms, node ready ${p.nodeReadyMs.join('-')} ms), seed ${args.seed}, runtime ${args.runtime}`,
+      `delete ${p.deleteMs.join('-')} ms, node ready ${p.nodeReadyMs.join('-')} ms, pod start ${p.podStartMs.join('-')} ms), seed ${args.seed}, runtime ${args.runtime}`,
   );
   const runtime = await createRuntime(args, log);
   const cloud = await SimCloud.open({ dataDir: args.dataDir, profile: args.profile, seed: args.seed, runtime, log });

@@ -14,6 +14,8 @@ export interface SimProfile {
   deleteMs: Range;
   /** Handed to the runtime: how long a simulated node takes to become Ready. */
   nodeReadyMs: Range;
+  /** Handed to the runtime: from a pod bound to a node until its kubelet reports it Running and Ready. */
+  podStartMs: Range;
   /** What a 429 asks the caller to wait. */
   retryAfterMs: Range;
 }
@@ -30,6 +32,7 @@ export const PROFILES: Record<ProfileName, SimProfile> = {
     bootMs: around(10_000, 0.2),
     deleteMs: around(2_000, 0.2),
     nodeReadyMs: around(2_000, 0.2),
+    podStartMs: around(1_000, 0.2),
     retryAfterMs: [500, 1_500],
   },
   // Same shape, fast enough for tests: still asynchronous, so ordering bugs show.
@@ -39,6 +42,7 @@ export const PROFILES: Record<ProfileName, SimProfile> = {
     bootMs: [150, 300],
     deleteMs: [50, 100],
     nodeReadyMs: [100, 200],
+    podStartMs: [50, 150],
     retryAfterMs: [20, 100],
   },
 };
@@ -47,7 +51,7 @@ export function isProfileName(name: string): name is ProfileName {
   return name === 'demo' || name === 'test';
 }
 
-export type ProfileOverrides = Partial<Pick<SimProfile, 'apiLatencyMs' | 'bootMs' | 'deleteMs' | 'nodeReadyMs' | 'retryAfterMs'>>;
+export type ProfileOverrides = Partial<Pick<SimProfile, 'apiLatencyMs' | 'bootMs' | 'deleteMs' | 'nodeReadyMs' | 'podStartMs' | 'retryAfterMs'>>;
 
 export function resolveProfile(name: ProfileName, overrides: ProfileOverrides = {}): SimProfile {
   const base = PROFILES[name];

@@ -6,4 +6,5 @@ export * from './process.js';
 export * from './etcd.js';
 export * from './kube-apiserver.js';
 export * from './kube-controller-manager.js';
+export * from './kube-scheduler.js';
 export * from './temporal.js';

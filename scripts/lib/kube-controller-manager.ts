@@ -1,20 +1,31 @@
 // kube-controller-manager on loopback for one API server: CSR approval and signing, bootstrap
-// tokens and node lifecycle, without leader election.
+// tokens, node lifecycle and the workload controllers a drain meets (Deployments, ReplicaSets,
+// PodDisruptionBudgets), without leader election.
 import { freePort } from './ports.js';
 import { httpGet } from './probe.js';
 import { startProcess, type ManagedProcess, type StopOptions } from './process.js';
 import { toolPath } from './tools.js';
 
 /**
- * The short names are 1.37's aliases of certificatesigningrequest-approving-controller,
- * certificatesigningrequest-signing-controller, bootstrap-signer-controller,
- * token-cleaner-controller and node-lifecycle-controller (old names stay aliased; see
- * cmd/kube-controller-manager/names). node-lifecycle needs no cloud provider: it marks Nodes
- * whose Lease/status stops being renewed Unknown and taints them; evicting their pods is the
- * separate taint-eviction-controller, and PodDisruptionBudget status needs disruption-controller.
- * bootstrapsigner and tokencleaner are off by default in `*`, so they are named explicitly.
+ * The short names are 1.37's aliases of the long ones (certificatesigningrequest-approving-controller,
+ * deployment-controller, …; old names stay aliased, see cmd/kube-controller-manager/names).
+ * - csrapproving, csrsigning, bootstrapsigner, tokencleaner: the kubelet's TLS bootstrap;
+ *   bootstrapsigner and tokencleaner are off by default in `*`, so everything is named explicitly.
+ * - nodelifecycle: marks Nodes whose Lease/status stops being renewed Unknown and taints them (no
+ *   cloud provider needed). Evicting their pods is taint-eviction-controller, left out: a killed
+ *   VM's pods stay bound until its Machine is deleted, as Cluster API's drain expects to find them.
+ * - serviceaccount: the `default` ServiceAccount of each namespace, without which the
+ *   ServiceAccount admission plugin refuses every pod.
+ * - deployment, replicaset: Deployments make ReplicaSets make pods (kube-scheduler binds them, the
+ *   simulated kubelets run them); disruption: PodDisruptionBudget status, which the Eviction API
+ *   reads to answer 429; podgc: deletes pods bound to Nodes that no longer exist;
+ *   garbagecollector: owner-reference cascades (a deleted Deployment takes its ReplicaSets and
+ *   pods); daemonset: DaemonSet pods, which a drain skips.
  */
-export const DEFAULT_CONTROLLERS = ['csrapproving', 'csrsigning', 'bootstrapsigner', 'tokencleaner', 'nodelifecycle'];
+export const DEFAULT_CONTROLLERS = [
+  'csrapproving', 'csrsigning', 'bootstrapsigner', 'tokencleaner', 'nodelifecycle',
+  'serviceaccount', 'deployment', 'replicaset', 'disruption', 'podgc', 'garbagecollector', 'daemonset',
+];
 
 export interface StartKubeControllerManagerOptions {
   /** Kubeconfig for the API server (kubeadm gives it system:kube-controller-manager's cert). */

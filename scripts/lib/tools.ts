@@ -9,7 +9,8 @@ export type ToolName =
   | 'temporal-test-server'
   | 'etcd'
   | 'kube-apiserver'
-  | 'kube-controller-manager';
+  | 'kube-controller-manager'
+  | 'kube-scheduler';
 
 /** Repository root: this file is `<root>/scripts/lib/tools.ts` (or its compiled twin). */
 export function repoRoot(): string {

@@ -1,6 +1,6 @@
 // Test harness for the Kubernetes runtime: a real simulated cloud process, its event log, and
 // clients for a workload cluster built from an admin kubeconfig signed by the cluster CA.
-import { CertificatesV1Api, CoordinationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, CertificatesV1Api, CoordinationV1Api, CoreV1Api, KubeConfig, PolicyV1Api } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { adminKubeconfig } from '../../providers/kubeadm/kubeconfig.js';
 import type { ClusterPki } from '../../providers/kubeadm/pki/cluster-pki.js';
@@ -88,6 +88,8 @@ export interface WorkloadClients {
   core: CoreV1Api;
   certificates: CertificatesV1Api;
   coordination: CoordinationV1Api;
+  apps: AppsV1Api;
+  policy: PolicyV1Api;
   /** GET a path with the admin client certificate, verifying the cluster CA. */
   get(path: string): Promise<GetResult>;
 }
@@ -109,6 +111,8 @@ export async function workloadClients(cluster: Pick<SimCluster, 'name' | 'endpoi
     core: kc.makeApiClient(CoreV1Api),
     certificates: kc.makeApiClient(CertificatesV1Api),
     coordination: kc.makeApiClient(CoordinationV1Api),
+    apps: kc.makeApiClient(AppsV1Api),
+    policy: kc.makeApiClient(PolicyV1Api),
     get: (path) => httpGet(server + path, { ...tls, timeoutMs: 5000 }),
   };
 }

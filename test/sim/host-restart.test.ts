@@ -1,10 +1,12 @@
 // kill -9 of the simulated cloud with a running workload cluster, then a restart on the same data
 // dir: the runtime ends servers left behind, restarts etcd, the cluster's API server (same
-// endpoint, certificates from disk) and the kubelets, and the Node stays Ready with a fresh Lease.
+// endpoint, certificates from disk), controller manager and scheduler, and the kubelets; the Node
+// stays Ready with a fresh Lease, running pods are left as they were, and new pods still start.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeUserData } from '../../providers/sim/client.js';
 import { findOurServers } from '../../providers/sim/host/pids.js';
@@ -15,6 +17,8 @@ const work = mkdtempSync(path.join(os.tmpdir(), 'capstan-host-restart-'));
 const dataDir = path.join(work, 'cloud');
 const runtimeDir = path.join(dataDir, 'runtime');
 let cloud: CloudUnderTest | undefined;
+
+const readyPod = (p: V1Pod) => p.status?.phase === 'Running' && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
 
 function alive(pid: number): boolean {
   try {
@@ -41,7 +45,24 @@ describe('a cloud restart after kill -9', () => {
     await cloud.waitForEvent('worker Ready', (e) => e.vmId === worker.id && e.type === 'node.ready', 150_000);
     await cloud.waitForEvent('init bootstrap succeeded', (e) => e.vmId === init.id && e.type === 'bootstrap.succeeded', 30_000);
     const firstApiserver = cloud.events.find((e) => e.clusterId === cluster.id && e.type === 'apiserver.ready')!;
+    const firstScheduler = cloud.events.find((e) => e.clusterId === cluster.id && e.type === 'scheduler.ready')!;
     expect((await api.get('/readyz')).status).toBe(200);
+    const deployment = (replicas: number) => ({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web' },
+      spec: {
+        replicas,
+        selector: { matchLabels: { app: 'web' } },
+        template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'sim/web:1' }] } },
+      },
+    });
+    const webPods = async () => (await api.core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=web' })).items;
+    await api.apps.createNamespacedDeployment({ namespace: 'default', body: deployment(2) });
+    const podsBefore = await until('2 Ready pods', async () => {
+      const items = await webPods();
+      return items.length === 2 && items.every(readyPod) ? items : undefined;
+    }, 60_000);
 
     await cloud.kill9();
     cloud = undefined;
@@ -63,6 +84,9 @@ describe('a cloud restart after kill -9', () => {
     expect(ready.data).toMatchObject({ reason: 'resume', endpoint: firstApiserver.data!.endpoint });
     expect(ready.data!.pid).not.toBe(firstApiserver.data!.pid);
     expect(alive(firstApiserver.data!.pid as number)).toBe(false);
+    const scheduler = await cloud.waitForEvent('scheduler.ready after restart', (e) => e.clusterId === cluster.id && e.type === 'scheduler.ready', 60_000, started.seq);
+    expect(scheduler.data!.pid).not.toBe(firstScheduler.data!.pid);
+    expect(alive(firstScheduler.data!.pid as number)).toBe(false);
     expect((await cloud.client.getCluster(cluster.id)).endpoint).toEqual(cluster.endpoint);
     expect((await api.get('/readyz')).status).toBe(200);
 
@@ -76,6 +100,23 @@ describe('a cloud restart after kill -9', () => {
       },
       30_000,
     );
+    // The pods that ran before run on, untouched (same UIDs and IPs, not started again) …
+    const podsAfter = await webPods();
+    const key = (p: V1Pod) => `${p.metadata?.uid} ${p.status?.podIP}`;
+    expect(podsAfter.map(key).sort()).toEqual(podsBefore.map(key).sort());
+    expect(podsAfter.every(readyPod)).toBe(true);
+    // … and a new one is scheduled and started by the restarted scheduler, controllers and kubelet.
+    await api.apps.patchNamespacedDeploymentScale(
+      { name: 'web', namespace: 'default', body: { spec: { replicas: 3 } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    const grown = await until('3 Ready pods after the restart', async () => {
+      const items = await webPods();
+      return items.length === 3 && items.every(readyPod) ? items : undefined;
+    }, 60_000);
+    expect(new Set(grown.map((p) => p.status?.podIP)).size).toBe(3);
+    expect(cloud.events.filter((e) => e.seq > started.seq && e.type === 'pod.running')).toHaveLength(1);
+
     // Both VMs' bootstraps had succeeded: nothing was rerun.
     expect(cloud.events.filter((e) => e.seq > started.seq && e.type === 'bootstrap.started')).toEqual([]);
 

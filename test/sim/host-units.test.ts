@@ -1,10 +1,11 @@
 // The Kubernetes runtime's pure pieces: durations, service IPs, the detached JWS of cluster-info,
-// which processes count as ours, and its options.
+// which processes count as ours, its options, and what a simulated kubelet reports for a pod.
 import { describe, expect, it } from 'vitest';
 import { computeDetachedJws, detachedJwsIsValid } from '../../providers/sim/host/discovery.js';
 import { parseNodeLabels } from '../../providers/sim/host/node-objects.js';
 import { parseRuntimeOptions } from '../../providers/sim/host/options.js';
 import { isOurServer } from '../../providers/sim/host/pids.js';
+import { isRunningAndReady, nodePodPrefix, runningStatus } from '../../providers/sim/host/pods.js';
 import { firstServiceIp, microTime, parseGoDuration, splitHostPort } from '../../providers/sim/host/util.js';
 
 describe('parseGoDuration', () => {
@@ -83,5 +84,35 @@ describe('node objects', () => {
   });
   it('writes MicroTime with six fractional digits', () => {
     expect(microTime(new Date('2030-01-02T03:04:05.678Z'))).toBe('2030-01-02T03:04:05.678000Z');
+  });
+});
+
+describe('simulated pods', () => {
+  it('gives each node of a cluster its own pod /24', () => {
+    const prefixes = ['10.1.0.2', '10.1.0.3', '10.1.1.2', '10.1.2.254'].map(nodePodPrefix);
+    expect(prefixes).toEqual(['100.64.2', '100.64.3', '100.65.2', '100.66.254']);
+    expect(new Set(prefixes).size).toBe(prefixes.length);
+  });
+
+  it('reports every container running and the pod Ready, keeping the scheduler\'s PodScheduled', () => {
+    const scheduled = { type: 'PodScheduled', status: 'True', lastTransitionTime: '2026-01-01T00:00:00Z' as unknown as Date };
+    const pod = {
+      metadata: { name: 'p', namespace: 'default', uid: 'u1' },
+      spec: {
+        nodeName: 'n1',
+        initContainers: [{ name: 'setup', image: 'sim/setup:1' }, { name: 'proxy', image: 'sim/proxy:1', restartPolicy: 'Always' }],
+        containers: [{ name: 'app', image: 'sim/app:1' }, { name: 'log', image: 'sim/log:1' }],
+      },
+      status: { phase: 'Pending', conditions: [scheduled] },
+    };
+    const status = runningStatus(pod, '10.1.0.2', '100.64.2.7', new Date('2026-02-03T04:05:06.789Z'));
+    expect(status).toMatchObject({ phase: 'Running', hostIP: '10.1.0.2', podIP: '100.64.2.7', podIPs: [{ ip: '100.64.2.7' }], startTime: '2026-02-03T04:05:06Z' });
+    expect(status.conditions!.map((c) => c.type).sort()).toEqual(['ContainersReady', 'Initialized', 'PodReadyToStartContainers', 'Ready']);
+    expect(status.containerStatuses!.map((c) => [c.name, c.ready, !!c.state?.running])).toEqual([['app', true, true], ['log', true, true]]);
+    expect(status.initContainerStatuses!.map((c) => [c.name, c.state?.terminated?.reason ?? 'running'])).toEqual([['setup', 'Completed'], ['proxy', 'running']]);
+    expect(isRunningAndReady({ ...pod, status: { ...status, conditions: [...status.conditions!, scheduled] } })).toBe(true);
+    expect(isRunningAndReady(pod)).toBe(false);
+    // A pod created with spec.nodeName (no scheduler) gets PodScheduled from its kubelet.
+    expect(runningStatus({ ...pod, status: {} }, '10.1.0.2', '100.64.2.8').conditions!.map((c) => c.type)).toContain('PodScheduled');
   });
 });

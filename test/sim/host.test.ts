@@ -1,7 +1,7 @@
-// The simulated cloud with its Kubernetes runtime (real etcd, kube-apiserver and
-// kube-controller-manager on loopback): kubeadm init, token discovery, the kubelet's TLS bootstrap
-// and simulated kubelets, driven through the cloud's client with bootstrap data built by
-// providers/kubeadm, as capstan's activities will.
+// The simulated cloud with its Kubernetes runtime (real etcd, kube-apiserver,
+// kube-controller-manager and kube-scheduler on loopback): kubeadm init, token discovery, the
+// kubelet's TLS bootstrap and simulated kubelets, driven through the cloud's client with bootstrap
+// data built by providers/kubeadm, as capstan's activities will.
 import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -192,9 +192,11 @@ describe('kubeadm init and join on the simulated cloud', () => {
 
     const ready = cloud.events.find((e) => e.clusterId === main.id && e.type === 'apiserver.ready')!;
     const kcm = cloud.events.find((e) => e.clusterId === main.id && e.type === 'controller-manager.ready')!;
+    const scheduler = cloud.events.find((e) => e.clusterId === main.id && e.type === 'scheduler.ready')!;
     const a = await rssMiB(ready.data!.pid as number);
     const k = await rssMiB(kcm.data!.pid as number);
-    figures.push(`RSS of one cluster (3 nodes): kube-apiserver ${a.toFixed(0)} MiB + kube-controller-manager ${k.toFixed(0)} MiB = ${(a + k).toFixed(0)} MiB`);
+    const s = await rssMiB(scheduler.data!.pid as number);
+    figures.push(`RSS of one cluster (3 nodes): kube-apiserver ${a.toFixed(0)} MiB + kube-controller-manager ${k.toFixed(0)} MiB + kube-scheduler ${s.toFixed(0)} MiB = ${(a + k + s).toFixed(0)} MiB`);
   }, 180_000);
 
   it('keeps the API while a control-plane VM remains, and stops it when the last one is killed', async () => {

@@ -1,6 +1,7 @@
 // Starts the real servers from scripts/lib on loopback and checks what the rest of capstan relies
 // on: TLS and client-cert auth on kube-apiserver, independent API servers on one etcd,
-// kube-controller-manager signing node CSRs, Temporal dev/test servers, etcd restarts.
+// kube-controller-manager signing node CSRs, kube-scheduler binding a pod, Temporal dev/test
+// servers, etcd restarts.
 import { execFileSync } from 'node:child_process';
 import https from 'node:https';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ import {
   startEtcd,
   startKubeApiserver,
   startKubeControllerManager,
+  startKubeScheduler,
   startProcess,
   startTemporalDevServer,
   startTemporalTestServer,
@@ -94,6 +96,18 @@ function kube(method: string, url: string, body?: unknown): Promise<{ status: nu
   });
 }
 
+/** A JSON merge patch as the admin; resolves the HTTP status. */
+function mergePatch(url: string, body: unknown): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(new URL(url), { method: 'PATCH', ...admin(), agent: false, headers: { 'content-type': 'application/merge-patch+json' } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
+}
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -111,6 +125,23 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutM
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/** A kubeconfig file for `server` with the admin client certificate (system:masters). */
+function writeAdminKubeconfig(server: string): string {
+  const kubeconfig = path.join(work, 'admin.kubeconfig');
+  writeFileSync(
+    kubeconfig,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'a', cluster: { server, 'certificate-authority': file('ca.crt') } }],
+      users: [{ name: 'admin', user: { 'client-certificate': file('admin.crt'), 'client-key': file('admin.key') } }],
+      contexts: [{ name: 'a', context: { cluster: 'a', user: 'admin' } }],
+      'current-context': 'a',
+    }),
+  );
+  return kubeconfig;
 }
 
 const figures: string[] = [];
@@ -206,18 +237,7 @@ describe('kube-apiserver on etcd', () => {
   }, 30_000);
 
   it('runs kube-controller-manager, which approves and signs a node client CSR', async () => {
-    const kubeconfig = path.join(work, 'admin.kubeconfig');
-    writeFileSync(
-      kubeconfig,
-      JSON.stringify({
-        apiVersion: 'v1',
-        kind: 'Config',
-        clusters: [{ name: 'a', cluster: { server: apiA.url, 'certificate-authority': file('ca.crt') } }],
-        users: [{ name: 'admin', user: { 'client-certificate': file('admin.crt'), 'client-key': file('admin.key') } }],
-        contexts: [{ name: 'a', context: { cluster: 'a', user: 'admin' } }],
-        'current-context': 'a',
-      }),
-    );
+    const kubeconfig = writeAdminKubeconfig(apiA.url);
     const kcm = await startKubeControllerManager({
       kubeconfigFile: kubeconfig,
       clusterSigningCertFile: file('ca.crt'),
@@ -258,6 +278,38 @@ describe('kube-apiserver on etcd', () => {
       await kcm.stop();
     }
     expect(isAlive(kcm.process.pid)).toBe(false);
+  }, 120_000);
+
+  it('runs kube-scheduler, which binds a pending pod to the node with room for it', async () => {
+    const kubeconfig = writeAdminKubeconfig(apiA.url);
+    const scheduler = await startKubeScheduler({ kubeconfigFile: kubeconfig, logFile: path.join(work, 'kube-scheduler.log') });
+    try {
+      record('kube-scheduler', scheduler.process);
+      const api = `${apiA.url}/api/v1`;
+      // Two nodes; only `roomy` has allocatable room for a pod. A node's status is its kubelet's (set
+      // through /status), and the TaintNodesByCondition admission plugin taints a new Node
+      // not-ready until the controller manager (not running here) sees it Ready: lift that taint.
+      for (const [name, pods] of [['full', '0'], ['roomy', '110']] as const) {
+        expect((await kube('POST', `${api}/nodes`, { apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { 'kubernetes.io/hostname': name } } })).status).toBe(201);
+        const resources = { cpu: '2', memory: '4Gi', pods };
+        expect(await mergePatch(`${api}/nodes/${name}/status`, { status: { allocatable: resources, capacity: resources } })).toBe(200);
+        expect(await mergePatch(`${api}/nodes/${name}`, { spec: { taints: null } })).toBe(200);
+      }
+      // The ServiceAccount admission plugin wants the namespace's `default` ServiceAccount (no controller manager runs now).
+      expect([201, 409]).toContain((await kube('POST', `${api}/namespaces/default/serviceaccounts`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default' } })).status);
+      const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p1' }, spec: { containers: [{ name: 'app', image: 'sim/app:1', resources: { requests: { cpu: '100m' } } }] } };
+      expect((await kube('POST', `${api}/namespaces/default/pods`, pod)).status).toBe(201);
+      const bound = await until('the pod to be bound', async () => {
+        const r = await kube('GET', `${api}/namespaces/default/pods/p1`);
+        return (r.json?.spec?.nodeName as string | undefined) || undefined;
+      }, 30_000);
+      expect(bound).toBe('roomy');
+      const scheduled = (await kube('GET', `${api}/namespaces/default/pods/p1`)).json.status.conditions.find((c: { type: string }) => c.type === 'PodScheduled');
+      expect(scheduled).toMatchObject({ status: 'True' });
+    } finally {
+      await scheduler.stop();
+    }
+    expect(isAlive(scheduler.process.pid)).toBe(false);
   }, 120_000);
 });
 

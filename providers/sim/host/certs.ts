@@ -153,7 +153,7 @@ export interface ControlPlaneLeafOptions {
 /**
  * kubeadm's leaf certificates, issued from the given CAs unless a usable one is on disk (a restart
  * reuses them): apiserver (serving), apiserver-kubelet-client, front-proxy-client, and the client
- * certificates of the controller manager and of the runtime itself (super-admin, system:masters).
+ * certificates of the controller manager, of the scheduler and of the runtime itself (super-admin, system:masters).
  */
 export async function ensureControlPlaneLeaves(pki: PkiDir, cas: ClusterCas, opts: ControlPlaneLeafOptions): Promise<void> {
   const now = new Date();
@@ -165,6 +165,7 @@ export async function ensureControlPlaneLeaves(pki: PkiDir, cas: ClusterCas, opt
     ['apiserver-kubelet-client', cas.ca, 'kube-apiserver-kubelet-client', ['kubeadm:cluster-admins']],
     ['front-proxy-client', cas.frontProxyCa, 'front-proxy-client', []],
     ['controller-manager-client', cas.ca, 'system:kube-controller-manager', []],
+    ['scheduler-client', cas.ca, 'system:kube-scheduler', []],
     ['super-admin', cas.ca, 'kubernetes-super-admin', ['system:masters']],
   ];
   for (const [baseName, ca, commonName, organizations] of clients) {

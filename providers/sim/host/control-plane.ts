@@ -1,18 +1,20 @@
-// A workload cluster's control plane on the simulated hosts: ONE kube-apiserver and ONE
-// kube-controller-manager per cluster, however many control-plane VMs it has. Real kubeadm runs
-// one of each (plus an etcd member) on every control-plane machine; here the VMs share a process
-// pair (and the cloud's one etcd) so a cluster costs two processes, not 2N + N. The pair runs
-// while the cluster has at least one live control-plane VM, and stops (the load balancer then
-// resets connections) when the last one is deleted or killed — what a user of the cluster sees
-// when its last control-plane machine goes away.
+// A workload cluster's control plane on the simulated hosts: ONE kube-apiserver, ONE
+// kube-controller-manager and ONE kube-scheduler per cluster, however many control-plane VMs it
+// has. Real kubeadm runs one of each (plus an etcd member) on every control-plane machine; here the
+// VMs share the three processes (and the cloud's one etcd) so a cluster costs three processes, not
+// 3N + N. They run while the cluster has at least one live control-plane VM, and stop (the load
+// balancer then resets connections) when the last one is deleted or killed — what a user of the
+// cluster sees when its last control-plane machine goes away.
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { freePort } from '../../../scripts/lib/ports.js';
 import { httpGet } from '../../../scripts/lib/probe.js';
 import { startKubeApiserver, type KubeApiserver } from '../../../scripts/lib/kube-apiserver.js';
 import { startKubeControllerManager, type KubeControllerManager } from '../../../scripts/lib/kube-controller-manager.js';
+import { startKubeScheduler, type KubeScheduler } from '../../../scripts/lib/kube-scheduler.js';
 import type { Arg } from '../../kubeadm/kubeadm-config.js';
 import { buildKubeconfig } from '../../kubeadm/kubeconfig.js';
+import { issueClientCertificate } from '../../kubeadm/pki/cluster-pki.js';
 import type { VmRuntimeContext } from '../runtime.js';
 import { PkiDir, writePrivateFile } from './certs.js';
 import { clusterEtcdPrefix, type SharedEtcd } from './etcd.js';
@@ -32,6 +34,7 @@ const KCM_RESERVED = new Set([
   'kubeconfig', 'bind-address', 'secure-port', 'leader-elect', 'controllers', 'cluster-signing-cert-file', 'cluster-signing-key-file',
   'root-ca-file', 'service-account-private-key-file', 'authentication-kubeconfig', 'authorization-kubeconfig', 'use-service-account-credentials',
 ]);
+const SCHEDULER_RESERVED = new Set(['kubeconfig', 'bind-address', 'secure-port', 'leader-elect', 'authentication-kubeconfig', 'authorization-kubeconfig', 'config']);
 
 function userArgs(args: Arg[] | undefined, reserved: Set<string>, what: string, log: (m: string) => void): string[] {
   const out: string[] = [];
@@ -78,6 +81,13 @@ export interface ControlPlaneDeps {
   log(message: string): void;
   /** Whether the cluster still has a live control-plane VM (a crashed server is restarted only then). */
   wanted(clusterId: string): boolean;
+  /**
+   * The API server is about to stop: the host drops its own long-lived watches on it first, or
+   * kube-apiserver (which stops listening at once) waits on them until it is killed 10 s later.
+   */
+  beforeApiserverStop?(clusterId: string): void;
+  /** The API server answers again (after init, a restart or a resume). */
+  afterApiserverReady?(clusterId: string): void;
 }
 
 export interface EnsureRunningOptions {
@@ -92,6 +102,7 @@ export interface EnsureRunningOptions {
 export class ClusterControlPlane {
   private apiserver: KubeApiserver | undefined;
   private kcm: KubeControllerManager | undefined;
+  private scheduler: KubeScheduler | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private stopping = false;
   private closed = false;
@@ -118,8 +129,8 @@ export class ClusterControlPlane {
     return this.running ? this.apiserver!.url : undefined;
   }
 
-  get pids(): { apiserver?: number; controllerManager?: number } {
-    return { apiserver: this.apiserver?.process.pid, controllerManager: this.kcm?.process.pid };
+  get pids(): { apiserver?: number; controllerManager?: number; scheduler?: number } {
+    return { apiserver: this.apiserver?.process.pid, controllerManager: this.kcm?.process.pid, scheduler: this.scheduler?.process.pid };
   }
 
   /** The runtime's own super-admin identity (system:masters) against the local API server. */
@@ -136,17 +147,19 @@ export class ClusterControlPlane {
     return run;
   }
 
-  /** Starts kube-apiserver (and the controller manager) unless running, and points the LB at it. */
+  /** Starts kube-apiserver (and the controller manager and scheduler) unless running, and points the LB at it. */
   ensureRunning(opts: EnsureRunningOptions): Promise<void> {
     return this.serialize(async () => {
       if (this.closed) throw new Error('runtime is closing');
       if (this.running) {
         opts.ctx.setLoadBalancerBackend(this.clusterId, { host: '127.0.0.1', port: this.apiserver!.port });
         if (!this.kcm?.process.running) await this.startControllerManager(opts.ctx);
+        if (!this.scheduler?.process.running) await this.startScheduler(opts.ctx);
         return;
       }
       await this.startApiserver(opts);
       await this.startControllerManager(opts.ctx);
+      await this.startScheduler(opts.ctx);
     });
   }
 
@@ -228,6 +241,7 @@ export class ClusterControlPlane {
     };
     if (opts.vmLaunchedAt) data.sinceVmRunningMs = now - Date.parse(opts.vmLaunchedAt);
     ctx.emit('apiserver.ready', { clusterId: this.clusterId, message: `kube-apiserver of ${cluster.name} answers /readyz at ${endpoint}`, data });
+    this.deps.afterApiserverReady?.(this.clusterId);
   }
 
   private async startControllerManager(ctx: VmRuntimeContext): Promise<void> {
@@ -289,6 +303,56 @@ export class ClusterControlPlane {
     });
   }
 
+  private async startScheduler(ctx: VmRuntimeContext): Promise<void> {
+    const apiserver = this.apiserver;
+    const record = this.record;
+    if (!apiserver || !record) return;
+    const { paths, store, options, log } = this.deps;
+    // kubeadm's scheduler.conf: the scheduler's own identity (system:kube-scheduler, bound to the
+    // bootstrap roles system:kube-scheduler and system:volume-scheduler), to the local API server.
+    const kubeconfigFile = path.join(paths.clusterDir(this.clusterId), 'scheduler.conf');
+    // A cluster initialised before the host ran a scheduler has no scheduler-client pair yet.
+    if (!this.pki.has('scheduler-client.crt') || !this.pki.has('scheduler-client.key')) {
+      this.pki.writePair('scheduler-client', await issueClientCertificate(this.pki.pair('ca'), { commonName: 'system:kube-scheduler', organizations: [], now: new Date() }));
+    }
+    const client = this.pki.pair('scheduler-client');
+    writePrivateFile(
+      kubeconfigFile,
+      buildKubeconfig({
+        clusterName: record.clusterConfiguration.clusterName || 'kubernetes',
+        server: apiserver.url,
+        caCertPem: this.pki.read('ca.crt'),
+        userName: 'system:kube-scheduler',
+        clientCertPem: client.certPem,
+        clientKeyPem: client.keyPem,
+      }),
+    );
+    const scheduler: KubeScheduler = await withFreshPort('kube-scheduler', () =>
+      startKubeScheduler({
+        kubeconfigFile,
+        logFile: path.join(paths.logsDir(this.clusterId), 'kube-scheduler.log'),
+        extraArgs: userArgs((record.clusterConfiguration as { scheduler?: { extraArgs?: Arg[] } }).scheduler?.extraArgs, SCHEDULER_RESERVED, `cluster ${this.clusterId} kube-scheduler`, log),
+        readyTimeoutMs: options.apiserverReadyTimeoutMs,
+      }),
+    );
+    this.scheduler = scheduler;
+    store.recordProcess(`kube-scheduler/${this.clusterId}`, scheduler.process.pid, 'kube-scheduler');
+    void scheduler.process.exited.then((info) => {
+      store.forgetProcess(`kube-scheduler/${this.clusterId}`, scheduler.process.pid);
+      if (this.scheduler !== scheduler || this.stopping || this.closed) return;
+      this.scheduler = undefined;
+      log(`cluster ${this.clusterId}: kube-scheduler exited unexpectedly (code ${info.code}, signal ${info.signal})`);
+      ctx.emit('scheduler.exited', { clusterId: this.clusterId, message: 'kube-scheduler exited unexpectedly', data: { code: info.code, signal: info.signal } });
+      this.scheduleRestart(ctx);
+    });
+    log(`cluster ${this.clusterId}: kube-scheduler ready in ${scheduler.process.readyAfterMs} ms (pid ${scheduler.process.pid})`);
+    ctx.emit('scheduler.ready', {
+      clusterId: this.clusterId,
+      message: 'kube-scheduler is running',
+      data: { pid: scheduler.process.pid, startMs: scheduler.process.readyAfterMs },
+    });
+  }
+
   /** A static pod that dies is restarted by its kubelet; so are ours while the cluster has a control plane. */
   private watchExit(apiserver: KubeApiserver, ctx: VmRuntimeContext): void {
     void apiserver.process.exited.then((info) => {
@@ -316,7 +380,7 @@ export class ClusterControlPlane {
   }
 
   /**
-   * Stops the controller manager and the API server, clears the LB backend and reports
+   * Stops the scheduler, the controller manager and the API server, clears the LB backend and reports
    * `apiserver.stopped` (`ctx` null: the runtime is closing; the backend stays recorded and the next
    * run re-points it).
    */
@@ -324,19 +388,32 @@ export class ClusterControlPlane {
     return this.serialize(async () => {
       if (this.restartTimer) clearTimeout(this.restartTimer);
       this.restartTimer = undefined;
-      const { apiserver, kcm } = this;
+      const { apiserver, kcm, scheduler } = this;
       const wasRunning = !!apiserver?.process.running;
       this.stopping = true;
+      const took: string[] = [];
+      const timed = async (what: string, stop: () => Promise<void>) => {
+        const t0 = Date.now();
+        await stop();
+        took.push(`${what} ${Date.now() - t0} ms`);
+      };
       try {
+        if (scheduler) {
+          await timed('kube-scheduler', () => scheduler.stop({ timeoutMs: 10_000 }));
+          this.deps.store.forgetProcess(`kube-scheduler/${this.clusterId}`, scheduler.process.pid);
+        }
         if (kcm) {
-          await kcm.stop({ timeoutMs: 10_000 });
+          await timed('kube-controller-manager', () => kcm.stop({ timeoutMs: 10_000 }));
           this.deps.store.forgetProcess(`kube-controller-manager/${this.clusterId}`, kcm.process.pid);
         }
         if (apiserver) {
-          await apiserver.stop({ timeoutMs: 10_000 });
+          this.deps.beforeApiserverStop?.(this.clusterId);
+          await timed('kube-apiserver', () => apiserver.stop({ timeoutMs: 10_000 }));
           this.deps.store.forgetProcess(`kube-apiserver/${this.clusterId}`, apiserver.process.pid);
         }
+        if (took.length) this.deps.log(`cluster ${this.clusterId}: stopped ${took.join(', ')} (${reason})`);
       } finally {
+        this.scheduler = undefined;
         this.kcm = undefined;
         this.apiserver = undefined;
         this.stopping = false;
@@ -345,7 +422,7 @@ export class ClusterControlPlane {
       const hadBackend = ctx.loadBalancerBackend(this.clusterId) !== null;
       if (hadBackend) ctx.setLoadBalancerBackend(this.clusterId, null);
       if (wasRunning || hadBackend) {
-        ctx.emit('apiserver.stopped', { clusterId: this.clusterId, message: `kube-apiserver and kube-controller-manager stopped (${reason})`, data: { reason } });
+        ctx.emit('apiserver.stopped', { clusterId: this.clusterId, message: `kube-apiserver, kube-controller-manager and kube-scheduler stopped (${reason})`, data: { reason } });
       }
     });
   }

@@ -8,9 +8,10 @@
 //   worker-join         → bootstrap-token discovery (cluster-info, CA pin, JWS), the kubelet's TLS
 //                         bootstrap (a CSR the cluster's controller manager approves and signs),
 //                         the kubelet; control-plane joins are also marked control-plane.
-// The kubelets are simulated in-process (they register Nodes, post status, renew Leases; they run
-// no pods). See control-plane.ts for why a cluster has one API server however many control-plane
-// VMs it has.
+// The kubelets are simulated in-process (they register Nodes, post status, renew Leases, and run
+// the pods the cluster's kube-scheduler binds to their node, through one shared pod watch per
+// cluster: pods.ts). See control-plane.ts for why a cluster has one API server however many
+// control-plane VMs it has.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -30,6 +31,7 @@ import { bootstrapTokenPhase, markControlPlane, uploadConfig } from './kubeadm-i
 import { SimKubelet } from './kubelet.js';
 import { DEFAULT_CONTROL_PLANE_TAINTS, parseNodeLabels, type ReadyState } from './node-objects.js';
 import { parseRuntimeOptions, type KubernetesRuntimeOptions } from './options.js';
+import { ClusterPodInformer } from './pods.js';
 import { killStaleServers } from './pids.js';
 import { readJson, RuntimePaths, RuntimeStateStore, writeJson, type ClusterRecord, type VmRecord } from './state.js';
 import { kubeletTlsBootstrap, KUBELET_CLIENT_SIGNER } from './tls-bootstrap.js';
@@ -64,6 +66,7 @@ export class KubernetesRuntime implements VmRuntime {
   private readonly etcd: SharedEtcd;
   private readonly planes = new Map<string, ClusterControlPlane>();
   private readonly hosts = new Map<string, VmHost>();
+  private readonly podInformers = new Map<string, ClusterPodInformer>();
   private closing = false;
 
   constructor(
@@ -103,10 +106,34 @@ export class KubernetesRuntime implements VmRuntime {
         options: this.options,
         log: (m) => this.log(m),
         wanted: (id) => !this.closing && this.liveControlPlaneVms(id).length > 0,
+        beforeApiserverStop: (id) => this.podInformers.get(id)?.pause(),
+        afterApiserverReady: (id) => this.podInformers.get(id)?.resume(),
       });
       this.planes.set(clusterId, p);
     }
     return p;
+  }
+
+  /**
+   * The cluster's shared pod watch, read with the host's super-admin identity through the load
+   * balancer (undefined when this host holds no PKI for the cluster: its kubelets then run no pods).
+   */
+  private podInformer(clusterId: string): ClusterPodInformer | undefined {
+    let informer = this.podInformers.get(clusterId);
+    if (informer) return informer;
+    const plane = this.plane(clusterId);
+    const server = plane.record?.server;
+    if (!server || !plane.hasPki) return undefined;
+    informer = new ClusterPodInformer({
+      clusterId,
+      reader: () => {
+        const clients = kubeClients(server, plane.pki.read('ca.crt'), plane.pki.pair('super-admin'));
+        return { clients, config: clients.config };
+      },
+      log: (m) => this.log(m),
+    });
+    this.podInformers.set(clusterId, informer);
+    return informer;
   }
 
   // ---- VmRuntime ---------------------------------------------------------------------------------
@@ -194,6 +221,8 @@ export class KubernetesRuntime implements VmRuntime {
       await host.kubelet?.stop();
       this.hosts.delete(host.vmId);
     }
+    this.podInformers.get(cluster.id)?.stop();
+    this.podInformers.delete(cluster.id);
     const plane = this.planes.get(cluster.id);
     if (plane) {
       const wasRunning = plane.running;
@@ -217,6 +246,7 @@ export class KubernetesRuntime implements VmRuntime {
     const hosts = [...this.hosts.values()];
     for (const h of hosts) h.abort.abort();
     await Promise.all(hosts.map((h) => h.kubelet?.stop()));
+    for (const informer of this.podInformers.values()) informer.stop();
     await Promise.all(hosts.map((h) => waitAtMost(h.task, 5000)));
     await Promise.all([...this.planes.values()].map((p) => p.close().catch((err: unknown) => this.log(`closing cluster ${p.clusterId}: ${errorMessage(err)}`))));
     await this.etcd.close();
@@ -503,6 +533,8 @@ export class KubernetesRuntime implements VmRuntime {
     const recordFile = path.join(dir, 'vm.json');
     const clients = kubeClients(record.server, files.read('ca.crt'), { certPem: files.read('kubelet-client.crt'), keyPem: files.read('kubelet-client.key') });
     const base = { clusterId: vm.clusterId, vmId: vm.id };
+    const podInformer = this.podInformer(vm.clusterId);
+    if (!podInformer) this.log(`vm ${vm.id}: no cluster PKI on this host for ${vm.clusterId}; its kubelet runs no pods`);
     const kubelet = new SimKubelet({
       identity: {
         nodeName: record.nodeName,
@@ -519,6 +551,12 @@ export class KubernetesRuntime implements VmRuntime {
       leaseRenewMs: this.options.leaseRenewMs,
       leaseDurationSeconds: this.options.leaseDurationSeconds,
       nodeStatusReportMs: this.options.nodeStatusReportMs,
+      pods: podInformer && {
+        informer: podInformer,
+        startDelayMs: () => ctx.sample(ctx.profile.podStartMs),
+        onStarted: (namespace, name, sinceSeenMs) =>
+          ctx.emit('pod.running', { ...base, message: `pod ${namespace}/${name} is Running and Ready on ${record.nodeName}`, data: { nodeName: record.nodeName, namespace, name, sinceSeenMs } }),
+      },
       onRegistered: (created) => {
         const current = readJson<VmRecord>(recordFile);
         if (!created && current?.registered) return;

@@ -17,6 +17,8 @@ export type Credentials = { certPem: string; keyPem: string } | { token: string 
 
 export interface KubeClients {
   server: string;
+  /** The same identity as a KubeConfig, for what takes one (client-node's Watch). */
+  config: KubeConfig;
   core: CoreV1Api;
   certificates: CertificatesV1Api;
   coordination: CoordinationV1Api;
@@ -41,6 +43,7 @@ export function kubeClients(server: string, caPem: string, credentials: Credenti
   });
   return {
     server,
+    config: kc,
     core: kc.makeApiClient(CoreV1Api),
     certificates: kc.makeApiClient(CertificatesV1Api),
     coordination: kc.makeApiClient(CoordinationV1Api),

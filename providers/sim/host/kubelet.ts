@@ -1,10 +1,12 @@
 // A simulated kubelet, in-process: with the node's own client certificate (system:node:<name>) it
 // registers the Node, posts its status (Ready=False until the "CNI" is up after nodeReadyMs, then
-// Ready=True; Ready=False again while the node-not-ready fault is in force) and renews its
-// kube-node-lease Lease every 10 s. It runs no pods. It stops with its VM; the Node object stays
-// (deleting it is the Machine controller's job, as in Cluster API).
+// Ready=True; Ready=False again while the node-not-ready fault is in force), renews its
+// kube-node-lease Lease every 10 s, and runs the pods bound to its node (pods.ts: reports them
+// Running and Ready after podStartMs, confirms their deletion). It stops with its VM; the Node
+// object and its pods stay (deleting the Node is the Machine controller's job, as in Cluster API).
 import type { V1Lease, V1Node } from '@kubernetes/client-node';
 import { callOptions, describeApiError, isConflict, isNotFound, type KubeClients } from './kube.js';
+import { NodePods, type ClusterPodInformer } from './pods.js';
 import { leaseObject, NOT_READY_NETWORK, nodeObject, nodeStatus, type NodeIdentity, type ReadyState } from './node-objects.js';
 import { AbortedError, kubeTime, sleep } from './util.js';
 
@@ -24,6 +26,8 @@ export interface KubeletOptions {
   leaseRenewMs: number;
   leaseDurationSeconds: number;
   nodeStatusReportMs: number;
+  /** The cluster's shared pod watch and the pod start delay; absent: the kubelet runs no pods. */
+  pods?: { informer: ClusterPodInformer; startDelayMs(): number; onStarted?(namespace: string, name: string, sinceSeenMs: number): void };
   /** The Node exists: `created` when this kubelet created it. */
   onRegistered(created: boolean): void;
   /** The posted Ready condition changed (`previous` undefined: the first post for a Node that had none). */
@@ -43,6 +47,7 @@ export class SimKubelet {
   private lastLeaseAt = 0;
   private readonly transitions: Record<string, string> = {};
   private lastProblem: string | undefined;
+  private podWork: { pods: NodePods; unsubscribe(): void } | undefined;
   registered = false;
 
   constructor(private readonly opts: KubeletOptions) {
@@ -71,6 +76,26 @@ export class SimKubelet {
     this.abort.abort();
     this.wake?.();
     await this.loop;
+    this.podWork?.unsubscribe();
+    this.podWork?.pods.stop();
+    this.podWork = undefined;
+  }
+
+  /** Pods bound to this node are now this kubelet's: started once it has registered its Node. */
+  private runPods(): void {
+    const p = this.opts.pods;
+    if (!p || this.podWork || this.signal.aborted) return;
+    const { identity, clients, log } = this.opts;
+    const hostIp = identity.vm.addresses.find((a) => a.type === 'InternalIP')?.address ?? '127.0.0.1';
+    const pods = new NodePods({
+      nodeName: identity.nodeName,
+      clients,
+      hostIp,
+      startDelayMs: p.startDelayMs,
+      onStarted: (pod, ms) => p.onStarted?.(pod.metadata?.namespace ?? '', pod.metadata?.name ?? '', ms),
+      log,
+    });
+    this.podWork = { pods, unsubscribe: p.informer.subscribe(identity.nodeName, pods) };
   }
 
   private get signal(): AbortSignal {
@@ -99,6 +124,7 @@ export class SimKubelet {
   private async run(): Promise<void> {
     const started = Date.now();
     await this.register();
+    this.runPods();
     const readyAt = started + this.opts.readyAfterMs;
     for (;;) {
       if (this.signal.aborted) throw new AbortedError();

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RecordedProcess, ServerBinary } from './state.js';
 
-const BINARIES: ReadonlySet<string> = new Set<ServerBinary>(['etcd', 'kube-apiserver', 'kube-controller-manager']);
+const BINARIES: ReadonlySet<string> = new Set<ServerBinary>(['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler']);
 
 export function readCmdline(pid: number): string[] | undefined {
   try {

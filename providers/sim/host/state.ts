@@ -13,7 +13,7 @@ import path from 'node:path';
 import { atomicWriteFileSync } from '../fsutil.js';
 import type { ClusterConfiguration, Taint } from '../../kubeadm/kubeadm-config.js';
 
-export type ServerBinary = 'etcd' | 'kube-apiserver' | 'kube-controller-manager';
+export type ServerBinary = 'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler';
 
 export interface RecordedProcess {
   pid: number;

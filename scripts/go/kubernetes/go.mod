@@ -1,4 +1,5 @@
-// Helper module: builds kube-apiserver and kube-controller-manager from k8s.io/kubernetes.
+// Helper module: builds kube-apiserver, kube-controller-manager and kube-scheduler from
+// k8s.io/kubernetes.
 // k8s.io/kubernetes requires its staging modules at v0.0.0 with local replaces, which a
 // dependency cannot use; these replaces pin each to its published v0.x of the same release.
 module capstan.dev/tools/kubernetes
@@ -200,4 +201,5 @@ replace (
 tool (
 	k8s.io/kubernetes/cmd/kube-apiserver
 	k8s.io/kubernetes/cmd/kube-controller-manager
+	k8s.io/kubernetes/cmd/kube-scheduler
 )
