@@ -34,6 +34,9 @@ import {
   machineDeploymentReportSignal,
   machineDeploymentStatusQuery,
   machineSetReportSignal,
+  pauseMachineDeploymentUpdate,
+  restartMachineDeploymentUpdate,
+  scaleMachineDeploymentUpdate,
   setMachineSetReplicasSignal,
 } from './messages.js';
 import { generateName } from './names.js';
@@ -124,6 +127,34 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
       },
     },
   );
+  // kubectl scale / rollout pause|resume|restart: a change to one field of the spec, validated
+  // as the whole spec is (so the same rules refuse it) before anything changes.
+  const changeSpec = (change: (spec: MachineDeploymentApply['machineDeployment']['spec']) => void) => {
+    const next = JSON.parse(JSON.stringify(state.apply)) as MachineDeploymentApply;
+    change(next.machineDeployment.spec);
+    return next;
+  };
+  const specUpdate = <T>(change: (req: T) => (spec: MachineDeploymentApply['machineDeployment']['spec']) => void) => ({
+    handler: (req: T) => {
+      const next = changeSpec(change(req));
+      if (canonicalJson(next) !== canonicalJson(state.apply)) {
+        state.apply = next;
+        state.generation++;
+        changes++;
+      }
+      return { generation: state.generation };
+    },
+    validator: (req: T) => {
+      if (state.deleteRequested) throw new Error(`MachineDeployment "${name}" is being deleted`);
+      assertApplicable(state.apply, changeSpec(change(req)));
+    },
+  });
+  const scale = specUpdate<{ replicas: number }>(({ replicas }) => (spec) => void (spec.replicas = replicas));
+  setHandler(scaleMachineDeploymentUpdate, scale.handler, { validator: scale.validator });
+  const pause = specUpdate<{ paused: boolean }>(({ paused }) => (spec) => void (spec.paused = paused));
+  setHandler(pauseMachineDeploymentUpdate, pause.handler, { validator: pause.validator });
+  const restart = specUpdate<{ after: string }>(({ after }) => (spec) => void (spec.rollout = { ...spec.rollout, after }));
+  setHandler(restartMachineDeploymentUpdate, restart.handler, { validator: restart.validator });
   setHandler(machineSetReportSignal, (r) => {
     const s = state.sets[r.name];
     if (!s) return;
@@ -154,7 +185,7 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
         .map(([setName, s]) => ({
           name: setName,
           revision: s.revision,
-          new: s.templateHash === hash && !s.deleting,
+          new: isNewSet(s, hash),
           replicas: s.replicas,
           readyReplicas: s.report?.readyReplicas ?? 0,
           availableReplicas: s.report?.availableReplicas ?? 0,
@@ -168,7 +199,7 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
     const a = state.apply;
     const setName = generateName(name, Math.random);
     state.lastRevision++;
-    state.sets[setName] = { templateHash: hash, revision: state.lastRevision, replicas, deleting: false, gateOpen: state.gateOpen };
+    state.sets[setName] = { templateHash: hash, revision: state.lastRevision, replicas, created: new Date().toISOString(), deleting: false, gateOpen: state.gateOpen };
     const spec = a.machineDeployment.spec;
     await startChild(MachineSetWorkflow, {
       workflowId: machineSetWorkflowId({ namespace, name: setName }),
@@ -217,6 +248,22 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
     return true;
   };
 
+  /**
+   * The new set: the desired template's, and — once rollout.after has passed — created after it
+   * (Cluster API's rolloutAfter: a set made before the restart time is rolled out like an old one).
+   */
+  const restartAt = (): number | undefined => {
+    const after = md().spec.rollout.after;
+    const t = after ? Date.parse(after) : NaN;
+    return Number.isFinite(t) ? t : undefined;
+  };
+  const isNewSet = (s: { templateHash: string; created?: string; deleting: boolean }, hash: string) => {
+    if (s.templateHash !== hash || s.deleting) return false;
+    const at = restartAt();
+    if (at === undefined || at > Date.now()) return true;
+    return !!s.created && Date.parse(s.created) >= at;
+  };
+
   const weight = (setName: string): SetState => {
     const s = state.sets[setName]!;
     return { name: setName, replicas: Math.max(s.replicas, s.report?.replicas ?? 0), availableReplicas: s.report?.availableReplicas ?? 0 };
@@ -227,9 +274,13 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
     const spec = md().spec;
     const hash = templateHash(state.apply);
     const byRevision = live().filter(([, s]) => !s.deleting).sort(([, a], [, b]) => a.revision - b.revision);
-    const newSet = byRevision.find(([, s]) => s.templateHash === hash)?.[0];
+    const newSet = byRevision.find(([, s]) => isNewSet(s, hash))?.[0];
     const oldSets = byRevision.filter(([n]) => n !== newSet).map(([n]) => n);
-    if (spec.paused) return { acted: false, done: false };
+    if (spec.paused) {
+      // Paused: no rollout step. A sole set still follows spec.replicas (scaling is not a rollout).
+      if (newSet && oldSets.length === 0) return { acted: await scaleSet(newSet, spec.replicas), done: false };
+      return { acted: false, done: false };
+    }
     const step = planRollout({
       replicas: spec.replicas,
       strategy: spec.rollout.strategy,
@@ -271,7 +322,7 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
         paused: spec.paused,
         sets: live().map(([n, s]) => ({
           name: n,
-          isNew: s.templateHash === hash && !s.deleting,
+          isNew: isNewSet(s, hash),
           specReplicas: s.replicas,
           replicas: s.report?.replicas ?? 0,
           readyReplicas: s.report?.readyReplicas ?? 0,
@@ -311,7 +362,11 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
           ? 'nothing to do'
           : `rolling out: ${state.status?.upToDateReplicas ?? 0}/${md().spec.replicas} up to date, ${state.status?.availableReplicas ?? 0} available`,
     );
-    await condition(() => changes !== seen || state.deleteRequested || workflowInfo().continueAsNewSuggested);
+    const wake = () => changes !== seen || state.deleteRequested || workflowInfo().continueAsNewSuggested;
+    // A restart time still ahead is the one timer a deployment sets; otherwise it waits on reports.
+    const at = restartAt();
+    if (at !== undefined && at > Date.now()) await condition(wake, at - Date.now() + 1);
+    else await condition(wake);
     if (workflowInfo().continueAsNewSuggested && !state.deleteRequested) {
       await condition(allHandlersFinished);
       return continueAsNew<typeof MachineDeploymentWorkflow>({ ...input, state });

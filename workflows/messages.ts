@@ -60,6 +60,12 @@ export const machineSetReportSignal = defineSignal<[MachineSetReport]>('machineS
 // MachineDeployment
 /** A changed spec or templates (validated; a template change rolls out); answers the generation. */
 export const applyMachineDeploymentUpdate = defineUpdate<{ generation: number; result: 'configured' | 'unchanged' }, [MachineDeploymentApply]>('applyMachineDeployment');
+/** `capstan scale machinedeployment`: spec.replicas (a non-negative integer); answers the generation. */
+export const scaleMachineDeploymentUpdate = defineUpdate<{ generation: number }, [{ replicas: number }]>('scaleMachineDeployment');
+/** `capstan rollout pause|resume`: spec.paused; answers the generation. */
+export const pauseMachineDeploymentUpdate = defineUpdate<{ generation: number }, [{ paused: boolean }]>('pauseMachineDeployment');
+/** `capstan rollout restart`: spec.rollout.after (RFC 3339); machines created before it are rolled out once it passes. */
+export const restartMachineDeploymentUpdate = defineUpdate<{ generation: number }, [{ after: string }]>('restartMachineDeployment');
 /** Deletes every set of the deployment, then the deployment; `clusterDeleting` as for deleteMachine. */
 export const deleteMachineDeploymentSignal = defineSignal<[DeleteRequest?]>('deleteMachineDeployment');
 export const machineDeploymentStatusQuery = defineQuery<MachineDeploymentView>('status');

@@ -290,6 +290,8 @@ export interface DeploymentSet {
   revision: number;
   /** spec.replicas as the deployment last set it. */
   replicas: number;
+  /** Workflow time of creation, RFC 3339: a set created before rollout.after is rolled out. */
+  created?: string;
   report?: MachineSetReport;
   deleting: boolean;
   /** Whether the set knows the control plane is initialized (it creates no machine before). */

@@ -10,7 +10,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executePlan, loadPlan } from '../../client/apply.js';
 import type { SimEvent } from '../../providers/sim/types.js';
 import { machineDeploymentWorkflowId } from '../../workflows/ids.js';
-import { applyMachineDeploymentUpdate, deleteClusterUpdate, deleteMachineDeploymentSignal, machineDeploymentStatusQuery } from '../../workflows/messages.js';
+import {
+  applyMachineDeploymentUpdate,
+  deleteClusterUpdate,
+  deleteMachineDeploymentSignal,
+  machineDeploymentStatusQuery,
+  pauseMachineDeploymentUpdate,
+  restartMachineDeploymentUpdate,
+  scaleMachineDeploymentUpdate,
+} from '../../workflows/messages.js';
 import type { MachineDeploymentApply, MachineDeploymentView } from '../../workflows/types.js';
 import { eventually, startCapstanEnv, workflowBundle, type CapstanEnv } from '../support/capstan-env.js';
 import { allEvents, clusterView, liveVms, nodeReady, waitForAvailable, workloadNodes } from '../support/cluster-checks.js';
@@ -131,6 +139,37 @@ describe('MachineDeploymentWorkflow', () => {
     await until('2 machines', (x) => x.status?.replicas === 2 && x.sets.length === 1);
     expect(await mdVms()).toHaveLength(2);
   }, 240_000);
+
+  it('scale, pause, resume and restart: Updates validated as the spec is', async () => {
+    const err = await handle().executeUpdate(scaleMachineDeploymentUpdate, { args: [{ replicas: -1 }] }).catch((e: unknown) => e);
+    expect(String((err as WorkflowUpdateFailedError).cause?.message)).toContain('spec.replicas');
+    const g = (await handle().query(machineDeploymentStatusQuery)).generation;
+    expect(await handle().executeUpdate(scaleMachineDeploymentUpdate, { args: [{ replicas: 3 }] })).toEqual({ generation: g + 1 });
+    await until('3 machines', (x) => x.status?.availableReplicas === 3 && x.sets.length === 1);
+
+    // Paused: a template change waits; resumed, it rolls.
+    await handle().executeUpdate(pauseMachineDeploymentUpdate, { args: [{ paused: true }] });
+    // (The manifest says paused too: apply sets the whole spec, as a kubectl apply that owns the field.)
+    const pausedManifest = sample.replace('instanceType: sim.medium', 'instanceType: sim.small').replace('  replicas: 3\n', '  replicas: 3\n  paused: true\n');
+    expect(pausedManifest).toContain('paused: true');
+    await executePlan(env.client, env.taskQueue, loadPlan([{ file: 'md.yaml', text: pausedManifest }]));
+    const paused = await until('Paused', (x) => x.status?.conditions.some((c) => c.type === 'Paused' && c.status === 'True') ?? false);
+    expect(paused.sets).toHaveLength(1);
+    expect(paused.sets[0]!.new).toBe(false);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect((await mdVms()).every((v) => v.instanceType === 'sim.large')).toBe(true);
+    await handle().executeUpdate(pauseMachineDeploymentUpdate, { args: [{ paused: false }] });
+    const rolled = await until('the resumed rollout to finish', (x) => x.sets.length === 1 && x.sets[0]!.new && x.status?.upToDateReplicas === 3 && x.status.availableReplicas === 3);
+    expect((await mdVms()).every((v) => v.instanceType === 'sim.small')).toBe(true);
+
+    // Restart: every machine is replaced by one of the same template, created after the restart time.
+    const before = new Set((await mdVms()).map((v) => v.id));
+    await handle().executeUpdate(restartMachineDeploymentUpdate, { args: [{ after: new Date().toISOString() }] });
+    await until('the restart to finish', (x) => x.sets.length === 1 && x.sets[0]!.revision === rolled.sets[0]!.revision + 1 && x.status?.availableReplicas === 3 && x.status.upToDateReplicas === 3);
+    const after = await mdVms();
+    expect(after).toHaveLength(3);
+    expect(after.some((v) => before.has(v.id))).toBe(false);
+  }, 300_000);
 
   it('deletes every set and machine, then itself; the cluster lives on', async () => {
     await handle().signal(deleteMachineDeploymentSignal);
