@@ -131,14 +131,29 @@ export function workloadActivities({ secrets, pollMs = 1000, unreachableGraceMs 
 
     /**
      * Cordons the Node and evicts its pods (not DaemonSet or mirror pods), honouring
-     * PodDisruptionBudgets through the Eviction API; gives up after timeoutSeconds (0 = never).
+     * PodDisruptionBudgets through the Eviction API; gives up after timeoutSeconds (0 = never),
+     * counted from the drain's first attempt (`startedAt`, so it survives slices and retries).
+     * A drain that is not done after `sliceSeconds` returns what blocks it (pods left, the
+     * budgets that refused their eviction), so the Machine's condition can say so; the workflow
+     * calls it again.
      */
-    async drainNode(input: { cluster: ObjectKey; nodeName: string; timeoutSeconds: number }): Promise<{ evicted: number; timedOut: boolean }> {
-      const timedOut = () => input.timeoutSeconds > 0 && elapsedSinceFirstAttemptMs() > input.timeoutSeconds * 1000;
+    async drainNode(input: {
+      cluster: ObjectKey;
+      nodeName: string;
+      timeoutSeconds: number;
+      startedAt?: string;
+      sliceSeconds?: number;
+      /** The budgets the caller already shows: a change to them returns at once. */
+      knownBudgets?: string[];
+    }): Promise<DrainResult> {
+      const startedAt = input.startedAt ? Date.parse(input.startedAt) : Date.now() - elapsedSinceFirstAttemptMs();
+      const timedOut = () => input.timeoutSeconds > 0 && Date.now() - startedAt > input.timeoutSeconds * 1000;
+      const sliceEnds = Date.now() + (input.sliceSeconds ?? 60) * 1000;
       const trouble = apiTrouble(unreachableGraceMs);
       let client: WorkloadClient | undefined;
       let cordoned = false;
       let evicted = 0;
+      let blocked: DrainBlocked = { pods: [], budgets: [] };
       for (;;) {
         let why: string;
         try {
@@ -149,8 +164,9 @@ export function workloadActivities({ secrets, pollMs = 1000, unreachableGraceMs 
           }
           const pods = await client.core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${input.nodeName}` });
           const evictable = pods.items.filter((p) => !isDaemonSetPod(p) && !isMirrorPod(p) && !isTerminal(p));
-          if (evictable.length === 0) return { evicted, timedOut: false };
-          if (timedOut()) return { evicted, timedOut: true };
+          if (evictable.length === 0) return { evicted, done: true, timedOut: false };
+          if (timedOut()) return { evicted, done: false, timedOut: true, blocked };
+          const budgets = new Set<string>();
           for (const p of evictable) {
             try {
               await client.core.createNamespacedPodEviction({
@@ -161,16 +177,22 @@ export function workloadActivities({ secrets, pollMs = 1000, unreachableGraceMs 
               evicted++;
             } catch (err) {
               // 429: a PodDisruptionBudget forbids it right now; 404: already gone.
-              if (apiStatus(err) !== 429 && apiStatus(err) !== 404) throw err;
+              if (apiStatus(err) === 429) budgets.add(disruptionBudget(err) ?? 'a PodDisruptionBudget');
+              else if (apiStatus(err) !== 404) throw err;
             }
           }
+          blocked = { pods: evictable.map((p) => `${p.metadata!.namespace}/${p.metadata!.name}`).sort(), budgets: [...budgets].sort() };
           trouble.ok();
-          why = `draining ${input.nodeName}: ${evictable.length} pod(s) left`;
+          why = `draining ${input.nodeName}: ${blocked.pods.length} pod(s) left${blocked.budgets.length ? `, eviction refused by ${blocked.budgets.join(', ')}` : ''}`;
         } catch (err) {
-          if (apiStatus(err) === 404 && !cordoned) return { evicted: 0, timedOut: false }; // no such Node: nothing to drain
-          if (timedOut()) return { evicted, timedOut: true };
+          if (apiStatus(err) === 404 && !cordoned) return { evicted: 0, done: true, timedOut: false }; // no such Node: nothing to drain
+          if (timedOut()) return { evicted, done: false, timedOut: true, blocked };
           why = trouble.failed(err);
         }
+        // Back to the workflow when the slice is up, or at once when what blocks the drain changed
+        // (a budget refuses, or stops refusing), so the Machine's condition says so.
+        const budgetsChanged = blocked.budgets.join('\n') !== (input.knownBudgets ?? []).join('\n');
+        if (Date.now() >= sliceEnds || budgetsChanged) return { evicted, done: false, timedOut: false, blocked };
         await pause(pollMs, why);
       }
     },
@@ -195,6 +217,28 @@ export function workloadActivities({ secrets, pollMs = 1000, unreachableGraceMs 
       }
     },
   };
+}
+
+export interface DrainBlocked {
+  /** Pods still on the Node, namespace/name. */
+  pods: string[];
+  /** The budgets whose eviction answered 429 in the last pass. */
+  budgets: string[];
+}
+
+export interface DrainResult {
+  evicted: number;
+  done: boolean;
+  timedOut: boolean;
+  blocked?: DrainBlocked;
+}
+
+/** The budget a 429 eviction names ("The disruption budget demo-app needs 5 healthy pods …"). */
+function disruptionBudget(err: unknown): string | undefined {
+  const body = (err as { body?: unknown }).body;
+  const text = typeof body === 'string' ? body : JSON.stringify(body ?? '');
+  const m = /disruption budget ([a-z0-9.-]+)/i.exec(text);
+  return m ? `PodDisruptionBudget ${m[1]}` : undefined;
 }
 
 const isDaemonSetPod = (p: V1Pod) => p.metadata?.ownerReferences?.some((o) => o.kind === 'DaemonSet') ?? false;

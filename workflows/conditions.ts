@@ -76,6 +76,9 @@ export const Reason = {
   Deleting: 'Deleting',
   NotDeleting: 'NotDeleting',
   DrainingNode: 'DrainingNode',
+  WaitingForPreDrainHook: 'WaitingForPreDrainHook',
+  WaitingForPreTerminateHook: 'WaitingForPreTerminateHook',
+  DrainTimedOut: 'DrainTimedOut',
   Deleted: 'Deleted',
   ScalingUp: 'ScalingUp',
 } as const;

@@ -20,10 +20,19 @@ import { activities, terminalFailure } from './activity-proxies.js';
 import { ConditionType, Reason, retryingCondition, setCondition, type ConditionInput } from './conditions.js';
 import { keepsListData } from './list-memo.js';
 import { transition } from './machine.phases.js';
-import { controlPlaneInitializedSignal, deleteMachineSignal, machineReportSignal, machineStatusQuery } from './messages.js';
+import { annotateMachineUpdate, controlPlaneInitializedSignal, deleteMachineSignal, machineReportSignal, machineStatusQuery } from './messages.js';
 import { reporter } from './reports.js';
 import { SA_NODE_NAME, SA_PHASE, SA_PROVIDER_ID } from './search-attributes.js';
 import type { MachineState, MachineView, MachineWorkflowInput } from './types.js';
+
+/** Cluster API's deletion hooks (with capstan's group): a Machine's deletion waits while one is set. */
+export const PRE_DRAIN_HOOK = 'pre-drain.delete.hook.machine.cluster.capstan.dev/';
+export const PRE_TERMINATE_HOOK = 'pre-terminate.delete.hook.machine.cluster.capstan.dev/';
+/** How long one drain activity runs before it reports what blocks it (and is called again). */
+const DRAIN_SLICE_SECONDS = 30;
+
+// A qualified name as Kubernetes validates annotation keys: [prefix/]name.
+const ANNOTATION_KEY = /^(?:[a-z0-9]([-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 
 /** The condition each step's failures are shown on. */
 const STEP_CONDITION: Record<string, string> = {
@@ -92,10 +101,30 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
       failureMessage: state.status.failureMessage,
     });
 
+  const annotations = () => (state.annotations ??= { ...(machine.annotations ?? {}) });
+  const hooks = (prefix: string) => Object.keys(annotations()).filter((k) => k.startsWith(prefix)).sort();
+  setHandler(
+    annotateMachineUpdate,
+    ({ set, remove }) => {
+      const a = annotations();
+      for (const k of remove ?? []) delete a[k];
+      Object.assign(a, set ?? {});
+      return { ...a };
+    },
+    {
+      validator: (req) => {
+        const bad = [...Object.keys(req?.set ?? {}), ...(req?.remove ?? [])].find((k) => typeof k !== 'string' || !ANNOTATION_KEY.test(k) || k.length > 317);
+        if (bad !== undefined) throw new Error(`Machine "${machine.name}": metadata.annotations: ${JSON.stringify(bad)} is not a valid annotation key`);
+        const badValue = Object.entries(req?.set ?? {}).find(([, v]) => typeof v !== 'string');
+        if (badValue) throw new Error(`Machine "${machine.name}": metadata.annotations[${JSON.stringify(badValue[0])}]: must be a string`);
+      },
+    },
+  );
   setHandler(machineStatusQuery, (): MachineView => ({
     name: machine.name,
     namespace: machine.namespace,
     clusterName: machine.spec.clusterName,
+    annotations: { ...annotations() },
     role: input.role,
     version: machine.spec.version,
     spec: machine.spec,
@@ -199,14 +228,25 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
    * failure (the workload API refuses us for good) is recorded on Deleting and the deletion
    * goes on, as Cluster API goes on once nodeDrainTimeout or nodeDeletionTimeout pass.
    */
-  async function bestEffort(what: string, step: () => Promise<unknown>): Promise<void> {
+  async function bestEffort(what: string, step: () => Promise<unknown>): Promise<boolean> {
     try {
       await step();
+      return true;
     } catch (err) {
       const t = terminalFailure(err);
       if (!t) throw err;
       cond({ type: ConditionType.Deleting, status: 'True', reason: t.failure.type ?? Reason.Deleting, message: `${what} skipped: ${t.failure.message}` });
+      return false;
     }
+  }
+
+  /** Holds the deletion while a hook annotation with `prefix` is set (Cluster API's lifecycle hooks). */
+  async function waitForHooks(prefix: string, reason: string, what: string): Promise<void> {
+    if (hooks(prefix).length === 0) return;
+    cond({ type: ConditionType.Deleting, status: 'True', reason, message: `Waiting for ${what} hooks to succeed (hooks: ${hooks(prefix).join(', ')})` });
+    waitingFor(`waiting for ${what} hooks: ${hooks(prefix).join(', ')}`);
+    await report();
+    await condition(() => hooks(prefix).length === 0);
   }
 
   async function remove(): Promise<void> {
@@ -221,14 +261,38 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
     if (state.status.nodeRef && state.clusterDeleting) {
       cond({ type: ConditionType.Deleting, status: 'True', reason: Reason.Deleting, message: 'Skipping drain and Node deletion: the Cluster is being deleted' });
     }
+    // Cluster API's deletion hooks: whoever set a pre-drain hook is doing something first.
+    await waitForHooks(PRE_DRAIN_HOOK, Reason.WaitingForPreDrainHook, 'pre-drain');
     if (nodeCleanup && state.status.nodeRef) {
-      waitingFor(`draining Node ${state.status.nodeRef.name}`);
-      cond({ type: ConditionType.Deleting, status: 'True', reason: Reason.DrainingNode, message: `Draining Node ${state.status.nodeRef.name}` });
       const nodeName = state.status.nodeRef.name;
-      await bestEffort(`draining Node ${nodeName}`, () =>
-        waits.drainNode({ cluster: clusterKey, nodeName, timeoutSeconds: deletion.nodeDrainTimeoutSeconds ?? 0 }),
-      );
+      waitingFor(`draining Node ${nodeName}`);
+      cond({ type: ConditionType.Deleting, status: 'True', reason: Reason.DrainingNode, message: `Draining Node ${nodeName}` });
+      state.drainStartedAt ??= new Date().toISOString();
+      // In slices: each returns what still blocks the drain, so the condition can say so.
+      let knownBudgets: string[] = [];
+      for (let drained = false; !drained; ) {
+        const ran = await bestEffort(`draining Node ${nodeName}`, async () => {
+          const r = await waits.drainNode({
+            cluster: clusterKey,
+            nodeName,
+            timeoutSeconds: deletion.nodeDrainTimeoutSeconds ?? 0,
+            startedAt: state.drainStartedAt,
+            sliceSeconds: DRAIN_SLICE_SECONDS,
+            knownBudgets,
+          });
+          knownBudgets = r.blocked?.budgets ?? [];
+          if (r.done) drained = true;
+          else if (r.timedOut) {
+            drained = true;
+            cond({ type: ConditionType.Deleting, status: 'True', reason: Reason.DrainTimedOut, message: `Drain of Node ${nodeName} gave up after nodeDrainTimeout (${deletion.nodeDrainTimeoutSeconds}s)${r.blocked ? `: ${drainBlockedMessage(r.blocked)}` : ''}` });
+          } else if (r.blocked) {
+            cond({ type: ConditionType.Deleting, status: 'True', reason: Reason.DrainingNode, message: `Draining Node ${nodeName}: ${drainBlockedMessage(r.blocked)}` });
+          }
+        });
+        if (!ran) drained = true;
+      }
     }
+    await waitForHooks(PRE_TERMINATE_HOOK, Reason.WaitingForPreTerminateHook, 'pre-terminate');
     waitingFor('deleting the instance');
     // Deletes by instance ID or, if the create never returned, by its client token.
     await waits.deleteMachineInfra({
@@ -286,6 +350,12 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
   }
   await remove();
   return state.status;
+}
+
+/** "2 pod(s) left: default/a, default/b; eviction refused by PodDisruptionBudget demo-app" */
+function drainBlockedMessage(b: { pods: string[]; budgets: string[] }): string {
+  const shown = b.pods.slice(0, 3).join(', ') + (b.pods.length > 3 ? `, ... (${b.pods.length - 3} more)` : '');
+  return `${b.pods.length} pod(s) left: ${shown}${b.budgets.length ? `; eviction refused by ${b.budgets.join(', ')}` : ''}`;
 }
 
 function isFullyUp(state: MachineState): boolean {

@@ -45,6 +45,12 @@ export const controlPlaneInitializedSignal = defineSignal<[]>('controlPlaneIniti
  */
 export const deleteMachineSignal = defineSignal<[DeleteRequest?]>('deleteMachine');
 export const machineStatusQuery = defineQuery<MachineView>('status');
+/**
+ * Sets and removes a Machine's annotations (its spec stays immutable). The deletion hooks are
+ * annotations: `pre-drain.delete.hook.machine.cluster.capstan.dev/<name>` and
+ * `pre-terminate.delete.hook.machine.cluster.capstan.dev/<name>` hold a deletion until removed.
+ */
+export const annotateMachineUpdate = defineUpdate<Record<string, string>, [{ set?: Record<string, string>; remove?: string[] }]>('annotateMachine');
 
 // MachineSet
 /** Scales the set (`spec.replicas`); validated (a non-negative integer), answers the new generation. */

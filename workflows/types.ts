@@ -42,7 +42,7 @@ export interface ClusterContext {
 }
 
 export interface MachineWorkflowInput {
-  machine: { name: string; namespace: string; uid: string; labels: Record<string, string>; spec: MachineSpec };
+  machine: { name: string; namespace: string; uid: string; labels: Record<string, string>; annotations?: Record<string, string>; spec: MachineSpec };
   role: BootstrapRole;
   bootstrapConfig: KubeadmConfigSpec;
   /** The KubeadmConfig's name, or the Machine's for machines a control plane creates. */
@@ -70,6 +70,10 @@ export interface MachineState {
   /** The Cluster is being deleted: no drain, no Node deletion (Cluster API's isDeleteNodeAllowed). */
   clusterDeleting: boolean;
   gateOpen: boolean;
+  /** Annotations change (labels, annotations and status are a Machine's mutable parts); absent: the input's. */
+  annotations?: Record<string, string>;
+  /** When the drain began (workflow time, RFC 3339): nodeDrainTimeout counts from it across slices. */
+  drainStartedAt?: string;
 }
 
 /** Sent by a Machine to its owner whenever its summary changes. */
@@ -87,6 +91,7 @@ export interface MachineView {
   name: string;
   namespace: string;
   clusterName: string;
+  annotations?: Record<string, string>;
   role: BootstrapRole;
   version?: string;
   spec: MachineSpec;

@@ -1,0 +1,117 @@
+// A Machine's deletion in full, on real servers with real pods: Cluster API's pre-drain and
+// pre-terminate hook annotations hold it until removed; the drain evicts through the workload
+// cluster's Eviction API and, while a PodDisruptionBudget refuses, the Machine's Deleting
+// condition names the pods left and the budget; then the instance goes, then the Node.
+import { readFileSync } from 'node:fs';
+import { AppsV1Api, CoreV1Api, KubeConfig, PolicyV1Api, type V1Pod } from '@kubernetes/client-node';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { executePlan, loadPlan } from '../../client/apply.js';
+import { readKubeconfig } from '../../client/commands.js';
+import { machineWorkflowId } from '../../workflows/ids.js';
+import { PRE_DRAIN_HOOK, PRE_TERMINATE_HOOK } from '../../workflows/machine.js';
+import { annotateMachineUpdate, deleteMachineSignal, machineStatusQuery } from '../../workflows/messages.js';
+import type { MachineView } from '../../workflows/types.js';
+import { eventually, startCapstanEnv, type CapstanEnv } from '../support/capstan-env.js';
+import { liveVms, waitForAvailable } from '../support/cluster-checks.js';
+
+const demo = readFileSync(new URL('../../config/samples/demo-cluster.yaml', import.meta.url), 'utf8');
+const NS = 'default';
+const ready = (p: V1Pod) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp && (p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false);
+
+describe('Machine deletion: hooks, drain, PodDisruptionBudgets', () => {
+  let env: CapstanEnv;
+  let core: CoreV1Api;
+  let apps: AppsV1Api;
+  let policy: PolicyV1Api;
+  let victim: string;
+  const machine = () => env.client.workflow.getHandle(machineWorkflowId({ namespace: NS, name: victim }));
+  const deleting = async () => (await machine().query(machineStatusQuery)).status.conditions.find((c) => c.type === 'Deleting');
+  const until = (what: string, ok: (v: MachineView) => boolean) =>
+    eventually(what, async () => {
+      const v = await machine().query(machineStatusQuery);
+      return ok(v) ? v : undefined;
+    }, 120_000, 250);
+  const appPods = async () => (await core.listNamespacedPod({ namespace: NS, labelSelector: 'app=demo' })).items;
+  const victimVm = async () => (await liveVms(env.simClient)).find((v) => v.name === victim);
+
+  beforeAll(async () => {
+    env = await startCapstanEnv();
+    await executePlan(env.client, env.taskQueue, loadPlan([{ file: 'demo.yaml', text: demo.replace('replicas: 3', 'replicas: 1') }]));
+    await waitForAvailable(env.client, 'demo');
+    const kc = new KubeConfig();
+    kc.loadFromString(await readKubeconfig(env.dataDir, NS, 'demo'));
+    [core, apps, policy] = [kc.makeApiClient(CoreV1Api), kc.makeApiClient(AppsV1Api), kc.makeApiClient(PolicyV1Api)];
+    await apps.createNamespacedDeployment({
+      namespace: NS,
+      body: {
+        metadata: { name: 'demo' },
+        spec: {
+          replicas: 4,
+          selector: { matchLabels: { app: 'demo' } },
+          template: { metadata: { labels: { app: 'demo' } }, spec: { containers: [{ name: 'pause', image: 'sim/pause:1' }] } },
+        },
+      },
+    });
+    const pods = await eventually('4 ready pods', async () => {
+      const p = await appPods();
+      return p.length === 4 && p.every(ready) ? p : undefined;
+    }, 120_000, 250);
+    // No disruption allowed: every eviction is refused while the budget stands.
+    await policy.createNamespacedPodDisruptionBudget({ namespace: NS, body: { metadata: { name: 'demo' }, spec: { minAvailable: 4, selector: { matchLabels: { app: 'demo' } } } } });
+    victim = pods.map((p) => p.spec!.nodeName!).find((n) => n.startsWith('demo-worker-'))!;
+    expect(victim).toBeDefined();
+  }, 300_000);
+  afterAll(async () => {
+    await env?.stop();
+  });
+
+  it('refuses an annotation key that is not a qualified name, naming the field', async () => {
+    const err = await machine().executeUpdate(annotateMachineUpdate, { args: [{ set: { 'not a key': 'x' } }] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
+    expect(String((err as WorkflowUpdateFailedError).cause?.message)).toContain('metadata.annotations: "not a key" is not a valid annotation key');
+  });
+
+  it('holds the deletion at a pre-drain hook: nothing is cordoned, the VM runs', async () => {
+    const set = { [`${PRE_DRAIN_HOOK}backup`]: '', [`${PRE_TERMINATE_HOOK}detach`]: '' };
+    expect(await machine().executeUpdate(annotateMachineUpdate, { args: [{ set }] })).toMatchObject(set);
+    await machine().signal(deleteMachineSignal);
+    await until('WaitingForPreDrainHook', (v) => v.status.conditions.some((c) => c.type === 'Deleting' && c.reason === 'WaitingForPreDrainHook'));
+    expect((await deleting())!.message).toBe(`Waiting for pre-drain hooks to succeed (hooks: ${PRE_DRAIN_HOOK}backup)`);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect((await core.readNode({ name: victim })).spec?.unschedulable).toBeFalsy();
+    expect((await victimVm())?.state).toBe('running');
+  }, 120_000);
+
+  it('drains once the hook is removed; while the budget refuses, the condition names the pods and the budget', async () => {
+    await machine().executeUpdate(annotateMachineUpdate, { args: [{ remove: [`${PRE_DRAIN_HOOK}backup`] }] });
+    const v = await until('the drain to be blocked', (x) => x.status.conditions.some((c) => c.type === 'Deleting' && c.reason === 'DrainingNode' && c.message.includes('PodDisruptionBudget')));
+    const c = v.status.conditions.find((x) => x.type === 'Deleting')!;
+    const onVictim = (await appPods()).filter((p) => p.spec!.nodeName === victim).map((p) => `${NS}/${p.metadata!.name}`).sort();
+    expect(onVictim.length).toBeGreaterThan(0);
+    expect(c.message).toContain(`Draining Node ${victim}: ${onVictim.length} pod(s) left: ${onVictim.slice(0, 3).join(', ')}`);
+    expect(c.message).toContain('eviction refused by PodDisruptionBudget demo');
+    expect((await core.readNode({ name: victim })).spec?.unschedulable).toBe(true);
+    expect((await victimVm())?.state).toBe('running');
+  }, 120_000);
+
+  it('finishes the drain when the budget allows it, then holds at the pre-terminate hook with the VM still running', async () => {
+    await policy.deleteNamespacedPodDisruptionBudget({ name: 'demo', namespace: NS });
+    await until('WaitingForPreTerminateHook', (x) => x.status.conditions.some((c) => c.type === 'Deleting' && c.reason === 'WaitingForPreTerminateHook'));
+    expect((await deleting())!.message).toBe(`Waiting for pre-terminate hooks to succeed (hooks: ${PRE_TERMINATE_HOOK}detach)`);
+    expect((await appPods()).filter((p) => p.spec!.nodeName === victim)).toEqual([]);
+    const pods = await eventually('4 ready pods elsewhere', async () => {
+      const p = await appPods();
+      return p.length === 4 && p.every(ready) ? p : undefined;
+    }, 60_000, 250);
+    expect(pods.every((p) => p.spec!.nodeName !== victim)).toBe(true);
+    expect((await victimVm())?.state).toBe('running');
+  }, 120_000);
+
+  it('deletes the instance and then the Node once the last hook is removed', async () => {
+    await machine().executeUpdate(annotateMachineUpdate, { args: [{ remove: [`${PRE_TERMINATE_HOOK}detach`] }] });
+    expect((await machine().result()).phase).toBe('Deleted');
+    expect(await victimVm()).toBeUndefined();
+    expect((await core.listNode({})).items.map((n) => n.metadata!.name)).not.toContain(victim);
+  }, 120_000);
+});
