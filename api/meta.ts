@@ -12,6 +12,11 @@ export const GROUPS = {
 export const VERSION = 'v1alpha1';
 
 /** Labels with Cluster API's meaning, in capstan's group. */
+export const ANNOTATIONS = {
+  /** Cluster API's cluster.x-k8s.io/delete-machine: this machine goes first when its set scales down. */
+  deleteMachine: 'cluster.capstan.dev/delete-machine',
+} as const;
+
 export const LABELS = {
   clusterName: 'cluster.capstan.dev/cluster-name',
   controlPlane: 'cluster.capstan.dev/control-plane',

@@ -218,7 +218,7 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
         name,
         creationTimestamp: m.created,
         deleting: m.deleting,
-        deleteAnnotation: false,
+        deleteAnnotation: m.report?.deleteMachine ?? false,
         healthy: m.report?.nodeReady ?? false,
         ...(m.report?.nodeRef ? { nodeRef: m.report.nodeRef } : {}),
       })),

@@ -16,6 +16,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { MachinePhase, MachineStatus } from '../api/machine.js';
+import { ANNOTATIONS } from '../api/meta.js';
 import { activities, terminalFailure } from './activity-proxies.js';
 import { ConditionType, Reason, retryingCondition, setCondition, type ConditionInput } from './conditions.js';
 import { keepsListData } from './list-memo.js';
@@ -99,9 +100,11 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
       nodeRef: state.status.nodeRef?.name,
       nodeReady: state.status.conditions.some((c) => c.type === ConditionType.NodeReady && c.status === 'True'),
       failureMessage: state.status.failureMessage,
+      ...(ANNOTATIONS.deleteMachine in annotations() ? { deleteMachine: true } : {}),
     });
 
   const annotations = () => (state.annotations ??= { ...(machine.annotations ?? {}) });
+  let annotationChanges = 0;
   const hooks = (prefix: string) => Object.keys(annotations()).filter((k) => k.startsWith(prefix)).sort();
   setHandler(
     annotateMachineUpdate,
@@ -109,6 +112,7 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
       const a = annotations();
       for (const k of remove ?? []) delete a[k];
       Object.assign(a, set ?? {});
+      annotationChanges++;
       return { ...a };
     },
     {
@@ -341,8 +345,13 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
 
   if (!state.deleteRequested) {
     waitingFor(state.phase === 'Failed' ? `failed: ${state.status.failureMessage}` : 'nothing to do');
-    // Idle until deleted: no timers, no polling; a Running machine costs no actions.
-    await condition(() => state.deleteRequested || workflowInfo().continueAsNewSuggested);
+    // Idle until deleted: no timers, no polling; a Running machine costs no actions. An
+    // annotation change its owner must know of (delete-machine) is reported, deduplicated.
+    for (let seen = annotationChanges; ; seen = annotationChanges) {
+      await condition(() => state.deleteRequested || workflowInfo().continueAsNewSuggested || annotationChanges !== seen);
+      if (state.deleteRequested || workflowInfo().continueAsNewSuggested) break;
+      await report();
+    }
     if (!state.deleteRequested) {
       await condition(allHandlersFinished);
       return continueAsNew<typeof MachineWorkflow>({ ...input, state });

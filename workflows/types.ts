@@ -85,6 +85,8 @@ export interface MachineReport {
   nodeRef?: string;
   nodeReady: boolean;
   failureMessage?: string;
+  /** Marked for deletion first when its set scales down (the delete-machine annotation). */
+  deleteMachine?: boolean;
 }
 
 export interface MachineView {

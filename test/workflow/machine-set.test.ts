@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executePlan, loadPlan } from '../../client/apply.js';
 import { machineSetWorkflowId, machineWorkflowId } from '../../workflows/ids.js';
 import { MachineSetWorkflow } from '../../workflows/machine-set.js';
-import { deleteMachineSetSignal, deleteMachineSignal, machineSetStatusQuery, scaleMachineSetUpdate } from '../../workflows/messages.js';
+import { ANNOTATIONS } from '../../api/meta.js';
+import { annotateMachineUpdate, deleteMachineSetSignal, deleteMachineSignal, machineSetStatusQuery, scaleMachineSetUpdate } from '../../workflows/messages.js';
 import { objectSearchAttributes } from '../../workflows/search-attributes.js';
 import type { MachineSetView, MachineSetWorkflowInput } from '../../workflows/types.js';
 import { eventually, startCapstanEnv, workflowBundle, type CapstanEnv } from '../support/capstan-env.js';
@@ -111,6 +112,23 @@ describe('MachineSetWorkflow', () => {
     expect(vms.map((x) => x.name)).not.toContain(victim);
     // Its Node was drained and deleted (the cluster lives on), not left behind.
     expect((await setNodes()).map((n) => n.metadata!.name)).not.toContain(victim);
+  }, 240_000);
+
+  it('scales down the machine marked with the delete-machine annotation first, whatever the order', async () => {
+    const history = await handle().fetchHistory();
+    const machines = (await view()).machines.map((m) => m.name);
+    const created = (history.events ?? [])
+      .map((e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId)
+      .filter((w): w is string => !!w)
+      .map((w) => w.split('/')[2]!)
+      .filter((n) => machines.includes(n));
+    const newest = created.at(-1)!; // Oldest order alone would keep it
+    await env.client.workflow.getHandle(machineWorkflowId({ namespace: 'default', name: newest })).executeUpdate(annotateMachineUpdate, { args: [{ set: { [ANNOTATIONS.deleteMachine]: 'yes' } }] });
+    await eventually('the set to hear of the annotation', async () => (await handle().fetchHistory()).events!.filter((e) => e.workflowExecutionSignaledEventAttributes?.input?.payloads?.[0]?.data && Buffer.from(e.workflowExecutionSignaledEventAttributes.input.payloads[0].data).toString().includes('"deleteMachine":true')).length > 0);
+    await handle().executeUpdate(scaleMachineSetUpdate, { args: [{ replicas: 2 }] });
+    const v = await until('2 machines', (x) => x.machines.length === 2 && x.status?.replicas === 2);
+    expect(v.machines.map((m) => m.name)).not.toContain(newest);
+    expect(v.machines.map((m) => m.name).sort()).toEqual(created.filter((n) => n !== newest).sort());
   }, 240_000);
 
   it('scales down, deleting the oldest machines first (deletion.order Oldest)', async () => {
