@@ -101,7 +101,7 @@ describe('capstan MachineDeployment commands on real workflows', { timeout: 120_
     expect(await capstan(['rollout', 'status', 'machinedeployment/demo-md-0', '--watch=false'])).toEqual({ code: 0, stdout: 'deployment "demo-md-0" successfully rolled out\n', stderr: '' });
   });
 
-  it('scale refuses a negative count with the workflow\'s message naming the field (exit 1), then scales', async () => {
+  it('scale refuses a negative count with the workflow\'s message naming the field (exit 1), then scales, as get -w shows', async () => {
     const g = (await view()).generation;
     const bad = await capstan(['scale', 'machinedeployment', 'demo-md-0', '--replicas=-1']);
     expect(bad.code).toBe(1);
@@ -109,8 +109,25 @@ describe('capstan MachineDeployment commands on real workflows', { timeout: 120_
     expect(bad.stderr).toMatch(/^error: MachineDeployment "demo-md-0": spec\.replicas: .+\n$/);
     expect((await view()).generation).toBe(g);
     expect(await capstan(['scale', 'md', 'absent', '--replicas', '1'])).toMatchObject({ code: 1, stderr: 'error: machinedeployments "absent" not found in namespace "default"\n' });
-    expect(await capstan(['scale', 'machinedeployment', 'demo-md-0', '--replicas', '2'])).toEqual({ code: 0, stdout: 'machinedeployment.cluster.capstan.dev/demo-md-0 scaled\n', stderr: '' });
-    await until('2 machines', (v) => v.status?.replicas === 2 && v.status.availableReplicas === 2);
+    // get -w, watching while it scales: the list, then each changed row.
+    const watch = spawn(process.execPath, [cli, 'get', 'md', '-w'], { env: { ...process.env, ...env.env, CAPSTAN_WATCH_INTERVAL_MS: '300' } });
+    let watched = '';
+    watch.stdout.on('data', (d: Buffer) => (watched += d.toString()));
+    const watchExited = new Promise<number | null>((resolve) => watch.on('exit', (code) => resolve(code)));
+    try {
+      await eventually('the first listing', async () => watched.split('\n').length >= 3, 60_000);
+      expect(await capstan(['scale', 'machinedeployment', 'demo-md-0', '--replicas', '2'])).toEqual({ code: 0, stdout: 'machinedeployment.cluster.capstan.dev/demo-md-0 scaled\n', stderr: '' });
+      await until('2 machines', (v) => v.status?.replicas === 2 && v.status.availableReplicas === 2);
+      await eventually('the watch to show 2 replicas', async () => /^demo-md-0\s+demo\s+2\s+2\s+2\s+0\s+Running\b/m.test(watched), 30_000);
+    } finally {
+      watch.kill('SIGINT');
+    }
+    expect(await watchExited).toBe(0);
+    const rows = watched.trimEnd().split('\n');
+    expect(rows[0]).toMatch(/^NAME\s+CLUSTER\s+REPLICAS/);
+    expect(rows[1]).toMatch(/^demo-md-0\s+demo\s+3\s+3\s+3\s+0\s+Running\b/);
+    // Between them, only this deployment's rows as the scale down went (ScalingDown, then Running).
+    expect(rows.slice(2).every((r) => r.startsWith('demo-md-0 '))).toBe(true);
     expect(await mdVms()).toHaveLength(2);
     expect(readTable((await capstan(['get', 'md'])).stdout)[0]).toMatchObject({ REPLICAS: '2', READY: '2', UPDATED: '2', UNAVAILABLE: '0', PHASE: 'Running' });
   }, 300_000);
