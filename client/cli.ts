@@ -3,12 +3,13 @@ import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { dataDir } from '../workers/config.js';
 import { ApplyError } from './apply.js';
 import { bool, type CommandSpec, parseCommand, type ParsedCommand, str, strs, UsageError, wantsHelp } from './args.js';
-import { applyCommand, deleteCluster, describe, getNodes, getObjects, type ListOptions, readKubeconfig, readManifestFiles, watchObjects } from './commands.js';
+import { applyCommand, deleteCluster, describe, getNodes, getObjects, type Kind, type ListOptions, readKubeconfig, readManifestFiles, watchObjects } from './commands.js';
 import { loadDevEnv } from './dev-env.js';
+import { changeMachineDeployment, parseDuration, rolloutStatus } from './machine-deployments.js';
 import { ManifestError } from './manifests.js';
 import { MAX_PLANNED_MACHINES, rolloutPlanCommand } from './rollout-plan.js';
 import { connectClient, TASK_QUEUE, temporalSettings } from './temporal.js';
-import { COMMANDS, groupNoun, groupUsage, type Output, OVERVIEW, RESOURCES } from './usage.js';
+import { COMMANDS, groupNoun, groupUsage, type Output, OVERVIEW, RESOURCES, ROLLOUT_RESOURCES } from './usage.js';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -68,6 +69,19 @@ function objectName(spec: CommandSpec, what: string, value: string | undefined):
   if (value !== undefined && !DNS_NAME.test(value)) throw new UsageError(`${spec.name}: ${what}: "${value}" is not a valid Kubernetes name`, spec.usage);
   return value;
 }
+
+/** `rollout VERB machinedeployment NAME` or kubectl's `rollout VERB machinedeployment/NAME`: the NAME. */
+function rolloutTarget(spec: CommandSpec, positionals: string[]): string {
+  const [first, second] = positionals;
+  const slash = first!.indexOf('/');
+  const [resource, name] = slash >= 0 ? [first!.slice(0, slash), first!.slice(slash + 1)] : [first!, second];
+  if (!ROLLOUT_RESOURCES.includes(resource!)) throw new UsageError(`${spec.name}: unknown resource "${resource}" (${ROLLOUT_RESOURCES.join(', ')})`, spec.usage);
+  if (slash >= 0 && second !== undefined) throw new UsageError(`${spec.name}: unexpected argument "${second}"`, spec.usage);
+  if (!name) throw new UsageError(`${spec.name}: missing NAME`, spec.usage);
+  return objectName(spec, 'NAME', name)!;
+}
+
+const LISTED: Record<string, Kind> = { 'get clusters': 'Cluster', 'get machines': 'Machine', 'get machinedeployments': 'MachineDeployment', 'get machinesets': 'MachineSet' };
 
 export async function main(argv: string[]): Promise<number> {
   if (!argv.length) {
@@ -136,13 +150,15 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       }
       case 'get clusters':
-      case 'get machines': {
+      case 'get machines':
+      case 'get machinedeployments':
+      case 'get machinesets': {
         const all = bool(p, 'all-namespaces');
         const name = objectName(spec, 'NAME', arg);
         if (all && name) throw new UsageError(`${spec.name}: a name cannot be looked up across all namespaces (-A); use -n NS`, spec.usage);
         const o: ListOptions = { namespace: all ? undefined : namespace, name, cluster: objectName(spec, '--cluster', str(p, 'cluster')) };
         const output = (str(p, 'output') ?? 'table') as Output;
-        const kind = spec.name === 'get clusters' ? 'Cluster' : 'Machine';
+        const kind = LISTED[spec.name]!;
         const client = await connect();
         if (!bool(p, 'watch')) {
           console.log(await getObjects(client, kind, o, output));
@@ -168,10 +184,58 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(await readKubeconfig(dir, namespace, objectName(spec, 'CLUSTER', arg)!));
         return 0;
       case 'describe cluster':
-      case 'describe machine': {
-        const kind = spec.name === 'describe cluster' ? 'cluster' : 'machine';
+      case 'describe machine':
+      case 'describe machinedeployment': {
+        const kind = spec.name.split(' ')[1] as 'cluster' | 'machine' | 'machinedeployment';
         console.log(await describe(await connect(), kind, namespace, objectName(spec, 'NAME', arg)!, (str(p, 'output') ?? 'table') as Output));
         return 0;
+      }
+      case 'scale machinedeployment': {
+        const name = objectName(spec, 'NAME', arg)!;
+        const replicas = str(p, 'replicas');
+        if (replicas === undefined) throw new UsageError(`${spec.name}: --replicas N is required`, spec.usage);
+        // A negative integer (--replicas=-1) goes to the workflow, whose validation of the spec
+        // refuses it naming spec.replicas; what is no integer at all never leaves the CLI.
+        if (!/^-?\d{1,9}$/.test(replicas)) throw new UsageError(`${spec.name}: --replicas: "${replicas}" is not an integer`, spec.usage);
+        console.log(await changeMachineDeployment(await connect(), namespace, name, { verb: 'scale', replicas: Number(replicas) }));
+        return 0;
+      }
+      case 'rollout pause':
+      case 'rollout resume':
+      case 'rollout restart': {
+        const name = rolloutTarget(spec, p.positionals);
+        const verb = spec.name.split(' ')[1] as 'pause' | 'resume' | 'restart';
+        console.log(await changeMachineDeployment(await connect(), namespace, name, verb === 'restart' ? { verb, now: new Date() } : { verb }));
+        return 0;
+      }
+      case 'rollout status': {
+        const name = rolloutTarget(spec, p.positionals);
+        const timeout = str(p, 'timeout') ?? '0';
+        const timeoutMs = parseDuration(timeout);
+        if (timeoutMs === undefined) throw new UsageError(`${spec.name}: --timeout: "${timeout}" is not a duration (e.g. 90s, 5m, 1h30m)`, spec.usage);
+        const client = await connect();
+        const stop = new AbortController();
+        const onSignal = () => stop.abort();
+        process.once('SIGINT', onSignal);
+        process.once('SIGTERM', onSignal);
+        try {
+          const done = await rolloutStatus(client, namespace, name, {
+            watch: bool(p, 'watch', true),
+            timeoutMs,
+            intervalMs: Number(process.env.CAPSTAN_WATCH_INTERVAL_MS) || undefined,
+            tty: !!process.stdout.isTTY,
+            columns: process.stdout.columns,
+            write: (t) => void process.stdout.write(t),
+            signal: stop.signal,
+          });
+          if (done) return 0;
+          // kubectl's words when --timeout passes first.
+          if (!stop.signal.aborted) console.error('error: timed out waiting for the condition');
+          return 1;
+        } finally {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+        }
       }
       case 'delete cluster':
         console.log(await deleteCluster(await connect(), namespace, objectName(spec, 'NAME', arg)!, bool(p, 'wait', true), (l) => console.error(l)));

@@ -4,18 +4,18 @@ import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import type { TypedSearchAttributes } from '@temporalio/common';
-import type { Condition } from '../api/meta.js';
 import { stringify } from 'yaml';
 import { FileSecretStore } from '../providers/secrets/file-store.js';
 import { secretsDir } from '../workers/config.js';
 import type { ClusterWorkflow } from '../workflows/cluster.js';
-import { clusterWorkflowId, machineWorkflowId, parseWorkflowId } from '../workflows/ids.js';
+import { clusterWorkflowId, machineDeploymentWorkflowId, machineSetWorkflowId, machineWorkflowId, type ObjectKey, parseWorkflowId } from '../workflows/ids.js';
 import { clusterListMemo, type ClusterListMemo, LIST_MEMO, machineRow, type MachineListMemo, type MachineRow } from '../workflows/list-memo.js';
-import { clusterStatusQuery, deleteClusterUpdate, machineStatusQuery } from '../workflows/messages.js';
+import { clusterStatusQuery, deleteClusterUpdate, machineDeploymentStatusQuery, machineSetStatusQuery, machineStatusQuery } from '../workflows/messages.js';
 import { SA_CLUSTER, SA_NAMESPACE, SA_NODE_NAME, SA_PHASE, SA_PROVIDER_ID } from '../workflows/search-attributes.js';
-import type { ClusterView, MachineView } from '../workflows/types.js';
+import type { ClusterView, MachineDeploymentView, MachineSetView, MachineView } from '../workflows/types.js';
 import { executePlan, describePlan, loadPlan, ApplyError, refuseNotYetApplied } from './apply.js';
-import { age, columnWidths, formatLine, renderTable } from './table.js';
+import { describeMachineDeployment, machineDeploymentRow, machineSetRow } from './machine-deployments.js';
+import { age, columnWidths, conditionsTable, fields, formatLine, indent, renderTable } from './table.js';
 import type { Output } from './usage.js';
 
 export async function readManifestFiles(files: string[], stdin: () => Promise<string>): Promise<{ file: string; text: string }[]> {
@@ -57,19 +57,33 @@ export interface ListOptions {
   /** undefined: every namespace (-A). */
   namespace?: string;
   name?: string;
-  /** get machines --cluster */
+  /** get machines|machinedeployments|machinesets --cluster */
   cluster?: string;
 }
 
-type Kind = 'Cluster' | 'Machine';
+export type Kind = 'Cluster' | 'Machine' | 'MachineDeployment' | 'MachineSet';
 const API_VERSION = 'cluster.capstan.dev/v1alpha1';
+
+const WORKFLOW_ID: Record<Kind, (key: ObjectKey) => string> = {
+  Cluster: clusterWorkflowId,
+  Machine: machineWorkflowId,
+  MachineDeployment: machineDeploymentWorkflowId,
+  MachineSet: machineSetWorkflowId,
+};
+
+/**
+ * Kinds whose table rows come from a query per listed object rather than from the list memo:
+ * a cluster has few MachineDeployments and, outside a rollout, one MachineSet each, so the
+ * queries are few; they write nothing to the workflows' histories.
+ */
+const QUERIED: ReadonlySet<Kind> = new Set<Kind>(['MachineDeployment', 'MachineSet']);
 
 /** One visibility list call (paged by the server); no query per object. */
 async function listObjects(client: Client, kind: Kind, o: ListOptions): Promise<Listed[]> {
   let query = `CapstanKind = "${kind}" AND ExecutionStatus = "Running"`;
   if (o.namespace) query += ` AND CapstanNamespace = "${o.namespace}"`;
   if (o.cluster) query += ` AND CapstanCluster = "${o.cluster}"`;
-  if (o.name && o.namespace) query += ` AND WorkflowId = "${kind === 'Cluster' ? clusterWorkflowId({ namespace: o.namespace, name: o.name }) : machineWorkflowId({ namespace: o.namespace, name: o.name })}"`;
+  if (o.name && o.namespace) query += ` AND WorkflowId = "${WORKFLOW_ID[kind]({ namespace: o.namespace, name: o.name })}"`;
   const out: Listed[] = [];
   for await (const wf of client.workflow.list({ query })) {
     const id = parseWorkflowId(wf.workflowId);
@@ -81,7 +95,7 @@ async function listObjects(client: Client, kind: Kind, o: ListOptions): Promise<
       cluster: wf.typedSearchAttributes.get(SA_CLUSTER) ?? '',
       phase: wf.typedSearchAttributes.get(SA_PHASE) ?? '',
       startTime: wf.startTime,
-      memo: listData(kind, wf.memo?.[LIST_MEMO] as ClusterListMemo | MachineListMemo | undefined, wf.typedSearchAttributes),
+      memo: QUERIED.has(kind) ? undefined : listData(kind, wf.memo?.[LIST_MEMO] as ClusterListMemo | MachineListMemo | undefined, wf.typedSearchAttributes),
     });
   }
   return out.sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
@@ -93,7 +107,7 @@ function listData(kind: Kind, memo: ClusterListMemo | MachineListMemo | undefine
 }
 
 /** The memo of a workflow started before the list memo existed comes from a query instead. */
-async function withMemo(client: Client, kind: Kind, o: Listed): Promise<Listed & { memo: ClusterListMemo | MachineRow }> {
+async function withMemo(client: Client, kind: 'Cluster' | 'Machine', o: Listed): Promise<Listed & { memo: ClusterListMemo | MachineRow }> {
   if (o.memo) return o as Listed & { memo: ClusterListMemo | MachineRow };
   const h = client.workflow.getHandle(o.workflowId);
   if (kind === 'Cluster') {
@@ -105,9 +119,10 @@ async function withMemo(client: Client, kind: Kind, o: Listed): Promise<Listed &
 }
 
 /** The object as the workflow reports it, kubectl-style with apiVersion and kind. */
-async function fullView(client: Client, kind: Kind, workflowId: string): Promise<Record<string, unknown>> {
+export async function fullView(client: Client, kind: Kind, workflowId: string): Promise<Record<string, unknown>> {
   const h = client.workflow.getHandle(workflowId);
-  const view: ClusterView | MachineView = kind === 'Cluster' ? await h.query(clusterStatusQuery) : await h.query(machineStatusQuery);
+  const queries = { Cluster: clusterStatusQuery, Machine: machineStatusQuery, MachineDeployment: machineDeploymentStatusQuery, MachineSet: machineSetStatusQuery };
+  const view: ClusterView | MachineView | MachineDeploymentView | MachineSetView = await h.query(queries[kind] as typeof clusterStatusQuery);
   return { apiVersion: API_VERSION, kind, ...view };
 }
 
@@ -119,9 +134,21 @@ export function formatObjects(objects: Record<string, unknown>[], output: 'json'
 const COLUMNS: Record<Kind, string[]> = {
   Cluster: ['NAME', 'PHASE', 'AVAILABLE', 'CP READY', 'WORKERS READY', 'ENDPOINT', 'AGE', 'VERSION'],
   Machine: ['NAME', 'CLUSTER', 'ROLE', 'NODENAME', 'PROVIDERID', 'PHASE', 'AGE', 'VERSION'],
+  // As Cluster API's printer columns for `kubectl get machinedeployments|machinesets`.
+  MachineDeployment: ['NAME', 'CLUSTER', 'REPLICAS', 'READY', 'UPDATED', 'UNAVAILABLE', 'PHASE', 'AGE', 'VERSION'],
+  MachineSet: ['NAME', 'CLUSTER', 'REPLICAS', 'READY', 'AVAILABLE', 'AGE', 'VERSION'],
 };
 
-function row(kind: Kind, o: Listed & { memo: ClusterListMemo | MachineRow }, allNamespaces: boolean, now?: Date): string[] {
+/** A table row: from the list memo (clusters, machines) or from one query (deployments, sets). */
+async function rowOf(client: Client, kind: Kind, l: Listed, allNamespaces: boolean): Promise<string[]> {
+  if (kind === 'Cluster' || kind === 'Machine') return row(kind, await withMemo(client, kind, l), allNamespaces);
+  const ns = allNamespaces ? [l.namespace] : [];
+  const h = client.workflow.getHandle(l.workflowId);
+  if (kind === 'MachineDeployment') return [...ns, ...machineDeploymentRow(await h.query(machineDeploymentStatusQuery), l.startTime)];
+  return [...ns, ...machineSetRow(await h.query(machineSetStatusQuery), l.startTime)];
+}
+
+function row(kind: 'Cluster' | 'Machine', o: Listed & { memo: ClusterListMemo | MachineRow }, allNamespaces: boolean, now?: Date): string[] {
   const ns = allNamespaces ? [o.namespace] : [];
   if (kind === 'Cluster') {
     const m = o.memo as ClusterListMemo;
@@ -133,13 +160,18 @@ function row(kind: Kind, o: Listed & { memo: ClusterListMemo | MachineRow }, all
 
 const headers = (kind: Kind, allNamespaces: boolean) => [...(allNamespaces ? ['NAMESPACE'] : []), ...COLUMNS[kind]];
 const plural = (kind: Kind) => `${kind.toLowerCase()}s`;
+/** kubectl's spelling of an object in messages: machinedeployment.cluster.capstan.dev/NAME. */
+export const qualified = (kind: Kind, name: string) => `${kind.toLowerCase()}.${API_VERSION.split('/')[0]}/${name}`;
 
 function notFound(kind: Kind, o: ListOptions): string {
   if (o.name) return `${plural(kind)} "${o.name}" not found${o.namespace ? ` in namespace "${o.namespace}"` : ''}`;
   return `No ${plural(kind)} found${o.namespace ? ` in ${o.namespace} namespace` : ''}.`;
 }
 
-/** `capstan get clusters|machines`: a table from one visibility list, or the full views (-o json|yaml). */
+/**
+ * `capstan get clusters|machines|machinedeployments|machinesets`: a table from one visibility
+ * list (plus one query per deployment or set), or the full views (-o json|yaml).
+ */
 export async function getObjects(client: Client, kind: Kind, o: ListOptions, output: Output): Promise<string> {
   const listed = await listObjects(client, kind, o);
   if (o.name && !listed.length) throw new ApplyError(notFound(kind, o));
@@ -148,14 +180,15 @@ export async function getObjects(client: Client, kind: Kind, o: ListOptions, out
     return formatObjects(views, output, !!o.name);
   }
   if (!listed.length) return notFound(kind, o);
-  const rows = await Promise.all(listed.map(async (l) => row(kind, await withMemo(client, kind, l), o.namespace === undefined)));
+  const rows = await Promise.all(listed.map((l) => rowOf(client, kind, l, o.namespace === undefined)));
   return renderTable(headers(kind, o.namespace === undefined), rows);
 }
 
 /**
  * `get -w`: the list, then each object whose shown values changed, until `signal` aborts.
  * One visibility list per interval (not a billed action; no query unless a workflow predates
- * the list memo or the output is json/yaml); AGE alone changing is not a change.
+ * the list memo, the output is json/yaml, or the kind is a deployment or set, whose rows are
+ * one query each); AGE alone changing is not a change.
  */
 export async function watchObjects(
   client: Client,
@@ -176,7 +209,7 @@ export async function watchObjects(
     const seen = new Set<string>();
     for (const l of now) {
       seen.add(l.workflowId);
-      const r = row(kind, await withMemo(client, kind, l), all);
+      const r = await rowOf(client, kind, l, all);
       const prev = last.get(l.workflowId);
       if (!prev || prev.some((c, i) => i !== ageAt && c !== r[i])) changed.push({ id: l.workflowId, row: r });
       last.set(l.workflowId, r);
@@ -186,8 +219,10 @@ export async function watchObjects(
       // Gone from the running list: its workflow finished (Deleted) or was terminated.
       last.delete(id);
       const r = [...prev];
-      r[headers(kind, all).indexOf('PHASE')] = 'Deleted';
-      if (output === 'table') changed.push({ id, row: r });
+      const phaseAt = headers(kind, all).indexOf('PHASE');
+      // A MachineSet has no PHASE column: an emptied set of a finished rollout just goes.
+      if (phaseAt >= 0) r[phaseAt] = 'Deleted';
+      if (output === 'table' && phaseAt >= 0) changed.push({ id, row: r });
     }
     if (output === 'table') {
       if (first) {
@@ -229,9 +264,9 @@ export async function getNodes(dataDir: string, namespace: string, cluster: stri
   return rows.length ? renderTable(['NAME', 'STATUS', 'ROLES', 'AGE', 'VERSION'], rows) : 'No resources found';
 }
 
-export async function describe(client: Client, kind: 'cluster' | 'machine', namespace: string, name: string, output: Output): Promise<string> {
-  const k: Kind = kind === 'cluster' ? 'Cluster' : 'Machine';
-  const id = k === 'Cluster' ? clusterWorkflowId({ namespace, name }) : machineWorkflowId({ namespace, name });
+export async function describe(client: Client, kind: 'cluster' | 'machine' | 'machinedeployment', namespace: string, name: string, output: Output): Promise<string> {
+  const k: Kind = kind === 'cluster' ? 'Cluster' : kind === 'machine' ? 'Machine' : 'MachineDeployment';
+  const id = WORKFLOW_ID[k]({ namespace, name });
   let view: Record<string, unknown>;
   try {
     view = await fullView(client, k, id);
@@ -240,18 +275,8 @@ export async function describe(client: Client, kind: 'cluster' | 'machine', name
     throw err;
   }
   if (output !== 'table') return formatObjects([view], output, true);
+  if (k === 'MachineDeployment') return describeMachineDeployment(view as unknown as MachineDeploymentView);
   return k === 'Cluster' ? describeCluster(view as unknown as ClusterView) : describeMachine(view as unknown as MachineView);
-}
-
-const fields = (pairs: [string, string | undefined][]) => {
-  const w = Math.max(...pairs.map(([k]) => k.length)) + 2;
-  return pairs.filter(([, v]) => v !== undefined).map(([k, v]) => `${`${k}:`.padEnd(w)}${v}`);
-};
-const indent = (text: string) => text.split('\n').map((l) => `  ${l}`);
-
-function conditionsTable(conditions: Condition[]): string[] {
-  if (!conditions.length) return ['Conditions:   <none>'];
-  return ['Conditions:', ...indent(renderTable(['TYPE', 'STATUS', 'REASON', 'MESSAGE', 'LAST TRANSITION'], conditions.map((c) => [c.type, c.status, c.reason, c.message, c.lastTransitionTime])))];
 }
 
 function describeCluster(v: ClusterView): string {

@@ -1,4 +1,6 @@
 // kubectl-style tables: upper-case headers, columns padded by three spaces.
+import type { Condition } from '../api/meta.js';
+
 export function renderTable(headers: string[], rows: string[][]): string {
   const widths = columnWidths(headers, rows);
   return [formatLine(headers, widths), ...rows.map((r) => formatLine(r, widths))].join('\n');
@@ -23,4 +25,16 @@ export function age(since: Date | undefined, now = new Date()): string {
   const h = Math.floor(m / 60);
   if (h < 48) return `${h}h`;
   return `${Math.floor(h / 24)}d`;
+}
+
+// describe's building blocks: `Key:   value` lines, indented blocks, a conditions table.
+export const fields = (pairs: [string, string | undefined][]) => {
+  const w = Math.max(...pairs.map(([k]) => k.length)) + 2;
+  return pairs.filter(([, v]) => v !== undefined).map(([k, v]) => `${`${k}:`.padEnd(w)}${v}`);
+};
+export const indent = (text: string) => text.split('\n').map((l) => `  ${l}`);
+
+export function conditionsTable(conditions: Condition[]): string[] {
+  if (!conditions.length) return ['Conditions:   <none>'];
+  return ['Conditions:', ...indent(renderTable(['TYPE', 'STATUS', 'REASON', 'MESSAGE', 'LAST TRANSITION'], conditions.map((c) => [c.type, c.status, c.reason, c.message, c.lastTransitionTime])))];
 }

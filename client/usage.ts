@@ -12,11 +12,16 @@ Usage:
   capstan dev                                start Temporal (with its UI), the simulated cloud and a worker; create the demo cluster
   capstan apply -f FILE [-f FILE...]         create what the manifests describe
   capstan get clusters|machines [NAME]       list objects (-n NS, -A, -o table|json|yaml, -w)
+  capstan get machinedeployments|machinesets [NAME]   list deployments and their sets (--cluster C)
   capstan get nodes CLUSTER                  the workload cluster's Nodes (like kubectl get nodes)
   capstan get kubeconfig CLUSTER             print the workload cluster's admin kubeconfig
   capstan describe cluster|machine NAME      an object's status, conditions and machines
+  capstan describe machinedeployment NAME    a deployment's spec, status, conditions and sets
+  capstan scale machinedeployment NAME --replicas N   change a deployment's replicas
   capstan delete cluster NAME                delete a cluster in Cluster API's order
   capstan rollout plan -f FILE               the steps a MachineDeployment's rollout would take
+  capstan rollout status machinedeployment NAME       a rollout's progress, until it is done
+  capstan rollout pause|resume|restart machinedeployment NAME   hold, continue or redo a rollout
   capstan worker                             run a worker (workflows + activities)
   capstan sim                                run the simulated cloud
 
@@ -31,6 +36,25 @@ const OUTPUT = { output: { type: 'string', short: 'o' } } as const;
 const LIST = { ...NAMESPACE, ...OUTPUT, 'all-namespaces': { type: 'boolean', short: 'A' }, watch: { type: 'boolean', short: 'w' } } as const;
 const nsHelp = '  -n, --namespace NS        the objects\' namespace (default "default")';
 const outHelp = '  -o, --output FORMAT       table (default), json or yaml';
+
+const listUsage = (resource: string, what: string) => [
+  `Usage: capstan get ${resource} [NAME] [-n NS | -A] [--cluster CLUSTER] [-o table|json|yaml] [-w]`,
+  '',
+  nsHelp,
+  `  -A, --all-namespaces      ${what} of every namespace, with a NAMESPACE column`,
+  `      --cluster CLUSTER     only this cluster's ${what}`,
+  outHelp,
+  `  -w, --watch               after the list, print each of the ${what} that changes, until Ctrl-C`,
+];
+/** `rollout status|pause|resume|restart machinedeployment NAME` (or kubectl's `machinedeployment/NAME`). */
+const ROLLOUT_TARGET = { names: ['RESOURCE', 'NAME'], required: 1 };
+const rolloutVerb = (verb: string, what: string[]) =>
+  spec({
+    name: `rollout ${verb}`,
+    usage: [`Usage: capstan rollout ${verb} machinedeployment NAME [-n NS]`, '', ...what, nsHelp],
+    options: NAMESPACE,
+    positionals: ROLLOUT_TARGET,
+  });
 
 const spec = (s: Omit<CommandSpec, 'usage'> & { usage: string[] }): CommandSpec => ({ ...s, usage: s.usage.join('\n') });
 
@@ -90,6 +114,20 @@ export const COMMANDS: Record<string, CommandSpec> = {
     choices: { output: OUTPUTS },
     positionals: { names: ['NAME'], required: 0 },
   }),
+  'get machinedeployments': spec({
+    name: 'get machinedeployments',
+    usage: listUsage('machinedeployments', 'MachineDeployments'),
+    options: { ...LIST, cluster: { type: 'string' } },
+    choices: { output: OUTPUTS },
+    positionals: { names: ['NAME'], required: 0 },
+  }),
+  'get machinesets': spec({
+    name: 'get machinesets',
+    usage: listUsage('machinesets', 'MachineSets'),
+    options: { ...LIST, cluster: { type: 'string' } },
+    choices: { output: OUTPUTS },
+    positionals: { names: ['NAME'], required: 0 },
+  }),
   'get nodes': spec({
     name: 'get nodes',
     usage: ['Usage: capstan get nodes CLUSTER [-n NS]', '', 'The workload cluster\'s Nodes, like kubectl get nodes.', nsHelp],
@@ -114,6 +152,31 @@ export const COMMANDS: Record<string, CommandSpec> = {
     usage: ['Usage: capstan describe machine NAME [-n NS] [-o table|json|yaml]', '', nsHelp, '  -o, --output FORMAT       table (default: a summary), json or yaml (the full view)'],
     options: { ...NAMESPACE, ...OUTPUT },
     choices: { output: OUTPUTS },
+    positionals: { names: ['NAME'], required: 1 },
+  }),
+  'describe machinedeployment': spec({
+    name: 'describe machinedeployment',
+    usage: [
+      'Usage: capstan describe machinedeployment NAME [-n NS] [-o table|json|yaml]',
+      '',
+      'Its spec (replicas, strategy, paused), status counts, conditions and MachineSets with their revisions.',
+      nsHelp,
+      '  -o, --output FORMAT       table (default: a summary), json or yaml (the full view)',
+    ],
+    options: { ...NAMESPACE, ...OUTPUT },
+    choices: { output: OUTPUTS },
+    positionals: { names: ['NAME'], required: 1 },
+  }),
+  'scale machinedeployment': spec({
+    name: 'scale machinedeployment',
+    usage: [
+      'Usage: capstan scale machinedeployment NAME --replicas N [-n NS]',
+      '',
+      'Sets the deployment\'s spec.replicas (during a rollout, its sets scale proportionally).',
+      '      --replicas N          the desired number of machines',
+      nsHelp,
+    ],
+    options: { ...NAMESPACE, replicas: { type: 'string' } },
     positionals: { names: ['NAME'], required: 1 },
   }),
   'delete cluster': spec({
@@ -145,6 +208,23 @@ export const COMMANDS: Record<string, CommandSpec> = {
     choices: { output: ['table', 'json'] },
     positionals: { names: [], required: 0 },
   }),
+  'rollout status': spec({
+    name: 'rollout status',
+    usage: [
+      'Usage: capstan rollout status machinedeployment NAME [-n NS] [--watch=false] [--timeout DURATION]',
+      '',
+      'Shows the rollout\'s progress (a live bar on a terminal) until every machine is up to date and available.',
+      nsHelp,
+      '  -w, --watch=false         print the status once and exit 0 (default: watch until done)',
+      '      --timeout DURATION    give up after this long, exit 1 (e.g. 90s, 5m; default 0: no limit)',
+    ],
+    options: { ...NAMESPACE, watch: { type: 'boolean', short: 'w' }, timeout: { type: 'string' } },
+    negatable: ['watch'],
+    positionals: ROLLOUT_TARGET,
+  }),
+  'rollout pause': rolloutVerb('pause', ['Pauses the rollout: machines are no longer replaced, but replicas are still followed.']),
+  'rollout resume': rolloutVerb('resume', ['Resumes a paused rollout.']),
+  'rollout restart': rolloutVerb('restart', ['Replaces every machine (rollout.after = now), through a new MachineSet within maxSurge and maxUnavailable.']),
   worker: spec({
     name: 'worker',
     usage: ['Usage: capstan worker', '', 'Runs a worker (workflows + activities) on the Temporal server the environment names.'],
@@ -160,12 +240,38 @@ export const COMMANDS: Record<string, CommandSpec> = {
   }),
 };
 
+/** What `rollout status|pause|resume|restart` act on: kubectl's spellings of the one kind that rolls. */
+export const ROLLOUT_RESOURCES = ['machinedeployment', 'machinedeployments', 'md'];
+
 /** Resources of the commands that take one, with kubectl's singular and plural spellings. */
 export const RESOURCES: Record<string, Record<string, string>> = {
-  get: { clusters: 'get clusters', cluster: 'get clusters', machines: 'get machines', machine: 'get machines', nodes: 'get nodes', node: 'get nodes', kubeconfig: 'get kubeconfig' },
-  describe: { cluster: 'describe cluster', clusters: 'describe cluster', machine: 'describe machine', machines: 'describe machine' },
+  get: {
+    clusters: 'get clusters',
+    cluster: 'get clusters',
+    machines: 'get machines',
+    machine: 'get machines',
+    machinedeployments: 'get machinedeployments',
+    machinedeployment: 'get machinedeployments',
+    md: 'get machinedeployments',
+    machinesets: 'get machinesets',
+    machineset: 'get machinesets',
+    ms: 'get machinesets',
+    nodes: 'get nodes',
+    node: 'get nodes',
+    kubeconfig: 'get kubeconfig',
+  },
+  describe: {
+    cluster: 'describe cluster',
+    clusters: 'describe cluster',
+    machine: 'describe machine',
+    machines: 'describe machine',
+    machinedeployment: 'describe machinedeployment',
+    machinedeployments: 'describe machinedeployment',
+    md: 'describe machinedeployment',
+  },
+  scale: { machinedeployment: 'scale machinedeployment', machinedeployments: 'scale machinedeployment', md: 'scale machinedeployment' },
   delete: { cluster: 'delete cluster', clusters: 'delete cluster' },
-  rollout: { plan: 'rollout plan' },
+  rollout: { plan: 'rollout plan', status: 'rollout status', pause: 'rollout pause', resume: 'rollout resume', restart: 'rollout restart' },
 };
 
 /** What follows a group's name: a resource (`get clusters`) or, for `rollout`, a subcommand. */

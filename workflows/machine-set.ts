@@ -119,6 +119,7 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
     clusterName: ms.spec.clusterName,
     generation: state.generation,
     replicas: state.replicas,
+    version: ms.spec.template.spec.version,
     status: state.status,
     machines: live().map(([name, m]) => ({
       name,

@@ -260,6 +260,8 @@ export interface MachineSetView {
   clusterName: string;
   generation: number;
   replicas: number;
+  /** The machines' Kubernetes version (spec.template.spec.version): `get machinesets`' VERSION. */
+  version?: string;
   status?: MachineSetStatus;
   machines: { name: string; phase: MachinePhase | 'Pending'; nodeRef?: string; nodeReady: boolean; deleting: boolean }[];
 }

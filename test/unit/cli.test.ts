@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../client/cli.js';
+import { describeMachineDeployment, machineDeploymentPhase, machineDeploymentRow, machineSetRow, parseDuration, progressLine, rolloutProgress, rolloutStatus } from '../../client/machine-deployments.js';
 import { COMMANDS } from '../../client/usage.js';
+import type { MachineDeploymentView, MachineSetView } from '../../workflows/types.js';
 
 const cli = fileURLToPath(new URL('../../bin/capstan.mjs', import.meta.url));
 const demoPath = fileURLToPath(new URL('../../config/samples/demo-cluster.yaml', import.meta.url));
@@ -141,7 +143,7 @@ describe('capstan command line', () => {
     expect(r.stderr.split('\n')[0]).toBe(`error: ${command}: unexpected argument "surplus"`);
   });
 
-  it.each(['get nodes', 'get kubeconfig', 'describe cluster', 'describe machine', 'delete cluster'])('%s without its name exits 2 naming what is missing', async (command) => {
+  it.each(['get nodes', 'get kubeconfig', 'describe cluster', 'describe machine', 'describe machinedeployment', 'scale machinedeployment', 'delete cluster'])('%s without its name exits 2 naming what is missing', async (command) => {
     const r = await run(command.split(' '));
     expect(r.code).toBe(2);
     expect(r.stderr.split('\n')[0]).toBe(`error: ${command}: missing ${COMMANDS[command]!.positionals.names[0]}`);
@@ -157,7 +159,7 @@ describe('capstan command line', () => {
     { name: 'a namespace that is no Kubernetes name', args: ['get', 'clusters', '-n', 'a"b'], message: 'get clusters: -n/--namespace: "a"b" is not a valid Kubernetes name' },
     { name: 'a name with -A', args: ['get', 'clusters', 'demo', '-A'], message: 'get clusters: a name cannot be looked up across all namespaces (-A); use -n NS' },
     { name: 'sim --profile fast', args: ['sim', '--profile', 'fast'], message: 'sim: --profile: "fast" is not one of demo, test' },
-    { name: 'an unknown resource', args: ['get', 'pods'], message: 'get: unknown resource "pods" (clusters, cluster, machines, machine, nodes, node, kubeconfig)' },
+    { name: 'an unknown resource', args: ['get', 'pods'], message: 'get: unknown resource "pods" (clusters, cluster, machines, machine, machinedeployments, machinedeployment, md, machinesets, machineset, ms, nodes, node, kubeconfig)' },
     { name: 'delete of a kind it cannot delete', args: ['delete', 'machine', 'm'], message: 'delete: unknown resource "machine" (cluster, clusters)' },
   ])('refuses $name with exit 2 and a one-line error', async ({ args, message }) => {
     const r = await run(args);
@@ -266,6 +268,196 @@ describe('capstan rollout plan', () => {
     expect((await run(['rollout', 'plan'])).stderr.split('\n')[0]).toBe('error: rollout plan needs -f FILE (or -f - for stdin)');
     const r = await run(['rollout', 'undo']);
     expect(r.code).toBe(2);
-    expect(r.stderr.split('\n')[0]).toBe('error: rollout: unknown subcommand "undo" (plan)');
+    expect(r.stderr.split('\n')[0]).toBe('error: rollout: unknown subcommand "undo" (plan, status, pause, resume, restart)');
+  });
+});
+
+// The MachineDeployment commands' command lines, in process: each bad one exits 2 with a
+// one-line error and its usage, before anything connects.
+describe('capstan MachineDeployment commands: command lines', () => {
+  async function run(args: string[]) {
+    const out: string[] = [];
+    const err: string[] = [];
+    const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+    const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
+    try {
+      const code = await main(args);
+      return { code, stdout: out.join('\n'), stderr: err.join('\n') };
+    } finally {
+      log.mockRestore();
+      error.mockRestore();
+    }
+  }
+
+  it.each([
+    { name: 'scale without --replicas', args: ['scale', 'machinedeployment', 'md'], message: 'scale machinedeployment: --replicas N is required' },
+    { name: 'scale --replicas that is no integer', args: ['scale', 'md', 'md', '--replicas', 'three'], message: 'scale machinedeployment: --replicas: "three" is not an integer' },
+    { name: 'scale --replicas=2.5', args: ['scale', 'machinedeployment', 'md', '--replicas=2.5'], message: 'scale machinedeployment: --replicas: "2.5" is not an integer' },
+    { name: 'scale --replicas without a value', args: ['scale', 'machinedeployment', 'md', '--replicas'], message: 'scale machinedeployment: flag --replicas needs a value' },
+    { name: 'scale of a kind it cannot scale', args: ['scale', 'machineset', 'ms', '--replicas', '1'], message: 'scale: unknown resource "machineset" (machinedeployment, machinedeployments, md)' },
+    { name: 'scale without a resource', args: ['scale', '--replicas', '1'], message: 'scale: missing RESOURCE' },
+    { name: 'rollout status without a name', args: ['rollout', 'status', 'machinedeployment'], message: 'rollout status: missing NAME' },
+    { name: 'rollout status of another kind', args: ['rollout', 'status', 'deployment', 'web'], message: 'rollout status: unknown resource "deployment" (machinedeployment, machinedeployments, md)' },
+    { name: 'rollout status KIND/NAME plus a name', args: ['rollout', 'status', 'md/a', 'b'], message: 'rollout status: unexpected argument "b"' },
+    { name: 'rollout status --timeout soon', args: ['rollout', 'status', 'md', 'a', '--timeout', 'soon'], message: 'rollout status: --timeout: "soon" is not a duration (e.g. 90s, 5m, 1h30m)' },
+    { name: 'rollout status --watch=maybe', args: ['rollout', 'status', 'md', 'a', '--watch=maybe'], message: 'rollout status: --watch: expected true or false, got "maybe"' },
+    { name: 'rollout pause of a name that is no Kubernetes name', args: ['rollout', 'pause', 'machinedeployment', 'A_B'], message: 'rollout pause: NAME: "A_B" is not a valid Kubernetes name' },
+    { name: 'rollout resume --no-wait', args: ['rollout', 'resume', 'md', 'a', '--no-wait'], message: 'rollout resume: unknown flag --no-wait' },
+    { name: 'rollout restart with two names', args: ['rollout', 'restart', 'md', 'a', 'b'], message: 'rollout restart: unexpected argument "b"' },
+    { name: 'get machinedeployments -o wide', args: ['get', 'md', '-o', 'wide'], message: 'get machinedeployments: -o/--output: "wide" is not one of table, json, yaml' },
+    { name: 'get machinesets NAME -A', args: ['get', 'machinesets', 'ms', '-A'], message: 'get machinesets: a name cannot be looked up across all namespaces (-A); use -n NS' },
+    { name: 'get machinesets --cluster without a value', args: ['get', 'ms', '--cluster'], message: 'get machinesets: flag --cluster needs a value' },
+    { name: 'describe machinedeployment --output=wide', args: ['describe', 'md', 'a', '--output=wide'], message: 'describe machinedeployment: -o/--output: "wide" is not one of table, json, yaml' },
+  ])('$name → exit 2 with a one-line error and the usage', async ({ args, message }) => {
+    const r = await run(args);
+    expect(r.stderr.split('\n')[0]).toBe(`error: ${message}`);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/\nUsage: capstan (scale|rollout|get|describe) /);
+  });
+
+  it('the overview and the groups list the new commands', async () => {
+    const overview = (await run(['--help'])).stdout;
+    for (const c of ['get machinedeployments|machinesets', 'describe machinedeployment NAME', 'scale machinedeployment NAME --replicas N', 'rollout status machinedeployment NAME', 'rollout pause|resume|restart machinedeployment NAME']) {
+      expect(overview).toContain(`capstan ${c}`);
+    }
+    const rollout = await run(['rollout', '--help']);
+    expect(rollout.code).toBe(0);
+    expect(rollout.stdout).toContain('capstan rollout status machinedeployment NAME [-n NS] [--watch=false] [--timeout DURATION]');
+    const scale = await run(['scale']);
+    expect(scale.code).toBe(2);
+    expect(scale.stderr.split('\n')[0]).toBe('error: scale: missing RESOURCE');
+  });
+});
+
+// What the MachineDeployment commands print, from views as the workflows' queries return them.
+describe('capstan MachineDeployment commands: output', () => {
+  const condition = (type: string, status: 'True' | 'False', reason: string) => ({ type, status, reason, message: '', lastTransitionTime: '2026-01-01T00:00:00Z', observedGeneration: 2 });
+  const view = (o: { replicas?: number; generation?: number; observed?: number; status?: Partial<NonNullable<MachineDeploymentView['status']>>; sets?: MachineDeploymentView['sets']; paused?: boolean } = {}): MachineDeploymentView => ({
+    name: 'demo-md-0',
+    namespace: 'default',
+    clusterName: 'demo',
+    generation: o.generation ?? 2,
+    spec: {
+      clusterName: 'demo',
+      replicas: o.replicas ?? 3,
+      paused: o.paused ?? false,
+      minReadySeconds: 0,
+      rollout: { strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } } },
+      template: { spec: { clusterName: 'demo', version: 'v1.37.2' } },
+    } as unknown as MachineDeploymentView['spec'],
+    status: { replicas: 3, readyReplicas: 3, availableReplicas: 3, upToDateReplicas: 3, observedGeneration: o.observed ?? 2, conditions: [condition('Available', 'True', 'Available')], ...o.status },
+    sets: o.sets ?? [{ name: 'demo-md-0-abcde', revision: 2, new: true, replicas: 3, readyReplicas: 3, availableReplicas: 3, deleting: false }],
+  });
+  const oldSet = (replicas: number) => ({ name: 'demo-md-0-old00', revision: 1, new: false, replicas, readyReplicas: replicas, availableReplicas: replicas, deleting: false });
+  const newSet = (replicas: number, available: number) => ({ name: 'demo-md-0-new00', revision: 2, new: true, replicas, readyReplicas: available, availableReplicas: available, deleting: false });
+
+  it.each([
+    { name: 'as many machines as desired → Running', replicas: 3, current: 3, phase: 'Running' },
+    { name: 'fewer machines than desired → ScalingUp', replicas: 5, current: 3, phase: 'ScalingUp' },
+    { name: 'more machines than desired (a surge machine) → ScalingDown', replicas: 3, current: 4, phase: 'ScalingDown' },
+  ])('machineDeploymentPhase: $name', ({ replicas, current, phase }) => {
+    expect(machineDeploymentPhase(view({ replicas, status: { replicas: current } }))).toBe(phase);
+  });
+
+  it('machineDeploymentPhase: no status yet → Unknown', () => {
+    expect(machineDeploymentPhase({ ...view(), status: undefined })).toBe('Unknown');
+  });
+
+  it('a deployment row has Cluster API\'s columns, UNAVAILABLE = replicas − available', () => {
+    const started = new Date('2026-01-01T00:00:00Z');
+    const row = machineDeploymentRow(view({ replicas: 3, status: { replicas: 4, readyReplicas: 3, availableReplicas: 3, upToDateReplicas: 1 } }), started, new Date('2026-01-01T00:05:00Z'));
+    expect(row).toEqual(['demo-md-0', 'demo', '4', '3', '1', '1', 'ScalingDown', '5m', 'v1.37.2']);
+    const set: MachineSetView = { name: 'demo-md-0-abcde', namespace: 'default', clusterName: 'demo', generation: 1, replicas: 3, version: 'v1.37.2', machines: [], status: { replicas: 3, readyReplicas: 2, availableReplicas: 1, upToDateReplicas: 3, observedGeneration: 1, conditions: [] } };
+    expect(machineSetRow(set, started, new Date('2026-01-01T00:00:30Z'))).toEqual(['demo-md-0-abcde', 'demo', '3', '2', '1', '30s', 'v1.37.2']);
+  });
+
+  it.each([
+    { name: 'a spec not yet observed', v: view({ generation: 3, observed: 2 }), message: 'Waiting for deployment spec update to be observed...' },
+    {
+      name: 'new replicas still to create',
+      v: view({ status: { replicas: 4, upToDateReplicas: 1 }, sets: [oldSet(3), newSet(1, 0)] }),
+      message: 'Waiting for deployment "demo-md-0" rollout to finish: 1 out of 3 new replicas have been updated...',
+    },
+    {
+      name: 'old replicas still to delete',
+      v: view({ status: { replicas: 4, upToDateReplicas: 3 }, sets: [oldSet(1), newSet(3, 3)] }),
+      message: 'Waiting for deployment "demo-md-0" rollout to finish: 1 old replicas are pending termination...',
+    },
+    {
+      name: 'updated replicas not yet available',
+      v: view({ status: { replicas: 3, upToDateReplicas: 3 }, sets: [newSet(3, 2)] }),
+      message: 'Waiting for deployment "demo-md-0" rollout to finish: 2 of 3 updated replicas are available...',
+    },
+    {
+      name: 'an emptied old set not yet deleted',
+      v: view({ sets: [oldSet(0), newSet(3, 3)] }),
+      message: 'Waiting for deployment "demo-md-0" rollout to finish: 1 old MachineSet pending deletion...',
+    },
+    {
+      name: 'paused mid-rollout (says how to resume)',
+      v: view({ paused: true, status: { replicas: 3, upToDateReplicas: 0 }, sets: [oldSet(3)] }),
+      message: 'Waiting for deployment "demo-md-0" rollout to finish: 0 out of 3 new replicas have been updated... (paused: capstan rollout resume machinedeployment demo-md-0)',
+    },
+  ])('rolloutProgress: $name → waiting, in kubectl\'s words', ({ v, message }) => {
+    const p = rolloutProgress(v);
+    expect(p.done).toBe(false);
+    expect(p.message).toBe(message);
+  });
+
+  it('rolloutProgress: one set, all up to date and available, the latest generation observed → done', () => {
+    expect(rolloutProgress(view())).toEqual({ done: true, message: 'deployment "demo-md-0" successfully rolled out', replicas: 3, upToDate: 3, available: 3 });
+  });
+
+  it('progressLine: one line of available, up-to-date and missing machines, cut to the terminal width', () => {
+    const line = progressLine({ done: false, message: 'Waiting', replicas: 4, upToDate: 3, available: 1 }, 200, 8);
+    expect(line).toBe('[██▒▒▒▒░░] 3/4 up-to-date, 1/4 available  Waiting');
+    expect(progressLine({ done: false, message: 'x'.repeat(300), replicas: 4, upToDate: 0, available: 0 }, 80)).toHaveLength(79);
+  });
+
+  it.each([
+    ['0', 0],
+    ['90s', 90_000],
+    ['5m', 300_000],
+    ['1h30m', 5_400_000],
+    ['500ms', 500],
+    ['1.5s', 1500],
+    ['5', undefined],
+    ['soon', undefined],
+    ['-1s', undefined],
+  ])('parseDuration(%s) → %s', (text, ms) => {
+    expect(parseDuration(text)).toBe(ms);
+  });
+
+  it('describe: spec, status counts, conditions and sets with their revisions', () => {
+    const text = describeMachineDeployment(view({ status: { replicas: 4, upToDateReplicas: 1, availableReplicas: 3 }, sets: [oldSet(3), newSet(1, 0)] }));
+    expect(text).toMatch(/^Name:\s+demo-md-0$/m);
+    expect(text).toMatch(/^Replicas:\s+3 desired \| 4 total \| 1 up-to-date \| 3 ready \| 3 available$/m);
+    expect(text).toMatch(/^Strategy:\s+RollingUpdate \(maxSurge 1, maxUnavailable 0\)$/m);
+    expect(text).toMatch(/^Paused:\s+false$/m);
+    expect(text).toMatch(/^ {2}Available\s+True\s+Available/m);
+    expect(text).toMatch(/^ {2}NAME\s+REVISION\s+NEW\s+REPLICAS/m);
+    expect(text).toMatch(/^ {2}demo-md-0-old00\s+1\s+false\s+3/m);
+    expect(text).toMatch(/^ {2}demo-md-0-new00\s+2\s+true\s+1/m);
+  });
+
+  it('rollout status polls until done: plain lines off a terminal, one redrawn line on one; --watch=false prints once', async () => {
+    const views = [view({ status: { replicas: 4, upToDateReplicas: 1 }, sets: [oldSet(3), newSet(1, 0)] }), view({ status: { replicas: 4, upToDateReplicas: 1 }, sets: [oldSet(3), newSet(1, 0)] }), view()];
+    const client = (seq: MachineDeploymentView[]) => {
+      let i = 0;
+      return { workflow: { getHandle: () => ({ query: async () => seq[Math.min(i++, seq.length - 1)] }) } } as never;
+    };
+    let plain = '';
+    expect(await rolloutStatus(client(views), 'default', 'demo-md-0', { watch: true, timeoutMs: 0, intervalMs: 1, tty: false, write: (t) => void (plain += t) })).toBe(true);
+    expect(plain).toBe('Waiting for deployment "demo-md-0" rollout to finish: 1 out of 3 new replicas have been updated...\ndeployment "demo-md-0" successfully rolled out\n');
+    let tty = '';
+    expect(await rolloutStatus(client(views), 'default', 'demo-md-0', { watch: true, timeoutMs: 0, intervalMs: 1, tty: true, columns: 200, write: (t) => void (tty += t) })).toBe(true);
+    expect(tty.split('\r\x1b[K')).toEqual(['', expect.stringMatching(/^\[█*▒+░+\] 1\/3 up-to-date, 0\/3 available {2}Waiting/), 'deployment "demo-md-0" successfully rolled out\n']);
+    let once = '';
+    expect(await rolloutStatus(client(views), 'default', 'demo-md-0', { watch: false, timeoutMs: 0, tty: false, write: (t) => void (once += t) })).toBe(true);
+    expect(once).toBe('Waiting for deployment "demo-md-0" rollout to finish: 1 out of 3 new replicas have been updated...\n');
+    let timedOut = '';
+    expect(await rolloutStatus(client([views[0]!]), 'default', 'demo-md-0', { watch: true, timeoutMs: 30, intervalMs: 5, tty: false, write: (t) => void (timedOut += t) })).toBe(false);
+    expect(timedOut.split('\n').filter(Boolean)).toHaveLength(1);
   });
 });
