@@ -15,7 +15,8 @@ export interface CommandSpec {
   negatable?: string[];
   /** Allowed values of string options: checked here, so a bad value never reaches a server. */
   choices?: Record<string, readonly string[]>;
-  positionals: { names: string[]; required: number };
+  /** `variadic`: the last name may repeat (`annotate machine NAME KEY=VALUE...`). */
+  positionals: { names: string[]; required: number; variadic?: boolean };
 }
 
 export interface ParsedCommand {
@@ -80,8 +81,8 @@ export function parseCommand(spec: CommandSpec, argv: string[]): ParsedCommand {
       return fail(`${short ? `-${short}/` : ''}--${key}: "${v}" is not one of ${allowed.join(', ')}`);
     }
   }
-  const { names, required } = spec.positionals;
-  if (parsed.positionals.length > names.length) return fail(`unexpected argument "${parsed.positionals[names.length]}"`);
+  const { names, required, variadic } = spec.positionals;
+  if (!variadic && parsed.positionals.length > names.length) return fail(`unexpected argument "${parsed.positionals[names.length]}"`);
   if (parsed.positionals.length < required) return fail(`missing ${names[parsed.positionals.length]}`);
   return { values, positionals: parsed.positionals };
 }

@@ -1,6 +1,7 @@
 // The `capstan` command line.
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { dataDir } from '../workers/config.js';
+import { annotateMachine, parseAnnotationArgs } from './annotate.js';
 import { ApplyError } from './apply.js';
 import { bool, type CommandSpec, parseCommand, type ParsedCommand, str, strs, UsageError, wantsHelp } from './args.js';
 import { applyCommand, deleteCluster, describe, getNodes, getObjects, type Kind, type ListOptions, readKubeconfig, readManifestFiles, watchObjects } from './commands.js';
@@ -188,6 +189,13 @@ export async function main(argv: string[]): Promise<number> {
       case 'describe machinedeployment': {
         const kind = spec.name.split(' ')[1] as 'cluster' | 'machine' | 'machinedeployment';
         console.log(await describe(await connect(), kind, namespace, objectName(spec, 'NAME', arg)!, (str(p, 'output') ?? 'table') as Output));
+        return 0;
+      }
+      case 'annotate machine': {
+        const name = objectName(spec, 'NAME', arg)!;
+        const change = parseAnnotationArgs(p.positionals.slice(1));
+        if (typeof change === 'string') throw new UsageError(`${spec.name}: ${change}`, spec.usage);
+        console.log(await annotateMachine(await connect(), namespace, name, change));
         return 0;
       }
       case 'scale machinedeployment': {

@@ -18,6 +18,7 @@ Usage:
   capstan describe cluster|machine NAME      an object's status, conditions and machines
   capstan describe machinedeployment NAME    a deployment's spec, status, conditions and sets
   capstan scale machinedeployment NAME --replicas N   change a deployment's replicas
+  capstan annotate machine NAME K=V... K-... set or remove a Machine's annotations (deletion hooks, delete-machine)
   capstan delete cluster NAME                delete a cluster in Cluster API's order
   capstan rollout plan -f FILE               the steps a MachineDeployment's rollout would take
   capstan rollout status machinedeployment NAME       a rollout's progress, until it is done
@@ -179,6 +180,21 @@ export const COMMANDS: Record<string, CommandSpec> = {
     options: { ...NAMESPACE, replicas: { type: 'string' } },
     positionals: { names: ['NAME'], required: 1 },
   }),
+  'annotate machine': spec({
+    name: 'annotate machine',
+    usage: [
+      'Usage: capstan annotate machine NAME KEY=VALUE... KEY-... [-n NS]',
+      '',
+      'Sets (KEY=VALUE) and removes (KEY-) a Machine\'s annotations, as kubectl annotate. A Machine\'s spec',
+      'is immutable; its annotations are not. Cluster API\'s that capstan honours:',
+      '  cluster.capstan.dev/delete-machine                         deleted first when its set scales down',
+      '  pre-drain.delete.hook.machine.cluster.capstan.dev/NAME      holds its deletion before the drain',
+      '  pre-terminate.delete.hook.machine.cluster.capstan.dev/NAME  holds its deletion before the instance goes',
+      nsHelp,
+    ],
+    options: { ...NAMESPACE },
+    positionals: { names: ['NAME', 'KEY=VALUE|KEY-'], required: 2, variadic: true },
+  }),
   'delete cluster': spec({
     name: 'delete cluster',
     usage: [
@@ -271,6 +287,7 @@ export const RESOURCES: Record<string, Record<string, string>> = {
   },
   scale: { machinedeployment: 'scale machinedeployment', machinedeployments: 'scale machinedeployment', md: 'scale machinedeployment' },
   delete: { cluster: 'delete cluster', clusters: 'delete cluster' },
+  annotate: { machine: 'annotate machine', machines: 'annotate machine' },
   rollout: { plan: 'rollout plan', status: 'rollout status', pause: 'rollout pause', resume: 'rollout resume', restart: 'rollout restart' },
 };
 

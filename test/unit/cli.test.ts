@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { parseAnnotationArgs } from '../../client/annotate.js';
 import { main } from '../../client/cli.js';
 import { describeMachineDeployment, machineDeploymentPhase, machineDeploymentRow, machineSetRow, parseDuration, progressLine, rolloutProgress, rolloutStatus } from '../../client/machine-deployments.js';
 import { COMMANDS } from '../../client/usage.js';
@@ -60,6 +61,16 @@ describe('capstan CLI', () => {
     expect(capstan(['frobnicate']).code).toBe(2);
     expect(capstan(['apply']).stderr).toContain('apply needs -f FILE');
     expect(capstan(['--help']).code).toBe(0);
+  });
+
+  it('annotate machine: KEY=VALUE sets, KEY- removes; anything else, or no change at all, exits 2 with its usage', () => {
+    const bad = capstan(['annotate', 'machine', 'demo-worker-1', 'justakey']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^error: annotate machine: "justakey" is neither KEY=VALUE nor KEY-\n\nUsage: capstan annotate machine NAME/);
+    const none = capstan(['annotate', 'machine', 'demo-worker-1']);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('missing KEY=VALUE|KEY-');
+    expect(parseAnnotationArgs(['a/b=1', 'c=', 'd-'])).toEqual({ set: { 'a/b': '1', c: '' }, remove: ['d'] });
   });
 
   it('exits 2 with the command\'s usage on stderr for an unknown flag, before connecting to anything', () => {
@@ -136,7 +147,7 @@ describe('capstan command line', () => {
     expect(r.stdout).toBe('');
   });
 
-  it.each(commands)('%s with one argument too many exits 2 naming it', async (command) => {
+  it.each(commands.filter((c) => !COMMANDS[c]!.positionals.variadic))('%s with one argument too many exits 2 naming it', async (command) => {
     const names = COMMANDS[command]!.positionals.names;
     const r = await run([...command.split(' '), ...names.map(() => 'x'), 'surplus']);
     expect(r.code).toBe(2);

@@ -2,7 +2,9 @@
 // pre-terminate hook annotations hold it until removed; the drain evicts through the workload
 // cluster's Eviction API and, while a PodDisruptionBudget refuses, the Machine's Deleting
 // condition names the pods left and the budget; then the instance goes, then the Node.
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { AppsV1Api, CoreV1Api, KubeConfig, PolicyV1Api, type V1Pod } from '@kubernetes/client-node';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -34,6 +36,13 @@ describe('Machine deletion: hooks, drain, PodDisruptionBudgets', () => {
     }, 120_000, 250);
   const appPods = async () => (await core.listNamespacedPod({ namespace: NS, labelSelector: 'app=demo' })).items;
   const victimVm = async () => (await liveVms(env.simClient)).find((v) => v.name === victim);
+  const cli = fileURLToPath(new URL('../../bin/capstan.mjs', import.meta.url));
+  const capstan = (args: string[]) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      execFile(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, ...env.env }, timeout: 60_000 }, (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+    });
 
   beforeAll(async () => {
     env = await startCapstanEnv();
@@ -84,7 +93,9 @@ describe('Machine deletion: hooks, drain, PodDisruptionBudgets', () => {
   }, 120_000);
 
   it('drains once the hook is removed; while the budget refuses, the condition names the pods and the budget', async () => {
-    await machine().executeUpdate(annotateMachineUpdate, { args: [{ remove: [`${PRE_DRAIN_HOOK}backup`] }] });
+    // As an operator does it: `capstan annotate machine NAME KEY-`.
+    const r = await capstan(['annotate', 'machine', victim, `${PRE_DRAIN_HOOK}backup-`]);
+    expect(r).toMatchObject({ code: 0, stdout: `machine.cluster.capstan.dev/${victim} annotated\n` });
     const v = await until('the drain to be blocked', (x) => x.status.conditions.some((c) => c.type === 'Deleting' && c.reason === 'DrainingNode' && c.message.includes('PodDisruptionBudget')));
     const c = v.status.conditions.find((x) => x.type === 'Deleting')!;
     const onVictim = (await appPods()).filter((p) => p.spec!.nodeName === victim).map((p) => `${NS}/${p.metadata!.name}`).sort();
