@@ -27,6 +27,7 @@ const MAX_UNAVAILABLE = 1;
 /** The server suggests continue-as-new past this many history events (Temporal's default: 4,096). */
 const SUGGEST_CONTINUE_AS_NEW = 200;
 const PREFIX = 'demo-md-0-';
+const TEMPORAL_DOWN_MS = 10_000;
 
 const demo = readFileSync(new URL('../../config/samples/demo-cluster.yaml', import.meta.url), 'utf8');
 const sample = readFileSync(new URL('../../config/samples/machinedeployment.yaml', import.meta.url), 'utf8');
@@ -159,7 +160,10 @@ describe(`MachineDeployment rollout of ${REPLICAS} machines (maxSurge ${MAX_SURG
 
   it('(b) the Temporal server stopped and restarted on its database mid-rollout: client and worker reconnect and finish it', async () => {
     await rollout('sim.small', async () => {
-      await env.restartTemporal();
+      const t = Date.now();
+      // Down long enough that pollers, completions and heartbeats all fail and back off.
+      await env.restartTemporal({ downMs: TEMPORAL_DOWN_MS });
+      console.log(`[rollout-durability] Temporal down and back in ${seconds(Date.now() - t)}`);
     });
     // The same worker process carried on: it reconnected rather than exiting.
     expect(env.workerProcess?.running).toBe(true);
@@ -180,6 +184,15 @@ describe(`MachineDeployment rollout of ${REPLICAS} machines (maxSurge ${MAX_SURG
     } finally {
       await env.simClient.setFaults({ throttleRate: 0, errorRate: 0, failAfterCommitRate: 0 });
     }
+    // The faults were really hit: activities of this rollout's machines needed more than one attempt.
+    const setName = (await status()).sets[0]!.name;
+    let retried = 0;
+    for await (const wf of env.client.workflow.list({ query: `WorkflowId STARTS_WITH "machine/default/${setName}-"` })) {
+      const h = await env.client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
+      for (const e of h.events ?? []) if ((e.activityTaskStartedEventAttributes?.attempt ?? 1) > 1) retried++;
+    }
+    console.log(`[rollout-durability] activities retried under faults: ${retried}`);
+    expect(retried).toBeGreaterThan(0);
   }, 400_000);
 
   it('(e) once converged, a quiet window: no Temporal action and no cloud event', async () => {
@@ -192,6 +205,10 @@ describe(`MachineDeployment rollout of ${REPLICAS} machines (maxSurge ${MAX_SURG
     const after = await actions(env.temporal.metricsUrl);
     expect(after - before).toBe(0);
     expect((await allEvents(env.simClient)).filter((e) => e.seq > seq)).toEqual([]);
+    // The counter is live, not a metric that was never there: the rollouts counted, and a query counts now.
+    expect(before).toBeGreaterThan(0);
+    await status();
+    await eventually('the query to be counted', async () => (await actions(env.temporal.metricsUrl)) > after, 10_000);
   }, 60_000);
 
   it('(f) the deployment and its sets continued as new during the rollouts, lost nothing, and every run replays', async () => {

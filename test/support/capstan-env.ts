@@ -49,9 +49,9 @@ export interface CapstanEnv {
   /**
    * Stops the Temporal dev server and starts it again on the same port and SQLite file
    * (needs temporalDbFile). The client and workers reconnect by themselves. Its metrics port
-   * changes, and its counters start again from zero.
+   * changes, and its counters start again from zero. `downMs`: how long it stays down.
    */
-  restartTemporal(): Promise<void>;
+  restartTemporal(o?: { downMs?: number }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -126,9 +126,10 @@ export async function startCapstanEnv(o: CapstanEnvOptions = {}): Promise<Capsta
       sim = await startSimCloud({ ...simOpts, port: sim.port });
       self.sim = sim;
     },
-    async restartTemporal() {
+    async restartTemporal({ downMs = 0 } = {}) {
       if (!temporalOpts.dbFile) throw new Error('restartTemporal needs temporalDbFile: an in-memory server would lose every workflow');
       if (temporal.process.running) await temporal.stop();
+      await new Promise((r) => setTimeout(r, downMs));
       temporal = await startTemporalDevServer({ ...temporalOpts, port: temporal.port });
       self.temporal = temporal;
     },
