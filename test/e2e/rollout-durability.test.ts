@@ -19,7 +19,7 @@ import { machineDeploymentWorkflowId, machineSetWorkflowId } from '../../workflo
 import { machineDeploymentStatusQuery, machineSetStatusQuery } from '../../workflows/messages.js';
 import type { MachineDeploymentView } from '../../workflows/types.js';
 import { eventually, startCapstanEnv, workflowBundle, type CapstanEnv } from '../support/capstan-env.js';
-import { allEvents, liveVms, nodeReady, vmExtremes, workloadNodes } from '../support/cluster-checks.js';
+import { allEvents, fewestReadyNodes, liveVms, nodeReady, vmExtremes, workloadNodes } from '../support/cluster-checks.js';
 
 const REPLICAS = Number(process.env.CAPSTAN_ROLLOUT_REPLICAS ?? 20);
 const MAX_SURGE = 3;
@@ -101,7 +101,12 @@ describe(`MachineDeployment rollout of ${REPLICAS} machines (maxSurge ${MAX_SURG
     // Surge and availability at every moment of the cloud's log.
     const { maxAlive, minRunning } = vmExtremes(events, PREFIX, fromSeq ?? events.at(-1)!.seq);
     expect(maxAlive).toBeLessThanOrEqual(REPLICAS + MAX_SURGE);
-    if (fromSeq !== undefined) expect(minRunning).toBeGreaterThanOrEqual(REPLICAS - MAX_UNAVAILABLE);
+    if (fromSeq !== undefined) {
+      expect(minRunning).toBeGreaterThanOrEqual(REPLICAS - MAX_UNAVAILABLE);
+      const minReady = fewestReadyNodes(events, PREFIX, fromSeq);
+      console.log(`[rollout-durability] at most ${maxAlive} VMs alive, at least ${minRunning} running and ${minReady} Ready nodes`);
+      expect(minReady).toBeGreaterThanOrEqual(REPLICAS - MAX_UNAVAILABLE);
+    }
     // And the workload cluster has a Ready Node for each machine, and no other worker Node.
     const nodes = (await workloadNodes(env.dataDir, 'demo')).filter((n) => n.metadata!.name!.startsWith(PREFIX));
     expect(nodes.map((n) => n.metadata!.name!).sort()).toEqual(machines);
@@ -147,6 +152,25 @@ describe(`MachineDeployment rollout of ${REPLICAS} machines (maxSurge ${MAX_SURG
   }, 400_000);
   afterAll(async () => {
     await env?.stop();
+  });
+
+  it('the Ready-node check sees a dip when one is planted', () => {
+    const ev = (seq: number, type: string, vmId: string, name = '') => ({ seq, time: '', type, vmId, message: type === 'vm.created' ? `VM ${name} created (worker)` : '' });
+    const events = [
+      ev(1, 'vm.created', 'a', `${PREFIX}x-a`),
+      ev(2, 'vm.created', 'b', `${PREFIX}x-b`),
+      ev(3, 'vm.created', 'c', 'other-c'),
+      ev(4, 'node.ready', 'a'),
+      ev(5, 'node.ready', 'b'),
+      ev(6, 'node.ready', 'c'),
+      ev(7, 'node.not-ready', 'a'),
+      ev(8, 'node.ready', 'a'),
+      ev(9, 'vm.shutting-down', 'b'),
+    ];
+    expect(fewestReadyNodes(events, PREFIX, 5)).toBe(1);
+    expect(fewestReadyNodes(events, PREFIX, 7)).toBe(1);
+    expect(fewestReadyNodes(events, PREFIX, 8)).toBe(1);
+    expect(fewestReadyNodes(events.slice(0, 8), PREFIX, 7)).toBe(2);
   });
 
   it('(a) kill -9 of the worker mid-rollout: a new worker finishes it with exactly the desired VMs', async () => {

@@ -69,3 +69,25 @@ export function vmExtremes(events: SimEvent[], prefix: string, fromSeq: number) 
   }
   return { maxAlive, minRunning };
 }
+
+/**
+ * The fewest Ready Nodes of VMs whose name starts with `prefix` at any moment after event
+ * `fromSeq`, from the cloud's event log: a node counts from its kubelet's `node.ready` until
+ * `node.not-ready` or its VM starts shutting down.
+ */
+export function fewestReadyNodes(events: SimEvent[], prefix: string, fromSeq: number): number {
+  const names = new Map<string, string>();
+  const ready = new Set<string>();
+  let fewest = Infinity;
+  for (const e of events) {
+    if (e.type === 'vm.created' && e.vmId) {
+      const name = /^VM (\S+) created/.exec(e.message)?.[1];
+      if (name) names.set(e.vmId, name);
+    }
+    if (!e.vmId || !names.get(e.vmId)?.startsWith(prefix)) continue;
+    if (e.type === 'node.ready') ready.add(e.vmId);
+    if (e.type === 'node.not-ready' || e.type === 'vm.shutting-down' || e.type === 'vm.terminated') ready.delete(e.vmId);
+    if (e.seq > fromSeq) fewest = Math.min(fewest, ready.size);
+  }
+  return fewest;
+}
