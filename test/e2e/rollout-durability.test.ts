@@ -11,6 +11,7 @@
 // Then (e) stability: once converged, a quiet window with no Temporal action and no cloud event;
 // and (f) continue-as-new: the server suggests it after a few hundred events, so the deployment
 // and its sets continue as new during the rollouts, and every run's history replays.
+// REPLICAS is 20 (about 3.5 minutes for the file on 2 cores); CAPSTAN_ROLLOUT_REPLICAS overrides it.
 import { readFileSync } from 'node:fs';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
