@@ -1,5 +1,5 @@
 // A whole capstan on loopback for workflow and end-to-end tests: a real Temporal dev server
-// (in memory), the simulated cloud as its own process running real kube-apiservers, and a
+// (in memory, or on a SQLite file so it can be restarted), the simulated cloud as its own process running real kube-apiservers, and a
 // worker — in this process (workflow tests) or as its own process (end-to-end tests, which
 // kill it). Each test file starts one and stops it in afterAll.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -25,6 +25,10 @@ export interface CapstanEnvOptions {
   simRuntime?: 'kubernetes' | 'noop';
   /** The simulated cloud's latency profile; default 'test' (fast). */
   profile?: 'test' | 'demo';
+  /** Keep Temporal's state in a SQLite file under the data dir (default: in memory), so restartTemporal() keeps every workflow. */
+  temporalDbFile?: boolean;
+  /** The dev server's dynamic config, e.g. { 'limit.historyCount.suggestContinueAsNew': 200 }. */
+  temporalDynamicConfig?: Record<string, unknown>;
 }
 
 export interface CapstanEnv {
@@ -42,6 +46,12 @@ export interface CapstanEnv {
   stopWorker(): Promise<void>;
   /** Restarts the simulated cloud on the same data dir (after a kill9 or a stop). */
   restartSim(): Promise<void>;
+  /**
+   * Stops the Temporal dev server and starts it again on the same port and SQLite file
+   * (needs temporalDbFile). The client and workers reconnect by themselves. Its metrics port
+   * changes, and its counters start again from zero. `downMs`: how long it stays down.
+   */
+  restartTemporal(o?: { downMs?: number }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -55,11 +65,14 @@ export function workflowBundle(): Promise<{ code: string }> {
 export async function startCapstanEnv(o: CapstanEnvOptions = {}): Promise<CapstanEnv> {
   const dataDir = mkdtempSync(join(tmpdir(), 'capstan-test-'));
   const taskQueue = o.taskQueue ?? 'capstan';
-  const temporal = await startTemporalDevServer({
+  const temporalOpts = {
     headless: true,
     searchAttributes: SEARCH_ATTRIBUTES,
     logFile: join(dataDir, 'temporal.log'),
-  });
+    dbFile: o.temporalDbFile ? join(dataDir, 'temporal.db') : undefined,
+    dynamicConfig: o.temporalDynamicConfig,
+  };
+  let temporal = await startTemporalDevServer(temporalOpts);
   const simOpts = { dataDir: join(dataDir, 'sim'), profile: o.profile ?? ('test' as const), runtime: o.simRuntime ?? ('kubernetes' as const), port: 0, extra: o.simExtra, logFile: join(dataDir, 'sim.log') };
   let sim = await startSimCloud(simOpts);
   const connection = await Connection.connect({ address: temporal.address });
@@ -112,6 +125,13 @@ export async function startCapstanEnv(o: CapstanEnvOptions = {}): Promise<Capsta
       // The same port: the URL the worker was given must keep working.
       sim = await startSimCloud({ ...simOpts, port: sim.port });
       self.sim = sim;
+    },
+    async restartTemporal({ downMs = 0 } = {}) {
+      if (!temporalOpts.dbFile) throw new Error('restartTemporal needs temporalDbFile: an in-memory server would lose every workflow');
+      if (temporal.process.running) await temporal.stop();
+      await new Promise((r) => setTimeout(r, downMs));
+      temporal = await startTemporalDevServer({ ...temporalOpts, port: temporal.port });
+      self.temporal = temporal;
     },
     async stop() {
       await self.stopWorker().catch(() => undefined);

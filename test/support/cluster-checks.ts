@@ -45,3 +45,49 @@ export async function allEvents(sim: SimCloudClient): Promise<SimEvent[]> {
 export async function liveVms(sim: SimCloudClient, clusterId?: string) {
   return (await sim.listVms(clusterId ? { clusterId } : {})).filter((v) => v.state !== 'terminated');
 }
+
+/**
+ * The most VMs whose name starts with `prefix` alive at once, and the fewest of them running
+ * after event `fromSeq`, from the cloud's event log (a rollout's surge and availability).
+ */
+export function vmExtremes(events: SimEvent[], prefix: string, fromSeq: number) {
+  const names = new Map<string, string>();
+  const alive = new Set<string>();
+  const running = new Set<string>();
+  let maxAlive = 0;
+  let minRunning = Infinity;
+  for (const e of events) {
+    const name = e.type === 'vm.created' ? /^VM (\S+) created/.exec(e.message)?.[1] : e.vmId ? names.get(e.vmId) : undefined;
+    if (e.type === 'vm.created' && e.vmId && name) names.set(e.vmId, name);
+    if (!name?.startsWith(prefix) || !e.vmId) continue;
+    if (e.type === 'vm.created') alive.add(e.vmId);
+    if (e.type === 'vm.running') running.add(e.vmId);
+    if (e.type === 'vm.shutting-down' || e.type === 'vm.terminated') running.delete(e.vmId);
+    if (e.type === 'vm.terminated') alive.delete(e.vmId);
+    maxAlive = Math.max(maxAlive, alive.size);
+    if (e.seq > fromSeq) minRunning = Math.min(minRunning, running.size);
+  }
+  return { maxAlive, minRunning };
+}
+
+/**
+ * The fewest Ready Nodes of VMs whose name starts with `prefix` at any moment after event
+ * `fromSeq`, from the cloud's event log: a node counts from its kubelet's `node.ready` until
+ * `node.not-ready` or its VM starts shutting down.
+ */
+export function fewestReadyNodes(events: SimEvent[], prefix: string, fromSeq: number): number {
+  const names = new Map<string, string>();
+  const ready = new Set<string>();
+  let fewest = Infinity;
+  for (const e of events) {
+    if (e.type === 'vm.created' && e.vmId) {
+      const name = /^VM (\S+) created/.exec(e.message)?.[1];
+      if (name) names.set(e.vmId, name);
+    }
+    if (!e.vmId || !names.get(e.vmId)?.startsWith(prefix)) continue;
+    if (e.type === 'node.ready') ready.add(e.vmId);
+    if (e.type === 'node.not-ready' || e.type === 'vm.shutting-down' || e.type === 'vm.terminated') ready.delete(e.vmId);
+    if (e.seq > fromSeq) fewest = Math.min(fewest, ready.size);
+  }
+  return fewest;
+}

@@ -8,7 +8,6 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executePlan, loadPlan } from '../../client/apply.js';
-import type { SimEvent } from '../../providers/sim/types.js';
 import { machineDeploymentWorkflowId } from '../../workflows/ids.js';
 import {
   applyMachineDeploymentUpdate,
@@ -21,32 +20,11 @@ import {
 } from '../../workflows/messages.js';
 import type { MachineDeploymentApply, MachineDeploymentView } from '../../workflows/types.js';
 import { eventually, startCapstanEnv, workflowBundle, type CapstanEnv } from '../support/capstan-env.js';
-import { allEvents, clusterView, liveVms, nodeReady, waitForAvailable, workloadNodes } from '../support/cluster-checks.js';
+import { allEvents, clusterView, liveVms, nodeReady, vmExtremes, waitForAvailable, workloadNodes } from '../support/cluster-checks.js';
 
 const demo = readFileSync(new URL('../../config/samples/demo-cluster.yaml', import.meta.url), 'utf8');
 const sample = readFileSync(new URL('../../config/samples/machinedeployment.yaml', import.meta.url), 'utf8');
 const mdApply = (text = sample): MachineDeploymentApply => loadPlan([{ file: 'md.yaml', text }]).machineDeployments[0]!;
-
-/** The most VMs of the deployment alive at once, and the fewest running after `from`, from the cloud's event log. */
-function vmExtremes(events: SimEvent[], prefix: string, fromSeq: number) {
-  const names = new Map<string, string>();
-  const alive = new Set<string>();
-  const running = new Set<string>();
-  let maxAlive = 0;
-  let minRunning = Infinity;
-  for (const e of events) {
-    const name = e.type === 'vm.created' ? /^VM (\S+) created/.exec(e.message)?.[1] : e.vmId ? names.get(e.vmId) : undefined;
-    if (e.type === 'vm.created' && e.vmId && name) names.set(e.vmId, name);
-    if (!name?.startsWith(prefix) || !e.vmId) continue;
-    if (e.type === 'vm.created') alive.add(e.vmId);
-    if (e.type === 'vm.running') running.add(e.vmId);
-    if (e.type === 'vm.shutting-down' || e.type === 'vm.terminated') running.delete(e.vmId);
-    if (e.type === 'vm.terminated') alive.delete(e.vmId);
-    maxAlive = Math.max(maxAlive, alive.size);
-    if (e.seq > fromSeq) minRunning = Math.min(minRunning, running.size);
-  }
-  return { maxAlive, minRunning };
-}
 
 describe('MachineDeploymentWorkflow', () => {
   let env: CapstanEnv;
