@@ -86,11 +86,12 @@ export async function runDev(o: { dataDir: string; profile: 'demo' | 'test'; exi
       chmodSync(kubeconfig, 0o600);
       console.log('\n' + (await getNodes(dir, cluster.namespace, cluster.name)) + '\n');
       say(`cluster "${cluster.name}" is Available; installing config/samples/demo-app.yaml in it (server-side apply)...`);
-      for (const line of await applyManifest(admin, readFileSync(DEMO_APP, 'utf8'))) say(line);
-      const started = Date.now();
-      const { pods, ready } = await waitForReadyPods(admin, DEMO_APP_PODS.namespace, DEMO_APP_PODS.labelSelector, DEMO_APP_PODS.replicas, 120_000);
-      say(ready ? `${pods.length} pods Ready after ${((Date.now() - started) / 1000).toFixed(1)} s:` : `not all ${DEMO_APP_PODS.replicas} pods Ready after 120 s; as they are now:`);
-      console.log('\n' + podsTable(pods) + '\n');
+      if (await installDemoApp(admin)) {
+        const started = Date.now();
+        const { pods, ready } = await waitForReadyPods(admin, DEMO_APP_PODS.namespace, DEMO_APP_PODS.labelSelector, DEMO_APP_PODS.replicas, 120_000);
+        say(ready ? `${pods.length} pods Ready after ${((Date.now() - started) / 1000).toFixed(1)} s:` : `not all ${DEMO_APP_PODS.replicas} pods Ready after 120 s; as they are now:`);
+        console.log('\n' + podsTable(pods) + '\n');
+      }
       say('Try:');
       console.log(`    kubectl --kubeconfig ${kubeconfig} get nodes,pods -o wide`);
       console.log(`    npx capstan get nodes ${cluster.name}`);
@@ -117,6 +118,23 @@ export async function runDev(o: { dataDir: string; profile: 'demo' | 'test'; exi
     return 0;
   } finally {
     await stopAll();
+  }
+}
+
+/** The demo app, applied again (idempotent) if the workload API fails; the cluster runs on without it if it keeps failing. */
+async function installDemoApp(kubeconfig: string): Promise<boolean> {
+  const text = readFileSync(DEMO_APP, 'utf8');
+  for (let attempt = 1; ; attempt++) {
+    try {
+      for (const line of await applyManifest(kubeconfig, text)) say(line);
+      return true;
+    } catch (err) {
+      if (attempt === 5) {
+        say(`could not install the demo app after ${attempt} attempts (${err instanceof Error ? err.message : String(err)}); the cluster runs without it`);
+        return false;
+      }
+      await new Promise((r) => setTimeout(r, 2000));
+    }
   }
 }
 
