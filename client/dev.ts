@@ -1,10 +1,13 @@
 // `capstan dev` (npm start): everything on this machine, on loopback — the Temporal dev server
-// with its Web UI (state in a SQLite file), the simulated cloud, a worker — then the demo:
-// a 3 control-plane + 2 worker cluster created, with progress, until Ctrl-C.
+// with its Web UI (state in a SQLite file), the simulated cloud, a worker — then the demo, as
+// Cluster API's quick-start: a cluster of 3 control-plane machines and a MachineDeployment of 3
+// workers created, with progress; once it is Available, a Deployment of 6 pods with a
+// PodDisruptionBudget installed in it; then, until Ctrl-C, each change of its nodes and pods
+// (roll the workers with `capstan apply` and watch the pods move).
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Client } from '@temporalio/client';
+import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { startSimCloud } from '../providers/sim/launch.js';
 import { canConnect, freePort } from '../scripts/lib/ports.js';
 import { startTemporalDevServer } from '../scripts/lib/temporal.js';
@@ -15,10 +18,14 @@ import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes.js';
 import type { ClusterView } from '../workflows/types.js';
 import { executePlan, loadPlan } from './apply.js';
 import { getNodes, readKubeconfig } from './commands.js';
+import { applyManifest, podsTable, waitForReadyPods, watchWorkload } from './demo-app.js';
 import { writeDevEnv } from './dev-env.js';
 import { connectClient, TASK_QUEUE } from './temporal.js';
 
 const DEMO_MANIFEST = fileURLToPath(new URL('../config/samples/demo-cluster.yaml', import.meta.url));
+const DEMO_APP = fileURLToPath(new URL('../config/samples/demo-app.yaml', import.meta.url));
+/** The demo app's pods: config/samples/demo-app.yaml's Deployment. */
+const DEMO_APP_PODS = { namespace: 'default', labelSelector: 'app=demo-app', replicas: 6 };
 
 const say = (msg: string) => console.log(`[capstan dev] ${msg}`);
 
@@ -64,33 +71,79 @@ export async function runDev(o: { dataDir: string; profile: 'demo' | 'test'; exi
     const { client, connection } = await connectClient({ address: temporal.address, namespace: temporal.namespace, connection: { address: temporal.address } });
     stops.push(() => connection.close());
 
+    let kubeconfig: string | undefined;
     if (o.demo) {
       const plan = loadPlan([{ file: DEMO_MANIFEST, text: readFileSync(DEMO_MANIFEST, 'utf8') }]);
-      for (const line of await executePlan(client, TASK_QUEUE, plan)) say(`${line.object} ${line.result}`);
       const cluster = plan.clusters[0]!.cluster.metadata;
+      // Applied only when the cluster does not run yet: applying the sample again on a second
+      // start would undo what the user applied since (a rolled MachineDeployment would roll back).
+      if (await isRunning(client, clusterWorkflowId(cluster))) say(`cluster "${cluster.name}" exists (state from ${dir}); not applying the sample again`);
+      else for (const line of await executePlan(client, TASK_QUEUE, plan)) say(`${line.object} ${line.result}`);
       await followCluster(client, cluster.namespace, cluster.name, temporal.uiUrl!);
-      const kubeconfig = join(dir, `${cluster.name}.kubeconfig`);
-      writeFileSync(kubeconfig, await readKubeconfig(dir, cluster.namespace, cluster.name), { mode: 0o600 });
+      kubeconfig = join(dir, `${cluster.name}.kubeconfig`);
+      const admin = await readKubeconfig(dir, cluster.namespace, cluster.name);
+      writeFileSync(kubeconfig, admin, { mode: 0o600 });
       chmodSync(kubeconfig, 0o600);
       console.log('\n' + (await getNodes(dir, cluster.namespace, cluster.name)) + '\n');
-      say(`cluster "${cluster.name}" is Available. Try:`);
-      console.log(`    kubectl --kubeconfig ${kubeconfig} get nodes`);
+      say(`cluster "${cluster.name}" is Available; installing config/samples/demo-app.yaml in it (server-side apply)...`);
+      if (await installDemoApp(admin)) {
+        const started = Date.now();
+        const { pods, ready } = await waitForReadyPods(admin, DEMO_APP_PODS.namespace, DEMO_APP_PODS.labelSelector, DEMO_APP_PODS.replicas, 120_000);
+        say(ready ? `${pods.length} pods Ready after ${((Date.now() - started) / 1000).toFixed(1)} s:` : `not all ${DEMO_APP_PODS.replicas} pods Ready after 120 s; as they are now:`);
+        console.log('\n' + podsTable(pods) + '\n');
+      }
+      say('Try:');
+      console.log(`    kubectl --kubeconfig ${kubeconfig} get nodes,pods -o wide`);
       console.log(`    npx capstan get nodes ${cluster.name}`);
       console.log(`    npx capstan get machines`);
       console.log(`    npx capstan describe cluster ${cluster.name}`);
+      console.log(`    npx capstan rollout plan -f config/samples/machinedeployment.yaml`);
+      console.log(`    # roll the workers (a new instance type): every node drained, its pods moved, within the PodDisruptionBudget`);
+      console.log(`    sed 's/instanceType: sim.medium/instanceType: sim.large/' config/samples/demo-cluster.yaml | npx capstan apply -f -`);
       console.log(`    npx capstan delete cluster ${cluster.name}`);
     }
     say(`Temporal Web UI: ${temporal.uiUrl}/namespaces/${temporal.namespace}/workflows`);
     if (exitWhenReady) return 0;
     say('running; Ctrl-C stops everything (state stays in ' + dir + ')');
-    await new Promise<void>((resolve) => {
+    const stopped = new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
     });
+    if (kubeconfig) {
+      say(`from now on, each change of the cluster's nodes and of the demo-app pods:`);
+      await watchWorkload(readFileSync(kubeconfig, 'utf8'), DEMO_APP_PODS.namespace, DEMO_APP_PODS.labelSelector, (line) => say(`${clock()}  ${line}`), stopped);
+    }
+    await stopped;
     say('stopping...');
     return 0;
   } finally {
     await stopAll();
+  }
+}
+
+/** The demo app, applied again (idempotent) if the workload API fails; the cluster runs on without it if it keeps failing. */
+async function installDemoApp(kubeconfig: string): Promise<boolean> {
+  const text = readFileSync(DEMO_APP, 'utf8');
+  for (let attempt = 1; ; attempt++) {
+    try {
+      for (const line of await applyManifest(kubeconfig, text)) say(line);
+      return true;
+    } catch (err) {
+      if (attempt === 5) {
+        say(`could not install the demo app after ${attempt} attempts (${err instanceof Error ? err.message : String(err)}); the cluster runs without it`);
+        return false;
+      }
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
+}
+
+async function isRunning(client: Client, workflowId: string): Promise<boolean> {
+  try {
+    return (await client.workflow.getHandle(workflowId).describe()).status.name === 'RUNNING';
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
   }
 }
 
@@ -112,9 +165,15 @@ async function followCluster(client: Client, namespace: string, name: string, ui
   }
 }
 
+const clock = () => new Date().toISOString().slice(11, 19);
+
 function summary(v: ClusterView): string {
   const s = v.status;
   const cp = v.controlPlaneStatus;
-  const workers = v.machines.map((m) => `${m.name}=${m.phase}${m.nodeReady ? '(Ready)' : ''}`).join(' ');
+  const workers = [
+    `${s.workers.readyReplicas}/${s.workers.desiredReplicas} ready`,
+    ...(v.deployments ?? []).map((d) => `${d.name}: ${d.replicas} machine(s)`),
+    ...v.machines.map((m) => `${m.name}=${m.phase}${m.nodeReady ? '(Ready)' : ''}`),
+  ].join('; ');
   return `${v.name}: ${s.phase}; control plane ${cp?.initialized ? 'initialized' : 'not initialized'} ${cp?.readyReplicas ?? 0}/${s.controlPlane.desiredReplicas} ready; workers ${workers}`;
 }

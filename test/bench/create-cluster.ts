@@ -1,5 +1,6 @@
-// Benchmark (not a test): creates the demo cluster (3 control-plane + 2 workers) on a fresh
-// capstan and prints
+// Benchmark (not a test): creates the demo cluster's control plane (3 machines) with 2 individual
+// worker Machines (the demo as it was before its workers came from a MachineDeployment, so the
+// figures stay comparable with earlier runs) on a fresh capstan and prints
 //   - time from apply to Available, against the simulated cloud's own lower bound: the init
 //     machine (boot, API, Ready), then each control-plane join one after another (workers join in
 //     parallel with them);
@@ -9,12 +10,12 @@
 //   - actions while the cluster sits Available with nothing to do, per machine-hour (should be 0).
 //
 //   node --import tsx test/bench/create-cluster.ts [--profile test|demo] [--idle-seconds 60]
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { executePlan, loadPlan } from '../../client/apply.js';
 import type { SimEvent } from '../../providers/sim/types.js';
 import { startCapstanEnv } from '../support/capstan-env.js';
 import { allEvents, clusterView, isAvailable, nodeReady, workloadNodes } from '../support/cluster-checks.js';
+import { DEMO_WITH_WORKER_MACHINES } from '../support/demo-manifests.js';
 
 const { values } = parseArgs({ options: { profile: { type: 'string', default: 'test' }, 'idle-seconds': { type: 'string', default: '60' } } });
 const profile = values.profile as 'test' | 'demo';
@@ -65,7 +66,7 @@ function lowerBound(events: SimEvent[], clusterId: string): { total: number; par
 
 const env = await startCapstanEnv({ profile });
 try {
-  const demo = readFileSync(new URL('../../config/samples/demo-cluster.yaml', import.meta.url), 'utf8');
+  const demo = DEMO_WITH_WORKER_MACHINES;
   const before = await actions(env.temporal.metricsUrl);
   const t0 = Date.now();
   await executePlan(env.client, env.taskQueue, loadPlan([{ file: 'demo.yaml', text: demo }]));

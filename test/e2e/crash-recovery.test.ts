@@ -3,7 +3,6 @@
 // cloud answers 500 after committing creates. Each still ends with exactly one VM per Machine
 // and an Available cluster, and delete leaves no VM and no endpoint. Through all of it, no
 // secret reaches a workflow history, the worker's log or the cloud's log.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executePlan, loadPlan } from '../../client/apply.js';
@@ -13,8 +12,10 @@ import { deleteClusterUpdate } from '../../workflows/messages.js';
 import { eventually, startCapstanEnv, type CapstanEnv } from '../support/capstan-env.js';
 import { allEvents, liveVms, nodeReady, waitForAvailable, workloadNodes } from '../support/cluster-checks.js';
 import { logFilesUnder, scanHistories, scanLogsUnder, storeNeedles, type Needle } from '../support/secret-scan.js';
+import { DEMO_WITH_WORKER_MACHINES } from '../support/demo-manifests.js';
 
-const demo = readFileSync(new URL('../../config/samples/demo-cluster.yaml', import.meta.url), 'utf8');
+// The demo's control plane with two individual worker Machines (demo-worker-1 and -2).
+const demo = DEMO_WITH_WORKER_MACHINES;
 
 /** The demo manifest under another cluster name (all object names prefixed). */
 function manifest(name: string): string {

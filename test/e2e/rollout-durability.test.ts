@@ -21,6 +21,7 @@ import { machineDeploymentStatusQuery, machineSetStatusQuery } from '../../workf
 import type { MachineDeploymentView } from '../../workflows/types.js';
 import { eventually, startCapstanEnv, workflowBundle, type CapstanEnv } from '../support/capstan-env.js';
 import { allEvents, fewestReadyNodes, liveVms, nodeReady, vmExtremes, workloadNodes } from '../support/cluster-checks.js';
+import { DEMO_CONTROL_PLANE } from '../support/demo-manifests.js';
 
 const REPLICAS = Number(process.env.CAPSTAN_ROLLOUT_REPLICAS ?? 20);
 const MAX_SURGE = 3;
@@ -30,7 +31,6 @@ const SUGGEST_CONTINUE_AS_NEW = 200;
 const PREFIX = 'demo-md-0-';
 const TEMPORAL_DOWN_MS = 10_000;
 
-const demo = readFileSync(new URL('../../config/samples/demo-cluster.yaml', import.meta.url), 'utf8');
 const sample = readFileSync(new URL('../../config/samples/machinedeployment.yaml', import.meta.url), 'utf8');
 
 /** The sample MachineDeployment at REPLICAS, maxSurge 3, maxUnavailable 1, with this instance type. */
@@ -144,7 +144,7 @@ describe(`MachineDeployment rollout of ${REPLICAS} machines (maxSurge ${MAX_SURG
       temporalDbFile: true,
       temporalDynamicConfig: { 'limit.historyCount.suggestContinueAsNew': SUGGEST_CONTINUE_AS_NEW },
     });
-    const plan = loadPlan([{ file: 'demo.yaml', text: demo.replace('replicas: 3', 'replicas: 1') }, { file: 'md.yaml', text: manifest('sim.medium') }]);
+    const plan = loadPlan([{ file: 'demo.yaml', text: DEMO_CONTROL_PLANE.replace('replicas: 3', 'replicas: 1') }, { file: 'md.yaml', text: manifest('sim.medium') }]);
     plan.machines = [];
     await executePlan(env.client, env.taskQueue, plan);
     const v = await untilConverged(1);

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import { KINDS, type KindName, validateDocument } from '../../api/kinds.js';
+import { DEMO_WORKER_MACHINES } from './demo-manifests.js';
 
 export const DEMO_MANIFEST = readFileSync(new URL('../../config/samples/demo-cluster.yaml', import.meta.url), 'utf8');
 export const MACHINE_DEPLOYMENT_MANIFEST = readFileSync(new URL('../../config/samples/machinedeployment.yaml', import.meta.url), 'utf8');
@@ -216,8 +217,9 @@ function defaulted(s: Sample): Sample {
 /** Every sample: demo documents, full objects, and each of them with defaults applied. */
 export function samples(): Sample[] {
   const demo = demoDocuments().map((o, i) => ({ name: `demo document ${i + 1} (${String(o.kind)})`, kind: o.kind as KindName, object: o }));
+  const machines = demoDocuments(DEMO_WORKER_MACHINES).map((o, i) => ({ name: `demo-worker-machines.yaml document ${i + 1} (${String(o.kind)})`, kind: o.kind as KindName, object: o }));
   const md = demoDocuments(MACHINE_DEPLOYMENT_MANIFEST).map((o, i) => ({ name: `machinedeployment.yaml document ${i + 1} (${String(o.kind)})`, kind: o.kind as KindName, object: o }));
-  const given = [...demo, ...md, ...FULL_SAMPLES];
+  const given = [...demo, ...machines, ...md, ...FULL_SAMPLES];
   return [...given, ...given.map(defaulted)];
 }
 

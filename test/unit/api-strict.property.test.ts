@@ -10,6 +10,7 @@ import { loadPlan } from '../../client/apply.js';
 import { ManifestError } from '../../client/manifests.js';
 import { deleteRequired, insertUnknownKey, type Mutation, replaceWithWrongType, targets } from '../support/api-mutations.js';
 import { DEMO_MANIFEST, demoDocuments, kindsWithoutSample, MACHINE_DEPLOYMENT_MANIFEST, type Sample, samples } from '../support/api-samples.js';
+import { DEMO_WITH_WORKER_MACHINES } from '../support/demo-manifests.js';
 
 const SAMPLES = samples();
 const RUNS = 300;
@@ -168,6 +169,7 @@ describe('validateDocument: the holes issue 6 found', () => {
 
 describe.each([
   { file: 'demo.yaml', text: DEMO_MANIFEST },
+  { file: 'demo-worker-machines.yaml', text: DEMO_WITH_WORKER_MACHINES },
   { file: 'machinedeployment.yaml', text: MACHINE_DEPLOYMENT_MANIFEST },
 ])('loadPlan: a mutated sample manifest ($file)', ({ file, text }) => {
   const DOCS = demoDocuments(text);
@@ -181,7 +183,8 @@ describe.each([
 
   it('loadPlan: the manifest round-tripped through YAML → planned', () => {
     const plan = loadPlan([{ file, text: manifest(DOCS) }]);
-    expect(plan.clusters.length + plan.machineDeployments.length).toBe(1);
+    const planned = (kind: string) => DOCS.filter((d) => d.kind === kind).length;
+    expect([plan.clusters.length, plan.machines.length, plan.machineDeployments.length]).toEqual([planned('Cluster'), planned('Machine'), planned('MachineDeployment')]);
   });
 
   it('loadPlan: one document mutated (unknown key, wrong type, required key deleted) → ManifestError naming file, document, object and field; nothing planned; no crash', () => {

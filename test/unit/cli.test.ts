@@ -11,6 +11,7 @@ import { main } from '../../client/cli.js';
 import { describeMachineDeployment, machineDeploymentPhase, machineDeploymentRow, machineSetRow, parseDuration, progressLine, rolloutProgress, rolloutStatus } from '../../client/machine-deployments.js';
 import { COMMANDS } from '../../client/usage.js';
 import type { MachineDeploymentView, MachineSetView } from '../../workflows/types.js';
+import { DEMO_CONTROL_PLANE } from '../support/demo-manifests.js';
 
 const cli = fileURLToPath(new URL('../../bin/capstan.mjs', import.meta.url));
 const demoPath = fileURLToPath(new URL('../../config/samples/demo-cluster.yaml', import.meta.url));
@@ -41,7 +42,8 @@ describe('capstan CLI', () => {
     const r = capstan(['apply', '--dry-run', '-f', demoPath]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('cluster.cluster.capstan.dev/demo validated (dry run)');
-    expect(r.stdout.trim().split('\n')).toHaveLength(10);
+    expect(r.stdout).toContain('machinedeployment.cluster.capstan.dev/demo-md-0 validated (dry run)');
+    expect(r.stdout.trim().split('\n')).toHaveLength(7);
   });
 
   it('reads stdin with -f - and refuses bad input naming file, document, object and field, exit 1', () => {
@@ -94,7 +96,7 @@ describe('capstan CLI', () => {
       .split('\n---\n')[0]!
       .replace('kind: MachineDeployment', 'kind: MachineSet')
       .replace(/\n {2}rollout:\n(?: {4,}.*\n)+/, '\n');
-    const r = capstan(['apply', '-f', '-'], `${demo}\n---\n${ms}\n---\n${md.split('\n---\n').slice(1).join('\n---\n')}`);
+    const r = capstan(['apply', '-f', '-'], `${DEMO_CONTROL_PLANE}\n---\n${ms}\n---\n${md.split('\n---\n').slice(1).join('\n---\n')}`);
     expect(r.stderr.trim()).toBe('error: MachineSet "demo-md-0": a MachineSet on its own is not supported by apply yet (use a MachineDeployment); nothing was applied');
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
@@ -258,9 +260,9 @@ describe('capstan rollout plan', () => {
   });
 
   it('a manifest without a MachineDeployment → exit 1 saying so', async () => {
-    const r = await run(['rollout', 'plan', '-f', demoPath]);
+    const r = await run(['rollout', 'plan', '-f', manifest('control-plane.yaml', DEMO_CONTROL_PLANE)]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^error: rollout plan: no MachineDeployment in .*demo-cluster.yaml$/);
+    expect(r.stderr).toMatch(/^error: rollout plan: no MachineDeployment in .*control-plane.yaml$/);
   });
 
   it.each([

@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ManifestError, planApply, readDocuments, validateDocuments } from '../../client/manifests.js';
+import { DEMO_CLUSTER, DEMO_WITH_WORKER_MACHINES } from '../support/demo-manifests.js';
 
-const demo = readFileSync(new URL('../../config/samples/demo-cluster.yaml', import.meta.url), 'utf8');
+// The demo's control plane with two individual worker Machines: most cases here are about Machines.
+const demo = DEMO_WITH_WORKER_MACHINES;
 const md = readFileSync(new URL('../../config/samples/machinedeployment.yaml', import.meta.url), 'utf8');
 
 function problems(text: string): string[] {
@@ -16,7 +18,17 @@ function problems(text: string): string[] {
 }
 
 describe('apply planning', () => {
-  it('resolves the demo manifest into one cluster and two worker machines', () => {
+  it('resolves the demo manifest into one cluster and its MachineDeployment, the same as the sample machinedeployment.yaml', () => {
+    const plan = planApply(validateDocuments(readDocuments('demo-cluster.yaml', DEMO_CLUSTER)));
+    expect(plan.clusters).toHaveLength(1);
+    expect(plan.clusters[0]!.controlPlane.spec.replicas).toBe(3);
+    expect(plan.machines).toEqual([]);
+    expect(plan.machineDeployments.map((d) => d.machineDeployment.metadata.name)).toEqual(['demo-md-0']);
+    const sample = planApply(validateDocuments(readDocuments('machinedeployment.yaml', md)));
+    expect(plan.machineDeployments).toEqual(sample.machineDeployments);
+  });
+
+  it('resolves the demo control plane with two worker Machines into one cluster and two worker machines', () => {
     const plan = planApply(validateDocuments(readDocuments('demo.yaml', demo)));
     expect(plan.clusters).toHaveLength(1);
     expect(plan.clusters[0]!.controlPlane.spec.replicas).toBe(3);

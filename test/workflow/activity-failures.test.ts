@@ -3,7 +3,6 @@
 // ("renderBootstrapData: 5 attempts: secret default/… not found") while the step goes on being
 // retried; a non-retryable one ends the step with its type as the condition's reason.
 // The simulated cloud runs with the noop runtime: no Kubernetes is needed to fail.
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executePlan, loadPlan } from '../../client/apply.js';
 import { FileSecretStore } from '../../providers/secrets/file-store.js';
@@ -16,8 +15,10 @@ import { objectSearchAttributes } from '../../workflows/search-attributes.js';
 import type { MachineWorkflowInput } from '../../workflows/types.js';
 import { eventually, startCapstanEnv, type CapstanEnv } from '../support/capstan-env.js';
 import { clusterView } from '../support/cluster-checks.js';
+import { DEMO_WITH_WORKER_MACHINES } from '../support/demo-manifests.js';
 
-const demo = readFileSync(new URL('../../config/samples/demo-cluster.yaml', import.meta.url), 'utf8');
+// The demo's control plane with two individual worker Machines (demo-worker-1 and -2).
+const demo = DEMO_WITH_WORKER_MACHINES;
 
 describe('activity failures on the object', () => {
   let env: CapstanEnv;

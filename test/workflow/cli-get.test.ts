@@ -4,7 +4,6 @@
 // Provisioned and its workers held at the gate: real search attributes, real list memos.
 // Tables come from one visibility list; only -o json|yaml and describe query the workflows.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection, makeGrpcRetryInterceptor, defaultGrpcRetryOptions } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,9 +15,11 @@ import { clusterListMemo, machineRow } from '../../workflows/list-memo.js';
 import { clusterStatusQuery, machineStatusQuery } from '../../workflows/messages.js';
 import { objectSearchAttributes } from '../../workflows/search-attributes.js';
 import { eventually, startCapstanEnv, type CapstanEnv } from '../support/capstan-env.js';
+import { DEMO_WITH_WORKER_MACHINES } from '../support/demo-manifests.js';
 
 const cli = fileURLToPath(new URL('../../bin/capstan.mjs', import.meta.url));
-const demo = readFileSync(new URL('../../config/samples/demo-cluster.yaml', import.meta.url), 'utf8');
+// The demo's control plane with two individual worker Machines (demo-worker-1 and -2).
+const demo = DEMO_WITH_WORKER_MACHINES;
 /** A table's rows as records by header, cut at the header's column starts (cells may be empty). */
 function readTable(table: string): Record<string, string>[] {
   const [header, ...lines] = table.split('\n');

@@ -15,9 +15,9 @@ import { machineDeploymentStatusQuery } from '../../workflows/messages.js';
 import type { MachineDeploymentView } from '../../workflows/types.js';
 import { eventually, startCapstanEnv, type CapstanEnv } from '../support/capstan-env.js';
 import { liveVms } from '../support/cluster-checks.js';
+import { DEMO_CONTROL_PLANE } from '../support/demo-manifests.js';
 
 const cli = fileURLToPath(new URL('../../bin/capstan.mjs', import.meta.url));
-const demo = readFileSync(new URL('../../config/samples/demo-cluster.yaml', import.meta.url), 'utf8');
 const sample = readFileSync(new URL('../../config/samples/machinedeployment.yaml', import.meta.url), 'utf8');
 
 /** A table's rows as records by header, cut at the header's column starts. */
@@ -48,7 +48,7 @@ describe('capstan MachineDeployment commands on real workflows', { timeout: 120_
 
   beforeAll(async () => {
     env = await startCapstanEnv();
-    const plan = loadPlan([{ file: 'demo.yaml', text: demo.replace('replicas: 3', 'replicas: 1') }, { file: 'md.yaml', text: sample }]);
+    const plan = loadPlan([{ file: 'demo.yaml', text: DEMO_CONTROL_PLANE.replace('replicas: 3', 'replicas: 1') }, { file: 'md.yaml', text: sample }]);
     plan.machines = [];
     await executePlan(env.client, env.taskQueue, plan);
     await until('3 workers available', (v) => v.status?.availableReplicas === 3 && v.sets.length === 1);

@@ -15,8 +15,10 @@ import { deleteClusterUpdate, machineStatusQuery } from '../../workflows/message
 import { eventually, startCapstanEnv, workflowBundle, type CapstanEnv } from '../support/capstan-env.js';
 import { allEvents, clusterView, liveVms, nodeReady, waitForAvailable, workloadNodes } from '../support/cluster-checks.js';
 import { logFilesUnder, scanHistories, scanLog, scanLogsUnder, storeNeedles, type Needle } from '../support/secret-scan.js';
+import { DEMO_WITH_WORKER_MACHINES } from '../support/demo-manifests.js';
 
-const demo = readFileSync(new URL('../../config/samples/demo-cluster.yaml', import.meta.url), 'utf8');
+// The demo's control plane with two individual worker Machines (demo-worker-1 and -2).
+const demo = DEMO_WITH_WORKER_MACHINES;
 const plan = (text = demo) => loadPlan([{ file: 'demo.yaml', text }]);
 
 describe('cluster lifecycle', () => {

@@ -16,8 +16,8 @@ import { annotateMachineUpdate, deleteMachineSignal, machineStatusQuery } from '
 import type { MachineView } from '../../workflows/types.js';
 import { eventually, startCapstanEnv, type CapstanEnv } from '../support/capstan-env.js';
 import { liveVms, waitForAvailable } from '../support/cluster-checks.js';
+import { DEMO_WITH_WORKER_MACHINES } from '../support/demo-manifests.js';
 
-const demo = readFileSync(new URL('../../config/samples/demo-cluster.yaml', import.meta.url), 'utf8');
 const NS = 'default';
 const ready = (p: V1Pod) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp && (p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false);
 
@@ -46,7 +46,7 @@ describe('Machine deletion: hooks, drain, PodDisruptionBudgets', () => {
 
   beforeAll(async () => {
     env = await startCapstanEnv();
-    await executePlan(env.client, env.taskQueue, loadPlan([{ file: 'demo.yaml', text: demo.replace('replicas: 3', 'replicas: 1') }]));
+    await executePlan(env.client, env.taskQueue, loadPlan([{ file: 'demo.yaml', text: DEMO_WITH_WORKER_MACHINES.replace('replicas: 3', 'replicas: 1') }]));
     await waitForAvailable(env.client, 'demo');
     const kc = new KubeConfig();
     kc.loadFromString(await readKubeconfig(env.dataDir, NS, 'demo'));

@@ -22,6 +22,7 @@ import type { MachineDeploymentApply, MachineDeploymentView } from '../../workfl
 import { eventually, startCapstanEnv, workflowBundle, type CapstanEnv } from '../support/capstan-env.js';
 import { allEvents, clusterView, liveVms, nodeReady, vmExtremes, waitForAvailable, workloadNodes } from '../support/cluster-checks.js';
 
+// The demo manifest holds its workers as the MachineDeployment demo-md-0, the same as the sample.
 const demo = readFileSync(new URL('../../config/samples/demo-cluster.yaml', import.meta.url), 'utf8');
 const sample = readFileSync(new URL('../../config/samples/machinedeployment.yaml', import.meta.url), 'utf8');
 const mdApply = (text = sample): MachineDeploymentApply => loadPlan([{ file: 'md.yaml', text }]).machineDeployments[0]!;
@@ -40,10 +41,11 @@ describe('MachineDeploymentWorkflow', () => {
 
   beforeAll(async () => {
     env = await startCapstanEnv();
-    // One control-plane machine and, through `apply`, the sample MachineDeployment: the Cluster
-    // starts it as its child, with the gate closed until the control plane is initialized.
-    const plan = loadPlan([{ file: 'demo.yaml', text: demo.replace('replicas: 3', 'replicas: 1') }, { file: 'md.yaml', text: sample }]);
-    plan.machines = [];
+    // The demo manifest with one control-plane machine, through `apply`: its MachineDeployment
+    // (the sample's) is started by the Cluster as its child, with the gate closed until the
+    // control plane is initialized.
+    const plan = loadPlan([{ file: 'demo.yaml', text: demo.replace('replicas: 3', 'replicas: 1') }]);
+    expect(plan.machines).toEqual([]);
     const lines = await executePlan(env.client, env.taskQueue, plan);
     expect(lines.map((l) => `${l.object} ${l.result}`)).toContain('machinedeployment.cluster.capstan.dev/demo-md-0 created');
   }, 300_000);

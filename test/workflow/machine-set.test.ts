@@ -3,7 +3,6 @@
 // Machines — scaled up and down by a validated Update, replacing a machine deleted out of band
 // once it is gone, picking scale-down victims in Cluster API's deletion order, and deleting
 // every machine (drained, Node deleted) when the set is deleted.
-import { readFileSync } from 'node:fs';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,8 +15,10 @@ import { objectSearchAttributes } from '../../workflows/search-attributes.js';
 import type { MachineSetView, MachineSetWorkflowInput } from '../../workflows/types.js';
 import { eventually, startCapstanEnv, workflowBundle, type CapstanEnv } from '../support/capstan-env.js';
 import { clusterView, liveVms, nodeReady, waitForAvailable, workloadNodes } from '../support/cluster-checks.js';
+import { DEMO_WITH_WORKER_MACHINES } from '../support/demo-manifests.js';
 
-const demo = readFileSync(new URL('../../config/samples/demo-cluster.yaml', import.meta.url), 'utf8');
+// The demo's control plane with two individual worker Machines (demo-worker-1 and -2).
+const demo = DEMO_WITH_WORKER_MACHINES;
 
 describe('MachineSetWorkflow', () => {
   let env: CapstanEnv;
