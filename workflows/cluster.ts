@@ -381,7 +381,7 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
     syncListMemo();
     setCurrentDetails(
       !state.status.initialization.controlPlaneInitialized
-        ? `waiting for ControlPlaneInitialized; ${liveMachines().length} worker machine(s) held at the gate`
+        ? `waiting for ControlPlaneInitialized; ${liveMachines().length} worker Machine(s) and ${liveDeployments().length} MachineDeployment(s) held at the gate`
         : state.status.conditions.some((c) => c.type === ConditionType.Available && c.status === 'True')
           ? 'nothing to do'
           : 'waiting for machines to be ready',
