@@ -142,6 +142,12 @@ const sample = readFileSync(new URL('../../config/samples/machinedeployment.yaml
 if (!sample.includes(`replicas: ${N}`) || !sample.includes('maxSurge: "10%"')) throw new Error('the sample MachineDeployment changed shape: fix the benchmark');
 const rolled = sample.replace('instanceType: sim.medium', 'instanceType: sim.large');
 
+// The run's data (secrets, the cloud's state) lives under the ignored output folder, not in the
+// shared temporary directory where another session's cleanup of capstan-test-* can delete it
+// mid-run (it happened: the admin kubeconfig vanished during a rollout).
+const tmp = `${values.out!.replace(/\/$/, '')}/tmp`;
+mkdirSync(tmp, { recursive: true });
+process.env.TMPDIR = tmp;
 const env = await startCapstanEnv({ profile: 'demo', simExtra: ['--runtime-opt', `lease-renew-ms=${leaseRenewMs}`] });
 let rssPeak = 0;
 let rssPeakRollout = 0;
