@@ -1,0 +1,403 @@
+// Benchmark (not a test): rolls a MachineDeployment of N workers on a fresh capstan and prints
+//   - wall time of the rollout (apply of the template change → every Node of the new set Ready,
+//     the old ones gone, the deployment reporting N available), against the lower bound
+//     ⌈N / maxSurge⌉ × (boot + Node Ready), and where the rest goes (cloud's event log);
+//   - history events per workflow kind (max, mean), and the commands each kind issued during
+//     the rollout, per replaced machine (read from the histories);
+//   - Temporal actions by type per replaced machine: the server's own `action` counter over the
+//     rollout's window only, the benchmark's own queries excluded;
+//   - worker CPU-ms per machine (the worker runs in this process: process.cpuUsage), the CPU of
+//     the Temporal server and of the simulated cloud (with its kube-apiservers) from /proc;
+//   - peak worker RSS;
+//   - workload kube-apiserver requests per machine (apiserver_request_total, admin kubeconfig);
+//   - actions while converged and idle (default 30 s).
+// Figures go to test/bench/out/rollout-N<n>.json. No PNG: no plotting library in node_modules.
+//
+// The simulated cloud runs its `demo` profile: boot 10 s ± 20 %, Node Ready 2 s ± 20 %, API
+// latency 20–80 ms, VM deletion 2 s ± 20 %; kubelets renew their Lease every 10 s (kubelet
+// default; `--lease-renew-ms` changes it). Temporal is the in-memory dev server.
+//
+//   npm run bench:rollout -- --machines 30 [--idle-seconds 30] [--lease-renew-ms 10000]
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
+import { parseArgs } from 'node:util';
+import { KubeConfig } from '@kubernetes/client-node';
+import proto from '@temporalio/proto';
+import { executePlan, loadPlan } from '../../client/apply.js';
+import { readKubeconfig } from '../../client/commands.js';
+import type { SimEvent } from '../../providers/sim/types.js';
+import { machineDeploymentWorkflowId, parseWorkflowId } from '../../workflows/ids.js';
+import { machineDeploymentStatusQuery } from '../../workflows/messages.js';
+import { startCapstanEnv } from '../support/capstan-env.js';
+import { allEvents, liveVms, nodeReady, workloadNodes } from '../support/cluster-checks.js';
+
+const { values } = parseArgs({
+  options: {
+    machines: { type: 'string', default: '10' },
+    'idle-seconds': { type: 'string', default: '30' },
+    'lease-renew-ms': { type: 'string', default: '10000' },
+    out: { type: 'string', default: new URL('./out/', import.meta.url).pathname },
+  },
+});
+const N = Number(values.machines);
+const idleSeconds = Number(values['idle-seconds']);
+const leaseRenewMs = Number(values['lease-renew-ms']);
+const SURGE = Math.ceil(N * 0.1); // maxSurge 10 % rounds up
+const BOOT_MS = 10_000;
+const READY_MS = 2_000;
+const LOWER_BOUND_MS = Math.ceil(N / SURGE) * (BOOT_MS + READY_MS);
+const MD = 'demo-md-0';
+const EventType = proto.temporal.api.enums.v1.EventType;
+
+// --- Temporal's `action` counter ---
+async function actions(metricsUrl: string): Promise<Map<string, number>> {
+  const text = await (await fetch(metricsUrl)).text();
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const m = /^action\{([^}]*)\} ([0-9.e+]+)$/.exec(line);
+    if (!m || !m[1]!.includes('namespace="default"')) continue;
+    const type = /action_type="([^"]+)"/.exec(m[1]!)?.[1] ?? 'unknown';
+    out.set(type, (out.get(type) ?? 0) + Number(m[2]));
+  }
+  return out;
+}
+function diff(after: Map<string, number>, before: Map<string, number>): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [k, v] of after) {
+    const d = v - (before.get(k) ?? 0);
+    if (d > 0) out.set(k, d);
+  }
+  return out;
+}
+const sum = (m: Map<string, number> | Record<string, number>) => [...(m instanceof Map ? m.values() : Object.values(m))].reduce((a, b) => a + b, 0);
+const sorted = (m: Map<string, number>) => Object.fromEntries([...m].filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]));
+const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
+
+// --- CPU of other processes (and their descendants) from /proc, in ms ---
+const TICK_MS = 10; // USER_HZ is 100 on Linux
+function procCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * TICK_MS; // utime, stime
+  } catch {
+    return 0;
+  }
+}
+function treeCpuMs(root: number): number {
+  const parent = new Map<number, number>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      parent.set(Number(d), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      /* gone */
+    }
+  }
+  const inTree = (pid: number): boolean => {
+    for (let p: number | undefined = pid, i = 0; p && i < 64; p = parent.get(p), i++) if (p === root) return true;
+    return false;
+  };
+  let total = 0;
+  for (const pid of parent.keys()) if (inTree(pid)) total += procCpuMs(pid);
+  return total;
+}
+
+// --- the workload kube-apiserver's request counter ---
+async function apiserverRequests(kc: KubeConfig): Promise<Map<string, number>> {
+  const server = new URL(kc.getCurrentCluster()!.server);
+  const opts: https.RequestOptions = { hostname: server.hostname, port: server.port, path: '/metrics', method: 'GET' };
+  await kc.applyToHTTPSOptions(opts);
+  const text = await new Promise<string>((resolve, reject) => {
+    const req = https.request(opts, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`/metrics: ${res.statusCode}`))));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const m = /^apiserver_request_total\{([^}]*)\} ([0-9.e+]+)$/.exec(line);
+    if (!m) continue;
+    const label = (k: string) => new RegExp(`${k}="([^"]*)"`).exec(m[1]!)?.[1] ?? '';
+    const key = `${label('verb')} ${label('group') ? label('group') + '/' : ''}${label('resource')}${label('subresource') ? '/' + label('subresource') : ''}`;
+    out.set(key, (out.get(key) ?? 0) + Number(m[2]));
+  }
+  return out;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const ms = (a: string, b: string) => Date.parse(b) - Date.parse(a);
+const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
+const pct = (xs: number[], p: number) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]! : 0);
+
+const demo = readFileSync(new URL('../../config/samples/demo-cluster.yaml', import.meta.url), 'utf8');
+const sample = readFileSync(new URL('../../config/samples/machinedeployment.yaml', import.meta.url), 'utf8')
+  .replace('replicas: 3', `replicas: ${N}`)
+  .replace('maxSurge: 1', `maxSurge: "10%"`);
+if (!sample.includes(`replicas: ${N}`) || !sample.includes('maxSurge: "10%"')) throw new Error('the sample MachineDeployment changed shape: fix the benchmark');
+const rolled = sample.replace('instanceType: sim.medium', 'instanceType: sim.large');
+
+// The run's data (secrets, the cloud's state) lives under the ignored output folder, not in the
+// shared temporary directory where another session's cleanup of capstan-test-* can delete it
+// mid-run (it happened: the admin kubeconfig vanished during a rollout).
+const tmp = `${values.out!.replace(/\/$/, '')}/tmp`;
+mkdirSync(tmp, { recursive: true });
+process.env.TMPDIR = tmp;
+const env = await startCapstanEnv({ profile: 'demo', simExtra: ['--runtime-opt', `lease-renew-ms=${leaseRenewMs}`] });
+let rssPeak = 0;
+let rssPeakRollout = 0;
+let inRollout = false;
+const rssTimer = setInterval(() => {
+  const rss = process.memoryUsage().rss;
+  rssPeak = Math.max(rssPeak, rss);
+  if (inRollout) rssPeakRollout = Math.max(rssPeakRollout, rss);
+}, 250);
+try {
+  const mdHandle = env.client.workflow.getHandle(machineDeploymentWorkflowId({ namespace: 'default', name: MD }));
+  // The benchmark's own LIST nodes are counted and taken off the apiserver's figures.
+  let nodeLists = 0;
+  const mdNodes = async () => {
+    nodeLists++;
+    return (await workloadNodes(env.dataDir, 'demo').catch(() => [])).filter((n) => n.metadata!.name!.startsWith(`${MD}-`));
+  };
+
+  // 1. A one-control-plane cluster and the deployment of N workers, as the workflow test does.
+  const t00 = Date.now();
+  const plan = loadPlan([{ file: 'demo.yaml', text: demo.replace('replicas: 3', 'replicas: 1') }, { file: 'md.yaml', text: sample }]);
+  plan.machines = [];
+  await executePlan(env.client, env.taskQueue, plan);
+  for (;;) {
+    const nodes = await mdNodes();
+    if (nodes.length === N && nodes.every(nodeReady)) break;
+    await sleep(1000);
+  }
+  for (;;) {
+    const v = await mdHandle.query(machineDeploymentStatusQuery);
+    if (v.status?.availableReplicas === N && v.sets.length === 1) break;
+    await sleep(500);
+  }
+  const createdMs = Date.now() - t00;
+  const oldNodes = new Set((await mdNodes()).map((n) => n.metadata!.name!));
+  const kc = new KubeConfig();
+  kc.loadFromString(await readKubeconfig(env.dataDir, 'default', 'demo'));
+  const seqBefore = (await allEvents(env.simClient)).at(-1)!.seq;
+  console.error(`[bench] ${N} workers up in ${createdMs} ms; settling 10 s, then rolling`);
+  await sleep(10_000);
+
+  // 2. The rollout, measured over its own window.
+  const before = await actions(env.temporal.metricsUrl);
+  const reqBefore = await apiserverRequests(kc);
+  nodeLists = 0;
+  const cpuBefore = process.cpuUsage();
+  const temporalCpuBefore = procCpuMs(env.temporal.process.pid);
+  const simCpuBefore = treeCpuMs(env.sim.pid);
+  inRollout = true;
+  const t0 = Date.now();
+  const t0Iso = new Date(t0).toISOString();
+  await executePlan(env.client, env.taskQueue, loadPlan([{ file: 'md.yaml', text: rolled }]));
+  // Wait on the workload cluster and the cloud, not on Temporal, so the benchmark adds no
+  // actions while it runs; then confirm with queries, counted and excluded.
+  for (;;) {
+    const nodes = await mdNodes();
+    if (nodes.length === N && nodes.every((n) => nodeReady(n) && !oldNodes.has(n.metadata!.name!))) {
+      const vms = (await liveVms(env.simClient)).filter((v) => v.name.startsWith(`${MD}-`));
+      if (vms.length === N) break;
+    }
+    await sleep(500);
+  }
+  const nodesDoneMs = Date.now() - t0;
+  let queries = 0;
+  for (;;) {
+    queries++;
+    const v = await mdHandle.query(machineDeploymentStatusQuery);
+    if (v.sets.length === 1 && v.sets[0]!.revision === 2 && v.status?.availableReplicas === N && v.status.upToDateReplicas === N) break;
+    await sleep(200);
+  }
+  const elapsed = Date.now() - t0;
+  const tEndIso = new Date().toISOString();
+  inRollout = false;
+  const cpu = process.cpuUsage(cpuBefore);
+  const temporalCpu = procCpuMs(env.temporal.process.pid) - temporalCpuBefore;
+  const simCpu = treeCpuMs(env.sim.pid) - simCpuBefore;
+  const reqs = diff(await apiserverRequests(kc), reqBefore);
+  const benchLists = nodeLists;
+  reqs.set('LIST nodes', (reqs.get('LIST nodes') ?? 0) - benchLists);
+  // The server's counters trail the calls a little: let them settle before reading.
+  await sleep(5000);
+  const rollout = diff(await actions(env.temporal.metricsUrl), before);
+  rollout.set('grpc_QueryWorkflow', (rollout.get('grpc_QueryWorkflow') ?? 0) - queries);
+
+  // 3. Where the time went, from the cloud's event log.
+  const events = (await allEvents(env.simClient)).filter((e) => e.seq > seqBefore);
+  const names = new Map<string, string>();
+  for (const e of events) {
+    const name = e.type === 'vm.created' ? /^VM (\S+) created/.exec(e.message)?.[1] : undefined;
+    if (name && e.vmId) names.set(e.vmId, name);
+  }
+  const isNew = (e: SimEvent) => !!e.vmId && names.has(e.vmId);
+  const firstOf = (type: string, vmId: string) => events.find((e) => e.type === type && e.vmId === vmId)?.time;
+  const newVms = [...names.keys()];
+  const own = newVms.map((id) => ms(firstOf('vm.created', id)!, firstOf('node.ready', id) ?? firstOf('vm.created', id)!));
+  const boot = newVms.map((id) => ms(firstOf('vm.created', id)!, firstOf('vm.running', id) ?? firstOf('vm.created', id)!));
+  // Each wave after the first: a new VM is created after an old one was let go, which happens
+  // after some new Node became Ready. Gaps: node.ready(new) → shutting-down(old) → created(new).
+  const readyToShutdown: number[] = [];
+  const shutdownToCreate: number[] = [];
+  const readyToCreate: number[] = [];
+  let lastReady: string | undefined;
+  let lastShutdown: string | undefined;
+  for (const e of events) {
+    if (e.type === 'node.ready' && isNew(e)) lastReady = e.time;
+    if (e.type === 'vm.shutting-down' && !isNew(e)) {
+      if (lastReady) readyToShutdown.push(ms(lastReady, e.time));
+      lastShutdown = e.time;
+    }
+    if (e.type === 'vm.created' && isNew(e) && lastReady) {
+      readyToCreate.push(ms(lastReady, e.time));
+      if (lastShutdown) shutdownToCreate.push(ms(lastShutdown, e.time));
+    }
+  }
+  const firstCreate = events.find((e) => e.type === 'vm.created' && isNew(e))!.time;
+  const lastNodeReady = events.filter((e) => e.type === 'node.ready' && isNew(e)).at(-1)!.time;
+  const lastTerminated = events.filter((e) => e.type === 'vm.terminated' && !isNew(e)).at(-1)?.time ?? lastNodeReady;
+  const waves = Math.ceil(N / SURGE);
+  const cloudPath = mean(own) * waves; // what the cloud itself takes, wave after wave
+
+  // 4. Histories: events per workflow kind, and the commands each kind issued in the window.
+  const kinds: Record<string, { workflows: number; events: number[]; windowCommands: Record<string, number> }> = {};
+  const allHistories: Record<string, number> = {};
+  for await (const wf of env.client.workflow.list()) {
+    const kind = parseWorkflowId(wf.workflowId)?.kind ?? 'other';
+    const k = (kinds[kind] ??= { workflows: 0, events: [], windowCommands: {} });
+    const h = await env.client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
+    const evs = h.events ?? [];
+    k.workflows++;
+    k.events.push(evs.length);
+    allHistories[wf.workflowId] = evs.length;
+    for (const e of evs) {
+      const secs = Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
+      const iso = new Date(secs).toISOString();
+      if (iso < t0Iso || iso > tEndIso) continue;
+      let t = String(EventType[e.eventType ?? 0] ?? e.eventType).replace(/^EVENT_TYPE_/, '');
+      if (t === 'ACTIVITY_TASK_SCHEDULED') t += ` ${e.activityTaskScheduledEventAttributes?.activityType?.name}`;
+      if (t === 'WORKFLOW_EXECUTION_SIGNALED') t += ` ${e.workflowExecutionSignaledEventAttributes?.signalName}`;
+      if (t === 'SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED') t += ` ${e.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName}`;
+      k.windowCommands[t] = (k.windowCommands[t] ?? 0) + 1;
+    }
+  }
+  const histories = Object.fromEntries(
+    Object.entries(kinds).map(([kind, k]) => [
+      kind,
+      {
+        workflows: k.workflows,
+        maxEvents: Math.max(...k.events),
+        meanEvents: round(mean(k.events), 1),
+        // Per replaced machine: the kind's events of that type in the rollout window, / N.
+        perReplacedMachine: Object.fromEntries(Object.entries(k.windowCommands).sort((a, b) => b[1] - a[1]).map(([t, c]) => [t, round(c / N, 2)])),
+      },
+    ]),
+  );
+
+  // 5. Idle: converged, nothing to do.
+  await sleep(5000);
+  const idleBefore = await actions(env.temporal.metricsUrl);
+  const idleReqBefore = await apiserverRequests(kc);
+  await sleep(idleSeconds * 1000);
+  await sleep(5000);
+  const idle = diff(await actions(env.temporal.metricsUrl), idleBefore);
+  const idleReqs = diff(await apiserverRequests(kc), idleReqBefore);
+
+  const reqTotal = sum(reqs);
+  const leaseReqs = [...reqs].filter(([k]) => k.includes('coordination.k8s.io/leases')).reduce((a, [, v]) => a + v, 0);
+  const result = {
+    machines: N,
+    maxSurge: SURGE,
+    maxUnavailable: 0,
+    sim: { profile: 'demo', bootMs: '8000-12000', nodeReadyMs: '1600-2400', apiLatencyMs: '20-80', deleteMs: '1600-2400', leaseRenewMs },
+    temporal: 'dev server, in memory',
+    createMs: createdMs,
+    rollout: {
+      wallMs: elapsed,
+      nodesDoneMs,
+      lowerBoundMs: LOWER_BOUND_MS,
+      ratio: round(elapsed / LOWER_BOUND_MS, 3),
+      waves,
+      cloud: {
+        meanCreatedToNodeReadyMs: Math.round(mean(own)),
+        p90CreatedToNodeReadyMs: pct(own, 0.9),
+        meanBootMs: Math.round(mean(boot)),
+        cloudPathMs: Math.round(cloudPath),
+        ratioToCloudPath: round(elapsed / cloudPath, 3),
+        applyToFirstCreateMs: ms(t0Iso, firstCreate),
+        newNodeReadyToOldShutdownMeanMs: Math.round(mean(readyToShutdown)),
+        oldShutdownToNewCreateMeanMs: Math.round(mean(shutdownToCreate)),
+        newNodeReadyToNextCreateMeanMs: Math.round(mean(readyToCreate)),
+        newNodeReadyToNextCreateP90Ms: pct(readyToCreate, 0.9),
+        lastNodeReadyToDoneMs: ms(lastNodeReady, tEndIso),
+        lastOldTerminatedToDoneMs: ms(lastTerminated, tEndIso),
+      },
+    },
+    actions: {
+      total: sum(rollout),
+      perReplacedMachine: round(sum(rollout) / N, 2),
+      byType: sorted(rollout),
+      byTypePerMachine: Object.fromEntries(Object.entries(sorted(rollout)).map(([k, v]) => [k, round(v / N, 2)])),
+      benchQueriesExcluded: queries,
+    },
+    histories,
+    worker: {
+      cpuMsPerMachine: round((cpu.user + cpu.system) / 1000 / N, 1),
+      cpuMsTotal: Math.round((cpu.user + cpu.system) / 1000),
+      peakRssMiB: round(rssPeak / 2 ** 20, 1),
+      peakRssDuringRolloutMiB: round(rssPeakRollout / 2 ** 20, 1),
+      note: 'worker in the benchmark process (client and polling included)',
+    },
+    otherCpu: { temporalServerMsPerMachine: round(temporalCpu / N, 1), simCloudTreeMsPerMachine: round(simCpu / N, 1) },
+    apiserver: {
+      requestsPerMachine: round(reqTotal / N, 2),
+      requestsPerMachineWithoutLeases: round((reqTotal - leaseReqs) / N, 2),
+      benchNodeListsExcluded: benchLists,
+      top: Object.fromEntries(Object.entries(sorted(reqs)).slice(0, 15)),
+    },
+    idle: {
+      seconds: idleSeconds,
+      actions: sum(idle),
+      perMachineHour: round((sum(idle) / N) * (3600 / idleSeconds), 2),
+      byType: sorted(idle),
+      apiserverRequests: sum(idleReqs),
+      apiserverTop: Object.fromEntries(Object.entries(sorted(idleReqs)).slice(0, 5)),
+    },
+    maxHistoryEvents: Math.max(...Object.values(allHistories)),
+  };
+
+  const r = result.rollout;
+  console.log(`capstan bench: roll a MachineDeployment of ${N} workers (maxSurge ${SURGE}, maxUnavailable 0), sim "demo" (boot 10 s, Ready 2 s, ±20 %), lease renewal ${leaseRenewMs} ms`);
+  console.log(`  rollout wall time:          ${r.wallMs} ms (Nodes done at ${r.nodesDoneMs} ms)`);
+  console.log(`  lower bound:                ${r.lowerBoundMs} ms = ${waves} waves × 12 s → ratio ${r.ratio}`);
+  console.log(`  cloud's own path:           ${r.cloud.cloudPathMs} ms (${waves} × mean created→Ready ${r.cloud.meanCreatedToNodeReadyMs} ms) → ratio ${r.cloud.ratioToCloudPath}`);
+  console.log(`  per wave: new Node Ready → old shutting down ${r.cloud.newNodeReadyToOldShutdownMeanMs} ms, → next new VM created ${r.cloud.newNodeReadyToNextCreateMeanMs} ms (p90 ${r.cloud.newNodeReadyToNextCreateP90Ms})`);
+  console.log(`  apply → first VM ${r.cloud.applyToFirstCreateMs} ms; last Node Ready → done ${r.cloud.lastNodeReadyToDoneMs} ms`);
+  console.log(`  Temporal actions: ${result.actions.total} → ${result.actions.perReplacedMachine} per replaced machine (${queries} bench queries excluded)`);
+  for (const [k, v] of Object.entries(result.actions.byTypePerMachine)) console.log(`    ${k.padEnd(45)} ${v}`);
+  console.log('  history events per workflow kind (max / mean), and per replaced machine in the window:');
+  for (const [kind, h] of Object.entries(histories)) {
+    console.log(`    ${kind.padEnd(20)} ${h.workflows} workflows, max ${h.maxEvents}, mean ${h.meanEvents}`);
+    for (const [t, v] of Object.entries(h.perReplacedMachine)) console.log(`      ${t.padEnd(60)} ${v}`);
+  }
+  console.log(`  worker CPU: ${result.worker.cpuMsPerMachine} ms per machine; peak RSS ${result.worker.peakRssMiB} MiB (${result.worker.peakRssDuringRolloutMiB} during the rollout)`);
+  console.log(`  Temporal server CPU ${result.otherCpu.temporalServerMsPerMachine} ms/machine; sim cloud + apiservers ${result.otherCpu.simCloudTreeMsPerMachine} ms/machine`);
+  console.log(`  workload apiserver: ${result.apiserver.requestsPerMachine} requests per machine (${result.apiserver.requestsPerMachineWithoutLeases} without kubelet leases)`);
+  console.log(`  idle ${idleSeconds} s: ${result.idle.actions} actions → ${result.idle.perMachineHour} per machine-hour; ${result.idle.apiserverRequests} apiserver requests`);
+  mkdirSync(values.out!, { recursive: true });
+  const file = `${values.out!.replace(/\/$/, '')}/rollout-N${N}.json`;
+  writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+  console.log(`  figures: test/bench/out/rollout-N${N}.json`);
+} finally {
+  clearInterval(rssTimer);
+  await env.stop();
+}
