@@ -2,11 +2,25 @@
 // alive and a cancellation (the object was deleted) reaches the wait.
 import { Context } from '@temporalio/activity';
 
+/**
+ * A wait heartbeats only once its attempt has run this long. Each heartbeat that reaches the
+ * server is a billed action, and most waits (a VM boot, a Node turning Ready) end within
+ * seconds; the waits stub's heartbeatTimeout (30 s) still catches a dead worker, and a
+ * cancellation reaches a wait at its first heartbeat, at most this late.
+ */
+export const HEARTBEAT_AFTER_MS = 10_000;
+
+/** Heartbeats `details` unless the attempt is younger than HEARTBEAT_AFTER_MS (the SDK throttles the rest). */
+export function heartbeat(details?: unknown): void {
+  const ctx = Context.current();
+  if (Date.now() - ctx.info.currentAttemptScheduledTimestampMs < HEARTBEAT_AFTER_MS) return;
+  ctx.heartbeat(details);
+}
+
 /** Sleeps `ms` (cancellable) and heartbeats `details`. */
 export async function pause(ms: number, details?: unknown): Promise<void> {
-  const ctx = Context.current();
-  ctx.heartbeat(details);
-  await ctx.sleep(ms);
+  heartbeat(details);
+  await Context.current().sleep(ms);
 }
 
 /** Milliseconds since the first attempt of this activity was scheduled (survives retries). */

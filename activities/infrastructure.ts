@@ -8,7 +8,7 @@ import type { SimClusterSpec, SimMachineSpec } from '../api/sim.js';
 import { type SimCloudClient, SimValidationError } from '../providers/sim/client.js';
 import type { SecretStore } from '../providers/secrets/store.js';
 import { callProvider, classifyError, failure, isNotFound } from './errors.js';
-import { pause } from './heartbeat.js';
+import { heartbeat, pause } from './heartbeat.js';
 
 export interface InfrastructureDeps {
   sim: SimCloudClient;
@@ -71,7 +71,7 @@ export function infrastructureActivities({ sim, secrets }: InfrastructureDeps) {
     async waitForMachineInfra(input: { instanceId: string }): Promise<{ addresses: MachineAddress[] }> {
       const signal = Context.current().cancellationSignal;
       for (;;) {
-        Context.current().heartbeat(`waiting for ${input.instanceId} to run`);
+        heartbeat(`waiting for ${input.instanceId} to run`);
         const vm = await callProvider(() => sim.waitForVmState(input.instanceId, 'running', { timeoutSeconds: LONG_POLL_SECONDS, signal }));
         if (vm.state === 'running') return { addresses: vm.addresses as MachineAddress[] };
         if (vm.state === 'terminated' || vm.state === 'shutting-down') {
@@ -92,7 +92,7 @@ export function infrastructureActivities({ sim, secrets }: InfrastructureDeps) {
       try {
         await callProvider(() => sim.deleteVm(id!));
         for (;;) {
-          Context.current().heartbeat(`waiting for ${id} to terminate`);
+          heartbeat(`waiting for ${id} to terminate`);
           const vm = await callProvider(() => sim.waitForVmState(id!, 'terminated', { timeoutSeconds: LONG_POLL_SECONDS, signal }));
           if (vm.state === 'terminated') return;
         }

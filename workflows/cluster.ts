@@ -231,10 +231,11 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
     })),
     deployments: liveDeployments().map(([name, d]) => ({
       name,
+      desiredReplicas: d.report?.desiredReplicas ?? d.apply.machineDeployment.spec.replicas,
       replicas: d.report?.replicas ?? 0,
       readyReplicas: d.report?.readyReplicas ?? 0,
       availableReplicas: d.report?.availableReplicas ?? 0,
-      upToDateReplicas: d.report?.upToDateReplicas ?? 0,
+      rollingOut: d.report?.rollingOut ?? false,
     })),
   }));
 
@@ -245,7 +246,8 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
     s.initialization.controlPlaneInitialized = cp?.initialized ?? s.initialization.controlPlaneInitialized;
     s.controlPlane = { desiredReplicas: apply.controlPlane.spec.replicas, replicas: cp?.replicas ?? 0, readyReplicas: cp?.readyReplicas ?? 0 };
     const workers = liveMachines();
-    const fromDeployments = liveDeployments().map(([, d]) => ({ desired: d.apply.machineDeployment.spec.replicas, replicas: d.report?.replicas ?? 0, ready: d.report?.readyReplicas ?? 0 }));
+    // A deployment scaled through its own workflow reports its new desired count.
+    const fromDeployments = liveDeployments().map(([, d]) => ({ desired: d.report?.desiredReplicas ?? d.apply.machineDeployment.spec.replicas, replicas: d.report?.replicas ?? 0, ready: d.report?.readyReplicas ?? 0 }));
     const readyWorkers = workers.filter(([, m]) => m.report?.nodeReady).length + fromDeployments.reduce((a, d) => a + d.ready, 0);
     const desiredWorkers = workers.length + fromDeployments.reduce((a, d) => a + d.desired, 0);
     s.workers = { desiredReplicas: desiredWorkers, replicas: workers.length + fromDeployments.reduce((a, d) => a + d.replicas, 0), readyReplicas: readyWorkers };

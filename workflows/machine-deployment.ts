@@ -100,15 +100,20 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
 
   const live = () => Object.entries(state.sets);
   const tellCluster = reporter(input.ownerWorkflowId, machineDeploymentReportSignal);
-  const report = (deleted = false): MachineDeploymentReport => ({
-    name,
-    replicas: state.status?.replicas ?? 0,
-    readyReplicas: state.status?.readyReplicas ?? 0,
-    availableReplicas: state.status?.availableReplicas ?? 0,
-    upToDateReplicas: state.status?.upToDateReplicas ?? 0,
-    observedGeneration: state.status?.observedGeneration ?? 0,
-    deleted,
-  });
+  const report = (deleted = false): MachineDeploymentReport => {
+    const desired = md().spec.replicas;
+    const clip = (n?: number) => Math.min(n ?? 0, desired);
+    return {
+      name,
+      desiredReplicas: desired,
+      replicas: clip(state.status?.replicas),
+      readyReplicas: clip(state.status?.readyReplicas),
+      availableReplicas: clip(state.status?.availableReplicas),
+      rollingOut: state.status?.conditions.some((c) => c.type === 'RollingOut' && c.status === 'True') ?? false,
+      observedGeneration: state.status?.observedGeneration ?? 0,
+      deleted,
+    };
+  };
 
   // --- message handlers, registered before any await ---
   setHandler(

@@ -197,7 +197,9 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
       state.status.initialization.infrastructureProvisioned = true;
       cond({ type: ConditionType.InfrastructureReady, status: 'True', reason: Reason.Provisioned });
       setPhase('Provisioned');
-      await report();
+      // Only the init machine's owner acts on Provisioned (it then waits for the API); every
+      // other owner hears of the machine when it is Ready: a report is a billed signal.
+      if (input.role === 'init') await report();
     }
 
     if (!state.status.nodeRef) {
@@ -206,7 +208,7 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
       const node = await waits.waitForNode({ cluster: clusterKey, providerID: state.status.providerID!, tokenId: state.tokenId });
       state.status.nodeRef = { name: node.nodeName };
       setPhase('Running');
-      await report();
+      if (input.role === 'init') await report();
     }
 
     waitingFor(`waiting for Node ${state.status.nodeRef.name} to be Ready`);

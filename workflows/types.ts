@@ -181,7 +181,7 @@ export interface ClusterView {
   status: ClusterStatus;
   controlPlaneStatus?: ControlPlaneReport;
   machines: { name: string; phase: MachinePhase; nodeRef?: string; nodeReady: boolean }[];
-  deployments?: { name: string; replicas: number; readyReplicas: number; availableReplicas: number; upToDateReplicas: number }[];
+  deployments?: { name: string; desiredReplicas: number; replicas: number; readyReplicas: number; availableReplicas: number; rollingOut: boolean }[];
 }
 
 export interface ControlPlaneView {
@@ -320,12 +320,18 @@ export interface MachineDeploymentState {
   status?: MachineDeploymentStatus;
 }
 
+/**
+ * Sent by a MachineDeployment to its Cluster, deduplicated: what the Cluster shows (desired,
+ * and counts clipped to desired so a surge does not flap them) and whether it is rolling out,
+ * so a rollout's every step costs the Cluster no signal.
+ */
 export interface MachineDeploymentReport {
   name: string;
+  desiredReplicas: number;
   replicas: number;
   readyReplicas: number;
   availableReplicas: number;
-  upToDateReplicas: number;
+  rollingOut: boolean;
   observedGeneration: number;
   deleted: boolean;
 }

@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { bootstrapActivities } from '../../activities/bootstrap.js';
 import { classifiedActivities, classifyError, ERROR_TYPES, failure, type ErrorType } from '../../activities/errors.js';
 import { workloadActivities } from '../../activities/workload.js';
+import { HEARTBEAT_AFTER_MS, pause } from '../../activities/heartbeat.js';
 import { FileSecretStore } from '../../providers/secrets/file-store.js';
 import { SimNotFoundError, SimServerError, SimThrottledError, SimValidationError } from '../../providers/sim/client.js';
 import { freePort } from '../../scripts/lib/ports.js';
@@ -182,5 +183,19 @@ describe('a user-supplied CA that cannot be used', () => {
     const s = store();
     await s.put('default', 'external-ca', { type: 't', data: { 'tls.crt': a.certPem } });
     await expect(render(s, 'external')).rejects.toMatchObject({ type: 'MalformedSecret', message: expect.stringContaining('external CA, is not supported') });
+  });
+});
+
+describe('heartbeats of a wait', () => {
+  const beatsOf = async (attemptAgeMs: number) => {
+    const env = new MockActivityEnvironment({ currentAttemptScheduledTimestampMs: Date.now() - attemptAgeMs });
+    const beats: unknown[] = [];
+    env.on('heartbeat', (d: unknown) => beats.push(d));
+    await env.run(async () => pause(1, 'waiting'));
+    return beats;
+  };
+  it('a young wait sends none (each is a billed action); one past HEARTBEAT_AFTER_MS does', async () => {
+    expect(await beatsOf(0)).toEqual([]);
+    expect(await beatsOf(HEARTBEAT_AFTER_MS + 1000)).toEqual(['waiting']);
   });
 });

@@ -57,7 +57,7 @@ describe('MachineDeploymentWorkflow', () => {
     const v = await until('3 available', (x) => x.status?.availableReplicas === 3);
     const cluster = await waitForAvailable(env.client, 'demo');
     expect(cluster.status.workers).toEqual({ desiredReplicas: 3, replicas: 3, readyReplicas: 3 });
-    expect(cluster.deployments).toEqual([{ name: 'demo-md-0', replicas: 3, readyReplicas: 3, availableReplicas: 3, upToDateReplicas: 3 }]);
+    expect(cluster.deployments).toEqual([{ name: 'demo-md-0', desiredReplicas: 3, replicas: 3, readyReplicas: 3, availableReplicas: 3, rollingOut: false }]);
     // No worker VM before the control plane's API answered: the gate holds for deployments too.
     const events = await allEvents(env.simClient);
     const apiReady = events.findIndex((e) => e.type === 'apiserver.ready');
@@ -126,6 +126,11 @@ describe('MachineDeploymentWorkflow', () => {
     const g = (await handle().query(machineDeploymentStatusQuery)).generation;
     expect(await handle().executeUpdate(scaleMachineDeploymentUpdate, { args: [{ replicas: 3 }] })).toEqual({ generation: g + 1 });
     await until('3 machines', (x) => x.status?.availableReplicas === 3 && x.sets.length === 1);
+    // The Cluster hears the new desired count from the deployment itself.
+    await eventually('the Cluster to count 3 workers', async () => {
+      const c = await clusterView(env.client, 'demo');
+      return c.status.workers.desiredReplicas === 3 && c.status.workers.readyReplicas === 3 ? c : undefined;
+    });
 
     // Paused: a template change waits; resumed, it rolls.
     await handle().executeUpdate(pauseMachineDeploymentUpdate, { args: [{ paused: true }] });
