@@ -61,7 +61,6 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
     readyReplicas: state.status?.readyReplicas ?? 0,
     availableReplicas: state.status?.availableReplicas ?? 0,
     upToDateReplicas: state.status?.upToDateReplicas ?? 0,
-    observedGeneration: state.status?.observedGeneration ?? 0,
     deleted,
   });
 
@@ -173,7 +172,7 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
     if (!m || m.deleting) return;
     m.deleting = true;
     try {
-      await getExternalWorkflowHandle(machineWorkflowId({ namespace: ms.namespace, name })).signal(deleteMachineSignal, { clusterDeleting: state.clusterDeleting });
+      await getExternalWorkflowHandle(machineWorkflowId({ namespace: ms.namespace, name })).signal(deleteMachineSignal, { clusterDeleting: state.clusterDeleting, fromOwner: true });
     } catch (err) {
       log.warn('delete signal not delivered; treating the machine as gone', { machine: name, error: String(err) });
       delete state.machines[name];

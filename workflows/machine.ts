@@ -78,6 +78,9 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
     if (state.phase === to) return;
     state.phase = transition(state.phase, to);
     state.status.phase = to;
+    // The workflow closes right after Deleted: lists show running workflows only, so that
+    // upsert would be an action nobody reads.
+    if (to === 'Deleted') return;
     const { providerID, nodeRef } = state.status;
     upsertSearchAttributes([
       { key: SA_PHASE, value: to },
@@ -104,6 +107,8 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
     });
 
   const annotations = () => (state.annotations ??= { ...(machine.annotations ?? {}) });
+  // Not state: after a continue-as-new, a Deleting report is sent once more (harmless, deduplicated by the owner).
+  let ownerKnowsDeleting = false;
   let annotationChanges = 0;
   const hooks = (prefix: string) => Object.keys(annotations()).filter((k) => k.startsWith(prefix)).sort();
   setHandler(
@@ -140,6 +145,7 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
   setHandler(deleteMachineSignal, (req) => {
     state.deleteRequested = true;
     if (req?.clusterDeleting) state.clusterDeleting = true;
+    if (req?.fromOwner) ownerKnowsDeleting = true;
     provisioning?.cancel();
   });
 
@@ -258,7 +264,7 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
   async function remove(): Promise<void> {
     setPhase('Deleting');
     cond({ type: ConditionType.Deleting, status: 'True', reason: Reason.Deleting });
-    await report();
+    if (!ownerKnowsDeleting) await report();
     const deletion = machine.spec.deletion;
     // Cluster API drains and deletes the Node only while the cluster lives on: when the whole
     // Cluster is being deleted, its API is going away (and with the last control-plane

@@ -59,6 +59,8 @@ export interface MachineWorkflowInput {
 
 export interface DeleteRequest {
   clusterDeleting?: boolean;
+  /** Sent by the machine's owner, which knows it is deleting: no Deleting report back (a billed signal). */
+  fromOwner?: boolean;
 }
 
 export interface MachineState {
@@ -243,14 +245,16 @@ export interface MachineSetState {
   status?: MachineSetStatus;
 }
 
-/** Sent by a MachineSet to its owner whenever its counts or conditions change. */
+/**
+ * Sent by a MachineSet to its owner when a count its owner plans with changes (deduplicated):
+ * not its generation, so the owner's own scale signals are not echoed back.
+ */
 export interface MachineSetReport {
   name: string;
   replicas: number;
   readyReplicas: number;
   availableReplicas: number;
   upToDateReplicas: number;
-  observedGeneration: number;
   deleted: boolean;
 }
 

@@ -24,6 +24,7 @@ import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import proto from '@temporalio/proto';
 import { executePlan, loadPlan } from '../../client/apply.js';
+import { DEMO_CONTROL_PLANE } from '../support/demo-manifests.js';
 import { readKubeconfig } from '../../client/commands.js';
 import type { SimEvent } from '../../providers/sim/types.js';
 import { machineDeploymentWorkflowId, parseWorkflowId } from '../../workflows/ids.js';
@@ -135,7 +136,6 @@ const ms = (a: string, b: string) => Date.parse(b) - Date.parse(a);
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
 const pct = (xs: number[], p: number) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]! : 0);
 
-const demo = readFileSync(new URL('../../config/samples/demo-cluster.yaml', import.meta.url), 'utf8');
 const sample = readFileSync(new URL('../../config/samples/machinedeployment.yaml', import.meta.url), 'utf8')
   .replace('replicas: 3', `replicas: ${N}`)
   .replace('maxSurge: 1', `maxSurge: "10%"`);
@@ -168,7 +168,7 @@ try {
 
   // 1. A one-control-plane cluster and the deployment of N workers, as the workflow test does.
   const t00 = Date.now();
-  const plan = loadPlan([{ file: 'demo.yaml', text: demo.replace('replicas: 3', 'replicas: 1') }, { file: 'md.yaml', text: sample }]);
+  const plan = loadPlan([{ file: 'demo.yaml', text: DEMO_CONTROL_PLANE.replace('replicas: 3', 'replicas: 1') }, { file: 'md.yaml', text: sample }]);
   plan.machines = [];
   await executePlan(env.client, env.taskQueue, plan);
   for (;;) {

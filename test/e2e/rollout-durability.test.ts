@@ -22,6 +22,27 @@ import type { MachineDeploymentView } from '../../workflows/types.js';
 import { eventually, startCapstanEnv, workflowBundle, type CapstanEnv } from '../support/capstan-env.js';
 import { allEvents, fewestReadyNodes, liveVms, nodeReady, vmExtremes, workloadNodes } from '../support/cluster-checks.js';
 import { DEMO_CONTROL_PLANE } from '../support/demo-manifests.js';
+import { type SimCloudClient, SimServerError, SimThrottledError } from '../../providers/sim/client.js';
+
+/** The cloud's client, retrying what the injected faults answer (429, 500) for the test's own reads. */
+function patient(sim: SimCloudClient): SimCloudClient {
+  return new Proxy(sim, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof v !== 'function') return v;
+      return async (...args: unknown[]) => {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return await (v as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+          } catch (err) {
+            if (attempt >= 30 || !(err instanceof SimThrottledError || err instanceof SimServerError)) throw err;
+            await new Promise((r) => setTimeout(r, 100));
+          }
+        }
+      };
+    },
+  });
+}
 
 const REPLICAS = Number(process.env.CAPSTAN_ROLLOUT_REPLICAS ?? 20);
 const MAX_SURGE = 3;
@@ -61,6 +82,8 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 describe(`MachineDeployment rollout of ${REPLICAS} machines (maxSurge ${MAX_SURGE}, maxUnavailable ${MAX_UNAVAILABLE}) through crashes and faults`, () => {
   let env: CapstanEnv;
+  // The test's own calls to the cloud meet the faults it injects in (d): they retry them.
+  let cloud: SimCloudClient;
   const id = machineDeploymentWorkflowId({ namespace: 'default', name: 'demo-md-0' });
   const status = () => env.client.workflow.getHandle(id).query(machineDeploymentStatusQuery);
   const converged = (v: MachineDeploymentView, revision: number) =>
@@ -87,11 +110,11 @@ describe(`MachineDeployment rollout of ${REPLICAS} machines (maxSurge ${MAX_SURG
     expect(machines).toHaveLength(REPLICAS);
     expect(set.machines.every((m) => m.phase === 'Running' && m.nodeReady && !m.deleting)).toBe(true);
     // No orphan, none lost: the cloud's live VMs of the deployment are exactly its machines, running the new template.
-    const vms = (await liveVms(env.simClient)).filter((x) => x.name.startsWith(PREFIX));
+    const vms = (await liveVms(cloud)).filter((x) => x.name.startsWith(PREFIX));
     expect(vms.map((x) => x.name).sort()).toEqual(machines);
     expect(vms.every((x) => x.state === 'running' && x.instanceType === instanceType)).toBe(true);
     // No duplicate: one create per machine name, ever (across every rollout so far).
-    const events = await allEvents(env.simClient);
+    const events = await allEvents(cloud);
     const creates = new Map<string, number>();
     for (const e of events) {
       const name = e.type === 'vm.created' ? /^VM (\S+) created/.exec(e.message)?.[1] : undefined;
@@ -121,12 +144,12 @@ describe(`MachineDeployment rollout of ${REPLICAS} machines (maxSurge ${MAX_SURG
    */
   async function rollout(instanceType: string, disrupt: () => Promise<void>) {
     const started = Date.now();
-    const fromSeq = (await allEvents(env.simClient)).at(-1)!.seq;
+    const fromSeq = (await allEvents(cloud)).at(-1)!.seq;
     const lines = await executePlan(env.client, env.taskQueue, loadPlan([{ file: 'md.yaml', text: manifest(instanceType) }]));
     expect(lines.map((l) => `${l.object} ${l.result}`)).toEqual(['machinedeployment.cluster.capstan.dev/demo-md-0 configured']);
     revision++;
     const mid = await eventually('mid-rollout', async () => {
-      const vms = (await liveVms(env.simClient)).filter((x) => x.name.startsWith(PREFIX));
+      const vms = (await liveVms(cloud)).filter((x) => x.name.startsWith(PREFIX));
       const fresh = vms.filter((x) => x.instanceType === instanceType && x.state === 'running').length;
       const old = vms.filter((x) => x.instanceType !== instanceType).length;
       return fresh >= MAX_SURGE && old >= MAX_SURGE ? { fresh, old } : undefined;
@@ -144,6 +167,7 @@ describe(`MachineDeployment rollout of ${REPLICAS} machines (maxSurge ${MAX_SURG
       temporalDbFile: true,
       temporalDynamicConfig: { 'limit.historyCount.suggestContinueAsNew': SUGGEST_CONTINUE_AS_NEW },
     });
+    cloud = patient(env.simClient);
     const plan = loadPlan([{ file: 'demo.yaml', text: DEMO_CONTROL_PLANE.replace('replicas: 3', 'replicas: 1') }, { file: 'md.yaml', text: manifest('sim.medium') }]);
     plan.machines = [];
     await executePlan(env.client, env.taskQueue, plan);
@@ -202,12 +226,12 @@ describe(`MachineDeployment rollout of ${REPLICAS} machines (maxSurge ${MAX_SURG
   }, 400_000);
 
   it('(d) 20% of provider calls answered 429 or 500 through a rollout: exactly the desired VMs', async () => {
-    await env.simClient.setFaults({ throttleRate: 0.1, errorRate: 0.1, failAfterCommitRate: 0 });
+    await cloud.setFaults({ throttleRate: 0.1, errorRate: 0.1, failAfterCommitRate: 0 });
     try {
       // The faults are on from the start; nothing more to break mid-rollout.
       await rollout('sim.large', async () => undefined);
     } finally {
-      await env.simClient.setFaults({ throttleRate: 0, errorRate: 0, failAfterCommitRate: 0 });
+      await cloud.setFaults({ throttleRate: 0, errorRate: 0, failAfterCommitRate: 0 });
     }
     // The faults were really hit: activities of this rollout's machines needed more than one attempt.
     const setName = (await status()).sets[0]!.name;
@@ -223,13 +247,13 @@ describe(`MachineDeployment rollout of ${REPLICAS} machines (maxSurge ${MAX_SURG
   it('(e) once converged, a quiet window: no Temporal action and no cloud event', async () => {
     // The rollout just converged (d); a moment for the last reports to land, then nothing may move.
     await new Promise((r) => setTimeout(r, 3000));
-    const seq = (await allEvents(env.simClient)).at(-1)!.seq;
+    const seq = (await allEvents(cloud)).at(-1)!.seq;
     const before = await actions(env.temporal.metricsUrl);
     // No query in the window: a query is an action too.
     await new Promise((r) => setTimeout(r, 10_000));
     const after = await actions(env.temporal.metricsUrl);
     expect(after - before).toBe(0);
-    expect((await allEvents(env.simClient)).filter((e) => e.seq > seq)).toEqual([]);
+    expect((await allEvents(cloud)).filter((e) => e.seq > seq)).toEqual([]);
     // The counter is live, not a metric that was never there: the rollouts counted, and a query counts now.
     expect(before).toBeGreaterThan(0);
     await status();
