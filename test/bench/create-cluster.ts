@@ -16,32 +16,14 @@ import type { SimEvent } from '../../providers/sim/types.js';
 import { startCapstanEnv } from '../support/capstan-env.js';
 import { allEvents, clusterView, isAvailable, nodeReady, workloadNodes } from '../support/cluster-checks.js';
 import { DEMO_WITH_WORKER_MACHINES } from '../support/demo-manifests.js';
+import { actions, diff } from './actions.js';
 
 const { values } = parseArgs({ options: { profile: { type: 'string', default: 'test' }, 'idle-seconds': { type: 'string', default: '60' } } });
 const profile = values.profile as 'test' | 'demo';
 const idleSeconds = Number(values['idle-seconds']);
 const MACHINES = 5;
 
-async function actions(metricsUrl: string): Promise<Map<string, number>> {
-  const text = await (await fetch(metricsUrl)).text();
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const m = /^action\{([^}]*)\} ([0-9.e+]+)$/.exec(line);
-    if (!m || !m[1]!.includes('namespace="default"')) continue;
-    const type = /action_type="([^"]+)"/.exec(m[1]!)?.[1] ?? 'unknown';
-    out.set(type, (out.get(type) ?? 0) + Number(m[2]));
-  }
-  return out;
-}
 
-function diff(after: Map<string, number>, before: Map<string, number>): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const [k, v] of after) {
-    const d = v - (before.get(k) ?? 0);
-    if (d > 0) out.set(k, d);
-  }
-  return out;
-}
 
 const sum = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
 const ms = (a: string, b: string) => Date.parse(b) - Date.parse(a);

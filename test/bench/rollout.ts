@@ -31,6 +31,7 @@ import { machineDeploymentWorkflowId, parseWorkflowId } from '../../workflows/id
 import { machineDeploymentStatusQuery } from '../../workflows/messages.js';
 import { startCapstanEnv } from '../support/capstan-env.js';
 import { allEvents, liveVms, nodeReady, workloadNodes } from '../support/cluster-checks.js';
+import { actions, diff } from './actions.js';
 
 const { values } = parseArgs({
   options: {
@@ -50,26 +51,6 @@ const LOWER_BOUND_MS = Math.ceil(N / SURGE) * (BOOT_MS + READY_MS);
 const MD = 'demo-md-0';
 const EventType = proto.temporal.api.enums.v1.EventType;
 
-// --- Temporal's `action` counter ---
-async function actions(metricsUrl: string): Promise<Map<string, number>> {
-  const text = await (await fetch(metricsUrl)).text();
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const m = /^action\{([^}]*)\} ([0-9.e+]+)$/.exec(line);
-    if (!m || !m[1]!.includes('namespace="default"')) continue;
-    const type = /action_type="([^"]+)"/.exec(m[1]!)?.[1] ?? 'unknown';
-    out.set(type, (out.get(type) ?? 0) + Number(m[2]));
-  }
-  return out;
-}
-function diff(after: Map<string, number>, before: Map<string, number>): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const [k, v] of after) {
-    const d = v - (before.get(k) ?? 0);
-    if (d > 0) out.set(k, d);
-  }
-  return out;
-}
 const sum = (m: Map<string, number> | Record<string, number>) => [...(m instanceof Map ? m.values() : Object.values(m))].reduce((a, b) => a + b, 0);
 const sorted = (m: Map<string, number>) => Object.fromEntries([...m].filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]));
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
