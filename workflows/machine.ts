@@ -80,7 +80,7 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
     state.status.phase = to;
     // The workflow closes right after Deleted: lists show running workflows only, so that
     // upsert would be an action nobody reads.
-    if (to === 'Deleted') return;
+    if (to === 'Deleted' && listData) return;
     const { providerID, nodeRef } = state.status;
     upsertSearchAttributes([
       { key: SA_PHASE, value: to },
@@ -204,8 +204,9 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
       cond({ type: ConditionType.InfrastructureReady, status: 'True', reason: Reason.Provisioned });
       setPhase('Provisioned');
       // Only the init machine's owner acts on Provisioned (it then waits for the API); every
-      // other owner hears of the machine when it is Ready: a report is a billed signal.
-      if (input.role === 'init') await report();
+      // other owner hears of the machine when it is Ready: a report is a billed signal. A
+      // machine started before this rule (no list memo) keeps reporting, so its history replays.
+      if (input.role === 'init' || !listData) await report();
     }
 
     if (!state.status.nodeRef) {
@@ -214,7 +215,7 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
       const node = await waits.waitForNode({ cluster: clusterKey, providerID: state.status.providerID!, tokenId: state.tokenId });
       state.status.nodeRef = { name: node.nodeName };
       setPhase('Running');
-      if (input.role === 'init') await report();
+      if (input.role === 'init' || !listData) await report();
     }
 
     waitingFor(`waiting for Node ${state.status.nodeRef.name} to be Ready`);
@@ -293,7 +294,8 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
             knownBudgets,
           });
           knownBudgets = r.blocked?.budgets ?? [];
-          if (r.done) drained = true;
+          // (A drain scheduled by an earlier version returns no `done`: it returned only when done or timed out.)
+          if (r.done ?? !r.timedOut) drained = true;
           else if (r.timedOut) {
             drained = true;
             cond({ type: ConditionType.Deleting, status: 'True', reason: Reason.DrainTimedOut, message: `Drain of Node ${nodeName} gave up after nodeDrainTimeout (${deletion.nodeDrainTimeoutSeconds}s)${r.blocked ? `: ${drainBlockedMessage(r.blocked)}` : ''}` });
