@@ -6,9 +6,7 @@ import {
   ApplicationFailure,
   condition,
   continueAsNew,
-  type ExternalWorkflowHandle,
   getExternalWorkflowHandle,
-  log,
   ParentClosePolicy,
   setCurrentDetails,
   setHandler,
@@ -42,7 +40,7 @@ import {
   machineReportSignal,
 } from './messages.js';
 import { clusterListMemo, machineListMemo, memoChange, startMemo } from './list-memo.js';
-import { recordMachineReport } from './reports.js';
+import { recordMachineReport, signalOrForget } from './reports.js';
 import { objectSearchAttributes, SA_PHASE } from './search-attributes.js';
 import { canonicalJson, diffPaths } from './spec-diff.js';
 import type { ApplyResult, ClusterApply, ClusterContext, ClusterState, ClusterView, ClusterWorkflowInput, DeploymentRecord, MachineApply, MachineDeploymentApply } from './types.js';
@@ -437,14 +435,4 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
   setPhase('Deleted');
   setCurrentDetails('Deleted');
   return state.status;
-}
-
-/** Signals deletion; a workflow that no longer exists has nothing left to delete. */
-async function signalOrForget(workflowId: string, send: (h: ExternalWorkflowHandle) => Promise<void>, onGone: () => void): Promise<void> {
-  try {
-    await send(getExternalWorkflowHandle(workflowId));
-  } catch (err) {
-    log.warn('delete signal not delivered; treating the object as gone', { workflowId, error: String(err) });
-    onGone();
-  }
 }

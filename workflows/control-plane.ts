@@ -7,9 +7,7 @@ import {
   CancellationScope,
   condition,
   continueAsNew,
-  getExternalWorkflowHandle,
   isCancellation,
-  log,
   ParentClosePolicy,
   setCurrentDetails,
   setHandler,
@@ -25,7 +23,7 @@ import { machineWorkflowId } from './ids.js';
 import { MachineWorkflow } from './machine.js';
 import { controlPlaneReportSignal, controlPlaneStatusQuery, deleteControlPlaneSignal, deleteMachineSignal, machineReportSignal } from './messages.js';
 import { generateName } from './names.js';
-import { recordMachineReport, reporter } from './reports.js';
+import { recordMachineReport, reporter, signalOrForget } from './reports.js';
 import { machineListMemo, startMemo } from './list-memo.js';
 import { objectSearchAttributes } from './search-attributes.js';
 import type { BootstrapRole, ControlPlaneReport, ControlPlaneState, ControlPlaneView, ControlPlaneWorkflowInput } from './types.js';
@@ -263,12 +261,7 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
   setCurrentDetails('deleting control-plane machines');
   cond({ type: ConditionType.Deleting, status: 'True', reason: Reason.Deleting });
   for (const [name, m] of live()) {
-    try {
-      await getExternalWorkflowHandle(machineWorkflowId({ namespace: kcp.metadata.namespace, name })).signal(deleteMachineSignal, { clusterDeleting: state.clusterDeleting });
-    } catch (err) {
-      log.warn('delete signal not delivered; treating the machine as gone', { machine: name, error: String(err) });
-      m.deleted = true;
-    }
+    await signalOrForget(machineWorkflowId({ namespace: kcp.metadata.namespace, name }), (h) => h.signal(deleteMachineSignal, { clusterDeleting: state.clusterDeleting }), () => (m.deleted = true));
   }
   await condition(() => live().length === 0);
   await tellCluster({ initialized: false, available: false, desiredReplicas: spec.replicas, replicas: 0, readyReplicas: 0, deleted: true });

@@ -10,11 +10,10 @@
 // max(its spec.replicas, its machines), so a machine still draining on its way out keeps its
 // place in the budget, and the cloud never holds more than replicas + maxSurge machines.
 import {
+  type ExternalWorkflowHandle,
   allHandlersFinished,
   condition,
   continueAsNew,
-  getExternalWorkflowHandle,
-  log,
   ParentClosePolicy,
   setCurrentDetails,
   setHandler,
@@ -42,7 +41,7 @@ import {
 import { generateName } from './names.js';
 import { computeDeploymentStatus, deploymentStatusChanged } from './planners/machine-deployment.status.js';
 import { planRollout, resolveFenceposts, type SetState } from './planners/rollout.js';
-import { reporter } from './reports.js';
+import { reporter, signalOrForget } from './reports.js';
 import { objectSearchAttributes } from './search-attributes.js';
 import { canonicalJson } from './spec-diff.js';
 import type { MachineDeploymentApply, MachineDeploymentReport, MachineDeploymentState, MachineDeploymentView, MachineDeploymentWorkflowInput } from './types.js';
@@ -236,14 +235,8 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
     });
   };
 
-  const signalSet = async (setName: string, send: (h: ReturnType<typeof getExternalWorkflowHandle>) => Promise<void>) => {
-    try {
-      await send(getExternalWorkflowHandle(machineSetWorkflowId({ namespace, name: setName })));
-    } catch (err) {
-      log.warn('signal to a MachineSet not delivered; treating the set as gone', { set: setName, error: String(err) });
-      delete state.sets[setName];
-    }
-  };
+  const signalSet = (setName: string, send: (h: ExternalWorkflowHandle) => Promise<void>) =>
+    signalOrForget(machineSetWorkflowId({ namespace, name: setName }), send, () => delete state.sets[setName]);
 
   const scaleSet = async (setName: string, replicas: number) => {
     const s = state.sets[setName]!;

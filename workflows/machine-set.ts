@@ -9,8 +9,6 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
-  getExternalWorkflowHandle,
-  log,
   ParentClosePolicy,
   setCurrentDetails,
   setHandler,
@@ -35,13 +33,12 @@ import {
 import { generateName } from './names.js';
 import { planMachineSet } from './planners/machine-set.js';
 import { computeMachineSetStatus, machineSetStatusChanged, nextStatusChangeAt, type StatusMachine } from './planners/machine-set.status.js';
-import { reporter } from './reports.js';
+import { reporter, signalOrForget } from './reports.js';
 import { objectSearchAttributes } from './search-attributes.js';
 import type { MachineSetReport, MachineSetState, MachineSetView, MachineSetWorkflowInput } from './types.js';
 
 export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promise<MachineSetReport> {
   const ms = input.machineSet;
-  const key = { namespace: ms.namespace, name: ms.name };
   const state: MachineSetState = input.state ?? {
     uid: uuid4(),
     generation: 1,
@@ -171,12 +168,11 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
     const m = state.machines[name];
     if (!m || m.deleting) return;
     m.deleting = true;
-    try {
-      await getExternalWorkflowHandle(machineWorkflowId({ namespace: ms.namespace, name })).signal(deleteMachineSignal, { clusterDeleting: state.clusterDeleting, fromOwner: true });
-    } catch (err) {
-      log.warn('delete signal not delivered; treating the machine as gone', { machine: name, error: String(err) });
-      delete state.machines[name];
-    }
+    await signalOrForget(
+      machineWorkflowId({ namespace: ms.namespace, name }),
+      (h) => h.signal(deleteMachineSignal, { clusterDeleting: state.clusterDeleting, fromOwner: true }),
+      () => delete state.machines[name],
+    );
   };
 
   const statusMachines = (): StatusMachine[] =>

@@ -10,7 +10,6 @@ import {
   isCancellation,
   setCurrentDetails,
   setHandler,
-  upsertMemo,
   upsertSearchAttributes,
   allHandlersFinished,
   workflowInfo,

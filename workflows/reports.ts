@@ -1,7 +1,7 @@
 // How objects tell their owners what changed: a machine tells its Cluster or control plane,
 // the control plane tells its Cluster. Reports are deduplicated (a signal is a billed action),
 // and an owner that no longer exists is not an error: there is nobody left to tell.
-import { getExternalWorkflowHandle, log, type SignalDefinition } from '@temporalio/workflow';
+import { type ExternalWorkflowHandle, getExternalWorkflowHandle, log, type SignalDefinition } from '@temporalio/workflow';
 import type { MachineReport } from './types.js';
 
 /** Returns a function that signals `workflowId` with a report, unless it equals the last one sent. */
@@ -26,4 +26,17 @@ export function recordMachineReport(machines: Record<string, { report?: MachineR
   m.report = r;
   if (r.phase === 'Deleted') m.deleted = true;
   return true;
+}
+
+/**
+ * Signals an owned workflow (scale, delete); one that no longer exists has nothing left to do,
+ * so `onGone` records it as gone instead of failing the owner.
+ */
+export async function signalOrForget(workflowId: string, send: (h: ExternalWorkflowHandle) => Promise<void>, onGone: () => void): Promise<void> {
+  try {
+    await send(getExternalWorkflowHandle(workflowId));
+  } catch (err) {
+    log.warn('signal not delivered; treating the object as gone', { workflowId, error: String(err) });
+    onGone();
+  }
 }

@@ -3,7 +3,6 @@
 // cluster's Eviction API and, while a PodDisruptionBudget refuses, the Machine's Deleting
 // condition names the pods left and the budget; then the instance goes, then the Node.
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { AppsV1Api, CoreV1Api, KubeConfig, PolicyV1Api, type V1Pod } from '@kubernetes/client-node';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
