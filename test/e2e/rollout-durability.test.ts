@@ -20,7 +20,7 @@ import { machineDeploymentWorkflowId, machineSetWorkflowId } from '../../workflo
 import { machineDeploymentStatusQuery, machineSetStatusQuery } from '../../workflows/messages.js';
 import type { MachineDeploymentView } from '../../workflows/types.js';
 import { eventually, startCapstanEnv, workflowBundle, type CapstanEnv } from '../support/capstan-env.js';
-import { allEvents, fewestReadyNodes, liveVms, nodeReady, vmExtremes, workloadNodes } from '../support/cluster-checks.js';
+import { allEvents, fewestReadyNodes, liveVms, readyNodesLow, nodeReady, vmExtremes, workloadNodes } from '../support/cluster-checks.js';
 import { DEMO_CONTROL_PLANE } from '../support/demo-manifests.js';
 import { type SimCloudClient, SimServerError, SimThrottledError } from '../../providers/sim/client.js';
 
@@ -127,8 +127,13 @@ describe(`MachineDeployment rollout of ${REPLICAS} machines (maxSurge ${MAX_SURG
     expect(maxAlive).toBeLessThanOrEqual(REPLICAS + MAX_SURGE);
     if (fromSeq !== undefined) {
       expect(minRunning).toBeGreaterThanOrEqual(REPLICAS - MAX_UNAVAILABLE);
-      const minReady = fewestReadyNodes(events, PREFIX, fromSeq);
+      const { fewest: minReady, seq: lowAt } = readyNodesLow(events, PREFIX, fromSeq);
       console.log(`[rollout-durability] at most ${maxAlive} VMs alive, at least ${minRunning} running and ${minReady} Ready nodes`);
+      if (minReady < REPLICAS - MAX_UNAVAILABLE && lowAt !== undefined) {
+        // What led to the dip: the cloud's log around it.
+        const around = events.filter((e) => e.seq > lowAt - 40 && e.seq <= lowAt + 5);
+        console.log(`[rollout-durability] fewest Ready nodes at event ${lowAt}:\n${around.map((e) => `  ${e.seq} ${e.time} ${e.type} ${e.vmId ?? ''} ${e.message}`).join('\n')}`);
+      }
       expect(minReady).toBeGreaterThanOrEqual(REPLICAS - MAX_UNAVAILABLE);
     }
     // And the workload cluster has a Ready Node for each machine, and no other worker Node.

@@ -76,9 +76,15 @@ export function vmExtremes(events: SimEvent[], prefix: string, fromSeq: number) 
  * `node.not-ready` or its VM starts shutting down.
  */
 export function fewestReadyNodes(events: SimEvent[], prefix: string, fromSeq: number): number {
+  return readyNodesLow(events, prefix, fromSeq).fewest;
+}
+
+/** `fewestReadyNodes`, with the event at which the count first fell that low (to explain a dip). */
+export function readyNodesLow(events: SimEvent[], prefix: string, fromSeq: number): { fewest: number; seq?: number } {
   const names = new Map<string, string>();
   const ready = new Set<string>();
   let fewest = Infinity;
+  let seq: number | undefined;
   for (const e of events) {
     if (e.type === 'vm.created' && e.vmId) {
       const name = /^VM (\S+) created/.exec(e.message)?.[1];
@@ -87,7 +93,10 @@ export function fewestReadyNodes(events: SimEvent[], prefix: string, fromSeq: nu
     if (!e.vmId || !names.get(e.vmId)?.startsWith(prefix)) continue;
     if (e.type === 'node.ready') ready.add(e.vmId);
     if (e.type === 'node.not-ready' || e.type === 'vm.shutting-down' || e.type === 'vm.terminated') ready.delete(e.vmId);
-    if (e.seq > fromSeq) fewest = Math.min(fewest, ready.size);
+    if (e.seq > fromSeq && ready.size < fewest) {
+      fewest = ready.size;
+      seq = e.seq;
+    }
   }
-  return fewest;
+  return { fewest, seq };
 }

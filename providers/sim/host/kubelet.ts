@@ -125,7 +125,9 @@ export class SimKubelet {
     const started = Date.now();
     await this.register();
     this.runPods();
-    const readyAt = started + this.opts.readyAfterMs;
+    // A kubelet that restarts on a Node it had already made Ready keeps it Ready (it does not
+    // replay its start-up NotReady): only a new Node waits out `readyAfterMs`.
+    const readyAt = this.postedReady === true ? started : started + this.opts.readyAfterMs;
     for (;;) {
       if (this.signal.aborted) throw new AbortedError();
       const now = Date.now();
@@ -176,6 +178,8 @@ export class SimKubelet {
         this.registered = true;
         this.opts.onRegistered(created);
         if (created) this.opts.onReadyChanged(NOT_READY_NETWORK, undefined);
+        // Said again after a restart: the cloud may have died between the post and its log entry.
+        else if (this.postedReady === true && !this.faultNotReady) this.opts.onReadyChanged({ ready: true }, undefined);
         return;
       }
       await this.nap(backoff);
