@@ -4,11 +4,12 @@ import { Context } from '@temporalio/activity';
 
 /**
  * A wait heartbeats only once its attempt has run this long. Each heartbeat that reaches the
- * server is a billed action, and most waits (a VM boot, a Node turning Ready) end within
- * seconds; the waits stub's heartbeatTimeout (30 s) still catches a dead worker, and a
+ * server is a billed action, and most waits end within seconds (a machine's whole boot to a
+ * Ready Node is ~12 s on the demo profile); the waits stub's heartbeatTimeout (30 s) still
+ * catches a dead worker (the first heartbeat at 15 s, then the SDK's every 24 s), and a
  * cancellation reaches a wait at its first heartbeat, at most this late.
  */
-export const HEARTBEAT_AFTER_MS = 10_000;
+export const HEARTBEAT_AFTER_MS = 15_000;
 
 /** Heartbeats `details` unless the attempt is younger than HEARTBEAT_AFTER_MS (the SDK throttles the rest). */
 export function heartbeat(details?: unknown): void {

@@ -5,6 +5,7 @@ import type { SimCloudClient } from '../providers/sim/client.js';
 import { bootstrapActivities } from './bootstrap.js';
 import { classifiedActivities } from './errors.js';
 import { infrastructureActivities } from './infrastructure.js';
+import { machineStepActivities } from './machine-steps.js';
 import { workloadActivities } from './workload.js';
 
 export interface ActivityDeps {
@@ -22,6 +23,7 @@ export function createActivities(deps: ActivityDeps) {
     ...infrastructureActivities(deps),
     ...bootstrapActivities(deps),
     ...workloadActivities(deps),
+    ...machineStepActivities(deps),
   });
 }
 

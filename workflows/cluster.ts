@@ -39,6 +39,7 @@ import {
   machineDeploymentReportSignal,
   machineReportSignal,
 } from './messages.js';
+import { flowMemo } from './flow.js';
 import { clusterListMemo, machineListMemo, memoChange, startMemo } from './list-memo.js';
 import { recordMachineReport, signalOrForget } from './reports.js';
 import { objectSearchAttributes, SA_PHASE } from './search-attributes.js';
@@ -289,7 +290,7 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
           workflowId: id,
           parentClosePolicy: ParentClosePolicy.ABANDON,
           typedSearchAttributes: objectSearchAttributes('Machine', key.namespace, key.name, 'Pending'),
-          memo: startMemo(machineListMemo('worker-join', machine.spec.version)),
+          memo: { ...startMemo(machineListMemo('worker-join', machine.spec.version)), ...flowMemo() },
           args: [
             {
               machine: { name, namespace: key.namespace, uid: m.uid, labels: machine.metadata.labels, spec: machine.spec },
@@ -317,6 +318,7 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
           workflowId: id,
           parentClosePolicy: ParentClosePolicy.ABANDON,
           typedSearchAttributes: objectSearchAttributes('MachineDeployment', key.namespace, key.name, 'Pending'),
+          memo: flowMemo(),
           args: [{ apply: d.apply, cluster: context(), ownerWorkflowId: workflowInfo().workflowId, gateOpen: initialized, controlPlaneVersion: apply.controlPlane.spec.version }],
         });
         d.started = true;

@@ -16,6 +16,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { KubeadmControlPlaneStatus } from '../api/kubeadm-control-plane.js';
+import { flowMemo } from './flow.js';
 import { GROUPS, LABELS } from '../api/meta.js';
 import { activities, terminalFailure } from './activity-proxies.js';
 import { ConditionType, Reason, retryingCondition, setCondition, type ConditionInput } from './conditions.js';
@@ -142,7 +143,7 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
       workflowId: machineWorkflowId({ namespace: ns, name }),
       parentClosePolicy: ParentClosePolicy.ABANDON,
       typedSearchAttributes: objectSearchAttributes('Machine', ns, input.cluster.key.name, 'Pending'),
-      memo: startMemo(machineListMemo(role, spec.version)),
+      memo: { ...startMemo(machineListMemo(role, spec.version)), ...flowMemo() },
       args: [
         {
           machine: {

@@ -38,9 +38,11 @@ import {
   scaleMachineDeploymentUpdate,
   setMachineSetReplicasSignal,
 } from './messages.js';
+import { flowMemo, flowOf } from './flow.js';
 import { generateName } from './names.js';
 import { computeDeploymentStatus, deploymentStatusChanged } from './planners/machine-deployment.status.js';
 import { planRollout, resolveFenceposts, type SetState } from './planners/rollout.js';
+import { ownerView } from './planners/set-view.js';
 import { reporter, signalOrForget } from './reports.js';
 import { objectSearchAttributes } from './search-attributes.js';
 import { canonicalJson } from './spec-diff.js';
@@ -82,6 +84,8 @@ function assertApplicable(current: MachineDeploymentApply, next: MachineDeployme
 }
 
 export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflowInput): Promise<MachineDeploymentReport> {
+  // Revision 2 (flow.ts): plans with ownerView of each set, whose sets report only what it cannot predict.
+  const flow = flowOf(workflowInfo().memo);
   const state: MachineDeploymentState = input.state ?? {
     uid: uuid4(),
     generation: 1,
@@ -209,6 +213,7 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
       workflowId: machineSetWorkflowId({ namespace, name: setName }),
       parentClosePolicy: ParentClosePolicy.ABANDON,
       typedSearchAttributes: objectSearchAttributes('MachineSet', namespace, spec.clusterName, 'Pending'),
+      ...(flow >= 2 ? { memo: flowMemo() } : {}),
       args: [
         {
           machineSet: {
@@ -262,9 +267,14 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
     return !!s.created && Date.parse(s.created) >= at;
   };
 
+  /** A set's counts as this deployment plans with them (revision 2: seen through the replicas it asked for). */
+  const counts = (s: { replicas: number; report?: { replicas: number; readyReplicas: number; availableReplicas: number } }) => {
+    const reported = { replicas: s.report?.replicas ?? 0, readyReplicas: s.report?.readyReplicas ?? 0, availableReplicas: s.report?.availableReplicas ?? 0 };
+    return flow >= 2 ? ownerView(reported, s.replicas) : reported;
+  };
   const weight = (setName: string): SetState => {
     const s = state.sets[setName]!;
-    return { name: setName, replicas: Math.max(s.replicas, s.report?.replicas ?? 0), availableReplicas: s.report?.availableReplicas ?? 0 };
+    return { name: setName, replicas: Math.max(s.replicas, s.report?.replicas ?? 0), availableReplicas: counts(s).availableReplicas };
   };
 
   /** One round: plan from the sets' reports, scale, create, clean up. Returns whether it acted. */
@@ -323,8 +333,8 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
           isNew: isNewSet(s, hash),
           specReplicas: s.replicas,
           replicas: s.report?.replicas ?? 0,
-          readyReplicas: s.report?.readyReplicas ?? 0,
-          availableReplicas: s.report?.availableReplicas ?? 0,
+          readyReplicas: counts(s).readyReplicas,
+          availableReplicas: counts(s).availableReplicas,
         })),
         observedGeneration: state.generation,
         now: new Date().toISOString(),

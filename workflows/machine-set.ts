@@ -30,8 +30,10 @@ import {
   scaleMachineSetUpdate,
   setMachineSetReplicasSignal,
 } from './messages.js';
+import { flowMemo, flowOf } from './flow.js';
 import { generateName } from './names.js';
 import { planMachineSet } from './planners/machine-set.js';
+import { ownerMustHear } from './planners/set-view.js';
 import { computeMachineSetStatus, machineSetStatusChanged, nextStatusChangeAt, type StatusMachine } from './planners/machine-set.status.js';
 import { reporter, signalOrForget } from './reports.js';
 import { objectSearchAttributes } from './search-attributes.js';
@@ -49,6 +51,8 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
     machines: {},
   };
   let changes = 0;
+  // Revision 2 (flow.ts): report only a change the owner cannot predict; start revision-2 machines.
+  const flow = flowOf(workflowInfo().memo);
 
   const live = () => Object.entries(state.machines);
   const tellOwner = reporter(input.ownerWorkflowId, machineSetReportSignal);
@@ -135,8 +139,9 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
     await startChild(MachineWorkflow, {
       workflowId: machineWorkflowId({ namespace: ms.namespace, name }),
       parentClosePolicy: ParentClosePolicy.ABANDON,
-      typedSearchAttributes: objectSearchAttributes('Machine', ms.namespace, ms.spec.clusterName, 'Pending'),
-      memo: startMemo(machineListMemo('worker-join', t.spec.version)),
+      // A revision-2 machine starts shown as Provisioning (the gate is open: it is created now).
+      typedSearchAttributes: objectSearchAttributes('Machine', ms.namespace, ms.spec.clusterName, flow >= 2 ? 'Provisioning' : 'Pending'),
+      memo: { ...startMemo(machineListMemo('worker-join', t.spec.version)), ...(flow >= 2 ? flowMemo() : {}) },
       args: [
         {
           machine: {
@@ -200,7 +205,13 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
     const next = computeMachineSetStatus(statusInput, state.status);
     if (machineSetStatusChanged(state.status, next)) {
       state.status = next;
-      await tellOwner(report());
+      const counts = { replicas: next.replicas, readyReplicas: next.readyReplicas, availableReplicas: next.availableReplicas };
+      // (Before any report the owner sees 0 of everything, and weighs the set by the replicas it asked for.)
+      const heard = state.reported ?? { replicas: 0, readyReplicas: 0, availableReplicas: 0 };
+      if (flow < 2 || state.deleteRequested || ownerMustHear(heard, counts, state.replicas)) {
+        state.reported = counts;
+        await tellOwner(report());
+      }
     }
     return nextStatusChangeAt(statusInput);
   };

@@ -18,6 +18,7 @@ import type { MachinePhase, MachineStatus } from '../api/machine.js';
 import { ANNOTATIONS } from '../api/meta.js';
 import { activities, terminalFailure } from './activity-proxies.js';
 import { ConditionType, Reason, retryingCondition, setCondition, type ConditionInput } from './conditions.js';
+import { flowOf } from './flow.js';
 import { keepsListData } from './list-memo.js';
 import { transition } from './machine.phases.js';
 import { annotateMachineUpdate, controlPlaneInitializedSignal, deleteMachineSignal, machineReportSignal, machineStatusQuery } from './messages.js';
@@ -41,12 +42,22 @@ const STEP_CONDITION: Record<string, string> = {
   waitForMachineInfra: ConditionType.InfrastructureReady,
   waitForNode: ConditionType.NodeReady,
   waitForNodeReady: ConditionType.NodeReady,
+  provisionMachine: ConditionType.InfrastructureReady,
+  waitForMachineReady: ConditionType.NodeReady,
   drainNode: ConditionType.Deleting,
+  teardownMachine: ConditionType.Deleting,
   deleteMachineInfra: ConditionType.Deleting,
   deleteNode: ConditionType.Deleting,
   deleteBootstrapData: ConditionType.Deleting,
 };
-const stepCondition = (activity: string) => STEP_CONDITION[activity] ?? ConditionType.Ready;
+/** A merged step's failure shows on the condition of the part that failed, told by its type. */
+const BOOTSTRAP_FAILURES = new Set(['SecretNotFound', 'MalformedSecret', 'InvalidConfiguration', 'BootstrapDataMissing']);
+const INFRASTRUCTURE_FAILURES = new Set(['InstanceTerminated', 'ProviderThrottled', 'ProviderUnavailable', 'ProviderValidationError', 'ProviderNotFound']);
+function stepCondition(activity: string, type?: string): string {
+  if (activity === 'provisionMachine' && type && BOOTSTRAP_FAILURES.has(type)) return ConditionType.BootstrapConfigReady;
+  if (activity === 'waitForMachineReady' && type && INFRASTRUCTURE_FAILURES.has(type)) return ConditionType.InfrastructureReady;
+  return STEP_CONDITION[activity] ?? ConditionType.Ready;
+}
 
 function initialStatus(): MachineStatus {
   return {
@@ -73,13 +84,21 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
   // A Machine started with a list memo also keeps its provider ID and Node in search attributes
   // for `capstan get machines`, in the same upsert as the phase they arrive with (one action).
   const listData = keepsListData(workflowInfo().memo);
-  const setPhase = (to: MachinePhase) => {
+  // Revision 2 (flow.ts): fewer activities for a machine that is not the first control plane,
+  // and a phase upserted only when the search attribute shows another one.
+  const flow = flowOf(workflowInfo().memo);
+  const fewerSteps = flow >= 2 && input.role !== 'init';
+  const shown = { phase: workflowInfo().typedSearchAttributes.get(SA_PHASE) };
+  /** `upsert: false` passes through a phase without showing it (the next one follows in the same task). */
+  const setPhase = (to: MachinePhase, upsert = true) => {
     if (state.phase === to) return;
     state.phase = transition(state.phase, to);
     state.status.phase = to;
     // The workflow closes right after Deleted: lists show running workflows only, so that
     // upsert would be an action nobody reads.
     if (to === 'Deleted' && listData) return;
+    if (flow >= 2 && (!upsert || shown.phase === to)) return;
+    shown.phase = to;
     const { providerID, nodeRef } = state.status;
     upsertSearchAttributes([
       { key: SA_PHASE, value: to },
@@ -90,7 +109,7 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
   const cond = (c: ConditionInput) => setCondition(state.status.conditions, c, new Date(), state.status.observedGeneration);
   const waitingFor = (details: string) => setCurrentDetails(`${state.phase}: ${details}`);
   const { provider, waits } = activities((r) => {
-    cond(retryingCondition(state.status.conditions, stepCondition(r.activity), r));
+    cond(retryingCondition(state.status.conditions, stepCondition(r.activity, r.type), r));
   });
 
   const tellOwner = reporter(input.ownerWorkflowId, machineReportSignal);
@@ -158,6 +177,7 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
       waitingFor('waiting for ControlPlaneInitialized');
       await condition(() => state.gateOpen);
     }
+    if (fewerSteps) return provisionInTwoSteps();
 
     if (!state.status.bootstrap.dataSecretName) {
       waitingFor('generating bootstrap data');
@@ -225,12 +245,57 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
     await report();
   }
 
+  /**
+   * Revision 2: the same steps in two activities. Bootstrap data and instance in one
+   * (not cancellable: a create once sent must return, so a delete finds the instance), then one
+   * wait from the instance running to its Node Ready; the phases it passes are set together.
+   */
+  async function provisionInTwoSteps(): Promise<void> {
+    if (!state.instanceId) {
+      setPhase('Provisioning');
+      cond({ type: ConditionType.InfrastructureReady, status: 'False', reason: Reason.Provisioning, message: 'Creating the instance' });
+      waitingFor('generating bootstrap data and creating the instance');
+      const r = await CancellationScope.nonCancellable(() =>
+        provider.provisionMachine({
+          cluster: input.cluster,
+          machineName: machine.name,
+          namespace: machine.namespace,
+          configName: input.bootstrapConfigName,
+          role: input.role,
+          version: machine.spec.version,
+          config: input.bootstrapConfig,
+          clientToken: machine.uid,
+          spec: input.infrastructure,
+        }),
+      );
+      state.status.bootstrap.dataSecretName = r.dataSecretName;
+      state.tokenId = r.tokenId;
+      state.status.initialization.bootstrapDataSecretCreated = true;
+      cond({ type: ConditionType.BootstrapConfigReady, status: 'True', reason: Reason.DataSecretAvailable });
+      state.instanceId = r.instanceId;
+      state.status.providerID = r.providerID;
+    }
+    cond({ type: ConditionType.NodeReady, status: 'Unknown', reason: Reason.NodeDoesNotExist, message: 'Waiting for a Node with a matching providerID' });
+    waitingFor(`waiting for instance ${state.instanceId} to run and its Node to be Ready`);
+    const ready = await waits.waitForMachineReady({ instanceId: state.instanceId!, cluster: clusterKey, providerID: state.status.providerID!, tokenId: state.tokenId });
+    state.status.addresses = ready.addresses;
+    state.status.initialization.infrastructureProvisioned = true;
+    cond({ type: ConditionType.InfrastructureReady, status: 'True', reason: Reason.Provisioned });
+    setPhase('Provisioned', false);
+    state.status.nodeRef = { name: ready.nodeName };
+    setPhase('Running');
+    cond({ type: ConditionType.NodeReady, status: 'True', reason: Reason.Ready });
+    cond({ type: ConditionType.NodeHealthy, status: 'True', reason: Reason.Ready });
+    cond({ type: ConditionType.Ready, status: 'True', reason: Reason.Ready });
+    await report();
+  }
+
   /** A step failed for good: its type is the reason on the step's condition and on Ready. */
   function markFailed(activity: string, err: ApplicationFailure): void {
     const reason = err.type ?? Reason.ProviderFailed;
     state.status.failureReason = reason;
     state.status.failureMessage = err.message;
-    cond({ type: stepCondition(activity), status: 'False', reason, message: err.message });
+    cond({ type: stepCondition(activity, err.type ?? undefined), status: 'False', reason, message: err.message });
     cond({ type: ConditionType.Ready, status: 'False', reason, message: err.message });
     setPhase('Failed');
   }
@@ -306,27 +371,46 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
       }
     }
     await waitForHooks(PRE_TERMINATE_HOOK, Reason.WaitingForPreTerminateHook, 'pre-terminate');
-    waitingFor('deleting the instance');
-    // Deletes by instance ID or, if the create never returned, by its client token.
-    await waits.deleteMachineInfra({
-      instanceId: state.instanceId,
-      clientToken: machine.uid,
-      providerClusterId: input.cluster.providerClusterId,
-    });
-    state.status.initialization.infrastructureProvisioned = false;
-    if (nodeCleanup && state.status.nodeRef) {
-      waitingFor(`deleting Node ${state.status.nodeRef.name}`);
-      const nodeName = state.status.nodeRef.name;
-      await bestEffort(`deleting Node ${nodeName}`, () =>
-        waits.deleteNode({ cluster: clusterKey, nodeName, timeoutSeconds: deletion.nodeDeletionTimeoutSeconds }),
-      );
-    }
-    if (state.status.bootstrap.dataSecretName) {
-      // The workload's bootstrap token goes with the cluster when the whole cluster goes.
+    if (fewerSteps) {
+      // Revision 2: instance, Node and bootstrap data in one activity; a cleanup that cannot be
+      // done for good comes back and is shown, as bestEffort does for the separate steps.
+      waitingFor('deleting the instance, its Node and its bootstrap data');
+      const nodeName = nodeCleanup ? state.status.nodeRef?.name : undefined;
       const dataSecretName = state.status.bootstrap.dataSecretName;
-      await bestEffort('deleting the bootstrap data', () =>
-        provider.deleteBootstrapData({ cluster: clusterKey, dataSecretName, tokenId: state.clusterDeleting ? undefined : state.tokenId }),
-      );
+      const r = await waits.teardownMachine({
+        instanceId: state.instanceId,
+        clientToken: machine.uid,
+        providerClusterId: input.cluster.providerClusterId,
+        ...(nodeName ? { node: { cluster: clusterKey, nodeName, timeoutSeconds: deletion.nodeDeletionTimeoutSeconds } } : {}),
+        ...(dataSecretName ? { bootstrap: { cluster: clusterKey, dataSecretName, tokenId: state.clusterDeleting ? undefined : state.tokenId } } : {}),
+      });
+      state.status.initialization.infrastructureProvisioned = false;
+      for (const sk of r.skipped) {
+        cond({ type: ConditionType.Deleting, status: 'True', reason: sk.type, message: `${sk.what} skipped: ${sk.message}` });
+      }
+    } else {
+      waitingFor('deleting the instance');
+      // Deletes by instance ID or, if the create never returned, by its client token.
+      await waits.deleteMachineInfra({
+        instanceId: state.instanceId,
+        clientToken: machine.uid,
+        providerClusterId: input.cluster.providerClusterId,
+      });
+      state.status.initialization.infrastructureProvisioned = false;
+      if (nodeCleanup && state.status.nodeRef) {
+        waitingFor(`deleting Node ${state.status.nodeRef.name}`);
+        const nodeName = state.status.nodeRef.name;
+        await bestEffort(`deleting Node ${nodeName}`, () =>
+          waits.deleteNode({ cluster: clusterKey, nodeName, timeoutSeconds: deletion.nodeDeletionTimeoutSeconds }),
+        );
+      }
+      if (state.status.bootstrap.dataSecretName) {
+        // The workload's bootstrap token goes with the cluster when the whole cluster goes.
+        const dataSecretName = state.status.bootstrap.dataSecretName;
+        await bestEffort('deleting the bootstrap data', () =>
+          provider.deleteBootstrapData({ cluster: clusterKey, dataSecretName, tokenId: state.clusterDeleting ? undefined : state.tokenId }),
+        );
+      }
     }
     setPhase('Deleted');
     cond({ type: ConditionType.Deleting, status: 'True', reason: Reason.Deleted });

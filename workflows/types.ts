@@ -243,6 +243,8 @@ export interface MachineSetState {
   /** Live machines only: a machine is dropped once it reports Deleted. */
   machines: Record<string, MachineSetMachine>;
   status?: MachineSetStatus;
+  /** The counts last reported to the owner (revision 2: reports only what the owner cannot predict). */
+  reported?: { replicas: number; readyReplicas: number; availableReplicas: number };
 }
 
 /**

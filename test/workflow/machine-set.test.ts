@@ -11,6 +11,7 @@ import { machineSetWorkflowId, machineWorkflowId } from '../../workflows/ids.js'
 import { MachineSetWorkflow } from '../../workflows/machine-set.js';
 import { ANNOTATIONS } from '../../api/meta.js';
 import { annotateMachineUpdate, deleteMachineSetSignal, deleteMachineSignal, machineSetStatusQuery, scaleMachineSetUpdate } from '../../workflows/messages.js';
+import { flowMemo } from '../../workflows/flow.js';
 import { objectSearchAttributes } from '../../workflows/search-attributes.js';
 import type { MachineSetView, MachineSetWorkflowInput } from '../../workflows/types.js';
 import { eventually, startCapstanEnv, workflowBundle, type CapstanEnv } from '../support/capstan-env.js';
@@ -78,6 +79,8 @@ describe('MachineSetWorkflow', () => {
       taskQueue: env.taskQueue,
       args: [input],
       typedSearchAttributes: objectSearchAttributes('MachineSet', 'default', 'demo', 'Pending'),
+      // Started as a MachineDeployment starts its sets today (workflows/flow.ts).
+      memo: flowMemo(),
     });
     const v = await until('2 ready machines', (x) => x.status?.readyReplicas === 2);
     expect(v.status).toMatchObject({ replicas: 2, readyReplicas: 2, availableReplicas: 2, upToDateReplicas: 2, observedGeneration: 1 });

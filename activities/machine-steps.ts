@@ -1,0 +1,103 @@
+// A worker Machine's life in fewer activities (workflow revision 2, see workflows/flow.ts).
+// Each scheduled activity is a billed action and a round trip through the server, so the
+// steps a Machine always takes back to back run as one activity each, built from the same
+// functions the one-step activities use (both idempotent, so a retry of the whole is safe):
+// - provisionMachine: render the bootstrap data (reused if rendered), then create the instance
+//   (the client token returns the same one on a retry);
+// - waitForMachineReady: the instance running, the Node with its providerID, the Node Ready;
+// - teardownMachine: delete the instance and wait for it to terminate, then the Node and the
+//   bootstrap data, best effort (what could not be done comes back, for the Deleting condition).
+import type { MachineAddress } from '../api/machine.js';
+import type { KubeadmConfigSpec } from '../api/kubeadm-config.js';
+import type { SimMachineSpec } from '../api/sim.js';
+import type { ObjectKey } from '../workflows/ids.js';
+import type { BootstrapRole, ClusterContext } from '../workflows/types.js';
+import type { ActivityDeps } from './index.js';
+import { bootstrapActivities } from './bootstrap.js';
+import { classifyError } from './errors.js';
+import { infrastructureActivities } from './infrastructure.js';
+import { workloadActivities } from './workload.js';
+
+export interface ProvisionMachineInput {
+  cluster: ClusterContext;
+  machineName: string;
+  namespace: string;
+  configName: string;
+  role: BootstrapRole;
+  version?: string;
+  config: KubeadmConfigSpec;
+  clientToken: string;
+  spec: SimMachineSpec;
+}
+
+export interface TeardownMachineInput {
+  instanceId?: string;
+  clientToken: string;
+  providerClusterId: string;
+  /** The Node to delete once the instance is gone (absent: none, or the cluster is going). */
+  node?: { cluster: ObjectKey; nodeName: string; timeoutSeconds: number };
+  /** The bootstrap data to delete, and the token to revoke (absent when the cluster goes). */
+  bootstrap?: { cluster: ObjectKey; dataSecretName: string; tokenId?: string };
+}
+
+/** A cleanup the teardown could not do for good (its failure type and message). */
+export interface SkippedCleanup {
+  what: string;
+  type: string;
+  message: string;
+}
+
+export function machineStepActivities(deps: ActivityDeps) {
+  const infra = infrastructureActivities(deps);
+  const boot = bootstrapActivities(deps);
+  const workload = workloadActivities(deps);
+
+  /** Runs a cleanup; a failure no retry can mend is returned instead of failing the teardown. */
+  async function bestEffort(what: string, step: () => Promise<unknown>, skipped: SkippedCleanup[]): Promise<void> {
+    try {
+      await step();
+    } catch (err) {
+      const f = classifyError(err);
+      if ('nonRetryable' in f && f.nonRetryable) skipped.push({ what, type: f.type ?? 'Unexpected', message: f.message });
+      else throw f;
+    }
+  }
+
+  return {
+    async provisionMachine(input: ProvisionMachineInput): Promise<{ dataSecretName: string; tokenId: string; instanceId: string; providerID: string }> {
+      const data = await boot.renderBootstrapData({
+        cluster: input.cluster,
+        machineName: input.machineName,
+        configName: input.configName,
+        role: input.role,
+        version: input.version,
+        config: input.config,
+      });
+      const vm = await infra.createMachineInfra({
+        clientToken: input.clientToken,
+        providerClusterId: input.cluster.providerClusterId,
+        machineName: input.machineName,
+        namespace: input.namespace,
+        spec: input.spec,
+        dataSecretName: data.dataSecretName,
+      });
+      return { ...data, ...vm };
+    },
+
+    async waitForMachineReady(input: { instanceId: string; cluster: ObjectKey; providerID: string; tokenId?: string }): Promise<{ addresses: MachineAddress[]; nodeName: string }> {
+      const { addresses } = await infra.waitForMachineInfra({ instanceId: input.instanceId });
+      const { nodeName } = await workload.waitForNode({ cluster: input.cluster, providerID: input.providerID, tokenId: input.tokenId });
+      await workload.waitForNodeReady({ cluster: input.cluster, nodeName });
+      return { addresses, nodeName };
+    },
+
+    async teardownMachine(input: TeardownMachineInput): Promise<{ skipped: SkippedCleanup[] }> {
+      await infra.deleteMachineInfra({ instanceId: input.instanceId, clientToken: input.clientToken, providerClusterId: input.providerClusterId });
+      const skipped: SkippedCleanup[] = [];
+      const { node, bootstrap } = input;
+      if (node) await bestEffort(`deleting Node ${node.nodeName}`, () => workload.deleteNode(node), skipped);
+      if (bootstrap) await bestEffort('deleting the bootstrap data', () => boot.deleteBootstrapData(bootstrap), skipped);
+      return { skipped };
+    },
+  };
+}

@@ -1,0 +1,25 @@
+// Which revision of its behaviour a workflow was started with, read from its memo. A change in
+// what a workflow sends (its commands) would break the replay of histories recorded before it;
+// instead of a `patched()` marker (and its search-attribute upsert: two actions per workflow),
+// the owner starts a child with the revision in its memo, which is in the child's start event
+// and carried across continue-as-new, so the choice holds for the object's whole life and a
+// history recorded by an earlier release (no flow in its memo) replays as revision 1.
+//
+// Revision 2 (issue 7, fewer actions per machine):
+// - Machine (owned by a MachineSet): provisions in two activities (provisionMachine,
+//   waitForMachineReady) instead of five and tears down in two (drainNode, teardownMachine)
+//   instead of four; upserts its phase only when the search attribute differs.
+// - MachineSet: reports to its deployment only a change the deployment cannot predict from the
+//   replicas it asked for (see planners/set-view.ts).
+// - MachineDeployment: plans with that view of each set, and starts revision-2 sets.
+export const FLOW_MEMO = 'flow';
+export const CURRENT_FLOW = 2;
+
+/** The behaviour revision in a workflow's memo (1 when absent: started by an earlier release). */
+export function flowOf(memo: Record<string, unknown> | undefined): number {
+  const v = memo?.[FLOW_MEMO];
+  return typeof v === 'number' && Number.isSafeInteger(v) && v > 0 ? v : 1;
+}
+
+/** The memo entry that starts a child at the current revision. */
+export const flowMemo = (): Record<string, number> => ({ [FLOW_MEMO]: CURRENT_FLOW });
