@@ -6,6 +6,7 @@ import { bootstrapActivities } from './bootstrap.js';
 import { classifiedActivities } from './errors.js';
 import { infrastructureActivities } from './infrastructure.js';
 import { machineStepActivities } from './machine-steps.js';
+import { NodeWatches } from './node-watch.js';
 import { workloadActivities } from './workload.js';
 
 export interface ActivityDeps {
@@ -15,10 +16,13 @@ export interface ActivityDeps {
   pollMs?: number;
   /** How long a wait tolerates an unreachable workload API before the attempt fails (ms). */
   unreachableGraceMs?: number;
+  /** One Node watch per workload cluster, shared by the worker's waits (created if absent). */
+  nodeWatches?: NodeWatches;
 }
 
 /** Every activity leaves through one error boundary (activities/errors.ts). */
-export function createActivities(deps: ActivityDeps) {
+export function createActivities(given: ActivityDeps) {
+  const deps = { ...given, nodeWatches: given.nodeWatches ?? new NodeWatches(given.secrets) };
   return classifiedActivities({
     ...infrastructureActivities(deps),
     ...bootstrapActivities(deps),

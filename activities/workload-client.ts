@@ -14,7 +14,8 @@ export interface WorkloadClient {
   get(path: string, timeoutMs?: number): Promise<{ status: number; body: string }>;
 }
 
-export async function workloadClient(secrets: SecretStore, cluster: ObjectKey): Promise<WorkloadClient> {
+/** The admin kubeconfig of a workload cluster, checked: a current cluster with a URL, and a user. */
+export async function workloadKubeConfig(secrets: SecretStore, cluster: ObjectKey): Promise<KubeConfig> {
   const name = kubeconfigSecretName(cluster.name);
   const secret = await secrets.get(cluster.namespace, name);
   if (!secret?.data.value) throw secretNotFound(cluster.namespace, name, 'the cluster has no admin kubeconfig yet');
@@ -28,14 +29,21 @@ export async function workloadClient(secrets: SecretStore, cluster: ObjectKey): 
   const c = kc.getCurrentCluster();
   const u = kc.getCurrentUser();
   if (!c?.server || !u) throw malformedSecret(cluster.namespace, name, 'no current cluster or user');
-  const decode = (s?: string) => (s ? Buffer.from(s, 'base64') : undefined);
-  const tls = { ca: decode(c.caData), cert: decode(u.certData), key: decode(u.keyData) };
-  let server: URL;
   try {
-    server = new URL(c.server);
+    new URL(c.server);
   } catch {
     throw malformedSecret(cluster.namespace, name, `server ${JSON.stringify(c.server)} is not a URL`);
   }
+  return kc;
+}
+
+export async function workloadClient(secrets: SecretStore, cluster: ObjectKey): Promise<WorkloadClient> {
+  const kc = await workloadKubeConfig(secrets, cluster);
+  const c = kc.getCurrentCluster()!;
+  const u = kc.getCurrentUser()!;
+  const decode = (s?: string) => (s ? Buffer.from(s, 'base64') : undefined);
+  const tls = { ca: decode(c.caData), cert: decode(u.certData), key: decode(u.keyData) };
+  const server = new URL(c.server);
   return {
     core: kc.makeApiClient(CoreV1Api),
     get: (path, timeoutMs = 5000) =>

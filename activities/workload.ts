@@ -8,6 +8,7 @@ import type { ObjectKey } from '../workflows/ids.js';
 import { DEFAULT_BOOTSTRAP_TOKEN_TTL_SECONDS as TTL_SECONDS, rfc3339, tokenNeedsRefresh } from '../providers/kubeadm/bootstrap-token.js';
 import { classifyError, describeError, failure, type ErrorType } from './errors.js';
 import { elapsedSinceFirstAttemptMs, pause } from './heartbeat.js';
+import { NodeWatches } from './node-watch.js';
 import { apiStatus, workloadClient, type WorkloadClient } from './workload-client.js';
 
 export interface WorkloadDeps {
@@ -19,6 +20,8 @@ export interface WorkloadDeps {
    * so the reason reaches the object's condition instead of only the heartbeat (ms).
    */
   unreachableGraceMs?: number;
+  /** The worker's Node watches (one per workload cluster), shared by every wait on a Node. */
+  nodeWatches?: NodeWatches;
 }
 
 /**
@@ -65,7 +68,11 @@ async function refreshToken(client: WorkloadClient, tokenId: string): Promise<vo
   }
 }
 
-export function workloadActivities({ secrets, pollMs = 1000, unreachableGraceMs = 60_000 }: WorkloadDeps) {
+/** How often a machine waiting for its Node checks that its bootstrap token will not expire first. */
+const TOKEN_CHECK_MS = 30_000;
+
+export function workloadActivities({ secrets, pollMs = 1000, unreachableGraceMs = 60_000, nodeWatches }: WorkloadDeps) {
+  const nodes = nodeWatches ?? new NodeWatches(secrets);
   return {
     /** Returns once the workload cluster's API answers /readyz through the admin kubeconfig. */
     async waitForWorkloadAPI(input: { cluster: ObjectKey }): Promise<{ gitVersion: string }> {
@@ -89,44 +96,42 @@ export function workloadActivities({ secrets, pollMs = 1000, unreachableGraceMs 
       }
     },
 
-    /** Returns the name of the Node whose spec.providerID matches. */
+    /** Returns the name of the Node whose spec.providerID matches (from the cluster's Node watch). */
     async waitForNode(input: { cluster: ObjectKey; providerID: string; tokenId?: string }): Promise<{ nodeName: string }> {
-      const client = await workloadClient(secrets, input.cluster);
-      const trouble = apiTrouble(unreachableGraceMs);
-      for (;;) {
-        let why: string;
-        try {
-          const nodes = await client.core.listNode({});
-          const node = nodes.items.find((n) => n.spec?.providerID === input.providerID);
-          if (node?.metadata?.name) return { nodeName: node.metadata.name };
-          if (input.tokenId) await refreshToken(client, input.tokenId);
-          trouble.ok();
-          why = `no Node with providerID ${input.providerID} yet`;
-        } catch (err) {
-          // The API may not answer yet (the init machine's apiserver is starting) or may be
-          // briefly away: still a wait, with the reason in the heartbeat for the UI.
-          why = trouble.failed(err);
-        }
-        await pause(pollMs, why);
-      }
+      const tokenId = input.tokenId;
+      let client: WorkloadClient | undefined;
+      return nodes.waitFor(
+        input.cluster,
+        (list) => {
+          const name = list.find((n) => n.spec?.providerID === input.providerID)?.metadata?.name;
+          return name ? { nodeName: name } : undefined;
+        },
+        {
+          waiting: () => `no Node with providerID ${input.providerID} yet`,
+          graceMs: unreachableGraceMs,
+          // A machine that takes long to join keeps its bootstrap token alive (Cluster API refreshes at 1/3 TTL).
+          ...(tokenId
+            ? {
+                periodic: {
+                  everyMs: TOKEN_CHECK_MS,
+                  run: async () => refreshToken((client ??= await workloadClient(secrets, input.cluster)), tokenId).catch(() => undefined),
+                },
+              }
+            : {}),
+        },
+      );
     },
 
+    /** Returns once the Node's Ready condition is True (from the cluster's Node watch). */
     async waitForNodeReady(input: { cluster: ObjectKey; nodeName: string }): Promise<void> {
-      const client = await workloadClient(secrets, input.cluster);
-      const trouble = apiTrouble(unreachableGraceMs);
-      for (;;) {
-        let why: string;
-        try {
-          const node = await client.core.readNode({ name: input.nodeName });
-          if (isReady(node)) return;
-          trouble.ok();
-          const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
-          why = `Node ${input.nodeName} not Ready yet${ready?.reason ? ` (${ready.reason})` : ''}`;
-        } catch (err) {
-          why = trouble.failed(err);
-        }
-        await pause(pollMs, why);
-      }
+      await nodes.waitFor(input.cluster, (list) => (list.some((n) => n.metadata?.name === input.nodeName && isReady(n)) ? true : undefined), {
+        waiting: (list) => {
+          const node = list.find((n) => n.metadata?.name === input.nodeName);
+          const ready = node?.status?.conditions?.find((c) => c.type === 'Ready');
+          return node ? `Node ${input.nodeName} not Ready yet${ready?.reason ? ` (${ready.reason})` : ''}` : `Node ${input.nodeName} not found`;
+        },
+        graceMs: unreachableGraceMs,
+      });
     },
 
     /**

@@ -2,6 +2,7 @@
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
+import { NodeWatches } from '../activities/node-watch.js';
 import { FileSecretStore } from '../providers/secrets/file-store.js';
 import { SimCloudClient } from '../providers/sim/client.js';
 import { secretsDir, type WorkerSettings } from './config.js';
@@ -19,12 +20,15 @@ export interface CreateWorkerOptions {
 }
 
 export async function createWorker(o: CreateWorkerOptions): Promise<Worker> {
+  const secrets = new FileSecretStore(secretsDir(o.settings.dataDir));
+  const nodeWatches = new NodeWatches(secrets);
   const activities = createActivities({
     sim: new SimCloudClient(o.settings.simUrl),
-    secrets: new FileSecretStore(secretsDir(o.settings.dataDir)),
+    secrets,
     pollMs: o.pollMs,
+    nodeWatches,
   });
-  return Worker.create({
+  const worker = await Worker.create({
     connection: o.connection,
     namespace: o.namespace,
     taskQueue: o.settings.taskQueue,
@@ -34,4 +38,8 @@ export async function createWorker(o: CreateWorkerOptions): Promise<Worker> {
     maxConcurrentWorkflowTaskExecutions: o.settings.maxConcurrentWorkflowTasks,
     ...(o.settings.maxActivitiesPerSecond ? { maxTaskQueueActivitiesPerSecond: o.settings.maxActivitiesPerSecond } : {}),
   });
+  // The workload clusters' Node watches live as long as the worker: run() ends after they are closed.
+  const run = worker.run.bind(worker);
+  worker.run = () => run().finally(() => nodeWatches.close());
+  return worker;
 }
