@@ -53,6 +53,20 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
   let changes = 0;
   // Revision 2 (flow.ts): report only a change the owner cannot predict; start revision-2 machines.
   const flow = flowOf(workflowInfo().memo);
+  const runId = workflowInfo().runId;
+  /** A machine this run started is gone when its workflow completes (revision 2: it sends no Deleted report). */
+  const goneOnCompletion = (name: string, result: Promise<unknown>) => {
+    result.then(
+      () => {
+        if (!state.machines[name]) return;
+        delete state.machines[name];
+        changes++;
+      },
+      // A machine workflow that failed deleted nothing: it stays, and says why on its conditions.
+      () => undefined,
+    );
+  };
+  const awaitedDeletions = () => live().filter(([, m]) => m.awaited).length;
 
   const live = () => Object.entries(state.machines);
   const tellOwner = reporter(input.ownerWorkflowId, machineSetReportSignal);
@@ -136,7 +150,7 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
     const uid = uuid4();
     state.machines[name] = { uid, created: new Date().toISOString(), deleting: false };
     const t = ms.spec.template;
-    await startChild(MachineWorkflow, {
+    const child = await startChild(MachineWorkflow, {
       workflowId: machineWorkflowId({ namespace: ms.namespace, name }),
       parentClosePolicy: ParentClosePolicy.ABANDON,
       // A revision-2 machine starts shown as Provisioning (the gate is open: it is created now).
@@ -167,15 +181,22 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
         },
       ],
     });
+    if (flow >= 2) {
+      state.machines[name]!.parentRun = runId;
+      goneOnCompletion(name, child.result());
+    }
   };
 
   const deleteMachine = async (name: string) => {
     const m = state.machines[name];
     if (!m || m.deleting) return;
     m.deleting = true;
+    // A child of this run: its completion tells us it is gone, so it need not report Deleted.
+    const awaits = flow >= 2 && m.parentRun === runId;
+    if (awaits) m.awaited = true;
     await signalOrForget(
       machineWorkflowId({ namespace: ms.namespace, name }),
-      (h) => h.signal(deleteMachineSignal, { clusterDeleting: state.clusterDeleting, fromOwner: true }),
+      (h) => h.signal(deleteMachineSignal, { clusterDeleting: state.clusterDeleting, fromOwner: true, ...(awaits ? { ownerAwaitsCompletion: true } : {}) }),
       () => delete state.machines[name],
     );
   };
@@ -244,11 +265,13 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
         ? `scale up blocked: ${plan.blocked.message}`
         : `${state.status?.readyReplicas ?? 0}/${state.replicas} machines ready` + (live().some(([, m]) => m.deleting) ? '; waiting for deleted machines to go' : ''),
     );
-    const wake = () => changes !== seen || state.deleteRequested || workflowInfo().continueAsNewSuggested;
+    // Continue-as-new waits for the deletions this run awaits: the next run would not see them end.
+    const canContinue = () => workflowInfo().continueAsNewSuggested && awaitedDeletions() === 0;
+    const wake = () => changes !== seen || state.deleteRequested || canContinue();
     // A timer only when a status change is due without a report (minReadySeconds): none idle.
     if (wakeAt) await condition(wake, Math.max(1, Date.parse(wakeAt) - Date.now()));
     else await condition(wake);
-    if (workflowInfo().continueAsNewSuggested && !state.deleteRequested) {
+    if (canContinue() && !state.deleteRequested) {
       await condition(allHandlersFinished);
       return continueAsNew<typeof MachineSetWorkflow>({ ...input, state });
     }

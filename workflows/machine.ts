@@ -164,6 +164,7 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
     state.deleteRequested = true;
     if (req?.clusterDeleting) state.clusterDeleting = true;
     if (req?.fromOwner) ownerKnowsDeleting = true;
+    if (req?.ownerAwaitsCompletion) state.ownerAwaitsCompletion = true;
     provisioning?.cancel();
   });
 
@@ -415,7 +416,8 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
     setPhase('Deleted');
     cond({ type: ConditionType.Deleting, status: 'True', reason: Reason.Deleted });
     setCurrentDetails('Deleted');
-    await report();
+    // Revision 2: an owner that awaits this workflow's completion hears of the end from it.
+    if (!(flow >= 2 && state.ownerAwaitsCompletion)) await report();
   }
 
   // Main line.

@@ -61,6 +61,8 @@ export interface DeleteRequest {
   clusterDeleting?: boolean;
   /** Sent by the machine's owner, which knows it is deleting: no Deleting report back (a billed signal). */
   fromOwner?: boolean;
+  /** The owner is the machine's parent in its current run and learns of the end from the child's completion: no Deleted report (revision 2). */
+  ownerAwaitsCompletion?: boolean;
 }
 
 export interface MachineState {
@@ -76,6 +78,8 @@ export interface MachineState {
   annotations?: Record<string, string>;
   /** When the drain began (workflow time, RFC 3339): nodeDrainTimeout counts from it across slices. */
   drainStartedAt?: string;
+  /** The owner learns of the deletion's end from this workflow's completion (DeleteRequest.ownerAwaitsCompletion). */
+  ownerAwaitsCompletion?: boolean;
 }
 
 /** Sent by a Machine to its owner whenever its summary changes. */
@@ -231,6 +235,10 @@ export interface MachineSetMachine {
   readySince?: string;
   deleting: boolean;
   report?: MachineReport;
+  /** The set's run that started it as a child (revision 2): that run sees its completion. */
+  parentRun?: string;
+  /** Told to delete and to let its completion say it is gone: the set must not continue-as-new before then. */
+  awaited?: boolean;
 }
 
 export interface MachineSetState {
