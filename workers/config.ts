@@ -9,6 +9,11 @@ export interface WorkerSettings {
   /** Concurrent activities per worker; provider calls are cheap, waits are long-lived. */
   maxConcurrentActivities: number;
   maxConcurrentWorkflowTasks: number;
+  /**
+   * Workflows kept in the worker's sticky cache. An idle Machine costs nothing in Temporal but
+   * ~1–4 MiB here while cached; one evicted is replayed (≤ 100 events) when it next has work.
+   */
+  maxCachedWorkflows: number;
   /** Optional cap on activity starts per second across the task queue (provider rate limits). */
   maxActivitiesPerSecond?: number;
 }
@@ -27,6 +32,7 @@ export function workerSettings(env: NodeJS.ProcessEnv = process.env): WorkerSett
     taskQueue: env.CAPSTAN_TASK_QUEUE ?? 'capstan',
     maxConcurrentActivities: num(env.CAPSTAN_MAX_CONCURRENT_ACTIVITIES, 200),
     maxConcurrentWorkflowTasks: num(env.CAPSTAN_MAX_CONCURRENT_WORKFLOW_TASKS, 40),
+    maxCachedWorkflows: num(env.CAPSTAN_MAX_CACHED_WORKFLOWS, 250),
     maxActivitiesPerSecond: env.CAPSTAN_MAX_ACTIVITIES_PER_SECOND ? Number(env.CAPSTAN_MAX_ACTIVITIES_PER_SECOND) : undefined,
   };
 }

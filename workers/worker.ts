@@ -36,6 +36,7 @@ export async function createWorker(o: CreateWorkerOptions): Promise<Worker> {
     activities,
     maxConcurrentActivityTaskExecutions: o.settings.maxConcurrentActivities,
     maxConcurrentWorkflowTaskExecutions: o.settings.maxConcurrentWorkflowTasks,
+    maxCachedWorkflows: o.settings.maxCachedWorkflows,
     ...(o.settings.maxActivitiesPerSecond ? { maxTaskQueueActivitiesPerSecond: o.settings.maxActivitiesPerSecond } : {}),
   });
   // The workload clusters' Node watches live as long as the worker: run() ends after they are closed.

@@ -16,7 +16,9 @@ const FIRST_ROUND = { initialInterval: '1s', backoffCoefficient: 2, maximumInter
 // A step that failed a whole round is not going to mend in a second: space the next ones out.
 const LATER_ROUNDS = { initialInterval: '30s', backoffCoefficient: 1, maximumInterval: '30s', maximumAttempts: ATTEMPTS_PER_ROUND };
 
-const PROVIDER: ActivityOptions = { startToCloseTimeout: '2m' };
+// A provider call takes well under a second (a certificate set, seconds): 30 s is when a worker
+// that died mid-call is given up on and the call retried elsewhere.
+const PROVIDER: ActivityOptions = { startToCloseTimeout: '30s' };
 /** Waits on the cloud or a workload cluster: heartbeat every few seconds, may take hours (a drain, nodeDrainTimeout). */
 const WAITS: ActivityOptions = { startToCloseTimeout: '24h', heartbeatTimeout: '30s' };
 

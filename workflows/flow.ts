@@ -23,3 +23,15 @@ export function flowOf(memo: Record<string, unknown> | undefined): number {
 
 /** The memo entry that starts a child at the current revision. */
 export const flowMemo = (): Record<string, number> => ({ [FLOW_MEMO]: CURRENT_FLOW });
+
+/**
+ * Revision 2: a long-lived workflow (MachineSet, MachineDeployment) continues as new on its own
+ * once its history has this many events, whatever the server suggests, so no history passes
+ * 4,096 events (a rollout step adds ~30 to each, and one pass of the loop at most a few hundred).
+ */
+export const CONTINUE_AS_NEW_AT_EVENTS = 3_000;
+
+/** Whether the workflow should continue as new now: the server suggests it, or (revision 2) its history is long. */
+export function historyIsLong(flow: number, info: { continueAsNewSuggested: boolean; historyLength: number }): boolean {
+  return info.continueAsNewSuggested || (flow >= 2 && info.historyLength >= CONTINUE_AS_NEW_AT_EVENTS);
+}

@@ -38,7 +38,7 @@ import {
   scaleMachineDeploymentUpdate,
   setMachineSetReplicasSignal,
 } from './messages.js';
-import { flowMemo, flowOf } from './flow.js';
+import { flowMemo, flowOf, historyIsLong } from './flow.js';
 import { generateName } from './names.js';
 import { computeDeploymentStatus, deploymentStatusChanged } from './planners/machine-deployment.status.js';
 import { planRollout, resolveFenceposts, type SetState } from './planners/rollout.js';
@@ -370,12 +370,12 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
           ? 'nothing to do'
           : `rolling out: ${state.status?.upToDateReplicas ?? 0}/${md().spec.replicas} up to date, ${state.status?.availableReplicas ?? 0} available`,
     );
-    const wake = () => changes !== seen || state.deleteRequested || workflowInfo().continueAsNewSuggested;
+    const wake = () => changes !== seen || state.deleteRequested || historyIsLong(flow, workflowInfo());
     // A restart time still ahead is the one timer a deployment sets; otherwise it waits on reports.
     const at = restartAt();
     if (at !== undefined && at > Date.now()) await condition(wake, at - Date.now() + 1);
     else await condition(wake);
-    if (workflowInfo().continueAsNewSuggested && !state.deleteRequested) {
+    if (historyIsLong(flow, workflowInfo()) && !state.deleteRequested) {
       await condition(allHandlersFinished);
       return continueAsNew<typeof MachineDeploymentWorkflow>({ ...input, state });
     }

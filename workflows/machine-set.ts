@@ -30,7 +30,7 @@ import {
   scaleMachineSetUpdate,
   setMachineSetReplicasSignal,
 } from './messages.js';
-import { flowMemo, flowOf } from './flow.js';
+import { flowMemo, flowOf, historyIsLong } from './flow.js';
 import { generateName } from './names.js';
 import { planMachineSet } from './planners/machine-set.js';
 import { ownerMustHear } from './planners/set-view.js';
@@ -266,7 +266,7 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
         : `${state.status?.readyReplicas ?? 0}/${state.replicas} machines ready` + (live().some(([, m]) => m.deleting) ? '; waiting for deleted machines to go' : ''),
     );
     // Continue-as-new waits for the deletions this run awaits: the next run would not see them end.
-    const canContinue = () => workflowInfo().continueAsNewSuggested && awaitedDeletions() === 0;
+    const canContinue = () => historyIsLong(flow, workflowInfo()) && awaitedDeletions() === 0;
     const wake = () => changes !== seen || state.deleteRequested || canContinue();
     // A timer only when a status change is due without a report (minReadySeconds): none idle.
     if (wakeAt) await condition(wake, Math.max(1, Date.parse(wakeAt) - Date.now()));

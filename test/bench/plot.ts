@@ -39,7 +39,7 @@ writeFileSync(join(OUT, 'rollout-scaling.json'), JSON.stringify(points, null, 2)
 
 const canvas = createCanvas(900, 500);
 const labels = points.map((p) => `N = ${p.machines}`);
-const chart = new Chart(canvas.getContext('2d') as unknown as CanvasRenderingContext2D, {
+const chart = new Chart(canvas.getContext('2d') as unknown as ConstructorParameters<typeof Chart>[0], {
   type: 'line',
   data: {
     labels,

@@ -20,7 +20,7 @@ import { machineDeploymentWorkflowId, machineSetWorkflowId } from '../../workflo
 import { machineDeploymentStatusQuery, machineSetStatusQuery } from '../../workflows/messages.js';
 import type { MachineDeploymentView } from '../../workflows/types.js';
 import { eventually, startCapstanEnv, workflowBundle, type CapstanEnv } from '../support/capstan-env.js';
-import { allEvents, fewestReadyNodes, liveVms, readyNodesLow, nodeReady, vmExtremes, workloadNodes } from '../support/cluster-checks.js';
+import { allEvents, fewestReadyNodes, liveVms, readyNodesLow, slowestActivities, nodeReady, vmExtremes, workloadNodes } from '../support/cluster-checks.js';
 import { DEMO_CONTROL_PLANE } from '../support/demo-manifests.js';
 import { type SimCloudClient, SimServerError, SimThrottledError } from '../../providers/sim/client.js';
 
@@ -162,6 +162,8 @@ describe(`MachineDeployment rollout of ${REPLICAS} machines (maxSurge ${MAX_SURG
     await disrupt();
     const v = await untilConverged(revision);
     console.log(`[rollout-durability] ${instanceType}: disrupted with ${mid.fresh} new VMs running and ${mid.old} old alive; converged in ${seconds(Date.now() - started)}`);
+    // What took longest, from the histories (for whoever wonders why a run was slow).
+    console.log(`[rollout-durability] slowest activities:\n  ${(await slowestActivities(env.client, 'machine/default/demo-md-0-', started)).join('\n  ')}`);
     await expectExactlyDesired(v, instanceType, fromSeq);
   }
 

@@ -100,7 +100,7 @@ export async function startCapstanEnv(o: CapstanEnvOptions = {}): Promise<Capsta
       }
       const nativeConnection = await NativeConnection.connect({ address: temporal.address });
       const worker = await createWorker({
-        settings: { dataDir, simUrl: sim.url, taskQueue, maxConcurrentActivities: 200, maxConcurrentWorkflowTasks: 40 },
+        settings: { dataDir, simUrl: sim.url, taskQueue, maxConcurrentActivities: 200, maxConcurrentWorkflowTasks: 40, maxCachedWorkflows: 250 },
         connection: nativeConnection,
         namespace: temporal.namespace,
         pollMs: 200,

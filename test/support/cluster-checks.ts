@@ -100,3 +100,34 @@ export function readyNodesLow(events: SimEvent[], prefix: string, fromSeq: numbe
   }
   return { fewest, seq };
 }
+
+/**
+ * The activities that took longest (scheduled → closed, with their attempts) among workflows
+ * whose ID starts with `idPrefix` and that ran after `sinceMs`: what to look at when a test was
+ * slow. Read from the histories; for logs only, never for an assertion on time.
+ */
+export async function slowestActivities(client: Client, idPrefix: string, sinceMs: number, top = 5): Promise<string[]> {
+  const rows: { ms: number; line: string }[] = [];
+  for await (const wf of client.workflow.list({ query: `WorkflowId STARTS_WITH "${idPrefix}"` })) {
+    if ((wf.closeTime?.getTime() ?? Date.now()) < sinceMs) continue;
+    const h = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
+    const scheduled = new Map<string, { name: string; at: number }>();
+    const started = new Map<string, number>();
+    const time = (e: { eventTime?: { seconds?: unknown; nanos?: number | null } | null }) => Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
+    for (const e of h.events ?? []) {
+      const id = String(e.eventId);
+      if (e.activityTaskScheduledEventAttributes) scheduled.set(id, { name: e.activityTaskScheduledEventAttributes.activityType?.name ?? '?', at: time(e) });
+      if (e.activityTaskStartedEventAttributes) started.set(String(e.activityTaskStartedEventAttributes.scheduledEventId), e.activityTaskStartedEventAttributes.attempt ?? 1);
+      const closed =
+        e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes ?? e.activityTaskTimedOutEventAttributes ?? e.activityTaskCanceledEventAttributes;
+      if (closed && 'scheduledEventId' in closed) {
+        const s = scheduled.get(String(closed.scheduledEventId));
+        if (!s || s.at < sinceMs) continue;
+        const ms = time(e) - s.at;
+        const how = e.activityTaskCompletedEventAttributes ? 'completed' : e.activityTaskFailedEventAttributes ? 'failed' : e.activityTaskTimedOutEventAttributes ? 'timed out' : 'cancelled';
+        rows.push({ ms, line: `${wf.workflowId} ${s.name}: ${(ms / 1000).toFixed(1)} s, ${how} at attempt ${started.get(String(closed.scheduledEventId)) ?? '?'}` });
+      }
+    }
+  }
+  return rows.sort((a, b) => b.ms - a.ms).slice(0, top).map((r) => r.line);
+}
