@@ -41,7 +41,7 @@ import {
 import { flowMemo, flowOf, historyIsLong } from './flow.js';
 import { generateName } from './names.js';
 import { computeDeploymentStatus, deploymentStatusChanged } from './planners/machine-deployment.status.js';
-import { planRollout, resolveFenceposts, type SetState } from './planners/rollout.js';
+import { planRollout, resolveFenceposts, scalePaused, type SetState } from './planners/rollout.js';
 import { ownerView } from './planners/set-view.js';
 import { reporter, signalOrForget } from './reports.js';
 import { objectSearchAttributes } from './search-attributes.js';
@@ -95,6 +95,7 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
     clusterDeleting: false,
     sets: {},
     lastRevision: 0,
+    ...(flow >= 2 ? { sizedFor: input.apply.machineDeployment.spec.replicas } : {}),
   };
   const md = () => state.apply.machineDeployment;
   const name = md().metadata.name;
@@ -286,9 +287,30 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
     const oldSets = byRevision.filter(([n]) => n !== newSet).map(([n]) => n);
     if (spec.paused) {
       // Paused: no rollout step. A sole set still follows spec.replicas (scaling is not a rollout).
-      if (newSet && oldSets.length === 0) return { acted: await scaleSet(newSet, spec.replicas), done: false };
+      if (newSet && oldSets.length === 0) {
+        if (flow >= 2) state.sizedFor = spec.replicas;
+        return { acted: await scaleSet(newSet, spec.replicas), done: false };
+      }
+      // Revision 2: with several sets, a change of replicas scales them all in proportion
+      // (Kubernetes' scale() on a scaling event), once per change.
+      if (flow >= 2 && state.sizedFor !== undefined && state.sizedFor !== spec.replicas && oldSets.length > 0) {
+        const step = scalePaused({
+          replicas: spec.replicas,
+          strategy: spec.rollout.strategy,
+          newSet: newSet ? weight(newSet) : null,
+          oldSets: oldSets.map(weight),
+        });
+        state.sizedFor = spec.replicas;
+        let acted = false;
+        // Down first, then up, as a rollout pass does.
+        const moves = [...oldSets.map((n) => [n, step.oldSetReplicas[n]!] as const), ...(newSet ? [[newSet, step.newSetReplicas] as const] : [])];
+        for (const [n, want] of moves.filter(([n, want]) => want < state.sets[n]!.replicas)) if (await scaleSet(n, want)) acted = true;
+        for (const [n, want] of moves.filter(([n, want]) => want > state.sets[n]!.replicas)) if (await scaleSet(n, want)) acted = true;
+        return { acted, done: false };
+      }
       return { acted: false, done: false };
     }
+    if (flow >= 2) state.sizedFor = spec.replicas;
     const step = planRollout({
       replicas: spec.replicas,
       strategy: spec.rollout.strategy,

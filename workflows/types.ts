@@ -332,6 +332,8 @@ export interface MachineDeploymentState {
   sets: Record<string, DeploymentSet>;
   lastRevision: number;
   status?: MachineDeploymentStatus;
+  /** spec.replicas the sets were last sized for (revision 2): a paused deployment scales its sets proportionally when it changes. */
+  sizedFor?: number;
 }
 
 /**

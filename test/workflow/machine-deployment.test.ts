@@ -156,6 +156,25 @@ describe('MachineDeploymentWorkflow', () => {
     expect(after.some((v) => before.has(v.id))).toBe(false);
   }, 300_000);
 
+  it('paused with an old and a new set, a change of replicas scales both in proportion (Kubernetes’ scale())', async () => {
+    // A rollout that cannot finish: the new set's first VM never boots, so it holds at 1 new + 3 old.
+    await env.simClient.setFaults({ neverBoot: 1 });
+    try {
+      await executePlan(env.client, env.taskQueue, loadPlan([{ file: 'md.yaml', text: sample }]));
+      await until('the rollout to stall at one new machine', (x) => x.sets.length === 2 && x.sets.some((st) => st.new && st.replicas === 1));
+      await handle().executeUpdate(pauseMachineDeploymentUpdate, { args: [{ paused: true }] });
+      await handle().executeUpdate(scaleMachineDeploymentUpdate, { args: [{ replicas: 7 }] });
+      // replicas + maxSurge = 8 machines, shared 1 : 3 as the sets were: 2 new, 6 old.
+      const v = await until('both sets scaled', (x) => x.sets.find((st) => st.new)?.replicas === 2 && x.sets.find((st) => !st.new)?.replicas === 6);
+      expect(v.sets).toHaveLength(2);
+      // Paused: no rollout step follows (the old set is not scaled down as new machines come up).
+      await new Promise((r) => setTimeout(r, 2000));
+      expect((await handle().query(machineDeploymentStatusQuery)).sets.map((st) => [st.new, st.replicas])).toEqual(v.sets.map((st) => [st.new, st.replicas]));
+    } finally {
+      await env.simClient.setFaults({ neverBoot: 0 });
+    }
+  }, 240_000);
+
   it('deletes every set and machine, then itself; the cluster lives on', async () => {
     await handle().signal(deleteMachineDeploymentSignal);
     expect(await handle().result()).toMatchObject({ deleted: true });

@@ -28,7 +28,11 @@
 //   the user deletes its machines (as Cluster API does), so the set does not replace them.
 // - `done`: the new set's replicas and availableReplicas both equal `replicas`, and every
 //   old set has replicas 0 and no available machine left.
-// - Paused is the workflow's business (it asks for proportional scaling only), not this one's.
+// - Paused: no rollout step; a change of replicas is still applied, proportionally across the
+//   sets (Kubernetes' scale() for a paused Deployment): `scalePaused` sizes them to a total of
+//   replicas + maxSurge (replicas for OnDelete) — down as `scaleProportionally` does, keeping
+//   availability; up in proportion to each set's size (largest remainder, the new set first on
+//   a tie; sets at 0 all at once: the new set, or the newest old one, takes it all).
 
 // The fencepost rule (maxSurge/maxUnavailable to machine counts, both 0 refused) is the API's:
 // one rule, refused at apply and at plan time with the same words.
@@ -84,6 +88,66 @@ export function planRollout(input: RolloutInput): RolloutStep {
     oldSetReplicas[s.name] = plan.oldSets[i]!;
   });
   return { newSetReplicas: plan.newSet, oldSetReplicas, done };
+}
+
+/**
+ * A paused MachineDeployment whose replicas changed: every set scaled in proportion to its size
+ * (no rollout step). The caller calls it once per change of replicas, as Kubernetes does on a
+ * scaling event, so a rollout paused half-way is not grown to its surge.
+ */
+export function scalePaused(input: RolloutInput): RolloutStep {
+  validate(input);
+  const replicas = input.replicas;
+  const newSet: Working = { spec: input.newSet?.replicas ?? 0, available: effectiveAvailable(input.newSet) };
+  const oldSets: Working[] = input.oldSets.map((s) => ({ spec: s.replicas, available: effectiveAvailable(s) }));
+  const fp = input.strategy.type === 'RollingUpdate' ? resolveFenceposts(replicas, input.strategy.rollingUpdate) : { maxSurge: 0, maxUnavailable: 0 };
+  const allowed = replicas > 0 ? replicas + fp.maxSurge : 0;
+  const specs = [newSet.spec, ...oldSets.map((x) => x.spec)];
+  let plan: { newSet: number; oldSets: number[] };
+  const active = specs.filter((x) => x > 0).length;
+  if (active <= 1) {
+    // One active set (or none): it follows replicas, as Kubernetes scales a sole active set.
+    const found = specs.findIndex((x) => x > 0);
+    const at = found >= 0 ? found : input.newSet !== null ? 0 : specs.length - 1;
+    const sized = specs.map((x, i) => (i === at ? replicas : x));
+    plan = { newSet: sized[0]!, oldSets: sized.slice(1) };
+  } else if (sum(specs) > allowed) {
+    plan = scaleProportionally(replicas, fp.maxUnavailable, allowed, newSet, oldSets);
+  } else {
+    // Sets that exist get the growth; with no new set, index 0 stays at 0.
+    const grown = growProportionally(specs, allowed, input.newSet !== null);
+    plan = { newSet: grown[0]!, oldSets: grown.slice(1) };
+  }
+  const oldSetReplicas: Record<string, number> = {};
+  input.oldSets.forEach((x, i) => {
+    oldSetReplicas[x.name] = plan.oldSets[i]!;
+  });
+  return { newSetReplicas: plan.newSet, oldSetReplicas, done: isDone(input) };
+}
+
+/** `sizes` grown to sum to `target` (≥ their sum) in proportion to each; index 0 is the new set (if `hasNew`). */
+function growProportionally(sizes: number[], target: number, hasNew: boolean): number[] {
+  const total = sum(sizes);
+  const add = target - total;
+  const out = [...sizes];
+  if (add <= 0) return out;
+  if (total === 0) {
+    // Nothing to be proportional to: the new set takes it, else the newest old set.
+    out[hasNew ? 0 : out.length - 1]! += add;
+    return out;
+  }
+  const shares = sizes.map((x) => Math.floor((x * add) / total));
+  const remainders = sizes.map((x) => (x * add) % total);
+  let left = add - sum(shares);
+  const rank = (i: number) => (i === 0 ? -1 : sizes.length - i); // new set first, then newest old set
+  const order = sizes.map((_, i) => i).sort((a, b) => remainders[b]! - remainders[a]! || rank(a) - rank(b));
+  for (const i of order) {
+    if (left <= 0) break;
+    if (sizes[i] === 0) continue;
+    shares[i]! += 1;
+    left -= 1;
+  }
+  return out.map((x, i) => x + shares[i]!);
 }
 
 interface Working {
