@@ -1,11 +1,11 @@
 // `capstan apply`: validate every document, resolve references, then start or update the
 // workflows. Clusters go first (update-with-start: a second apply of the same manifest
 // starts nothing), then their Machines (an update to the Cluster's workflow), then their
-// MachineDeployments (a change to a running one's workflow, or a new one to its Cluster).
+// MachineDeployments and MachineSets (a change to a running one's workflow, or a new one to its Cluster).
 import { type Client, WithStartWorkflowOperation, WorkflowUpdateFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { ClusterWorkflow } from '../workflows/cluster.js';
-import { clusterWorkflowId, machineDeploymentWorkflowId } from '../workflows/ids.js';
-import { addMachineDeploymentUpdate, applyClusterUpdate, applyMachineDeploymentUpdate, applyMachineUpdate } from '../workflows/messages.js';
+import { clusterWorkflowId, machineDeploymentWorkflowId, machineSetWorkflowId } from '../workflows/ids.js';
+import { addMachineDeploymentUpdate, addMachineSetUpdate, applyClusterUpdate, applyMachineDeploymentUpdate, applyMachineSetUpdate, applyMachineUpdate } from '../workflows/messages.js';
 import { clusterListMemo, startMemo } from '../workflows/list-memo.js';
 import { objectSearchAttributes } from '../workflows/search-attributes.js';
 import type { ApplyResult } from '../workflows/types.js';
@@ -47,21 +47,7 @@ function rejection(err: unknown): string | undefined {
   return undefined;
 }
 
-/**
- * A MachineSet on its own validates and resolves, but no workflow runs one outside a
- * MachineDeployment yet: a plan that holds one is refused whole, before anything starts (half
- * a manifest applied would leave a cluster without the workers it asked for).
- */
-export function refuseNotYetApplied(plan: ApplyPlan): void {
-  const objects = plan.machineSets.map((m) => `MachineSet "${m.machineSet.metadata.name}"`);
-  if (!objects.length) return;
-  throw new ApplyError(
-    `${objects.join(', ')}: a MachineSet on its own is not supported by apply yet (use a MachineDeployment); nothing was applied`,
-  );
-}
-
 export async function executePlan(client: Client, taskQueue: string, plan: ApplyPlan): Promise<ApplyLine[]> {
-  refuseNotYetApplied(plan);
   const lines: ApplyLine[] = [];
   for (const c of plan.clusters) {
     const key = { namespace: c.cluster.metadata.namespace, name: c.cluster.metadata.name };
@@ -125,6 +111,35 @@ export async function executePlan(client: Client, taskQueue: string, plan: Apply
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) {
         throw new ApplyError(`MachineDeployment "${name}": spec.clusterName: Cluster "${cluster}" not found in namespace "${namespace}"`);
+      }
+      const msg = rejection(err);
+      if (msg) throw new ApplyError(msg);
+      throw err;
+    }
+  }
+  for (const m of plan.machineSets) {
+    const { namespace, name } = m.machineSet.metadata;
+    const cluster = m.machineSet.spec.clusterName;
+    const object = ref('MachineSet', 'cluster.capstan.dev', name);
+    try {
+      // A running set takes a change of replicas itself (a set a deployment owns refuses: change the deployment) ...
+      const r = await client.workflow.getHandle(machineSetWorkflowId({ namespace, name })).executeUpdate(applyMachineSetUpdate, { args: [m] });
+      lines.push({ object, result: r.result });
+      continue;
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) {
+        const msg = rejection(err);
+        if (msg) throw new ApplyError(msg);
+        throw err;
+      }
+    }
+    try {
+      // ... a new one is added to its Cluster, which starts it and owns it.
+      const r = await client.workflow.getHandle(clusterWorkflowId({ namespace, name: cluster })).executeUpdate(addMachineSetUpdate, { args: [m] });
+      lines.push({ object, result: r.result });
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) {
+        throw new ApplyError(`MachineSet "${name}": spec.clusterName: Cluster "${cluster}" not found in namespace "${namespace}"`);
       }
       const msg = rejection(err);
       if (msg) throw new ApplyError(msg);

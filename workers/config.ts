@@ -18,6 +18,9 @@ export interface WorkerSettings {
   maxActivitiesPerSecond?: number;
 }
 
+/** Workflows kept in the sticky cache by default: the busy ones (sets, deployments) stay; idle Machines are evicted. */
+export const DEFAULT_MAX_CACHED_WORKFLOWS = 100;
+
 export function dataDir(env: NodeJS.ProcessEnv = process.env): string {
   return resolve(env.CAPSTAN_DATA_DIR ?? '.capstan');
 }
@@ -32,7 +35,7 @@ export function workerSettings(env: NodeJS.ProcessEnv = process.env): WorkerSett
     taskQueue: env.CAPSTAN_TASK_QUEUE ?? 'capstan',
     maxConcurrentActivities: num(env.CAPSTAN_MAX_CONCURRENT_ACTIVITIES, 200),
     maxConcurrentWorkflowTasks: num(env.CAPSTAN_MAX_CONCURRENT_WORKFLOW_TASKS, 40),
-    maxCachedWorkflows: num(env.CAPSTAN_MAX_CACHED_WORKFLOWS, 250),
+    maxCachedWorkflows: num(env.CAPSTAN_MAX_CACHED_WORKFLOWS, DEFAULT_MAX_CACHED_WORKFLOWS),
     maxActivitiesPerSecond: env.CAPSTAN_MAX_ACTIVITIES_PER_SECOND ? Number(env.CAPSTAN_MAX_ACTIVITIES_PER_SECOND) : undefined,
   };
 }

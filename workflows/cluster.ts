@@ -7,6 +7,7 @@ import {
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
+  log,
   ParentClosePolicy,
   setCurrentDetails,
   setHandler,
@@ -16,17 +17,20 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { ClusterPhase, ClusterStatus } from '../api/cluster.js';
 import { validateDocument } from '../api/kinds.js';
 import { LABELS } from '../api/meta.js';
 import { activities, terminalFailure } from './activity-proxies.js';
 import { ConditionType, Reason, retryingCondition, setCondition, type ConditionInput } from './conditions.js';
 import { ControlPlaneWorkflow } from './control-plane.js';
-import { controlPlaneWorkflowId, machineDeploymentWorkflowId, machineWorkflowId } from './ids.js';
+import { controlPlaneWorkflowId, machineDeploymentWorkflowId, machineSetWorkflowId, machineWorkflowId } from './ids.js';
 import { MachineDeploymentWorkflow } from './machine-deployment.js';
+import { MachineSetWorkflow, standaloneSetInput } from './machine-set.js';
 import { MachineWorkflow } from './machine.js';
 import {
   addMachineDeploymentUpdate,
+  addMachineSetUpdate,
   applyClusterUpdate,
   applyMachineUpdate,
   clusterStatusQuery,
@@ -35,16 +39,19 @@ import {
   deleteClusterUpdate,
   deleteControlPlaneSignal,
   deleteMachineDeploymentSignal,
+  deleteMachineSetSignal,
   deleteMachineSignal,
   machineDeploymentReportSignal,
+  machineSetReportSignal,
   machineReportSignal,
 } from './messages.js';
 import { flowMemo } from './flow.js';
+import { assertValid } from './validate.js';
 import { clusterListMemo, machineListMemo, memoChange, startMemo } from './list-memo.js';
 import { recordMachineReport, signalOrForget } from './reports.js';
 import { objectSearchAttributes, SA_PHASE } from './search-attributes.js';
 import { canonicalJson, diffPaths } from './spec-diff.js';
-import type { ApplyResult, ClusterApply, ClusterContext, ClusterState, ClusterView, ClusterWorkflowInput, DeploymentRecord, MachineApply, MachineDeploymentApply } from './types.js';
+import type { ApplyResult, ClusterApply, ClusterContext, ClusterState, ClusterView, ClusterWorkflowInput, DeploymentRecord, MachineApply, MachineDeploymentApply, MachineSetApply, MachineSetRecord } from './types.js';
 
 /** The condition each step's failures are shown on. */
 const STEP_CONDITION: Record<string, string> = {
@@ -63,21 +70,6 @@ function initialStatus(apply: ClusterApply): ClusterStatus {
     conditions: [],
     observedGeneration: 1,
   };
-}
-
-/** Re-validates every object with its schema; a bad one is refused with the field path. */
-function assertValid(objects: unknown[]): void {
-  const problems: string[] = [];
-  for (const o of objects) {
-    const r = validateDocument(o);
-    if (!r.ok) {
-      const what = `${r.kind ?? 'object'} "${r.name ?? ''}"`;
-      for (const e of r.errors) problems.push(`${what}: ${e.path}: ${e.message}`);
-    }
-  }
-  if (problems.length) {
-    throw ApplicationFailure.create({ type: 'InvalidSpec', nonRetryable: true, message: problems.join('; ') });
-  }
 }
 
 export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<ClusterStatus> {
@@ -116,6 +108,8 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
   const liveMachines = () => Object.entries(state.machines).filter(([, m]) => !m.deleted);
   const deployments = (): Record<string, DeploymentRecord> => (state.deployments ??= {});
   const liveDeployments = () => Object.entries(deployments()).filter(([, d]) => !d.deleted);
+  const machineSets = (): Record<string, MachineSetRecord> => (state.machineSets ??= {});
+  const liveSets = () => Object.entries(machineSets()).filter(([, m]) => !m.deleted);
   const { provider, waits } = activities((r) => {
     cond(retryingCondition(state.status.conditions, stepCondition(r.activity), r));
   });
@@ -203,6 +197,35 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
     if (r.deleted) d.deleted = true;
     changes++;
   });
+  setHandler(
+    addMachineSetUpdate,
+    (a: MachineSetApply): ApplyResult => {
+      const name = a.machineSet.metadata.name;
+      const id = machineSetWorkflowId({ namespace: key.namespace, name });
+      const existing = machineSets()[name];
+      if (existing && !existing.deleted) return { result: 'unchanged', workflowId: id };
+      machineSets()[name] = { apply: a, started: false, gateOpened: false, deleted: false };
+      changes++;
+      return { result: 'created', workflowId: id };
+    },
+    {
+      validator: (a: MachineSetApply) => {
+        const name = a.machineSet.metadata.name;
+        if (state.deleteRequested) throw new Error(`Cluster "${key.name}" is being deleted; no new MachineSets`);
+        assertValid([a.machineSet, a.bootstrapTemplate, a.infrastructureTemplate]);
+        if (a.machineSet.spec.clusterName !== key.name) {
+          throw new Error(`MachineSet "${name}": spec.clusterName is "${a.machineSet.spec.clusterName}", not "${key.name}"`);
+        }
+      },
+    },
+  );
+  setHandler(machineSetReportSignal, (r) => {
+    const m = machineSets()[r.name];
+    if (!m) return;
+    m.report = r;
+    if (r.deleted) m.deleted = true;
+    changes++;
+  });
   setHandler(deleteClusterUpdate, () => {
     state.deleteRequested = true;
     changes++;
@@ -246,7 +269,11 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
     s.controlPlane = { desiredReplicas: apply.controlPlane.spec.replicas, replicas: cp?.replicas ?? 0, readyReplicas: cp?.readyReplicas ?? 0 };
     const workers = liveMachines();
     // A deployment scaled through its own workflow reports its new desired count.
-    const fromDeployments = liveDeployments().map(([, d]) => ({ desired: d.report?.desiredReplicas ?? d.apply.machineDeployment.spec.replicas, replicas: d.report?.replicas ?? 0, ready: d.report?.readyReplicas ?? 0 }));
+    const fromDeployments = [
+      ...liveDeployments().map(([, d]) => ({ desired: d.report?.desiredReplicas ?? d.apply.machineDeployment.spec.replicas, replicas: d.report?.replicas ?? 0, ready: d.report?.readyReplicas ?? 0 })),
+      // MachineSets applied on their own count as their deployments do.
+      ...liveSets().map(([, m]) => ({ desired: m.report?.desiredReplicas ?? m.apply.machineSet.spec.replicas, replicas: m.report?.replicas ?? 0, ready: m.report?.readyReplicas ?? 0 })),
+    ];
     const readyWorkers = workers.filter(([, m]) => m.report?.nodeReady).length + fromDeployments.reduce((a, d) => a + d.ready, 0);
     const desiredWorkers = workers.length + fromDeployments.reduce((a, d) => a + d.desired, 0);
     s.workers = { desiredReplicas: desiredWorkers, replicas: workers.length + fromDeployments.reduce((a, d) => a + d.replicas, 0), readyReplicas: readyWorkers };
@@ -328,6 +355,31 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
         d.gateOpened = true;
       }
     }
+    for (const [name, m] of liveSets()) {
+      const id = machineSetWorkflowId({ namespace: key.namespace, name });
+      if (!m.started) {
+        try {
+          await startChild(MachineSetWorkflow, {
+            workflowId: id,
+            parentClosePolicy: ParentClosePolicy.ABANDON,
+            typedSearchAttributes: objectSearchAttributes('MachineSet', key.namespace, key.name, 'Pending'),
+            memo: flowMemo(),
+            args: [standaloneSetInput(m.apply, context(), workflowInfo().workflowId, initialized, apply.controlPlane.spec.version)],
+          });
+        } catch (err) {
+          // The name is a running set's (a MachineDeployment's, created meanwhile): not ours to start.
+          if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+          log.warn('MachineSet not started: its workflow ID is in use', { workflowId: id });
+          m.deleted = true;
+          continue;
+        }
+        m.started = true;
+        m.gateOpened = initialized;
+      } else if (initialized && !m.gateOpened) {
+        await getExternalWorkflowHandle(id).signal(controlPlaneInitializedSignal);
+        m.gateOpened = true;
+      }
+    }
   };
 
   // --- provisioning ---
@@ -407,6 +459,15 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
     await signalOrForget(machineDeploymentWorkflowId({ namespace: key.namespace, name }), (h) => h.signal(deleteMachineDeploymentSignal, { clusterDeleting: true }), () => (d.deleted = true));
   }
   await condition(() => liveDeployments().length === 0);
+  if (liveSets().length) setCurrentDetails('deleting machine sets');
+  for (const [name, m] of liveSets()) {
+    if (!m.started) {
+      m.deleted = true;
+      continue;
+    }
+    await signalOrForget(machineSetWorkflowId({ namespace: key.namespace, name }), (h) => h.signal(deleteMachineSetSignal, { clusterDeleting: true }), () => (m.deleted = true));
+  }
+  await condition(() => liveSets().length === 0);
   setCurrentDetails('deleting worker machines');
   for (const [name, m] of liveMachines()) {
     if (!m.started) {

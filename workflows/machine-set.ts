@@ -26,6 +26,7 @@ import {
   deleteMachineSignal,
   machineReportSignal,
   machineSetReportSignal,
+  applyMachineSetUpdate,
   machineSetStatusQuery,
   scaleMachineSetUpdate,
   setMachineSetReplicasSignal,
@@ -36,8 +37,36 @@ import { planMachineSet } from './planners/machine-set.js';
 import { ownerMustHear } from './planners/set-view.js';
 import { computeMachineSetStatus, machineSetStatusChanged, nextStatusChangeAt, type StatusMachine } from './planners/machine-set.status.js';
 import { reporter, signalOrForget } from './reports.js';
+import { diffPaths } from './spec-diff.js';
+import { assertValid } from './validate.js';
 import { objectSearchAttributes } from './search-attributes.js';
-import type { MachineSetReport, MachineSetState, MachineSetView, MachineSetWorkflowInput } from './types.js';
+import type { ClusterContext, MachineSetApply, MachineSetReport, MachineSetState, MachineSetView, MachineSetWorkflowInput } from './types.js';
+
+/** The input of a MachineSet applied on its own, whose owner is its Cluster. */
+export function standaloneSetInput(a: MachineSetApply, cluster: ClusterContext, ownerWorkflowId: string, gateOpen: boolean, controlPlaneVersion?: string): MachineSetWorkflowInput {
+  const ms = a.machineSet;
+  return {
+    machineSet: {
+      name: ms.metadata.name,
+      namespace: ms.metadata.namespace,
+      spec: { clusterName: ms.spec.clusterName, replicas: ms.spec.replicas, deletion: ms.spec.deletion, template: { metadata: { labels: ms.spec.template.metadata.labels }, spec: ms.spec.template.spec } },
+    },
+    bootstrapConfig: a.bootstrapTemplate.spec.template.spec,
+    infrastructure: a.infrastructureTemplate.spec.template.spec,
+    cluster,
+    ownerWorkflowId,
+    gateOpen,
+    controlPlaneVersion,
+    standalone: a,
+  };
+}
+
+/** What of a standalone set an apply may not change: all but spec.replicas (and metadata). */
+const immutablePart = (a: MachineSetApply) => ({
+  spec: { ...a.machineSet.spec, replicas: 0 },
+  bootstrapTemplate: { spec: a.bootstrapTemplate.spec },
+  infrastructureTemplate: { spec: a.infrastructureTemplate.spec },
+});
 
 export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promise<MachineSetReport> {
   const ms = input.machineSet;
@@ -70,6 +99,8 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
 
   const live = () => Object.entries(state.machines);
   const tellOwner = reporter(input.ownerWorkflowId, machineSetReportSignal);
+  // A set applied on its own reports to its Cluster every change, with its desired count.
+  const standalone = input.standalone;
   const report = (deleted = false): MachineSetReport => ({
     name: ms.name,
     replicas: state.status?.replicas ?? 0,
@@ -77,6 +108,7 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
     availableReplicas: state.status?.availableReplicas ?? 0,
     upToDateReplicas: state.status?.upToDateReplicas ?? 0,
     deleted,
+    ...(standalone ? { desiredReplicas: state.replicas } : {}),
   });
 
   // --- message handlers, registered before any await ---
@@ -96,6 +128,29 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
         const r = (req as { replicas?: unknown } | undefined)?.replicas;
         if (typeof r !== 'number' || !Number.isSafeInteger(r) || r < 0) {
           throw new Error(`MachineSet "${ms.name}": spec.replicas: must be a non-negative integer, not ${JSON.stringify(r)}`);
+        }
+      },
+    },
+  );
+  // A standalone set's apply: only spec.replicas may change (its machines are never updated,
+  // and replacing them is a MachineDeployment's job).
+  setHandler(
+    applyMachineSetUpdate,
+    (a) => {
+      if (a.machineSet.spec.replicas === state.replicas) return { generation: state.generation, result: 'unchanged' as const };
+      state.replicas = a.machineSet.spec.replicas;
+      state.generation++;
+      changes++;
+      return { generation: state.generation, result: 'configured' as const };
+    },
+    {
+      validator: (a) => {
+        if (!standalone) throw new Error(`MachineSet "${ms.name}" is owned by a MachineDeployment: change the MachineDeployment`);
+        if (state.deleteRequested) throw new Error(`MachineSet "${ms.name}" is being deleted`);
+        assertValid([a?.machineSet, a?.bootstrapTemplate, a?.infrastructureTemplate]);
+        const changed = diffPaths(immutablePart(standalone), immutablePart(a));
+        if (changed.length) {
+          throw new Error(`MachineSet "${ms.name}": ${changed.join(', ')}: immutable on a MachineSet; only spec.replicas changes (a MachineDeployment rolls a new template)`);
         }
       },
     },
@@ -229,7 +284,7 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
       const counts = { replicas: next.replicas, readyReplicas: next.readyReplicas, availableReplicas: next.availableReplicas };
       // (Before any report the owner sees 0 of everything, and weighs the set by the replicas it asked for.)
       const heard = state.reported ?? { replicas: 0, readyReplicas: 0, availableReplicas: 0 };
-      if (flow < 2 || state.deleteRequested || ownerMustHear(heard, counts, state.replicas)) {
+      if (flow < 2 || standalone || state.deleteRequested || ownerMustHear(heard, counts, state.replicas)) {
         state.reported = counts;
         await tellOwner(report());
       }

@@ -12,6 +12,7 @@ import type {
   MachineDeploymentReport,
   MachineDeploymentView,
   MachineReport,
+  MachineSetApply,
   MachineSetReport,
   MachineSetView,
   MachineView,
@@ -24,6 +25,8 @@ export const applyClusterUpdate = defineUpdate<ApplyResult, [ClusterApply]>('app
 export const applyMachineUpdate = defineUpdate<ApplyResult, [MachineApply]>('applyMachine');
 /** Adds a MachineDeployment to its cluster (its later changes go to its own workflow's applyMachineDeployment). */
 export const addMachineDeploymentUpdate = defineUpdate<ApplyResult, [MachineDeploymentApply]>('addMachineDeployment');
+/** A new MachineSet that no MachineDeployment owns, added to its Cluster (which starts it). */
+export const addMachineSetUpdate = defineUpdate<ApplyResult, [MachineSetApply]>('addMachineSet');
 /** Starts deletion in Cluster API's order: workers, control plane, infrastructure. */
 export const deleteClusterUpdate = defineUpdate<{ accepted: true }, []>('deleteCluster');
 export const clusterStatusQuery = defineQuery<ClusterView>('status');
@@ -65,6 +68,8 @@ export const machineSetReportSignal = defineSignal<[MachineSetReport]>('machineS
 
 // MachineDeployment
 /** A changed spec or templates (validated; a template change rolls out); answers the generation. */
+/** A change to a running MachineSet that its Cluster owns: replicas only (its template is immutable). */
+export const applyMachineSetUpdate = defineUpdate<{ generation: number; result: 'configured' | 'unchanged' }, [MachineSetApply]>('applyMachineSet');
 export const applyMachineDeploymentUpdate = defineUpdate<{ generation: number; result: 'configured' | 'unchanged' }, [MachineDeploymentApply]>('applyMachineDeployment');
 /** `capstan scale machinedeployment`: spec.replicas (a non-negative integer); answers the generation. */
 export const scaleMachineDeploymentUpdate = defineUpdate<{ generation: number }, [{ replicas: number }]>('scaleMachineDeployment');

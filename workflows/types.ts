@@ -168,7 +168,17 @@ export interface ClusterState {
   machines: Record<string, WorkerMachineRecord>;
   /** Worker MachineDeployments (optional: a state from before they existed has none). */
   deployments?: Record<string, DeploymentRecord>;
+  /** MachineSets no MachineDeployment owns (optional: a state from before them has none). */
+  machineSets?: Record<string, MachineSetRecord>;
   deleteRequested: boolean;
+}
+
+export interface MachineSetRecord {
+  apply: MachineSetApply;
+  started: boolean;
+  gateOpened: boolean;
+  report?: MachineSetReport;
+  deleted: boolean;
 }
 
 export interface DeploymentRecord {
@@ -224,6 +234,11 @@ export interface MachineSetWorkflowInput {
   gateOpen: boolean;
   /** The control plane's version, for Cluster API's version-skew preflight checks. */
   controlPlaneVersion?: string;
+  /**
+   * A MachineSet applied on its own (its owner is its Cluster): what it was applied with, so a
+   * later apply can be compared (only replicas change), and it reports every count change.
+   */
+  standalone?: MachineSetApply;
   state?: MachineSetState;
 }
 
@@ -266,6 +281,8 @@ export interface MachineSetReport {
   availableReplicas: number;
   upToDateReplicas: number;
   deleted: boolean;
+  /** The set's spec.replicas: told to an owner that does not set it (its Cluster). */
+  desiredReplicas?: number;
 }
 
 export interface MachineSetView {

@@ -13,6 +13,7 @@ import type { ManagedProcess } from '../../scripts/lib/process.js';
 import { startTemporalDevServer, type TemporalDevServer } from '../../scripts/lib/temporal.js';
 import { startWorkerProcess } from '../../workers/launch.js';
 import { createWorker, workflowsPath } from '../../workers/worker.js';
+import { DEFAULT_MAX_CACHED_WORKFLOWS } from '../../workers/config.js';
 import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes.js';
 
 export interface CapstanEnvOptions {
@@ -100,7 +101,7 @@ export async function startCapstanEnv(o: CapstanEnvOptions = {}): Promise<Capsta
       }
       const nativeConnection = await NativeConnection.connect({ address: temporal.address });
       const worker = await createWorker({
-        settings: { dataDir, simUrl: sim.url, taskQueue, maxConcurrentActivities: 200, maxConcurrentWorkflowTasks: 40, maxCachedWorkflows: 250 },
+        settings: { dataDir, simUrl: sim.url, taskQueue, maxConcurrentActivities: 200, maxConcurrentWorkflowTasks: 40, maxCachedWorkflows: DEFAULT_MAX_CACHED_WORKFLOWS },
         connection: nativeConnection,
         namespace: temporal.namespace,
         pollMs: 200,

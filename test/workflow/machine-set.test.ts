@@ -10,14 +10,17 @@ import { executePlan, loadPlan } from '../../client/apply.js';
 import { machineSetWorkflowId, machineWorkflowId } from '../../workflows/ids.js';
 import { MachineSetWorkflow } from '../../workflows/machine-set.js';
 import { ANNOTATIONS } from '../../api/meta.js';
-import { annotateMachineUpdate, deleteMachineSetSignal, deleteMachineSignal, machineSetStatusQuery, scaleMachineSetUpdate } from '../../workflows/messages.js';
+import { annotateMachineUpdate, deleteClusterUpdate, deleteMachineSetSignal, deleteMachineSignal, machineSetStatusQuery, scaleMachineSetUpdate } from '../../workflows/messages.js';
 import { flowMemo } from '../../workflows/flow.js';
 import { objectSearchAttributes } from '../../workflows/search-attributes.js';
 import type { MachineSetView, MachineSetWorkflowInput } from '../../workflows/types.js';
 import { eventually, startCapstanEnv, workflowBundle, type CapstanEnv } from '../support/capstan-env.js';
-import { clusterView, liveVms, nodeReady, waitForAvailable, workloadNodes } from '../support/cluster-checks.js';
+import { allEvents, clusterView, liveVms, nodeReady, waitForAvailable, workloadNodes } from '../support/cluster-checks.js';
 import { DEMO_WITH_WORKER_MACHINES } from '../support/demo-manifests.js';
 
+import { readFileSync } from 'node:fs';
+
+const mdSample = readFileSync(new URL('../../config/samples/machinedeployment.yaml', import.meta.url), 'utf8');
 // The demo's control plane with two individual worker Machines (demo-worker-1 and -2).
 const demo = DEMO_WITH_WORKER_MACHINES;
 
@@ -159,9 +162,51 @@ describe('MachineSetWorkflow', () => {
     expect((await clusterView(env.client, 'demo')).status.phase).toBe('Provisioned');
   }, 240_000);
 
+  it('a MachineSet applied on its own: its Cluster starts it and counts its workers; apply scales it; its template is immutable', async () => {
+    const solo = (replicas: number, instanceType = 'sim.medium') =>
+      mdSample
+        .replace('kind: MachineDeployment', 'kind: MachineSet')
+        .replace(/\n {2}rollout:\n(?: {4,}.*\n)+/, '\n')
+        .replace(/demo-md-0/g, 'solo')
+        .replace('replicas: 3', `replicas: ${replicas}`)
+        .replace('instanceType: sim.medium', `instanceType: ${instanceType}`);
+    const soloHandle = env.client.workflow.getHandle(machineSetWorkflowId({ namespace: 'default', name: 'solo' }));
+    const soloUntil = (what: string, ok: (v: MachineSetView) => boolean) =>
+      eventually(what, async () => {
+        const v = await soloHandle.query(machineSetStatusQuery);
+        return ok(v) ? v : undefined;
+      }, 180_000, 300);
+    const apply = async (text: string) => (await executePlan(env.client, env.taskQueue, loadPlan([{ file: 'ms.yaml', text }]))).map((l) => `${l.object} ${l.result}`);
+
+    expect(await apply(solo(2))).toEqual(['machineset.cluster.capstan.dev/solo created']);
+    await soloUntil('2 ready machines', (v) => v.status?.readyReplicas === 2);
+    await eventually('the Cluster to count them', async () => {
+      const c = await clusterView(env.client, 'demo');
+      return c.status.workers.desiredReplicas === 2 && c.status.workers.readyReplicas === 2 ? c : undefined;
+    });
+    expect(await apply(solo(2))).toEqual(['machineset.cluster.capstan.dev/solo unchanged']);
+    expect(await apply(solo(3))).toEqual(['machineset.cluster.capstan.dev/solo configured']);
+    const scaled = await soloUntil('3 ready machines', (v) => v.status?.readyReplicas === 3);
+    expect(scaled.generation).toBe(2);
+    const err = await apply(solo(3, 'sim.large')).catch((e: unknown) => e);
+    expect(String((err as Error).message)).toBe(
+      'MachineSet "solo": infrastructureTemplate.spec.template.spec.instanceType: immutable on a MachineSet; only spec.replicas changes (a MachineDeployment rolls a new template)',
+    );
+    expect((await soloHandle.query(machineSetStatusQuery)).generation).toBe(2);
+
+    // Deleting the Cluster deletes the set (its machines drained and gone) before the control plane.
+    const from = (await allEvents(env.simClient)).at(-1)!.seq;
+    const cluster = env.client.workflow.getHandle('cluster/default/demo');
+    await cluster.executeUpdate(deleteClusterUpdate);
+    expect((await cluster.result()).phase).toBe('Deleted');
+    expect(await soloHandle.result()).toMatchObject({ deleted: true });
+    const down = (await allEvents(env.simClient)).filter((e) => e.seq > from && e.type === 'vm.shutting-down');
+    expect(down.map((e) => (e.message.includes('solo-') ? 'set' : 'control-plane'))).toEqual(['set', 'set', 'set', 'control-plane']);
+  }, 300_000);
+
   it('replays the set’s and its machines’ histories with today’s workflow code', async () => {
     const histories = [];
-    for await (const wf of env.client.workflow.list({ query: 'WorkflowId STARTS_WITH "machineset/" OR WorkflowId STARTS_WITH "machine/default/demo-ms-"' })) {
+    for await (const wf of env.client.workflow.list({ query: 'WorkflowId STARTS_WITH "machineset/" OR WorkflowId STARTS_WITH "machine/default/demo-ms-" OR WorkflowId STARTS_WITH "machine/default/solo-" OR WorkflowId = "cluster/default/demo"' })) {
       histories.push({ workflowId: wf.workflowId, history: await env.client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory() });
     }
     expect(histories.length).toBeGreaterThanOrEqual(5);
