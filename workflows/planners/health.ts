@@ -1,0 +1,143 @@
+// The MachineHealthCheck decision: which targets need remediation, which are remediated now,
+// and when to look again. One pure function, as Cluster API's machinehealthcheck_targets.go
+// decides it (needsRemediation, healthCheckTargets, isAllowedRemediation). Workflow code:
+// deterministic, no I/O, clock, random or module state; the input is never mutated.
+//
+// A target needs remediation when
+// - it reports a terminal failure; or
+// - it had a Node and the Node is gone (`nodeMissing`); or
+// - it has no Node yet and nodeStartupTimeoutSeconds (default 600; 0 disables) has passed since
+//   it was created, or since its infrastructure became ready if that is later; or
+// - one of its Node's conditions has had an unhealthy status for longer than that check's
+//   timeout (since the condition's lastTransitionTime).
+// "Longer than" is strict, as Cluster API's `LastTransitionTime.Add(timeout).Before(now)`: at
+// exactly the timeout the target is still healthy and its next check is in 0 s.
+//
+// Short-circuit (Cluster API's isAllowedRemediation): the unhealthy count is the expected
+// machines minus the healthy ones — healthy means not needing remediation *and* having a Node,
+// so a machine still starting counts against the limit, as in Cluster API. With unhealthyRange
+// "[min-max]" remediation is allowed while min ≤ count ≤ max; otherwise while count ≤
+// maxUnhealthy (an integer, or a percentage of the targets rounded down; default 100%).
+// When it is not allowed, nothing is remediated. Only targets whose owner replaces them
+// (`remediationAllowed`: a MachineSet or a control plane) are remediated; the others are
+// reported unhealthy and left alone.
+
+export interface HealthTarget {
+  machine: string;
+  remediationAllowed: boolean; // owned by a MachineSet or a control plane
+  machineCreatedAt: string; // RFC3339
+  infrastructureReadyAt?: string; // when its infrastructure became ready, if it has
+  failed?: boolean; // the machine reports a terminal failure
+  nodeName?: string; // absent = no node yet
+  nodeMissing?: boolean; // it had a node and the node is gone
+  nodeConditions?: { type: string; status: 'True' | 'False' | 'Unknown'; lastTransitionTime: string }[];
+}
+
+export interface HealthInput {
+  now: string;
+  nodeStartupTimeoutSeconds?: number; // default 600; 0 disables
+  unhealthyNodeConditions: { type: string; status: 'True' | 'False' | 'Unknown'; timeoutSeconds: number }[];
+  maxUnhealthy?: number | string; // default '100%'
+  unhealthyRange?: string; // '[1-3]'; wins over maxUnhealthy when set
+  targets: HealthTarget[];
+}
+
+export interface HealthVerdict {
+  unhealthy: string[]; // need remediation, sorted
+  remediate: string[]; // remediated now: allowed and not short-circuited, sorted
+  shortCircuited: boolean; // too many unhealthy: nothing is remediated
+  nextCheckInSeconds?: number; // soonest moment a healthy target could turn unhealthy, if a timeout is running
+}
+
+export const DEFAULT_NODE_STARTUP_TIMEOUT_SECONDS = 600;
+
+export function evaluateHealth(input: HealthInput): HealthVerdict {
+  const now = time(input.now, 'now');
+  const startupTimeout = input.nodeStartupTimeoutSeconds ?? DEFAULT_NODE_STARTUP_TIMEOUT_SECONDS;
+  if (!Number.isFinite(startupTimeout) || startupTimeout < 0) throw new Error(`nodeStartupTimeoutSeconds: ${startupTimeout} must be >= 0`);
+  input.unhealthyNodeConditions.forEach((c, i) => {
+    if (!Number.isFinite(c.timeoutSeconds) || c.timeoutSeconds < 0) throw new Error(`unhealthyNodeConditions[${i}].timeoutSeconds: ${c.timeoutSeconds} must be >= 0`);
+  });
+
+  const unhealthy: HealthTarget[] = [];
+  const nextChecks: number[] = [];
+  let healthy = 0;
+  input.targets.forEach((t, i) => {
+    const r = check(t, i, now, startupTimeout, input.unhealthyNodeConditions);
+    if (r.needsRemediation) {
+      unhealthy.push(t);
+      return;
+    }
+    if (r.nextCheckInSeconds !== undefined) nextChecks.push(r.nextCheckInSeconds);
+    if (t.nodeName && !t.nodeMissing) healthy++;
+  });
+
+  const count = input.targets.length - healthy;
+  const allowed = remediationAllowed(count, input.targets.length, input.maxUnhealthy, input.unhealthyRange);
+  const names = (ts: HealthTarget[]) => ts.map((t) => t.machine).sort(compare);
+  return {
+    unhealthy: names(unhealthy),
+    remediate: allowed ? names(unhealthy.filter((t) => t.remediationAllowed)) : [],
+    shortCircuited: !allowed,
+    ...(nextChecks.length ? { nextCheckInSeconds: Math.min(...nextChecks) } : {}),
+  };
+}
+
+/** Cluster API's needsRemediation for one target: whether, and else when to look again (seconds). */
+function check(
+  t: HealthTarget,
+  i: number,
+  now: number,
+  startupTimeout: number,
+  conditions: HealthInput['unhealthyNodeConditions'],
+): { needsRemediation: boolean; nextCheckInSeconds?: number } {
+  if (t.failed) return { needsRemediation: true };
+  if (t.nodeMissing) return { needsRemediation: true };
+  if (!t.nodeName) {
+    if (startupTimeout === 0) return { needsRemediation: false };
+    const created = time(t.machineCreatedAt, `targets[${i}].machineCreatedAt`);
+    const infra = t.infrastructureReadyAt !== undefined ? time(t.infrastructureReadyAt, `targets[${i}].infrastructureReadyAt`) : created;
+    const since = Math.max(created, infra);
+    const left = startupTimeout - (now - since) / 1000;
+    return left < 0 ? { needsRemediation: true } : { needsRemediation: false, nextCheckInSeconds: left };
+  }
+  const next: number[] = [];
+  for (const c of conditions) {
+    const nc = (t.nodeConditions ?? []).find((x) => x.type === c.type);
+    if (!nc || nc.status !== c.status) continue;
+    const left = c.timeoutSeconds - (now - time(nc.lastTransitionTime, `targets[${i}].nodeConditions[${c.type}].lastTransitionTime`)) / 1000;
+    if (left < 0) return { needsRemediation: true };
+    next.push(left);
+  }
+  return next.length ? { needsRemediation: false, nextCheckInSeconds: Math.min(...next) } : { needsRemediation: false };
+}
+
+function remediationAllowed(count: number, total: number, maxUnhealthy: number | string | undefined, unhealthyRange: string | undefined): boolean {
+  if (unhealthyRange !== undefined) {
+    const m = /^\[(\d+)-(\d+)\]$/.exec(unhealthyRange.trim());
+    if (!m || Number(m[1]) > Number(m[2])) throw new Error(`unhealthyRange: ${JSON.stringify(unhealthyRange)} is not a range like "[1-3]" (min <= max)`);
+    return count >= Number(m[1]) && count <= Number(m[2]);
+  }
+  return count <= scaled(maxUnhealthy ?? '100%', total);
+}
+
+/** An int, or a percentage of `total` rounded down (Cluster API's GetScaledValueFromIntOrPercent, roundUp false). */
+function scaled(v: number | string, total: number): number {
+  if (typeof v === 'number') {
+    if (!Number.isSafeInteger(v) || v < 0) throw new Error(`maxUnhealthy: ${v} must be a non-negative integer or a percentage`);
+    return v;
+  }
+  const m = /^(\d+)%$/.exec(v.trim());
+  if (!m) throw new Error(`maxUnhealthy: ${JSON.stringify(v)} must be a non-negative integer or a percentage like "40%"`);
+  return Math.floor((Number(m[1]) * total) / 100);
+}
+
+function time(s: string, field: string): number {
+  const t = Date.parse(s);
+  if (!Number.isFinite(t)) throw new Error(`${field}: ${JSON.stringify(s)} is not an RFC 3339 time`);
+  return t;
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
