@@ -5,6 +5,7 @@ import { kubeadmConfigSchema, kubeadmConfigTemplateSchema } from './kubeadm-conf
 import { kubeadmControlPlaneSchema } from './kubeadm-control-plane.js';
 import { machineSchema } from './machine.js';
 import { machineDeploymentSchema } from './machine-deployment.js';
+import { machineHealthCheckSchema } from './machine-health-check.js';
 import { machineSetSchema } from './machine-set.js';
 import { GROUPS, VERSION } from './meta.js';
 import { simClusterSchema, simMachineSchema, simMachineTemplateSchema } from './sim.js';
@@ -14,6 +15,7 @@ export const KINDS = {
   Machine: { group: GROUPS.cluster, schema: machineSchema },
   MachineSet: { group: GROUPS.cluster, schema: machineSetSchema },
   MachineDeployment: { group: GROUPS.cluster, schema: machineDeploymentSchema },
+  MachineHealthCheck: { group: GROUPS.cluster, schema: machineHealthCheckSchema },
   KubeadmControlPlane: { group: GROUPS.controlPlane, schema: kubeadmControlPlaneSchema },
   KubeadmConfig: { group: GROUPS.bootstrap, schema: kubeadmConfigSchema },
   KubeadmConfigTemplate: { group: GROUPS.bootstrap, schema: kubeadmConfigTemplateSchema },

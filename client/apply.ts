@@ -30,6 +30,7 @@ export function describePlan(plan: ApplyPlan): string[] {
     ...plan.machines.map((m) => ref('Machine', 'cluster.capstan.dev', m.machine.metadata.name)),
     ...plan.machineDeployments.map((m) => ref('MachineDeployment', 'cluster.capstan.dev', m.machineDeployment.metadata.name)),
     ...plan.machineSets.map((m) => ref('MachineSet', 'cluster.capstan.dev', m.machineSet.metadata.name)),
+    ...plan.machineHealthChecks.map((m) => ref('MachineHealthCheck', 'cluster.capstan.dev', m.metadata.name)),
     ...plan.resolved.map((d) => ref(d.object.kind, d.object.apiVersion.split('/')[0]!, d.object.metadata.name)),
   ];
 }
@@ -47,7 +48,19 @@ function rejection(err: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * A MachineHealthCheck validates, but no workflow runs one yet: a plan that holds one is
+ * refused whole, before anything starts (half a manifest applied would leave machines unwatched
+ * that the user believes are watched).
+ */
+export function refuseNotYetApplied(plan: ApplyPlan): void {
+  const objects = plan.machineHealthChecks.map((m) => `MachineHealthCheck "${m.metadata.name}"`);
+  if (!objects.length) return;
+  throw new ApplyError(`${objects.join(', ')}: MachineHealthChecks are not run by apply yet; nothing was applied`);
+}
+
 export async function executePlan(client: Client, taskQueue: string, plan: ApplyPlan): Promise<ApplyLine[]> {
+  refuseNotYetApplied(plan);
   const lines: ApplyLine[] = [];
   for (const c of plan.clusters) {
     const key = { namespace: c.cluster.metadata.namespace, name: c.cluster.metadata.name };

@@ -11,6 +11,7 @@ import type { MachineDeployment } from '../api/machine-deployment.js';
 import type { MachineSet } from '../api/machine-set.js';
 import { GROUPS, type ObjectRef } from '../api/meta.js';
 import type { SimCluster, SimMachine, SimMachineTemplate } from '../api/sim.js';
+import type { MachineHealthCheck } from '../api/machine-health-check.js';
 import type { ClusterApply, MachineApply, MachineDeploymentApply, MachineSetApply } from '../workflows/types.js';
 
 export type { MachineDeploymentApply, MachineSetApply };
@@ -97,6 +98,8 @@ export interface ApplyPlan {
   machines: MachineApply[];
   machineDeployments: MachineDeploymentApply[];
   machineSets: MachineSetApply[];
+  /** MachineHealthChecks: validated; nothing runs them yet, so apply refuses a plan that holds one. */
+  machineHealthChecks: MachineHealthCheck[];
   /** Objects used only through a reference, for the report. */
   resolved: ValidatedDocument[];
 }
@@ -138,6 +141,7 @@ export function planApply(docs: ValidatedDocument[]): ApplyPlan {
   const machines: MachineApply[] = [];
   const machineDeployments: MachineDeploymentApply[] = [];
   const machineSets: MachineSetApply[] = [];
+  const machineHealthChecks: MachineHealthCheck[] = [];
   for (const d of docs) {
     const o = d.object;
     if (o.kind === 'Cluster') {
@@ -174,10 +178,12 @@ export function planApply(docs: ValidatedDocument[]): ApplyPlan {
     } else if (o.kind === 'MachineSet') {
       const templates = resolveTemplates(d, o.spec);
       if (templates) machineSets.push({ machineSet: o, ...templates });
+    } else if (o.kind === 'MachineHealthCheck') {
+      machineHealthChecks.push(o);
     }
   }
   if (problems.length) throw new ManifestError(problems);
-  const owners = new Set<string>(['Cluster', 'Machine', 'MachineDeployment', 'MachineSet']);
+  const owners = new Set<string>(['Cluster', 'Machine', 'MachineDeployment', 'MachineSet', 'MachineHealthCheck']);
   const resolved = docs.filter((d) => !owners.has(d.object.kind));
-  return { clusters, machines, machineDeployments, machineSets, resolved };
+  return { clusters, machines, machineDeployments, machineSets, machineHealthChecks, resolved };
 }

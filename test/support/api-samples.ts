@@ -131,6 +131,27 @@ export const FULL_SAMPLES: Sample[] = [
     },
   },
   {
+    name: 'full MachineHealthCheck',
+    kind: 'MachineHealthCheck',
+    object: {
+      apiVersion: 'cluster.capstan.dev/v1alpha1',
+      kind: 'MachineHealthCheck',
+      metadata: meta('full-workers-unhealthy'),
+      spec: {
+        clusterName: 'full',
+        selector: { matchLabels: { pool: 'a' }, matchExpressions: [{ key: 'tier', operator: 'In', values: ['web'] }] },
+        checks: {
+          nodeStartupTimeoutSeconds: 300,
+          unhealthyNodeConditions: [
+            { type: 'Ready', status: 'Unknown', timeoutSeconds: 300 },
+            { type: 'Ready', status: 'False', timeoutSeconds: 300 },
+          ],
+        },
+        remediation: { triggerIf: { unhealthyLessThanOrEqualTo: '40%' } },
+      },
+    },
+  },
+  {
     name: 'OnDelete MachineDeployment',
     kind: 'MachineDeployment',
     object: {

@@ -1,0 +1,80 @@
+// MachineHealthCheck (cluster.capstan.dev/v1alpha1): Cluster API v1beta2's MachineHealthCheck.
+// It selects the Machines of one cluster by label, checks their Nodes against conditions with
+// timeouts, and remediates an unhealthy Machine by deleting it so that its owner (a MachineSet
+// or a control plane) replaces it; too many unhealthy at once, and it remediates nothing.
+import { z } from 'zod';
+import { intOrPercentSchema } from './machine-deployment.js';
+import { labelSelectorSchema } from './machine-set.js';
+import { type Condition, GROUPS, objectMetaSchema, objectName, objectRefSchema, seconds, VERSION } from './meta.js';
+
+export const NODE_CONDITION_STATUSES = ['True', 'False', 'Unknown'] as const;
+
+export function machineHealthCheckSpecSchema() {
+  return z
+    .strictObject({
+      clusterName: objectName(63),
+      selector: labelSelectorSchema(),
+      checks: z
+        .strictObject({
+          /** No Node this long after the machine was created (or its infrastructure became ready): unhealthy. 0 disables. */
+          nodeStartupTimeoutSeconds: seconds().default(600),
+          unhealthyNodeConditions: z
+            .array(
+              z.strictObject({
+                type: z.string().min(1, { error: 'is required' }),
+                status: z.enum(NODE_CONDITION_STATUSES, { error: `must be one of ${NODE_CONDITION_STATUSES.join(', ')}` }),
+                timeoutSeconds: seconds(),
+              }),
+            )
+            .default([]),
+        })
+        .default({ nodeStartupTimeoutSeconds: 600, unhealthyNodeConditions: [] }),
+      remediation: z
+        .strictObject({
+          triggerIf: z
+            .strictObject({
+              unhealthyLessThanOrEqualTo: intOrPercentSchema().optional(),
+              unhealthyInRange: z
+                .string()
+                .regex(/^\[(\d+)-(\d+)\]$/, { error: 'must be a range such as "[1-3]"' })
+                .refine((r) => {
+                  const [, a, b] = /^\[(\d+)-(\d+)\]$/.exec(r)!;
+                  return Number(a) <= Number(b);
+                }, { error: 'its minimum must not exceed its maximum' })
+                .optional(),
+            })
+            .default({}),
+          /** External remediation: a remediation request made from this template instead of a deletion (not supported yet: refused). */
+          templateRef: objectRefSchema().optional(),
+        })
+        .default({ triggerIf: {} }),
+    })
+    .superRefine((spec, ctx) => {
+      if (Object.keys(spec.selector.matchLabels).length === 0 && spec.selector.matchExpressions.length === 0) {
+        ctx.addIssue({ code: 'custom', path: ['selector'], message: 'must not be empty (it would select every Machine of the cluster)' });
+      }
+      if (spec.remediation.templateRef) {
+        ctx.addIssue({ code: 'custom', path: ['remediation', 'templateRef'], message: 'external remediation is not supported yet: remove it, and unhealthy machines are deleted for their owner to replace' });
+      }
+    });
+}
+export type MachineHealthCheckSpec = z.infer<ReturnType<typeof machineHealthCheckSpecSchema>>;
+
+export function machineHealthCheckSchema() {
+  return z.strictObject({
+    apiVersion: z.literal(`${GROUPS.cluster}/${VERSION}`),
+    kind: z.literal('MachineHealthCheck'),
+    metadata: objectMetaSchema(),
+    spec: machineHealthCheckSpecSchema(),
+  });
+}
+export type MachineHealthCheck = z.infer<ReturnType<typeof machineHealthCheckSchema>>;
+
+export interface MachineHealthCheckStatus {
+  expectedMachines: number;
+  currentHealthy: number;
+  remediationsAllowed: number;
+  targets: string[];
+  conditions: Condition[];
+  observedGeneration: number;
+}
