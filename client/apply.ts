@@ -2,7 +2,7 @@
 // workflows. Clusters go first (update-with-start: a second apply of the same manifest
 // starts nothing), then their Machines (an update to the Cluster's workflow), then their
 // MachineDeployments and MachineSets (a change to a running one's workflow, or a new one to its Cluster).
-import { type Client, WithStartWorkflowOperation, WorkflowUpdateFailedError, WorkflowNotFoundError } from '@temporalio/client';
+import { type Client, type WorkflowHandle, WithStartWorkflowOperation, WorkflowUpdateFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { ClusterWorkflow } from '../workflows/cluster.js';
 import { clusterWorkflowId, machineDeploymentWorkflowId, machineSetWorkflowId } from '../workflows/ids.js';
 import { addMachineDeploymentUpdate, addMachineSetUpdate, applyClusterUpdate, applyMachineDeploymentUpdate, applyMachineSetUpdate, applyMachineUpdate } from '../workflows/messages.js';
@@ -102,62 +102,60 @@ export async function executePlan(client: Client, taskQueue: string, plan: Apply
     }
   }
   for (const d of plan.machineDeployments) {
+    // A running deployment takes the change itself (a template change rolls out); a new one is
+    // added to its Cluster, which starts it (its owner, as in Cluster API).
     const { namespace, name } = d.machineDeployment.metadata;
-    const cluster = d.machineDeployment.spec.clusterName;
-    const object = ref('MachineDeployment', 'cluster.capstan.dev', name);
-    try {
-      // A running deployment takes the change itself (a template change rolls out) ...
-      const r = await client.workflow.getHandle(machineDeploymentWorkflowId({ namespace, name })).executeUpdate(applyMachineDeploymentUpdate, { args: [d] });
-      lines.push({ object, result: r.result });
-      continue;
-    } catch (err) {
-      if (!(err instanceof WorkflowNotFoundError)) {
-        const msg = rejection(err);
-        if (msg) throw new ApplyError(msg);
-        throw err;
-      }
-    }
-    try {
-      // ... a new one is added to its Cluster, which starts it (its owner, as in Cluster API).
-      const r = await client.workflow.getHandle(clusterWorkflowId({ namespace, name: cluster })).executeUpdate(addMachineDeploymentUpdate, { args: [d] });
-      lines.push({ object, result: r.result });
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) {
-        throw new ApplyError(`MachineDeployment "${name}": spec.clusterName: Cluster "${cluster}" not found in namespace "${namespace}"`);
-      }
-      const msg = rejection(err);
-      if (msg) throw new ApplyError(msg);
-      throw err;
-    }
+    lines.push(
+      await applyOwnedByCluster(client, 'MachineDeployment', { namespace, name, cluster: d.machineDeployment.spec.clusterName }, {
+        running: (id) => client.workflow.getHandle(id).executeUpdate(applyMachineDeploymentUpdate, { args: [d] }),
+        runningId: machineDeploymentWorkflowId({ namespace, name }),
+        add: (h) => h.executeUpdate(addMachineDeploymentUpdate, { args: [d] }),
+      }),
+    );
   }
   for (const m of plan.machineSets) {
+    // A running set takes a change of replicas itself (a set a deployment owns refuses: change
+    // the deployment); a new one is added to its Cluster, which starts it and owns it.
     const { namespace, name } = m.machineSet.metadata;
-    const cluster = m.machineSet.spec.clusterName;
-    const object = ref('MachineSet', 'cluster.capstan.dev', name);
-    try {
-      // A running set takes a change of replicas itself (a set a deployment owns refuses: change the deployment) ...
-      const r = await client.workflow.getHandle(machineSetWorkflowId({ namespace, name })).executeUpdate(applyMachineSetUpdate, { args: [m] });
-      lines.push({ object, result: r.result });
-      continue;
-    } catch (err) {
-      if (!(err instanceof WorkflowNotFoundError)) {
-        const msg = rejection(err);
-        if (msg) throw new ApplyError(msg);
-        throw err;
-      }
-    }
-    try {
-      // ... a new one is added to its Cluster, which starts it and owns it.
-      const r = await client.workflow.getHandle(clusterWorkflowId({ namespace, name: cluster })).executeUpdate(addMachineSetUpdate, { args: [m] });
-      lines.push({ object, result: r.result });
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) {
-        throw new ApplyError(`MachineSet "${name}": spec.clusterName: Cluster "${cluster}" not found in namespace "${namespace}"`);
-      }
-      const msg = rejection(err);
-      if (msg) throw new ApplyError(msg);
-      throw err;
-    }
+    lines.push(
+      await applyOwnedByCluster(client, 'MachineSet', { namespace, name, cluster: m.machineSet.spec.clusterName }, {
+        running: (id) => client.workflow.getHandle(id).executeUpdate(applyMachineSetUpdate, { args: [m] }),
+        runningId: machineSetWorkflowId({ namespace, name }),
+        add: (h) => h.executeUpdate(addMachineSetUpdate, { args: [m] }),
+      }),
+    );
   }
   return lines;
+}
+
+/**
+ * An object whose workflow its Cluster starts: a change goes to its running workflow; when there
+ * is none, it is added to its Cluster. A refusal of either comes back as an ApplyError.
+ */
+async function applyOwnedByCluster(
+  client: Client,
+  kind: string,
+  o: { namespace: string; name: string; cluster: string },
+  to: { runningId: string; running: (id: string) => Promise<{ result: string }>; add: (cluster: WorkflowHandle) => Promise<{ result: string }> },
+): Promise<ApplyLine> {
+  const object = ref(kind, 'cluster.capstan.dev', o.name);
+  try {
+    return { object, result: (await to.running(to.runningId)).result as ApplyLine['result'] };
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw refused(err);
+  }
+  try {
+    return { object, result: (await to.add(client.workflow.getHandle(clusterWorkflowId({ namespace: o.namespace, name: o.cluster })))).result as ApplyLine['result'] };
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) {
+      throw new ApplyError(`${kind} "${o.name}": spec.clusterName: Cluster "${o.cluster}" not found in namespace "${o.namespace}"`);
+    }
+    throw refused(err);
+  }
+}
+
+/** A workflow's refusal as an ApplyError with its message; anything else as it is. */
+function refused(err: unknown): unknown {
+  const msg = rejection(err);
+  return msg ? new ApplyError(msg) : err;
 }
