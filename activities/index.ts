@@ -2,8 +2,10 @@
 // samples' dependency-injection pattern). Workflows import only the type.
 import type { SecretStore } from '../providers/secrets/store.js';
 import type { SimCloudClient } from '../providers/sim/client.js';
+import type { Client } from '@temporalio/client';
 import { bootstrapActivities } from './bootstrap.js';
 import { classifiedActivities } from './errors.js';
+import { healthActivities } from './health.js';
 import { infrastructureActivities } from './infrastructure.js';
 import { machineStepActivities } from './machine-steps.js';
 import { NodeWatches } from './node-watch.js';
@@ -18,6 +20,8 @@ export interface ActivityDeps {
   unreachableGraceMs?: number;
   /** One Node watch per workload cluster, shared by the worker's waits (created if absent). */
   nodeWatches?: NodeWatches;
+  /** A Temporal client, for the activities that read visibility (MachineHealthChecks list their machines). */
+  temporal?: Client;
 }
 
 /** Every activity leaves through one error boundary (activities/errors.ts). */
@@ -28,6 +32,7 @@ export function createActivities(given: ActivityDeps) {
     ...bootstrapActivities(deps),
     ...workloadActivities(deps),
     ...machineStepActivities(deps),
+    ...healthActivities(deps),
   });
 }
 

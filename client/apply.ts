@@ -4,8 +4,8 @@
 // MachineDeployments and MachineSets (a change to a running one's workflow, or a new one to its Cluster).
 import { type Client, type WorkflowHandle, WithStartWorkflowOperation, WorkflowUpdateFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { ClusterWorkflow } from '../workflows/cluster.js';
-import { clusterWorkflowId, machineDeploymentWorkflowId, machineSetWorkflowId } from '../workflows/ids.js';
-import { addMachineDeploymentUpdate, addMachineSetUpdate, applyClusterUpdate, applyMachineDeploymentUpdate, applyMachineSetUpdate, applyMachineUpdate } from '../workflows/messages.js';
+import { clusterWorkflowId, machineDeploymentWorkflowId, machineHealthCheckWorkflowId, machineSetWorkflowId } from '../workflows/ids.js';
+import { addMachineDeploymentUpdate, addMachineHealthCheckUpdate, addMachineSetUpdate, applyMachineHealthCheckUpdate, applyClusterUpdate, applyMachineDeploymentUpdate, applyMachineSetUpdate, applyMachineUpdate } from '../workflows/messages.js';
 import { clusterListMemo, startMemo } from '../workflows/list-memo.js';
 import { objectSearchAttributes } from '../workflows/search-attributes.js';
 import type { ApplyResult } from '../workflows/types.js';
@@ -48,19 +48,7 @@ function rejection(err: unknown): string | undefined {
   return undefined;
 }
 
-/**
- * A MachineHealthCheck validates, but no workflow runs one yet: a plan that holds one is
- * refused whole, before anything starts (half a manifest applied would leave machines unwatched
- * that the user believes are watched).
- */
-export function refuseNotYetApplied(plan: ApplyPlan): void {
-  const objects = plan.machineHealthChecks.map((m) => `MachineHealthCheck "${m.metadata.name}"`);
-  if (!objects.length) return;
-  throw new ApplyError(`${objects.join(', ')}: MachineHealthChecks are not run by apply yet; nothing was applied`);
-}
-
 export async function executePlan(client: Client, taskQueue: string, plan: ApplyPlan): Promise<ApplyLine[]> {
-  refuseNotYetApplied(plan);
   const lines: ApplyLine[] = [];
   for (const c of plan.clusters) {
     const key = { namespace: c.cluster.metadata.namespace, name: c.cluster.metadata.name };
@@ -122,6 +110,16 @@ export async function executePlan(client: Client, taskQueue: string, plan: Apply
         running: (id) => client.workflow.getHandle(id).executeUpdate(applyMachineSetUpdate, { args: [m] }),
         runningId: machineSetWorkflowId({ namespace, name }),
         add: (h) => h.executeUpdate(addMachineSetUpdate, { args: [m] }),
+      }),
+    );
+  }
+  for (const h of plan.machineHealthChecks) {
+    const { namespace, name } = h.metadata;
+    lines.push(
+      await applyOwnedByCluster(client, 'MachineHealthCheck', { namespace, name, cluster: h.spec.clusterName }, {
+        running: (id) => client.workflow.getHandle(id).executeUpdate(applyMachineHealthCheckUpdate, { args: [h] }),
+        runningId: machineHealthCheckWorkflowId({ namespace, name }),
+        add: (c) => c.executeUpdate(addMachineHealthCheckUpdate, { args: [h] }),
       }),
     );
   }

@@ -13,7 +13,7 @@ import { clusterListMemo, type ClusterListMemo, LIST_MEMO, machineRow, type Mach
 import { clusterStatusQuery, deleteClusterUpdate, machineDeploymentStatusQuery, machineSetStatusQuery, machineStatusQuery } from '../workflows/messages.js';
 import { SA_CLUSTER, SA_NAMESPACE, SA_NODE_NAME, SA_PHASE, SA_PROVIDER_ID } from '../workflows/search-attributes.js';
 import type { ClusterView, MachineDeploymentView, MachineSetView, MachineView } from '../workflows/types.js';
-import { executePlan, describePlan, loadPlan, ApplyError, refuseNotYetApplied } from './apply.js';
+import { executePlan, describePlan, loadPlan, ApplyError } from './apply.js';
 import { describeMachineDeployment, machineDeploymentRow, machineSetRow } from './machine-deployments.js';
 import { age, columnWidths, conditionsTable, fields, formatLine, indent, renderTable } from './table.js';
 import type { Output } from './usage.js';
@@ -34,7 +34,6 @@ export async function applyCommand(opts: {
 }): Promise<string[]> {
   const plan = loadPlan(opts.files);
   if (opts.dryRun) return describePlan(plan).map((o) => `${o} validated (dry run)`);
-  refuseNotYetApplied(plan); // before connecting: nothing starts
   const client = await opts.connect();
   const lines = await executePlan(client, opts.taskQueue, plan);
   const resolved = plan.resolved.map((d) => `${d.object.kind.toLowerCase()}.${d.object.apiVersion.split('/')[0]}/${d.object.metadata.name} resolved`);

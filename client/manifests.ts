@@ -98,7 +98,7 @@ export interface ApplyPlan {
   machines: MachineApply[];
   machineDeployments: MachineDeploymentApply[];
   machineSets: MachineSetApply[];
-  /** MachineHealthChecks: validated; nothing runs them yet, so apply refuses a plan that holds one. */
+  /** MachineHealthChecks (added to their Cluster, which starts them once the control plane is initialized). */
   machineHealthChecks: MachineHealthCheck[];
   /** Objects used only through a reference, for the report. */
   resolved: ValidatedDocument[];

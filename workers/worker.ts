@@ -1,5 +1,6 @@
 // Builds the capstan worker: the workflows bundle plus the activities over their providers.
 import { fileURLToPath } from 'node:url';
+import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import { NodeWatches } from '../activities/node-watch.js';
@@ -17,6 +18,8 @@ export interface CreateWorkerOptions {
   pollMs?: number;
   /** A prebuilt workflow bundle (tests share one across workers). */
   workflowBundle?: { code: string };
+  /** A Temporal client for the activities that read visibility (MachineHealthChecks). */
+  client?: Client;
 }
 
 export async function createWorker(o: CreateWorkerOptions): Promise<Worker> {
@@ -27,6 +30,7 @@ export async function createWorker(o: CreateWorkerOptions): Promise<Worker> {
     secrets,
     pollMs: o.pollMs,
     nodeWatches,
+    temporal: o.client,
   });
   const worker = await Worker.create({
     connection: o.connection,

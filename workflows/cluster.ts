@@ -19,17 +19,20 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { ClusterPhase, ClusterStatus } from '../api/cluster.js';
+import type { MachineHealthCheck } from '../api/machine-health-check.js';
 import { validateDocument } from '../api/kinds.js';
 import { LABELS } from '../api/meta.js';
 import { activities, terminalFailure } from './activity-proxies.js';
 import { ConditionType, Reason, retryingCondition, setCondition, type ConditionInput } from './conditions.js';
 import { ControlPlaneWorkflow } from './control-plane.js';
-import { controlPlaneWorkflowId, machineDeploymentWorkflowId, machineSetWorkflowId, machineWorkflowId } from './ids.js';
+import { controlPlaneWorkflowId, machineDeploymentWorkflowId, machineHealthCheckWorkflowId, machineSetWorkflowId, machineWorkflowId } from './ids.js';
 import { MachineDeploymentWorkflow } from './machine-deployment.js';
+import { MachineHealthCheckWorkflow } from './machine-health-check.js';
 import { MachineSetWorkflow, standaloneSetInput } from './machine-set.js';
 import { MachineWorkflow } from './machine.js';
 import {
   addMachineDeploymentUpdate,
+  addMachineHealthCheckUpdate,
   addMachineSetUpdate,
   applyClusterUpdate,
   applyMachineUpdate,
@@ -39,6 +42,7 @@ import {
   deleteClusterUpdate,
   deleteControlPlaneSignal,
   deleteMachineDeploymentSignal,
+  deleteMachineHealthCheckSignal,
   deleteMachineSetSignal,
   deleteMachineSignal,
   machineDeploymentReportSignal,
@@ -47,11 +51,11 @@ import {
 } from './messages.js';
 import { flowMemo } from './flow.js';
 import { assertValid } from './validate.js';
-import { clusterListMemo, machineListMemo, memoChange, startMemo } from './list-memo.js';
+import { clusterListMemo, machineFactsMemo, machineListMemo, memoChange, startMemo } from './list-memo.js';
 import { recordMachineReport, signalOrForget } from './reports.js';
 import { objectSearchAttributes, SA_PHASE } from './search-attributes.js';
 import { canonicalJson, diffPaths } from './spec-diff.js';
-import type { ApplyResult, ClusterApply, ClusterContext, ClusterState, ClusterView, ClusterWorkflowInput, DeploymentRecord, MachineApply, MachineDeploymentApply, MachineSetApply, MachineSetRecord } from './types.js';
+import type { ApplyResult, ClusterApply, ClusterContext, ClusterState, ClusterView, ClusterWorkflowInput, DeploymentRecord, HealthCheckRecord, MachineApply, MachineDeploymentApply, MachineSetApply, MachineSetRecord } from './types.js';
 
 /** The condition each step's failures are shown on. */
 const STEP_CONDITION: Record<string, string> = {
@@ -110,6 +114,8 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
   const liveDeployments = () => Object.entries(deployments()).filter(([, d]) => !d.deleted);
   const machineSets = (): Record<string, MachineSetRecord> => (state.machineSets ??= {});
   const liveSets = () => Object.entries(machineSets()).filter(([, m]) => !m.deleted);
+  const healthChecks = (): Record<string, HealthCheckRecord> => (state.healthChecks ??= {});
+  const liveHealthChecks = () => Object.entries(healthChecks()).filter(([, h]) => !h.deleted);
   const { provider, waits } = activities((r) => {
     cond(retryingCondition(state.status.conditions, stepCondition(r.activity), r));
   });
@@ -219,6 +225,25 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
       },
     },
   );
+  setHandler(
+    addMachineHealthCheckUpdate,
+    (o: MachineHealthCheck): ApplyResult => {
+      const name = o.metadata.name;
+      const id = machineHealthCheckWorkflowId({ namespace: key.namespace, name });
+      const existing = healthChecks()[name];
+      if (existing && !existing.deleted) return { result: 'unchanged', workflowId: id };
+      healthChecks()[name] = { object: o, started: false, deleted: false };
+      changes++;
+      return { result: 'created', workflowId: id };
+    },
+    {
+      validator: (o: MachineHealthCheck) => {
+        if (state.deleteRequested) throw new Error(`Cluster "${key.name}" is being deleted; no new MachineHealthChecks`);
+        assertValid([o]);
+        if (o.spec.clusterName !== key.name) throw new Error(`MachineHealthCheck "${o.metadata.name}": spec.clusterName is "${o.spec.clusterName}", not "${key.name}"`);
+      },
+    },
+  );
   setHandler(machineSetReportSignal, (r) => {
     const m = machineSets()[r.name];
     if (!m) return;
@@ -317,7 +342,7 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
           workflowId: id,
           parentClosePolicy: ParentClosePolicy.ABANDON,
           typedSearchAttributes: objectSearchAttributes('Machine', key.namespace, key.name, 'Pending'),
-          memo: { ...startMemo(machineListMemo('worker-join', machine.spec.version)), ...flowMemo() },
+          memo: { ...startMemo(machineListMemo('worker-join', machine.spec.version)), ...flowMemo(), ...machineFactsMemo({ labels: machine.metadata.labels, createdAt: new Date().toISOString() }) },
           args: [
             {
               machine: { name, namespace: key.namespace, uid: m.uid, labels: machine.metadata.labels, spec: machine.spec },
@@ -354,6 +379,20 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
         await getExternalWorkflowHandle(id).signal(controlPlaneInitializedSignal);
         d.gateOpened = true;
       }
+    }
+    // MachineHealthChecks start once the control plane is initialized (Cluster API does not
+    // penalize machines of a cluster whose control plane is not up).
+    for (const [name, h] of liveHealthChecks()) {
+      if (h.started || !initialized) continue;
+      const id = machineHealthCheckWorkflowId({ namespace: key.namespace, name });
+      await startChild(MachineHealthCheckWorkflow, {
+        workflowId: id,
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        typedSearchAttributes: objectSearchAttributes('MachineHealthCheck', key.namespace, key.name, 'Running'),
+        args: [{ machineHealthCheck: h.object, cluster: key, ownerWorkflowId: workflowInfo().workflowId }],
+      });
+      h.started = true;
+      // Its end is its deletion: the Cluster forgets it then.
     }
     for (const [name, m] of liveSets()) {
       const id = machineSetWorkflowId({ namespace: key.namespace, name });
@@ -450,6 +489,11 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
   // --- deletion, in Cluster API's order: deployments (their sets and machines), machines, control plane, infrastructure ---
   setPhase('Deleting');
   cond({ type: ConditionType.Deleting, status: 'True', reason: Reason.Deleting });
+  // Health checks first: nothing is remediated while the cluster goes.
+  for (const [name, h] of liveHealthChecks()) {
+    h.deleted = true;
+    if (h.started) await signalOrForget(machineHealthCheckWorkflowId({ namespace: key.namespace, name }), (hd) => hd.signal(deleteMachineHealthCheckSignal), () => undefined);
+  }
   setCurrentDetails('deleting machine deployments');
   for (const [name, d] of liveDeployments()) {
     if (!d.started) {

@@ -25,7 +25,7 @@ import { MachineWorkflow } from './machine.js';
 import { controlPlaneReportSignal, controlPlaneStatusQuery, deleteControlPlaneSignal, deleteMachineSignal, machineReportSignal } from './messages.js';
 import { generateName } from './names.js';
 import { recordMachineReport, reporter, signalOrForget } from './reports.js';
-import { machineListMemo, startMemo } from './list-memo.js';
+import { machineFactsMemo, machineListMemo, startMemo } from './list-memo.js';
 import { objectSearchAttributes } from './search-attributes.js';
 import type { BootstrapRole, ControlPlaneReport, ControlPlaneState, ControlPlaneView, ControlPlaneWorkflowInput } from './types.js';
 
@@ -139,23 +139,24 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
     const ns = kcp.metadata.namespace;
     const infraRef = spec.machineTemplate.spec.infrastructureRef;
     setCurrentDetails(`creating control-plane machine ${name} (${role})`);
+    const labels = {
+      ...spec.machineTemplate.metadata.labels,
+      [LABELS.clusterName]: input.cluster.key.name,
+      [LABELS.controlPlane]: '',
+      [LABELS.controlPlaneName]: kcp.metadata.name,
+    };
     await startChild(MachineWorkflow, {
       workflowId: machineWorkflowId({ namespace: ns, name }),
       parentClosePolicy: ParentClosePolicy.ABANDON,
       typedSearchAttributes: objectSearchAttributes('Machine', ns, input.cluster.key.name, 'Pending'),
-      memo: { ...startMemo(machineListMemo(role, spec.version)), ...flowMemo() },
+      memo: { ...startMemo(machineListMemo(role, spec.version)), ...flowMemo(), ...machineFactsMemo({ labels, ownerKind: 'KubeadmControlPlane', createdAt: new Date().toISOString() }) },
       args: [
         {
           machine: {
             name,
             namespace: ns,
             uid,
-            labels: {
-              ...spec.machineTemplate.metadata.labels,
-              [LABELS.clusterName]: input.cluster.key.name,
-              [LABELS.controlPlane]: '',
-              [LABELS.controlPlaneName]: kcp.metadata.name,
-            },
+            labels,
             spec: {
               clusterName: input.cluster.key.name,
               bootstrap: { configRef: { apiGroup: GROUPS.bootstrap, kind: 'KubeadmConfig', name } },

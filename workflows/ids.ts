@@ -5,7 +5,7 @@ export interface ObjectKey {
   name: string;
 }
 
-export type WorkflowKind = 'cluster' | 'kubeadmcontrolplane' | 'machinedeployment' | 'machineset' | 'machine';
+export type WorkflowKind = 'cluster' | 'kubeadmcontrolplane' | 'machinedeployment' | 'machineset' | 'machine' | 'machinehealthcheck';
 
 export function workflowId(kind: WorkflowKind, key: ObjectKey): string {
   return `${kind}/${key.namespace}/${key.name}`;
@@ -16,6 +16,7 @@ export const controlPlaneWorkflowId = (key: ObjectKey) => workflowId('kubeadmcon
 export const machineWorkflowId = (key: ObjectKey) => workflowId('machine', key);
 export const machineSetWorkflowId = (key: ObjectKey) => workflowId('machineset', key);
 export const machineDeploymentWorkflowId = (key: ObjectKey) => workflowId('machinedeployment', key);
+export const machineHealthCheckWorkflowId = (key: ObjectKey) => workflowId('machinehealthcheck', key);
 
 export function parseWorkflowId(id: string): { kind: string; namespace: string; name: string } | undefined {
   const parts = id.split('/');

@@ -4,3 +4,4 @@ export { ControlPlaneWorkflow } from './control-plane.js';
 export { MachineWorkflow } from './machine.js';
 export { MachineSetWorkflow } from './machine-set.js';
 export { MachineDeploymentWorkflow } from './machine-deployment.js';
+export { MachineHealthCheckWorkflow } from './machine-health-check.js';

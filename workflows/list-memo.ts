@@ -72,3 +72,16 @@ export function memoChange(current: Record<string, unknown> | undefined, next: C
   if (!keepsListData(current)) return undefined;
   return JSON.stringify(current![LIST_MEMO]) === JSON.stringify(next) ? undefined : { [LIST_MEMO]: next };
 }
+
+/**
+ * What a MachineHealthCheck needs to know of a Machine without asking it (a query is a billed
+ * action): its labels (for the selector), who owns it (only machines a MachineSet or control
+ * plane will replace are remediated) and when it was created. Static, written once with the start.
+ */
+export const MACHINE_FACTS_MEMO = 'machine';
+export interface MachineFacts {
+  labels: Record<string, string>;
+  ownerKind?: 'MachineSet' | 'KubeadmControlPlane';
+  createdAt: string;
+}
+export const machineFactsMemo = (facts: MachineFacts) => ({ [MACHINE_FACTS_MEMO]: facts });

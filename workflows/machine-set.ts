@@ -18,7 +18,7 @@ import {
 } from '@temporalio/workflow';
 import { GROUPS, LABELS } from '../api/meta.js';
 import { machineWorkflowId } from './ids.js';
-import { machineListMemo, startMemo } from './list-memo.js';
+import { machineFactsMemo, machineListMemo, startMemo } from './list-memo.js';
 import { MachineWorkflow } from './machine.js';
 import {
   controlPlaneInitializedSignal,
@@ -95,7 +95,6 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
       () => undefined,
     );
   };
-  const awaitedDeletions = () => live().filter(([, m]) => m.awaited).length;
 
   const live = () => Object.entries(state.machines);
   const tellOwner = reporter(input.ownerWorkflowId, machineSetReportSignal);
@@ -205,19 +204,24 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
     const uid = uuid4();
     state.machines[name] = { uid, created: new Date().toISOString(), deleting: false };
     const t = ms.spec.template;
+    const labels = { ...t.metadata.labels, [LABELS.clusterName]: ms.spec.clusterName, [LABELS.setName]: ms.name };
     const child = await startChild(MachineWorkflow, {
       workflowId: machineWorkflowId({ namespace: ms.namespace, name }),
       parentClosePolicy: ParentClosePolicy.ABANDON,
       // A revision-2 machine starts shown as Provisioning (the gate is open: it is created now).
       typedSearchAttributes: objectSearchAttributes('Machine', ms.namespace, ms.spec.clusterName, flow >= 2 ? 'Provisioning' : 'Pending'),
-      memo: { ...startMemo(machineListMemo('worker-join', t.spec.version)), ...(flow >= 2 ? flowMemo() : {}) },
+      memo: {
+        ...startMemo(machineListMemo('worker-join', t.spec.version)),
+        ...(flow >= 2 ? flowMemo() : {}),
+        ...machineFactsMemo({ labels, ownerKind: 'MachineSet', createdAt: state.machines[name]!.created }),
+      },
       args: [
         {
           machine: {
             name,
             namespace: ms.namespace,
             uid,
-            labels: { ...t.metadata.labels, [LABELS.clusterName]: ms.spec.clusterName, [LABELS.setName]: ms.name },
+            labels,
             spec: {
               ...t.spec,
               clusterName: ms.spec.clusterName,
@@ -320,13 +324,22 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
         ? `scale up blocked: ${plan.blocked.message}`
         : `${state.status?.readyReplicas ?? 0}/${state.replicas} machines ready` + (live().some(([, m]) => m.deleting) ? '; waiting for deleted machines to go' : ''),
     );
-    // Continue-as-new waits for the deletions this run awaits: the next run would not see them end.
-    const canContinue = () => historyIsLong(flow, workflowInfo()) && awaitedDeletions() === 0;
-    const wake = () => changes !== seen || state.deleteRequested || canContinue();
+    const wake = () => changes !== seen || state.deleteRequested || historyIsLong(flow, workflowInfo());
     // A timer only when a status change is due without a report (minReadySeconds): none idle.
     if (wakeAt) await condition(wake, Math.max(1, Date.parse(wakeAt) - Date.now()));
     else await condition(wake);
-    if (canContinue() && !state.deleteRequested) {
+    if (historyIsLong(flow, workflowInfo()) && !state.deleteRequested) {
+      // The next run will not see the completion of a machine this run awaits: each is told to
+      // report its end after all (a rollout keeps some deleting at every moment, so waiting for
+      // none would let the history grow without bound).
+      for (const [name, m] of live().filter(([, x]) => x.awaited)) {
+        m.awaited = false;
+        await signalOrForget(
+          machineWorkflowId({ namespace: ms.namespace, name }),
+          (h) => h.signal(deleteMachineSignal, { clusterDeleting: state.clusterDeleting, fromOwner: true, ownerAwaitsCompletion: false }),
+          () => delete state.machines[name],
+        );
+      }
       await condition(allHandlersFinished);
       return continueAsNew<typeof MachineSetWorkflow>({ ...input, state });
     }

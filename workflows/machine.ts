@@ -164,7 +164,8 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
     state.deleteRequested = true;
     if (req?.clusterDeleting) state.clusterDeleting = true;
     if (req?.fromOwner) ownerKnowsDeleting = true;
-    if (req?.ownerAwaitsCompletion) state.ownerAwaitsCompletion = true;
+    // The owner says whether it awaits the completion (it may take that back before it continues as new).
+    if (req?.fromOwner) state.ownerAwaitsCompletion = req.ownerAwaitsCompletion === true;
     provisioning?.cancel();
   });
 

@@ -1,5 +1,6 @@
 // Signals, queries and updates, defined once and imported by the workflows and the client.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { MachineHealthCheck } from '../api/machine-health-check.js';
 import type {
   ApplyResult,
   DeleteRequest,
@@ -11,6 +12,7 @@ import type {
   MachineDeploymentApply,
   MachineDeploymentReport,
   MachineDeploymentView,
+  MachineHealthCheckView,
   MachineReport,
   MachineSetApply,
   MachineSetReport,
@@ -68,6 +70,12 @@ export const machineSetReportSignal = defineSignal<[MachineSetReport]>('machineS
 
 // MachineDeployment
 /** A changed spec or templates (validated; a template change rolls out); answers the generation. */
+/** A new MachineHealthCheck, added to its Cluster (which starts it once the control plane is initialized). */
+export const addMachineHealthCheckUpdate = defineUpdate<ApplyResult, [MachineHealthCheck]>('addMachineHealthCheck');
+/** A change to a running MachineHealthCheck's spec (its clusterName is immutable). */
+export const applyMachineHealthCheckUpdate = defineUpdate<{ generation: number; result: 'configured' | 'unchanged' }, [MachineHealthCheck]>('applyMachineHealthCheck');
+export const deleteMachineHealthCheckSignal = defineSignal('deleteMachineHealthCheck');
+export const machineHealthCheckStatusQuery = defineQuery<MachineHealthCheckView>('status');
 /** A change to a running MachineSet that its Cluster owns: replicas only (its template is immutable). */
 export const applyMachineSetUpdate = defineUpdate<{ generation: number; result: 'configured' | 'unchanged' }, [MachineSetApply]>('applyMachineSet');
 export const applyMachineDeploymentUpdate = defineUpdate<{ generation: number; result: 'configured' | 'unchanged' }, [MachineDeploymentApply]>('applyMachineDeployment');

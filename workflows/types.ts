@@ -6,10 +6,12 @@ import type { KubeadmConfig, KubeadmConfigSpec, KubeadmConfigTemplate } from '..
 import type { KubeadmControlPlane, KubeadmControlPlaneStatus } from '../api/kubeadm-control-plane.js';
 import type { Machine, MachinePhase, MachineSpec, MachineStatus } from '../api/machine.js';
 import type { MachineDeployment, MachineDeploymentStatus } from '../api/machine-deployment.js';
+import type { MachineHealthCheck, MachineHealthCheckStatus } from '../api/machine-health-check.js';
 import type { MachineSet } from '../api/machine-set.js';
 import type { SimCluster, SimMachine, SimMachineSpec, SimMachineTemplate } from '../api/sim.js';
 import type { ObjectKey } from './ids.js';
 import type { DeletionOrder } from './planners/deletion-order.js';
+import type { HealthTarget } from './planners/health.js';
 import type { MachineSetStatus } from './planners/machine-set.status.js';
 
 /** A Cluster with every object it references, resolved by the client before anything starts. */
@@ -170,6 +172,8 @@ export interface ClusterState {
   deployments?: Record<string, DeploymentRecord>;
   /** MachineSets no MachineDeployment owns (optional: a state from before them has none). */
   machineSets?: Record<string, MachineSetRecord>;
+  /** MachineHealthChecks of the cluster's machines (optional, as above). */
+  healthChecks?: Record<string, HealthCheckRecord>;
   deleteRequested: boolean;
 }
 
@@ -377,4 +381,41 @@ export interface MachineDeploymentView {
   spec: MachineDeployment['spec'];
   status?: MachineDeploymentStatus;
   sets: { name: string; revision: number; new: boolean; replicas: number; readyReplicas: number; availableReplicas: number; deleting: boolean }[];
+}
+
+export interface MachineHealthCheckWorkflowInput {
+  machineHealthCheck: MachineHealthCheck;
+  cluster: ObjectKey;
+  ownerWorkflowId: string;
+  state?: MachineHealthCheckState;
+}
+
+export interface MachineHealthCheckState {
+  generation: number;
+  spec: MachineHealthCheck['spec'];
+  /** What the last observation saw (activities/health.ts) and its digest. */
+  targets: HealthTarget[];
+  digest?: string;
+  /** Machines told to delete, until they are no longer targets: each is told once. */
+  remediated: string[];
+  status?: MachineHealthCheckStatus;
+  deleteRequested: boolean;
+}
+
+export interface MachineHealthCheckView {
+  name: string;
+  namespace: string;
+  clusterName: string;
+  generation: number;
+  spec: MachineHealthCheck['spec'];
+  status?: MachineHealthCheckStatus;
+  /** The targets the check found unhealthy at its last evaluation, and those it remediated. */
+  unhealthy: string[];
+  remediated: string[];
+}
+
+export interface HealthCheckRecord {
+  object: MachineHealthCheck;
+  started: boolean;
+  deleted: boolean;
 }

@@ -106,6 +106,7 @@ export async function startCapstanEnv(o: CapstanEnvOptions = {}): Promise<Capsta
         namespace: temporal.namespace,
         pollMs: 200,
         workflowBundle: await workflowBundle(),
+        client: self.client,
       });
       self.worker = worker;
       const running = worker.run().finally(() => nativeConnection.close());

@@ -121,6 +121,16 @@ function remediationAllowed(count: number, total: number, maxUnhealthy: number |
   return count <= scaled(maxUnhealthy ?? '100%', total);
 }
 
+/**
+ * How many more machines may turn unhealthy before remediation stops (Cluster API's
+ * remediationsAllowed): the room left under maxUnhealthy, or under the range's maximum.
+ */
+export function remediationsAllowed(unhealthyCount: number, total: number, maxUnhealthy: number | string | undefined, unhealthyRange: string | undefined): number {
+  if (!remediationAllowed(unhealthyCount, total, maxUnhealthy, unhealthyRange)) return 0;
+  const max = unhealthyRange !== undefined ? Number(/^\[(\d+)-(\d+)\]$/.exec(unhealthyRange.trim())![2]) : scaled(maxUnhealthy ?? '100%', total);
+  return Math.max(0, max - unhealthyCount);
+}
+
 /** An int, or a percentage of `total` rounded down (Cluster API's GetScaledValueFromIntOrPercent, roundUp false). */
 function scaled(v: number | string, total: number): number {
   if (typeof v === 'number') {

@@ -1,0 +1,127 @@
+// MachineHealthCheck on real servers: a one-control-plane cluster with a MachineDeployment of 2
+// workers and one worker Machine applied on its own, all selected by one health check whose
+// Ready=False/Unknown timeout is 3 s. The simulated cloud's node-not-ready fault makes a
+// kubelet post Ready=False: past the timeout, a MachineDeployment's machine is deleted and its
+// MachineSet replaces it; the machine nobody owns is reported unhealthy and left alone; with
+// maxUnhealthy 0 nothing is remediated and RemediationAllowed says why.
+import { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { executePlan, loadPlan } from '../../client/apply.js';
+import { machineDeploymentWorkflowId, machineHealthCheckWorkflowId, machineWorkflowId } from '../../workflows/ids.js';
+import { machineDeploymentStatusQuery, machineHealthCheckStatusQuery, machineSetStatusQuery, machineStatusQuery } from '../../workflows/messages.js';
+import type { MachineHealthCheckView } from '../../workflows/types.js';
+import { eventually, startCapstanEnv, workflowBundle, type CapstanEnv } from '../support/capstan-env.js';
+import { liveVms, waitForAvailable } from '../support/cluster-checks.js';
+import { DEMO_CLUSTER, DEMO_WORKER_MACHINES } from '../support/demo-manifests.js';
+
+const MHC = (maxUnhealthy: string) => `
+apiVersion: cluster.capstan.dev/v1alpha1
+kind: MachineHealthCheck
+metadata:
+  name: demo-workers
+  namespace: default
+spec:
+  clusterName: demo
+  selector:
+    matchExpressions:
+      - key: cluster.capstan.dev/control-plane
+        operator: DoesNotExist
+  checks:
+    nodeStartupTimeoutSeconds: 600
+    unhealthyNodeConditions:
+      - type: Ready
+        status: "False"
+        timeoutSeconds: 3
+      - type: Ready
+        status: Unknown
+        timeoutSeconds: 3
+  remediation:
+    triggerIf:
+      unhealthyLessThanOrEqualTo: ${maxUnhealthy}
+`;
+
+describe('MachineHealthCheck', () => {
+  let env: CapstanEnv;
+  const mhc = () => env.client.workflow.getHandle(machineHealthCheckWorkflowId({ namespace: 'default', name: 'demo-workers' }));
+  const mhcUntil = (what: string, ok: (v: MachineHealthCheckView) => boolean) =>
+    eventually(what, async () => {
+      const v = await mhc().query(machineHealthCheckStatusQuery);
+      return ok(v) ? v : undefined;
+    }, 120_000, 250);
+  const md = () => env.client.workflow.getHandle(machineDeploymentWorkflowId({ namespace: 'default', name: 'demo-md-0' }));
+  const mdMachines = async () => {
+    const v = await md().query(machineDeploymentStatusQuery);
+    const set = await env.client.workflow.getHandle(`machineset/default/${v.sets[0]!.name}`).query(machineSetStatusQuery);
+    return set.machines;
+  };
+  const vmOf = async (name: string) => (await liveVms(env.simClient)).find((v) => v.name === name)!;
+
+  beforeAll(async () => {
+    env = await startCapstanEnv();
+    const manifest = `${DEMO_CLUSTER.replace(/replicas: 3/g, 'replicas: 1').replace(/(kind: MachineDeployment[\s\S]*?)replicas: 1/, '$1replicas: 2')}\n---\n${DEMO_WORKER_MACHINES.split(/^---\n/m).slice(0, 3).join('---\n')}\n---\n${MHC('100%')}`;
+    const plan = loadPlan([{ file: 'demo.yaml', text: manifest }]);
+    expect(plan.machineDeployments[0]!.machineDeployment.spec.replicas).toBe(2);
+    expect(plan.machines.map((m) => m.machine.metadata.name)).toEqual(['demo-worker-1']);
+    const lines = await executePlan(env.client, env.taskQueue, plan);
+    expect(lines.at(-1)).toEqual({ object: 'machinehealthcheck.cluster.capstan.dev/demo-workers', result: 'created' });
+    await waitForAvailable(env.client, 'demo');
+    await eventually('2 available workers of the deployment', async () => ((await md().query(machineDeploymentStatusQuery)).status?.availableReplicas === 2 ? true : undefined), 180_000, 300);
+    await mhcUntil('3 healthy targets', (v) => v.status?.expectedMachines === 3 && v.status.currentHealthy === 3);
+  }, 300_000);
+  afterAll(async () => {
+    await env?.stop();
+  });
+
+  it('a deployment’s machine NotReady past the timeout is deleted and its MachineSet replaces it', async () => {
+    const [victim, other] = (await mdMachines()).map((m) => m.name).sort();
+    await env.simClient.vmAction((await vmOf(victim!)).id, 'node-not-ready');
+    const v = await mhcUntil('the victim remediated', (x) => x.remediated.includes(victim!) || !x.status?.targets.includes(victim!));
+    expect(v.status?.conditions.find((c) => c.type === 'RemediationAllowed')?.status).toBe('True');
+    const result = await env.client.workflow.getHandle(machineWorkflowId({ namespace: 'default', name: victim! })).result();
+    expect(result.phase).toBe('Deleted');
+    const machines = await eventually('a replacement, available', async () => {
+      const ms = await mdMachines();
+      return ms.length === 2 && !ms.some((m) => m.name === victim) && ms.every((m) => m.nodeReady) ? ms : undefined;
+    }, 120_000, 300);
+    expect(machines.map((m) => m.name)).toContain(other);
+    await mhcUntil('3 healthy again', (x) => x.status?.currentHealthy === 3 && x.unhealthy.length === 0);
+  }, 240_000);
+
+  it('a machine no MachineSet or control plane owns is reported unhealthy and left alone', async () => {
+    await env.simClient.vmAction((await vmOf('demo-worker-1')).id, 'node-not-ready');
+    const v = await mhcUntil('demo-worker-1 unhealthy', (x) => x.unhealthy.includes('demo-worker-1'));
+    expect(v.remediated).not.toContain('demo-worker-1');
+    // Well past the timeout, it still runs.
+    await new Promise((r) => setTimeout(r, 4000));
+    const m = await env.client.workflow.getHandle(machineWorkflowId({ namespace: 'default', name: 'demo-worker-1' })).query(machineStatusQuery);
+    expect(m.status.phase).toBe('Running');
+    await env.simClient.vmAction((await vmOf('demo-worker-1')).id, 'node-ready');
+    await mhcUntil('demo-worker-1 healthy again', (x) => !x.unhealthy.includes('demo-worker-1') && x.status?.currentHealthy === 3);
+  }, 120_000);
+
+  it('too many unhealthy (maxUnhealthy 0): nothing is remediated, and RemediationAllowed says why', async () => {
+    const lines = await executePlan(env.client, env.taskQueue, loadPlan([{ file: 'mhc.yaml', text: MHC('0') }]));
+    expect(lines).toEqual([{ object: 'machinehealthcheck.cluster.capstan.dev/demo-workers', result: 'configured' }]);
+    const [victim] = (await mdMachines()).map((m) => m.name).sort();
+    await env.simClient.vmAction((await vmOf(victim!)).id, 'node-not-ready');
+    const v = await mhcUntil('short-circuited', (x) => x.unhealthy.includes(victim!) && x.status?.conditions.some((c) => c.type === 'RemediationAllowed' && c.status === 'False') === true);
+    expect(v.status?.conditions.find((c) => c.type === 'RemediationAllowed')).toMatchObject({
+      reason: 'TooManyUnhealthy',
+      message: 'Remediation is not allowed: 1 of 3 machines are not started or unhealthy (maxUnhealthy 0)',
+    });
+    expect(v.remediated).not.toContain(victim);
+    expect(v.status?.remediationsAllowed).toBe(0);
+    await new Promise((r) => setTimeout(r, 4000));
+    expect((await mdMachines()).map((m) => m.name)).toContain(victim);
+    await env.simClient.vmAction((await vmOf(victim!)).id, 'node-ready');
+  }, 120_000);
+
+  it('replays the health check’s histories with today’s workflow code', async () => {
+    const histories = [];
+    for await (const wf of env.client.workflow.list({ query: 'WorkflowId STARTS_WITH "machinehealthcheck/" OR WorkflowId = "cluster/default/demo"' })) {
+      histories.push({ workflowId: wf.workflowId, history: await env.client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory() });
+    }
+    expect(histories.length).toBeGreaterThanOrEqual(2);
+    for await (const r of Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, histories)) expect(r.error, r.workflowId).toBeUndefined();
+  }, 120_000);
+});

@@ -1,0 +1,172 @@
+// MachineHealthCheckWorkflow: one per MachineHealthCheck, started by its Cluster once the
+// control plane is initialized. It keeps one long activity observing its targets (the selected
+// Machines and their Nodes, from the worker's Node watch: activities/health.ts), which returns
+// only when they changed; decides with the pure planner (planners/health.ts); remediates an
+// unhealthy machine its owner will replace by deleting it (its MachineSet or control plane then
+// creates another); and sleeps on a durable timer only while a timeout is running, so it
+// remediates the moment one expires and costs no timer while everything is healthy.
+import {
+  allHandlersFinished,
+  CancellationScope,
+  condition,
+  continueAsNew,
+  isCancellation,
+  setCurrentDetails,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { activities } from './activity-proxies.js';
+import { setCondition, type ConditionInput } from './conditions.js';
+import { historyIsLong } from './flow.js';
+import { machineWorkflowId } from './ids.js';
+import {
+  applyMachineHealthCheckUpdate,
+  deleteMachineHealthCheckSignal,
+  deleteMachineSignal,
+  machineHealthCheckStatusQuery,
+} from './messages.js';
+import { evaluateHealth, remediationsAllowed, type HealthTarget, type HealthVerdict } from './planners/health.js';
+import { signalOrForget } from './reports.js';
+import { diffPaths } from './spec-diff.js';
+import type { MachineHealthCheckState, MachineHealthCheckView, MachineHealthCheckWorkflowInput } from './types.js';
+import { assertValid } from './validate.js';
+
+/** The longest one observation runs before it returns what it sees anyway. */
+const OBSERVE_MAX_WAIT_SECONDS = 300;
+
+export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkflowInput): Promise<void> {
+  const mhc = input.machineHealthCheck;
+  const { namespace, name } = mhc.metadata;
+  const state: MachineHealthCheckState = input.state ?? { generation: 1, spec: mhc.spec, targets: [], remediated: [], deleteRequested: false };
+  let changes = 0;
+  let verdict: HealthVerdict = { unhealthy: [], remediate: [], shortCircuited: false };
+  let problem: string | undefined;
+  const cond = (c: ConditionInput) => {
+    state.status ??= { expectedMachines: 0, currentHealthy: 0, remediationsAllowed: 0, targets: [], conditions: [], observedGeneration: state.generation };
+    setCondition(state.status.conditions, c, new Date(), state.generation);
+  };
+  const { waits } = activities((r) => {
+    problem = `${r.activity}: ${r.attempts} attempts: ${r.message}`;
+    changes++;
+  });
+
+  setHandler(
+    applyMachineHealthCheckUpdate,
+    (next) => {
+      if (diffPaths(state.spec, next.spec).length === 0) return { generation: state.generation, result: 'unchanged' as const };
+      state.spec = next.spec;
+      state.generation++;
+      changes++;
+      return { generation: state.generation, result: 'configured' as const };
+    },
+    {
+      validator: (next) => {
+        if (state.deleteRequested) throw new Error(`MachineHealthCheck "${name}" is being deleted`);
+        assertValid([next]);
+        if (next.spec.clusterName !== mhc.spec.clusterName) throw new Error(`MachineHealthCheck "${name}": spec.clusterName: is immutable`);
+      },
+    },
+  );
+  setHandler(deleteMachineHealthCheckSignal, () => {
+    state.deleteRequested = true;
+    changes++;
+  });
+  setHandler(machineHealthCheckStatusQuery, (): MachineHealthCheckView => ({
+    name,
+    namespace,
+    clusterName: mhc.spec.clusterName,
+    generation: state.generation,
+    spec: state.spec,
+    status: state.status,
+    unhealthy: verdict.unhealthy,
+    remediated: [...state.remediated],
+  }));
+
+  // One observation at a time, in its own scope so a deletion cancels it.
+  const observing = new CancellationScope();
+  let watching = false;
+  const observe = () => {
+    watching = true;
+    observing
+      .run(() => waits.observeHealthTargets({ cluster: input.cluster, selector: state.spec.selector, knownDigest: state.digest, maxWaitSeconds: OBSERVE_MAX_WAIT_SECONDS }))
+      .then(
+        (r) => {
+          state.targets = r.targets;
+          state.digest = r.digest;
+          problem = undefined;
+        },
+        (err) => {
+          if (!isCancellation(err)) problem = `observeHealthTargets: ${(err as Error).message}`;
+        },
+      )
+      .finally(() => {
+        watching = false;
+        changes++;
+      });
+  };
+
+  const evaluate = (targets: HealthTarget[]) => {
+    const { checks, remediation } = state.spec;
+    const common = {
+      nodeStartupTimeoutSeconds: checks.nodeStartupTimeoutSeconds,
+      unhealthyNodeConditions: checks.unhealthyNodeConditions,
+      maxUnhealthy: remediation.triggerIf.unhealthyLessThanOrEqualTo,
+      unhealthyRange: remediation.triggerIf.unhealthyInRange,
+    };
+    verdict = evaluateHealth({ now: new Date().toISOString(), ...common, targets });
+    const healthy = targets.filter((t) => !verdict.unhealthy.includes(t.machine) && t.nodeName && !t.nodeMissing).length;
+    const unhealthyCount = targets.length - healthy;
+    state.status = {
+      expectedMachines: targets.length,
+      currentHealthy: healthy,
+      remediationsAllowed: remediationsAllowed(unhealthyCount, targets.length, common.maxUnhealthy, common.unhealthyRange),
+      targets: targets.map((t) => t.machine),
+      conditions: state.status?.conditions ?? [],
+      observedGeneration: state.generation,
+    };
+    const limit = common.unhealthyRange !== undefined ? `unhealthyInRange ${common.unhealthyRange}` : `maxUnhealthy ${common.maxUnhealthy ?? '100%'}`;
+    cond(
+      verdict.shortCircuited
+        ? {
+            type: 'RemediationAllowed',
+            status: 'False',
+            reason: 'TooManyUnhealthy',
+            message: `Remediation is not allowed: ${unhealthyCount} of ${targets.length} machines are not started or unhealthy (${limit})`,
+          }
+        : { type: 'RemediationAllowed', status: 'True', reason: 'RemediationAllowed' },
+    );
+  };
+
+  while (!state.deleteRequested) {
+    const seen = changes;
+    if (!watching) observe();
+    evaluate(state.targets);
+    // Remediate: delete each unhealthy machine its owner replaces, once; the owner's new machine
+    // is a new target. A machine that is no longer a target is forgotten.
+    const targetNames = new Set(state.targets.map((t) => t.machine));
+    state.remediated = state.remediated.filter((m) => targetNames.has(m));
+    for (const m of verdict.remediate) {
+      if (state.remediated.includes(m)) continue;
+      state.remediated.push(m);
+      await signalOrForget(machineWorkflowId({ namespace, name: m }), (h) => h.signal(deleteMachineSignal, {}), () => undefined);
+    }
+    setCurrentDetails(
+      problem ??
+        `${state.status?.currentHealthy ?? 0}/${state.status?.expectedMachines ?? 0} healthy` +
+          (verdict.unhealthy.length ? `; unhealthy: ${verdict.unhealthy.join(', ')}` : '') +
+          (verdict.shortCircuited ? '; remediation not allowed (too many unhealthy)' : ''),
+    );
+    // Wake on a new observation, a spec change or deletion; while a timeout runs, also when it expires.
+    const wake = () => changes !== seen || state.deleteRequested || historyIsLong(2, workflowInfo());
+    if (verdict.nextCheckInSeconds !== undefined) await condition(wake, Math.max(1000, Math.ceil(verdict.nextCheckInSeconds * 1000) + 100));
+    else await condition(wake);
+    if (historyIsLong(2, workflowInfo()) && !state.deleteRequested) {
+      observing.cancel();
+      await condition(() => !watching && allHandlersFinished());
+      return continueAsNew<typeof MachineHealthCheckWorkflow>({ ...input, state });
+    }
+  }
+  observing.cancel();
+  await condition(() => !watching);
+  setCurrentDetails('Deleted');
+}
