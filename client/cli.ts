@@ -82,7 +82,13 @@ function rolloutTarget(spec: CommandSpec, positionals: string[]): string {
   return objectName(spec, 'NAME', name)!;
 }
 
-const LISTED: Record<string, Kind> = { 'get clusters': 'Cluster', 'get machines': 'Machine', 'get machinedeployments': 'MachineDeployment', 'get machinesets': 'MachineSet' };
+const LISTED: Record<string, Kind> = {
+  'get clusters': 'Cluster',
+  'get machines': 'Machine',
+  'get machinedeployments': 'MachineDeployment',
+  'get machinesets': 'MachineSet',
+  'get machinehealthchecks': 'MachineHealthCheck',
+};
 
 export async function main(argv: string[]): Promise<number> {
   if (!argv.length) {
@@ -153,7 +159,8 @@ export async function main(argv: string[]): Promise<number> {
       case 'get clusters':
       case 'get machines':
       case 'get machinedeployments':
-      case 'get machinesets': {
+      case 'get machinesets':
+      case 'get machinehealthchecks': {
         const all = bool(p, 'all-namespaces');
         const name = objectName(spec, 'NAME', arg);
         if (all && name) throw new UsageError(`${spec.name}: a name cannot be looked up across all namespaces (-A); use -n NS`, spec.usage);

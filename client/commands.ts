@@ -8,11 +8,11 @@ import { stringify } from 'yaml';
 import { FileSecretStore } from '../providers/secrets/file-store.js';
 import { secretsDir } from '../workers/config.js';
 import type { ClusterWorkflow } from '../workflows/cluster.js';
-import { clusterWorkflowId, machineDeploymentWorkflowId, machineSetWorkflowId, machineWorkflowId, type ObjectKey, parseWorkflowId } from '../workflows/ids.js';
+import { clusterWorkflowId, machineDeploymentWorkflowId, machineHealthCheckWorkflowId, machineSetWorkflowId, machineWorkflowId, type ObjectKey, parseWorkflowId } from '../workflows/ids.js';
 import { clusterListMemo, type ClusterListMemo, LIST_MEMO, machineRow, type MachineListMemo, type MachineRow } from '../workflows/list-memo.js';
-import { clusterStatusQuery, deleteClusterUpdate, machineDeploymentStatusQuery, machineSetStatusQuery, machineStatusQuery } from '../workflows/messages.js';
+import { clusterStatusQuery, deleteClusterUpdate, machineDeploymentStatusQuery, machineHealthCheckStatusQuery, machineSetStatusQuery, machineStatusQuery } from '../workflows/messages.js';
 import { SA_CLUSTER, SA_NAMESPACE, SA_NODE_NAME, SA_PHASE, SA_PROVIDER_ID } from '../workflows/search-attributes.js';
-import type { ClusterView, MachineDeploymentView, MachineSetView, MachineView } from '../workflows/types.js';
+import type { ClusterView, MachineDeploymentView, MachineHealthCheckView, MachineSetView, MachineView } from '../workflows/types.js';
 import { executePlan, describePlan, loadPlan, ApplyError } from './apply.js';
 import { describeMachineDeployment, machineDeploymentRow, machineSetRow } from './machine-deployments.js';
 import { age, columnWidths, conditionsTable, fields, formatLine, indent, renderTable } from './table.js';
@@ -60,7 +60,7 @@ export interface ListOptions {
   cluster?: string;
 }
 
-export type Kind = 'Cluster' | 'Machine' | 'MachineDeployment' | 'MachineSet';
+export type Kind = 'Cluster' | 'Machine' | 'MachineDeployment' | 'MachineSet' | 'MachineHealthCheck';
 const API_VERSION = 'cluster.capstan.dev/v1alpha1';
 
 const WORKFLOW_ID: Record<Kind, (key: ObjectKey) => string> = {
@@ -68,6 +68,7 @@ const WORKFLOW_ID: Record<Kind, (key: ObjectKey) => string> = {
   Machine: machineWorkflowId,
   MachineDeployment: machineDeploymentWorkflowId,
   MachineSet: machineSetWorkflowId,
+  MachineHealthCheck: machineHealthCheckWorkflowId,
 };
 
 /**
@@ -75,7 +76,7 @@ const WORKFLOW_ID: Record<Kind, (key: ObjectKey) => string> = {
  * a cluster has few MachineDeployments and, outside a rollout, one MachineSet each, so the
  * queries are few; they write nothing to the workflows' histories.
  */
-const QUERIED: ReadonlySet<Kind> = new Set<Kind>(['MachineDeployment', 'MachineSet']);
+const QUERIED: ReadonlySet<Kind> = new Set<Kind>(['MachineDeployment', 'MachineSet', 'MachineHealthCheck']);
 
 /** One visibility list call (paged by the server); no query per object. */
 async function listObjects(client: Client, kind: Kind, o: ListOptions): Promise<Listed[]> {
@@ -120,8 +121,8 @@ async function withMemo(client: Client, kind: 'Cluster' | 'Machine', o: Listed):
 /** The object as the workflow reports it, kubectl-style with apiVersion and kind. */
 export async function fullView(client: Client, kind: Kind, workflowId: string): Promise<Record<string, unknown>> {
   const h = client.workflow.getHandle(workflowId);
-  const queries = { Cluster: clusterStatusQuery, Machine: machineStatusQuery, MachineDeployment: machineDeploymentStatusQuery, MachineSet: machineSetStatusQuery };
-  const view: ClusterView | MachineView | MachineDeploymentView | MachineSetView = await h.query(queries[kind] as typeof clusterStatusQuery);
+  const queries = { Cluster: clusterStatusQuery, Machine: machineStatusQuery, MachineDeployment: machineDeploymentStatusQuery, MachineSet: machineSetStatusQuery, MachineHealthCheck: machineHealthCheckStatusQuery };
+  const view: ClusterView | MachineView | MachineDeploymentView | MachineSetView | MachineHealthCheckView = await h.query(queries[kind] as typeof clusterStatusQuery);
   return { apiVersion: API_VERSION, kind, ...view };
 }
 
@@ -136,6 +137,8 @@ const COLUMNS: Record<Kind, string[]> = {
   // As Cluster API's printer columns for `kubectl get machinedeployments|machinesets`.
   MachineDeployment: ['NAME', 'CLUSTER', 'REPLICAS', 'READY', 'UPDATED', 'UNAVAILABLE', 'PHASE', 'AGE', 'VERSION'],
   MachineSet: ['NAME', 'CLUSTER', 'REPLICAS', 'READY', 'AVAILABLE', 'AGE', 'VERSION'],
+  // As Cluster API's printer columns for `kubectl get machinehealthchecks`.
+  MachineHealthCheck: ['NAME', 'CLUSTER', 'EXPECTEDMACHINES', 'MAXUNHEALTHY', 'CURRENTHEALTHY', 'AGE'],
 };
 
 /** A table row: from the list memo (clusters, machines) or from one query (deployments, sets). */
@@ -144,7 +147,15 @@ async function rowOf(client: Client, kind: Kind, l: Listed, allNamespaces: boole
   const ns = allNamespaces ? [l.namespace] : [];
   const h = client.workflow.getHandle(l.workflowId);
   if (kind === 'MachineDeployment') return [...ns, ...machineDeploymentRow(await h.query(machineDeploymentStatusQuery), l.startTime)];
+  if (kind === 'MachineHealthCheck') return [...ns, ...machineHealthCheckRow(await h.query(machineHealthCheckStatusQuery), l.startTime)];
   return [...ns, ...machineSetRow(await h.query(machineSetStatusQuery), l.startTime)];
+}
+
+/** A row of `get machinehealthchecks`: Cluster API's columns (MAXUNHEALTHY: the trigger as given, or its range). */
+export function machineHealthCheckRow(v: MachineHealthCheckView, started: Date | undefined, now?: Date): string[] {
+  const t = v.spec.remediation.triggerIf;
+  const max = t.unhealthyInRange ?? String(t.unhealthyLessThanOrEqualTo ?? '100%');
+  return [v.name, v.clusterName, String(v.status?.expectedMachines ?? 0), max, String(v.status?.currentHealthy ?? 0), age(started, now)];
 }
 
 function row(kind: 'Cluster' | 'Machine', o: Listed & { memo: ClusterListMemo | MachineRow }, allNamespaces: boolean, now?: Date): string[] {

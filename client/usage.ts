@@ -13,6 +13,7 @@ Usage:
   capstan apply -f FILE [-f FILE...]         create what the manifests describe
   capstan get clusters|machines [NAME]       list objects (-n NS, -A, -o table|json|yaml, -w)
   capstan get machinedeployments|machinesets [NAME]   list deployments and their sets (--cluster C)
+  capstan get machinehealthchecks [NAME]     list health checks: expected, max unhealthy, healthy
   capstan get nodes CLUSTER                  the workload cluster's Nodes (like kubectl get nodes)
   capstan get kubeconfig CLUSTER             print the workload cluster's admin kubeconfig
   capstan describe cluster|machine NAME      an object's status, conditions and machines
@@ -125,6 +126,13 @@ export const COMMANDS: Record<string, CommandSpec> = {
   'get machinesets': spec({
     name: 'get machinesets',
     usage: listUsage('machinesets', 'MachineSets'),
+    options: { ...LIST, cluster: { type: 'string' } },
+    choices: { output: OUTPUTS },
+    positionals: { names: ['NAME'], required: 0 },
+  }),
+  'get machinehealthchecks': spec({
+    name: 'get machinehealthchecks',
+    usage: listUsage('machinehealthchecks', 'MachineHealthChecks'),
     options: { ...LIST, cluster: { type: 'string' } },
     choices: { output: OUTPUTS },
     positionals: { names: ['NAME'], required: 0 },
@@ -272,6 +280,9 @@ export const RESOURCES: Record<string, Record<string, string>> = {
     machinesets: 'get machinesets',
     machineset: 'get machinesets',
     ms: 'get machinesets',
+    machinehealthchecks: 'get machinehealthchecks',
+    machinehealthcheck: 'get machinehealthchecks',
+    mhc: 'get machinehealthchecks',
     nodes: 'get nodes',
     node: 'get nodes',
     kubeconfig: 'get kubeconfig',

@@ -7,6 +7,7 @@
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executePlan, loadPlan } from '../../client/apply.js';
+import { getObjects } from '../../client/commands.js';
 import { machineDeploymentWorkflowId, machineHealthCheckWorkflowId, machineWorkflowId } from '../../workflows/ids.js';
 import { machineDeploymentStatusQuery, machineHealthCheckStatusQuery, machineSetStatusQuery, machineStatusQuery } from '../../workflows/messages.js';
 import type { MachineHealthCheckView } from '../../workflows/types.js';
@@ -70,6 +71,12 @@ describe('MachineHealthCheck', () => {
   }, 300_000);
   afterAll(async () => {
     await env?.stop();
+  });
+
+  it('get machinehealthchecks shows Cluster API’s columns', async () => {
+    const table = (await getObjects(env.client, 'MachineHealthCheck', { namespace: 'default' }, 'table')).split('\n');
+    expect(table[0]!.split(/\s+/)).toEqual(['NAME', 'CLUSTER', 'EXPECTEDMACHINES', 'MAXUNHEALTHY', 'CURRENTHEALTHY', 'AGE']);
+    expect(table[1]!.split(/\s+/).slice(0, 5)).toEqual(['demo-workers', 'demo', '3', '100%', '3']);
   });
 
   it('a deployment’s machine NotReady past the timeout is deleted and its MachineSet replaces it', async () => {
