@@ -54,6 +54,8 @@ export const ConditionType = {
   WorkersAvailable: 'WorkersAvailable',
   MachinesReady: 'MachinesReady',
   CertificatesAvailable: 'CertificatesAvailable',
+  HealthCheckSucceeded: 'HealthCheckSucceeded',
+  OwnerRemediated: 'OwnerRemediated',
 } as const;
 
 export const Reason = {
@@ -81,6 +83,7 @@ export const Reason = {
   DrainTimedOut: 'DrainTimedOut',
   Deleted: 'Deleted',
   ScalingUp: 'ScalingUp',
+  MachineDeleting: 'MachineDeleting',
 } as const;
 
 /**

@@ -25,7 +25,7 @@ import {
   deleteMachineSignal,
   machineHealthCheckStatusQuery,
 } from './messages.js';
-import { evaluateHealth, remediationsAllowed, type HealthTarget, type HealthVerdict } from './planners/health.js';
+import { evaluateHealth, remediationsAllowed, unhealthyReason, type HealthTarget, type HealthVerdict } from './planners/health.js';
 import { signalOrForget } from './reports.js';
 import { diffPaths } from './spec-diff.js';
 import type { MachineHealthCheckState, MachineHealthCheckView, MachineHealthCheckWorkflowInput } from './types.js';
@@ -148,7 +148,10 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
     for (const m of verdict.remediate) {
       if (state.remediated.includes(m)) continue;
       state.remediated.push(m);
-      await signalOrForget(machineWorkflowId({ namespace, name: m }), (h) => h.signal(deleteMachineSignal, {}), () => undefined);
+      const target = state.targets.find((t) => t.machine === m)!;
+      const why = unhealthyReason(target, { now: new Date().toISOString(), ...state.spec.checks }) ?? { reason: 'UnhealthyNode', message: 'Health check failed' };
+      // The reason rides on the delete signal: the machine's conditions say it at no extra action.
+      await signalOrForget(machineWorkflowId({ namespace, name: m }), (h) => h.signal(deleteMachineSignal, { remediation: { healthCheck: name, ...why } }), () => undefined);
     }
     setCurrentDetails(
       problem ??

@@ -164,6 +164,12 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
     state.deleteRequested = true;
     if (req?.clusterDeleting) state.clusterDeleting = true;
     if (req?.fromOwner) ownerKnowsDeleting = true;
+    if (req?.remediation) {
+      // Cluster API's conditions of a machine a MachineHealthCheck found unhealthy and remediated.
+      const r = req.remediation;
+      cond({ type: ConditionType.HealthCheckSucceeded, status: 'False', reason: r.reason, message: `${r.message} (MachineHealthCheck ${r.healthCheck})` });
+      cond({ type: ConditionType.OwnerRemediated, status: 'False', reason: Reason.MachineDeleting, message: 'Machine is deleting' });
+    }
     // The owner says whether it awaits the completion (it may take that back before it continues as new).
     if (req?.fromOwner) state.ownerAwaitsCompletion = req.ownerAwaitsCompletion === true;
     provisioning?.cancel();

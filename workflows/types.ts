@@ -65,6 +65,8 @@ export interface DeleteRequest {
   fromOwner?: boolean;
   /** The owner is the machine's parent in its current run and learns of the end from the child's completion: no Deleted report (revision 2). */
   ownerAwaitsCompletion?: boolean;
+  /** Sent by a MachineHealthCheck that remediates the machine: why, for its HealthCheckSucceeded and OwnerRemediated conditions. */
+  remediation?: { healthCheck: string; reason: string; message: string };
 }
 
 export interface MachineState {

@@ -3,7 +3,7 @@
 // a planted violation.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { evaluateHealth, type HealthInput, type HealthTarget, type HealthVerdict } from '../../workflows/planners/health.js';
+import { evaluateHealth, unhealthyReason, type HealthInput, type HealthTarget, type HealthVerdict } from '../../workflows/planners/health.js';
 
 const T0 = Date.parse('2026-11-29T12:00:00Z');
 const at = (s: number) => new Date(T0 + s * 1000).toISOString();
@@ -57,6 +57,15 @@ describe('evaluateHealth: the rules', () => {
     expect(evaluateHealth(input(fleet(2), { unhealthyRange: '[1-3]', maxUnhealthy: 0 }))).toMatchObject({ remediate: ['m0', 'm1'], shortCircuited: false });
     expect(evaluateHealth(input(fleet(4), { unhealthyRange: '[1-3]' }))).toMatchObject({ remediate: [], shortCircuited: true });
     expect(evaluateHealth(input(fleet(1), { unhealthyRange: '[2-3]' }))).toMatchObject({ remediate: [], shortCircuited: true });
+  });
+  it('says why a target is unhealthy, with Cluster API\'s reasons', () => {
+    const i = { now: at(0), unhealthyNodeConditions: checks };
+    expect(unhealthyReason(target('a', { failed: true }), i)?.reason).toBe('UnhealthyMachine');
+    expect(unhealthyReason(target('a', { nodeMissing: true }), i)?.reason).toBe('NodeDeleted');
+    expect(unhealthyReason(target('a', { nodeName: undefined, machineCreatedAt: at(-601) }), i)).toEqual({ reason: 'NodeStartupTimeout', message: 'Health check failed: Node failed to report startup in 600s' });
+    expect(unhealthyReason(target('a', { nodeConditions: ready(-301, 'Unknown') }), i)).toEqual({ reason: 'UnhealthyNode', message: 'Health check failed: Condition Ready on Node is reported as Unknown for more than 300s' });
+    expect(unhealthyReason(target('a', { nodeConditions: ready(-299, 'Unknown') }), i)).toBeUndefined();
+    expect(unhealthyReason(target('a'), i)).toBeUndefined();
   });
   it('refuses bad input naming the field', () => {
     expect(() => evaluateHealth(input([target('a')], { unhealthyRange: '1-3' }))).toThrow('unhealthyRange: "1-3" is not a range like "[1-3]"');

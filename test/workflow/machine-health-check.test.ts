@@ -5,6 +5,7 @@
 // MachineSet replaces it; the machine nobody owns is reported unhealthy and left alone; with
 // maxUnhealthy 0 nothing is remediated and RemediationAllowed says why.
 import { Worker } from '@temporalio/worker';
+import type { MachineStatus } from '../../api/machine.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executePlan, loadPlan } from '../../client/apply.js';
 import { getObjects } from '../../client/commands.js';
@@ -84,8 +85,16 @@ describe('MachineHealthCheck', () => {
     await env.simClient.vmAction((await vmOf(victim!)).id, 'node-not-ready');
     const v = await mhcUntil('the victim remediated', (x) => x.remediated.includes(victim!) || !x.status?.targets.includes(victim!));
     expect(v.status?.conditions.find((c) => c.type === 'RemediationAllowed')?.status).toBe('True');
-    const result = await env.client.workflow.getHandle(machineWorkflowId({ namespace: 'default', name: victim! })).result();
+    const victimHandle = env.client.workflow.getHandle(machineWorkflowId({ namespace: 'default', name: victim! }));
+    const result = (await victimHandle.result()) as MachineStatus;
     expect(result.phase).toBe('Deleted');
+    // Cluster API's conditions on the remediated machine (they rode on the delete signal).
+    expect(result.conditions.find((c) => c.type === 'HealthCheckSucceeded')).toMatchObject({
+      status: 'False',
+      reason: 'UnhealthyNode',
+      message: 'Health check failed: Condition Ready on Node is reported as False for more than 3s (MachineHealthCheck demo-workers)',
+    });
+    expect(result.conditions.find((c) => c.type === 'OwnerRemediated')).toMatchObject({ status: 'False', reason: 'MachineDeleting' });
     const machines = await eventually('a replacement, available', async () => {
       const ms = await mdMachines();
       return ms.length === 2 && !ms.some((m) => m.name === victim) && ms.every((m) => m.nodeReady) ? ms : undefined;

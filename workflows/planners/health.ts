@@ -151,3 +151,26 @@ function time(s: string, field: string): number {
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+/**
+ * Why a target is unhealthy, as Cluster API's HealthCheckSucceeded=False reasons say it
+ * (UnhealthyMachine, NodeDeleted, NodeStartupTimeout, UnhealthyNode); undefined when it is not.
+ */
+export function unhealthyReason(t: HealthTarget, input: Pick<HealthInput, 'now' | 'nodeStartupTimeoutSeconds' | 'unhealthyNodeConditions'>): { reason: string; message: string } | undefined {
+  if (t.failed) return { reason: 'UnhealthyMachine', message: 'Health check failed: the Machine reports a terminal failure' };
+  if (t.nodeMissing) return { reason: 'NodeDeleted', message: `Health check failed: Node ${t.nodeName ?? ''} has been deleted` };
+  const now = time(input.now, 'now');
+  if (!t.nodeName) {
+    const timeout = input.nodeStartupTimeoutSeconds ?? DEFAULT_NODE_STARTUP_TIMEOUT_SECONDS;
+    if (timeout === 0) return undefined;
+    const since = Math.max(time(t.machineCreatedAt, 'machineCreatedAt'), t.infrastructureReadyAt ? time(t.infrastructureReadyAt, 'infrastructureReadyAt') : 0);
+    return (now - since) / 1000 > timeout ? { reason: 'NodeStartupTimeout', message: `Health check failed: Node failed to report startup in ${timeout}s` } : undefined;
+  }
+  for (const c of input.unhealthyNodeConditions) {
+    const nc = (t.nodeConditions ?? []).find((x) => x.type === c.type && x.status === c.status);
+    if (nc && (now - time(nc.lastTransitionTime, 'lastTransitionTime')) / 1000 > c.timeoutSeconds) {
+      return { reason: 'UnhealthyNode', message: `Health check failed: Condition ${c.type} on Node is reported as ${c.status} for more than ${c.timeoutSeconds}s` };
+    }
+  }
+  return undefined;
+}
