@@ -6,18 +6,19 @@
 //     the rollout, per replaced machine (read from the histories);
 //   - Temporal actions by type per replaced machine: the server's own `action` counter over the
 //     rollout's window only, the benchmark's own queries excluded;
-//   - worker CPU-ms per machine (the worker runs in this process: process.cpuUsage), the CPU of
-//     the Temporal server and of the simulated cloud (with its kube-apiservers) from /proc;
-//   - peak worker RSS;
+//   - worker CPU-ms per machine and peak worker RSS, of the worker's own process (`capstan
+//     worker`, from /proc; `--worker in-process` runs it in this process instead, with the
+//     benchmark's client and polling), and the CPU of the Temporal server and of the simulated
+//     cloud (with its kube-apiservers) from /proc;
 //   - workload kube-apiserver requests per machine (apiserver_request_total, admin kubeconfig);
 //   - actions while converged and idle (default 30 s).
-// Figures go to test/bench/out/rollout-N<n>.json. No PNG: no plotting library in node_modules.
+// Figures go to test/bench/out/rollout-N<n>.json; `npm run bench:plot` draws them against N.
 //
 // The simulated cloud runs its `demo` profile: boot 10 s ± 20 %, Node Ready 2 s ± 20 %, API
 // latency 20–80 ms, VM deletion 2 s ± 20 %; kubelets renew their Lease every 10 s (kubelet
 // default; `--lease-renew-ms` changes it). Temporal is the in-memory dev server.
 //
-//   npm run bench:rollout -- --machines 30 [--idle-seconds 30] [--lease-renew-ms 10000]
+//   npm run bench:rollout -- --machines 30 [--idle-seconds 30] [--lease-renew-ms 10000] [--worker process|in-process]
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { parseArgs } from 'node:util';
@@ -38,12 +39,15 @@ const { values } = parseArgs({
     machines: { type: 'string', default: '10' },
     'idle-seconds': { type: 'string', default: '30' },
     'lease-renew-ms': { type: 'string', default: '10000' },
+    worker: { type: 'string', default: 'process' },
     out: { type: 'string', default: new URL('./out/', import.meta.url).pathname },
   },
 });
 const N = Number(values.machines);
 const idleSeconds = Number(values['idle-seconds']);
 const leaseRenewMs = Number(values['lease-renew-ms']);
+if (values.worker !== 'process' && values.worker !== 'in-process') throw new Error(`--worker: "${values.worker}" is neither process nor in-process`);
+const workerInProcess = values.worker === 'in-process';
 const SURGE = Math.ceil(N * 0.1); // maxSurge 10 % rounds up
 const BOOT_MS = 10_000;
 const READY_MS = 2_000;
@@ -129,12 +133,21 @@ const rolled = sample.replace('instanceType: sim.medium', 'instanceType: sim.lar
 const tmp = `${values.out!.replace(/\/$/, '')}/tmp`;
 mkdirSync(tmp, { recursive: true });
 process.env.TMPDIR = tmp;
-const env = await startCapstanEnv({ profile: 'demo', simExtra: ['--runtime-opt', `lease-renew-ms=${leaseRenewMs}`] });
+const env = await startCapstanEnv({ profile: 'demo', simExtra: ['--runtime-opt', `lease-renew-ms=${leaseRenewMs}`], worker: workerInProcess ? 'in-process' : 'process' });
+const workerPid = workerInProcess ? undefined : env.workerProcess!.pid;
+/** The worker's resident memory: its own process's VmRSS, or this process's. */
+function workerRss(): number {
+  if (workerPid === undefined) return process.memoryUsage().rss;
+  const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${workerPid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : 0;
+}
+/** The worker's CPU so far, in ms. */
+const workerCpuMs = () => (workerPid === undefined ? (process.cpuUsage().user + process.cpuUsage().system) / 1000 : treeCpuMs(workerPid));
 let rssPeak = 0;
 let rssPeakRollout = 0;
 let inRollout = false;
 const rssTimer = setInterval(() => {
-  const rss = process.memoryUsage().rss;
+  const rss = workerRss();
   rssPeak = Math.max(rssPeak, rss);
   if (inRollout) rssPeakRollout = Math.max(rssPeakRollout, rss);
 }, 250);
@@ -174,7 +187,7 @@ try {
   const before = await actions(env.temporal.metricsUrl);
   const reqBefore = await apiserverRequests(kc);
   nodeLists = 0;
-  const cpuBefore = process.cpuUsage();
+  const cpuBefore = workerCpuMs();
   const temporalCpuBefore = procCpuMs(env.temporal.process.pid);
   const simCpuBefore = treeCpuMs(env.sim.pid);
   inRollout = true;
@@ -202,7 +215,7 @@ try {
   const elapsed = Date.now() - t0;
   const tEndIso = new Date().toISOString();
   inRollout = false;
-  const cpu = process.cpuUsage(cpuBefore);
+  const cpuMs = workerCpuMs() - cpuBefore;
   const temporalCpu = procCpuMs(env.temporal.process.pid) - temporalCpuBefore;
   const simCpu = treeCpuMs(env.sim.pid) - simCpuBefore;
   const reqs = diff(await apiserverRequests(kc), reqBefore);
@@ -332,11 +345,11 @@ try {
     },
     histories,
     worker: {
-      cpuMsPerMachine: round((cpu.user + cpu.system) / 1000 / N, 1),
-      cpuMsTotal: Math.round((cpu.user + cpu.system) / 1000),
+      cpuMsPerMachine: round(cpuMs / N, 1),
+      cpuMsTotal: Math.round(cpuMs),
       peakRssMiB: round(rssPeak / 2 ** 20, 1),
       peakRssDuringRolloutMiB: round(rssPeakRollout / 2 ** 20, 1),
-      note: 'worker in the benchmark process (client and polling included)',
+      note: workerInProcess ? 'worker in the benchmark process (client and polling included)' : 'the worker process alone (capstan worker)',
     },
     otherCpu: { temporalServerMsPerMachine: round(temporalCpu / N, 1), simCloudTreeMsPerMachine: round(simCpu / N, 1) },
     apiserver: {
