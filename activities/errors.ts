@@ -149,3 +149,17 @@ function cancelled(): boolean {
     return false; // called outside an activity (a test)
   }
 }
+
+/**
+ * A wait's view of a workload API that has been failing since `since`: a non-retryable failure
+ * ends the wait at once; a retryable one (not answering, 5xx, 403) is part of waiting until it
+ * has lasted `graceMs`, and then fails the attempt with how long it lasted, so the reason reaches
+ * the object's condition. Returns the reason to heartbeat while it is still a wait.
+ */
+export function waitTrouble(err: unknown, since: number, graceMs: number): string {
+  const f = classifyError(err);
+  if (!('nonRetryable' in f) || f.nonRetryable) throw f;
+  const lasted = Date.now() - since;
+  if (lasted > graceMs) throw failure(f.type as ErrorType, `${f.message} (for ${Math.round(lasted / 1000)} s)`);
+  return `workload API not answering: ${describeError(err)}`;
+}

@@ -9,7 +9,7 @@ import { Context } from '@temporalio/activity';
 import { CoreV1Api, ListWatch, Watch, type V1Node } from '@kubernetes/client-node';
 import type { SecretStore } from '../providers/secrets/store.js';
 import type { ObjectKey } from '../workflows/ids.js';
-import { classifyError, describeError, failure, type ErrorType } from './errors.js';
+import { waitTrouble } from './errors.js';
 import { heartbeat } from './heartbeat.js';
 import { workloadKubeConfig } from './workload-client.js';
 
@@ -67,13 +67,7 @@ export class NodeWatches {
           if (found !== undefined) return found;
         }
         let why = w.synced ? o.waiting(w.informer.list()) : 'listing Nodes';
-        if (w.trouble) {
-          const f = classifyError(w.trouble.error);
-          if (!('nonRetryable' in f) || f.nonRetryable) throw f;
-          const lasted = Date.now() - w.trouble.since;
-          if (lasted > o.graceMs) throw failure(f.type as ErrorType, `${f.message} (for ${Math.round(lasted / 1000)} s)`);
-          why = `workload API not answering: ${describeError(w.trouble.error)}`;
-        }
+        if (w.trouble) why = waitTrouble(w.trouble.error, w.trouble.since, o.graceMs);
         if (o.periodic && Date.now() >= nextPeriodic) {
           nextPeriodic = Date.now() + o.periodic.everyMs;
           await o.periodic.run();

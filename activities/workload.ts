@@ -6,7 +6,7 @@ import { PatchStrategy, setHeaderOptions, type V1Node, type V1Pod } from '@kuber
 import type { SecretStore } from '../providers/secrets/store.js';
 import type { ObjectKey } from '../workflows/ids.js';
 import { DEFAULT_BOOTSTRAP_TOKEN_TTL_SECONDS as TTL_SECONDS, rfc3339, tokenNeedsRefresh } from '../providers/kubeadm/bootstrap-token.js';
-import { classifyError, describeError, failure, type ErrorType } from './errors.js';
+import { describeError, waitTrouble } from './errors.js';
 import { elapsedSinceFirstAttemptMs, pause } from './heartbeat.js';
 import { NodeWatches } from './node-watch.js';
 import { apiStatus, workloadClient, type WorkloadClient } from './workload-client.js';
@@ -24,11 +24,7 @@ export interface WorkloadDeps {
   nodeWatches?: NodeWatches;
 }
 
-/**
- * A wait's view of the workload API's failures: a non-retryable one ends the wait at once; a
- * retryable one (not answering, 5xx, 403) is part of waiting until it has lasted graceMs, and
- * then fails the attempt with how long it lasted.
- */
+/** A wait's failures over time (see waitTrouble): since when the workload API has been failing. */
 function apiTrouble(graceMs: number) {
   let since: number | undefined;
   return {
@@ -37,12 +33,10 @@ function apiTrouble(graceMs: number) {
     },
     /** Returns a reason to put in the heartbeat, or throws when waiting no longer helps. */
     failed(err: unknown): string {
-      const f = classifyError(err);
-      if (!('nonRetryable' in f) || f.nonRetryable) throw f;
-      since ??= Date.now();
-      const lasted = Date.now() - since;
-      if (lasted > graceMs) throw failure(f.type as ErrorType, `${f.message} (for ${Math.round(lasted / 1000)} s)`);
-      return `workload API not answering: ${describeError(err)}`;
+      const from = since ?? Date.now();
+      const why = waitTrouble(err, from, graceMs);
+      since = from;
+      return why;
     },
   };
 }

@@ -3,7 +3,6 @@
 // order: workers, then the control plane, then the infrastructure cluster.
 import {
   allHandlersFinished,
-  ApplicationFailure,
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
@@ -11,21 +10,21 @@ import {
   ParentClosePolicy,
   setCurrentDetails,
   setHandler,
+  type SignalDefinition,
   startChild,
   upsertMemo,
   upsertSearchAttributes,
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { type UpdateDefinition, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { ClusterPhase, ClusterStatus } from '../api/cluster.js';
 import type { MachineHealthCheck } from '../api/machine-health-check.js';
-import { validateDocument } from '../api/kinds.js';
 import { LABELS } from '../api/meta.js';
 import { activities, terminalFailure } from './activity-proxies.js';
 import { ConditionType, Reason, retryingCondition, setCondition, type ConditionInput } from './conditions.js';
 import { ControlPlaneWorkflow } from './control-plane.js';
-import { controlPlaneWorkflowId, machineDeploymentWorkflowId, machineHealthCheckWorkflowId, machineSetWorkflowId, machineWorkflowId } from './ids.js';
+import { controlPlaneWorkflowId, machineDeploymentWorkflowId, machineHealthCheckWorkflowId, machineSetWorkflowId, machineWorkflowId, type ObjectKey } from './ids.js';
 import { MachineDeploymentWorkflow } from './machine-deployment.js';
 import { MachineHealthCheckWorkflow } from './machine-health-check.js';
 import { MachineSetWorkflow, standaloneSetInput } from './machine-set.js';
@@ -55,7 +54,7 @@ import { clusterListMemo, machineFactsMemo, machineListMemo, memoChange, startMe
 import { recordMachineReport, signalOrForget } from './reports.js';
 import { objectSearchAttributes, SA_PHASE } from './search-attributes.js';
 import { canonicalJson, diffPaths } from './spec-diff.js';
-import type { ApplyResult, ClusterApply, ClusterContext, ClusterState, ClusterView, ClusterWorkflowInput, DeploymentRecord, HealthCheckRecord, MachineApply, MachineDeploymentApply, MachineSetApply, MachineSetRecord } from './types.js';
+import type { ApplyResult, ClusterApply, ClusterContext, ClusterState, ClusterView, ClusterWorkflowInput, DeleteRequest, DeploymentRecord, HealthCheckRecord, MachineApply, MachineDeploymentApply, MachineSetApply, MachineSetRecord } from './types.js';
 
 /** The condition each step's failures are shown on. */
 const STEP_CONDITION: Record<string, string> = {
@@ -174,83 +173,76 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
       },
     },
   );
-  setHandler(
-    addMachineDeploymentUpdate,
-    (a: MachineDeploymentApply): ApplyResult => {
-      const name = a.machineDeployment.metadata.name;
-      const id = machineDeploymentWorkflowId({ namespace: key.namespace, name });
-      const existing = deployments()[name];
-      if (existing && !existing.deleted) return { result: 'unchanged', workflowId: id };
-      deployments()[name] = { apply: a, started: false, gateOpened: false, deleted: false };
-      changes++;
-      return { result: 'created', workflowId: id };
+  /**
+   * An object its Cluster starts and owns (a MachineDeployment, a MachineSet applied on its own,
+   * a MachineHealthCheck): recorded once (adding a live one again is `unchanged`), refused while
+   * the cluster is being deleted, re-validated, and only for this cluster.
+   */
+  function handleAdd<T, R extends { deleted: boolean }>(
+    update: UpdateDefinition<ApplyResult, [T]>,
+    o: {
+      kind: string;
+      records: () => Record<string, R>;
+      workflowIdOf: (k: ObjectKey) => string;
+      /** The object, and every document to validate with it. */
+      parts: (a: T) => { object: { metadata: { name: string }; spec: { clusterName: string } }; documents: unknown[] };
+      record: (a: T) => R;
     },
-    {
-      validator: (a: MachineDeploymentApply) => {
-        const name = a.machineDeployment.metadata.name;
-        if (state.deleteRequested) throw new Error(`Cluster "${key.name}" is being deleted; no new MachineDeployments`);
-        assertValid([a.machineDeployment, a.bootstrapTemplate, a.infrastructureTemplate]);
-        if (a.machineDeployment.spec.clusterName !== key.name) {
-          throw new Error(`MachineDeployment "${name}": spec.clusterName is "${a.machineDeployment.spec.clusterName}", not "${key.name}"`);
-        }
+  ): void {
+    setHandler(
+      update,
+      (a: T): ApplyResult => {
+        const name = o.parts(a).object.metadata.name;
+        const id = o.workflowIdOf({ namespace: key.namespace, name });
+        const existing = o.records()[name];
+        if (existing && !existing.deleted) return { result: 'unchanged', workflowId: id };
+        o.records()[name] = o.record(a);
+        changes++;
+        return { result: 'created', workflowId: id };
       },
-    },
-  );
-  setHandler(machineDeploymentReportSignal, (r) => {
-    const d = deployments()[r.name];
-    if (!d) return;
-    d.report = r;
-    if (r.deleted) d.deleted = true;
-    changes++;
+      {
+        validator: (a: T) => {
+          const { object, documents } = o.parts(a);
+          if (state.deleteRequested) throw new Error(`Cluster "${key.name}" is being deleted; no new ${o.kind}s`);
+          assertValid(documents);
+          if (object.spec.clusterName !== key.name) {
+            throw new Error(`${o.kind} "${object.metadata.name}": spec.clusterName is "${object.spec.clusterName}", not "${key.name}"`);
+          }
+        },
+      },
+    );
+  }
+  handleAdd(addMachineDeploymentUpdate, {
+    kind: 'MachineDeployment',
+    records: deployments,
+    workflowIdOf: machineDeploymentWorkflowId,
+    parts: (a: MachineDeploymentApply) => ({ object: a.machineDeployment, documents: [a.machineDeployment, a.bootstrapTemplate, a.infrastructureTemplate] }),
+    record: (a) => ({ apply: a, started: false, gateOpened: false, deleted: false }),
   });
-  setHandler(
-    addMachineSetUpdate,
-    (a: MachineSetApply): ApplyResult => {
-      const name = a.machineSet.metadata.name;
-      const id = machineSetWorkflowId({ namespace: key.namespace, name });
-      const existing = machineSets()[name];
-      if (existing && !existing.deleted) return { result: 'unchanged', workflowId: id };
-      machineSets()[name] = { apply: a, started: false, gateOpened: false, deleted: false };
-      changes++;
-      return { result: 'created', workflowId: id };
-    },
-    {
-      validator: (a: MachineSetApply) => {
-        const name = a.machineSet.metadata.name;
-        if (state.deleteRequested) throw new Error(`Cluster "${key.name}" is being deleted; no new MachineSets`);
-        assertValid([a.machineSet, a.bootstrapTemplate, a.infrastructureTemplate]);
-        if (a.machineSet.spec.clusterName !== key.name) {
-          throw new Error(`MachineSet "${name}": spec.clusterName is "${a.machineSet.spec.clusterName}", not "${key.name}"`);
-        }
-      },
-    },
-  );
-  setHandler(
-    addMachineHealthCheckUpdate,
-    (o: MachineHealthCheck): ApplyResult => {
-      const name = o.metadata.name;
-      const id = machineHealthCheckWorkflowId({ namespace: key.namespace, name });
-      const existing = healthChecks()[name];
-      if (existing && !existing.deleted) return { result: 'unchanged', workflowId: id };
-      healthChecks()[name] = { object: o, started: false, deleted: false };
-      changes++;
-      return { result: 'created', workflowId: id };
-    },
-    {
-      validator: (o: MachineHealthCheck) => {
-        if (state.deleteRequested) throw new Error(`Cluster "${key.name}" is being deleted; no new MachineHealthChecks`);
-        assertValid([o]);
-        if (o.spec.clusterName !== key.name) throw new Error(`MachineHealthCheck "${o.metadata.name}": spec.clusterName is "${o.spec.clusterName}", not "${key.name}"`);
-      },
-    },
-  );
-  setHandler(machineSetReportSignal, (r) => {
-    const m = machineSets()[r.name];
-    if (!m) return;
-    m.report = r;
-    if (r.deleted) m.deleted = true;
-    changes++;
+  handleAdd(addMachineSetUpdate, {
+    kind: 'MachineSet',
+    records: machineSets,
+    workflowIdOf: machineSetWorkflowId,
+    parts: (a: MachineSetApply) => ({ object: a.machineSet, documents: [a.machineSet, a.bootstrapTemplate, a.infrastructureTemplate] }),
+    record: (a) => ({ apply: a, started: false, gateOpened: false, deleted: false }),
   });
+  handleAdd(addMachineHealthCheckUpdate, {
+    kind: 'MachineHealthCheck',
+    records: healthChecks,
+    workflowIdOf: machineHealthCheckWorkflowId,
+    parts: (o: MachineHealthCheck) => ({ object: o, documents: [o] }),
+    record: (o) => ({ object: o, started: false, deleted: false }),
+  });
+  /** A report from an object the Cluster owns (a deployment, a set): kept, and the end of a deleted one. */
+  const recordReport = <T extends { name: string; deleted: boolean }>(records: Record<string, { report?: T; deleted: boolean }>, r: T) => {
+    const o = records[r.name];
+    if (!o) return;
+    o.report = r;
+    if (r.deleted) o.deleted = true;
+    changes++;
+  };
+  setHandler(machineDeploymentReportSignal, (r) => recordReport(deployments(), r));
+  setHandler(machineSetReportSignal, (r) => recordReport(machineSets(), r));
   setHandler(deleteClusterUpdate, () => {
     state.deleteRequested = true;
     changes++;
@@ -486,6 +478,25 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
     }
   }
 
+  /**
+   * Tells each live object to delete itself as its cluster goes (one never started is dropped,
+   * one already gone is forgotten), then waits until none is left.
+   */
+  async function deleteEach(
+    live: () => [string, { started: boolean; deleted: boolean }][],
+    workflowIdOf: (k: ObjectKey) => string,
+    signal: SignalDefinition<[DeleteRequest?]>,
+  ): Promise<void> {
+    for (const [name, r] of live()) {
+      if (!r.started) {
+        r.deleted = true;
+        continue;
+      }
+      await signalOrForget(workflowIdOf({ namespace: key.namespace, name }), (h) => h.signal(signal, { clusterDeleting: true }), () => (r.deleted = true));
+    }
+    await condition(() => live().length === 0);
+  }
+
   // --- deletion, in Cluster API's order: deployments (their sets and machines), machines, control plane, infrastructure ---
   setPhase('Deleting');
   cond({ type: ConditionType.Deleting, status: 'True', reason: Reason.Deleting });
@@ -495,32 +506,11 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
     if (h.started) await signalOrForget(machineHealthCheckWorkflowId({ namespace: key.namespace, name }), (hd) => hd.signal(deleteMachineHealthCheckSignal), () => undefined);
   }
   setCurrentDetails('deleting machine deployments');
-  for (const [name, d] of liveDeployments()) {
-    if (!d.started) {
-      d.deleted = true;
-      continue;
-    }
-    await signalOrForget(machineDeploymentWorkflowId({ namespace: key.namespace, name }), (h) => h.signal(deleteMachineDeploymentSignal, { clusterDeleting: true }), () => (d.deleted = true));
-  }
-  await condition(() => liveDeployments().length === 0);
+  await deleteEach(liveDeployments, machineDeploymentWorkflowId, deleteMachineDeploymentSignal);
   if (liveSets().length) setCurrentDetails('deleting machine sets');
-  for (const [name, m] of liveSets()) {
-    if (!m.started) {
-      m.deleted = true;
-      continue;
-    }
-    await signalOrForget(machineSetWorkflowId({ namespace: key.namespace, name }), (h) => h.signal(deleteMachineSetSignal, { clusterDeleting: true }), () => (m.deleted = true));
-  }
-  await condition(() => liveSets().length === 0);
+  await deleteEach(liveSets, machineSetWorkflowId, deleteMachineSetSignal);
   setCurrentDetails('deleting worker machines');
-  for (const [name, m] of liveMachines()) {
-    if (!m.started) {
-      m.deleted = true;
-      continue;
-    }
-    await signalOrForget(machineWorkflowId({ namespace: key.namespace, name }), (h) => h.signal(deleteMachineSignal, { clusterDeleting: true }), () => (m.deleted = true));
-  }
-  await condition(() => liveMachines().length === 0);
+  await deleteEach(liveMachines, machineWorkflowId, deleteMachineSignal);
 
   if (state.controlPlaneStarted && !state.controlPlane?.deleted) {
     setCurrentDetails('deleting the control plane');

@@ -63,7 +63,7 @@ export function evaluateHealth(input: HealthInput): HealthVerdict {
   const nextChecks: number[] = [];
   let healthy = 0;
   input.targets.forEach((t, i) => {
-    const r = check(t, i, now, startupTimeout, input.unhealthyNodeConditions);
+    const r = check(t, `targets[${i}]`, now, startupTimeout, input.unhealthyNodeConditions);
     if (r.needsRemediation) {
       unhealthy.push(t);
       return;
@@ -83,30 +83,39 @@ export function evaluateHealth(input: HealthInput): HealthVerdict {
   };
 }
 
-/** Cluster API's needsRemediation for one target: whether, and else when to look again (seconds). */
+/** Why a target needs remediation, as Cluster API's HealthCheckSucceeded=False reasons say it. */
+export interface UnhealthyReason {
+  reason: string;
+  message: string;
+}
+
+/** Cluster API's needsRemediation for one target: whether (and why), and else when to look again (seconds). `where` names the target in errors. */
 function check(
   t: HealthTarget,
-  i: number,
+  where: string,
   now: number,
   startupTimeout: number,
   conditions: HealthInput['unhealthyNodeConditions'],
-): { needsRemediation: boolean; nextCheckInSeconds?: number } {
-  if (t.failed) return { needsRemediation: true };
-  if (t.nodeMissing) return { needsRemediation: true };
+): { needsRemediation: false; nextCheckInSeconds?: number } | { needsRemediation: true; why: UnhealthyReason } {
+  if (t.failed) return { needsRemediation: true, why: { reason: 'UnhealthyMachine', message: 'Health check failed: the Machine reports a terminal failure' } };
+  if (t.nodeMissing) return { needsRemediation: true, why: { reason: 'NodeDeleted', message: `Health check failed: Node ${t.nodeName ?? ''} has been deleted` } };
   if (!t.nodeName) {
     if (startupTimeout === 0) return { needsRemediation: false };
-    const created = time(t.machineCreatedAt, `targets[${i}].machineCreatedAt`);
-    const infra = t.infrastructureReadyAt !== undefined ? time(t.infrastructureReadyAt, `targets[${i}].infrastructureReadyAt`) : created;
+    const created = time(t.machineCreatedAt, `${where}.machineCreatedAt`);
+    const infra = t.infrastructureReadyAt !== undefined ? time(t.infrastructureReadyAt, `${where}.infrastructureReadyAt`) : created;
     const since = Math.max(created, infra);
     const left = startupTimeout - (now - since) / 1000;
-    return left < 0 ? { needsRemediation: true } : { needsRemediation: false, nextCheckInSeconds: left };
+    if (left < 0) return { needsRemediation: true, why: { reason: 'NodeStartupTimeout', message: `Health check failed: Node failed to report startup in ${startupTimeout}s` } };
+    return { needsRemediation: false, nextCheckInSeconds: left };
   }
   const next: number[] = [];
   for (const c of conditions) {
     const nc = (t.nodeConditions ?? []).find((x) => x.type === c.type);
     if (!nc || nc.status !== c.status) continue;
-    const left = c.timeoutSeconds - (now - time(nc.lastTransitionTime, `targets[${i}].nodeConditions[${c.type}].lastTransitionTime`)) / 1000;
-    if (left < 0) return { needsRemediation: true };
+    const left = c.timeoutSeconds - (now - time(nc.lastTransitionTime, `${where}.nodeConditions[${c.type}].lastTransitionTime`)) / 1000;
+    if (left < 0) {
+      return { needsRemediation: true, why: { reason: 'UnhealthyNode', message: `Health check failed: Condition ${c.type} on Node is reported as ${c.status} for more than ${c.timeoutSeconds}s` } };
+    }
     next.push(left);
   }
   return next.length ? { needsRemediation: false, nextCheckInSeconds: Math.min(...next) } : { needsRemediation: false };
@@ -156,21 +165,7 @@ function compare(a: string, b: string): number {
  * Why a target is unhealthy, as Cluster API's HealthCheckSucceeded=False reasons say it
  * (UnhealthyMachine, NodeDeleted, NodeStartupTimeout, UnhealthyNode); undefined when it is not.
  */
-export function unhealthyReason(t: HealthTarget, input: Pick<HealthInput, 'now' | 'nodeStartupTimeoutSeconds' | 'unhealthyNodeConditions'>): { reason: string; message: string } | undefined {
-  if (t.failed) return { reason: 'UnhealthyMachine', message: 'Health check failed: the Machine reports a terminal failure' };
-  if (t.nodeMissing) return { reason: 'NodeDeleted', message: `Health check failed: Node ${t.nodeName ?? ''} has been deleted` };
-  const now = time(input.now, 'now');
-  if (!t.nodeName) {
-    const timeout = input.nodeStartupTimeoutSeconds ?? DEFAULT_NODE_STARTUP_TIMEOUT_SECONDS;
-    if (timeout === 0) return undefined;
-    const since = Math.max(time(t.machineCreatedAt, 'machineCreatedAt'), t.infrastructureReadyAt ? time(t.infrastructureReadyAt, 'infrastructureReadyAt') : 0);
-    return (now - since) / 1000 > timeout ? { reason: 'NodeStartupTimeout', message: `Health check failed: Node failed to report startup in ${timeout}s` } : undefined;
-  }
-  for (const c of input.unhealthyNodeConditions) {
-    const nc = (t.nodeConditions ?? []).find((x) => x.type === c.type && x.status === c.status);
-    if (nc && (now - time(nc.lastTransitionTime, 'lastTransitionTime')) / 1000 > c.timeoutSeconds) {
-      return { reason: 'UnhealthyNode', message: `Health check failed: Condition ${c.type} on Node is reported as ${c.status} for more than ${c.timeoutSeconds}s` };
-    }
-  }
-  return undefined;
+export function unhealthyReason(t: HealthTarget, input: Pick<HealthInput, 'now' | 'nodeStartupTimeoutSeconds' | 'unhealthyNodeConditions'>): UnhealthyReason | undefined {
+  const r = check(t, `target ${t.machine}`, time(input.now, 'now'), input.nodeStartupTimeoutSeconds ?? DEFAULT_NODE_STARTUP_TIMEOUT_SECONDS, input.unhealthyNodeConditions);
+  return r.needsRemediation ? r.why : undefined;
 }

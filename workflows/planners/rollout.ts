@@ -128,26 +128,13 @@ export function scalePaused(input: RolloutInput): RolloutStep {
 /** `sizes` grown to sum to `target` (≥ their sum) in proportion to each; index 0 is the new set (if `hasNew`). */
 function growProportionally(sizes: number[], target: number, hasNew: boolean): number[] {
   const total = sum(sizes);
-  const add = target - total;
-  const out = [...sizes];
-  if (add <= 0) return out;
-  if (total === 0) {
+  if (total === 0 && target > 0) {
     // Nothing to be proportional to: the new set takes it, else the newest old set.
-    out[hasNew ? 0 : out.length - 1]! += add;
+    const out = [...sizes];
+    out[hasNew ? 0 : out.length - 1] = target;
     return out;
   }
-  const shares = sizes.map((x) => Math.floor((x * add) / total));
-  const remainders = sizes.map((x) => (x * add) % total);
-  let left = add - sum(shares);
-  const rank = (i: number) => (i === 0 ? -1 : sizes.length - i); // new set first, then newest old set
-  const order = sizes.map((_, i) => i).sort((a, b) => remainders[b]! - remainders[a]! || rank(a) - rank(b));
-  for (const i of order) {
-    if (left <= 0) break;
-    if (sizes[i] === 0) continue;
-    shares[i]! += 1;
-    left -= 1;
-  }
-  return out.map((x, i) => x + shares[i]!);
+  return shareProportionally(sizes, Math.max(target, total));
 }
 
 interface Working {
@@ -286,14 +273,14 @@ function scaleProportionally(
 }
 
 /**
- * `sizes` scaled to sum to `target` (≤ their sum) by largest remainder: each gets
- * ⌊size·target/Σ⌋, and the units left go to the largest remainders — on a tie to the new set
- * (index 0), then to the newer old sets, so older sets give up more (Kubernetes'
- * ReplicaSetsBySizeOlder). No size grows.
+ * `sizes` scaled to sum to `target` by largest remainder: each gets ⌊size·target/Σ⌋, and the
+ * units left go to the largest remainders — on a tie to the new set (index 0), then to the newer
+ * old sets, so older sets give up more and gain less (Kubernetes' ReplicaSetsBySizeOlder). A
+ * size at 0 stays at 0; below their sum no size grows, above it none shrinks.
  */
 function shareProportionally(sizes: number[], target: number): number[] {
   const total = sum(sizes);
-  if (target >= total) return [...sizes];
+  if (target === total || total === 0) return [...sizes];
   const shares = sizes.map((s) => Math.floor((s * target) / total));
   const remainders = sizes.map((s) => (s * target) % total);
   let left = target - sum(shares);
