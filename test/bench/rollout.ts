@@ -142,7 +142,11 @@ function workerRss(): number {
   return m ? Number(m[1]) * 1024 : 0;
 }
 /** The worker's CPU so far, in ms. */
-const workerCpuMs = () => (workerPid === undefined ? (process.cpuUsage().user + process.cpuUsage().system) / 1000 : treeCpuMs(workerPid));
+const workerCpuMs = () => {
+  if (workerPid !== undefined) return treeCpuMs(workerPid);
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 let rssPeak = 0;
 let rssPeakRollout = 0;
 let inRollout = false;

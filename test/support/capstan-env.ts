@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, type Worker } from '@temporalio/worker';
 import { startSimCloud, type SimCloudProcess } from '../../providers/sim/launch.js';
 import { SimCloudClient } from '../../providers/sim/client.js';
@@ -162,4 +162,13 @@ export async function eventually<T>(what: string, fn: () => Promise<T | undefine
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
     await new Promise((r) => setTimeout(r, pollMs));
   }
+}
+
+/** Every history (each run) of the workflows the visibility query lists, for a replay test. */
+export async function fetchHistories(client: Client, query?: string): Promise<{ workflowId: string; history: Awaited<ReturnType<WorkflowHandle['fetchHistory']>> }[]> {
+  const out = [];
+  for await (const wf of client.workflow.list(query ? { query } : undefined)) {
+    out.push({ workflowId: wf.workflowId, history: await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory() });
+  }
+  return out;
 }

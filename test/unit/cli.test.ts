@@ -123,22 +123,24 @@ describe('capstan CLI', () => {
   });
 });
 
+/** The CLI's main() in this process: its exit code and what it printed. */
+async function run(args: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
+  try {
+    const code = await main(args);
+    return { code, stdout: out.join('\n'), stderr: err.join('\n') };
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+  }
+}
+
 // The command line, in process: every command declares its flags, refuses others with exit 2
 // and its own usage, and answers --help with exit 0. No server is reached by any of these.
 describe('capstan command line', () => {
-  async function run(args: string[]) {
-    const out: string[] = [];
-    const err: string[] = [];
-    const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-    const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-    try {
-      const code = await main(args);
-      return { code, stdout: out.join('\n'), stderr: err.join('\n') };
-    } finally {
-      log.mockRestore();
-      error.mockRestore();
-    }
-  }
   const commands = Object.keys(COMMANDS);
 
   it.each(commands)('%s --help prints its usage and exits 0', async (command) => {
@@ -220,19 +222,6 @@ describe('capstan rollout plan', () => {
     writeFileSync(file, text);
     return file;
   };
-  async function run(args: string[]) {
-    const out: string[] = [];
-    const err: string[] = [];
-    const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-    const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-    try {
-      const code = await main(args);
-      return { code, stdout: out.join('\n'), stderr: err.join('\n') };
-    } finally {
-      log.mockRestore();
-      error.mockRestore();
-    }
-  }
 
   it('a 3/1/0 plan prints the expected steps', async () => {
     const r = await run(['rollout', 'plan', '-f', mdPath]);
@@ -295,19 +284,6 @@ describe('capstan rollout plan', () => {
 // The MachineDeployment commands' command lines, in process: each bad one exits 2 with a
 // one-line error and its usage, before anything connects.
 describe('capstan MachineDeployment commands: command lines', () => {
-  async function run(args: string[]) {
-    const out: string[] = [];
-    const err: string[] = [];
-    const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-    const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-    try {
-      const code = await main(args);
-      return { code, stdout: out.join('\n'), stderr: err.join('\n') };
-    } finally {
-      log.mockRestore();
-      error.mockRestore();
-    }
-  }
 
   it.each([
     { name: 'scale without --replicas', args: ['scale', 'machinedeployment', 'md'], message: 'scale machinedeployment: --replicas N is required' },

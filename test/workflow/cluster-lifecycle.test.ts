@@ -12,7 +12,7 @@ import { canConnect } from '../../scripts/lib/ports.js';
 import { secretsDir } from '../../workers/config.js';
 import { clusterWorkflowId, machineWorkflowId } from '../../workflows/ids.js';
 import { deleteClusterUpdate, machineStatusQuery } from '../../workflows/messages.js';
-import { eventually, startCapstanEnv, workflowBundle, type CapstanEnv } from '../support/capstan-env.js';
+import { eventually, fetchHistories, startCapstanEnv, workflowBundle, type CapstanEnv } from '../support/capstan-env.js';
 import { allEvents, clusterView, liveVms, nodeReady, waitForAvailable, workloadNodes } from '../support/cluster-checks.js';
 import { logFilesUnder, scanHistories, scanLog, scanLogsUnder, storeNeedles, type Needle } from '../support/secret-scan.js';
 import { DEMO_WITH_WORKER_MACHINES } from '../support/demo-manifests.js';
@@ -156,10 +156,7 @@ describe('cluster lifecycle', () => {
   }, 300_000);
 
   it('replays every history with today’s workflow code (no nondeterminism)', async () => {
-    const histories = [];
-    for await (const wf of env.client.workflow.list()) {
-      histories.push({ workflowId: wf.workflowId, history: await env.client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory() });
-    }
+    const histories = await fetchHistories(env.client);
     expect(histories.length).toBeGreaterThanOrEqual(7);
     const results = Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, histories);
     for await (const r of results) expect(r.error, r.workflowId).toBeUndefined();

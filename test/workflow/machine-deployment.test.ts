@@ -19,7 +19,7 @@ import {
   scaleMachineDeploymentUpdate,
 } from '../../workflows/messages.js';
 import type { MachineDeploymentApply, MachineDeploymentView } from '../../workflows/types.js';
-import { eventually, startCapstanEnv, workflowBundle, type CapstanEnv } from '../support/capstan-env.js';
+import { eventually, fetchHistories, startCapstanEnv, workflowBundle, type CapstanEnv } from '../support/capstan-env.js';
 import { allEvents, clusterView, liveVms, nodeReady, vmExtremes, waitForAvailable, workloadNodes } from '../support/cluster-checks.js';
 
 // The demo manifest holds its workers as the MachineDeployment demo-md-0, the same as the sample.
@@ -200,10 +200,7 @@ describe('MachineDeploymentWorkflow', () => {
   }, 240_000);
 
   it('replays every history of the deployment with today’s workflow code', async () => {
-    const histories = [];
-    for await (const wf of env.client.workflow.list({ query: 'WorkflowId STARTS_WITH "machinedeployment/" OR WorkflowId STARTS_WITH "machineset/" OR WorkflowId STARTS_WITH "machine/default/demo-md-0-"' })) {
-      histories.push({ workflowId: wf.workflowId, history: await env.client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory() });
-    }
+    const histories = await fetchHistories(env.client, 'WorkflowId STARTS_WITH "machinedeployment/" OR WorkflowId STARTS_WITH "machineset/" OR WorkflowId STARTS_WITH "machine/default/demo-md-0-"');
     expect(histories.length).toBeGreaterThanOrEqual(8);
     histories.push(...(await Promise.all(['cluster/default/demo'].map(async (workflowId) => ({ workflowId, history: await env.client.workflow.getHandle(workflowId).fetchHistory() })))));
     for await (const r of Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, histories)) expect(r.error, r.workflowId).toBeUndefined();

@@ -12,7 +12,7 @@ import { getObjects } from '../../client/commands.js';
 import { machineDeploymentWorkflowId, machineHealthCheckWorkflowId, machineWorkflowId } from '../../workflows/ids.js';
 import { machineDeploymentStatusQuery, machineHealthCheckStatusQuery, machineSetStatusQuery, machineStatusQuery } from '../../workflows/messages.js';
 import type { MachineHealthCheckView } from '../../workflows/types.js';
-import { eventually, startCapstanEnv, workflowBundle, type CapstanEnv } from '../support/capstan-env.js';
+import { eventually, fetchHistories, startCapstanEnv, workflowBundle, type CapstanEnv } from '../support/capstan-env.js';
 import { liveVms, waitForAvailable } from '../support/cluster-checks.js';
 import { DEMO_CLUSTER, DEMO_WORKER_MACHINES } from '../support/demo-manifests.js';
 
@@ -133,10 +133,7 @@ describe('MachineHealthCheck', () => {
   }, 120_000);
 
   it('replays the health check’s histories with today’s workflow code', async () => {
-    const histories = [];
-    for await (const wf of env.client.workflow.list({ query: 'WorkflowId STARTS_WITH "machinehealthcheck/" OR WorkflowId = "cluster/default/demo"' })) {
-      histories.push({ workflowId: wf.workflowId, history: await env.client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory() });
-    }
+    const histories = await fetchHistories(env.client, 'WorkflowId STARTS_WITH "machinehealthcheck/" OR WorkflowId = "cluster/default/demo"');
     expect(histories.length).toBeGreaterThanOrEqual(2);
     for await (const r of Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, histories)) expect(r.error, r.workflowId).toBeUndefined();
   }, 120_000);

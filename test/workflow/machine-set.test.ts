@@ -14,7 +14,7 @@ import { annotateMachineUpdate, deleteClusterUpdate, deleteMachineSetSignal, del
 import { flowMemo } from '../../workflows/flow.js';
 import { objectSearchAttributes } from '../../workflows/search-attributes.js';
 import type { MachineSetView, MachineSetWorkflowInput } from '../../workflows/types.js';
-import { eventually, startCapstanEnv, workflowBundle, type CapstanEnv } from '../support/capstan-env.js';
+import { eventually, fetchHistories, startCapstanEnv, workflowBundle, type CapstanEnv } from '../support/capstan-env.js';
 import { allEvents, clusterView, liveVms, nodeReady, waitForAvailable, workloadNodes } from '../support/cluster-checks.js';
 import { DEMO_WITH_WORKER_MACHINES } from '../support/demo-manifests.js';
 
@@ -205,10 +205,7 @@ describe('MachineSetWorkflow', () => {
   }, 300_000);
 
   it('replays the set’s and its machines’ histories with today’s workflow code', async () => {
-    const histories = [];
-    for await (const wf of env.client.workflow.list({ query: 'WorkflowId STARTS_WITH "machineset/" OR WorkflowId STARTS_WITH "machine/default/demo-ms-" OR WorkflowId STARTS_WITH "machine/default/solo-" OR WorkflowId = "cluster/default/demo"' })) {
-      histories.push({ workflowId: wf.workflowId, history: await env.client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory() });
-    }
+    const histories = await fetchHistories(env.client, 'WorkflowId STARTS_WITH "machineset/" OR WorkflowId STARTS_WITH "machine/default/demo-ms-" OR WorkflowId STARTS_WITH "machine/default/solo-" OR WorkflowId = "cluster/default/demo"');
     expect(histories.length).toBeGreaterThanOrEqual(5);
     for await (const r of Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, histories)) expect(r.error, r.workflowId).toBeUndefined();
   }, 120_000);
