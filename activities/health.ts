@@ -9,21 +9,12 @@ import type { Client } from '@temporalio/client';
 import type { V1Node } from '@kubernetes/client-node';
 import { type LabelSelector, selectorMatches } from '../api/machine-set.js';
 import type { ObjectKey } from '../workflows/ids.js';
-import { MACHINE_FACTS_MEMO, type MachineFacts } from '../workflows/list-memo.js';
 import type { HealthTarget } from '../workflows/planners/health.js';
-import { SA_CLUSTER, SA_KIND, SA_NAMESPACE, SA_NODE_NAME, SA_PHASE } from '../workflows/search-attributes.js';
-import { failure } from './errors.js';
+import { listMachines, type MachineRecord } from './machine-list.js';
 import { NodeWatches } from './node-watch.js';
 
 /** How often the machine list is read again while nothing on the Nodes changes. */
 const RELIST_MS = 5000;
-
-interface MachineRecord {
-  name: string;
-  facts: MachineFacts;
-  phase?: string;
-  nodeName?: string;
-}
 
 export interface HealthDeps {
   temporal?: Client;
@@ -32,23 +23,11 @@ export interface HealthDeps {
 }
 
 export function healthActivities({ temporal, nodeWatches, unreachableGraceMs = 60_000 }: HealthDeps) {
-  async function listMachines(cluster: ObjectKey): Promise<MachineRecord[]> {
-    if (!temporal) throw failure('InvalidConfiguration', 'this worker has no Temporal client: it cannot run MachineHealthChecks');
-    const query = `${SA_KIND.name} = 'Machine' AND ${SA_CLUSTER.name} = '${cluster.name}' AND ${SA_NAMESPACE.name} = '${cluster.namespace}' AND ExecutionStatus = 'Running'`;
-    const out: MachineRecord[] = [];
-    for await (const wf of temporal.workflow.list({ query })) {
-      const facts = wf.memo?.[MACHINE_FACTS_MEMO] as MachineFacts | undefined;
-      if (!facts) continue; // started before machines carried their facts: not a target
-      const name = wf.workflowId.split('/').at(-1)!;
-      out.push({ name, facts, phase: wf.typedSearchAttributes.get(SA_PHASE), nodeName: wf.typedSearchAttributes.get(SA_NODE_NAME) || undefined });
-    }
-    return out.sort((a, b) => (a.name < b.name ? -1 : 1));
-  }
-
+  const machinesOf = async (cluster: ObjectKey) => (await listMachines(temporal, cluster, 'MachineHealthChecks')).filter((m) => m.facts);
   return {
     async observeHealthTargets(input: { cluster: ObjectKey; selector: LabelSelector; knownDigest?: string; maxWaitSeconds: number }): Promise<{ digest: string; targets: HealthTarget[] }> {
       const deadline = Date.now() + input.maxWaitSeconds * 1000;
-      let machines = await listMachines(input.cluster);
+      let machines = await machinesOf(input.cluster);
       let listedAt = Date.now();
       for (;;) {
         const r = await nodeWatches.waitFor(
@@ -62,7 +41,7 @@ export function healthActivities({ temporal, nodeWatches, unreachableGraceMs = 6
           { waiting: () => `watching ${machines.length} machine(s) of cluster ${input.cluster.name}`, graceMs: unreachableGraceMs },
         );
         if (r) return r;
-        machines = await listMachines(input.cluster);
+        machines = await machinesOf(input.cluster);
         listedAt = Date.now();
       }
     },
@@ -73,13 +52,13 @@ export function healthActivities({ temporal, nodeWatches, unreachableGraceMs = 6
 export function healthTargets(machines: MachineRecord[], nodes: readonly V1Node[], selector: LabelSelector): HealthTarget[] {
   const byName = new Map(nodes.map((n) => [n.metadata?.name, n]));
   return machines
-    .filter((m) => m.phase !== 'Deleting' && m.phase !== 'Deleted' && selectorMatches(selector, m.facts.labels))
+    .filter((m) => m.facts && m.phase !== 'Deleting' && m.phase !== 'Deleted' && selectorMatches(selector, m.facts.labels))
     .map((m): HealthTarget => {
       const node = m.nodeName ? byName.get(m.nodeName) : undefined;
       return {
         machine: m.name,
-        remediationAllowed: m.facts.ownerKind !== undefined,
-        machineCreatedAt: m.facts.createdAt,
+        remediationAllowed: m.facts!.ownerKind !== undefined,
+        machineCreatedAt: m.facts!.createdAt,
         ...(m.phase === 'Failed' ? { failed: true } : {}),
         ...(m.nodeName ? { nodeName: m.nodeName } : {}),
         ...(m.nodeName && !node ? { nodeMissing: true } : {}),

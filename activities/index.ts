@@ -8,6 +8,7 @@ import { classifiedActivities } from './errors.js';
 import { healthActivities } from './health.js';
 import { infrastructureActivities } from './infrastructure.js';
 import { machineStepActivities } from './machine-steps.js';
+import { nodeConditionActivities } from './node-conditions.js';
 import { NodeWatches } from './node-watch.js';
 import { workloadActivities } from './workload.js';
 
@@ -33,6 +34,7 @@ export function createActivities(given: ActivityDeps) {
     ...workloadActivities(deps),
     ...machineStepActivities(deps),
     ...healthActivities(deps),
+    ...nodeConditionActivities(deps),
   });
 }
 

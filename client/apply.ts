@@ -6,6 +6,7 @@ import { type Client, type WorkflowHandle, WithStartWorkflowOperation, WorkflowU
 import type { ClusterWorkflow } from '../workflows/cluster.js';
 import { clusterWorkflowId, machineDeploymentWorkflowId, machineHealthCheckWorkflowId, machineSetWorkflowId } from '../workflows/ids.js';
 import { addMachineDeploymentUpdate, addMachineHealthCheckUpdate, addMachineSetUpdate, applyMachineHealthCheckUpdate, applyClusterUpdate, applyMachineDeploymentUpdate, applyMachineSetUpdate, applyMachineUpdate } from '../workflows/messages.js';
+import { flowMemo } from '../workflows/flow.js';
 import { clusterListMemo, startMemo } from '../workflows/list-memo.js';
 import { objectSearchAttributes } from '../workflows/search-attributes.js';
 import type { ApplyResult } from '../workflows/types.js';
@@ -63,7 +64,10 @@ export async function executePlan(client: Client, taskQueue: string, plan: Apply
           workflowIdConflictPolicy: 'USE_EXISTING',
           typedSearchAttributes: objectSearchAttributes('Cluster', key.namespace, key.name, 'Pending'),
           // What `capstan get clusters` shows until the workflow's first status pass.
-          memo: startMemo(clusterListMemo({ controlPlane: { desiredReplicas: c.controlPlane.spec.replicas, replicas: 0, readyReplicas: 0 }, workers: { desiredReplicas: 0, replicas: 0, readyReplicas: 0 }, conditions: [] }, c.controlPlane.spec.version)),
+          memo: {
+            ...startMemo(clusterListMemo({ controlPlane: { desiredReplicas: c.controlPlane.spec.replicas, replicas: 0, readyReplicas: 0 }, workers: { desiredReplicas: 0, replicas: 0, readyReplicas: 0 }, conditions: [] }, c.controlPlane.spec.version)),
+            ...flowMemo(),
+          },
         }),
       });
       lines.push({ object: ref('Cluster', 'cluster.capstan.dev', key.name), result: r.result });

@@ -41,6 +41,9 @@ export async function createWorker(o: CreateWorkerOptions): Promise<Worker> {
     maxConcurrentActivityTaskExecutions: o.settings.maxConcurrentActivities,
     maxConcurrentWorkflowTaskExecutions: o.settings.maxConcurrentWorkflowTasks,
     maxCachedWorkflows: o.settings.maxCachedWorkflows,
+    // The SDK sends a heartbeat at most every 0.8 × heartbeatTimeout, capped at this: a long
+    // observer (heartbeatTimeout 2 min, activity-proxies.ts) heartbeats every 96 s, not every 60 s.
+    maxHeartbeatThrottleInterval: '100s',
     ...(o.settings.maxActivitiesPerSecond ? { maxTaskQueueActivitiesPerSecond: o.settings.maxActivitiesPerSecond } : {}),
   });
   // The workload clusters' Node watches live as long as the worker: run() ends after they are closed.

@@ -22,9 +22,18 @@ const PROVIDER: ActivityOptions = { startToCloseTimeout: '30s' };
 /** Waits on the cloud or a workload cluster: heartbeat every few seconds, may take hours (a drain, nodeDrainTimeout). */
 const WAITS: ActivityOptions = { startToCloseTimeout: '24h', heartbeatTimeout: '30s' };
 
+/**
+ * Observers: a long activity that returns only when what it watches changes (node conditions,
+ * health targets) runs for as long as its cluster lives. Each heartbeat that reaches the server
+ * is a billed action, so an observer heartbeats every ~96 s (0.8 × 2 min): an idle cluster costs
+ * ~40 actions an hour per observer, and a worker that died is noticed within 2 minutes.
+ */
+const OBSERVERS: ActivityOptions = { startToCloseTimeout: '24h', heartbeatTimeout: '2m' };
+
 const stubs = {
   provider: [proxyActivities<Activities>({ ...PROVIDER, retry: FIRST_ROUND }), proxyActivities<Activities>({ ...PROVIDER, retry: LATER_ROUNDS })],
   waits: [proxyActivities<Activities>({ ...WAITS, retry: FIRST_ROUND }), proxyActivities<Activities>({ ...WAITS, retry: { ...LATER_ROUNDS, maximumInterval: '1m', initialInterval: '1m' } })],
+  observers: [proxyActivities<Activities>({ ...OBSERVERS, retry: FIRST_ROUND }), proxyActivities<Activities>({ ...OBSERVERS, retry: { ...LATER_ROUNDS, maximumInterval: '1m', initialInterval: '1m' } })],
 } as const;
 
 /** A step that has failed `attempts` times so far and is still being retried. */
@@ -57,15 +66,16 @@ async function callInRounds(family: Family, name: string, args: unknown[], onRet
 }
 
 /**
- * The activities as a workflow calls them: `provider` for short calls, `waits` for long ones.
+ * The activities as a workflow calls them: `provider` for short calls, `waits` for long ones,
+ * `observers` for the ones that watch for as long as their object lives.
  * `onRetrying` runs in workflow code after every round of failed attempts.
  */
-export function activities(onRetrying: OnRetrying): { provider: Activities; waits: Activities } {
+export function activities(onRetrying: OnRetrying): { provider: Activities; waits: Activities; observers: Activities } {
   const family = (f: Family) =>
     new Proxy({} as Activities, {
       get: (_t, name) => (typeof name === 'string' ? (...args: unknown[]) => callInRounds(f, name, args, onRetrying) : undefined),
     });
-  return { provider: family('provider'), waits: family('waits') };
+  return { provider: family('provider'), waits: family('waits'), observers: family('observers') };
 }
 
 /** The non-retryable ApplicationFailure behind an activity failure, if that is what it is. */

@@ -3,9 +3,11 @@
 // order: workers, then the control plane, then the infrastructure cluster.
 import {
   allHandlersFinished,
+  CancellationScope,
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
+  isCancellation,
   log,
   ParentClosePolicy,
   setCurrentDetails,
@@ -48,7 +50,7 @@ import {
   machineSetReportSignal,
   machineReportSignal,
 } from './messages.js';
-import { flowMemo } from './flow.js';
+import { flowMemo, flowOf } from './flow.js';
 import { assertValid } from './validate.js';
 import { clusterListMemo, machineFactsMemo, machineListMemo, memoChange, startMemo } from './list-memo.js';
 import { recordMachineReport, signalOrForget } from './reports.js';
@@ -63,6 +65,8 @@ const STEP_CONDITION: Record<string, string> = {
   deleteClusterSecrets: ConditionType.Deleting,
 };
 const stepCondition = (activity: string) => STEP_CONDITION[activity] ?? ConditionType.Available;
+/** The longest one round of mirrorNodeConditions runs when nothing changes. */
+const MIRROR_MAX_WAIT_SECONDS = 1800;
 
 function initialStatus(apply: ClusterApply): ClusterStatus {
   return {
@@ -115,9 +119,41 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
   const liveSets = () => Object.entries(machineSets()).filter(([, m]) => !m.deleted);
   const healthChecks = (): Record<string, HealthCheckRecord> => (state.healthChecks ??= {});
   const liveHealthChecks = () => Object.entries(healthChecks()).filter(([, h]) => !h.deleted);
-  const { provider, waits } = activities((r) => {
-    cond(retryingCondition(state.status.conditions, stepCondition(r.activity), r));
+  const flow = flowOf(workflowInfo().memo);
+  let mirrorProblem: string | undefined;
+  const { provider, waits, observers } = activities((r) => {
+    if (r.activity === 'mirrorNodeConditions') mirrorProblem = `${r.activity}: ${r.attempts} attempts: ${r.message}`;
+    else cond(retryingCondition(state.status.conditions, stepCondition(r.activity), r));
   });
+
+  // --- revision 3: the Machines' NodeReady/NodeHealthy follow their Nodes ---
+  // One observer at a time (activities/node-conditions.ts), from ControlPlaneInitialized until
+  // the cluster is deleted, in its own scope so a deletion or a continue-as-new cancels it. It
+  // signals the machines itself and returns what it told them, kept here for the next round.
+  const mirroring = new CancellationScope();
+  let mirrorRunning = false;
+  const mirrorNodeConditions = () => {
+    mirrorRunning = true;
+    mirroring
+      .run(() => observers.mirrorNodeConditions({ cluster: key, told: state.nodeConditionsTold ?? {}, maxWaitSeconds: MIRROR_MAX_WAIT_SECONDS }))
+      .then(
+        (r) => {
+          state.nodeConditionsTold = r.told;
+          mirrorProblem = undefined;
+        },
+        (err) => {
+          if (!isCancellation(err)) mirrorProblem = `mirrorNodeConditions: ${(err as Error).message}`;
+        },
+      )
+      .finally(() => {
+        mirrorRunning = false;
+        changes++;
+      });
+  };
+  const stopMirroring = async () => {
+    mirroring.cancel();
+    await condition(() => !mirrorRunning);
+  };
 
   // --- message handlers, registered before any await ---
   setHandler(
@@ -462,10 +498,11 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
   while (!state.deleteRequested) {
     const seen = changes;
     await reconcileMachines();
+    if (flow >= 3 && state.status.initialization.controlPlaneInitialized && !mirrorRunning) mirrorNodeConditions();
     updateStatus();
     syncListMemo();
     setCurrentDetails(
-      !state.status.initialization.controlPlaneInitialized
+      mirrorProblem ? `following Nodes: ${mirrorProblem}` : !state.status.initialization.controlPlaneInitialized
         ? `waiting for ControlPlaneInitialized; ${liveMachines().length} worker Machine(s) and ${liveDeployments().length} MachineDeployment(s) held at the gate`
         : state.status.conditions.some((c) => c.type === ConditionType.Available && c.status === 'True')
           ? 'nothing to do'
@@ -473,6 +510,7 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
     );
     await condition(() => changes !== seen || state.deleteRequested || workflowInfo().continueAsNewSuggested);
     if (workflowInfo().continueAsNewSuggested && !state.deleteRequested) {
+      await stopMirroring();
       await condition(allHandlersFinished);
       return continueAsNew<typeof ClusterWorkflow>({ apply, state });
     }
@@ -500,6 +538,7 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
   // --- deletion, in Cluster API's order: deployments (their sets and machines), machines, control plane, infrastructure ---
   setPhase('Deleting');
   cond({ type: ConditionType.Deleting, status: 'True', reason: Reason.Deleting });
+  if (mirrorRunning) await stopMirroring();
   // Health checks first: nothing is remediated while the cluster goes.
   for (const [name, h] of liveHealthChecks()) {
     h.deleted = true;

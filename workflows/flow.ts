@@ -12,8 +12,14 @@
 // - MachineSet: reports to its deployment only a change the deployment cannot predict from the
 //   replicas it asked for (see planners/set-view.ts).
 // - MachineDeployment: plans with that view of each set, and starts revision-2 sets.
+//
+// Revision 3 (issue 8, Machine conditions that follow the Node):
+// - Cluster (started by `capstan apply` with the revision in its memo): once the control plane is
+//   initialized, runs mirrorNodeConditions, which tells a Running machine its NodeReady and
+//   NodeHealthy whenever they change; the machine reports a Node that stopped or started being
+//   Ready to its owner.
 export const FLOW_MEMO = 'flow';
-export const CURRENT_FLOW = 2;
+export const CURRENT_FLOW = 3;
 
 /** The behaviour revision in a workflow's memo (1 when absent: started by an earlier release). */
 export function flowOf(memo: Record<string, unknown> | undefined): number {

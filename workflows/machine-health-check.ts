@@ -32,7 +32,7 @@ import type { MachineHealthCheckState, MachineHealthCheckView, MachineHealthChec
 import { assertValid } from './validate.js';
 
 /** The longest one observation runs before it returns what it sees anyway. */
-const OBSERVE_MAX_WAIT_SECONDS = 300;
+const OBSERVE_MAX_WAIT_SECONDS = 1800;
 
 export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkflowInput): Promise<void> {
   const mhc = input.machineHealthCheck;
@@ -45,7 +45,7 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
     state.status ??= { expectedMachines: 0, currentHealthy: 0, remediationsAllowed: 0, targets: [], conditions: [], observedGeneration: state.generation };
     setCondition(state.status.conditions, c, new Date(), state.generation);
   };
-  const { waits } = activities((r) => {
+  const { observers } = activities((r) => {
     problem = `${r.activity}: ${r.attempts} attempts: ${r.message}`;
     changes++;
   });
@@ -88,7 +88,7 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
   const observe = () => {
     watching = true;
     observing
-      .run(() => waits.observeHealthTargets({ cluster: input.cluster, selector: state.spec.selector, knownDigest: state.digest, maxWaitSeconds: OBSERVE_MAX_WAIT_SECONDS }))
+      .run(() => observers.observeHealthTargets({ cluster: input.cluster, selector: state.spec.selector, knownDigest: state.digest, maxWaitSeconds: OBSERVE_MAX_WAIT_SECONDS }))
       .then(
         (r) => {
           state.targets = r.targets;

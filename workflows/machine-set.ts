@@ -167,6 +167,8 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
     if (r.phase === 'Deleted') delete state.machines[r.name];
     else {
       if (r.nodeReady && !m.readySince) m.readySince = new Date().toISOString();
+      // A Node that stopped being Ready starts minReadySeconds over when it comes back.
+      if (!r.nodeReady) delete m.readySince;
       if (r.phase === 'Deleting') m.deleting = true;
       m.report = r;
     }

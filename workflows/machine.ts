@@ -21,7 +21,7 @@ import { ConditionType, Reason, retryingCondition, setCondition, type ConditionI
 import { flowOf } from './flow.js';
 import { keepsListData } from './list-memo.js';
 import { transition } from './machine.phases.js';
-import { annotateMachineUpdate, controlPlaneInitializedSignal, deleteMachineSignal, machineReportSignal, machineStatusQuery } from './messages.js';
+import { annotateMachineUpdate, controlPlaneInitializedSignal, deleteMachineSignal, machineReportSignal, machineStatusQuery, nodeConditionsSignal } from './messages.js';
 import { reporter } from './reports.js';
 import { SA_NODE_NAME, SA_PHASE, SA_PROVIDER_ID } from './search-attributes.js';
 import type { MachineState, MachineView, MachineWorkflowInput } from './types.js';
@@ -159,6 +159,19 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
   }));
   setHandler(controlPlaneInitializedSignal, () => {
     state.gateOpen = true;
+  });
+  // NodeReady and NodeHealthy follow the Node for the machine's life (its Cluster's
+  // mirrorNodeConditions sends them only when they change); Ready follows NodeHealthy. Until the
+  // machine has seen its Node Ready itself (NodeHealthy set), its own wait is the truth.
+  let nodeChanges = 0;
+  setHandler(nodeConditionsSignal, ({ nodeReady, nodeHealthy }) => {
+    if (state.deleteRequested || state.phase !== 'Running' || !state.status.conditions.some((c) => c.type === ConditionType.NodeHealthy)) return;
+    let changed = setCondition(state.status.conditions, nodeReady, new Date(), state.status.observedGeneration);
+    changed = setCondition(state.status.conditions, nodeHealthy, new Date(), state.status.observedGeneration) || changed;
+    const ready: ConditionInput =
+      nodeHealthy.status === 'True' ? { type: ConditionType.Ready, status: 'True', reason: Reason.Ready } : { type: ConditionType.Ready, status: nodeHealthy.status, reason: nodeHealthy.reason, ...(nodeHealthy.message ? { message: nodeHealthy.message } : {}) };
+    changed = setCondition(state.status.conditions, ready, new Date(), state.status.observedGeneration) || changed;
+    if (changed) nodeChanges++;
   });
   setHandler(deleteMachineSignal, (req) => {
     state.deleteRequested = true;
@@ -448,9 +461,10 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
   if (!state.deleteRequested) {
     waitingFor(state.phase === 'Failed' ? `failed: ${state.status.failureMessage}` : 'nothing to do');
     // Idle until deleted: no timers, no polling; a Running machine costs no actions. An
-    // annotation change its owner must know of (delete-machine) is reported, deduplicated.
-    for (let seen = annotationChanges; ; seen = annotationChanges) {
-      await condition(() => state.deleteRequested || workflowInfo().continueAsNewSuggested || annotationChanges !== seen);
+    // annotation change its owner must know of (delete-machine) and a Node that stops or starts
+    // being Ready are reported, deduplicated.
+    for (let seen = annotationChanges, seenNode = nodeChanges; ; seen = annotationChanges, seenNode = nodeChanges) {
+      await condition(() => state.deleteRequested || workflowInfo().continueAsNewSuggested || annotationChanges !== seen || nodeChanges !== seenNode);
       if (state.deleteRequested || workflowInfo().continueAsNewSuggested) break;
       await report();
     }

@@ -1,6 +1,7 @@
 // Signals, queries and updates, defined once and imported by the workflows and the client.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { MachineHealthCheck } from '../api/machine-health-check.js';
+import type { NodeConditions } from './planners/node-conditions.js';
 import type {
   ApplyResult,
   DeleteRequest,
@@ -50,6 +51,8 @@ export const controlPlaneInitializedSignal = defineSignal<[]>('controlPlaneIniti
  */
 export const deleteMachineSignal = defineSignal<[DeleteRequest?]>('deleteMachine');
 export const machineStatusQuery = defineQuery<MachineView>('status');
+/** A Running machine's NodeReady and NodeHealthy, sent only when they changed (activities/node-conditions.ts). */
+export const nodeConditionsSignal = defineSignal<[NodeConditions]>('nodeConditions');
 /**
  * Sets and removes a Machine's annotations (its spec stays immutable). The deletion hooks are
  * annotations: `pre-drain.delete.hook.machine.cluster.capstan.dev/<name>` and

@@ -176,6 +176,8 @@ export interface ClusterState {
   machineSets?: Record<string, MachineSetRecord>;
   /** MachineHealthChecks of the cluster's machines (optional, as above). */
   healthChecks?: Record<string, HealthCheckRecord>;
+  /** Revision 3: the machines last told a Node condition other than healthy, and what (activities/node-conditions.ts). */
+  nodeConditionsTold?: Record<string, string>;
   deleteRequested: boolean;
 }
 

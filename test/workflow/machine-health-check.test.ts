@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executePlan, loadPlan } from '../../client/apply.js';
 import { getObjects } from '../../client/commands.js';
 import { machineDeploymentWorkflowId, machineHealthCheckWorkflowId, machineWorkflowId } from '../../workflows/ids.js';
-import { machineDeploymentStatusQuery, machineHealthCheckStatusQuery, machineSetStatusQuery, machineStatusQuery } from '../../workflows/messages.js';
+import { clusterStatusQuery, machineDeploymentStatusQuery, machineHealthCheckStatusQuery, machineSetStatusQuery, machineStatusQuery } from '../../workflows/messages.js';
 import type { MachineHealthCheckView } from '../../workflows/types.js';
 import { eventually, fetchHistories, startCapstanEnv, workflowBundle, type CapstanEnv } from '../support/capstan-env.js';
 import { liveVms, waitForAvailable } from '../support/cluster-checks.js';
@@ -57,6 +57,13 @@ describe('MachineHealthCheck', () => {
     return set.machines;
   };
   const vmOf = async (name: string) => (await liveVms(env.simClient)).find((v) => v.name === name)!;
+  /** The NodeReady status of each nodeConditions signal a machine received, in order. */
+  const nodeConditionSignals = async (name: string) => {
+    const history = await env.client.workflow.getHandle(machineWorkflowId({ namespace: 'default', name })).fetchHistory();
+    return (history.events ?? [])
+      .filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'nodeConditions')
+      .map((e) => (JSON.parse(Buffer.from(e.workflowExecutionSignaledEventAttributes!.input!.payloads![0]!.data!).toString()) as { nodeReady: { status: string } }).nodeReady.status);
+  };
 
   beforeAll(async () => {
     env = await startCapstanEnv();
@@ -111,8 +118,29 @@ describe('MachineHealthCheck', () => {
     await new Promise((r) => setTimeout(r, 4000));
     const m = await env.client.workflow.getHandle(machineWorkflowId({ namespace: 'default', name: 'demo-worker-1' })).query(machineStatusQuery);
     expect(m.status.phase).toBe('Running');
+    // Its conditions follow the Node (told by its Cluster's mirrorNodeConditions), as Cluster API's.
+    const machine = env.client.workflow.getHandle(machineWorkflowId({ namespace: 'default', name: 'demo-worker-1' }));
+    const conditionsOf = async () => Object.fromEntries((await machine.query(machineStatusQuery)).status.conditions.map((c) => [c.type, c]));
+    const down = await eventually('NodeReady False', async () => {
+      const c = await conditionsOf();
+      return c.NodeReady?.status === 'False' ? c : undefined;
+    }, 60_000, 250);
+    expect(down.NodeReady).toMatchObject({ reason: 'KubeletNotReady', message: expect.stringContaining('cni plugin not initialized') });
+    expect(down.NodeHealthy).toMatchObject({ status: 'False', reason: 'NodeNotHealthy', message: `Node ${m.status.nodeRef!.name}: not ready` });
+    expect(down.Ready).toMatchObject({ status: 'False', reason: 'NodeNotHealthy' });
+    await eventually('the Cluster counts it not ready', async () => ((await env.client.workflow.getHandle('cluster/default/demo').query(clusterStatusQuery)).status.workers.readyReplicas === 2 ? true : undefined), 60_000, 250);
     await env.simClient.vmAction((await vmOf('demo-worker-1')).id, 'node-ready');
     await mhcUntil('demo-worker-1 healthy again', (x) => !x.unhealthy.includes('demo-worker-1') && x.status?.currentHealthy === 3);
+    const up = await eventually('NodeReady True again', async () => {
+      const c = await conditionsOf();
+      return c.NodeReady?.status === 'True' && c.Ready?.status === 'True' ? c : undefined;
+    }, 60_000, 250);
+    expect(up.NodeHealthy).toMatchObject({ status: 'True', reason: 'Ready' });
+    await eventually('the Cluster counts it ready', async () => ((await env.client.workflow.getHandle('cluster/default/demo').query(clusterStatusQuery)).status.workers.readyReplicas === 3 ? true : undefined), 60_000, 250);
+    // A condition that did not change is not rewritten: one signal down, one up, nothing since.
+    await new Promise((r) => setTimeout(r, 3000));
+    expect((await conditionsOf()).NodeReady!.lastTransitionTime).toBe(up.NodeReady!.lastTransitionTime);
+    expect(await nodeConditionSignals('demo-worker-1')).toEqual(['False', 'True']);
   }, 120_000);
 
   it('too many unhealthy (maxUnhealthy 0): nothing is remediated, and RemediationAllowed says why', async () => {
@@ -129,7 +157,10 @@ describe('MachineHealthCheck', () => {
     expect(v.status?.remediationsAllowed).toBe(0);
     await new Promise((r) => setTimeout(r, 4000));
     expect((await mdMachines()).map((m) => m.name)).toContain(victim);
+    // Left alone, it is not available: the deployment counts it so, and counts it again once Ready.
+    await eventually('the deployment sees 1 available', async () => ((await md().query(machineDeploymentStatusQuery)).status?.availableReplicas === 1 ? true : undefined), 60_000, 250);
     await env.simClient.vmAction((await vmOf(victim!)).id, 'node-ready');
+    await eventually('the deployment sees 2 available again', async () => ((await md().query(machineDeploymentStatusQuery)).status?.availableReplicas === 2 ? true : undefined), 60_000, 250);
   }, 120_000);
 
   it('replays the health check’s histories with today’s workflow code', async () => {

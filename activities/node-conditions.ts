@@ -1,0 +1,87 @@
+// Machine conditions that follow their Node for the machine's whole life. One long activity per
+// cluster (run by its Cluster workflow) joins the cluster's running Machines (visibility) with
+// the worker's Node watch of that cluster, and tells each machine whose NodeReady/NodeHealthy
+// (workflows/planners/node-conditions.ts) differ from what it was last told, by one signal. A
+// healthy Node is what a machine sets itself on coming up, so only a change away from or back to
+// healthy sends anything: a steady fleet costs no signal, and the activity returns only then
+// (or after maxWaitSeconds) with what it told, which the Cluster keeps for the next round.
+import type { Client } from '@temporalio/client';
+import type { V1Node } from '@kubernetes/client-node';
+import type { ObjectKey } from '../workflows/ids.js';
+import { nodeConditionsSignal } from '../workflows/messages.js';
+import { HEALTHY_NODE_KEY, nodeConditions, nodeConditionsKey, type NodeConditions } from '../workflows/planners/node-conditions.js';
+import { listMachines, type MachineRecord } from './machine-list.js';
+import type { NodeWatches } from './node-watch.js';
+
+/** How often the machine list is read again while nothing on the Nodes changes. */
+const RELIST_MS = 5000;
+
+export interface NodeConditionsDeps {
+  temporal?: Client;
+  nodeWatches: NodeWatches;
+  unreachableGraceMs?: number;
+}
+
+/** What to tell, per machine: those of `machines` (Running, with a Node) whose conditions differ from `told` (absent = healthy). */
+export function nodeConditionChanges(machines: MachineRecord[], nodes: readonly V1Node[], told: Record<string, string>): { machine: MachineRecord; conditions: NodeConditions; key: string }[] {
+  const byName = new Map(nodes.map((n) => [n.metadata?.name, n]));
+  const out = [];
+  for (const m of machines) {
+    if (m.phase !== 'Running' || !m.nodeName) continue;
+    const node = byName.get(m.nodeName);
+    const conditions = nodeConditions(m.nodeName, node ? { conditions: node.status?.conditions ?? [] } : undefined);
+    const key = nodeConditionsKey(conditions);
+    if (key !== (told[m.name] ?? HEALTHY_NODE_KEY)) out.push({ machine: m, conditions, key });
+  }
+  return out;
+}
+
+export function nodeConditionActivities({ temporal, nodeWatches, unreachableGraceMs = 60_000 }: NodeConditionsDeps) {
+  return {
+    /**
+     * Waits until a Running machine's Node conditions differ from `told`, signals each such
+     * machine, and returns what it has now told (healthy machines and machines gone dropped).
+     * Signals are idempotent: a retried attempt may tell a machine the same thing again.
+     */
+    async mirrorNodeConditions(input: { cluster: ObjectKey; told: Record<string, string>; maxWaitSeconds: number }): Promise<{ told: Record<string, string>; changed: string[] }> {
+      const deadline = Date.now() + input.maxWaitSeconds * 1000;
+      let machines = await listMachines(temporal, input.cluster, 'node conditions');
+      let listedAt = Date.now();
+      for (;;) {
+        const changes = await nodeWatches.waitFor(
+          input.cluster,
+          (nodes) => {
+            const c = nodeConditionChanges(machines, nodes, input.told);
+            if (c.length || Date.now() >= deadline) return c;
+            return Date.now() - listedAt >= RELIST_MS ? null : undefined;
+          },
+          { waiting: () => `following the Nodes of ${machines.length} machine(s) of cluster ${input.cluster.name}`, graceMs: unreachableGraceMs },
+        );
+        if (changes?.length) {
+          // Look again before telling: a machine the list showed Running may be deleting by now
+          // (its Node drained and deleted): it has nothing to hear, and a signal is an action.
+          machines = await listMachines(temporal, input.cluster, 'node conditions');
+          listedAt = Date.now();
+          const fresh = await nodeWatches.waitFor(input.cluster, (nodes) => nodeConditionChanges(machines, nodes, input.told), { waiting: () => 'reading Nodes', graceMs: unreachableGraceMs });
+          changes.splice(0, changes.length, ...fresh);
+        }
+        if (changes && (changes.length || Date.now() >= deadline)) {
+          const live = new Set(machines.map((m) => m.name));
+          const told = Object.fromEntries(Object.entries(input.told).filter(([name]) => live.has(name)));
+          for (const c of changes) {
+            try {
+              await temporal!.workflow.getHandle(c.machine.workflowId).signal(nodeConditionsSignal, c.conditions);
+            } catch {
+              continue; // the machine finished meanwhile: nobody to tell
+            }
+            if (c.key === HEALTHY_NODE_KEY) delete told[c.machine.name];
+            else told[c.machine.name] = c.key;
+          }
+          return { told, changed: changes.map((c) => c.machine.name) };
+        }
+        machines = await listMachines(temporal, input.cluster, 'node conditions');
+        listedAt = Date.now();
+      }
+    },
+  };
+}
