@@ -8,8 +8,9 @@ import { createHash } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { V1Node } from '@kubernetes/client-node';
 import { type LabelSelector, selectorMatches } from '../api/machine-set.js';
+import { LABELS } from '../api/meta.js';
 import type { ObjectKey } from '../workflows/ids.js';
-import type { HealthTarget } from '../workflows/planners/health.js';
+import type { OwnedHealthTarget } from '../workflows/types.js';
 import { listMachines, type MachineRecord } from './machine-list.js';
 import { NodeWatches } from './node-watch.js';
 
@@ -25,7 +26,7 @@ export interface HealthDeps {
 export function healthActivities({ temporal, nodeWatches, unreachableGraceMs = 60_000 }: HealthDeps) {
   const machinesOf = async (cluster: ObjectKey) => (await listMachines(temporal, cluster, 'MachineHealthChecks')).filter((m) => m.facts);
   return {
-    async observeHealthTargets(input: { cluster: ObjectKey; selector: LabelSelector; knownDigest?: string; maxWaitSeconds: number }): Promise<{ digest: string; targets: HealthTarget[] }> {
+    async observeHealthTargets(input: { cluster: ObjectKey; selector: LabelSelector; knownDigest?: string; maxWaitSeconds: number }): Promise<{ digest: string; targets: OwnedHealthTarget[] }> {
       const deadline = Date.now() + input.maxWaitSeconds * 1000;
       let machines = await machinesOf(input.cluster);
       let listedAt = Date.now();
@@ -49,14 +50,17 @@ export function healthActivities({ temporal, nodeWatches, unreachableGraceMs = 6
 }
 
 /** The selected machines as health targets; machines being deleted are not targets (Cluster API skips them). */
-export function healthTargets(machines: MachineRecord[], nodes: readonly V1Node[], selector: LabelSelector): HealthTarget[] {
+export function healthTargets(machines: MachineRecord[], nodes: readonly V1Node[], selector: LabelSelector): OwnedHealthTarget[] {
   const byName = new Map(nodes.map((n) => [n.metadata?.name, n]));
   return machines
     .filter((m) => m.facts && m.phase !== 'Deleting' && m.phase !== 'Deleted' && selectorMatches(selector, m.facts.labels))
-    .map((m): HealthTarget => {
+    .map((m): OwnedHealthTarget => {
       const node = m.nodeName ? byName.get(m.nodeName) : undefined;
+      const labels = m.facts!.labels;
+      const owner = labels[LABELS.deploymentName] ? `MachineDeployment/${labels[LABELS.deploymentName]}` : labels[LABELS.setName] ? `MachineSet/${labels[LABELS.setName]}` : labels[LABELS.controlPlaneName] ? `KubeadmControlPlane/${labels[LABELS.controlPlaneName]}` : undefined;
       return {
         machine: m.name,
+        ...(owner && m.facts!.ownerKind ? { owner } : {}),
         remediationAllowed: m.facts!.ownerKind !== undefined,
         machineCreatedAt: m.facts!.createdAt,
         ...(m.phase === 'Failed' ? { failed: true } : {}),

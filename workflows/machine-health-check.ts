@@ -26,9 +26,10 @@ import {
   machineHealthCheckStatusQuery,
 } from './messages.js';
 import { evaluateHealth, remediationsAllowed, unhealthyReason, type HealthTarget, type HealthVerdict } from './planners/health.js';
+import { backoffSeconds, pruneRemediations, remediationHold, remediationRecord } from './planners/remediation-backoff.js';
 import { signalOrForget } from './reports.js';
 import { diffPaths } from './spec-diff.js';
-import type { MachineHealthCheckState, MachineHealthCheckView, MachineHealthCheckWorkflowInput } from './types.js';
+import type { MachineHealthCheckState, MachineHealthCheckView, MachineHealthCheckWorkflowInput, OwnedHealthTarget } from './types.js';
 import { assertValid } from './validate.js';
 
 /** The longest one observation runs before it returns what it sees anyway. */
@@ -41,6 +42,7 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
   let changes = 0;
   let verdict: HealthVerdict = { unhealthy: [], remediate: [], shortCircuited: false };
   let problem: string | undefined;
+  let heldBack: { machine: string; owner: string; until: string; generation: number }[] = [];
   const cond = (c: ConditionInput) => {
     state.status ??= { expectedMachines: 0, currentHealthy: 0, remediationsAllowed: 0, targets: [], conditions: [], observedGeneration: state.generation };
     setCondition(state.status.conditions, c, new Date(), state.generation);
@@ -80,6 +82,7 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
     status: state.status,
     unhealthy: verdict.unhealthy,
     remediated: [...state.remediated],
+    heldBack: heldBack.map(({ machine, until }) => ({ machine, until })),
   }));
 
   // One observation at a time, in its own scope so a deletion cancels it.
@@ -145,14 +148,38 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
     // is a new target. A machine that is no longer a target is forgotten.
     const targetNames = new Set(state.targets.map((t) => t.machine));
     state.remediated = state.remediated.filter((m) => targetNames.has(m));
+    const now = new Date().toISOString();
+    state.remediationLog = pruneRemediations(state.remediationLog ?? [], now);
+    heldBack = [];
     for (const m of verdict.remediate) {
       if (state.remediated.includes(m)) continue;
+      const target: OwnedHealthTarget = state.targets.find((t) => t.machine === m)!;
+      if (target.owner) {
+        // A replacement that fails again waits out its backoff (planners/remediation-backoff.ts).
+        const hold = remediationHold({ owner: target.owner, createdAt: target.machineCreatedAt }, state.remediationLog, now);
+        if (hold.notBefore) {
+          heldBack.push({ machine: m, owner: target.owner, until: hold.notBefore, generation: hold.generation });
+          continue;
+        }
+        state.remediationLog.push(remediationRecord({ owner: target.owner, createdAt: target.machineCreatedAt }, hold, now));
+      }
       state.remediated.push(m);
-      const target = state.targets.find((t) => t.machine === m)!;
       const why = unhealthyReason(target, { now: new Date().toISOString(), ...state.spec.checks }) ?? { reason: 'UnhealthyNode', message: 'Health check failed' };
       // The reason rides on the delete signal: the machine's conditions say it at no extra action.
       await signalOrForget(machineWorkflowId({ namespace, name: m }), (h) => h.signal(deleteMachineSignal, { remediation: { healthCheck: name, ...why } }), () => undefined);
     }
+    cond(
+      heldBack.length
+        ? {
+            type: 'RemediationBackoff',
+            status: 'True',
+            reason: 'RemediatingTooOften',
+            message: heldBack
+              .map((h) => `${h.machine} held back until ${h.until}: replacement #${h.generation - 1} of a remediated machine of ${h.owner} (backoff ${backoffSeconds(h.generation)}s)`)
+              .join('; '),
+          }
+        : { type: 'RemediationBackoff', status: 'False', reason: 'NoBackoff' },
+    );
     setCurrentDetails(
       problem ??
         `${state.status?.currentHealthy ?? 0}/${state.status?.expectedMachines ?? 0} healthy` +
@@ -161,7 +188,9 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
     );
     // Wake on a new observation, a spec change or deletion; while a timeout runs, also when it expires.
     const wake = () => changes !== seen || state.deleteRequested || historyIsLong(2, workflowInfo());
-    if (verdict.nextCheckInSeconds !== undefined) await condition(wake, Math.max(1000, Math.ceil(verdict.nextCheckInSeconds * 1000) + 100));
+    const untilHeld = heldBack.length ? Math.min(...heldBack.map((h) => Date.parse(h.until))) - Date.now() : undefined;
+    const nextMs = [verdict.nextCheckInSeconds !== undefined ? Math.ceil(verdict.nextCheckInSeconds * 1000) : undefined, untilHeld].filter((x): x is number => x !== undefined);
+    if (nextMs.length) await condition(wake, Math.max(1000, Math.min(...nextMs) + 100));
     else await condition(wake);
     if (historyIsLong(2, workflowInfo()) && !state.deleteRequested) {
       observing.cancel();

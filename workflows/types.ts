@@ -12,6 +12,7 @@ import type { SimCluster, SimMachine, SimMachineSpec, SimMachineTemplate } from 
 import type { ObjectKey } from './ids.js';
 import type { DeletionOrder } from './planners/deletion-order.js';
 import type { HealthTarget } from './planners/health.js';
+import type { RemediationRecord } from './planners/remediation-backoff.js';
 import type { MachineSetStatus } from './planners/machine-set.status.js';
 
 /** A Cluster with every object it references, resolved by the client before anything starts. */
@@ -398,10 +399,12 @@ export interface MachineHealthCheckState {
   generation: number;
   spec: MachineHealthCheck['spec'];
   /** What the last observation saw (activities/health.ts) and its digest. */
-  targets: HealthTarget[];
+  targets: OwnedHealthTarget[];
   digest?: string;
   /** Machines told to delete, until they are no longer targets: each is told once. */
   remediated: string[];
+  /** Recent remediations per owner, for the backoff of replacements that fail again. */
+  remediationLog?: RemediationRecord[];
   status?: MachineHealthCheckStatus;
   deleteRequested: boolean;
 }
@@ -416,7 +419,12 @@ export interface MachineHealthCheckView {
   /** The targets the check found unhealthy at its last evaluation, and those it remediated. */
   unhealthy: string[];
   remediated: string[];
+  /** Unhealthy replacements whose remediation waits out its backoff, and until when. */
+  heldBack?: { machine: string; until: string }[];
 }
+
+/** A health target and the owner whose slot it fills (for the remediation backoff). */
+export type OwnedHealthTarget = HealthTarget & { owner?: string };
 
 export interface HealthCheckRecord {
   object: MachineHealthCheck;

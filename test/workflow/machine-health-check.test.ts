@@ -16,7 +16,7 @@ import { eventually, fetchHistories, startCapstanEnv, workflowBundle, type Capst
 import { liveVms, waitForAvailable } from '../support/cluster-checks.js';
 import { DEMO_CLUSTER, DEMO_WORKER_MACHINES } from '../support/demo-manifests.js';
 
-const MHC = (maxUnhealthy: string) => `
+const MHC = (maxUnhealthy: string, startupSeconds = 600) => `
 apiVersion: cluster.capstan.dev/v1alpha1
 kind: MachineHealthCheck
 metadata:
@@ -29,7 +29,7 @@ spec:
       - key: cluster.capstan.dev/control-plane
         operator: DoesNotExist
   checks:
-    nodeStartupTimeoutSeconds: 600
+    nodeStartupTimeoutSeconds: ${startupSeconds}
     unhealthyNodeConditions:
       - type: Ready
         status: "False"
@@ -142,6 +142,30 @@ describe('MachineHealthCheck', () => {
     expect((await conditionsOf()).NodeReady!.lastTransitionTime).toBe(up.NodeReady!.lastTransitionTime);
     expect(await nodeConditionSignals('demo-worker-1')).toEqual(['False', 'True']);
   }, 120_000);
+
+  it('a replacement that fails again is remediated only after its backoff, and the status says so', async () => {
+    const lines = await executePlan(env.client, env.taskQueue, loadPlan([{ file: 'mhc.yaml', text: MHC('100%', 8) }]));
+    expect(lines).toEqual([{ object: 'machinehealthcheck.cluster.capstan.dev/demo-workers', result: 'configured' }]);
+    await env.simClient.setFaults({ neverBoot: 1 }); // the replacement never boots: it fails its startup timeout
+    const [victim] = (await mdMachines()).map((m) => m.name).sort();
+    await env.simClient.vmAction((await vmOf(victim!)).id, 'node-not-ready');
+    await env.client.workflow.getHandle(machineWorkflowId({ namespace: 'default', name: victim! })).result();
+    const v = await mhcUntil('the replacement held back', (x) => (x.heldBack?.length ?? 0) > 0);
+    const held = v.heldBack![0]!;
+    // The victim may itself be the first test's replacement (minutes old): then this is replacement #2.
+    expect(v.status?.conditions.find((c) => c.type === 'RemediationBackoff')).toMatchObject({ status: 'True', reason: 'RemediatingTooOften' });
+    expect(v.status?.conditions.find((c) => c.type === 'RemediationBackoff')!.message).toMatch(
+      new RegExp(`^${held.machine} held back until ${held.until}: replacement #(1 of a remediated machine of MachineDeployment/demo-md-0 \\(backoff 20s\\)|2 of a remediated machine of MachineDeployment/demo-md-0 \\(backoff 40s\\))$`),
+    );
+    const replacement = env.client.workflow.getHandle(machineWorkflowId({ namespace: 'default', name: held.machine }));
+    const result = (await replacement.result()) as MachineStatus;
+    expect(result.conditions.find((c) => c.type === 'HealthCheckSucceeded')).toMatchObject({ status: 'False', reason: 'NodeStartupTimeout' });
+    // It was told to go no sooner than its backoff allowed (workflow time, from its history).
+    const deleted = (await replacement.fetchHistory()).events!.find((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'deleteMachine')!;
+    expect(Number(deleted.eventTime!.seconds) * 1000 + Math.floor((deleted.eventTime!.nanos ?? 0) / 1e6)).toBeGreaterThanOrEqual(Date.parse(held.until));
+    await eventually('2 available workers again', async () => ((await md().query(machineDeploymentStatusQuery)).status?.availableReplicas === 2 ? true : undefined), 120_000, 300);
+    await mhcUntil('no backoff', (x) => x.status?.conditions.some((c) => c.type === 'RemediationBackoff' && c.status === 'False') === true && x.status.currentHealthy === 3);
+  }, 180_000);
 
   it('too many unhealthy (maxUnhealthy 0): nothing is remediated, and RemediationAllowed says why', async () => {
     const lines = await executePlan(env.client, env.taskQueue, loadPlan([{ file: 'mhc.yaml', text: MHC('0') }]));
