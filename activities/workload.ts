@@ -162,7 +162,15 @@ export function workloadActivities({ secrets, pollMs = 1000, unreachableGraceMs 
             cordoned = true;
           }
           const pods = await client.core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${input.nodeName}` });
-          const evictable = pods.items.filter((p) => !isDaemonSetPod(p) && !isMirrorPod(p) && !isTerminal(p));
+          // A Node whose kubelet is unreachable never confirms a deletion: as Cluster API does
+          // (SkipWaitForDeleteTimeoutSeconds = 1), a pod deleted more than 1 s ago is not waited for.
+          const node = await client.core.readNode({ name: input.nodeName }).catch((err: unknown) => {
+            if (apiStatus(err) === 404) return undefined;
+            throw err;
+          });
+          if (!node) return { evicted, done: true, timedOut: false }; // the Node is gone: nothing left to drain
+          const unreachable = isUnreachable(node);
+          const evictable = pods.items.filter((p) => !isDaemonSetPod(p) && !isMirrorPod(p) && !isTerminal(p) && !(unreachable && deletedLongerThan(p, 1000)));
           if (evictable.length === 0) return { evicted, done: true, timedOut: false };
           if (timedOut()) return { evicted, done: false, timedOut: true, blocked };
           const budgets = new Set<string>();
@@ -242,4 +250,6 @@ function disruptionBudget(err: unknown): string | undefined {
 
 const isDaemonSetPod = (p: V1Pod) => p.metadata?.ownerReferences?.some((o) => o.kind === 'DaemonSet') ?? false;
 const isMirrorPod = (p: V1Pod) => 'kubernetes.io/config.mirror' in (p.metadata?.annotations ?? {});
+const isUnreachable = (n: V1Node) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'Unknown') ?? false;
+const deletedLongerThan = (p: V1Pod, ms: number) => p.metadata?.deletionTimestamp !== undefined && Date.now() - new Date(p.metadata.deletionTimestamp).getTime() > ms;
 const isTerminal = (p: V1Pod) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
