@@ -80,6 +80,18 @@ export function infrastructureActivities({ sim, secrets }: InfrastructureDeps) {
       }
     },
 
+    /** Fails for good (InstanceTerminated) when the instance is no longer running: it will never join. */
+    async assertInstanceRunning(input: { instanceId: string }): Promise<void> {
+      // A cloud that does not answer this time says nothing about the instance: look again later.
+      const vm = await sim.getVm(input.instanceId).catch((err: unknown) => {
+        if (isNotFound(err)) throw failure('InstanceTerminated', `instance ${input.instanceId} no longer exists: it will not join the cluster`);
+        return undefined;
+      });
+      if (vm && vm.state !== 'running') {
+        throw failure('InstanceTerminated', `instance ${vm.id} is ${vm.state}${vm.stateReason ? ` (${vm.stateReason})` : ''}: it will not join the cluster`);
+      }
+    },
+
     async deleteMachineInfra(input: { instanceId?: string; clientToken: string; providerClusterId: string }): Promise<void> {
       let id = input.instanceId;
       if (!id) {

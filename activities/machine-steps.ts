@@ -18,6 +18,9 @@ import { classifyError } from './errors.js';
 import { infrastructureActivities } from './infrastructure.js';
 import { workloadActivities } from './workload.js';
 
+/** How often a machine waiting for its Node checks that its instance still runs (one cloud read). */
+const INSTANCE_CHECK_MS = 5000;
+
 export interface ProvisionMachineInput {
   cluster: ClusterContext;
   machineName: string;
@@ -86,8 +89,11 @@ export function machineStepActivities(deps: ActivityDeps) {
 
     async waitForMachineReady(input: { instanceId: string; cluster: ObjectKey; providerID: string; tokenId?: string }): Promise<{ addresses: MachineAddress[]; nodeName: string }> {
       const { addresses } = await infra.waitForMachineInfra({ instanceId: input.instanceId });
-      const { nodeName } = await workload.waitForNode({ cluster: input.cluster, providerID: input.providerID, tokenId: input.tokenId });
-      await workload.waitForNodeReady({ cluster: input.cluster, nodeName });
+      // An instance that dies before its Node is Ready never will be: the machine fails (and a
+      // MachineHealthCheck remediates it) instead of waiting for its startup timeout.
+      const stillRunning = { everyMs: INSTANCE_CHECK_MS, run: () => infra.assertInstanceRunning({ instanceId: input.instanceId }) };
+      const { nodeName } = await workload.waitForNode({ cluster: input.cluster, providerID: input.providerID, tokenId: input.tokenId }, stillRunning);
+      await workload.waitForNodeReady({ cluster: input.cluster, nodeName }, stillRunning);
       return { addresses, nodeName };
     },
 

@@ -91,9 +91,10 @@ export function workloadActivities({ secrets, pollMs = 1000, unreachableGraceMs 
     },
 
     /** Returns the name of the Node whose spec.providerID matches (from the cluster's Node watch). */
-    async waitForNode(input: { cluster: ObjectKey; providerID: string; tokenId?: string }): Promise<{ nodeName: string }> {
+    async waitForNode(input: { cluster: ObjectKey; providerID: string; tokenId?: string }, also?: AlsoWhileWaiting): Promise<{ nodeName: string }> {
       const tokenId = input.tokenId;
       let client: WorkloadClient | undefined;
+      const refresh = tokenId ? async () => refreshToken((client ??= await workloadClient(secrets, input.cluster)), tokenId).catch(() => undefined) : undefined;
       return nodes.waitFor(
         input.cluster,
         (list) => {
@@ -104,11 +105,14 @@ export function workloadActivities({ secrets, pollMs = 1000, unreachableGraceMs 
           waiting: () => `no Node with providerID ${input.providerID} yet`,
           graceMs: unreachableGraceMs,
           // A machine that takes long to join keeps its bootstrap token alive (Cluster API refreshes at 1/3 TTL).
-          ...(tokenId
+          ...(refresh || also
             ? {
                 periodic: {
-                  everyMs: TOKEN_CHECK_MS,
-                  run: async () => refreshToken((client ??= await workloadClient(secrets, input.cluster)), tokenId).catch(() => undefined),
+                  everyMs: Math.min(refresh ? TOKEN_CHECK_MS : Infinity, also?.everyMs ?? Infinity),
+                  run: async () => {
+                    await also?.run();
+                    await refresh?.();
+                  },
                 },
               }
             : {}),
@@ -117,8 +121,9 @@ export function workloadActivities({ secrets, pollMs = 1000, unreachableGraceMs 
     },
 
     /** Returns once the Node's Ready condition is True (from the cluster's Node watch). */
-    async waitForNodeReady(input: { cluster: ObjectKey; nodeName: string }): Promise<void> {
+    async waitForNodeReady(input: { cluster: ObjectKey; nodeName: string }, also?: AlsoWhileWaiting): Promise<void> {
       await nodes.waitFor(input.cluster, (list) => (list.some((n) => n.metadata?.name === input.nodeName && isReady(n)) ? true : undefined), {
+        ...(also ? { periodic: also } : {}),
         waiting: (list) => {
           const node = list.find((n) => n.metadata?.name === input.nodeName);
           const ready = node?.status?.conditions?.find((c) => c.type === 'Ready');
@@ -224,6 +229,12 @@ export function workloadActivities({ secrets, pollMs = 1000, unreachableGraceMs 
       }
     },
   };
+}
+
+/** A check run every `everyMs` while a Node wait lasts (e.g. that the instance still runs); throwing ends the wait. */
+export interface AlsoWhileWaiting {
+  everyMs: number;
+  run: () => Promise<void>;
 }
 
 export interface DrainBlocked {
