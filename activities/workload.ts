@@ -168,7 +168,8 @@ export function workloadActivities({ secrets, pollMs = 1000, unreachableGraceMs 
           }
           const pods = await client.core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${input.nodeName}` });
           // A Node whose kubelet is unreachable never confirms a deletion: as Cluster API does
-          // (SkipWaitForDeleteTimeoutSeconds = 1), a pod deleted more than 1 s ago is not waited for.
+          // (SkipWaitForDeleteTimeoutSeconds = 1), a pod whose deletionTimestamp (eviction time +
+          // its grace period) is more than 1 s past is not waited for.
           const node = await client.core.readNode({ name: input.nodeName }).catch((err: unknown) => {
             if (apiStatus(err) === 404) return undefined;
             throw err;
@@ -180,6 +181,7 @@ export function workloadActivities({ secrets, pollMs = 1000, unreachableGraceMs 
           if (timedOut()) return { evicted, done: false, timedOut: true, blocked };
           const budgets = new Set<string>();
           for (const p of evictable) {
+            if (p.metadata?.deletionTimestamp) continue; // evicted already: it is terminating
             try {
               await client.core.createNamespacedPodEviction({
                 name: p.metadata!.name!,

@@ -261,7 +261,14 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       }
       case 'sim': {
-        const { runSimCloudCommand } = await import('./sim-command.js');
+        const { runSimCloudCommand, simVmActionCommand, SIM_VM_ACTIONS } = await import('./sim-command.js');
+        const [action, machine] = p.positionals;
+        if (action !== undefined) {
+          if (!(SIM_VM_ACTIONS as readonly string[]).includes(action)) throw new UsageError(`sim: ACTION: "${action}" is not one of ${SIM_VM_ACTIONS.join(', ')}`, spec.usage);
+          if (!machine) throw new UsageError(`sim ${action}: MACHINE is required`, spec.usage);
+          console.log(await simVmActionCommand(action as (typeof SIM_VM_ACTIONS)[number], machine));
+          return 0;
+        }
         const port = str(p, 'port');
         if (port !== undefined && !(/^\d+$/.test(port) && Number(port) <= 65535)) throw new UsageError(`sim: --port: "${port}" is not a port number`, spec.usage);
         return await runSimCloudCommand({ port: port === undefined ? undefined : Number(port), profile: (str(p, 'profile') ?? 'demo') as 'demo' | 'test' }, dir);

@@ -8,6 +8,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+import { SimCloudClient } from '../providers/sim/client.js';
 import { startSimCloud } from '../providers/sim/launch.js';
 import { canConnect, freePort } from '../scripts/lib/ports.js';
 import { startTemporalDevServer } from '../scripts/lib/temporal.js';
@@ -24,6 +25,7 @@ import { connectClient, TASK_QUEUE } from './temporal.js';
 
 const DEMO_MANIFEST = fileURLToPath(new URL('../config/samples/demo-cluster.yaml', import.meta.url));
 const DEMO_APP = fileURLToPath(new URL('../config/samples/demo-app.yaml', import.meta.url));
+const DEMO_HEALTH_CHECK = fileURLToPath(new URL('../config/samples/machinehealthcheck.yaml', import.meta.url));
 /** The demo app's pods: config/samples/demo-app.yaml's Deployment. */
 const DEMO_APP_PODS = { namespace: 'default', labelSelector: 'app=demo-app', replicas: 6 };
 
@@ -92,6 +94,10 @@ export async function runDev(o: { dataDir: string; profile: 'demo' | 'test'; exi
         say(ready ? `${pods.length} pods Ready after ${((Date.now() - started) / 1000).toFixed(1)} s:` : `not all ${DEMO_APP_PODS.replicas} pods Ready after 120 s; as they are now:`);
         console.log('\n' + podsTable(pods) + '\n');
       }
+      // Health: the quick-start's MachineHealthCheck over the workers (unchanged on a second start).
+      for (const line of await executePlan(client, TASK_QUEUE, loadPlan([{ file: DEMO_HEALTH_CHECK, text: readFileSync(DEMO_HEALTH_CHECK, 'utf8') }])))
+        say(`${line.object} ${line.result}`);
+      const worker = (await new SimCloudClient(sim.url).listVms()).find((v) => v.name.startsWith('demo-md-0-') && v.state === 'running')?.name ?? 'MACHINE';
       say('Try:');
       console.log(`    kubectl --kubeconfig ${kubeconfig} get nodes,pods -o wide`);
       console.log(`    npx capstan get nodes ${cluster.name}`);
@@ -100,6 +106,9 @@ export async function runDev(o: { dataDir: string; profile: 'demo' | 'test'; exi
       console.log(`    npx capstan rollout plan -f config/samples/machinedeployment.yaml`);
       console.log(`    # roll the workers (a new instance type): every node drained, its pods moved, within the PodDisruptionBudget`);
       console.log(`    sed 's/instanceType: sim.medium/instanceType: sim.large/' config/samples/demo-cluster.yaml | npx capstan apply -f -`);
+      console.log(`    # heal: kill a worker's VM; its Node goes Unknown (~50 s), the MachineHealthCheck deletes the Machine 60 s later and its MachineSet replaces it`);
+      console.log(`    npx capstan sim kill ${worker}`);
+      console.log(`    npx capstan get machines -w`);
       console.log(`    npx capstan delete cluster ${cluster.name}`);
     }
     say(`Temporal Web UI: ${temporal.uiUrl}/namespaces/${temporal.namespace}/workflows`);

@@ -26,6 +26,7 @@ Usage:
   capstan rollout pause|resume|restart machinedeployment NAME   hold, continue or redo a rollout
   capstan worker                             run a worker (workflows + activities)
   capstan sim                                run the simulated cloud
+  capstan sim kill|node-not-ready|node-ready MACHINE  break (or mend) a machine in the simulated cloud
 
   capstan COMMAND --help                     a command's flags
 
@@ -257,10 +258,21 @@ export const COMMANDS: Record<string, CommandSpec> = {
   }),
   sim: spec({
     name: 'sim',
-    usage: ['Usage: capstan sim [--port N] [--profile demo|test]', '', 'Runs the simulated cloud in the foreground.', '  --port N                  listen on this port (default: a free one)', '  --profile demo|test       latencies (default demo)'],
+    usage: [
+      'Usage: capstan sim [--port N] [--profile demo|test]',
+      '       capstan sim kill|node-not-ready|node-ready MACHINE',
+      '',
+      'Runs the simulated cloud in the foreground; or breaks a machine in the running one (CAPSTAN_SIM_URL,',
+      'or the cloud `capstan dev` started):',
+      '  kill MACHINE              terminate its VM at once, as a failed host (its Node goes Unknown)',
+      '  node-not-ready MACHINE    its kubelet posts Ready=False (a broken container network)',
+      '  node-ready MACHINE        its kubelet posts Ready=True again',
+      '  --port N                  listen on this port (default: a free one)',
+      '  --profile demo|test       latencies (default demo)',
+    ],
     options: { port: { type: 'string' }, profile: { type: 'string' } },
     choices: { profile: ['demo', 'test'] },
-    positionals: { names: [], required: 0 },
+    positionals: { names: ['ACTION', 'MACHINE'], required: 0 },
   }),
 };
 

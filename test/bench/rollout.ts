@@ -19,8 +19,7 @@
 // default; `--lease-renew-ms` changes it). Temporal is the in-memory dev server.
 //
 //   npm run bench:rollout -- --machines 30 [--idle-seconds 30] [--lease-renew-ms 10000] [--worker process|in-process]
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import https from 'node:https';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import proto from '@temporalio/proto';
@@ -33,6 +32,7 @@ import { machineDeploymentStatusQuery } from '../../workflows/messages.js';
 import { startCapstanEnv } from '../support/capstan-env.js';
 import { allEvents, liveVms, nodeReady, workloadNodes } from '../support/cluster-checks.js';
 import { actions, diff } from './actions.js';
+import { apiserverRequests, procCpuMs, processRss, treeCpuMs } from './measure.js';
 
 const { values } = parseArgs({
   options: {
@@ -59,63 +59,6 @@ const sum = (m: Map<string, number> | Record<string, number>) => [...(m instance
 const sorted = (m: Map<string, number>) => Object.fromEntries([...m].filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]));
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 
-// --- CPU of other processes (and their descendants) from /proc, in ms ---
-const TICK_MS = 10; // USER_HZ is 100 on Linux
-function procCpuMs(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) * TICK_MS; // utime, stime
-  } catch {
-    return 0;
-  }
-}
-function treeCpuMs(root: number): number {
-  const parent = new Map<number, number>();
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      parent.set(Number(d), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      /* gone */
-    }
-  }
-  const inTree = (pid: number): boolean => {
-    for (let p: number | undefined = pid, i = 0; p && i < 64; p = parent.get(p), i++) if (p === root) return true;
-    return false;
-  };
-  let total = 0;
-  for (const pid of parent.keys()) if (inTree(pid)) total += procCpuMs(pid);
-  return total;
-}
-
-// --- the workload kube-apiserver's request counter ---
-async function apiserverRequests(kc: KubeConfig): Promise<Map<string, number>> {
-  const server = new URL(kc.getCurrentCluster()!.server);
-  const opts: https.RequestOptions = { hostname: server.hostname, port: server.port, path: '/metrics', method: 'GET' };
-  await kc.applyToHTTPSOptions(opts);
-  const text = await new Promise<string>((resolve, reject) => {
-    const req = https.request(opts, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`/metrics: ${res.statusCode}`))));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const m = /^apiserver_request_total\{([^}]*)\} ([0-9.e+]+)$/.exec(line);
-    if (!m) continue;
-    const label = (k: string) => new RegExp(`${k}="([^"]*)"`).exec(m[1]!)?.[1] ?? '';
-    const key = `${label('verb')} ${label('group') ? label('group') + '/' : ''}${label('resource')}${label('subresource') ? '/' + label('subresource') : ''}`;
-    out.set(key, (out.get(key) ?? 0) + Number(m[2]));
-  }
-  return out;
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ms = (a: string, b: string) => Date.parse(b) - Date.parse(a);
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
@@ -138,8 +81,7 @@ const workerPid = workerInProcess ? undefined : env.workerProcess!.pid;
 /** The worker's resident memory: its own process's VmRSS, or this process's. */
 function workerRss(): number {
   if (workerPid === undefined) return process.memoryUsage().rss;
-  const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${workerPid}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : 0;
+  return processRss(workerPid);
 }
 /** The worker's CPU so far, in ms. */
 const workerCpuMs = () => {

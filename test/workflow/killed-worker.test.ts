@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MachineStatus } from '../../api/machine.js';
 import { executePlan, loadPlan } from '../../client/apply.js';
+import { simVmActionCommand } from '../../client/sim-command.js';
 import { machineDeploymentWorkflowId, machineHealthCheckWorkflowId, machineSetWorkflowId, machineWorkflowId } from '../../workflows/ids.js';
 import { machineDeploymentStatusQuery, machineHealthCheckStatusQuery, machineSetStatusQuery, machineStatusQuery } from '../../workflows/messages.js';
 import { eventually, startCapstanEnv, type CapstanEnv } from '../support/capstan-env.js';
@@ -72,8 +73,11 @@ describe('a worker killed during a rollout', () => {
       const medium = vms.filter((v) => v.instanceType === 'sim.medium' && v.state === 'running');
       return large.length >= 1 && medium.length === 3 ? [large[0]!, medium[0]!] : undefined;
     }, 120_000, 100);
-    await env.simClient.vmAction(fresh.id, 'kill');
-    await env.simClient.vmAction(old.id, 'kill');
+    // As the README's demo does it: `capstan sim kill MACHINE`.
+    process.env.CAPSTAN_SIM_URL = env.sim.url;
+    expect(await simVmActionCommand('kill', fresh.name)).toBe(`machine ${fresh.name} (VM ${fresh.id}): killed: its kubelet is gone, its Node goes Unknown`);
+    await simVmActionCommand('kill', old.name);
+    await expect(simVmActionCommand('kill', 'no-such-machine')).rejects.toThrow(`no live VM of machine "no-such-machine" in the simulated cloud (${env.sim.url})`);
     const outcome = async (name: string) => {
       const handle = env.client.workflow.getHandle(machineWorkflowId({ namespace: 'default', name }));
       const result = await Promise.race([
