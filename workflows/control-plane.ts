@@ -22,7 +22,8 @@ import { activities, terminalFailure } from './activity-proxies.js';
 import { ConditionType, Reason, retryingCondition, setCondition, type ConditionInput } from './conditions.js';
 import { machineWorkflowId } from './ids.js';
 import { MachineWorkflow } from './machine.js';
-import { controlPlaneReportSignal, controlPlaneStatusQuery, deleteControlPlaneSignal, deleteMachineSignal, machineReportSignal } from './messages.js';
+import { controlPlaneReportSignal, controlPlaneStatusQuery, deleteControlPlaneSignal, deleteMachineSignal, machineReportSignal, remediateControlPlaneMachineSignal } from './messages.js';
+import { controlPlaneRemediation } from './planners/control-plane-remediation.js';
 import { generateName } from './names.js';
 import { recordMachineReport, reporter, signalOrForget } from './reports.js';
 import { machineFactsMemo, machineListMemo, startMemo } from './list-memo.js';
@@ -77,6 +78,12 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
   }));
   setHandler(machineReportSignal, (r) => {
     if (recordMachineReport(state.machines, r)) changes++;
+  });
+  setHandler(remediateControlPlaneMachineSignal, ({ machine, remediation }) => {
+    if (!state.machines[machine] || state.machines[machine].deleted) return;
+    if (remediation) (state.remediationRequests ??= {})[machine] = remediation;
+    else delete state.remediationRequests?.[machine];
+    changes++;
   });
   setHandler(deleteControlPlaneSignal, (req) => {
     state.deleteRequested = true;
@@ -179,6 +186,36 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
     changes++;
   };
 
+  /**
+   * Remediation, one machine at a time, as Cluster API's KCP: a machine a MachineHealthCheck
+   * asked about is deleted (and then replaced by the scale-up below) only when that keeps a
+   * healthy etcd majority; otherwise the request waits and the Remediating condition says why.
+   */
+  const remediate = async () => {
+    const requests = (state.remediationRequests ??= {});
+    for (const name of Object.keys(requests)) if (!state.machines[name] || state.machines[name].deleted || state.machines[name].remediating) delete requests[name];
+    const target = Object.keys(requests).sort()[0];
+    if (!target) {
+      if (!live().some(([, m]) => m.remediating)) cond({ type: 'Remediating', status: 'False', reason: 'NotRemediating' });
+      return;
+    }
+    const members = live().map(([name, m]) => ({ machine: name, healthy: !!m.report?.nodeReady && !(name in requests), ...(m.remediating ? { deleting: true } : {}) }));
+    const decision = controlPlaneRemediation({ replicas: spec.replicas, members, target });
+    if (!decision.allowed) {
+      cond({ type: 'Remediating', status: decision.wait ? 'True' : 'False', reason: decision.reason, message: decision.message });
+      return;
+    }
+    const remediation = requests[target]!;
+    state.machines[target]!.remediating = true;
+    delete requests[target];
+    cond({ type: 'Remediating', status: 'True', reason: 'RemediationInProgress', message: `deleting ${target}: ${remediation.message}` });
+    await signalOrForget(
+      machineWorkflowId({ namespace: kcp.metadata.namespace, name: target }),
+      (h) => h.signal(deleteMachineSignal, { remediation }),
+      () => (state.machines[target]!.deleted = true),
+    );
+  };
+
   // Runs fn unless deletion is requested meanwhile (then returns false).
   const unlessDeleted = async (fn: () => Promise<void>): Promise<boolean> => {
     scope = new CancellationScope();
@@ -237,6 +274,7 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
       continue;
     }
 
+    await remediate();
     const machines = live();
     if (machines.length < spec.replicas) {
       // One at a time: a new etcd member joins only when every existing one is healthy.

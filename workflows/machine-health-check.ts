@@ -18,12 +18,13 @@ import {
 import { activities } from './activity-proxies.js';
 import { setCondition, type ConditionInput } from './conditions.js';
 import { historyIsLong } from './flow.js';
-import { machineWorkflowId } from './ids.js';
+import { controlPlaneWorkflowId, machineWorkflowId } from './ids.js';
 import {
   applyMachineHealthCheckUpdate,
   deleteMachineHealthCheckSignal,
   deleteMachineSignal,
   machineHealthCheckStatusQuery,
+  remediateControlPlaneMachineSignal,
 } from './messages.js';
 import { evaluateHealth, remediationsAllowed, unhealthyReason, type HealthTarget, type HealthVerdict } from './planners/health.js';
 import { backoffSeconds, pruneRemediations, remediationHold, remediationRecord } from './planners/remediation-backoff.js';
@@ -31,6 +32,9 @@ import { signalOrForget } from './reports.js';
 import { diffPaths } from './spec-diff.js';
 import type { MachineHealthCheckState, MachineHealthCheckView, MachineHealthCheckWorkflowInput, OwnedHealthTarget } from './types.js';
 import { assertValid } from './validate.js';
+
+/** The KubeadmControlPlane that owns a target, if one does. */
+const controlPlaneOwner = (t: OwnedHealthTarget | undefined) => (t?.owner?.startsWith('KubeadmControlPlane/') ? t.owner.slice('KubeadmControlPlane/'.length) : undefined);
 
 /** The longest one observation runs before it returns what it sees anyway. */
 const OBSERVE_MAX_WAIT_SECONDS = 1800;
@@ -148,6 +152,14 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
     // is a new target. A machine that is no longer a target is forgotten.
     const targetNames = new Set(state.targets.map((t) => t.machine));
     state.remediated = state.remediated.filter((m) => targetNames.has(m));
+    // A control-plane machine the control plane was asked to remediate that is healthy again:
+    // the request is withdrawn (the control plane may have held it back to keep etcd's quorum).
+    for (const m of state.remediated.filter((x) => !verdict.unhealthy.includes(x))) {
+      const owner = controlPlaneOwner(state.targets.find((t) => t.machine === m));
+      if (!owner) continue;
+      state.remediated = state.remediated.filter((x) => x !== m);
+      await signalOrForget(controlPlaneWorkflowId({ namespace, name: owner }), (h) => h.signal(remediateControlPlaneMachineSignal, { machine: m }), () => undefined);
+    }
     const now = new Date().toISOString();
     state.remediationLog = pruneRemediations(state.remediationLog ?? [], now);
     heldBack = [];
@@ -165,8 +177,15 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
       }
       state.remediated.push(m);
       const why = unhealthyReason(target, { now: new Date().toISOString(), ...state.spec.checks }) ?? { reason: 'UnhealthyNode', message: 'Health check failed' };
+      const remediation = { healthCheck: name, ...why };
+      const cp = controlPlaneOwner(target);
+      if (cp) {
+        // The control plane decides: it remediates one machine at a time and never loses etcd's quorum.
+        await signalOrForget(controlPlaneWorkflowId({ namespace, name: cp }), (h) => h.signal(remediateControlPlaneMachineSignal, { machine: m, remediation }), () => undefined);
+        continue;
+      }
       // The reason rides on the delete signal: the machine's conditions say it at no extra action.
-      await signalOrForget(machineWorkflowId({ namespace, name: m }), (h) => h.signal(deleteMachineSignal, { remediation: { healthCheck: name, ...why } }), () => undefined);
+      await signalOrForget(machineWorkflowId({ namespace, name: m }), (h) => h.signal(deleteMachineSignal, { remediation }), () => undefined);
     }
     cond(
       heldBack.length

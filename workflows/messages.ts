@@ -19,6 +19,7 @@ import type {
   MachineSetReport,
   MachineSetView,
   MachineView,
+  RemediationReason,
 } from './types.js';
 
 // Cluster
@@ -39,6 +40,12 @@ export const controlPlaneReportSignal = defineSignal<[ControlPlaneReport]>('cont
 /** Deletes the control plane's machines; `clusterDeleting` as for deleteMachine. */
 export const deleteControlPlaneSignal = defineSignal<[DeleteRequest?]>('deleteControlPlane');
 export const controlPlaneStatusQuery = defineQuery<ControlPlaneView>('status');
+/**
+ * A MachineHealthCheck asks the control plane to remediate one of its machines: the control plane
+ * deletes it (then replaces it) only when it may (planners/control-plane-remediation.ts). Without
+ * `remediation`, the request is withdrawn: the machine is healthy again.
+ */
+export const remediateControlPlaneMachineSignal = defineSignal<[{ machine: string; remediation?: RemediationReason }]>('remediateMachine');
 
 // Machine
 /** A machine's report to its owner (Cluster or control plane). */

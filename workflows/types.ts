@@ -67,7 +67,14 @@ export interface DeleteRequest {
   /** The owner is the machine's parent in its current run and learns of the end from the child's completion: no Deleted report (revision 2). */
   ownerAwaitsCompletion?: boolean;
   /** Sent by a MachineHealthCheck that remediates the machine: why, for its HealthCheckSucceeded and OwnerRemediated conditions. */
-  remediation?: { healthCheck: string; reason: string; message: string };
+  remediation?: RemediationReason;
+}
+
+/** Why a MachineHealthCheck remediates a machine (its HealthCheckSucceeded condition). */
+export interface RemediationReason {
+  healthCheck: string;
+  reason: string;
+  message: string;
 }
 
 export interface MachineState {
@@ -121,7 +128,9 @@ export interface ControlPlaneWorkflowInput {
 
 export interface ControlPlaneState {
   status: KubeadmControlPlaneStatus;
-  machines: Record<string, { uid: string; role: BootstrapRole; report?: MachineReport; deleted: boolean }>;
+  machines: Record<string, { uid: string; role: BootstrapRole; report?: MachineReport; deleted: boolean; remediating?: boolean }>;
+  /** Machines a MachineHealthCheck asked the control plane to remediate, not yet done. */
+  remediationRequests?: Record<string, RemediationReason>;
   certificatesReady: boolean;
   deleteRequested: boolean;
   clusterDeleting: boolean;
