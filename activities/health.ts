@@ -11,11 +11,8 @@ import { type LabelSelector, selectorMatches } from '../api/machine-set.js';
 import { LABELS } from '../api/meta.js';
 import type { ObjectKey } from '../workflows/ids.js';
 import type { OwnedHealthTarget } from '../workflows/types.js';
-import { listMachines, type MachineRecord } from './machine-list.js';
+import { type MachineRecord, waitOnMachinesAndNodes } from './machine-list.js';
 import { NodeWatches } from './node-watch.js';
-
-/** How often the machine list is read again while nothing on the Nodes changes. */
-const RELIST_MS = 5000;
 
 export interface HealthDeps {
   temporal?: Client;
@@ -24,27 +21,15 @@ export interface HealthDeps {
 }
 
 export function healthActivities({ temporal, nodeWatches, unreachableGraceMs = 60_000 }: HealthDeps) {
-  const machinesOf = async (cluster: ObjectKey) => (await listMachines(temporal, cluster, 'MachineHealthChecks')).filter((m) => m.facts);
   return {
-    async observeHealthTargets(input: { cluster: ObjectKey; selector: LabelSelector; knownDigest?: string; maxWaitSeconds: number }): Promise<{ digest: string; targets: OwnedHealthTarget[] }> {
+    /** `relistSeconds`: how often to look for new machines while no Node changes (the check asks sooner after it remediated: replacements come). */
+    async observeHealthTargets(input: { cluster: ObjectKey; selector: LabelSelector; knownDigest?: string; maxWaitSeconds: number; relistSeconds?: number }): Promise<{ digest: string; targets: OwnedHealthTarget[] }> {
       const deadline = Date.now() + input.maxWaitSeconds * 1000;
-      let machines = await machinesOf(input.cluster);
-      let listedAt = Date.now();
-      for (;;) {
-        const r = await nodeWatches.waitFor(
-          input.cluster,
-          (nodes) => {
-            const targets = healthTargets(machines, nodes, input.selector);
-            const digest = createHash('sha256').update(JSON.stringify(targets)).digest('hex').slice(0, 16);
-            if (digest !== input.knownDigest || Date.now() >= deadline) return { digest, targets };
-            return Date.now() - listedAt >= RELIST_MS ? null : undefined;
-          },
-          { waiting: () => `watching ${machines.length} machine(s) of cluster ${input.cluster.name}`, graceMs: unreachableGraceMs },
-        );
-        if (r) return r;
-        machines = await machinesOf(input.cluster);
-        listedAt = Date.now();
-      }
+      return waitOnMachinesAndNodes({ temporal, nodeWatches, graceMs: unreachableGraceMs }, input.cluster, 'MachineHealthChecks', (machines, nodes) => {
+        const targets = healthTargets(machines, nodes, input.selector);
+        const digest = createHash('sha256').update(JSON.stringify(targets)).digest('hex').slice(0, 16);
+        return digest !== input.knownDigest || Date.now() >= deadline ? { digest, targets } : undefined;
+      }, input.relistSeconds !== undefined ? input.relistSeconds * 1000 : undefined);
     },
   };
 }

@@ -10,11 +10,8 @@ import type { V1Node } from '@kubernetes/client-node';
 import type { ObjectKey } from '../workflows/ids.js';
 import { nodeConditionsSignal } from '../workflows/messages.js';
 import { HEALTHY_NODE_KEY, nodeConditions, nodeConditionsKey, type NodeConditions } from '../workflows/planners/node-conditions.js';
-import { listMachines, type MachineRecord } from './machine-list.js';
+import { listMachines, type MachineRecord, waitOnMachinesAndNodes } from './machine-list.js';
 import type { NodeWatches } from './node-watch.js';
-
-/** How often the machine list is read again while nothing on the Nodes changes. */
-const RELIST_MS = 5000;
 
 export interface NodeConditionsDeps {
   temporal?: Client;
@@ -45,43 +42,31 @@ export function nodeConditionActivities({ temporal, nodeWatches, unreachableGrac
      */
     async mirrorNodeConditions(input: { cluster: ObjectKey; told: Record<string, string>; maxWaitSeconds: number }): Promise<{ told: Record<string, string>; changed: string[] }> {
       const deadline = Date.now() + input.maxWaitSeconds * 1000;
-      let machines = await listMachines(temporal, input.cluster, 'node conditions');
-      let listedAt = Date.now();
-      for (;;) {
-        const changes = await nodeWatches.waitFor(
-          input.cluster,
-          (nodes) => {
-            const c = nodeConditionChanges(machines, nodes, input.told);
-            if (c.length || Date.now() >= deadline) return c;
-            return Date.now() - listedAt >= RELIST_MS ? null : undefined;
-          },
-          { waiting: () => `following the Nodes of ${machines.length} machine(s) of cluster ${input.cluster.name}`, graceMs: unreachableGraceMs },
-        );
-        if (changes?.length) {
-          // Look again before telling: a machine the list showed Running may be deleting by now
-          // (its Node drained and deleted): it has nothing to hear, and a signal is an action.
-          machines = await listMachines(temporal, input.cluster, 'node conditions');
-          listedAt = Date.now();
-          const fresh = await nodeWatches.waitFor(input.cluster, (nodes) => nodeConditionChanges(machines, nodes, input.told), { waiting: () => 'reading Nodes', graceMs: unreachableGraceMs });
-          changes.splice(0, changes.length, ...fresh);
-        }
-        if (changes && (changes.length || Date.now() >= deadline)) {
-          const live = new Set(machines.map((m) => m.name));
-          const told = Object.fromEntries(Object.entries(input.told).filter(([name]) => live.has(name)));
-          for (const c of changes) {
-            try {
-              await temporal!.workflow.getHandle(c.machine.workflowId).signal(nodeConditionsSignal, c.conditions);
-            } catch {
-              continue; // the machine finished meanwhile: nobody to tell
-            }
-            if (c.key === HEALTHY_NODE_KEY) delete told[c.machine.name];
-            else told[c.machine.name] = c.key;
-          }
-          return { told, changed: changes.map((c) => c.machine.name) };
-        }
+      const deps = { temporal, nodeWatches, graceMs: unreachableGraceMs };
+      const found = await waitOnMachinesAndNodes(deps, input.cluster, 'node conditions', (machines, nodes) => {
+        const changes = nodeConditionChanges(machines, nodes, input.told);
+        return changes.length || Date.now() >= deadline ? { machines, changes } : undefined;
+      });
+      let { machines, changes } = found;
+      if (changes.length) {
+        // Look again before telling: a machine the list showed Running may be deleting by now
+        // (its Node drained and deleted): it has nothing to hear, and a signal is an action.
         machines = await listMachines(temporal, input.cluster, 'node conditions');
-        listedAt = Date.now();
+        changes = await nodeWatches.waitFor(input.cluster, (nodes) => nodeConditionChanges(machines, nodes, input.told), { waiting: () => 'reading Nodes', graceMs: unreachableGraceMs });
       }
+      const live = new Set(machines.map((m) => m.name));
+      const told = Object.fromEntries(Object.entries(input.told).filter(([name]) => live.has(name)));
+      for (const c of changes) {
+        // A machine that finished meanwhile has nobody to tell; it is recorded as told all the
+        // same, so it is not tried again in a loop (and leaves the record once it is not listed).
+        await temporal!.workflow
+          .getHandle(c.machine.workflowId)
+          .signal(nodeConditionsSignal, c.conditions)
+          .catch(() => undefined);
+        if (c.key === HEALTHY_NODE_KEY) delete told[c.machine.name];
+        else told[c.machine.name] = c.key;
+      }
+      return { told, changed: changes.map((c) => c.machine.name) };
     },
   };
 }

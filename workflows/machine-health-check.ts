@@ -89,13 +89,23 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
     heldBack: heldBack.map(({ machine, until }) => ({ machine, until })),
   }));
 
+  const recentlyRemediated = () => (state.remediationLog ?? []).some((r) => Date.now() - Date.parse(r.at) < 120_000) || state.remediated.length > 0;
   // One observation at a time, in its own scope so a deletion cancels it.
   const observing = new CancellationScope();
   let watching = false;
   const observe = () => {
     watching = true;
     observing
-      .run(() => observers.observeHealthTargets({ cluster: input.cluster, selector: state.spec.selector, knownDigest: state.digest, maxWaitSeconds: OBSERVE_MAX_WAIT_SECONDS }))
+      .run(() =>
+        observers.observeHealthTargets({
+          cluster: input.cluster,
+          selector: state.spec.selector,
+          knownDigest: state.digest,
+          maxWaitSeconds: OBSERVE_MAX_WAIT_SECONDS,
+          // Replacements of what it remediated lately come soon: look for new machines often then.
+          relistSeconds: recentlyRemediated() ? 2 : 30,
+        }),
+      )
       .then(
         (r) => {
           state.targets = r.targets;
