@@ -70,7 +70,8 @@ export async function executePlan(client: Client, taskQueue: string, plan: Apply
           },
         }),
       });
-      lines.push({ object: ref('Cluster', 'cluster.capstan.dev', key.name), result: r.result });
+      // `configured` is a change of the control plane's replicas: the Cluster itself is as it was.
+      lines.push({ object: ref('Cluster', 'cluster.capstan.dev', key.name), result: r.result === 'configured' ? 'unchanged' : r.result });
       lines.push({ object: ref('KubeadmControlPlane', 'controlplane.capstan.dev', c.controlPlane.metadata.name), result: r.result });
     } catch (err) {
       const msg = rejection(err);

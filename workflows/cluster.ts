@@ -49,6 +49,7 @@ import {
   machineDeploymentReportSignal,
   machineSetReportSignal,
   machineReportSignal,
+  scaleControlPlaneSignal,
 } from './messages.js';
 import { flowMemo, flowOf } from './flow.js';
 import { assertValid } from './validate.js';
@@ -113,6 +114,8 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
     if (change) upsertMemo(change);
   };
   const liveMachines = () => Object.entries(state.machines).filter(([, m]) => !m.deleted);
+  /** The control plane's spec.replicas: as last applied. */
+  const cpReplicas = () => state.controlPlaneReplicas ?? apply.controlPlane.spec.replicas;
   const deployments = (): Record<string, DeploymentRecord> => (state.deployments ??= {});
   const liveDeployments = () => Object.entries(deployments()).filter(([, d]) => !d.deleted);
   const machineSets = (): Record<string, MachineSetRecord> => (state.machineSets ??= {});
@@ -158,18 +161,26 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
   // --- message handlers, registered before any await ---
   setHandler(
     applyClusterUpdate,
-    (): ApplyResult => {
+    (next: ClusterApply): ApplyResult => {
       applies++;
+      // A scale of the control plane: its replicas are the one field that may change.
+      if (applies > 1 && next.controlPlane.spec.replicas !== cpReplicas()) {
+        state.controlPlaneReplicas = next.controlPlane.spec.replicas;
+        state.controlPlaneScaleSent = false;
+        changes++;
+        return { result: 'configured', workflowId: workflowInfo().workflowId };
+      }
       return { result: applies === 1 ? 'created' : 'unchanged', workflowId: workflowInfo().workflowId };
     },
     {
       validator: (next: ClusterApply) => {
         if (state.deleteRequested) throw new Error(`Cluster "${key.name}" is being deleted`);
         assertValid([next.cluster, next.infrastructure, next.controlPlane, next.controlPlaneMachineTemplate]);
-        if (canonicalJson(next) !== state.specHash) {
-          const fields = diffPaths(apply, next);
+        const asApplied = { ...apply, controlPlane: { ...apply.controlPlane, spec: { ...apply.controlPlane.spec, replicas: cpReplicas() } } };
+        const fields = diffPaths(asApplied, next).filter((f) => f !== 'controlPlane.spec.replicas');
+        if (fields.length) {
           throw new Error(
-            `Cluster "${key.name}" already exists with a different spec (${fields.join(', ')}); changing a Cluster or its control plane after creation is not supported yet`,
+            `Cluster "${key.name}" already exists with a different spec (${fields.join(', ')}); of a Cluster and its control plane, only the control plane's spec.replicas can change after creation`,
           );
         }
       },
@@ -319,7 +330,7 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
     const s = state.status;
     const cp = state.controlPlane;
     s.initialization.controlPlaneInitialized = cp?.initialized ?? s.initialization.controlPlaneInitialized;
-    s.controlPlane = { desiredReplicas: apply.controlPlane.spec.replicas, replicas: cp?.replicas ?? 0, readyReplicas: cp?.readyReplicas ?? 0 };
+    s.controlPlane = { desiredReplicas: cpReplicas(), replicas: cp?.replicas ?? 0, readyReplicas: cp?.readyReplicas ?? 0 };
     const workers = liveMachines();
     // A deployment scaled through its own workflow reports its new desired count.
     const fromDeployments = [
@@ -499,6 +510,11 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
     const seen = changes;
     await reconcileMachines();
     if (flow >= 3 && state.status.initialization.controlPlaneInitialized && !mirrorRunning) mirrorNodeConditions();
+    if (state.controlPlaneReplicas !== undefined && !state.controlPlaneScaleSent && state.controlPlaneStarted) {
+      const kcp = apply.controlPlane.metadata;
+      await signalOrForget(controlPlaneWorkflowId({ namespace: kcp.namespace, name: kcp.name }), (h) => h.signal(scaleControlPlaneSignal, { replicas: state.controlPlaneReplicas! }), () => undefined);
+      state.controlPlaneScaleSent = true;
+    }
     updateStatus();
     syncListMemo();
     setCurrentDetails(

@@ -22,8 +22,8 @@ import { activities, terminalFailure } from './activity-proxies.js';
 import { ConditionType, Reason, retryingCondition, setCondition, type ConditionInput } from './conditions.js';
 import { machineWorkflowId } from './ids.js';
 import { MachineWorkflow } from './machine.js';
-import { controlPlaneReportSignal, controlPlaneStatusQuery, deleteControlPlaneSignal, deleteMachineSignal, machineReportSignal, remediateControlPlaneMachineSignal } from './messages.js';
-import { controlPlaneRemediation } from './planners/control-plane-remediation.js';
+import { controlPlaneReportSignal, controlPlaneStatusQuery, deleteControlPlaneSignal, deleteMachineSignal, machineReportSignal, remediateControlPlaneMachineSignal, scaleControlPlaneSignal } from './messages.js';
+import { controlPlaneRemediation, quorum } from './planners/control-plane-remediation.js';
 import { generateName } from './names.js';
 import { recordMachineReport, reporter, signalOrForget } from './reports.js';
 import { machineFactsMemo, machineListMemo, startMemo } from './list-memo.js';
@@ -61,6 +61,8 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
 
   const cond = (c: ConditionInput) => setCondition(state.status.conditions, c, new Date(), state.status.observedGeneration);
   const live = () => Object.entries(state.machines).filter(([, m]) => !m.deleted);
+  /** spec.replicas as last changed (a scale through its Cluster), else as created. */
+  const desired = () => state.replicas ?? spec.replicas;
   const readyCount = () => live().filter(([, m]) => m.report?.nodeReady).length;
 
   setHandler(controlPlaneStatusQuery, (): ControlPlaneView => ({
@@ -79,6 +81,12 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
   setHandler(machineReportSignal, (r) => {
     if (recordMachineReport(state.machines, r)) changes++;
   });
+  setHandler(scaleControlPlaneSignal, ({ replicas }) => {
+    if (!Number.isSafeInteger(replicas) || replicas < 1 || replicas % 2 === 0 || replicas === desired()) return;
+    state.replicas = replicas;
+    state.status.observedGeneration++;
+    changes++;
+  });
   setHandler(remediateControlPlaneMachineSignal, ({ machine, remediation }) => {
     if (!state.machines[machine] || state.machines[machine].deleted) return;
     if (remediation) (state.remediationRequests ??= {})[machine] = remediation;
@@ -96,16 +104,16 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
     state.status.replicas = live().length;
     state.status.readyReplicas = readyCount();
     state.status.upToDateReplicas = live().length;
-    const available = state.status.initialization.controlPlaneInitialized && state.status.readyReplicas >= spec.replicas;
+    const available = state.status.initialization.controlPlaneInitialized && state.status.readyReplicas >= desired();
     cond(
       available
         ? { type: ConditionType.Available, status: 'True', reason: Reason.Available }
-        : { type: ConditionType.Available, status: 'False', reason: Reason.NotAvailable, message: `${state.status.readyReplicas} of ${spec.replicas} control-plane machines are ready` },
+        : { type: ConditionType.Available, status: 'False', reason: Reason.NotAvailable, message: `${state.status.readyReplicas} of ${desired()} control-plane machines are ready` },
     );
     const r: ControlPlaneReport = {
       initialized: state.status.initialization.controlPlaneInitialized,
       available,
-      desiredReplicas: spec.replicas,
+      desiredReplicas: desired(),
       replicas: state.status.replicas,
       readyReplicas: state.status.readyReplicas,
       deleted: false,
@@ -142,7 +150,7 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
   const createMachine = async (role: BootstrapRole) => {
     const name = generateName(kcp.metadata.name, Math.random);
     const uid = uuid4();
-    state.machines[name] = { uid, role, deleted: false };
+    state.machines[name] = { uid, role, deleted: false, created: new Date().toISOString() };
     const ns = kcp.metadata.namespace;
     const infraRef = spec.machineTemplate.spec.infrastructureRef;
     setCurrentDetails(`creating control-plane machine ${name} (${role})`);
@@ -200,7 +208,7 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
       return;
     }
     const members = live().map(([name, m]) => ({ machine: name, healthy: !!m.report?.nodeReady && !(name in requests), ...(m.remediating ? { deleting: true } : {}) }));
-    const decision = controlPlaneRemediation({ replicas: spec.replicas, members, target });
+    const decision = controlPlaneRemediation({ replicas: desired(), members, target });
     if (!decision.allowed) {
       cond({ type: 'Remediating', status: decision.wait ? 'True' : 'False', reason: decision.reason, message: decision.message });
       return;
@@ -214,6 +222,33 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
       (h) => h.signal(deleteMachineSignal, { remediation }),
       () => (state.machines[target]!.deleted = true),
     );
+  };
+
+  /**
+   * Scale down, as Cluster API's KCP: one machine at a time, the oldest first, only when every
+   * machine is ready and the members that remain keep a healthy majority. (Cluster API removes
+   * the machine's etcd member first; the simulated cloud runs no etcd per machine.)
+   */
+  const scaleDown = async () => {
+    const machines = live();
+    const going = machines.filter(([, m]) => m.remediating);
+    const message = `Scaling down from ${machines.length} to ${desired()} replicas`;
+    if (going.length) {
+      cond({ type: 'ScalingDown', status: 'True', reason: 'ScalingDown', message: `${message}: waiting for ${going.map(([n]) => n).join(', ')} to be deleted` });
+      return;
+    }
+    const notReady = machines.filter(([, m]) => !m.report?.nodeReady).map(([n]) => n);
+    const healthyAfter = machines.length - 1 - notReady.length;
+    if (notReady.length && healthyAfter < quorum(machines.length - 1)) {
+      cond({ type: 'ScalingDown', status: 'True', reason: 'ScalingDown', message: `${message}: waiting for ${notReady.join(', ')} to be ready (etcd quorum)` });
+      return;
+    }
+    // The oldest goes first (a machine from before creation times were kept counts as oldest).
+    const [victim] = [...machines].sort(([a, x], [b, y]) => (x.created ?? '').localeCompare(y.created ?? '') || a.localeCompare(b))[0]!;
+    cond({ type: 'ScalingDown', status: 'True', reason: 'ScalingDown', message: `${message}: deleting ${victim}` });
+    setCurrentDetails(`scaling down: deleting ${victim}`);
+    state.machines[victim]!.remediating = true;
+    await signalOrForget(machineWorkflowId({ namespace: kcp.metadata.namespace, name: victim }), (h) => h.signal(deleteMachineSignal), () => (state.machines[victim]!.deleted = true));
   };
 
   // Runs fn unless deletion is requested meanwhile (then returns false).
@@ -276,18 +311,21 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
 
     await remediate();
     const machines = live();
-    if (machines.length < spec.replicas) {
+    if (machines.length > desired()) {
+      await scaleDown();
+    } else if (machines.length < desired()) {
       // One at a time: a new etcd member joins only when every existing one is healthy.
       if (machines.every(([, m]) => m.report?.nodeReady)) {
-        cond({ type: ConditionType.MachinesReady, status: 'False', reason: Reason.ScalingUp, message: `Scaling up to ${spec.replicas} replicas` });
+        cond({ type: ConditionType.MachinesReady, status: 'False', reason: Reason.ScalingUp, message: `Scaling up to ${desired()} replicas` });
         await createMachine('control-plane-join');
         continue;
       }
       setCurrentDetails(`waiting for ${machines.filter(([, m]) => !m.report?.nodeReady).map(([n]) => n).join(', ')} to be ready before the next join`);
     } else {
-      setCurrentDetails(readyCount() >= spec.replicas ? 'nothing to do' : 'waiting for control-plane machines to be ready');
+      setCurrentDetails(readyCount() >= desired() ? 'nothing to do' : 'waiting for control-plane machines to be ready');
     }
-    if (readyCount() >= spec.replicas) cond({ type: ConditionType.MachinesReady, status: 'True', reason: Reason.Ready });
+    if (readyCount() >= desired()) cond({ type: ConditionType.MachinesReady, status: 'True', reason: Reason.Ready });
+    if (live().length <= desired()) cond({ type: 'ScalingDown', status: 'False', reason: 'NotScalingDown' });
     await updateStatus();
     await condition(() => changes !== seen || state.deleteRequested || workflowInfo().continueAsNewSuggested);
     if (workflowInfo().continueAsNewSuggested && !state.deleteRequested) {
@@ -304,7 +342,7 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
     await signalOrForget(machineWorkflowId({ namespace: kcp.metadata.namespace, name }), (h) => h.signal(deleteMachineSignal, { clusterDeleting: state.clusterDeleting }), () => (m.deleted = true));
   }
   await condition(() => live().length === 0);
-  await tellCluster({ initialized: false, available: false, desiredReplicas: spec.replicas, replicas: 0, readyReplicas: 0, deleted: true });
+  await tellCluster({ initialized: false, available: false, desiredReplicas: desired(), replicas: 0, readyReplicas: 0, deleted: true });
   setCurrentDetails('Deleted');
   return state.status;
 }

@@ -40,6 +40,8 @@ export const controlPlaneReportSignal = defineSignal<[ControlPlaneReport]>('cont
 /** Deletes the control plane's machines; `clusterDeleting` as for deleteMachine. */
 export const deleteControlPlaneSignal = defineSignal<[DeleteRequest?]>('deleteControlPlane');
 export const controlPlaneStatusQuery = defineQuery<ControlPlaneView>('status');
+/** The Cluster's change of the control plane's spec.replicas (odd, validated at apply). */
+export const scaleControlPlaneSignal = defineSignal<[{ replicas: number }]>('scaleControlPlane');
 /**
  * A MachineHealthCheck asks the control plane to remediate one of its machines: the control plane
  * deletes it (then replaces it) only when it may (planners/control-plane-remediation.ts). Without

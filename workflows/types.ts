@@ -128,7 +128,10 @@ export interface ControlPlaneWorkflowInput {
 
 export interface ControlPlaneState {
   status: KubeadmControlPlaneStatus;
-  machines: Record<string, { uid: string; role: BootstrapRole; report?: MachineReport; deleted: boolean; remediating?: boolean }>;
+  /** Machines; `remediating`: told to delete (a remediation or a scale-down); `created`: when (absent before they were kept). */
+  machines: Record<string, { uid: string; role: BootstrapRole; report?: MachineReport; deleted: boolean; remediating?: boolean; created?: string }>;
+  /** spec.replicas as changed since creation (a scale through the Cluster's apply). */
+  replicas?: number;
   /** Machines a MachineHealthCheck asked the control plane to remediate, not yet done. */
   remediationRequests?: Record<string, RemediationReason>;
   certificatesReady: boolean;
@@ -186,6 +189,9 @@ export interface ClusterState {
   machineSets?: Record<string, MachineSetRecord>;
   /** MachineHealthChecks of the cluster's machines (optional, as above). */
   healthChecks?: Record<string, HealthCheckRecord>;
+  /** The control plane's spec.replicas as changed by a later apply, and whether the control plane was told. */
+  controlPlaneReplicas?: number;
+  controlPlaneScaleSent?: boolean;
   /** Revision 3: the machines last told a Node condition other than healthy, and what (activities/node-conditions.ts). */
   nodeConditionsTold?: Record<string, string>;
   deleteRequested: boolean;

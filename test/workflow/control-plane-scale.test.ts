@@ -1,0 +1,135 @@
+// A KubeadmControlPlane scaled 1 → 3 → 1 through its Cluster's manifest, as a user edits
+// cluster.yaml: machines are added one at a time (each joins once the others are Ready) and
+// removed one at a time, oldest first, with the workload API polled throughout and never failing.
+// An even count, or any other change to the Cluster or its control plane, is refused at apply.
+import { CoreV1Api, KubeConfig, VersionApi } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApplyError, executePlan, loadPlan } from '../../client/apply.js';
+import { readKubeconfig } from '../../client/commands.js';
+import { ManifestError } from '../../client/manifests.js';
+import { controlPlaneWorkflowId } from '../../workflows/ids.js';
+import { controlPlaneStatusQuery } from '../../workflows/messages.js';
+import { eventually, startCapstanEnv, type CapstanEnv } from '../support/capstan-env.js';
+import { allEvents, clusterView, liveVms, nodeReady, waitForAvailable } from '../support/cluster-checks.js';
+import type { SimEvent } from '../../providers/sim/types.js';
+import { DEMO_CONTROL_PLANE } from '../support/demo-manifests.js';
+
+const manifest = (replicas: number) => {
+  const text = DEMO_CONTROL_PLANE.replace('  replicas: 3\n  version', `  replicas: ${replicas}\n  version`);
+  if (!text.includes(`replicas: ${replicas}\n  version`)) throw new Error('demo-cluster.yaml changed shape: fix manifest()');
+  return text;
+};
+
+/**
+ * The most control-plane VMs in transition at one moment of the cloud's log after `fromSeq`:
+ * joining (created, its Node not yet Ready) or leaving (shutting down, not yet terminated).
+ */
+function mostInTransition(events: SimEvent[], fromSeq: number): number {
+  const names = new Map<string, string>();
+  const moving = new Set<string>();
+  let most = 0;
+  for (const e of events) {
+    const name = e.type === 'vm.created' ? /^VM (\S+) created/.exec(e.message)?.[1] : e.vmId ? names.get(e.vmId) : undefined;
+    if (e.type === 'vm.created' && e.vmId && name) names.set(e.vmId, name);
+    if (!name?.startsWith('demo-control-plane-') || !e.vmId || e.seq <= fromSeq) continue;
+    if (e.type === 'vm.created' || e.type === 'vm.shutting-down') moving.add(e.vmId);
+    if (e.type === 'node.ready' || e.type === 'vm.terminated') moving.delete(e.vmId);
+    most = Math.max(most, moving.size);
+  }
+  return most;
+}
+
+describe('control-plane scale', () => {
+  let env: CapstanEnv;
+  const kcp = () => env.client.workflow.getHandle(controlPlaneWorkflowId({ namespace: 'default', name: 'demo-control-plane' }));
+  let polls = 0;
+  const failures: string[] = [];
+  let polling: Promise<void> | undefined;
+  let stopPolling = false;
+  const apply = async (text: string) => executePlan(env.client, env.taskQueue, loadPlan([{ file: 'demo.yaml', text }]));
+  /** The control plane's machines, VMs and Nodes once it has `n` ready machines and no other. */
+  const settled = async (n: number) => {
+    const v = await eventually(`${n} ready control-plane machines`, async () => {
+      const x = await kcp().query(controlPlaneStatusQuery);
+      return x.machines.length === n && x.status.readyReplicas === n ? x : undefined;
+    }, 180_000, 250);
+    const names = v.machines.map((m) => m.name).sort();
+    const vms = (await liveVms(env.simClient)).filter((x) => x.name.startsWith('demo-control-plane-'));
+    expect(vms.map((x) => x.name).sort()).toEqual(names);
+    const kc = new KubeConfig();
+    kc.loadFromString(await readKubeconfig(env.dataDir, 'default', 'demo'));
+    const nodes = await eventually(`${n} control-plane Nodes`, async () => {
+      const all = (await kc.makeApiClient(CoreV1Api).listNode({})).items.filter((x) => x.metadata!.name!.startsWith('demo-control-plane-'));
+      return all.length === n ? all : undefined;
+    }, 60_000, 250);
+    expect(nodes.map((x) => x.metadata!.name!).sort()).toEqual(names);
+    expect(nodes.every(nodeReady)).toBe(true);
+    return { view: v, names };
+  };
+
+  beforeAll(async () => {
+    env = await startCapstanEnv();
+    await apply(manifest(1));
+    await waitForAvailable(env.client, 'demo');
+    const kc = new KubeConfig();
+    kc.loadFromString(await readKubeconfig(env.dataDir, 'default', 'demo'));
+    const version = kc.makeApiClient(VersionApi);
+    polling = (async () => {
+      while (!stopPolling) {
+        polls++;
+        await version.getCode().catch((err: Error) => failures.push(`${new Date().toISOString()} ${err.message}`));
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    })();
+  }, 300_000);
+  afterAll(async () => {
+    stopPolling = true;
+    await polling;
+    await env?.stop();
+  });
+
+  it('the one-at-a-time check sees two machines joining at once when one is planted', () => {
+    const ev = (seq: number, type: string, vmId: string, name = '') => ({ seq, time: '', type, vmId, message: type === 'vm.created' ? `VM ${name} created (control-plane)` : '' });
+    const joinsOneByOne = [ev(1, 'vm.created', 'a', 'demo-control-plane-a'), ev(2, 'node.ready', 'a'), ev(3, 'vm.created', 'b', 'demo-control-plane-b'), ev(4, 'node.ready', 'b')];
+    expect(mostInTransition(joinsOneByOne, 0)).toBe(1);
+    const planted = [ev(1, 'vm.created', 'a', 'demo-control-plane-a'), ev(2, 'vm.created', 'b', 'demo-control-plane-b'), ev(3, 'node.ready', 'a'), ev(4, 'node.ready', 'b')];
+    expect(mostInTransition(planted, 0)).toBe(2);
+  });
+
+  it('refuses an even count, and any other change, naming the field; nothing changes', async () => {
+    await expect(apply(manifest(2))).rejects.toThrow(ManifestError);
+    await expect(apply(manifest(2))).rejects.toThrow(/spec\.replicas: cannot be an even number when etcd is stacked/);
+    await expect(apply(manifest(3).replace('value: "7"', 'value: "8"'))).rejects.toThrow(ApplyError);
+    await expect(apply(manifest(3).replace('value: "7"', 'value: "8"'))).rejects.toThrow(
+      /already exists with a different spec \(controlPlane\.spec\.kubeadmConfigSpec\.clusterConfiguration\.apiServer\.extraArgs\[0\]\.value\); of a Cluster and its control plane, only the control plane's spec\.replicas can change after creation/,
+    );
+    expect((await kcp().query(controlPlaneStatusQuery)).machines).toHaveLength(1);
+  });
+
+  it('scales 1 → 3: one machine at a time, the workload API answering throughout', async () => {
+    const { names: [first] } = await settled(1);
+    const fromSeq = (await allEvents(env.simClient)).at(-1)!.seq;
+    const lines = await apply(manifest(3));
+    expect(lines.map((l) => `${l.object} ${l.result}`)).toEqual(['cluster.cluster.capstan.dev/demo unchanged', 'kubeadmcontrolplane.controlplane.capstan.dev/demo-control-plane configured']);
+    // Applying the same again changes nothing.
+    expect((await apply(manifest(3))).map((l) => l.result)).toEqual(['unchanged', 'unchanged']);
+    const { names } = await settled(3);
+    expect(names).toContain(first);
+    expect(mostInTransition(await allEvents(env.simClient), fromSeq)).toBe(1);
+    expect((await clusterView(env.client, 'demo')).status.controlPlane).toMatchObject({ desiredReplicas: 3, replicas: 3, readyReplicas: 3 });
+  }, 240_000);
+
+  it('scales 3 → 1: oldest first, one at a time, and the API never fails', async () => {
+    const before = (await kcp().query(controlPlaneStatusQuery)).machines.map((m) => m.name);
+    const fromSeq = (await allEvents(env.simClient)).at(-1)!.seq;
+    await apply(manifest(1));
+    const { names, view } = await settled(1);
+    expect(mostInTransition(await allEvents(env.simClient), fromSeq)).toBe(1);
+    // The newest stays: the first machine and the next-oldest went.
+    expect(names[0]).toBe(before.at(-1));
+    expect(view.status.conditions.find((c) => c.type === 'ScalingDown')).toMatchObject({ status: 'False' });
+    expect((await clusterView(env.client, 'demo')).status.controlPlane).toMatchObject({ desiredReplicas: 1, replicas: 1, readyReplicas: 1 });
+    expect(polls).toBeGreaterThan(5);
+    expect(failures).toEqual([]);
+  }, 240_000);
+});
