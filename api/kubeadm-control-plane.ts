@@ -2,7 +2,7 @@
 // control plane: `replicas` machines from a machine template, bootstrapped by kubeadm.
 import { z } from 'zod';
 import { kubeadmConfigSpecSchema } from './kubeadm-config.js';
-import { type Condition, GROUPS, kubernetesVersion, objectMetaSchema, objectRefSchema, VERSION } from './meta.js';
+import { type Condition, GROUPS, kubernetesVersion, objectMetaSchema, objectRefSchema, seconds, VERSION } from './meta.js';
 import { machineDeletionSchema } from './machine.js';
 
 export function kubeadmControlPlaneSpecSchema() {
@@ -32,6 +32,18 @@ export function kubeadmControlPlaneSpecSchema() {
         }),
       }),
       kubeadmConfigSpec: kubeadmConfigSpecSchema().default(kubeadmConfigSpecSchema().parse({})),
+      // Cluster API's KCP remediation settings (no defaults written here, so a manifest from
+      // before the field existed applies unchanged; the defaults live in the control plane).
+      remediation: z
+        .strictObject({
+          /** How often a machine's replacements may be remediated in turn (absent: no limit). */
+          maxRetry: z.number().int({ error: 'must be an integer' }).min(0, { error: 'must be >= 0' }).optional(),
+          /** How long after a remediation its replacement may be remediated (default 0). */
+          retryPeriodSeconds: seconds().optional(),
+          /** A replacement healthy this long after its remediation starts the count over (default 3600). */
+          minHealthyPeriodSeconds: seconds().optional(),
+        })
+        .optional(),
     });
 }
 export type KubeadmControlPlaneSpec = z.infer<ReturnType<typeof kubeadmControlPlaneSpecSchema>>;

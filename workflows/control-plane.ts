@@ -23,7 +23,7 @@ import { ConditionType, Reason, retryingCondition, setCondition, type ConditionI
 import { machineWorkflowId } from './ids.js';
 import { MachineWorkflow } from './machine.js';
 import { controlPlaneReportSignal, controlPlaneStatusQuery, deleteControlPlaneSignal, deleteMachineSignal, machineReportSignal, remediateControlPlaneMachineSignal, scaleControlPlaneSignal } from './messages.js';
-import { controlPlaneRemediation, quorum } from './planners/control-plane-remediation.js';
+import { controlPlaneRemediation, quorum, retryLimits, type RetryInput } from './planners/control-plane-remediation.js';
 import { generateName } from './names.js';
 import { recordMachineReport, reporter, signalOrForget } from './reports.js';
 import { machineFactsMemo, machineListMemo, startMemo } from './list-memo.js';
@@ -199,6 +199,44 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
    * asked about is deleted (and then replaced by the scale-up below) only when that keeps a
    * healthy etcd majority; otherwise the request waits and the Remediating condition says why.
    */
+  /** Waits for a change, deletion or a continue-as-new suggestion, and past `wakeAt` if one is set. */
+  const sleepUntilChangeOr = async (seen: number) => {
+    const wake = () => changes !== seen || state.deleteRequested || workflowInfo().continueAsNewSuggested;
+    const at = wakeAt;
+    wakeAt = undefined;
+    if (at !== undefined) await condition(wake, Math.max(1000, at - Date.now() + 100));
+    else await condition(wake);
+  };
+  /** When the loop must look again though nothing changed (a retry period ends), in ms since the epoch. */
+  let wakeAt: number | undefined;
+  const retryInput = (target: string): RetryInput => ({
+    now: new Date().toISOString(),
+    targetCreatedAt: state.machines[target]?.created ?? new Date(0).toISOString(),
+    ...(state.lastRemediation ? { last: state.lastRemediation } : {}),
+    ...(spec.remediation ? { settings: spec.remediation } : {}),
+  });
+  const retryPeriodEnds = () => Date.parse(state.lastRemediation!.at) + (spec.remediation?.retryPeriodSeconds ?? 0) * 1000;
+
+  /**
+   * The first machine failed before the control plane was initialized (its instance died, its
+   * bootstrap failed for good): as Cluster API's KCP, delete it and start over with a new init
+   * machine, within spec.remediation's retry limits.
+   */
+  const retryInit = async (name: string) => {
+    const decision = retryLimits(name, retryInput(name));
+    if (!decision.allowed) {
+      cond({ type: 'Remediating', status: decision.wait ? 'True' : 'False', reason: decision.reason, message: decision.message });
+      if (decision.reason === 'WaitingForRetryPeriod') wakeAt = retryPeriodEnds();
+      return;
+    }
+    state.machines[name]!.remediating = true;
+    state.lastRemediation = { machine: name, at: new Date().toISOString(), retryCount: decision.retryCount };
+    const why = state.machines[name]!.report?.failureMessage ?? 'it failed';
+    cond({ type: 'Remediating', status: 'True', reason: 'RemediationInProgress', message: `deleting init machine ${name} to try again: ${why}` });
+    setCurrentDetails(`init machine ${name} failed (${why}): deleting it to try again`);
+    await signalOrForget(machineWorkflowId({ namespace: kcp.metadata.namespace, name }), (h) => h.signal(deleteMachineSignal), () => (state.machines[name]!.deleted = true));
+  };
+
   const remediate = async () => {
     const requests = (state.remediationRequests ??= {});
     for (const name of Object.keys(requests)) if (!state.machines[name] || state.machines[name].deleted || state.machines[name].remediating) delete requests[name];
@@ -208,13 +246,15 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
       return;
     }
     const members = live().map(([name, m]) => ({ machine: name, healthy: !!m.report?.nodeReady && !(name in requests), ...(m.remediating ? { deleting: true } : {}) }));
-    const decision = controlPlaneRemediation({ replicas: desired(), members, target });
+    const decision = controlPlaneRemediation({ replicas: desired(), members, target, retry: retryInput(target) });
     if (!decision.allowed) {
       cond({ type: 'Remediating', status: decision.wait ? 'True' : 'False', reason: decision.reason, message: decision.message });
+      if (decision.reason === 'WaitingForRetryPeriod') wakeAt = retryPeriodEnds();
       return;
     }
     const remediation = requests[target]!;
     state.machines[target]!.remediating = true;
+    state.lastRemediation = { machine: target, at: new Date().toISOString(), retryCount: decision.retryCount };
     delete requests[target];
     cond({ type: 'Remediating', status: 'True', reason: 'RemediationInProgress', message: `deleting ${target}: ${remediation.message}` });
     await signalOrForget(
@@ -287,6 +327,11 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
         continue;
       }
       const [initName, initMachine] = init;
+      if (initMachine.report?.phase === 'Failed' && !initMachine.remediating) {
+        await retryInit(initName);
+        await sleepUntilChangeOr(seen);
+        continue;
+      }
       if (!initMachine.report?.provisioned) {
         setCurrentDetails(`waiting for init machine ${initName} to be provisioned`);
         await condition(() => changes !== seen);
@@ -327,7 +372,7 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
     if (readyCount() >= desired()) cond({ type: ConditionType.MachinesReady, status: 'True', reason: Reason.Ready });
     if (live().length <= desired()) cond({ type: 'ScalingDown', status: 'False', reason: 'NotScalingDown' });
     await updateStatus();
-    await condition(() => changes !== seen || state.deleteRequested || workflowInfo().continueAsNewSuggested);
+    await sleepUntilChangeOr(seen);
     if (workflowInfo().continueAsNewSuggested && !state.deleteRequested) {
       await condition(allHandlersFinished);
       return continueAsNew<typeof ControlPlaneWorkflow>({ ...input, state });

@@ -13,6 +13,7 @@ import type { ObjectKey } from './ids.js';
 import type { DeletionOrder } from './planners/deletion-order.js';
 import type { HealthTarget } from './planners/health.js';
 import type { RemediationRecord } from './planners/remediation-backoff.js';
+import type { LastRemediation } from './planners/control-plane-remediation.js';
 import type { MachineSetStatus } from './planners/machine-set.status.js';
 
 /** A Cluster with every object it references, resolved by the client before anything starts. */
@@ -132,6 +133,8 @@ export interface ControlPlaneState {
   machines: Record<string, { uid: string; role: BootstrapRole; report?: MachineReport; deleted: boolean; remediating?: boolean; created?: string }>;
   /** spec.replicas as changed since creation (a scale through the Cluster's apply). */
   replicas?: number;
+  /** The last remediation (or init retry), for spec.remediation's retry limits. */
+  lastRemediation?: LastRemediation;
   /** Machines a MachineHealthCheck asked the control plane to remediate, not yet done. */
   remediationRequests?: Record<string, RemediationReason>;
   certificatesReady: boolean;
