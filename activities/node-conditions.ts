@@ -43,16 +43,21 @@ export function nodeConditionActivities({ temporal, nodeWatches, unreachableGrac
     async mirrorNodeConditions(input: { cluster: ObjectKey; told: Record<string, string>; maxWaitSeconds: number }): Promise<{ told: Record<string, string>; changed: string[] }> {
       const deadline = Date.now() + input.maxWaitSeconds * 1000;
       const deps = { temporal, nodeWatches, graceMs: unreachableGraceMs };
-      const found = await waitOnMachinesAndNodes(deps, input.cluster, 'node conditions', (machines, nodes) => {
-        const changes = nodeConditionChanges(machines, nodes, input.told);
-        return changes.length || Date.now() >= deadline ? { machines, changes } : undefined;
-      });
-      let { machines, changes } = found;
-      if (changes.length) {
+      let machines: MachineRecord[];
+      let changes: ReturnType<typeof nodeConditionChanges>;
+      for (;;) {
+        ({ machines, changes } = await waitOnMachinesAndNodes(deps, input.cluster, 'node conditions', (ms, nodes) => {
+          const c = nodeConditionChanges(ms, nodes, input.told);
+          return c.length || Date.now() >= deadline ? { machines: ms, changes: c } : undefined;
+        }));
+        if (!changes.length) break; // the deadline: return what was told
         // Look again before telling: a machine the list showed Running may be deleting by now
-        // (its Node drained and deleted): it has nothing to hear, and a signal is an action.
+        // (its Node drained and deleted): it has nothing to hear, and a signal (and this
+        // activity's return) are actions. Only what is still so is told; else wait on.
         machines = await listMachines(temporal, input.cluster, 'node conditions');
-        changes = await nodeWatches.waitFor(input.cluster, (nodes) => nodeConditionChanges(machines, nodes, input.told), { waiting: () => 'reading Nodes', graceMs: unreachableGraceMs });
+        const listed = machines;
+        changes = await nodeWatches.waitFor(input.cluster, (nodes) => nodeConditionChanges(listed, nodes, input.told), { waiting: () => 'reading Nodes', graceMs: unreachableGraceMs });
+        if (changes.length || Date.now() >= deadline) break;
       }
       const live = new Set(machines.map((m) => m.name));
       const told = Object.fromEntries(Object.entries(input.told).filter(([name]) => live.has(name)));
