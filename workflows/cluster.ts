@@ -3,11 +3,9 @@
 // order: workers, then the control plane, then the infrastructure cluster.
 import {
   allHandlersFinished,
-  CancellationScope,
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
-  isCancellation,
   log,
   ParentClosePolicy,
   setCurrentDetails,
@@ -52,6 +50,7 @@ import {
   scaleControlPlaneSignal,
 } from './messages.js';
 import { flowMemo, flowOf } from './flow.js';
+import { observer } from './observer.js';
 import { assertValid } from './validate.js';
 import { clusterListMemo, machineFactsMemo, machineListMemo, memoChange, startMemo } from './list-memo.js';
 import { recordMachineReport, signalOrForget } from './reports.js';
@@ -133,30 +132,14 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
   // One observer at a time (activities/node-conditions.ts), from ControlPlaneInitialized until
   // the cluster is deleted, in its own scope so a deletion or a continue-as-new cancels it. It
   // signals the machines itself and returns what it told them, kept here for the next round.
-  const mirroring = new CancellationScope();
-  let mirrorRunning = false;
-  const mirrorNodeConditions = () => {
-    mirrorRunning = true;
-    mirroring
-      .run(() => observers.mirrorNodeConditions({ cluster: key, told: state.nodeConditionsTold ?? {}, maxWaitSeconds: MIRROR_MAX_WAIT_SECONDS }))
-      .then(
-        (r) => {
-          state.nodeConditionsTold = r.told;
-          mirrorProblem = undefined;
-        },
-        (err) => {
-          if (!isCancellation(err)) mirrorProblem = `mirrorNodeConditions: ${(err as Error).message}`;
-        },
-      )
-      .finally(() => {
-        mirrorRunning = false;
-        changes++;
-      });
-  };
-  const stopMirroring = async () => {
-    mirroring.cancel();
-    await condition(() => !mirrorRunning);
-  };
+  const mirror = observer(() => observers.mirrorNodeConditions({ cluster: key, told: state.nodeConditionsTold ?? {}, maxWaitSeconds: MIRROR_MAX_WAIT_SECONDS }), {
+    result: (r) => {
+      state.nodeConditionsTold = r.told;
+      mirrorProblem = undefined;
+    },
+    failure: (message) => (mirrorProblem = `mirrorNodeConditions: ${message}`),
+    end: () => changes++,
+  });
 
   // --- message handlers, registered before any await ---
   setHandler(
@@ -509,7 +492,7 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
   while (!state.deleteRequested) {
     const seen = changes;
     await reconcileMachines();
-    if (flow >= 3 && state.status.initialization.controlPlaneInitialized && !mirrorRunning) mirrorNodeConditions();
+    if (flow >= 3 && state.status.initialization.controlPlaneInitialized) mirror.ensure();
     if (state.controlPlaneReplicas !== undefined && !state.controlPlaneScaleSent && state.controlPlaneStarted) {
       const kcp = apply.controlPlane.metadata;
       await signalOrForget(controlPlaneWorkflowId({ namespace: kcp.namespace, name: kcp.name }), (h) => h.signal(scaleControlPlaneSignal, { replicas: state.controlPlaneReplicas! }), () => undefined);
@@ -526,7 +509,7 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
     );
     await condition(() => changes !== seen || state.deleteRequested || workflowInfo().continueAsNewSuggested);
     if (workflowInfo().continueAsNewSuggested && !state.deleteRequested) {
-      await stopMirroring();
+      await mirror.stop();
       await condition(allHandlersFinished);
       return continueAsNew<typeof ClusterWorkflow>({ apply, state });
     }
@@ -554,7 +537,7 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
   // --- deletion, in Cluster API's order: deployments (their sets and machines), machines, control plane, infrastructure ---
   setPhase('Deleting');
   cond({ type: ConditionType.Deleting, status: 'True', reason: Reason.Deleting });
-  if (mirrorRunning) await stopMirroring();
+  if (mirror.running) await mirror.stop();
   // Health checks first: nothing is remediated while the cluster goes.
   for (const [name, h] of liveHealthChecks()) {
     h.deleted = true;

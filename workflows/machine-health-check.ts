@@ -7,16 +7,15 @@
 // remediates the moment one expires and costs no timer while everything is healthy.
 import {
   allHandlersFinished,
-  CancellationScope,
   condition,
   continueAsNew,
-  isCancellation,
   setCurrentDetails,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import { activities } from './activity-proxies.js';
 import { setCondition, type ConditionInput } from './conditions.js';
+import { observer } from './observer.js';
 import { historyIsLong } from './flow.js';
 import { controlPlaneWorkflowId, machineWorkflowId } from './ids.js';
 import {
@@ -91,36 +90,26 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
 
   const recentlyRemediated = () => (state.remediationLog ?? []).some((r) => Date.now() - Date.parse(r.at) < 120_000) || state.remediated.length > 0;
   // One observation at a time, in its own scope so a deletion cancels it.
-  const observing = new CancellationScope();
-  let watching = false;
-  const observe = () => {
-    watching = true;
-    observing
-      .run(() =>
-        observers.observeHealthTargets({
-          cluster: input.cluster,
-          selector: state.spec.selector,
-          knownDigest: state.digest,
-          maxWaitSeconds: OBSERVE_MAX_WAIT_SECONDS,
-          // Replacements of what it remediated lately come soon: look for new machines often then.
-          relistSeconds: recentlyRemediated() ? 2 : 30,
-        }),
-      )
-      .then(
-        (r) => {
-          state.targets = r.targets;
-          state.digest = r.digest;
-          problem = undefined;
-        },
-        (err) => {
-          if (!isCancellation(err)) problem = `observeHealthTargets: ${(err as Error).message}`;
-        },
-      )
-      .finally(() => {
-        watching = false;
-        changes++;
-      });
-  };
+  const observing = observer(
+    () =>
+      observers.observeHealthTargets({
+        cluster: input.cluster,
+        selector: state.spec.selector,
+        knownDigest: state.digest,
+        maxWaitSeconds: OBSERVE_MAX_WAIT_SECONDS,
+        // Replacements of what it remediated lately come soon: look for new machines often then.
+        relistSeconds: recentlyRemediated() ? 2 : 30,
+      }),
+    {
+      result: (r) => {
+        state.targets = r.targets;
+        state.digest = r.digest;
+        problem = undefined;
+      },
+      failure: (message) => (problem = `observeHealthTargets: ${message}`),
+      end: () => changes++,
+    },
+  );
 
   const evaluate = (targets: HealthTarget[]) => {
     const { checks, remediation } = state.spec;
@@ -156,7 +145,7 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
 
   while (!state.deleteRequested) {
     const seen = changes;
-    if (!watching) observe();
+    observing.ensure();
     evaluate(state.targets);
     // Remediate: delete each unhealthy machine its owner replaces, once; the owner's new machine
     // is a new target. A machine that is no longer a target is forgotten.
@@ -222,12 +211,11 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
     if (nextMs.length) await condition(wake, Math.max(1000, Math.min(...nextMs) + 100));
     else await condition(wake);
     if (historyIsLong(2, workflowInfo()) && !state.deleteRequested) {
-      observing.cancel();
-      await condition(() => !watching && allHandlersFinished());
+      await observing.stop();
+      await condition(allHandlersFinished);
       return continueAsNew<typeof MachineHealthCheckWorkflow>({ ...input, state });
     }
   }
-  observing.cancel();
-  await condition(() => !watching);
+  await observing.stop();
   setCurrentDetails('Deleted');
 }

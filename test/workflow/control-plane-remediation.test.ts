@@ -3,15 +3,14 @@
 // neither and says why on its Remediating condition; once one recovers (the health check
 // withdraws that request) it deletes the other and replaces it. The workload API is polled
 // throughout and never fails.
-import { CoreV1Api, KubeConfig, VersionApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MachineStatus } from '../../api/machine.js';
 import { executePlan, loadPlan } from '../../client/apply.js';
-import { readKubeconfig } from '../../client/commands.js';
 import { controlPlaneWorkflowId, machineHealthCheckWorkflowId, machineWorkflowId } from '../../workflows/ids.js';
 import { controlPlaneStatusQuery, machineHealthCheckStatusQuery, machineStatusQuery } from '../../workflows/messages.js';
+import { type ApiPoller, pollWorkloadApi } from '../support/api-poller.js';
 import { eventually, startCapstanEnv, type CapstanEnv } from '../support/capstan-env.js';
-import { liveVms, waitForAvailable } from '../support/cluster-checks.js';
+import { liveVms, waitForAvailable, workloadNodes } from '../support/cluster-checks.js';
 import { DEMO_CONTROL_PLANE } from '../support/demo-manifests.js';
 
 const MHC = `
@@ -38,29 +37,16 @@ describe('control-plane remediation', () => {
   const vmOf = async (name: string) => (await liveVms(env.simClient)).find((v) => v.name === name)!;
   const remediating = async () => (await kcp().query(controlPlaneStatusQuery)).status.conditions.find((c) => c.type === 'Remediating');
   // The workload API, asked every 200 ms for the whole test: every failure is counted.
-  let polls = 0;
-  const failures: string[] = [];
-  let polling: Promise<void> | undefined;
-  let stopPolling = false;
+  let api: ApiPoller | undefined;
 
   beforeAll(async () => {
     env = await startCapstanEnv();
     await executePlan(env.client, env.taskQueue, loadPlan([{ file: 'demo.yaml', text: `${DEMO_CONTROL_PLANE}\n---\n${MHC}` }]));
     await waitForAvailable(env.client, 'demo');
-    const kc = new KubeConfig();
-    kc.loadFromString(await readKubeconfig(env.dataDir, 'default', 'demo'));
-    const version = kc.makeApiClient(VersionApi);
-    polling = (async () => {
-      while (!stopPolling) {
-        polls++;
-        await version.getCode().catch((err: Error) => failures.push(`${new Date().toISOString()} ${err.message}`));
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    })();
+    api = await pollWorkloadApi(env.dataDir, 'demo');
   }, 300_000);
   afterAll(async () => {
-    stopPolling = true;
-    await polling;
+    await api?.stop();
     await env?.stop();
   });
 
@@ -105,11 +91,9 @@ describe('control-plane remediation', () => {
     // b was never remediated: it runs still.
     expect((await env.client.workflow.getHandle(machineWorkflowId({ namespace: 'default', name: b! })).query(machineStatusQuery)).status.phase).toBe('Running');
     // Three Ready Nodes, and the API answered every poll.
-    const kc = new KubeConfig();
-    kc.loadFromString(await readKubeconfig(env.dataDir, 'default', 'demo'));
-    const nodes = (await kc.makeApiClient(CoreV1Api).listNode({})).items.filter((n) => n.metadata?.name?.startsWith('demo-control-plane-'));
+    const nodes = (await workloadNodes(env.dataDir, 'demo')).filter((n) => n.metadata?.name?.startsWith('demo-control-plane-'));
     expect(nodes.map((n) => n.metadata!.name).sort()).toEqual([...names].sort());
-    expect(polls).toBeGreaterThan(20);
-    expect(failures).toEqual([]);
+    expect(api!.polls).toBeGreaterThan(20);
+    expect(api!.failures).toEqual([]);
   }, 180_000);
 });

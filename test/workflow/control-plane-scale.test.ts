@@ -2,15 +2,14 @@
 // cluster.yaml: machines are added one at a time (each joins once the others are Ready) and
 // removed one at a time, oldest first, with the workload API polled throughout and never failing.
 // An even count, or any other change to the Cluster or its control plane, is refused at apply.
-import { CoreV1Api, KubeConfig, VersionApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApplyError, executePlan, loadPlan } from '../../client/apply.js';
-import { readKubeconfig } from '../../client/commands.js';
 import { ManifestError } from '../../client/manifests.js';
 import { controlPlaneWorkflowId } from '../../workflows/ids.js';
 import { controlPlaneStatusQuery } from '../../workflows/messages.js';
+import { type ApiPoller, pollWorkloadApi } from '../support/api-poller.js';
 import { eventually, startCapstanEnv, type CapstanEnv } from '../support/capstan-env.js';
-import { allEvents, clusterView, liveVms, nodeReady, waitForAvailable } from '../support/cluster-checks.js';
+import { allEvents, clusterView, liveVms, nodeReady, waitForAvailable, workloadNodes } from '../support/cluster-checks.js';
 import type { SimEvent } from '../../providers/sim/types.js';
 import { DEMO_CONTROL_PLANE } from '../support/demo-manifests.js';
 
@@ -42,10 +41,8 @@ function mostInTransition(events: SimEvent[], fromSeq: number): number {
 describe('control-plane scale', () => {
   let env: CapstanEnv;
   const kcp = () => env.client.workflow.getHandle(controlPlaneWorkflowId({ namespace: 'default', name: 'demo-control-plane' }));
-  let polls = 0;
-  const failures: string[] = [];
-  let polling: Promise<void> | undefined;
-  let stopPolling = false;
+  // The workload API, asked every 200 ms for the whole test: every failure is counted.
+  let api: ApiPoller | undefined;
   const apply = async (text: string) => executePlan(env.client, env.taskQueue, loadPlan([{ file: 'demo.yaml', text }]));
   /** The control plane's machines, VMs and Nodes once it has `n` ready machines and no other. */
   const settled = async (n: number) => {
@@ -56,10 +53,8 @@ describe('control-plane scale', () => {
     const names = v.machines.map((m) => m.name).sort();
     const vms = (await liveVms(env.simClient)).filter((x) => x.name.startsWith('demo-control-plane-'));
     expect(vms.map((x) => x.name).sort()).toEqual(names);
-    const kc = new KubeConfig();
-    kc.loadFromString(await readKubeconfig(env.dataDir, 'default', 'demo'));
     const nodes = await eventually(`${n} control-plane Nodes`, async () => {
-      const all = (await kc.makeApiClient(CoreV1Api).listNode({})).items.filter((x) => x.metadata!.name!.startsWith('demo-control-plane-'));
+      const all = (await workloadNodes(env.dataDir, 'demo')).filter((x) => x.metadata!.name!.startsWith('demo-control-plane-'));
       return all.length === n ? all : undefined;
     }, 60_000, 250);
     expect(nodes.map((x) => x.metadata!.name!).sort()).toEqual(names);
@@ -71,20 +66,10 @@ describe('control-plane scale', () => {
     env = await startCapstanEnv();
     await apply(manifest(1));
     await waitForAvailable(env.client, 'demo');
-    const kc = new KubeConfig();
-    kc.loadFromString(await readKubeconfig(env.dataDir, 'default', 'demo'));
-    const version = kc.makeApiClient(VersionApi);
-    polling = (async () => {
-      while (!stopPolling) {
-        polls++;
-        await version.getCode().catch((err: Error) => failures.push(`${new Date().toISOString()} ${err.message}`));
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    })();
+    api = await pollWorkloadApi(env.dataDir, 'demo');
   }, 300_000);
   afterAll(async () => {
-    stopPolling = true;
-    await polling;
+    await api?.stop();
     await env?.stop();
   });
 
@@ -129,7 +114,7 @@ describe('control-plane scale', () => {
     expect(names[0]).toBe(before.at(-1));
     expect(view.status.conditions.find((c) => c.type === 'ScalingDown')).toMatchObject({ status: 'False' });
     expect((await clusterView(env.client, 'demo')).status.controlPlane).toMatchObject({ desiredReplicas: 1, replicas: 1, readyReplicas: 1 });
-    expect(polls).toBeGreaterThan(5);
-    expect(failures).toEqual([]);
+    expect(api!.polls).toBeGreaterThan(5);
+    expect(api!.failures).toEqual([]);
   }, 240_000);
 });
