@@ -9,6 +9,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   setCurrentDetails,
   setHandler,
   workflowInfo,
@@ -162,6 +163,7 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
     const now = new Date().toISOString();
     state.remediationLog = pruneRemediations(state.remediationLog ?? [], now);
     heldBack = [];
+    const sends: (() => Promise<void>)[] = [];
     for (const m of verdict.remediate) {
       if (state.remediated.includes(m)) continue;
       const target: OwnedHealthTarget = state.targets.find((t) => t.machine === m)!;
@@ -180,12 +182,16 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
       const cp = controlPlaneOwner(target);
       if (cp) {
         // The control plane decides: it remediates one machine at a time and never loses etcd's quorum.
-        await signalOrForget(controlPlaneWorkflowId({ namespace, name: cp }), (h) => h.signal(remediateControlPlaneMachineSignal, { machine: m, remediation }), () => undefined);
+        sends.push(() => signalOrForget(controlPlaneWorkflowId({ namespace, name: cp }), (h) => h.signal(remediateControlPlaneMachineSignal, { machine: m, remediation }), () => undefined));
         continue;
       }
       // The reason rides on the delete signal: the machine's conditions say it at no extra action.
-      await signalOrForget(machineWorkflowId({ namespace, name: m }), (h) => h.signal(deleteMachineSignal, { remediation }), () => undefined);
+      sends.push(() => signalOrForget(machineWorkflowId({ namespace, name: m }), (h) => h.signal(deleteMachineSignal, { remediation }), () => undefined));
     }
+    // Many machines whose timeouts expire together are all told at once (one workflow task), not
+    // one round trip after another; a history from before this (one after another) replays so.
+    if (sends.length > 1 && patched('mhc-concurrent-remediation')) await Promise.all(sends.map((send) => send()));
+    else for (const send of sends) await send();
     cond(
       heldBack.length
         ? {
