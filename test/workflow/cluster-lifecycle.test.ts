@@ -51,7 +51,11 @@ describe('cluster lifecycle', () => {
     const vms = await liveVms(env.simClient);
     expect(vms).toHaveLength(5);
     expect(new Set(nodes.map((n) => n.spec?.providerID))).toEqual(new Set(vms.map((v) => v.providerID)));
-    const controlPlaneNodes = nodes.filter((n) => 'node-role.kubernetes.io/control-plane' in (n.metadata?.labels ?? {}));
+    // kubeadm's mark-control-plane phase labels a joined Node, possibly just after it is Ready.
+    const controlPlaneNodes = await eventually('3 Nodes labelled control-plane', async () => {
+      const labelled = (await workloadNodes(env.dataDir, 'demo')).filter((n) => 'node-role.kubernetes.io/control-plane' in (n.metadata?.labels ?? {}));
+      return labelled.length === 3 ? labelled : undefined;
+    }, 30_000, 250);
     expect(controlPlaneNodes).toHaveLength(3);
     expect(nodes.map((n) => n.metadata!.name).sort()).toContain('demo-worker-1');
   }, 300_000);
@@ -82,11 +86,14 @@ describe('cluster lifecycle', () => {
     );
   });
 
-  it('refuses a spec change to the Cluster’s control plane and changes nothing', async () => {
-    const changed = demo.replace('replicas: 3', 'replicas: 5');
+  it('refuses a spec change to the Cluster’s control plane other than its replicas, and changes nothing', async () => {
+    const changed = demo.replace('replicas: 3', 'replicas: 5').replace('value: "7"', 'value: "8"');
+    expect(changed).not.toBe(demo.replace('replicas: 3', 'replicas: 5'));
     const err = await executePlan(env.client, env.taskQueue, plan(changed)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApplyError);
-    expect((err as Error).message).toMatch(/controlPlane\.spec\.replicas/);
+    expect((err as Error).message).toMatch(/controlPlane\.spec\.kubeadmConfigSpec\.clusterConfiguration\.apiServer\.extraArgs\[0\]\.value/);
+    expect((err as Error).message).not.toMatch(/controlPlane\.spec\.replicas/);
+    // Nothing changed: not even the replicas, which alone would have been accepted.
     expect((await clusterView(env.client, 'demo')).status.controlPlane.desiredReplicas).toBe(3);
   });
 
