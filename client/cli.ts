@@ -88,6 +88,7 @@ const LISTED: Record<string, Kind> = {
   'get machinedeployments': 'MachineDeployment',
   'get machinesets': 'MachineSet',
   'get machinehealthchecks': 'MachineHealthCheck',
+  'get kubeadmcontrolplanes': 'KubeadmControlPlane',
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -160,7 +161,8 @@ export async function main(argv: string[]): Promise<number> {
       case 'get machines':
       case 'get machinedeployments':
       case 'get machinesets':
-      case 'get machinehealthchecks': {
+      case 'get machinehealthchecks':
+      case 'get kubeadmcontrolplanes': {
         const all = bool(p, 'all-namespaces');
         const name = objectName(spec, 'NAME', arg);
         if (all && name) throw new UsageError(`${spec.name}: a name cannot be looked up across all namespaces (-A); use -n NS`, spec.usage);

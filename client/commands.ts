@@ -8,11 +8,11 @@ import { stringify } from 'yaml';
 import { FileSecretStore } from '../providers/secrets/file-store.js';
 import { secretsDir } from '../workers/config.js';
 import type { ClusterWorkflow } from '../workflows/cluster.js';
-import { clusterWorkflowId, machineDeploymentWorkflowId, machineHealthCheckWorkflowId, machineSetWorkflowId, machineWorkflowId, type ObjectKey, parseWorkflowId } from '../workflows/ids.js';
+import { clusterWorkflowId, controlPlaneWorkflowId, machineDeploymentWorkflowId, machineHealthCheckWorkflowId, machineSetWorkflowId, machineWorkflowId, type ObjectKey, parseWorkflowId } from '../workflows/ids.js';
 import { clusterListMemo, type ClusterListMemo, LIST_MEMO, machineRow, type MachineListMemo, type MachineRow } from '../workflows/list-memo.js';
-import { clusterStatusQuery, deleteClusterUpdate, machineDeploymentStatusQuery, machineHealthCheckStatusQuery, machineSetStatusQuery, machineStatusQuery } from '../workflows/messages.js';
+import { clusterStatusQuery, controlPlaneStatusQuery, deleteClusterUpdate, machineDeploymentStatusQuery, machineHealthCheckStatusQuery, machineSetStatusQuery, machineStatusQuery } from '../workflows/messages.js';
 import { SA_CLUSTER, SA_NAMESPACE, SA_NODE_NAME, SA_PHASE, SA_PROVIDER_ID } from '../workflows/search-attributes.js';
-import type { ClusterView, MachineDeploymentView, MachineHealthCheckView, MachineSetView, MachineView } from '../workflows/types.js';
+import type { ClusterView, ControlPlaneView, MachineDeploymentView, MachineHealthCheckView, MachineSetView, MachineView } from '../workflows/types.js';
 import { executePlan, describePlan, loadPlan, ApplyError } from './apply.js';
 import { describeMachineDeployment, machineDeploymentRow, machineSetRow } from './machine-deployments.js';
 import { age, columnWidths, conditionsTable, fields, formatLine, indent, renderTable } from './table.js';
@@ -60,8 +60,9 @@ export interface ListOptions {
   cluster?: string;
 }
 
-export type Kind = 'Cluster' | 'Machine' | 'MachineDeployment' | 'MachineSet' | 'MachineHealthCheck';
+export type Kind = 'Cluster' | 'Machine' | 'MachineDeployment' | 'MachineSet' | 'MachineHealthCheck' | 'KubeadmControlPlane';
 const API_VERSION = 'cluster.capstan.dev/v1alpha1';
+const apiVersionOf = (kind: Kind) => (kind === 'KubeadmControlPlane' ? 'controlplane.capstan.dev/v1alpha1' : API_VERSION);
 
 const WORKFLOW_ID: Record<Kind, (key: ObjectKey) => string> = {
   Cluster: clusterWorkflowId,
@@ -69,6 +70,7 @@ const WORKFLOW_ID: Record<Kind, (key: ObjectKey) => string> = {
   MachineDeployment: machineDeploymentWorkflowId,
   MachineSet: machineSetWorkflowId,
   MachineHealthCheck: machineHealthCheckWorkflowId,
+  KubeadmControlPlane: controlPlaneWorkflowId,
 };
 
 /**
@@ -76,7 +78,7 @@ const WORKFLOW_ID: Record<Kind, (key: ObjectKey) => string> = {
  * a cluster has few MachineDeployments and, outside a rollout, one MachineSet each, so the
  * queries are few; they write nothing to the workflows' histories.
  */
-const QUERIED: ReadonlySet<Kind> = new Set<Kind>(['MachineDeployment', 'MachineSet', 'MachineHealthCheck']);
+const QUERIED: ReadonlySet<Kind> = new Set<Kind>(['MachineDeployment', 'MachineSet', 'MachineHealthCheck', 'KubeadmControlPlane']);
 
 /** One visibility list call (paged by the server); no query per object. */
 async function listObjects(client: Client, kind: Kind, o: ListOptions): Promise<Listed[]> {
@@ -121,9 +123,16 @@ async function withMemo(client: Client, kind: 'Cluster' | 'Machine', o: Listed):
 /** The object as the workflow reports it, kubectl-style with apiVersion and kind. */
 export async function fullView(client: Client, kind: Kind, workflowId: string): Promise<Record<string, unknown>> {
   const h = client.workflow.getHandle(workflowId);
-  const queries = { Cluster: clusterStatusQuery, Machine: machineStatusQuery, MachineDeployment: machineDeploymentStatusQuery, MachineSet: machineSetStatusQuery, MachineHealthCheck: machineHealthCheckStatusQuery };
-  const view: ClusterView | MachineView | MachineDeploymentView | MachineSetView | MachineHealthCheckView = await h.query(queries[kind] as typeof clusterStatusQuery);
-  return { apiVersion: API_VERSION, kind, ...view };
+  const queries = {
+    Cluster: clusterStatusQuery,
+    Machine: machineStatusQuery,
+    MachineDeployment: machineDeploymentStatusQuery,
+    MachineSet: machineSetStatusQuery,
+    MachineHealthCheck: machineHealthCheckStatusQuery,
+    KubeadmControlPlane: controlPlaneStatusQuery,
+  };
+  const view: ClusterView | MachineView | MachineDeploymentView | MachineSetView | MachineHealthCheckView | ControlPlaneView = await h.query(queries[kind] as typeof clusterStatusQuery);
+  return { apiVersion: apiVersionOf(kind), kind, ...view };
 }
 
 export function formatObjects(objects: Record<string, unknown>[], output: 'json' | 'yaml', single: boolean): string {
@@ -139,6 +148,8 @@ const COLUMNS: Record<Kind, string[]> = {
   MachineSet: ['NAME', 'CLUSTER', 'REPLICAS', 'READY', 'AVAILABLE', 'AGE', 'VERSION'],
   // As Cluster API's printer columns for `kubectl get machinehealthchecks`.
   MachineHealthCheck: ['NAME', 'CLUSTER', 'EXPECTEDMACHINES', 'MAXUNHEALTHY', 'CURRENTHEALTHY', 'AGE'],
+  // As Cluster API's printer columns for `kubectl get kubeadmcontrolplanes`.
+  KubeadmControlPlane: ['NAME', 'CLUSTER', 'INITIALIZED', 'API SERVER AVAILABLE', 'REPLICAS', 'READY', 'UPDATED', 'UNAVAILABLE', 'AGE', 'VERSION'],
 };
 
 /** A table row: from the list memo (clusters, machines) or from one query (deployments, sets). */
@@ -148,7 +159,26 @@ async function rowOf(client: Client, kind: Kind, l: Listed, allNamespaces: boole
   const h = client.workflow.getHandle(l.workflowId);
   if (kind === 'MachineDeployment') return [...ns, ...machineDeploymentRow(await h.query(machineDeploymentStatusQuery), l.startTime)];
   if (kind === 'MachineHealthCheck') return [...ns, ...machineHealthCheckRow(await h.query(machineHealthCheckStatusQuery), l.startTime)];
+  if (kind === 'KubeadmControlPlane') return [...ns, ...controlPlaneRow(await h.query(controlPlaneStatusQuery), l.startTime)];
   return [...ns, ...machineSetRow(await h.query(machineSetStatusQuery), l.startTime)];
+}
+
+/** A row of `get kubeadmcontrolplanes`: Cluster API's columns (UNAVAILABLE: desired replicas not ready). */
+export function controlPlaneRow(v: ControlPlaneView, started: Date | undefined, now?: Date): string[] {
+  const available = v.status.conditions.some((c) => c.type === 'Available' && c.status === 'True');
+  const desired = v.spec.replicas;
+  return [
+    v.name,
+    v.clusterName,
+    String(v.status.initialization.controlPlaneInitialized),
+    String(available),
+    String(v.status.replicas),
+    String(v.status.readyReplicas),
+    String(v.status.upToDateReplicas),
+    String(Math.max(0, desired - v.status.readyReplicas)),
+    age(started, now),
+    v.spec.version,
+  ];
 }
 
 /** A row of `get machinehealthchecks`: Cluster API's columns (MAXUNHEALTHY: the trigger as given, or its range). */
@@ -171,7 +201,7 @@ function row(kind: 'Cluster' | 'Machine', o: Listed & { memo: ClusterListMemo | 
 const headers = (kind: Kind, allNamespaces: boolean) => [...(allNamespaces ? ['NAMESPACE'] : []), ...COLUMNS[kind]];
 const plural = (kind: Kind) => `${kind.toLowerCase()}s`;
 /** kubectl's spelling of an object in messages: machinedeployment.cluster.capstan.dev/NAME. */
-export const qualified = (kind: Kind, name: string) => `${kind.toLowerCase()}.${API_VERSION.split('/')[0]}/${name}`;
+export const qualified = (kind: Kind, name: string) => `${kind.toLowerCase()}.${apiVersionOf(kind).split('/')[0]}/${name}`;
 
 function notFound(kind: Kind, o: ListOptions): string {
   if (o.name) return `${plural(kind)} "${o.name}" not found${o.namespace ? ` in namespace "${o.namespace}"` : ''}`;

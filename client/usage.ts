@@ -14,6 +14,7 @@ Usage:
   capstan get clusters|machines [NAME]       list objects (-n NS, -A, -o table|json|yaml, -w)
   capstan get machinedeployments|machinesets [NAME]   list deployments and their sets (--cluster C)
   capstan get machinehealthchecks [NAME]     list health checks: expected, max unhealthy, healthy
+  capstan get kubeadmcontrolplanes [NAME]    list control planes: initialized, available, replicas (-o yaml: conditions)
   capstan get nodes CLUSTER                  the workload cluster's Nodes (like kubectl get nodes)
   capstan get kubeconfig CLUSTER             print the workload cluster's admin kubeconfig
   capstan describe cluster|machine NAME      an object's status, conditions and machines
@@ -127,6 +128,13 @@ export const COMMANDS: Record<string, CommandSpec> = {
   'get machinesets': spec({
     name: 'get machinesets',
     usage: listUsage('machinesets', 'MachineSets'),
+    options: { ...LIST, cluster: { type: 'string' } },
+    choices: { output: OUTPUTS },
+    positionals: { names: ['NAME'], required: 0 },
+  }),
+  'get kubeadmcontrolplanes': spec({
+    name: 'get kubeadmcontrolplanes',
+    usage: listUsage('kubeadmcontrolplanes', 'KubeadmControlPlanes'),
     options: { ...LIST, cluster: { type: 'string' } },
     choices: { output: OUTPUTS },
     positionals: { names: ['NAME'], required: 0 },
@@ -295,6 +303,9 @@ export const RESOURCES: Record<string, Record<string, string>> = {
     machinehealthchecks: 'get machinehealthchecks',
     machinehealthcheck: 'get machinehealthchecks',
     mhc: 'get machinehealthchecks',
+    kubeadmcontrolplanes: 'get kubeadmcontrolplanes',
+    kubeadmcontrolplane: 'get kubeadmcontrolplanes',
+    kcp: 'get kubeadmcontrolplanes',
     nodes: 'get nodes',
     node: 'get nodes',
     kubeconfig: 'get kubeconfig',

@@ -68,7 +68,8 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
   setHandler(controlPlaneStatusQuery, (): ControlPlaneView => ({
     name: kcp.metadata.name,
     namespace: kcp.metadata.namespace,
-    spec,
+    clusterName: input.cluster.key.name,
+    spec: { ...spec, replicas: desired() },
     status: state.status,
     machines: live().map(([name, m]) => ({
       name,

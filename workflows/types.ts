@@ -230,6 +230,8 @@ export interface ClusterView {
 export interface ControlPlaneView {
   name: string;
   namespace: string;
+  clusterName: string;
+  /** spec.replicas as last applied (a scale through the Cluster's manifest). */
   spec: KubeadmControlPlane['spec'];
   status: KubeadmControlPlaneStatus;
   machines: { name: string; role: BootstrapRole; phase: MachinePhase | 'Pending'; nodeRef?: string; nodeReady: boolean }[];

@@ -183,7 +183,7 @@ describe('capstan command line', () => {
     { name: 'sim --profile fast', args: ['sim', '--profile', 'fast'], message: 'sim: --profile: "fast" is not one of demo, test' },
     { name: 'sim with an unknown action', args: ['sim', 'reboot', 'm'], message: 'sim: ACTION: "reboot" is not one of kill, node-not-ready, node-ready' },
     { name: 'sim kill without a machine', args: ['sim', 'kill'], message: 'sim kill: MACHINE is required' },
-    { name: 'an unknown resource', args: ['get', 'pods'], message: 'get: unknown resource "pods" (clusters, cluster, machines, machine, machinedeployments, machinedeployment, md, machinesets, machineset, ms, machinehealthchecks, machinehealthcheck, mhc, nodes, node, kubeconfig)' },
+    { name: 'an unknown resource', args: ['get', 'pods'], message: 'get: unknown resource "pods" (clusters, cluster, machines, machine, machinedeployments, machinedeployment, md, machinesets, machineset, ms, machinehealthchecks, machinehealthcheck, mhc, kubeadmcontrolplanes, kubeadmcontrolplane, kcp, nodes, node, kubeconfig)' },
     { name: 'delete of a kind it cannot delete', args: ['delete', 'machine', 'm'], message: 'delete: unknown resource "machine" (cluster, clusters)' },
   ])('refuses $name with exit 2 and a one-line error', async ({ args, message }) => {
     const r = await run(args);

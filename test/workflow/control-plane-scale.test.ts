@@ -4,6 +4,7 @@
 // An even count, or any other change to the Cluster or its control plane, is refused at apply.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApplyError, executePlan, loadPlan } from '../../client/apply.js';
+import { getObjects } from '../../client/commands.js';
 import { ManifestError } from '../../client/manifests.js';
 import { controlPlaneWorkflowId } from '../../workflows/ids.js';
 import { controlPlaneStatusQuery } from '../../workflows/messages.js';
@@ -102,6 +103,14 @@ describe('control-plane scale', () => {
     expect(names).toContain(first);
     expect(mostInTransition(await allEvents(env.simClient), fromSeq)).toBe(1);
     expect((await clusterView(env.client, 'demo')).status.controlPlane).toMatchObject({ desiredReplicas: 3, replicas: 3, readyReplicas: 3 });
+    // `capstan get kubeadmcontrolplanes`, with Cluster API's columns, and the scaled spec in -o yaml.
+    const table = (await getObjects(env.client, 'KubeadmControlPlane', { namespace: 'default' }, 'table')).split('\n');
+    expect(table[0]!.split(/\s{2,}/)).toEqual(['NAME', 'CLUSTER', 'INITIALIZED', 'API SERVER AVAILABLE', 'REPLICAS', 'READY', 'UPDATED', 'UNAVAILABLE', 'AGE', 'VERSION']);
+    const row = table[1]!.split(/\s+/);
+    expect([...row.slice(0, 8), row[9]]).toEqual(['demo-control-plane', 'demo', 'true', 'true', '3', '3', '3', '0', 'v1.37.2']);
+    const yaml = await getObjects(env.client, 'KubeadmControlPlane', { namespace: 'default', name: 'demo-control-plane' }, 'yaml');
+    expect(yaml).toContain('apiVersion: controlplane.capstan.dev/v1alpha1');
+    expect(yaml).toMatch(/spec:\n(.*\n)*?  replicas: 3\n/);
   }, 240_000);
 
   it('scales 3 → 1: oldest first, one at a time, and the API never fails', async () => {
