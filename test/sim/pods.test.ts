@@ -182,11 +182,16 @@ describe('pods on a simulated workload cluster', () => {
     const victims = before.filter((p) => p.spec?.nodeName === drained.name).map((p) => p.metadata!.name!);
     expect(victims.length).toBeGreaterThanOrEqual(3);
     await api.core.patchNode({ name: drained.name, body: { spec: { unschedulable: true } } }, mergePatch);
+    // The kept worker is cordoned too for the first two evictions, so the first one's replacement
+    // cannot become Ready in between (the simulated kubelet starts a pod in ~0.2 s, and the
+    // disruption controller would then allow a second disruption): the budget must refuse.
+    await api.core.patchNode({ name: kept.name, body: { spec: { unschedulable: true } } }, mergePatch);
 
     const drainStarted = Date.now();
     expect(await evict(victims[0]!)).toBe(201);
     // 5 healthy left and minAvailable 5: the next eviction would break the budget.
     expect(await evict(victims[1]!)).toBe(429);
+    await api.core.patchNode({ name: kept.name, body: { spec: { unschedulable: false } } }, mergePatch);
     for (const name of victims.slice(1)) {
       // As `kubectl drain` does: retry while the budget refuses, until the replacement is Ready.
       await until(`eviction of ${name}`, async () => (await evict(name)) === 201, 60_000, 100);
