@@ -28,7 +28,7 @@ import { generateName } from './names.js';
 import { recordMachineReport, reporter, signalOrForget } from './reports.js';
 import { machineFactsMemo, machineListMemo, startMemo } from './list-memo.js';
 import { objectSearchAttributes } from './search-attributes.js';
-import type { BootstrapRole, ControlPlaneReport, ControlPlaneState, ControlPlaneView, ControlPlaneWorkflowInput } from './types.js';
+import type { BootstrapRole, ControlPlaneReport, DeleteRequest, ControlPlaneState, ControlPlaneView, ControlPlaneWorkflowInput } from './types.js';
 
 /** The condition each step's failures are shown on. */
 const STEP_CONDITION: Record<string, string> = {
@@ -218,6 +218,24 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
   });
   const retryPeriodEnds = () => Date.parse(state.lastRemediation!.at) + (spec.remediation?.retryPeriodSeconds ?? 0) * 1000;
 
+  /** Shows why a remediation waits or is refused; the end of a retry period wakes the loop. */
+  const holdRemediation = (d: { wait: boolean; reason: string; message: string }) => {
+    cond({ type: 'Remediating', status: d.wait ? 'True' : 'False', reason: d.reason, message: d.message });
+    if (d.reason === 'WaitingForRetryPeriod') wakeAt = retryPeriodEnds();
+  };
+  /**
+   * Tells one machine to delete itself (a remediation, an init retry, a scale-down); it stays
+   * live, counted as going, until it reports Deleted.
+   */
+  const deleteMachine = async (name: string, req?: DeleteRequest) => {
+    state.machines[name]!.remediating = true;
+    await signalOrForget(
+      machineWorkflowId({ namespace: kcp.metadata.namespace, name }),
+      (h) => (req ? h.signal(deleteMachineSignal, req) : h.signal(deleteMachineSignal)),
+      () => (state.machines[name]!.deleted = true),
+    );
+  };
+
   /**
    * The first machine failed before the control plane was initialized (its instance died, its
    * bootstrap failed for good): as Cluster API's KCP, delete it and start over with a new init
@@ -225,17 +243,12 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
    */
   const retryInit = async (name: string) => {
     const decision = retryLimits(name, retryInput(name));
-    if (!decision.allowed) {
-      cond({ type: 'Remediating', status: decision.wait ? 'True' : 'False', reason: decision.reason, message: decision.message });
-      if (decision.reason === 'WaitingForRetryPeriod') wakeAt = retryPeriodEnds();
-      return;
-    }
-    state.machines[name]!.remediating = true;
+    if (!decision.allowed) return holdRemediation(decision);
     state.lastRemediation = { machine: name, at: new Date().toISOString(), retryCount: decision.retryCount };
     const why = state.machines[name]!.report?.failureMessage ?? 'it failed';
     cond({ type: 'Remediating', status: 'True', reason: 'RemediationInProgress', message: `deleting init machine ${name} to try again: ${why}` });
     setCurrentDetails(`init machine ${name} failed (${why}): deleting it to try again`);
-    await signalOrForget(machineWorkflowId({ namespace: kcp.metadata.namespace, name }), (h) => h.signal(deleteMachineSignal), () => (state.machines[name]!.deleted = true));
+    await deleteMachine(name);
   };
 
   const remediate = async () => {
@@ -248,21 +261,12 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
     }
     const members = live().map(([name, m]) => ({ machine: name, healthy: !!m.report?.nodeReady && !(name in requests), ...(m.remediating ? { deleting: true } : {}) }));
     const decision = controlPlaneRemediation({ replicas: desired(), members, target, retry: retryInput(target) });
-    if (!decision.allowed) {
-      cond({ type: 'Remediating', status: decision.wait ? 'True' : 'False', reason: decision.reason, message: decision.message });
-      if (decision.reason === 'WaitingForRetryPeriod') wakeAt = retryPeriodEnds();
-      return;
-    }
+    if (!decision.allowed) return holdRemediation(decision);
     const remediation = requests[target]!;
-    state.machines[target]!.remediating = true;
     state.lastRemediation = { machine: target, at: new Date().toISOString(), retryCount: decision.retryCount };
     delete requests[target];
     cond({ type: 'Remediating', status: 'True', reason: 'RemediationInProgress', message: `deleting ${target}: ${remediation.message}` });
-    await signalOrForget(
-      machineWorkflowId({ namespace: kcp.metadata.namespace, name: target }),
-      (h) => h.signal(deleteMachineSignal, { remediation }),
-      () => (state.machines[target]!.deleted = true),
-    );
+    await deleteMachine(target, { remediation });
   };
 
   /**
@@ -288,8 +292,7 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
     const [victim] = [...machines].sort(([a, x], [b, y]) => (x.created ?? '').localeCompare(y.created ?? '') || a.localeCompare(b))[0]!;
     cond({ type: 'ScalingDown', status: 'True', reason: 'ScalingDown', message: `${message}: deleting ${victim}` });
     setCurrentDetails(`scaling down: deleting ${victim}`);
-    state.machines[victim]!.remediating = true;
-    await signalOrForget(machineWorkflowId({ namespace: kcp.metadata.namespace, name: victim }), (h) => h.signal(deleteMachineSignal), () => (state.machines[victim]!.deleted = true));
+    await deleteMachine(victim);
   };
 
   // Runs fn unless deletion is requested meanwhile (then returns false).
