@@ -51,6 +51,8 @@ export function infrastructureActivities({ sim, secrets }: InfrastructureDeps) {
       namespace: string;
       spec: SimMachineSpec;
       dataSecretName: string;
+      /** The Machine's Kubernetes version: the image is picked by it, as a real provider does. */
+      version?: string;
     }): Promise<{ instanceId: string; providerID: string }> {
       const data = await secrets.get(input.namespace, input.dataSecretName);
       if (!data?.data.value) {
@@ -62,6 +64,7 @@ export function infrastructureActivities({ sim, secrets }: InfrastructureDeps) {
           clusterId: input.providerClusterId,
           name: input.machineName,
           instanceType: input.spec.instanceType,
+          ...(input.version ? { image: `kubernetes-${input.version}` } : {}),
           userData: Buffer.from(data.data.value!, 'utf8').toString('base64'),
         }),
       );

@@ -83,6 +83,7 @@ export function machineStepActivities(deps: ActivityDeps) {
         namespace: input.namespace,
         spec: input.spec,
         dataSecretName: data.dataSecretName,
+        ...(input.version ? { version: input.version } : {}),
       });
       return { ...data, ...vm };
     },

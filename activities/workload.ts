@@ -3,6 +3,7 @@
 // and heartbeat, so waiting costs the Temporal server only throttled heartbeats.
 import { Context } from '@temporalio/activity';
 import { PatchStrategy, setHeaderOptions, type V1Node, type V1Pod } from '@kubernetes/client-node';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import type { SecretStore } from '../providers/secrets/store.js';
 import type { ObjectKey } from '../workflows/ids.js';
 import { DEFAULT_BOOTSTRAP_TOKEN_TTL_SECONDS as TTL_SECONDS, rfc3339, tokenNeedsRefresh } from '../providers/kubeadm/bootstrap-token.js';
@@ -88,6 +89,29 @@ export function workloadActivities({ secrets, pollMs = 1000, unreachableGraceMs 
         }
         await pause(pollMs, why);
       }
+    },
+
+    /**
+     * Cluster API's UpdateKubernetesVersionInKubeadmConfigMap: before the first machine of a new
+     * version joins, kubeadm's ClusterConfiguration in kube-system/kubeadm-config names that
+     * version, so `kubeadm join --control-plane` runs its static pods at it. Idempotent.
+     */
+    async setKubeadmConfigVersion(input: { cluster: ObjectKey; version: string }): Promise<{ previous?: string }> {
+      const client = await workloadClient(secrets, input.cluster);
+      const cm = await client.core.readNamespacedConfigMap({ name: 'kubeadm-config', namespace: 'kube-system' });
+      const text = cm.data?.ClusterConfiguration;
+      if (!text) throw new Error('kube-system/kubeadm-config has no ClusterConfiguration');
+      const config = parseYaml(text) as Record<string, unknown>;
+      const previous = typeof config.kubernetesVersion === 'string' ? config.kubernetesVersion : undefined;
+      if (previous === input.version) return { previous };
+      config.kubernetesVersion = input.version;
+      // With its resourceVersion: a concurrent writer makes this attempt fail (409) and the retry read again.
+      await client.core.replaceNamespacedConfigMap({
+        name: 'kubeadm-config',
+        namespace: 'kube-system',
+        body: { ...cm, data: { ...cm.data, ClusterConfiguration: stringifyYaml(config) } },
+      });
+      return previous ? { previous } : {};
     },
 
     /** Returns the name of the Node whose spec.providerID matches (from the cluster's Node watch). */

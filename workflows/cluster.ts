@@ -48,7 +48,9 @@ import {
   machineSetReportSignal,
   machineReportSignal,
   scaleControlPlaneSignal,
+  updateControlPlaneSignal,
 } from './messages.js';
+import { compareVersions } from './planners/control-plane-rollout.js';
 import { flowMemo, flowOf } from './flow.js';
 import { observer } from './observer.js';
 import { assertValid } from './validate.js';
@@ -77,6 +79,33 @@ function initialStatus(apply: ClusterApply): ClusterStatus {
     conditions: [],
     observedGeneration: 1,
   };
+}
+
+/**
+ * What may change in a Cluster's manifest after creation: the control plane's replicas (a scale),
+ * version and machine template (a rolling upgrade), rollout and remediation settings.
+ */
+const CONTROL_PLANE_MUTABLE = [
+  'controlPlane.spec.replicas',
+  'controlPlane.spec.version',
+  'controlPlane.spec.machineTemplate.metadata',
+  'controlPlane.spec.rollout',
+  'controlPlane.spec.remediation',
+  'controlPlaneMachineTemplate',
+];
+
+/**
+ * Cluster API's KCP webhook: an upgrade goes at most one minor up (patch versions are free), and,
+ * as kubeadm cannot downgrade a control plane, never to an older minor.
+ */
+export function controlPlaneVersionChange(from: string, to: string): string | undefined {
+  const minor = (v: string) => /^v?(\d+)\.(\d+)/.exec(v)?.slice(1, 3).map(Number);
+  const a = minor(from);
+  const b = minor(to);
+  if (!a || !b || compareVersions(from, to) === 0) return undefined;
+  if (b[0]! !== a[0]! || b[1]! > a[1]! + 1) return `cannot update Kubernetes version from ${from} to ${to}`;
+  if (b[1]! < a[1]!) return `cannot update Kubernetes version from ${from} to ${to}: a control plane is never downgraded`;
+  return undefined;
 }
 
 export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<ClusterStatus> {
@@ -109,12 +138,19 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
   });
   // What `capstan get clusters` shows, in the memo; written only when a shown value changed.
   const syncListMemo = () => {
-    const change = memoChange(workflowInfo().memo, clusterListMemo(state.status, apply.controlPlane.spec.version));
+    const change = memoChange(workflowInfo().memo, clusterListMemo(state.status, cpApplied().controlPlane.spec.version));
     if (change) upsertMemo(change);
   };
   const liveMachines = () => Object.entries(state.machines).filter(([, m]) => !m.deleted);
   /** The control plane's spec.replicas: as last applied. */
   const cpReplicas = () => state.controlPlaneReplicas ?? apply.controlPlane.spec.replicas;
+  /** The control plane and its machine template: as last applied. */
+  const cpApplied = () => state.controlPlaneSpec ?? { controlPlane: apply.controlPlane, machineTemplate: apply.controlPlaneMachineTemplate };
+  /** The applied manifest as it stands now, to compare a new apply with. */
+  const asApplied = (): ClusterApply => {
+    const cp = cpApplied();
+    return { ...apply, controlPlane: { ...cp.controlPlane, spec: { ...cp.controlPlane.spec, replicas: cpReplicas() } }, controlPlaneMachineTemplate: cp.machineTemplate };
+  };
   const deployments = (): Record<string, DeploymentRecord> => (state.deployments ??= {});
   const liveDeployments = () => Object.entries(deployments()).filter(([, d]) => !d.deleted);
   const machineSets = (): Record<string, MachineSetRecord> => (state.machineSets ??= {});
@@ -146,7 +182,19 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
     applyClusterUpdate,
     (next: ClusterApply): ApplyResult => {
       applies++;
-      // A scale of the control plane: its replicas are the one field that may change.
+      // An upgrade of the control plane (version, machine template, rollout or remediation
+      // settings): the control plane gets the whole new spec, replicas included.
+      const now = asApplied();
+      const withoutReplicas = (a: ClusterApply) => canonicalJson({ cp: { ...a.controlPlane, spec: { ...a.controlPlane.spec, replicas: 0 } }, t: a.controlPlaneMachineTemplate });
+      if (applies > 1 && withoutReplicas(now) !== withoutReplicas(next)) {
+        state.controlPlaneSpec = { controlPlane: next.controlPlane, machineTemplate: next.controlPlaneMachineTemplate };
+        state.controlPlaneSpecSent = false;
+        state.controlPlaneReplicas = next.controlPlane.spec.replicas;
+        state.controlPlaneScaleSent = true;
+        changes++;
+        return { result: 'configured', workflowId: workflowInfo().workflowId };
+      }
+      // A scale of the control plane.
       if (applies > 1 && next.controlPlane.spec.replicas !== cpReplicas()) {
         state.controlPlaneReplicas = next.controlPlane.spec.replicas;
         state.controlPlaneScaleSent = false;
@@ -159,13 +207,15 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
       validator: (next: ClusterApply) => {
         if (state.deleteRequested) throw new Error(`Cluster "${key.name}" is being deleted`);
         assertValid([next.cluster, next.infrastructure, next.controlPlane, next.controlPlaneMachineTemplate]);
-        const asApplied = { ...apply, controlPlane: { ...apply.controlPlane, spec: { ...apply.controlPlane.spec, replicas: cpReplicas() } } };
-        const fields = diffPaths(asApplied, next).filter((f) => f !== 'controlPlane.spec.replicas');
+        const now = asApplied();
+        const fields = diffPaths(now, next).filter((f) => !CONTROL_PLANE_MUTABLE.some((m) => f === m || f.startsWith(`${m}.`) || f.startsWith(`${m}[`)));
         if (fields.length) {
           throw new Error(
-            `Cluster "${key.name}" already exists with a different spec (${fields.join(', ')}); of a Cluster and its control plane, only the control plane's spec.replicas can change after creation`,
+            `Cluster "${key.name}" already exists with a different spec (${fields.join(', ')}); of a Cluster and its control plane, only the control plane's ${CONTROL_PLANE_MUTABLE.map((f) => f.replace(/^controlPlane\./, '')).join(', ')} can change after creation`,
           );
         }
+        const refused = controlPlaneVersionChange(now.controlPlane.spec.version, next.controlPlane.spec.version);
+        if (refused) throw new Error(`KubeadmControlPlane "${next.controlPlane.metadata.name}": spec.version: Forbidden: ${refused}`);
       },
     },
   );
@@ -289,7 +339,7 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
     name: key.name,
     namespace: key.namespace,
     uid: state.uid,
-    controlPlane: { kind: 'KubeadmControlPlane', name: apply.controlPlane.metadata.name, version: apply.controlPlane.spec.version },
+    controlPlane: { kind: 'KubeadmControlPlane', name: apply.controlPlane.metadata.name, version: cpApplied().controlPlane.spec.version },
     status: state.status,
     controlPlaneStatus: state.controlPlane,
     machines: liveMachines().map(([name, m]) => ({
@@ -393,7 +443,7 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
           parentClosePolicy: ParentClosePolicy.ABANDON,
           typedSearchAttributes: objectSearchAttributes('MachineDeployment', key.namespace, key.name, 'Pending'),
           memo: flowMemo(),
-          args: [{ apply: d.apply, cluster: context(), ownerWorkflowId: workflowInfo().workflowId, gateOpen: initialized, controlPlaneVersion: apply.controlPlane.spec.version }],
+          args: [{ apply: d.apply, cluster: context(), ownerWorkflowId: workflowInfo().workflowId, gateOpen: initialized, controlPlaneVersion: state.controlPlane?.version ?? apply.controlPlane.spec.version }],
         });
         d.started = true;
         d.gateOpened = initialized;
@@ -425,7 +475,7 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
             parentClosePolicy: ParentClosePolicy.ABANDON,
             typedSearchAttributes: objectSearchAttributes('MachineSet', key.namespace, key.name, 'Pending'),
             memo: flowMemo(),
-            args: [standaloneSetInput(m.apply, context(), workflowInfo().workflowId, initialized, apply.controlPlane.spec.version)],
+            args: [standaloneSetInput(m.apply, context(), workflowInfo().workflowId, initialized, state.controlPlane?.version ?? apply.controlPlane.spec.version)],
           });
         } catch (err) {
           // The name is a running set's (a MachineDeployment's, created meanwhile): not ours to start.
@@ -493,6 +543,11 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
     const seen = changes;
     await reconcileMachines();
     if (flow >= 3 && state.status.initialization.controlPlaneInitialized) mirror.ensure();
+    if (state.controlPlaneSpec && !state.controlPlaneSpecSent && state.controlPlaneStarted) {
+      const kcp = apply.controlPlane.metadata;
+      await signalOrForget(controlPlaneWorkflowId({ namespace: kcp.namespace, name: kcp.name }), (h) => h.signal(updateControlPlaneSignal, state.controlPlaneSpec!), () => undefined);
+      state.controlPlaneSpecSent = true;
+    }
     if (state.controlPlaneReplicas !== undefined && !state.controlPlaneScaleSent && state.controlPlaneStarted) {
       const kcp = apply.controlPlane.metadata;
       await signalOrForget(controlPlaneWorkflowId({ namespace: kcp.namespace, name: kcp.name }), (h) => h.signal(scaleControlPlaneSignal, { replicas: state.controlPlaneReplicas! }), () => undefined);

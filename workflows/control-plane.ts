@@ -9,6 +9,7 @@ import {
   continueAsNew,
   isCancellation,
   ParentClosePolicy,
+  patched,
   setCurrentDetails,
   setHandler,
   startChild,
@@ -22,13 +23,15 @@ import { activities, terminalFailure } from './activity-proxies.js';
 import { ConditionType, Reason, retryingCondition, setCondition, type ConditionInput } from './conditions.js';
 import { machineWorkflowId } from './ids.js';
 import { MachineWorkflow } from './machine.js';
-import { controlPlaneReportSignal, controlPlaneStatusQuery, deleteControlPlaneSignal, deleteMachineSignal, machineReportSignal, remediateControlPlaneMachineSignal, scaleControlPlaneSignal } from './messages.js';
+import { controlPlaneReportSignal, controlPlaneStatusQuery, deleteControlPlaneSignal, updateControlPlaneSignal, deleteMachineSignal, machineReportSignal, remediateControlPlaneMachineSignal, scaleControlPlaneSignal } from './messages.js';
 import { controlPlaneRemediation, quorum, retryLimits, type RetryInput } from './planners/control-plane-remediation.js';
+import { compareVersions, planControlPlane } from './planners/control-plane-rollout.js';
+import { canonicalJson } from './spec-diff.js';
 import { generateName } from './names.js';
 import { recordMachineReport, reporter, signalOrForget } from './reports.js';
 import { machineFactsMemo, machineListMemo, startMemo } from './list-memo.js';
 import { objectSearchAttributes } from './search-attributes.js';
-import type { BootstrapRole, ControlPlaneReport, DeleteRequest, ControlPlaneState, ControlPlaneView, ControlPlaneWorkflowInput } from './types.js';
+import type { BootstrapRole, ControlPlaneMachineRecord, ControlPlaneMachineSpec, ControlPlaneReport, DeleteRequest, ControlPlaneState, ControlPlaneView, ControlPlaneWorkflowInput } from './types.js';
 
 /** The condition each step's failures are shown on. */
 const STEP_CONDITION: Record<string, string> = {
@@ -63,13 +66,19 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
   const live = () => Object.entries(state.machines).filter(([, m]) => !m.deleted);
   /** spec.replicas as last changed (a scale through its Cluster), else as created. */
   const desired = () => state.replicas ?? spec.replicas;
+  /** The spec and machine template as last changed (an upgrade through its Cluster), else as created. */
+  const current = () => state.spec?.controlPlane.spec ?? spec;
+  const currentTemplate = () => state.spec?.machineTemplate ?? input.machineTemplate;
+  const madeNow = (): ControlPlaneMachineSpec => ({ version: current().version, infrastructure: canonicalJson(currentTemplate().spec.template.spec) });
+  const madeOf = (m: ControlPlaneMachineRecord): ControlPlaneMachineSpec => m.made ?? { version: spec.version, infrastructure: canonicalJson(input.machineTemplate.spec.template.spec) };
+  const upToDate = (m: ControlPlaneMachineRecord) => canonicalJson(madeOf(m)) === canonicalJson(madeNow());
   const readyCount = () => live().filter(([, m]) => m.report?.nodeReady).length;
 
   setHandler(controlPlaneStatusQuery, (): ControlPlaneView => ({
     name: kcp.metadata.name,
     namespace: kcp.metadata.namespace,
     clusterName: input.cluster.key.name,
-    spec: { ...spec, replicas: desired() },
+    spec: { ...current(), replicas: desired() },
     status: state.status,
     machines: live().map(([name, m]) => ({
       name,
@@ -77,6 +86,8 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
       phase: m.report?.phase ?? 'Pending',
       nodeRef: m.report?.nodeRef,
       nodeReady: m.report?.nodeReady ?? false,
+      version: madeOf(m).version,
+      upToDate: upToDate(m),
     })),
   }));
   setHandler(machineReportSignal, (r) => {
@@ -85,6 +96,12 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
   setHandler(scaleControlPlaneSignal, ({ replicas }) => {
     if (!Number.isSafeInteger(replicas) || replicas < 1 || replicas % 2 === 0 || replicas === desired()) return;
     state.replicas = replicas;
+    state.status.observedGeneration++;
+    changes++;
+  });
+  setHandler(updateControlPlaneSignal, (next) => {
+    state.spec = next;
+    if (next.controlPlane.spec.replicas !== desired()) state.replicas = next.controlPlane.spec.replicas;
     state.status.observedGeneration++;
     changes++;
   });
@@ -104,7 +121,21 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
   const updateStatus = async () => {
     state.status.replicas = live().length;
     state.status.readyReplicas = readyCount();
-    state.status.upToDateReplicas = live().length;
+    const outdated = live().filter(([, m]) => !upToDate(m));
+    state.status.upToDateReplicas = live().length - outdated.length;
+    // Cluster API's status.version: the oldest version its machines run.
+    const versions = live().map(([, m]) => madeOf(m).version).sort(compareVersions);
+    if (versions[0]) state.status.version = versions[0];
+    cond(
+      outdated.length
+        ? { type: 'MachinesUpToDate', status: 'False', reason: 'NotUpToDate', message: `${outdated.map(([n]) => n).sort().join(', ')} not up to date (${current().version} required)` }
+        : { type: 'MachinesUpToDate', status: 'True', reason: 'UpToDate' },
+    );
+    cond(
+      outdated.length
+        ? { type: 'RollingOut', status: 'True', reason: 'RollingOut', message: `Rolling out ${outdated.length} not up-to-date replica${outdated.length === 1 ? '' : 's'}` }
+        : { type: 'RollingOut', status: 'False', reason: 'NotRollingOut' },
+    );
     const available = state.status.initialization.controlPlaneInitialized && state.status.readyReplicas >= desired();
     cond(
       available
@@ -119,6 +150,8 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
       readyReplicas: state.status.readyReplicas,
       deleted: false,
       ...(state.problem ? { problem: state.problem } : {}),
+      ...(state.status.version ? { version: state.status.version } : {}),
+      ...(outdated.length ? { rollingOut: true } : {}),
     };
     await tellCluster(r);
   };
@@ -151,8 +184,10 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
   const createMachine = async (role: BootstrapRole) => {
     const name = generateName(kcp.metadata.name, Math.random);
     const uid = uuid4();
-    state.machines[name] = { uid, role, deleted: false, created: new Date().toISOString() };
+    const made = madeNow();
+    state.machines[name] = { uid, role, deleted: false, created: new Date().toISOString(), made };
     const ns = kcp.metadata.namespace;
+    const spec = current();
     const infraRef = spec.machineTemplate.spec.infrastructureRef;
     setCurrentDetails(`creating control-plane machine ${name} (${role})`);
     const labels = {
@@ -185,7 +220,7 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
           role,
           bootstrapConfig: spec.kubeadmConfigSpec,
           bootstrapConfigName: name,
-          infrastructure: input.machineTemplate.spec.template.spec,
+          infrastructure: currentTemplate().spec.template.spec,
           cluster: input.cluster,
           ownerWorkflowId: workflowInfo().workflowId,
           gateOpen: true,
@@ -214,9 +249,9 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
     now: new Date().toISOString(),
     targetCreatedAt: state.machines[target]?.created ?? new Date(0).toISOString(),
     ...(state.lastRemediation ? { last: state.lastRemediation } : {}),
-    ...(spec.remediation ? { settings: spec.remediation } : {}),
+    ...(current().remediation ? { settings: current().remediation } : {}),
   });
-  const retryPeriodEnds = () => Date.parse(state.lastRemediation!.at) + (spec.remediation?.retryPeriodSeconds ?? 0) * 1000;
+  const retryPeriodEnds = () => Date.parse(state.lastRemediation!.at) + (current().remediation?.retryPeriodSeconds ?? 0) * 1000;
 
   /** Shows why a remediation waits or is refused; the end of a retry period wakes the loop. */
   const holdRemediation = (d: { wait: boolean; reason: string; message: string }) => {
@@ -270,29 +305,62 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
   };
 
   /**
-   * Scale down, as Cluster API's KCP: one machine at a time, the oldest first, only when every
-   * machine is ready and the members that remain keep a healthy majority. (Cluster API removes
-   * the machine's etcd member first; the simulated cloud runs no etcd per machine.)
+   * Scale up, scale down and rolling upgrade, one machine at a time (planners/control-plane-rollout.ts).
+   * A machine of a new version joins only after kubeadm's configuration in the workload cluster
+   * names that version, as Cluster API's KCP updates the kubeadm-config ConfigMap first.
    */
-  const scaleDown = async () => {
-    const machines = live();
-    const going = machines.filter(([, m]) => m.remediating);
-    const message = `Scaling down from ${machines.length} to ${desired()} replicas`;
-    if (going.length) {
-      cond({ type: 'ScalingDown', status: 'True', reason: 'ScalingDown', message: `${message}: waiting for ${going.map(([n]) => n).join(', ')} to be deleted` });
-      return;
+  const scaleAndRollOut = async (): Promise<boolean> => {
+    const step = planControlPlane({
+      replicas: desired(),
+      maxSurge: current().rollout?.strategy?.rollingUpdate?.maxSurge ?? 1,
+      machines: live().map(([name, m]) => ({
+        name,
+        created: m.created ?? '',
+        upToDate: upToDate(m),
+        ready: !!m.report?.nodeReady,
+        ...(m.remediating ? { deleting: true } : {}),
+      })),
+    });
+    const scaling = step.action !== 'none' && step.reason !== 'RollingOut';
+    cond(
+      scaling && step.reason === 'ScalingUp'
+        ? { type: 'ScalingUp', status: 'True', reason: 'ScalingUp', message: step.message }
+        : { type: 'ScalingUp', status: 'False', reason: 'NotScalingUp' },
+    );
+    cond(
+      scaling && step.reason === 'ScalingDown'
+        ? { type: 'ScalingDown', status: 'True', reason: 'ScalingDown', message: step.message }
+        : { type: 'ScalingDown', status: 'False', reason: 'NotScalingDown' },
+    );
+    if (step.action === 'none') return false;
+    if (step.action === 'wait' && step.reason === 'ScalingDown' && step.blockedBy === 'notReady' && !patched('kcp-scale-down-preflight')) {
+      // Histories from before Cluster API's preflight check: the oldest went while a majority stayed healthy.
+      const machines = live();
+      const notReady = machines.filter(([, m]) => !m.report?.nodeReady).length;
+      if (machines.length - 1 - notReady >= quorum(machines.length - 1)) {
+        const [victim] = [...machines].sort(([a, x], [b, y]) => (x.created ?? '').localeCompare(y.created ?? '') || a.localeCompare(b))[0]!;
+        await deleteMachine(victim);
+        return true;
+      }
     }
-    const notReady = machines.filter(([, m]) => !m.report?.nodeReady).map(([n]) => n);
-    const healthyAfter = machines.length - 1 - notReady.length;
-    if (notReady.length && healthyAfter < quorum(machines.length - 1)) {
-      cond({ type: 'ScalingDown', status: 'True', reason: 'ScalingDown', message: `${message}: waiting for ${notReady.join(', ')} to be ready (etcd quorum)` });
-      return;
+    if (step.action === 'wait') {
+      setCurrentDetails(step.message);
+      return false;
     }
-    // The oldest goes first (a machine from before creation times were kept counts as oldest).
-    const [victim] = [...machines].sort(([a, x], [b, y]) => (x.created ?? '').localeCompare(y.created ?? '') || a.localeCompare(b))[0]!;
-    cond({ type: 'ScalingDown', status: 'True', reason: 'ScalingDown', message: `${message}: deleting ${victim}` });
-    setCurrentDetails(`scaling down: deleting ${victim}`);
-    await deleteMachine(victim);
+    if (step.action === 'delete') {
+      setCurrentDetails(step.message);
+      await deleteMachine(step.machine);
+      return true;
+    }
+    const version = current().version;
+    if ((state.kubeadmConfigVersion ?? spec.version) !== version) {
+      setCurrentDetails(`setting kubeadm's kubernetesVersion to ${version} in the workload cluster`);
+      await provider.setKubeadmConfigVersion({ cluster: input.cluster.key, version });
+      state.kubeadmConfigVersion = version;
+    }
+    setCurrentDetails(step.message);
+    await createMachine('control-plane-join');
+    return true;
   };
 
   // Runs fn unless deletion is requested meanwhile (then returns false).
@@ -359,22 +427,18 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
     }
 
     await remediate();
-    const machines = live();
-    if (machines.length > desired()) {
-      await scaleDown();
-    } else if (machines.length < desired()) {
-      // One at a time: a new etcd member joins only when every existing one is healthy.
-      if (machines.every(([, m]) => m.report?.nodeReady)) {
-        cond({ type: ConditionType.MachinesReady, status: 'False', reason: Reason.ScalingUp, message: `Scaling up to ${desired()} replicas` });
-        await createMachine('control-plane-join');
-        continue;
-      }
-      setCurrentDetails(`waiting for ${machines.filter(([, m]) => !m.report?.nodeReady).map(([n]) => n).join(', ')} to be ready before the next join`);
-    } else {
+    if (await scaleAndRollOut()) {
+      await updateStatus();
+      continue;
+    }
+    if (live().length === desired() && live().every(([, m]) => upToDate(m))) {
       setCurrentDetails(readyCount() >= desired() ? 'nothing to do' : 'waiting for control-plane machines to be ready');
     }
-    if (readyCount() >= desired()) cond({ type: ConditionType.MachinesReady, status: 'True', reason: Reason.Ready });
-    if (live().length <= desired()) cond({ type: 'ScalingDown', status: 'False', reason: 'NotScalingDown' });
+    cond(
+      readyCount() >= desired()
+        ? { type: ConditionType.MachinesReady, status: 'True', reason: Reason.Ready }
+        : { type: ConditionType.MachinesReady, status: 'False', reason: Reason.NotReady, message: `${readyCount()} of ${desired()} control-plane machines are ready` },
+    );
     await updateStatus();
     await sleepUntilChangeOr(seen);
     if (workflowInfo().continueAsNewSuggested && !state.deleteRequested) {

@@ -230,6 +230,7 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
           namespace: machine.namespace,
           spec: input.infrastructure,
           dataSecretName: state.status.bootstrap.dataSecretName!,
+          ...(machine.spec.version ? { version: machine.spec.version } : {}),
         }),
       );
       state.instanceId = vm.instanceId;

@@ -1,6 +1,8 @@
 // Signals, queries and updates, defined once and imported by the workflows and the client.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { KubeadmControlPlane } from '../api/kubeadm-control-plane.js';
 import type { MachineHealthCheck } from '../api/machine-health-check.js';
+import type { SimMachineTemplate } from '../api/sim.js';
 import type { NodeConditions } from './planners/node-conditions.js';
 import type {
   ApplyResult,
@@ -41,6 +43,8 @@ export const controlPlaneReportSignal = defineSignal<[ControlPlaneReport]>('cont
 export const deleteControlPlaneSignal = defineSignal<[DeleteRequest?]>('deleteControlPlane');
 export const controlPlaneStatusQuery = defineQuery<ControlPlaneView>('status');
 /** The Cluster's change of the control plane's spec.replicas (odd, validated at apply). */
+/** The KubeadmControlPlane's spec or machine template changed (a version upgrade, a new template, rollout or remediation settings). */
+export const updateControlPlaneSignal = defineSignal<[{ controlPlane: KubeadmControlPlane; machineTemplate: SimMachineTemplate }]>('updateControlPlane');
 export const scaleControlPlaneSignal = defineSignal<[{ replicas: number }]>('scaleControlPlane');
 /**
  * A MachineHealthCheck asks the control plane to remediate one of its machines: the control plane

@@ -127,12 +127,37 @@ export interface ControlPlaneWorkflowInput {
   state?: ControlPlaneState;
 }
 
+/** A control-plane machine as its KubeadmControlPlane keeps it. */
+export interface ControlPlaneMachineRecord {
+  uid: string;
+  role: BootstrapRole;
+  report?: MachineReport;
+  deleted: boolean;
+  /** Told to delete (a remediation, a scale-down, a rollout). */
+  remediating?: boolean;
+  /** When it was created (absent before creation times were kept). */
+  created?: string;
+  /** What it was made from, to tell whether it is up to date (absent: the spec the control plane was created with). */
+  made?: ControlPlaneMachineSpec;
+}
+
+/** What makes a control-plane machine up to date (Cluster API's UpToDate: version and infrastructure template). */
+export interface ControlPlaneMachineSpec {
+  version: string;
+  /** Canonical JSON of the machine template's infrastructure spec. */
+  infrastructure: string;
+}
+
 export interface ControlPlaneState {
   status: KubeadmControlPlaneStatus;
   /** Machines; `remediating`: told to delete (a remediation or a scale-down); `created`: when (absent before they were kept). */
-  machines: Record<string, { uid: string; role: BootstrapRole; report?: MachineReport; deleted: boolean; remediating?: boolean; created?: string }>;
+  machines: Record<string, ControlPlaneMachineRecord>;
   /** spec.replicas as changed since creation (a scale through the Cluster's apply). */
   replicas?: number;
+  /** The spec and machine template as last changed through the Cluster's apply (absent: as created). */
+  spec?: { controlPlane: KubeadmControlPlane; machineTemplate: SimMachineTemplate };
+  /** The Kubernetes version last written to the workload cluster's kubeadm-config (absent: the created one). */
+  kubeadmConfigVersion?: string;
   /** The last remediation (or init retry), for spec.remediation's retry limits. */
   lastRemediation?: LastRemediation;
   /** Machines a MachineHealthCheck asked the control plane to remediate, not yet done. */
@@ -161,6 +186,10 @@ export interface ControlPlaneReport {
   readyReplicas: number;
   deleted: boolean;
   problem?: StepProblem;
+  /** The oldest version its machines run (Cluster API's KCP status.version). */
+  version?: string;
+  /** Some machines are not up to date: the control plane is rolling out (upgrading). */
+  rollingOut?: boolean;
 }
 
 export interface ClusterWorkflowInput {
@@ -195,6 +224,9 @@ export interface ClusterState {
   /** The control plane's spec.replicas as changed by a later apply, and whether the control plane was told. */
   controlPlaneReplicas?: number;
   controlPlaneScaleSent?: boolean;
+  /** The control plane and its machine template as changed by a later apply (an upgrade), and whether it was told. */
+  controlPlaneSpec?: { controlPlane: KubeadmControlPlane; machineTemplate: SimMachineTemplate };
+  controlPlaneSpecSent?: boolean;
   /** Revision 3: the machines last told a Node condition other than healthy, and what (activities/node-conditions.ts). */
   nodeConditionsTold?: Record<string, string>;
   deleteRequested: boolean;
@@ -234,7 +266,7 @@ export interface ControlPlaneView {
   /** spec.replicas as last applied (a scale through the Cluster's manifest). */
   spec: KubeadmControlPlane['spec'];
   status: KubeadmControlPlaneStatus;
-  machines: { name: string; role: BootstrapRole; phase: MachinePhase | 'Pending'; nodeRef?: string; nodeReady: boolean }[];
+  machines: { name: string; role: BootstrapRole; phase: MachinePhase | 'Pending'; nodeRef?: string; nodeReady: boolean; version?: string; upToDate?: boolean }[];
 }
 
 /**

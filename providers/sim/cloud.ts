@@ -251,6 +251,7 @@ export class SimCloud {
       name: req.name,
       clusterId: req.clusterId,
       instanceType: req.instanceType,
+      ...(req.image ? { image: req.image } : {}),
       clientToken: req.clientToken,
       state: 'pending',
       providerID: `sim:///${sc.cluster.region}/${id}`,
@@ -523,6 +524,7 @@ export class SimCloud {
       v.clusterId !== req.clusterId && 'clusterId',
       v.name !== req.name && 'name',
       v.instanceType !== req.instanceType && 'instanceType',
+      v.image !== req.image && 'image',
       sv.userDataSha256 !== digest && 'userData',
     ].filter(Boolean);
     if (diff.length > 0) {

@@ -37,6 +37,8 @@ export interface SimVm {
   name: string;
   clusterId: string;
   instanceType: SimInstanceType;
+  /** See CreateVmInput.image. */
+  image?: string;
   clientToken: string;
   state: SimVmState;
   providerID: string; // sim:///<region>/<id>
@@ -94,6 +96,12 @@ export interface CreateVmInput {
   clusterId: string;
   name: string;
   instanceType: SimInstanceType | string;
+  /**
+   * The machine image, `kubernetes-v<major>.<minor>.<patch>`: the Kubernetes version its kubelet
+   * (and, on a control-plane VM, its static pods) run, as a real provider picks an image by the
+   * Machine's version. Absent: the cluster's version from kubeadm's configuration.
+   */
+  image?: string;
   /** Base64 of the cloud-init user data, as on the wire (see `encodeUserData`). */
   userData: string;
 }

@@ -14,6 +14,7 @@ export interface VmRequest {
   clusterId: string;
   name: string;
   instanceType: SimInstanceType;
+  image?: string;
   /** Decoded user data. */
   userData: string;
 }
@@ -24,6 +25,11 @@ export const MAX_USER_DATA_BYTES = 512 * 1024;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 const REGION = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const PRINTABLE_ASCII = /^[\x21-\x7e]+$/;
+const IMAGE = /^kubernetes-v\d+\.\d+\.\d+$/;
+/** The Kubernetes version a VM image runs (`kubernetes-v1.37.2` → `v1.37.2`). */
+export function imageVersion(image: string | undefined): string | undefined {
+  return image && IMAGE.test(image) ? image.slice('kubernetes-'.length) : undefined;
+}
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 function object(body: unknown): Record<string, unknown> {
@@ -64,7 +70,7 @@ export function parseClusterRequest(body: unknown): ClusterRequest {
 
 export function parseVmRequest(body: unknown): VmRequest {
   const o = object(body);
-  onlyKnown(o, ['clientToken', 'clusterId', 'name', 'instanceType', 'userData']);
+  onlyKnown(o, ['clientToken', 'clusterId', 'name', 'instanceType', 'image', 'userData']);
   const token = clientToken(o);
   const clusterId = string(o, 'clusterId', 1, 64);
   const name = string(o, 'name', 1, 253);
@@ -75,12 +81,17 @@ export function parseVmRequest(body: unknown): VmRequest {
   if (!(SIM_INSTANCE_TYPES as readonly string[]).includes(instanceType)) {
     throw invalidParameter('instanceType', `${JSON.stringify(instanceType)} is not offered (offered: ${SIM_INSTANCE_TYPES.join(', ')})`);
   }
+  let image: string | undefined;
+  if (o.image !== undefined) {
+    image = string(o, 'image', 1, 128);
+    if (!IMAGE.test(image)) throw invalidParameter('image', `${JSON.stringify(image)} is not offered (images are named kubernetes-v<major>.<minor>.<patch>, e.g. kubernetes-v1.37.2)`);
+  }
   const encoded = string(o, 'userData', 1, Math.ceil((MAX_USER_DATA_BYTES * 4) / 3) + 4);
   // Never echo the value: it holds private keys and tokens.
   if (!BASE64.test(encoded)) throw invalidParameter('userData', 'must be base64 (standard alphabet, padded)');
   const decoded = Buffer.from(encoded, 'base64');
   if (decoded.length > MAX_USER_DATA_BYTES) throw invalidParameter('userData', `must decode to at most ${MAX_USER_DATA_BYTES} bytes`);
-  return { clientToken: token, clusterId, name, instanceType: instanceType as SimInstanceType, userData: decoded.toString('utf8') };
+  return { clientToken: token, clusterId, name, instanceType: instanceType as SimInstanceType, ...(image ? { image } : {}), userData: decoded.toString('utf8') };
 }
 
 const VM_STATES: readonly SimVmState[] = ['pending', 'running', 'shutting-down', 'terminated'];

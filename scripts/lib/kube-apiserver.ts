@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { freePort } from './ports.js';
 import { httpGet } from './probe.js';
 import { startProcess, type ManagedProcess, type StopOptions } from './process.js';
-import { toolPath } from './tools.js';
+import { kubernetesToolPath } from './tools.js';
 
 export interface KubeApiserverFiles {
   /** CA that signs client certificates (the cluster CA). */
@@ -29,6 +29,8 @@ export interface ReadinessClient {
 }
 
 export interface StartKubeApiserverOptions {
+  /** Which build runs: the one of this version's minor (default: scripts/versions.env's KUBERNETES_VERSION). */
+  kubernetesVersion?: string;
   /** e.g. `http://127.0.0.1:2379` (comma-separated for several). */
   etcdServers: string;
   /** Key prefix in etcd; distinct prefixes make independent API servers on one etcd. */
@@ -117,7 +119,7 @@ export async function startKubeApiserver(options: StartKubeApiserverOptions): Pr
   const url = `https://127.0.0.1:${port}`;
   const proc = await startProcess({
     name: `kube-apiserver(${url}, etcd prefix ${options.etcdPrefix})`,
-    command: toolPath('kube-apiserver'),
+    command: kubernetesToolPath('kube-apiserver', options.kubernetesVersion),
     args,
     logFile: options.logFile,
     readyTimeoutMs: options.readyTimeoutMs ?? 60_000,

@@ -4,7 +4,7 @@
 import { freePort } from './ports.js';
 import { httpGet } from './probe.js';
 import { startProcess, type ManagedProcess, type StopOptions } from './process.js';
-import { toolPath } from './tools.js';
+import { kubernetesToolPath } from './tools.js';
 
 /**
  * The short names are 1.37's aliases of the long ones (certificatesigningrequest-approving-controller,
@@ -28,6 +28,8 @@ export const DEFAULT_CONTROLLERS = [
 ];
 
 export interface StartKubeControllerManagerOptions {
+  /** Which build runs: the one of this version's minor (default: scripts/versions.env's KUBERNETES_VERSION). */
+  kubernetesVersion?: string;
   /** Kubeconfig for the API server (kubeadm gives it system:kube-controller-manager's cert). */
   kubeconfigFile: string;
   /** CA pair csrsigning signs kubelet client certs with. */
@@ -74,7 +76,7 @@ export async function startKubeControllerManager(options: StartKubeControllerMan
   const url = `https://127.0.0.1:${port}`;
   const proc = await startProcess({
     name: `kube-controller-manager(${url})`,
-    command: toolPath('kube-controller-manager'),
+    command: kubernetesToolPath('kube-controller-manager', options.kubernetesVersion),
     args,
     logFile: options.logFile,
     readyTimeoutMs: options.readyTimeoutMs ?? 60_000,

@@ -3,9 +3,11 @@
 import { freePort } from './ports.js';
 import { httpGet } from './probe.js';
 import { startProcess, type ManagedProcess, type StopOptions } from './process.js';
-import { toolPath } from './tools.js';
+import { kubernetesToolPath } from './tools.js';
 
 export interface StartKubeSchedulerOptions {
+  /** Which build runs: the one of this version's minor (default: scripts/versions.env's KUBERNETES_VERSION). */
+  kubernetesVersion?: string;
   /** Kubeconfig for the API server (kubeadm's scheduler.conf: system:kube-scheduler's client cert). */
   kubeconfigFile: string;
   securePort?: number;
@@ -36,7 +38,7 @@ export async function startKubeScheduler(options: StartKubeSchedulerOptions): Pr
   const url = `https://127.0.0.1:${port}`;
   const proc = await startProcess({
     name: `kube-scheduler(${url})`,
-    command: toolPath('kube-scheduler'),
+    command: kubernetesToolPath('kube-scheduler', options.kubernetesVersion),
     args,
     logFile: options.logFile,
     readyTimeoutMs: options.readyTimeoutMs ?? 60_000,

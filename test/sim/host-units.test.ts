@@ -57,6 +57,8 @@ describe('isOurServer', () => {
     [['/repo/.tools/bin/etcd', '--data-dir=/data/cloud/runtime/etcd'], true],
     [['/repo/.tools/bin/kube-apiserver', '--cert-dir=/data/cloud/runtime/clusters/x/apiserver-certs'], true],
     [['/repo/.tools/bin/kube-controller-manager', '--kubeconfig', '/data/cloud/runtime/clusters/x/controller-manager.conf'], true],
+    [['/repo/.tools/bin/kube-apiserver-v1.36.3', '--cert-dir=/data/cloud/runtime/clusters/x/apiserver-certs'], true],
+    [['/repo/.tools/bin/kube-apiserver-next', '--cert-dir=/data/cloud/runtime/clusters/x/apiserver-certs'], false],
     [['/repo/.tools/bin/etcd', '--data-dir=/data/other/runtime/etcd'], false],
     [['/repo/.tools/bin/etcd', '--data-dir=/data/cloud/runtime-2/etcd'], false],
     [['/usr/bin/node', '--data-dir=/data/cloud/runtime/etcd'], false],

@@ -8,6 +8,8 @@ export interface ApiPoller {
   stop(): Promise<{ polls: number; failures: string[] }>;
   readonly polls: number;
   readonly failures: readonly string[];
+  /** Each gitVersion the endpoint reported, in order, a repeat only after another (v1.36.3, v1.37.2). */
+  readonly versions: readonly string[];
 }
 
 export async function pollWorkloadApi(dataDir: string, cluster: string, namespace = 'default'): Promise<ApiPoller> {
@@ -16,11 +18,15 @@ export async function pollWorkloadApi(dataDir: string, cluster: string, namespac
   const version = kc.makeApiClient(VersionApi);
   let polls = 0;
   const failures: string[] = [];
+  const versions: string[] = [];
   let stopped = false;
   const loop = (async () => {
     while (!stopped) {
       polls++;
-      await version.getCode().catch((err: Error) => failures.push(`${new Date().toISOString()} ${err.message}`));
+      await version
+        .getCode()
+        .then((v) => v.gitVersion !== versions.at(-1) && versions.push(v.gitVersion))
+        .catch((err: Error) => failures.push(`${new Date().toISOString()} ${err.message}`));
       await new Promise((r) => setTimeout(r, 200));
     }
   })();
@@ -30,6 +36,9 @@ export async function pollWorkloadApi(dataDir: string, cluster: string, namespac
     },
     get failures() {
       return failures;
+    },
+    get versions() {
+      return versions;
     },
     async stop() {
       stopped = true;

@@ -87,7 +87,7 @@ describe('control-plane scale', () => {
     await expect(apply(manifest(2))).rejects.toThrow(/spec\.replicas: cannot be an even number when etcd is stacked/);
     await expect(apply(manifest(3).replace('value: "7"', 'value: "8"'))).rejects.toThrow(ApplyError);
     await expect(apply(manifest(3).replace('value: "7"', 'value: "8"'))).rejects.toThrow(
-      /already exists with a different spec \(controlPlane\.spec\.kubeadmConfigSpec\.clusterConfiguration\.apiServer\.extraArgs\[0\]\.value\); of a Cluster and its control plane, only the control plane's spec\.replicas can change after creation/,
+      /already exists with a different spec \(controlPlane\.spec\.kubeadmConfigSpec\.clusterConfiguration\.apiServer\.extraArgs\[0\]\.value\); of a Cluster and its control plane, only the control plane's spec\.replicas, spec\.version, .* can change after creation/,
     );
     expect((await kcp().query(controlPlaneStatusQuery)).machines).toHaveLength(1);
   });

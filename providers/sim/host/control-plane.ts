@@ -82,6 +82,11 @@ export interface ControlPlaneDeps {
   /** Whether the cluster still has a live control-plane VM (a crashed server is restarted only then). */
   wanted(clusterId: string): boolean;
   /**
+   * The Kubernetes version the cluster's servers run now (the oldest of its live control-plane
+   * VMs'); undefined: the current build's.
+   */
+  servingVersion(clusterId: string): string | undefined;
+  /**
    * The API server is about to stop: the host drops its own long-lived watches on it first, or
    * kube-apiserver (which stops listening at once) waits on them until it is killed 10 s later.
    */
@@ -101,6 +106,8 @@ export interface EnsureRunningOptions {
 
 export class ClusterControlPlane {
   private apiserver: KubeApiserver | undefined;
+  /** The version the running servers were started as. */
+  private version: string | undefined;
   private kcm: KubeControllerManager | undefined;
   private scheduler: KubeScheduler | undefined;
   private queue: Promise<unknown> = Promise.resolve();
@@ -151,6 +158,10 @@ export class ClusterControlPlane {
   ensureRunning(opts: EnsureRunningOptions): Promise<void> {
     return this.serialize(async () => {
       if (this.closed) throw new Error('runtime is closing');
+      if (this.running && this.version !== this.deps.servingVersion(this.clusterId)) {
+        await this.changeVersion(opts);
+        return;
+      }
       if (this.running) {
         opts.ctx.setLoadBalancerBackend(this.clusterId, { host: '127.0.0.1', port: this.apiserver!.port });
         if (!this.kcm?.process.running) await this.startControllerManager(opts.ctx);
@@ -163,8 +174,41 @@ export class ClusterControlPlane {
     });
   }
 
+  /**
+   * The oldest control-plane version changed (its last machine went, in an upgrade): the servers of
+   * the new version take over with no gap in the endpoint. The new API server starts next to the
+   * old one on the same etcd (two API server versions side by side, as during a real rolling
+   * upgrade), the load balancer moves to it, then the old one stops; the controller manager and the
+   * scheduler restart as the new version.
+   */
+  private async changeVersion(opts: EnsureRunningOptions): Promise<void> {
+    const from = this.version;
+    const old = { apiserver: this.apiserver!, kcm: this.kcm, scheduler: this.scheduler };
+    const { store, log } = this.deps;
+    await this.startApiserver({ ...opts, reason: `version ${from ?? 'default'} → ${this.deps.servingVersion(this.clusterId) ?? 'default'}` });
+    this.stopping = true;
+    this.kcm = undefined;
+    this.scheduler = undefined;
+    try {
+      if (old.scheduler) await old.scheduler.stop({ timeoutMs: 10_000 });
+      if (old.kcm) await old.kcm.stop({ timeoutMs: 10_000 });
+      this.deps.beforeApiserverStop?.(this.clusterId);
+      await old.apiserver.stop({ timeoutMs: 10_000 });
+      store.forgetProcess(`kube-apiserver/${this.clusterId}/previous`, old.apiserver.process.pid);
+      store.forgetProcess(`kube-scheduler/${this.clusterId}`, old.scheduler?.process.pid);
+      store.forgetProcess(`kube-controller-manager/${this.clusterId}`, old.kcm?.process.pid);
+    } finally {
+      this.stopping = false;
+      this.deps.afterApiserverReady?.(this.clusterId);
+    }
+    await this.startControllerManager(opts.ctx);
+    await this.startScheduler(opts.ctx);
+    log(`cluster ${this.clusterId}: control plane now runs ${this.version ?? 'the default version'} (was ${from ?? 'the default version'})`);
+  }
+
   private async startApiserver(opts: EnsureRunningOptions): Promise<void> {
     const { ctx } = opts;
+    const version = this.deps.servingVersion(this.clusterId);
     const record = this.record;
     if (!record) throw new Error(`cluster ${this.clusterId}: no control-plane record (was kubeadm init ever run?)`);
     const { paths, store, options, log } = this.deps;
@@ -178,6 +222,7 @@ export class ClusterControlPlane {
     const dnsDomain = cc.networking?.dnsDomain || 'cluster.local';
     const apiserver = await withFreshPort('kube-apiserver', async () =>
       startKubeApiserver({
+        ...(version ? { kubernetesVersion: version } : {}),
         etcdServers: etcd.endpoint,
         etcdPrefix: clusterEtcdPrefix(this.clusterId),
         securePort: await freePort(),
@@ -204,7 +249,11 @@ export class ClusterControlPlane {
         readyTimeoutMs: options.apiserverReadyTimeoutMs,
       }),
     );
+    const previous = this.apiserver;
     this.apiserver = apiserver;
+    this.version = version;
+    // Two API servers during a version change: the process table keeps both until the old one stops.
+    if (previous?.process.running) store.recordProcess(`kube-apiserver/${this.clusterId}/previous`, previous.process.pid, 'kube-apiserver');
     store.recordProcess(`kube-apiserver/${this.clusterId}`, apiserver.process.pid, 'kube-apiserver');
     this.watchExit(apiserver, ctx);
     log(`cluster ${this.clusterId}: kube-apiserver on ${apiserver.url} ready in ${apiserver.process.readyAfterMs} ms (pid ${apiserver.process.pid})`);
@@ -240,6 +289,7 @@ export class ClusterControlPlane {
       etcdPrefix: clusterEtcdPrefix(this.clusterId),
     };
     if (opts.vmLaunchedAt) data.sinceVmRunningMs = now - Date.parse(opts.vmLaunchedAt);
+    if (version) data.version = version;
     ctx.emit('apiserver.ready', { clusterId: this.clusterId, message: `kube-apiserver of ${cluster.name} answers /readyz at ${endpoint}`, data });
     this.deps.afterApiserverReady?.(this.clusterId);
   }
@@ -267,6 +317,7 @@ export class ClusterControlPlane {
     );
     const kcm: KubeControllerManager = await withFreshPort('kube-controller-manager', () =>
       startKubeControllerManager({
+        ...(this.version ? { kubernetesVersion: this.version } : {}),
         kubeconfigFile,
         clusterSigningCertFile: p('ca.crt'),
         clusterSigningKeyFile: p('ca.key'),
@@ -329,6 +380,7 @@ export class ClusterControlPlane {
     );
     const scheduler: KubeScheduler = await withFreshPort('kube-scheduler', () =>
       startKubeScheduler({
+        ...(this.version ? { kubernetesVersion: this.version } : {}),
         kubeconfigFile,
         logFile: path.join(paths.logsDir(this.clusterId), 'kube-scheduler.log'),
         extraArgs: userArgs((record.clusterConfiguration as { scheduler?: { extraArgs?: Arg[] } }).scheduler?.extraArgs, SCHEDULER_RESERVED, `cluster ${this.clusterId} kube-scheduler`, log),

@@ -35,7 +35,8 @@ import { ClusterPodInformer } from './pods.js';
 import { killStaleServers } from './pids.js';
 import { readJson, RuntimePaths, RuntimeStateStore, writeJson, type ClusterRecord, type VmRecord } from './state.js';
 import { kubeletTlsBootstrap, KUBELET_CLIENT_SIGNER } from './tls-bootstrap.js';
-import { AbortedError, errorMessage, firstServiceIp, hostPortUrl, sleep, splitHostPort, waitAtMost } from './util.js';
+import { AbortedError, compareVersions, errorMessage, firstServiceIp, hostPortUrl, sleep, splitHostPort, versionParts, waitAtMost } from './util.js';
+import { imageVersion } from '../validate.js';
 
 export type { KubernetesRuntimeOptions } from './options.js';
 
@@ -51,6 +52,22 @@ interface VmHost {
   abort: AbortController;
   task?: Promise<void>;
   kubelet?: SimKubelet;
+}
+
+/**
+ * kubeadm's KubeletVersion preflight check on a control-plane node: its kubelet may not be newer than
+ * the control plane it runs, nor more than one minor older.
+ */
+function kubeletVersionCheck(kubelet: string, controlPlane: string): void {
+  const k = versionParts(kubelet);
+  const c = versionParts(controlPlane);
+  if (!k || !c) return;
+  if (compareVersions(`v${k[0]}.${k[1]}.0`, `v${c[0]}.${c[1]}.0`) > 0) {
+    throw new KubeadmPhaseError('preflight', `the kubelet version is higher than the control plane version. This is not a supported version skew and may lead to a malfunctional cluster. Kubelet version: "${kubelet}" Control plane version: "${controlPlane}"`);
+  }
+  if (k[0] === c[0] && k[1] < c[1] - 1) {
+    throw new KubeadmPhaseError('preflight', `Kubelet version "${kubelet}" is lower than kubeadm can support. Please upgrade kubelet`);
+  }
 }
 
 /** `nodeRegistration.taints`: absent → kubeadm's default for the role; [] → none. */
@@ -106,6 +123,7 @@ export class KubernetesRuntime implements VmRuntime {
         options: this.options,
         log: (m) => this.log(m),
         wanted: (id) => !this.closing && this.liveControlPlaneVms(id).length > 0,
+        servingVersion: (id) => this.servingVersion(id),
         beforeApiserverStop: (id) => this.podInformers.get(id)?.pause(),
         afterApiserverReady: (id) => this.podInformers.get(id)?.resume(),
       });
@@ -199,8 +217,11 @@ export class KubernetesRuntime implements VmRuntime {
       }
     }
     const role = host?.role ?? this.roleOf(vm.clusterId, vm.id);
-    if (role && CONTROL_PLANE_ROLES.has(role) && this.liveControlPlaneVms(vm.clusterId, vm.id).length === 0) {
-      await this.plane(vm.clusterId).stop(ctx, `last control-plane VM ${vm.name} ${reason}`);
+    if (role && CONTROL_PLANE_ROLES.has(role)) {
+      const plane = this.plane(vm.clusterId);
+      if (this.liveControlPlaneVms(vm.clusterId, vm.id).length === 0) await plane.stop(ctx, `last control-plane VM ${vm.name} ${reason}`);
+      // The oldest control-plane version may have gone with it: the endpoint moves to the next.
+      else if (plane.running) await plane.ensureRunning({ ctx, reason: `control-plane VM ${vm.name} ${reason}` }).catch((err: unknown) => this.log(`cluster ${vm.clusterId}: ${errorMessage(err)}`));
     }
   }
 
@@ -280,6 +301,19 @@ export class KubernetesRuntime implements VmRuntime {
         return v.bootstrap.status === 'succeeded' || (role === 'init' && v.bootstrap.status === 'running');
       })
       .map((v) => v.id);
+  }
+
+  /**
+   * The version the cluster's one kube-apiserver (and controller manager, scheduler) runs: the
+   * oldest of its live control-plane VMs', so it changes to the new one when the last old
+   * control-plane machine goes, as the endpoint of an upgraded cluster does.
+   */
+  private servingVersion(clusterId: string): string | undefined {
+    const versions = this.liveControlPlaneVms(clusterId)
+      .map((id) => readJson<VmRecord>(path.join(this.paths.vmDir(clusterId, id), 'vm.json'))?.controlPlaneVersion)
+      .filter((v): v is string => !!v)
+      .sort(compareVersions);
+    return versions[0] ?? this.plane(clusterId).record?.clusterConfiguration.kubernetesVersion;
   }
 
   private startBootstrap(vm: SimVmRecord, userData: string, ctx: VmRuntimeContext, resumed: boolean): void {
@@ -367,6 +401,9 @@ export class KubernetesRuntime implements VmRuntime {
     }
     const ipAddresses = [...new Set(['127.0.0.1', serviceIp, ...(internalIp ? [internalIp] : []), ...extraSans.filter(isIp)])];
 
+    const controlPlaneVersion = cc.kubernetesVersion || DEFAULT_KUBERNETES_VERSION;
+    const kubeletVersion = imageVersion(vm.image) ?? controlPlaneVersion;
+    kubeletVersionCheck(kubeletVersion, controlPlaneVersion);
     const previous = plane.record;
     const rerun = previous?.initVmId === vm.id && previous.prefixReset;
     if (!rerun && plane.running) await plane.stop(ctx, `a new kubeadm init on ${vm.name}`);
@@ -393,7 +430,8 @@ export class KubernetesRuntime implements VmRuntime {
     const vmRecord = this.saveKubeletIdentity(vm, {
       role: 'init',
       nodeName,
-      kubeletVersion: cc.kubernetesVersion || DEFAULT_KUBERNETES_VERSION,
+      kubeletVersion,
+      controlPlaneVersion,
       server,
       caPem: cas.ca.certPem,
       cert: nodeCert,
@@ -439,6 +477,9 @@ export class KubernetesRuntime implements VmRuntime {
     // "[preflight] Reading configuration from the 'kubeadm-config' ConfigMap", with the token's identity.
     const clusterConfiguration = await this.readKubeadmConfig(discovery.server, discovery.caPem, bt.token, signal);
     const nodeName = jc.nodeRegistration?.name || vm.name;
+    const clusterVersion = clusterConfiguration?.kubernetesVersion || DEFAULT_KUBERNETES_VERSION;
+    const kubeletVersion = imageVersion(vm.image) ?? clusterVersion;
+    if (controlPlane) kubeletVersionCheck(kubeletVersion, clusterVersion);
     const tlsToken = (jc.discovery as { tlsBootstrapToken?: string }).tlsBootstrapToken || bt.token;
 
     // kubelet-start: the kubelet's TLS bootstrap with the bootstrap token.
@@ -460,7 +501,9 @@ export class KubernetesRuntime implements VmRuntime {
     const vmRecord = this.saveKubeletIdentity(vm, {
       role: parsed.role,
       nodeName,
-      kubeletVersion: clusterConfiguration?.kubernetesVersion || DEFAULT_KUBERNETES_VERSION,
+      kubeletVersion,
+      // kubeadm join --control-plane runs the static pods of the cluster's configured version.
+      ...(controlPlane ? { controlPlaneVersion: clusterVersion } : {}),
       server: discovery.server,
       caPem: discovery.caPem,
       cert: { certPem: issued.certPem, keyPem: issued.keyPem },
@@ -499,7 +542,7 @@ export class KubernetesRuntime implements VmRuntime {
 
   private saveKubeletIdentity(
     vm: SimVmRecord,
-    input: { role: string; nodeName: string; kubeletVersion: string; server: string; caPem: string; cert: { certPem: string; keyPem: string }; taints: Taint[]; labels: Record<string, string> },
+    input: { role: string; nodeName: string; kubeletVersion: string; controlPlaneVersion?: string; server: string; caPem: string; cert: { certPem: string; keyPem: string }; taints: Taint[]; labels: Record<string, string> },
   ): VmRecord {
     const dir = this.paths.vmDir(vm.clusterId, vm.id);
     const files = new PkiDir(dir);
@@ -515,6 +558,7 @@ export class KubernetesRuntime implements VmRuntime {
       role: input.role,
       nodeName: input.nodeName,
       kubeletVersion: input.kubeletVersion,
+      ...(input.controlPlaneVersion ? { controlPlaneVersion: input.controlPlaneVersion } : {}),
       server: input.server,
       taints: input.taints,
       labels: input.labels,

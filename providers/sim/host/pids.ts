@@ -22,7 +22,8 @@ export function readCmdline(pid: number): string[] | undefined {
 /** Whether `argv` is one of our servers started for the runtime dir `runtimeDir`. */
 export function isOurServer(argv: string[], runtimeDir: string): boolean {
   const [argv0, ...args] = argv;
-  if (!argv0 || !BINARIES.has(path.basename(argv0))) return false;
+  // A previous minor's build carries its version: kube-apiserver-v1.36.3.
+  if (!argv0 || !BINARIES.has(path.basename(argv0).replace(/-v\d+\.\d+\.\d+$/, ''))) return false;
   const prefix = runtimeDir.endsWith('/') ? runtimeDir : runtimeDir + '/';
   return args.some((a) => {
     const value = a.includes('=') ? a.slice(a.indexOf('=') + 1) : a;

@@ -135,6 +135,11 @@ export interface VmRecord {
   role: string;
   nodeName: string;
   kubeletVersion: string;
+  /**
+   * On a control-plane VM: the version of its static pods (kube-apiserver, …), kubeadm's
+   * ClusterConfiguration.kubernetesVersion when it ran (a control-plane upgrade changes it first).
+   */
+  controlPlaneVersion?: string;
   /** The API endpoint the kubelet talks to (through the cluster's load balancer). */
   server: string;
   taints: Taint[];

@@ -120,3 +120,17 @@ export async function waitAtMost(p: Promise<unknown> | undefined, ms: number): P
   await Promise.race([p.then(() => undefined, () => undefined), new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
   clearTimeout(timer);
 }
+
+/** `v1.36.3` → [1, 36, 3] (a leading v optional); undefined when it is not a version. */
+export function versionParts(v: string): [number, number, number] | undefined {
+  const m = /^v?(\d+)\.(\d+)\.(\d+)/.exec(v);
+  return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : undefined;
+}
+
+/** Orders Kubernetes versions (unparseable ones last). */
+export function compareVersions(a: string, b: string): number {
+  const x = versionParts(a);
+  const y = versionParts(b);
+  if (!x || !y) return x ? -1 : y ? 1 : a.localeCompare(b);
+  return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
+}

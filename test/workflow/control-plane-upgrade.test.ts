@@ -1,0 +1,144 @@
+// A KubeadmControlPlane of 3 machines upgraded from the previous Kubernetes minor to the current one
+// through its Cluster's manifest, as a user edits cluster.yaml: real binaries of both versions run in
+// the simulated cloud. Machines are replaced one at a time (maxSurge 1: a new one joins, then an old
+// one goes; never more than 4), kubeadm's configuration names the new version before the first new
+// machine joins, the Nodes report their machine's version, the endpoint's /version moves to the new
+// version only once the last old machine is gone, and the workload API, polled every 200 ms, never
+// fails. Then a template change with maxSurge 0 replaces them again, deleting first (never more than
+// 3). A minor skipped, a downgrade, or maxSurge 0 below 3 replicas is refused at apply.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApplyError, executePlan, loadPlan } from '../../client/apply.js';
+import { ManifestError } from '../../client/manifests.js';
+import { kubernetesVersions } from '../../scripts/lib/tools.js';
+import { controlPlaneWorkflowId } from '../../workflows/ids.js';
+import { controlPlaneStatusQuery } from '../../workflows/messages.js';
+import type { SimEvent } from '../../providers/sim/types.js';
+import { type ApiPoller, pollWorkloadApi } from '../support/api-poller.js';
+import { eventually, startCapstanEnv, type CapstanEnv } from '../support/capstan-env.js';
+import { allEvents, clusterView, liveVms, nodeReady, waitForAvailable, workloadNodes } from '../support/cluster-checks.js';
+import { DEMO_CONTROL_PLANE } from '../support/demo-manifests.js';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { readKubeconfig } from '../../client/commands.js';
+
+const { current, previous } = kubernetesVersions();
+
+const manifest = (o: { version: string; instanceType?: string; maxSurge?: 0 | 1; replicas?: number }) => {
+  let text = DEMO_CONTROL_PLANE.replace('  version: v1.37.2\n', `  version: ${o.version}\n`)
+    .replace('  replicas: 3\n', `  replicas: ${o.replicas ?? 3}\n`)
+    .replace('      instanceType: sim.large\n', `      instanceType: ${o.instanceType ?? 'sim.large'}\n`);
+  if (o.maxSurge !== undefined) text = text.replace('  kubeadmConfigSpec:\n', `  rollout:\n    strategy:\n      rollingUpdate:\n        maxSurge: ${o.maxSurge}\n  kubeadmConfigSpec:\n`);
+  if (!text.includes(`version: ${o.version}\n`)) throw new Error('demo-cluster.yaml changed shape: fix manifest()');
+  return text;
+};
+
+/** The most control-plane VMs alive (created, not yet terminated) at one moment of the cloud's log after `fromSeq`. */
+function mostAlive(events: SimEvent[], fromSeq: number, aliveAtStart: number): number {
+  const cp = new Set<string>();
+  let alive = aliveAtStart;
+  let most = alive;
+  for (const e of events) {
+    if (e.type === 'vm.created' && e.vmId && /^VM demo-control-plane-\S+ created/.test(e.message)) cp.add(e.vmId);
+    if (e.seq <= fromSeq || !e.vmId) continue;
+    if (e.type === 'vm.created' && cp.has(e.vmId)) alive++;
+    if (e.type === 'vm.terminated' && cp.has(e.vmId)) alive--;
+    most = Math.max(most, alive);
+  }
+  return most;
+}
+
+describe('control-plane upgrade', () => {
+  let env: CapstanEnv;
+  let api: ApiPoller | undefined;
+  const kcp = () => env.client.workflow.getHandle(controlPlaneWorkflowId({ namespace: 'default', name: 'demo-control-plane' }));
+  const apply = async (text: string) => executePlan(env.client, env.taskQueue, loadPlan([{ file: 'demo.yaml', text }]));
+  const workloadCore = async () => {
+    const kc = new KubeConfig();
+    kc.loadFromString(await readKubeconfig(env.dataDir, 'default', 'demo'));
+    return kc.makeApiClient(CoreV1Api);
+  };
+  /** The control plane once its 3 machines are up to date and ready. */
+  const rolledOut = () =>
+    eventually('3 up-to-date ready control-plane machines', async () => {
+      const v = await kcp().query(controlPlaneStatusQuery);
+      return v.machines.length === 3 && v.status.readyReplicas === 3 && v.status.upToDateReplicas === 3 && v.machines.every((m) => m.upToDate) ? v : undefined;
+    }, 300_000, 250);
+
+  beforeAll(async () => {
+    env = await startCapstanEnv();
+    await apply(manifest({ version: previous }));
+    await waitForAvailable(env.client, 'demo');
+    await rolledOut();
+    api = await pollWorkloadApi(env.dataDir, 'demo');
+  }, 400_000);
+  afterAll(async () => {
+    await api?.stop();
+    await env?.stop();
+  });
+
+  it('runs the previous minor first: /version, the Nodes and status.version say so', async () => {
+    const v = await kcp().query(controlPlaneStatusQuery);
+    expect(v.status.version).toBe(previous);
+    const nodes = (await workloadNodes(env.dataDir, 'demo')).filter((n) => n.metadata!.name!.startsWith('demo-control-plane-'));
+    expect(nodes.map((n) => n.status?.nodeInfo?.kubeletVersion)).toEqual([previous, previous, previous]);
+    await eventually('the endpoint to report a version', async () => api!.versions.length > 0);
+    expect(api!.versions).toEqual([previous]);
+  });
+
+  it('refuses a skipped minor, a downgrade and maxSurge 0 below 3 replicas, naming the field; nothing changes', async () => {
+    const [major, minor] = current.slice(1).split('.').map(Number);
+    await expect(apply(manifest({ version: `v${major}.${minor! + 1}.0` }))).rejects.toThrow(ApplyError);
+    await expect(apply(manifest({ version: `v${major}.${minor! + 1}.0` }))).rejects.toThrow(`spec.version: Forbidden: cannot update Kubernetes version from ${previous} to v${major}.${minor! + 1}.0`);
+    await expect(apply(manifest({ version: `v${major}.${minor! - 2}.0` }))).rejects.toThrow(/a control plane is never downgraded/);
+    await expect(apply(manifest({ version: previous, replicas: 1, maxSurge: 0 }))).rejects.toThrow(ManifestError);
+    await expect(apply(manifest({ version: previous, replicas: 1, maxSurge: 0 }))).rejects.toThrow(
+      /spec\.rollout\.strategy\.rollingUpdate\.maxSurge: when KubeadmControlPlane is configured to scale-in, replica count needs to be at least 3/,
+    );
+    const v = await kcp().query(controlPlaneStatusQuery);
+    expect(v.spec.version).toBe(previous);
+    expect(v.machines).toHaveLength(3);
+  });
+
+  it(`upgrades 3 machines to ${current} one at a time with the workload API answering throughout`, async () => {
+    const before = (await kcp().query(controlPlaneStatusQuery)).machines.map((m) => m.name);
+    const fromSeq = (await allEvents(env.simClient)).at(-1)!.seq;
+    const lines = await apply(manifest({ version: current }));
+    expect(lines.map((l) => `${l.object} ${l.result}`)).toEqual(['cluster.cluster.capstan.dev/demo unchanged', 'kubeadmcontrolplane.controlplane.capstan.dev/demo-control-plane configured']);
+    // While it rolls out, the control plane says so and reports the oldest version.
+    const rolling = await eventually('RollingOut', async () => {
+      const v = await kcp().query(controlPlaneStatusQuery);
+      return v.status.conditions.some((c) => c.type === 'RollingOut' && c.status === 'True') ? v : undefined;
+    }, 60_000, 100);
+    expect(rolling.status.version).toBe(previous);
+
+    const v = await rolledOut();
+    expect(v.status.version).toBe(current);
+    expect(v.machines.map((m) => m.name).filter((n) => before.includes(n))).toEqual([]);
+    expect(v.machines.every((m) => m.version === current)).toBe(true);
+    expect(v.status.conditions.find((c) => c.type === 'RollingOut')).toMatchObject({ status: 'False' });
+    expect(mostAlive(await allEvents(env.simClient), fromSeq, 3)).toBe(4);
+
+    const nodes = await eventually('3 control-plane Nodes of the new version', async () => {
+      const all = (await workloadNodes(env.dataDir, 'demo')).filter((n) => n.metadata!.name!.startsWith('demo-control-plane-'));
+      return all.length === 3 && all.every(nodeReady) ? all : undefined;
+    }, 60_000, 250);
+    expect(nodes.map((n) => n.status?.nodeInfo?.kubeletVersion)).toEqual([current, current, current]);
+    const cm = await (await workloadCore()).readNamespacedConfigMap({ name: 'kubeadm-config', namespace: 'kube-system' });
+    expect(cm.data?.ClusterConfiguration).toMatch(new RegExp(`kubernetesVersion: "?${current.replace(/\./g, '\\.')}"?\\n`));
+    // The endpoint moved to the new version once, when the last old machine went, and never failed.
+    await eventually(`the endpoint to report ${current}`, async () => api!.versions.at(-1) === current, 60_000, 200);
+    expect(api!.versions).toEqual([previous, current]);
+    expect(api!.failures).toEqual([]);
+    expect((await clusterView(env.client, 'demo')).controlPlane.version).toBe(current);
+  }, 400_000);
+
+  it('a template change with maxSurge 0 deletes first: never more than 3 machines', async () => {
+    const fromSeq = (await allEvents(env.simClient)).at(-1)!.seq;
+    await apply(manifest({ version: current, instanceType: 'sim.medium', maxSurge: 0 }));
+    await eventually('a machine not up to date', async () => (await kcp().query(controlPlaneStatusQuery)).status.upToDateReplicas < 3, 30_000, 100);
+    await rolledOut();
+    expect(mostAlive(await allEvents(env.simClient), fromSeq, 3)).toBe(3);
+    const vms = (await liveVms(env.simClient)).filter((x) => x.name.startsWith('demo-control-plane-'));
+    expect(vms.map((x) => x.instanceType)).toEqual(['sim.medium', 'sim.medium', 'sim.medium']);
+    expect(api!.failures).toEqual([]);
+  }, 400_000);
+});
