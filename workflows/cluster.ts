@@ -36,6 +36,7 @@ import {
   applyClusterUpdate,
   applyMachineUpdate,
   clusterStatusQuery,
+  controlPlaneChangedSignal,
   controlPlaneInitializedSignal,
   controlPlaneReportSignal,
   deleteClusterUpdate,
@@ -58,6 +59,7 @@ import { clusterListMemo, machineFactsMemo, machineListMemo, memoChange, startMe
 import { recordMachineReport, signalOrForget } from './reports.js';
 import { objectSearchAttributes, SA_PHASE } from './search-attributes.js';
 import { canonicalJson, diffPaths } from './spec-diff.js';
+import { controlPlaneFactsKey, type ControlPlaneFacts } from './types.js';
 import type { ApplyResult, ClusterApply, ClusterContext, ClusterState, ClusterView, ClusterWorkflowInput, DeleteRequest, DeploymentRecord, HealthCheckRecord, MachineApply, MachineDeploymentApply, MachineSetApply, MachineSetRecord } from './types.js';
 
 /** The condition each step's failures are shown on. */
@@ -144,6 +146,20 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
   const liveMachines = () => Object.entries(state.machines).filter(([, m]) => !m.deleted);
   /** The control plane's spec.replicas: as last applied. */
   const cpReplicas = () => state.controlPlaneReplicas ?? apply.controlPlane.spec.replicas;
+  /** The oldest version the control plane runs (as it reported), else as applied. */
+  const cpVersion = () => state.controlPlane?.version ?? apply.controlPlane.spec.version;
+  /**
+   * What the worker sets' preflight checks need of the control plane, once it has reported a
+   * version (a control plane from before it did tells nothing, and nothing is sent).
+   */
+  const cpFacts = (): ControlPlaneFacts | undefined => (state.controlPlane?.version ? { version: state.controlPlane.version, upgrading: !!state.controlPlane.rollingOut } : undefined);
+  /** Tells a started deployment or set the control plane's version and rollout, when they changed. */
+  const tellControlPlaneFacts = async (workflowId: string, r: { started: boolean; deleted: boolean; controlPlaneTold?: string }) => {
+    const facts = cpFacts();
+    if (!facts || !r.started || r.deleted || r.controlPlaneTold === controlPlaneFactsKey(facts)) return;
+    r.controlPlaneTold = controlPlaneFactsKey(facts);
+    await signalOrForget(workflowId, (h) => h.signal(controlPlaneChangedSignal, facts), () => undefined);
+  };
   /** The control plane and its machine template: as last applied. */
   const cpApplied = () => state.controlPlaneSpec ?? { controlPlane: apply.controlPlane, machineTemplate: apply.controlPlaneMachineTemplate };
   /** The applied manifest as it stands now, to compare a new apply with. */
@@ -443,14 +459,16 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
           parentClosePolicy: ParentClosePolicy.ABANDON,
           typedSearchAttributes: objectSearchAttributes('MachineDeployment', key.namespace, key.name, 'Pending'),
           memo: flowMemo(),
-          args: [{ apply: d.apply, cluster: context(), ownerWorkflowId: workflowInfo().workflowId, gateOpen: initialized, controlPlaneVersion: state.controlPlane?.version ?? apply.controlPlane.spec.version }],
+          args: [{ apply: d.apply, cluster: context(), ownerWorkflowId: workflowInfo().workflowId, gateOpen: initialized, controlPlaneVersion: cpVersion() }],
         });
         d.started = true;
         d.gateOpened = initialized;
+        if (cpFacts()) d.controlPlaneTold = controlPlaneFactsKey({ version: cpVersion(), upgrading: false });
       } else if (initialized && !d.gateOpened) {
         await getExternalWorkflowHandle(id).signal(controlPlaneInitializedSignal);
         d.gateOpened = true;
       }
+      await tellControlPlaneFacts(id, d);
     }
     // MachineHealthChecks start once the control plane is initialized (Cluster API does not
     // penalize machines of a cluster whose control plane is not up).
@@ -475,7 +493,7 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
             parentClosePolicy: ParentClosePolicy.ABANDON,
             typedSearchAttributes: objectSearchAttributes('MachineSet', key.namespace, key.name, 'Pending'),
             memo: flowMemo(),
-            args: [standaloneSetInput(m.apply, context(), workflowInfo().workflowId, initialized, state.controlPlane?.version ?? apply.controlPlane.spec.version)],
+            args: [standaloneSetInput(m.apply, context(), workflowInfo().workflowId, initialized, cpVersion())],
           });
         } catch (err) {
           // The name is a running set's (a MachineDeployment's, created meanwhile): not ours to start.
@@ -486,10 +504,12 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
         }
         m.started = true;
         m.gateOpened = initialized;
+        if (cpFacts()) m.controlPlaneTold = controlPlaneFactsKey({ version: cpVersion(), upgrading: false });
       } else if (initialized && !m.gateOpened) {
         await getExternalWorkflowHandle(id).signal(controlPlaneInitializedSignal);
         m.gateOpened = true;
       }
+      await tellControlPlaneFacts(id, m);
     }
   };
 

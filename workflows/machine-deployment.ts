@@ -27,6 +27,7 @@ import { machineSetWorkflowId } from './ids.js';
 import { MachineSetWorkflow } from './machine-set.js';
 import {
   applyMachineDeploymentUpdate,
+  controlPlaneChangedSignal,
   controlPlaneInitializedSignal,
   deleteMachineDeploymentSignal,
   deleteMachineSetSignal,
@@ -46,7 +47,7 @@ import { ownerView } from './planners/set-view.js';
 import { reporter, signalOrForget } from './reports.js';
 import { objectSearchAttributes } from './search-attributes.js';
 import { canonicalJson } from './spec-diff.js';
-import type { MachineDeploymentApply, MachineDeploymentReport, MachineDeploymentState, MachineDeploymentView, MachineDeploymentWorkflowInput } from './types.js';
+import { controlPlaneFactsKey, type ControlPlaneFacts, type MachineDeploymentApply, type MachineDeploymentReport, type MachineDeploymentState, type MachineDeploymentView, type MachineDeploymentWorkflowInput } from './types.js';
 
 /** Immediate re-plans after acting, before waiting for reports (the plan is a fixed point by then). */
 const MAX_PASSES = 3;
@@ -175,6 +176,12 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
     state.gateOpen = true;
     changes++;
   });
+  setHandler(controlPlaneChangedSignal, (facts) => {
+    state.controlPlane = facts;
+    changes++;
+  });
+  /** What the control plane is as this deployment knows it, for its sets' preflight checks. */
+  const controlPlaneFacts = (): ControlPlaneFacts => state.controlPlane ?? { version: input.controlPlaneVersion, upgrading: false };
   setHandler(deleteMachineDeploymentSignal, (req) => {
     state.deleteRequested = true;
     if (req?.clusterDeleting) state.clusterDeleting = true;
@@ -208,7 +215,16 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
     const a = state.apply;
     const setName = generateName(name, Math.random);
     state.lastRevision++;
-    state.sets[setName] = { templateHash: hash, revision: state.lastRevision, replicas, created: new Date().toISOString(), deleting: false, gateOpen: state.gateOpen };
+    state.sets[setName] = {
+      templateHash: hash,
+      revision: state.lastRevision,
+      replicas,
+      created: new Date().toISOString(),
+      deleting: false,
+      gateOpen: state.gateOpen,
+      // A set starts knowing the version; that the control plane is upgrading it is told next.
+      ...(state.controlPlane ? { controlPlaneTold: controlPlaneFactsKey({ version: controlPlaneFacts().version, upgrading: false }) } : {}),
+    };
     const spec = a.machineDeployment.spec;
     await startChild(MachineSetWorkflow, {
       workflowId: machineSetWorkflowId({ namespace, name: setName }),
@@ -235,7 +251,7 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
           cluster: input.cluster,
           ownerWorkflowId: workflowInfo().workflowId,
           gateOpen: state.gateOpen,
-          controlPlaneVersion: input.controlPlaneVersion,
+          controlPlaneVersion: controlPlaneFacts().version,
         },
       ],
     });
@@ -377,6 +393,13 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
       if (state.gateOpen && !s.gateOpen) {
         s.gateOpen = true;
         await signalSet(n, (h) => h.signal(controlPlaneInitializedSignal));
+      }
+      // The control plane's version or rollout changed since the set last heard (only once the
+      // Cluster has told this deployment anything: a history from before stays as it was).
+      const key = state.controlPlane && controlPlaneFactsKey(state.controlPlane);
+      if (key && s.controlPlaneTold !== key && state.sets[n]) {
+        s.controlPlaneTold = key;
+        await signalSet(n, (h) => h.signal(controlPlaneChangedSignal, state.controlPlane!));
       }
     }
     let pass = { acted: false, done: false };

@@ -21,6 +21,7 @@ import { machineWorkflowId } from './ids.js';
 import { machineFactsMemo, machineListMemo, startMemo } from './list-memo.js';
 import { MachineWorkflow } from './machine.js';
 import {
+  controlPlaneChangedSignal,
   controlPlaneInitializedSignal,
   deleteMachineSetSignal,
   deleteMachineSignal,
@@ -178,6 +179,10 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
     state.gateOpen = true;
     changes++;
   });
+  setHandler(controlPlaneChangedSignal, (facts) => {
+    state.controlPlane = facts;
+    changes++;
+  });
   setHandler(deleteMachineSetSignal, (req) => {
     state.deleteRequested = true;
     if (req?.clusterDeleting) state.clusterDeleting = true;
@@ -313,8 +318,8 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
       })),
       deletionOrder: ms.spec.deletion?.order,
       gateOpen: state.gateOpen,
-      controlPlaneUpgrading: false,
-      controlPlaneVersion: input.controlPlaneVersion,
+      controlPlaneUpgrading: state.controlPlane?.upgrading ?? false,
+      controlPlaneVersion: state.controlPlane?.version ?? input.controlPlaneVersion,
       templateVersion: ms.spec.template.spec.version,
     });
     for (let i = 0; i < plan.create; i++) await createMachine();

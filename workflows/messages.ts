@@ -5,6 +5,7 @@ import type { MachineHealthCheck } from '../api/machine-health-check.js';
 import type { SimMachineTemplate } from '../api/sim.js';
 import type { NodeConditions } from './planners/node-conditions.js';
 import type {
+  ControlPlaneFacts,
   ApplyResult,
   DeleteRequest,
   ClusterApply,
@@ -57,6 +58,8 @@ export const remediateControlPlaneMachineSignal = defineSignal<[{ machine: strin
 /** A machine's report to its owner (Cluster or control plane). */
 export const machineReportSignal = defineSignal<[MachineReport]>('machineReport');
 /** Opens the init gate: the control plane is initialized, joins may proceed. */
+/** Owner → MachineDeployment / MachineSet: the control plane's version or rollout changed (preflight checks). */
+export const controlPlaneChangedSignal = defineSignal<[ControlPlaneFacts]>('controlPlaneChanged');
 export const controlPlaneInitializedSignal = defineSignal<[]>('controlPlaneInitialized');
 /**
  * Deletes a Machine. When the whole Cluster is being deleted, the machine skips draining and

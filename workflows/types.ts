@@ -232,10 +232,24 @@ export interface ClusterState {
   deleteRequested: boolean;
 }
 
+/**
+ * What a MachineSet's preflight checks need of the control plane (Cluster API's ControlPlaneIsStable
+ * and KubernetesVersionSkew): the oldest version it runs, and whether it is rolling out.
+ */
+export interface ControlPlaneFacts {
+  version?: string;
+  upgrading: boolean;
+}
+
+/** The facts as a key, to tell a set or deployment only when they changed. */
+export const controlPlaneFactsKey = (f: ControlPlaneFacts) => `${f.version ?? ''}|${f.upgrading}`;
+
 export interface MachineSetRecord {
   apply: MachineSetApply;
   started: boolean;
   gateOpened: boolean;
+  /** controlPlaneFactsKey of what it was last told (or started with). */
+  controlPlaneTold?: string;
   report?: MachineSetReport;
   deleted: boolean;
 }
@@ -244,6 +258,8 @@ export interface DeploymentRecord {
   apply: MachineDeploymentApply;
   started: boolean;
   gateOpened: boolean;
+  /** controlPlaneFactsKey of what it was last told (or started with). */
+  controlPlaneTold?: string;
   report?: MachineDeploymentReport;
   deleted: boolean;
 }
@@ -322,6 +338,8 @@ export interface MachineSetState {
   generation: number;
   replicas: number;
   gateOpen: boolean;
+  /** The control plane as its owner last told (absent: input.controlPlaneVersion, not upgrading). */
+  controlPlane?: ControlPlaneFacts;
   deleteRequested: boolean;
   clusterDeleting: boolean;
   /** Live machines only: a machine is dropped once it reports Deleted. */
@@ -397,6 +415,8 @@ export interface DeploymentSet {
   deleting: boolean;
   /** Whether the set knows the control plane is initialized (it creates no machine before). */
   gateOpen: boolean;
+  /** controlPlaneFactsKey of what it was last told (or started with). */
+  controlPlaneTold?: string;
 }
 
 export interface MachineDeploymentState {
@@ -404,6 +424,8 @@ export interface MachineDeploymentState {
   generation: number;
   apply: MachineDeploymentApply;
   gateOpen: boolean;
+  /** The control plane as its Cluster last told (absent: input.controlPlaneVersion, not upgrading). */
+  controlPlane?: ControlPlaneFacts;
   deleteRequested: boolean;
   clusterDeleting: boolean;
   /** Live sets by name; a set is dropped once it reports deleted. */

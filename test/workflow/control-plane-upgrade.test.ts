@@ -16,7 +16,8 @@ import type { SimEvent } from '../../providers/sim/types.js';
 import { type ApiPoller, pollWorkloadApi } from '../support/api-poller.js';
 import { eventually, startCapstanEnv, type CapstanEnv } from '../support/capstan-env.js';
 import { allEvents, clusterView, liveVms, nodeReady, waitForAvailable, workloadNodes } from '../support/cluster-checks.js';
-import { DEMO_CONTROL_PLANE } from '../support/demo-manifests.js';
+import { DEMO_CLUSTER, DEMO_CONTROL_PLANE } from '../support/demo-manifests.js';
+import { getObjects } from '../../client/commands.js';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { readKubeconfig } from '../../client/commands.js';
 
@@ -28,6 +29,14 @@ const manifest = (o: { version: string; instanceType?: string; maxSurge?: 0 | 1;
     .replace('      instanceType: sim.large\n', `      instanceType: ${o.instanceType ?? 'sim.large'}\n`);
   if (o.maxSurge !== undefined) text = text.replace('  kubeadmConfigSpec:\n', `  rollout:\n    strategy:\n      rollingUpdate:\n        maxSurge: ${o.maxSurge}\n  kubeadmConfigSpec:\n`);
   if (!text.includes(`version: ${o.version}\n`)) throw new Error('demo-cluster.yaml changed shape: fix manifest()');
+  return text;
+};
+
+/** The demo's MachineDeployment demo-md-0 and its templates, with one worker of `version`. */
+const workers = (version: string) => {
+  const docs = DEMO_CLUSTER.split(/^---\n/m).filter((d) => /^ {2}name: demo-md-0$/m.test(d));
+  const text = docs.join('---\n').replace('  replicas: 3\n', '  replicas: 1\n').replace('      version: v1.37.2\n', `      version: ${version}\n`);
+  if (docs.length !== 3 || !text.includes(`version: ${version}`)) throw new Error('demo-cluster.yaml changed shape: fix workers()');
   return text;
 };
 
@@ -55,6 +64,13 @@ describe('control-plane upgrade', () => {
     const kc = new KubeConfig();
     kc.loadFromString(await readKubeconfig(env.dataDir, 'default', 'demo'));
     return kc.makeApiClient(CoreV1Api);
+  };
+  /** The messages of the MachineSets' ScalingUp conditions (`capstan get machinesets -o json`). */
+  const scalingUp = async (): Promise<string[]> => {
+    const text = await getObjects(env.client, 'MachineSet', { namespace: 'default' }, 'json').catch(() => '[]');
+    const parsed = JSON.parse(text) as { items?: unknown[] } | unknown[];
+    const items = (Array.isArray(parsed) ? parsed : (parsed.items ?? [parsed])) as { status?: { conditions?: { type: string; message?: string }[] } }[];
+    return items.flatMap((i) => i.status?.conditions ?? []).filter((c) => c.type === 'ScalingUp').map((c) => c.message ?? '');
   };
   /** The control plane once its 3 machines are up to date and ready. */
   const rolledOut = () =>
@@ -98,17 +114,27 @@ describe('control-plane upgrade', () => {
     expect(v.machines).toHaveLength(3);
   });
 
+  it('holds a worker newer than the control plane (Cluster API\'s KubernetesVersionSkew preflight check)', async () => {
+    const lines = await executePlan(env.client, env.taskQueue, loadPlan([{ file: 'demo.yaml', text: manifest({ version: previous }) }, { file: 'workers.yaml', text: workers(current) }]));
+    expect(lines.find((l) => l.object.startsWith('machinedeployment'))?.result).toBe('created');
+    const blocked = await eventually('the MachineSet to say why it creates nothing', async () => (await scalingUp()).find((m) => m.includes('"KubernetesVersionSkew" preflight check failed')), 60_000, 250);
+    expect(blocked).toContain('MachineSet version is higher than ControlPlane version');
+    expect((await liveVms(env.simClient)).filter((x) => x.name.startsWith('demo-md-0-'))).toEqual([]);
+  }, 90_000);
+
   it(`upgrades 3 machines to ${current} one at a time with the workload API answering throughout`, async () => {
     const before = (await kcp().query(controlPlaneStatusQuery)).machines.map((m) => m.name);
     const fromSeq = (await allEvents(env.simClient)).at(-1)!.seq;
     const lines = await apply(manifest({ version: current }));
     expect(lines.map((l) => `${l.object} ${l.result}`)).toEqual(['cluster.cluster.capstan.dev/demo unchanged', 'kubeadmcontrolplane.controlplane.capstan.dev/demo-control-plane configured']);
-    // While it rolls out, the control plane says so and reports the oldest version.
+    // While it rolls out, the control plane says so and reports the oldest version, and the
+    // worker's set waits for it to be stable (Cluster API's ControlPlaneIsStable check).
     const rolling = await eventually('RollingOut', async () => {
       const v = await kcp().query(controlPlaneStatusQuery);
       return v.status.conditions.some((c) => c.type === 'RollingOut' && c.status === 'True') ? v : undefined;
     }, 60_000, 100);
     expect(rolling.status.version).toBe(previous);
+    await eventually('the MachineSet to wait for the upgrade', async () => (await scalingUp()).some((m) => m.includes('"ControlPlaneIsStable" preflight check failed')), 60_000, 100);
 
     const v = await rolledOut();
     expect(v.status.version).toBe(current);
@@ -129,6 +155,14 @@ describe('control-plane upgrade', () => {
     expect(api!.versions).toEqual([previous, current]);
     expect(api!.failures).toEqual([]);
     expect((await clusterView(env.client, 'demo')).controlPlane.version).toBe(current);
+
+    // The worker joins only now, after the last old control-plane machine went, at its version.
+    const worker = await eventually('the worker Node', async () => (await workloadNodes(env.dataDir, 'demo')).find((n) => n.metadata!.name!.startsWith('demo-md-0-') && nodeReady(n)), 120_000, 250);
+    expect(worker.status?.nodeInfo?.kubeletVersion).toBe(current);
+    const events = await allEvents(env.simClient);
+    const workerCreated = events.find((e) => e.seq > fromSeq && e.type === 'vm.created' && /^VM demo-md-0-/.test(e.message))!;
+    const oldGone = events.filter((e) => e.seq > fromSeq && e.type === 'vm.terminated').at(-1)!;
+    expect(workerCreated.seq).toBeGreaterThan(oldGone.seq);
   }, 400_000);
 
   it('a template change with maxSurge 0 deletes first: never more than 3 machines', async () => {
