@@ -46,7 +46,7 @@ const TOKEN_ID_LABEL = 'bootstrap.capstan.dev/token-id';
 
 const pair = (certPem: string, keyPem: string) => ({ 'tls.crt': certPem, 'tls.key': keyPem });
 
-async function loadPki(secrets: SecretStore, cluster: ObjectKey): Promise<ClusterPki> {
+export async function loadPki(secrets: SecretStore, cluster: ObjectKey): Promise<ClusterPki> {
   // A missing secret may yet appear (retryable); one that is there but does not parse will not
   // mend itself (non-retryable). Parse errors name the secret and the key, never the content.
   const get = async (suffix: string, kind: 'cert' | 'public-key') => {

@@ -5,6 +5,7 @@ import type { SimCloudClient } from '../providers/sim/client.js';
 import type { Client } from '@temporalio/client';
 import { bootstrapActivities } from './bootstrap.js';
 import { classifiedActivities } from './errors.js';
+import { etcdActivities } from './etcd.js';
 import { healthActivities } from './health.js';
 import { infrastructureActivities } from './infrastructure.js';
 import { machineStepActivities } from './machine-steps.js';
@@ -35,6 +36,7 @@ export function createActivities(given: ActivityDeps) {
     ...machineStepActivities(deps),
     ...healthActivities(deps),
     ...nodeConditionActivities(deps),
+    ...etcdActivities(deps),
   });
 }
 

@@ -259,10 +259,16 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
     if (d.reason === 'WaitingForRetryPeriod') wakeAt = retryPeriodEnds();
   };
   /**
-   * Tells one machine to delete itself (a remediation, an init retry, a scale-down); it stays
-   * live, counted as going, until it reports Deleted.
+   * Tells one machine to delete itself (a remediation, an init retry, a scale-down, a rollout); it
+   * stays live, counted as going, until it reports Deleted. A member of a running etcd cluster
+   * leaves it first, as Cluster API's KCP removes it (a member whose host is gone still counts
+   * against quorum); an init machine that failed has no cluster to leave.
    */
-  const deleteMachine = async (name: string, req?: DeleteRequest) => {
+  const deleteMachine = async (name: string, req?: DeleteRequest, leaveEtcd = true) => {
+    if (leaveEtcd && patched('kcp-etcd-member-removal')) {
+      setCurrentDetails(`removing the etcd member of ${name}`);
+      await provider.removeEtcdMember({ cluster: input.cluster, nodeName: state.machines[name]!.report?.nodeRef ?? name });
+    }
     state.machines[name]!.remediating = true;
     await signalOrForget(
       machineWorkflowId({ namespace: kcp.metadata.namespace, name }),
@@ -283,7 +289,7 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
     const why = state.machines[name]!.report?.failureMessage ?? 'it failed';
     cond({ type: 'Remediating', status: 'True', reason: 'RemediationInProgress', message: `deleting init machine ${name} to try again: ${why}` });
     setCurrentDetails(`init machine ${name} failed (${why}): deleting it to try again`);
-    await deleteMachine(name);
+    await deleteMachine(name, undefined, false);
   };
 
   const remediate = async () => {

@@ -11,6 +11,7 @@ import type {
   SimVm,
   SimVmAction,
   SimVmState,
+  SimEtcdEndpoint,
 } from './types.js';
 
 export { SimCloudError, SimNotFoundError, SimServerError, SimThrottledError, SimValidationError } from './errors.js';
@@ -28,6 +29,7 @@ export type {
   SimVm,
   SimVmAction,
   SimVmState,
+  SimEtcdEndpoint,
 } from './types.js';
 export { SIM_INSTANCE_TYPES } from './types.js';
 
@@ -77,6 +79,11 @@ export class SimCloudClient {
 
   async getCluster(id: string): Promise<SimCluster> {
     return (await this.request<{ cluster: SimCluster }>('GET', `/v1/clusters/${enc(id)}`)).cluster;
+  }
+
+  /** Where the cluster's etcd members are reached (404 EtcdNotAvailable: none yet). */
+  async getEtcdEndpoint(id: string): Promise<SimEtcdEndpoint> {
+    return (await this.request<{ etcd: SimEtcdEndpoint }>('GET', `/v1/clusters/${enc(id)}/etcd`)).etcd;
   }
 
   /** Starts deletion (or returns the cluster already deleting/deleted). 409 DependencyViolation while VMs live. */

@@ -11,7 +11,7 @@ import { LoadBalancer } from './load-balancer.js';
 import { Prng, type SimProfile } from './profile.js';
 import type { RuntimeBootstrapStatus, VmRuntime, VmRuntimeContext } from './runtime.js';
 import { emptyState, sha256, StateStore, type PersistedState, type StoredCluster, type StoredVm } from './state.js';
-import type { SimCluster, SimEndpoint, SimEvent, SimFaults, SimVm, SimVmState } from './types.js';
+import type { SimCluster, SimEndpoint, SimEtcdEndpoint, SimEvent, SimFaults, SimVm, SimVmState } from './types.js';
 import { parseClusterRequest, parseVmRequest, type ClusterRequest, type VmRequest } from './validate.js';
 
 export interface SimCloudOptions {
@@ -181,6 +181,14 @@ export class SimCloud {
     const sc = this.state.clusters[id];
     if (!sc) throw notFound('cluster', id);
     return copy(sc.cluster);
+  }
+
+  /** Where the cluster's etcd members are reached; 404 EtcdNotAvailable when it has none. */
+  async etcdEndpoint(id: string): Promise<SimEtcdEndpoint> {
+    this.getCluster(id);
+    const endpoint = await this.runtime.etcdEndpoint?.(id);
+    if (!endpoint) throw new ApiError(404, 'EtcdNotAvailable', `cluster ${id} has no etcd members (no control plane yet, or a runtime without etcd)`);
+    return endpoint;
   }
 
   async deleteCluster(id: string): Promise<SimCluster> {

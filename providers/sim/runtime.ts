@@ -4,11 +4,12 @@
 // kube-apiserver per cluster and simulated kubelets), points the cluster's load balancer at
 // what serves the API, and reports what happened through events.
 import type { Range, SimProfile } from './profile.js';
-import type { SimCluster, SimEndpoint, SimEvent, SimVm } from './types.js';
+import type { SimCluster, SimEndpoint, SimEvent, SimVm, SimEtcdEndpoint } from './types.js';
 
 /** Snapshots (copies) of the cloud's records; changing them changes nothing in the cloud. */
 export type SimClusterRecord = SimCluster;
 export type SimVmRecord = SimVm;
+export type { SimEtcdEndpoint } from './types.js';
 
 export type RuntimeBootstrapStatus = 'running' | 'succeeded' | 'failed';
 
@@ -66,6 +67,11 @@ export interface VmRuntime {
   deleteCluster(cluster: SimClusterRecord, ctx: VmRuntimeContext): Promise<void>;
   /** The cloud process is stopping (SIGTERM/SIGINT); state stays on disk for `resume`. */
   close(): Promise<void>;
+  /**
+   * Where the cluster's etcd members are reached (mutual TLS with the cluster's etcd CA, the TLS
+   * server name given), or undefined when it has none (no control plane, or a runtime without etcd).
+   */
+  etcdEndpoint?(clusterId: string): Promise<SimEtcdEndpoint | undefined>;
 }
 
 /** What `main.ts` hands a runtime factory (`createKubernetesRuntime(opts)` in ./host/index.ts). */

@@ -63,6 +63,7 @@ export function createSimServer(cloud: SimCloud, log: (message: string) => void)
       },
     },
     { method: 'GET', pattern: /^\/v1\/clusters\/([^/]+)$/, cloudApi: true, handler: ([id]) => ({ status: 200, body: { cluster: cloud.getCluster(id!) } }) },
+    { method: 'GET', pattern: /^\/v1\/clusters\/([^/]+)\/etcd$/, cloudApi: true, handler: async ([id]) => ({ status: 200, body: { etcd: await cloud.etcdEndpoint(id!) } }) },
     {
       method: 'DELETE',
       pattern: /^\/v1\/clusters\/([^/]+)$/,

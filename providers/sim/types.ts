@@ -27,6 +27,14 @@ export interface SimCluster {
   deletedAt?: string;
 }
 
+/** Where a cluster's etcd members are reached: `GET /members`, `DELETE /members/<id>` over mutual TLS. */
+export interface SimEtcdEndpoint {
+  /** `https://127.0.0.1:<port>` */
+  endpoint: string;
+  /** The TLS server name to ask for (and to find in the serving certificate): `etcd.<clusterId>`. */
+  serverName: string;
+}
+
 export interface SimAddress {
   type: 'InternalIP' | 'Hostname';
   address: string;

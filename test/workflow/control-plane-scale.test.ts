@@ -13,6 +13,7 @@ import { eventually, startCapstanEnv, type CapstanEnv } from '../support/capstan
 import { allEvents, clusterView, liveVms, nodeReady, waitForAvailable, workloadNodes } from '../support/cluster-checks.js';
 import type { SimEvent } from '../../providers/sim/types.js';
 import { DEMO_CONTROL_PLANE } from '../support/demo-manifests.js';
+import { etcdMembers } from '../support/etcd-members.js';
 
 const manifest = (replicas: number) => {
   const text = DEMO_CONTROL_PLANE.replace('  replicas: 3\n  version', `  replicas: ${replicas}\n  version`);
@@ -119,8 +120,11 @@ describe('control-plane scale', () => {
     await apply(manifest(1));
     const { names, view } = await settled(1);
     expect(mostInTransition(await allEvents(env.simClient), fromSeq)).toBe(1);
-    // The newest stays: the first machine and the next-oldest went.
+    // The newest stays: the first machine and the next-oldest went, each after its etcd member
+    // (else 1 of 3 members would be healthy, and the API would have stopped answering).
     expect(names[0]).toBe(before.at(-1));
+    expect((await etcdMembers({ dataDir: env.dataDir, sim: env.simClient, cluster: 'demo' })).map((m) => m.name)).toEqual(names);
+    expect((await allEvents(env.simClient)).filter((e) => e.seq > fromSeq && e.type === 'etcd.member-removed')).toHaveLength(2);
     expect(view.status.conditions.find((c) => c.type === 'ScalingDown')).toMatchObject({ status: 'False' });
     expect((await clusterView(env.client, 'demo')).status.controlPlane).toMatchObject({ desiredReplicas: 1, replicas: 1, readyReplicas: 1 });
     expect(api!.polls).toBeGreaterThan(5);

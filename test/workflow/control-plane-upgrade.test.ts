@@ -17,6 +17,7 @@ import { type ApiPoller, pollWorkloadApi } from '../support/api-poller.js';
 import { eventually, startCapstanEnv, type CapstanEnv } from '../support/capstan-env.js';
 import { allEvents, clusterView, liveVms, nodeReady, waitForAvailable, workloadNodes } from '../support/cluster-checks.js';
 import { DEMO_CLUSTER, DEMO_CONTROL_PLANE } from '../support/demo-manifests.js';
+import { etcdMembers } from '../support/etcd-members.js';
 import { getObjects } from '../../client/commands.js';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { readKubeconfig } from '../../client/commands.js';
@@ -140,6 +141,10 @@ describe('control-plane upgrade', () => {
     expect(v.status.version).toBe(current);
     expect(v.machines.map((m) => m.name).filter((n) => before.includes(n))).toEqual([]);
     expect(v.machines.every((m) => m.version === current)).toBe(true);
+    // Each old machine left etcd before it went: the members are exactly the new machines.
+    const members = await etcdMembers({ dataDir: env.dataDir, sim: env.simClient, cluster: 'demo' });
+    expect(members.map((m) => m.name).sort()).toEqual(v.machines.map((m) => m.name).sort());
+    expect(members.every((m) => m.healthy)).toBe(true);
     expect(v.status.conditions.find((c) => c.type === 'RollingOut')).toMatchObject({ status: 'False' });
     expect(mostAlive(await allEvents(env.simClient), fromSeq, 3)).toBe(4);
 

@@ -115,6 +115,8 @@ export class ClusterControlPlane {
   private closed = false;
   private restartTimer: NodeJS.Timeout | undefined;
   private restartBackoffMs = 1000;
+  /** Fewer healthy etcd members than a majority: the API server cannot serve, the endpoint resets connections. */
+  private quorumLost = false;
   readonly pki: PkiDir;
 
   constructor(
@@ -163,7 +165,7 @@ export class ClusterControlPlane {
         return;
       }
       if (this.running) {
-        opts.ctx.setLoadBalancerBackend(this.clusterId, { host: '127.0.0.1', port: this.apiserver!.port });
+        if (!this.quorumLost) opts.ctx.setLoadBalancerBackend(this.clusterId, { host: '127.0.0.1', port: this.apiserver!.port });
         if (!this.kcm?.process.running) await this.startControllerManager(opts.ctx);
         if (!this.scheduler?.process.running) await this.startScheduler(opts.ctx);
         return;
@@ -258,7 +260,12 @@ export class ClusterControlPlane {
     this.watchExit(apiserver, ctx);
     log(`cluster ${this.clusterId}: kube-apiserver on ${apiserver.url} ready in ${apiserver.process.readyAfterMs} ms (pid ${apiserver.process.pid})`);
 
-    // Through the load balancer, as every client will reach it.
+    // Through the load balancer, as every client will reach it (unless etcd has lost quorum: then
+    // the endpoint stays dark, and the server answers once a majority is back).
+    if (this.quorumLost) {
+      this.restartBackoffMs = 1000;
+      return;
+    }
     ctx.setLoadBalancerBackend(this.clusterId, { host: '127.0.0.1', port: apiserver.port });
     const cluster = ctx.cluster(this.clusterId);
     if (!cluster) throw new Error(`cluster ${this.clusterId} is gone`);
@@ -477,6 +484,24 @@ export class ClusterControlPlane {
         ctx.emit('apiserver.stopped', { clusterId: this.clusterId, message: `kube-apiserver, kube-controller-manager and kube-scheduler stopped (${reason})`, data: { reason } });
       }
     });
+  }
+
+  /**
+   * etcd's quorum, as the runtime counts it (etcd-members.ts): lost, the endpoint resets every
+   * connection, as a cluster whose etcd cannot commit stops answering; back, it answers again.
+   */
+  setQuorum(ok: boolean, ctx: VmRuntimeContext, detail: string): void {
+    if (ok === !this.quorumLost) return;
+    this.quorumLost = !ok;
+    if (!ok) {
+      ctx.setLoadBalancerBackend(this.clusterId, null);
+      this.deps.log(`cluster ${this.clusterId}: etcd lost quorum (${detail}); the API endpoint stops answering`);
+      ctx.emit('etcd.quorum-lost', { clusterId: this.clusterId, message: `etcd lost quorum: ${detail}; the API endpoint stops answering`, data: { detail } });
+      return;
+    }
+    if (this.running) ctx.setLoadBalancerBackend(this.clusterId, { host: '127.0.0.1', port: this.apiserver!.port });
+    this.deps.log(`cluster ${this.clusterId}: etcd has quorum again (${detail})`);
+    ctx.emit('etcd.quorum-restored', { clusterId: this.clusterId, message: `etcd has quorum again: ${detail}`, data: { detail } });
   }
 
   /** The runtime is closing: stop without touching the cloud (it is closing too). */

@@ -26,6 +26,7 @@ import { ensureControlPlaneLeaves, KubeadmPhaseError, PkiDir, readClusterCas, wr
 import { ClusterControlPlane } from './control-plane.js';
 import { discoverCluster } from './discovery.js';
 import { SharedEtcd } from './etcd.js';
+import { EtcdMemberApi, EtcdMembership, etcdQuorum, ETCD_SERVER_NAME_PREFIX, type EtcdMemberStatus } from './etcd-members.js';
 import { callOptions, describeApiError, kubeClients } from './kube.js';
 import { bootstrapTokenPhase, markControlPlane, uploadConfig } from './kubeadm-init-phases.js';
 import { SimKubelet } from './kubelet.js';
@@ -84,6 +85,8 @@ export class KubernetesRuntime implements VmRuntime {
   private readonly planes = new Map<string, ClusterControlPlane>();
   private readonly hosts = new Map<string, VmHost>();
   private readonly podInformers = new Map<string, ClusterPodInformer>();
+  private readonly membership: EtcdMembership;
+  private readonly memberApi: EtcdMemberApi;
   private closing = false;
 
   constructor(
@@ -93,6 +96,17 @@ export class KubernetesRuntime implements VmRuntime {
     this.paths = new RuntimePaths(factory.dataDir);
     mkdirSync(this.paths.root, { recursive: true, mode: 0o700 });
     this.store = new RuntimeStateStore(this.paths);
+    this.membership = new EtcdMembership(this.paths);
+    this.memberApi = new EtcdMemberApi({
+      paths: this.paths,
+      membership: this.membership,
+      members: (id) => this.etcdMembers(id),
+      removed: (id, m) => {
+        if (this.ctx) this.ctx.emit('etcd.member-removed', { clusterId: id, vmId: m.vmId, message: `etcd member ${m.name} removed`, data: { member: m.id, name: m.name } });
+        this.checkQuorum(id, `member ${m.name} removed`);
+      },
+      log: (m) => this.log(m),
+    });
     this.etcd = new SharedEtcd({
       paths: this.paths,
       store: this.store,
@@ -154,6 +168,28 @@ export class KubernetesRuntime implements VmRuntime {
     return informer;
   }
 
+  // ---- etcd members (etcd-members.ts) ---------------------------------------------------------------
+
+  /** The cluster's etcd members and their health (a member is healthy while its VM runs). */
+  private etcdMembers(clusterId: string): EtcdMemberStatus[] | undefined {
+    if (!this.plane(clusterId).hasPki) return undefined;
+    return this.membership.list(clusterId).map((m) => ({ ...m, healthy: this.ctx?.vm(m.vmId)?.state === 'running' }));
+  }
+
+  /** Counts healthy members against a majority and lights or darkens the cluster's endpoint. */
+  private checkQuorum(clusterId: string, why: string): void {
+    const members = this.etcdMembers(clusterId);
+    if (!members?.length || !this.ctx) return;
+    const healthy = members.filter((m) => m.healthy).length;
+    this.plane(clusterId).setQuorum(healthy >= etcdQuorum(members.length), this.ctx, `${healthy} of ${members.length} members healthy after ${why}`);
+  }
+
+  /** Where the cluster's etcd members are reached (mutual TLS, SNI `etcd.<clusterId>`), once it has any. */
+  async etcdEndpoint(clusterId: string): Promise<{ endpoint: string; serverName: string } | undefined> {
+    if (!this.etcdMembers(clusterId)?.length) return undefined;
+    return { endpoint: `https://127.0.0.1:${await this.memberApi.port()}`, serverName: `${ETCD_SERVER_NAME_PREFIX}${clusterId}` };
+  }
+
   // ---- VmRuntime ---------------------------------------------------------------------------------
 
   classify(userData: string): { role: string } {
@@ -189,6 +225,7 @@ export class KubernetesRuntime implements VmRuntime {
     if (!CONTROL_PLANE_ROLES.has(role)) return;
     const plane = this.plane(vm.clusterId);
     if (!plane.record || !plane.hasPki) return;
+    this.checkQuorum(vm.clusterId, `resuming ${vm.name}`);
     // In the background: a cold API server start can outlast the cloud's patience with one call,
     // and a timed-out resume would be reported as a failed bootstrap.
     host.task = plane.ensureRunning({ ctx, reason: 'resume', signal: host.abort.signal }).catch((err: unknown) => {
@@ -222,6 +259,7 @@ export class KubernetesRuntime implements VmRuntime {
       if (this.liveControlPlaneVms(vm.clusterId, vm.id).length === 0) await plane.stop(ctx, `last control-plane VM ${vm.name} ${reason}`);
       // The oldest control-plane version may have gone with it: the endpoint moves to the next.
       else if (plane.running) await plane.ensureRunning({ ctx, reason: `control-plane VM ${vm.name} ${reason}` }).catch((err: unknown) => this.log(`cluster ${vm.clusterId}: ${errorMessage(err)}`));
+      this.checkQuorum(vm.clusterId, `VM ${vm.name} ${reason}`);
     }
   }
 
@@ -269,6 +307,7 @@ export class KubernetesRuntime implements VmRuntime {
     await Promise.all(hosts.map((h) => h.kubelet?.stop()));
     for (const informer of this.podInformers.values()) informer.stop();
     await Promise.all(hosts.map((h) => waitAtMost(h.task, 5000)));
+    await this.memberApi.close();
     await Promise.all([...this.planes.values()].map((p) => p.close().catch((err: unknown) => this.log(`closing cluster ${p.clusterId}: ${errorMessage(err)}`))));
     await this.etcd.close();
   }
@@ -415,8 +454,12 @@ export class KubernetesRuntime implements VmRuntime {
     if (!rerun) {
       // A fresh host's etcd is empty: whatever an earlier control plane of this cluster left goes.
       await this.etcd.deletePrefix(`/clusters/${vm.clusterId}/`);
+      this.membership.reset(vm.clusterId);
       writeJson(this.paths.clusterRecord(vm.clusterId), { ...record, prefixReset: true });
     }
+    // etcd: the first member, this host's.
+    this.membership.add(vm.clusterId, { name: nodeName, vmId: vm.id, address: internalIp ?? '127.0.0.1' });
+    this.checkQuorum(vm.clusterId, `kubeadm init on ${vm.name}`);
     if (signal.aborted) throw new AbortedError();
 
     // control-plane + wait-control-plane
@@ -513,6 +556,16 @@ export class KubernetesRuntime implements VmRuntime {
     this.startKubelet(host, vm, vmRecord, ctx, ctx.sample(ctx.profile.nodeReadyMs));
 
     if (controlPlane) {
+      // control-plane-join/etcd: kubeadm adds this host's member only to a healthy etcd cluster.
+      const members = this.etcdMembers(vm.clusterId) ?? [];
+      const healthy = members.filter((m) => m.healthy).length;
+      if (members.length && healthy < etcdQuorum(members.length)) {
+        throw new KubeadmPhaseError('control-plane-join/etcd', `etcd cluster is not healthy: ${healthy} of ${members.length} members healthy (${members.filter((m) => !m.healthy).map((m) => m.name).join(', ')} not)`);
+      }
+      const internalIp = vm.addresses.find((a) => a.type === 'InternalIP')?.address;
+      const member = this.membership.add(vm.clusterId, { name: nodeName, vmId: vm.id, address: internalIp ?? '127.0.0.1' });
+      ctx.emit('etcd.member-added', { clusterId: vm.clusterId, vmId: vm.id, message: `etcd member ${nodeName} added`, data: { member: member.id, name: nodeName } });
+      this.checkQuorum(vm.clusterId, `${nodeName} joined`);
       // This VM now shares the cluster's one API server (see control-plane.ts); make sure it runs.
       const plane = this.plane(vm.clusterId);
       await plane.ensureRunning({ ctx, reason: 'control-plane-join', signal });
