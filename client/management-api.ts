@@ -1,0 +1,74 @@
+// A local management cluster's API: a real etcd and kube-apiserver on loopback, with a fresh CA,
+// a serving certificate for 127.0.0.1 and an admin (system:masters) kubeconfig. The demo runs its
+// capstan CRDs here, and the tests run everything that talks to a management cluster against it.
+// In production the management cluster is any Kubernetes cluster (KUBECONFIG).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { buildKubeconfig } from '../providers/kubeadm/kubeconfig.js';
+import { generateCertificateAuthority, generateServiceAccountKeyPair, issueClientCertificate, issueServingCertificate } from '../providers/kubeadm/pki/cluster-pki.js';
+import { startEtcd } from '../scripts/lib/etcd.js';
+import { startKubeApiserver } from '../scripts/lib/kube-apiserver.js';
+
+export interface ManagementApi {
+  /** `https://127.0.0.1:PORT` */
+  url: string;
+  /** An admin kubeconfig (system:masters), also written to `<dir>/management.kubeconfig` (0600). */
+  kubeconfig: string;
+  kubeconfigFile: string;
+  stop(): Promise<void>;
+}
+
+/** Starts etcd and kube-apiserver with their state under `dir` (created; reused across runs of the same dir). */
+export async function startManagementApi(dir: string, o: { readyTimeoutMs?: number } = {}): Promise<ManagementApi> {
+  const pki = path.join(dir, 'pki');
+  mkdirSync(pki, { recursive: true, mode: 0o700 });
+  const write = (name: string, text: string) => {
+    writeFileSync(path.join(pki, name), text, { mode: 0o600 });
+    return path.join(pki, name);
+  };
+  const now = new Date();
+  const ca = await generateCertificateAuthority('capstan-management-ca', { now });
+  const serving = await issueServingCertificate(ca, { commonName: 'kube-apiserver', dnsNames: ['localhost', 'kubernetes', 'kubernetes.default.svc'], ipAddresses: ['127.0.0.1'], now });
+  const admin = await issueClientCertificate(ca, { commonName: 'capstan-admin', organizations: ['system:masters'], now });
+  const sa = generateServiceAccountKeyPair();
+  const files = {
+    clientCaFile: write('ca.crt', ca.certPem),
+    tlsCertFile: write('apiserver.crt', serving.certPem),
+    tlsPrivateKeyFile: write('apiserver.key', serving.keyPem),
+    serviceAccountKeyFile: write('sa.pub', sa.publicKeyPem),
+    serviceAccountSigningKeyFile: write('sa.key', sa.privateKeyPem),
+  };
+  const adminCert = write('admin.crt', admin.certPem);
+  const adminKey = write('admin.key', admin.keyPem);
+
+  const etcd = await startEtcd({ dataDir: path.join(dir, 'etcd') });
+  try {
+    const apiserver = await startKubeApiserver({
+      etcdServers: etcd.endpoint,
+      etcdPrefix: '/registry',
+      certDir: path.join(dir, 'apiserver-certs'),
+      files,
+      enableBootstrapTokenAuth: false,
+      authorizationMode: 'RBAC',
+      admissionPlugins: 'NamespaceLifecycle,ServiceAccount',
+      readinessClient: { certFile: adminCert, keyFile: adminKey, caFile: files.clientCaFile },
+      logFile: path.join(dir, 'kube-apiserver.log'),
+      ...(o.readyTimeoutMs ? { readyTimeoutMs: o.readyTimeoutMs } : {}),
+    });
+    const kubeconfig = buildKubeconfig({ clusterName: 'capstan-management', server: apiserver.url, caCertPem: ca.certPem, userName: 'capstan-admin', clientCertPem: admin.certPem, clientKeyPem: admin.keyPem });
+    const kubeconfigFile = path.join(dir, 'management.kubeconfig');
+    writeFileSync(kubeconfigFile, kubeconfig, { mode: 0o600 });
+    return {
+      url: apiserver.url,
+      kubeconfig,
+      kubeconfigFile,
+      async stop() {
+        await apiserver.stop();
+        await etcd.stop();
+      },
+    };
+  } catch (err) {
+    await etcd.stop();
+    throw err;
+  }
+}
