@@ -19,11 +19,11 @@ const LONG_POLL_SECONDS = 20;
 
 export function infrastructureActivities({ sim, secrets }: InfrastructureDeps) {
   return {
-    async createInfraCluster(input: { clientToken: string; name: string; namespace: string; spec: SimClusterSpec }): Promise<{ providerClusterId: string; endpoint: APIEndpoint }> {
+    async createInfraCluster(input: { clientToken: string; name: string; namespace: string; spec: SimClusterSpec }): Promise<{ providerClusterId: string; endpoint: APIEndpoint; failureDomains: string[] }> {
       const c = await callProvider(() =>
         sim.createCluster({ clientToken: input.clientToken, name: `${input.namespace}-${input.name}`, region: input.spec.region }),
       );
-      return { providerClusterId: c.id, endpoint: c.endpoint };
+      return { providerClusterId: c.id, endpoint: c.endpoint, failureDomains: c.failureDomains ?? [] };
     },
 
     async deleteInfraCluster(input: { providerClusterId: string }): Promise<void> {
@@ -53,6 +53,8 @@ export function infrastructureActivities({ sim, secrets }: InfrastructureDeps) {
       dataSecretName: string;
       /** The Machine's Kubernetes version: the image is picked by it, as a real provider does. */
       version?: string;
+      /** The Machine's failure domain: the zone the instance is placed in. */
+      failureDomain?: string;
     }): Promise<{ instanceId: string; providerID: string }> {
       const data = await secrets.get(input.namespace, input.dataSecretName);
       if (!data?.data.value) {
@@ -65,6 +67,7 @@ export function infrastructureActivities({ sim, secrets }: InfrastructureDeps) {
           name: input.machineName,
           instanceType: input.spec.instanceType,
           ...(input.version ? { image: `kubernetes-${input.version}` } : {}),
+          ...(input.failureDomain ? { failureDomain: input.failureDomain } : {}),
           userData: Buffer.from(data.data.value!, 'utf8').toString('base64'),
         }),
       );

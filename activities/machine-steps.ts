@@ -31,6 +31,7 @@ export interface ProvisionMachineInput {
   config: KubeadmConfigSpec;
   clientToken: string;
   spec: SimMachineSpec;
+  failureDomain?: string;
 }
 
 export interface TeardownMachineInput {
@@ -84,6 +85,7 @@ export function machineStepActivities(deps: ActivityDeps) {
         spec: input.spec,
         dataSecretName: data.dataSecretName,
         ...(input.version ? { version: input.version } : {}),
+        ...(input.failureDomain ? { failureDomain: input.failureDomain } : {}),
       });
       return { ...data, ...vm };
     },

@@ -70,6 +70,8 @@ export interface ClusterStatus {
   phase: ClusterPhase;
   initialization: { infrastructureProvisioned: boolean; controlPlaneInitialized: boolean };
   controlPlaneEndpoint?: APIEndpoint;
+  /** The infrastructure's failure domains (Cluster API's status.failureDomains); control-plane machines spread across them. */
+  failureDomains?: { name: string; controlPlane: boolean }[];
   controlPlane: { desiredReplicas: number; replicas: number; readyReplicas: number };
   workers: { desiredReplicas: number; replicas: number; readyReplicas: number };
   conditions: Condition[];

@@ -137,6 +137,7 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
     providerClusterId: state.providerClusterId!,
     endpoint: state.status.controlPlaneEndpoint!,
     clusterNetwork: cluster.spec.clusterNetwork,
+    ...(state.status.failureDomains?.length ? { failureDomains: state.status.failureDomains.filter((d) => d.controlPlane).map((d) => d.name) } : {}),
   });
   // What `capstan get clusters` shows, in the memo; written only when a shown value changed.
   const syncListMemo = () => {
@@ -527,6 +528,7 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
       });
       state.providerClusterId = infra.providerClusterId;
       state.status.controlPlaneEndpoint = infra.endpoint;
+      if (infra.failureDomains?.length) state.status.failureDomains = infra.failureDomains.map((name) => ({ name, controlPlane: true }));
       state.status.initialization.infrastructureProvisioned = true;
       cond({ type: ConditionType.InfrastructureReady, status: 'True', reason: Reason.Provisioned });
     } catch (err) {

@@ -25,7 +25,7 @@ import { machineWorkflowId } from './ids.js';
 import { MachineWorkflow } from './machine.js';
 import { controlPlaneReportSignal, controlPlaneStatusQuery, deleteControlPlaneSignal, updateControlPlaneSignal, deleteMachineSignal, machineReportSignal, remediateControlPlaneMachineSignal, scaleControlPlaneSignal } from './messages.js';
 import { controlPlaneRemediation, quorum, retryLimits, type RetryInput } from './planners/control-plane-remediation.js';
-import { compareVersions, planControlPlane } from './planners/control-plane-rollout.js';
+import { compareVersions, pickFailureDomain, planControlPlane } from './planners/control-plane-rollout.js';
 import { canonicalJson } from './spec-diff.js';
 import { generateName } from './names.js';
 import { recordMachineReport, reporter, signalOrForget } from './reports.js';
@@ -181,11 +181,11 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
     }
   };
 
-  const createMachine = async (role: BootstrapRole) => {
+  const createMachine = async (role: BootstrapRole, failureDomain?: string) => {
     const name = generateName(kcp.metadata.name, Math.random);
     const uid = uuid4();
     const made = madeNow();
-    state.machines[name] = { uid, role, deleted: false, created: new Date().toISOString(), made };
+    state.machines[name] = { uid, role, deleted: false, created: new Date().toISOString(), made, ...(failureDomain ? { failureDomain } : {}) };
     const ns = kcp.metadata.namespace;
     const spec = current();
     const infraRef = spec.machineTemplate.spec.infrastructureRef;
@@ -214,6 +214,7 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
               infrastructureRef: { apiGroup: infraRef.apiGroup, kind: 'SimMachine', name },
               version: spec.version,
               minReadySeconds: 0,
+              ...(failureDomain ? { failureDomain } : {}),
               deletion: spec.machineTemplate.spec.deletion,
             },
           },
@@ -325,7 +326,9 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
         upToDate: upToDate(m),
         ready: !!m.report?.nodeReady,
         ...(m.remediating ? { deleting: true } : {}),
+        ...(m.failureDomain ? { failureDomain: m.failureDomain } : {}),
       })),
+      ...(input.cluster.failureDomains ? { failureDomains: input.cluster.failureDomains } : {}),
     });
     const scaling = step.action !== 'none' && step.reason !== 'RollingOut';
     cond(
@@ -364,8 +367,8 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
       await provider.setKubeadmConfigVersion({ cluster: input.cluster.key, version });
       state.kubeadmConfigVersion = version;
     }
-    setCurrentDetails(step.message);
-    await createMachine('control-plane-join');
+    setCurrentDetails(step.message + (step.failureDomain ? ` in ${step.failureDomain}` : ''));
+    await createMachine('control-plane-join', step.failureDomain);
     return true;
   };
 
@@ -401,7 +404,8 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
     if (!state.status.initialization.controlPlaneInitialized) {
       const init = live().find(([, m]) => m.role === 'init');
       if (!init) {
-        await createMachine('init');
+        // The first machine goes to the first failure domain (there is no other machine yet).
+        await createMachine('init', pickFailureDomain(input.cluster.failureDomains ?? [], []));
         continue;
       }
       const [initName, initMachine] = init;

@@ -79,6 +79,8 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
     gateOpen: input.gateOpen,
   };
   const { machine } = input;
+  /** Where the instance goes: the Machine's failure domain (Cluster API's spec.failureDomain), else its infrastructure template's. */
+  const failureDomain = machine.spec.failureDomain ?? input.infrastructure.failureDomain;
   let provisioning: CancellationScope | undefined;
 
   // A Machine started with a list memo also keeps its provider ID and Node in search attributes
@@ -231,6 +233,7 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
           spec: input.infrastructure,
           dataSecretName: state.status.bootstrap.dataSecretName!,
           ...(machine.spec.version ? { version: machine.spec.version } : {}),
+          ...(failureDomain ? { failureDomain } : {}),
         }),
       );
       state.instanceId = vm.instanceId;
@@ -288,6 +291,7 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
           config: input.bootstrapConfig,
           clientToken: machine.uid,
           spec: input.infrastructure,
+          ...(failureDomain ? { failureDomain } : {}),
         }),
       );
       state.status.bootstrap.dataSecretName = r.dataSecretName;

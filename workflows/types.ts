@@ -43,6 +43,8 @@ export interface ClusterContext {
   providerClusterId: string;
   endpoint: APIEndpoint;
   clusterNetwork: ClusterNetwork;
+  /** The infrastructure's failure domains (zones); the control plane spreads its machines across them. */
+  failureDomains?: string[];
 }
 
 export interface MachineWorkflowInput {
@@ -137,6 +139,7 @@ export interface ControlPlaneMachineRecord {
   remediating?: boolean;
   /** When it was created (absent before creation times were kept). */
   created?: string;
+  failureDomain?: string;
   /** What it was made from, to tell whether it is up to date (absent: the spec the control plane was created with). */
   made?: ControlPlaneMachineSpec;
 }

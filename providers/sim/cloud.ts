@@ -11,7 +11,7 @@ import { LoadBalancer } from './load-balancer.js';
 import { Prng, type SimProfile } from './profile.js';
 import type { RuntimeBootstrapStatus, VmRuntime, VmRuntimeContext } from './runtime.js';
 import { emptyState, sha256, StateStore, type PersistedState, type StoredCluster, type StoredVm } from './state.js';
-import type { SimCluster, SimEndpoint, SimEtcdEndpoint, SimEvent, SimFaults, SimVm, SimVmState } from './types.js';
+import { zonesOf, type SimCluster, type SimEndpoint, type SimEtcdEndpoint, type SimEvent, type SimFaults, type SimVm, type SimVmState } from './types.js';
 import { parseClusterRequest, parseVmRequest, type ClusterRequest, type VmRequest } from './validate.js';
 
 export interface SimCloudOptions {
@@ -85,6 +85,8 @@ export class SimCloud {
     mkdirSync(path.join(this.dataDir, 'runtime'), { recursive: true, mode: 0o700 });
     this.events.load(state.outbox);
     this.faults = new FaultInjector(this.opts.seed, state.faults);
+    // State written before clusters had zones.
+    for (const sc of Object.values(state.clusters)) sc.cluster.failureDomains ??= zonesOf(sc.cluster.region);
 
     // Load balancers first, on the ports their clusters advertise, so the runtime can point them.
     for (const sc of Object.values(state.clusters)) {
@@ -150,6 +152,7 @@ export class SimCloud {
       id,
       name: req.name,
       region: req.region,
+      failureDomains: zonesOf(req.region),
       clientToken: req.clientToken,
       state: 'available',
       endpoint: { host: LB_HOST, port },
@@ -244,6 +247,10 @@ export class SimCloud {
     if (!sc || sc.cluster.state !== 'available') {
       throw new ApiError(400, 'InvalidClusterID.NotFound', `clusterId: cluster ${req.clusterId} does not exist or is being deleted`, 'clusterId');
     }
+    const zones = sc.cluster.failureDomains;
+    if (req.failureDomain !== undefined && !zones.includes(req.failureDomain)) {
+      throw new ApiError(400, 'InvalidParameterValue', `failureDomain: ${JSON.stringify(req.failureDomain)} is not a zone of region ${sc.cluster.region} (zones: ${zones.join(', ')})`, 'failureDomain');
+    }
     let role = 'unknown';
     try {
       role = this.runtime.classify(req.userData).role;
@@ -260,6 +267,7 @@ export class SimCloud {
       clusterId: req.clusterId,
       instanceType: req.instanceType,
       ...(req.image ? { image: req.image } : {}),
+      ...(req.failureDomain ? { failureDomain: req.failureDomain } : {}),
       clientToken: req.clientToken,
       state: 'pending',
       providerID: `sim:///${sc.cluster.region}/${id}`,
@@ -533,6 +541,7 @@ export class SimCloud {
       v.name !== req.name && 'name',
       v.instanceType !== req.instanceType && 'instanceType',
       v.image !== req.image && 'image',
+      v.failureDomain !== req.failureDomain && 'failureDomain',
       sv.userDataSha256 !== digest && 'userData',
     ].filter(Boolean);
     if (diff.length > 0) {

@@ -23,9 +23,14 @@ export interface SimCluster {
   /** The load balancer's listener: the cluster's API endpoint. */
   endpoint: SimEndpoint;
   network: { cidr: string };
+  /** The region's zones a VM of the cluster may be placed in (Cluster API's failure domains). */
+  failureDomains: string[];
   createdAt: string;
   deletedAt?: string;
 }
+
+/** A region's zones: `sim-local-1` → `sim-local-1a`, `-1b`, `-1c`. */
+export const zonesOf = (region: string) => ['a', 'b', 'c'].map((z) => `${region}${z}`);
 
 /** Where a cluster's etcd members are reached: `GET /members`, `DELETE /members/<id>` over mutual TLS. */
 export interface SimEtcdEndpoint {
@@ -47,6 +52,8 @@ export interface SimVm {
   instanceType: SimInstanceType;
   /** See CreateVmInput.image. */
   image?: string;
+  /** The zone it runs in (its failure domain). */
+  failureDomain?: string;
   clientToken: string;
   state: SimVmState;
   providerID: string; // sim:///<region>/<id>
@@ -110,6 +117,8 @@ export interface CreateVmInput {
    * Machine's version. Absent: the cluster's version from kubeadm's configuration.
    */
   image?: string;
+  /** One of the cluster's `failureDomains` (a zone); absent: the cloud picks none. */
+  failureDomain?: string;
   /** Base64 of the cloud-init user data, as on the wire (see `encodeUserData`). */
   userData: string;
 }

@@ -15,6 +15,7 @@ export interface VmRequest {
   name: string;
   instanceType: SimInstanceType;
   image?: string;
+  failureDomain?: string;
   /** Decoded user data. */
   userData: string;
 }
@@ -70,7 +71,7 @@ export function parseClusterRequest(body: unknown): ClusterRequest {
 
 export function parseVmRequest(body: unknown): VmRequest {
   const o = object(body);
-  onlyKnown(o, ['clientToken', 'clusterId', 'name', 'instanceType', 'image', 'userData']);
+  onlyKnown(o, ['clientToken', 'clusterId', 'name', 'instanceType', 'image', 'failureDomain', 'userData']);
   const token = clientToken(o);
   const clusterId = string(o, 'clusterId', 1, 64);
   const name = string(o, 'name', 1, 253);
@@ -86,12 +87,13 @@ export function parseVmRequest(body: unknown): VmRequest {
     image = string(o, 'image', 1, 128);
     if (!IMAGE.test(image)) throw invalidParameter('image', `${JSON.stringify(image)} is not offered (images are named kubernetes-v<major>.<minor>.<patch>, e.g. kubernetes-v1.37.2)`);
   }
+  const failureDomain = o.failureDomain === undefined ? undefined : string(o, 'failureDomain', 1, 63);
   const encoded = string(o, 'userData', 1, Math.ceil((MAX_USER_DATA_BYTES * 4) / 3) + 4);
   // Never echo the value: it holds private keys and tokens.
   if (!BASE64.test(encoded)) throw invalidParameter('userData', 'must be base64 (standard alphabet, padded)');
   const decoded = Buffer.from(encoded, 'base64');
   if (decoded.length > MAX_USER_DATA_BYTES) throw invalidParameter('userData', `must decode to at most ${MAX_USER_DATA_BYTES} bytes`);
-  return { clientToken: token, clusterId, name, instanceType: instanceType as SimInstanceType, ...(image ? { image } : {}), userData: decoded.toString('utf8') };
+  return { clientToken: token, clusterId, name, instanceType: instanceType as SimInstanceType, ...(image ? { image } : {}), ...(failureDomain ? { failureDomain } : {}), userData: decoded.toString('utf8') };
 }
 
 const VM_STATES: readonly SimVmState[] = ['pending', 'running', 'shutting-down', 'terminated'];

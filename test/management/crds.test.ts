@@ -3,19 +3,17 @@
 // the cross-field and immutability rules refuse what Cluster API's webhooks refuse, naming the
 // field; `kubectl get capstan`, the short names, the printer columns and `kubectl scale` work.
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
-import { ApiextensionsV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions, type V1CustomResourceDefinition } from '@kubernetes/client-node';
+import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startManagementApi, type ManagementApi } from '../../client/management-api.js';
 import { staleFiles } from '../../scripts/generate.js';
 import { DEMO_CLUSTER } from '../support/demo-manifests.js';
-import { eventually } from '../support/capstan-env.js';
+import { crds, fetchJson, installCrds } from '../support/management.js';
 
 const CRD_DIR = new URL('../../config/crd/', import.meta.url);
-const crds = () => readdirSync(CRD_DIR).map((f) => parseAllDocuments(readFileSync(new URL(f, CRD_DIR), 'utf8'))[0]!.toJS() as V1CustomResourceDefinition);
 const PLURALS: Record<string, string> = Object.fromEntries(crds().map((c) => [c.spec.names.kind, c.spec.names.plural]));
 const GROUP_OF: Record<string, string> = Object.fromEntries(crds().map((c) => [c.spec.names.kind, c.spec.group]));
 
@@ -72,16 +70,7 @@ describe('CRDs on a real kube-apiserver', () => {
     api = await startManagementApi(work);
     kc.loadFromString(api.kubeconfig);
     objects = kc.makeApiClient(CustomObjectsApi);
-    const ext = kc.makeApiClient(ApiextensionsV1Api);
-    // As raw JSON: the typed client's serializer knows x-kubernetes-* only by its own camelCase
-    // names and would drop them (int-or-string, CEL rules, preserve-unknown-fields).
-    for (const crd of crds()) await fetchJson(kc, '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', 'application/json', crd);
-    for (const crd of crds()) {
-      await eventually(`${crd.metadata!.name} Established`, async () => {
-        const c = await ext.readCustomResourceDefinition({ name: crd.metadata!.name! });
-        return c.status?.conditions?.some((x) => x.type === 'Established' && x.status === 'True');
-      }, 30_000, 100);
-    }
+    await installCrds(kc);
   }, 120_000);
   afterAll(async () => {
     await api?.stop();
@@ -168,21 +157,5 @@ describe('CRDs on a real kube-apiserver', () => {
     expect((await get('MachineDeployment', 'demo-md-0')).spec.replicas).toBe(5);
   });
 });
-
-async function fetchJson(kc: KubeConfig, urlPath: string, accept = 'application/json', post?: unknown): Promise<Record<string, unknown>> {
-  const cluster = kc.getCurrentCluster()!;
-  const user = kc.getCurrentUser()!;
-  const b64 = (s?: string) => Buffer.from(s ?? '', 'base64');
-  return new Promise((resolve, reject) => {
-    const headers = { accept, ...(post ? { 'content-type': 'application/json' } : {}) };
-    const req = https.request(`${cluster.server}${urlPath}`, { method: post ? 'POST' : 'GET', ca: b64(cluster.caData), cert: b64(user.certData), key: b64(user.keyData), headers }, (res) => {
-      let text = '';
-      res.on('data', (d) => (text += d));
-      res.on('end', () => ((res.statusCode ?? 500) < 300 ? resolve(JSON.parse(text)) : reject(new Error(`${urlPath}: ${res.statusCode} ${text}`))));
-    });
-    req.on('error', reject);
-    req.end(post ? JSON.stringify(post) : undefined);
-  });
-}
 
 const mergePatch = () => setHeaderOptions('Content-Type', PatchStrategy.MergePatch);

@@ -51,6 +51,7 @@ describe('simulated cloud API (process)', () => {
     expect(cluster.endpoint.host).toBe('127.0.0.1');
     expect(cluster.endpoint.port).toBeGreaterThan(0);
     expect(cluster.network.cidr).toMatch(/^10\.\d+\.0\.0\/16$/);
+    expect(cluster.failureDomains).toEqual([`${cluster.region}a`, `${cluster.region}b`, `${cluster.region}c`]);
     expect(await client.getCluster(cluster.id)).toEqual(cluster);
     expect((await client.listClusters()).map((c) => c.id)).toContain(cluster.id);
   });
@@ -93,6 +94,8 @@ describe('simulated cloud API (process)', () => {
       [{ userData: 'not base64!' }, 'userData', 'InvalidParameterValue'],
       [{ name: 'Not_A_Hostname' }, 'name', 'InvalidParameterValue'],
       [{ clientToken: '' }, 'clientToken', 'InvalidParameterValue'],
+      [{ image: 'ubuntu-24.04' }, 'image', 'InvalidParameterValue'],
+      [{ failureDomain: 'mars-1a' }, 'failureDomain', 'InvalidParameterValue'],
       [{ clusterId: 'simc-00000000' }, 'clusterId', 'InvalidClusterID.NotFound'],
     ];
     for (const [change, field, code] of cases) {

@@ -42,6 +42,31 @@ describe('planControlPlane', () => {
     expect(planControlPlane(input)).toEqual(want);
   });
 
+  it.each<[string, ControlPlanePlanInput, ControlPlaneStep]>([
+    [
+      'a new machine goes to the zone with the fewest',
+      { replicas: 3, maxSurge: 1, failureDomains: ['z-a', 'z-b', 'z-c'], machines: [m('a1', { failureDomain: 'z-a' }), m('b2', { failureDomain: 'z-c' })] },
+      { action: 'create', reason: 'ScalingUp', message: 'Scaling up from 2 to 3 replicas', failureDomain: 'z-b' },
+    ],
+    [
+      'a machine being deleted does not count',
+      { replicas: 3, maxSurge: 1, failureDomains: ['z-a', 'z-b'], machines: [m('a1', { failureDomain: 'z-a', upToDate: false }), m('b2', { failureDomain: 'z-b' }), m('c3', { failureDomain: 'z-b' })] },
+      { action: 'create', reason: 'RollingOut', message: 'Rolling out 1 not up-to-date replica', failureDomain: 'z-a' },
+    ],
+    [
+      'scale down takes from the zone with the most, its oldest',
+      { replicas: 1, maxSurge: 1, failureDomains: ['z-a', 'z-b'], machines: [m('a1', { failureDomain: 'z-a' }), m('b2', { failureDomain: 'z-b' }), m('c3', { failureDomain: 'z-b' })] },
+      { action: 'delete', machine: 'b2', reason: 'ScalingDown', message: 'Scaling down from 3 to 1 replicas: deleting b2' },
+    ],
+    [
+      'a rollout takes a not-up-to-date machine from the most populated zone',
+      { replicas: 3, maxSurge: 1, failureDomains: ['z-a', 'z-b', 'z-c'], machines: [m('a1', { failureDomain: 'z-a', upToDate: false }), m('b2', { failureDomain: 'z-b', upToDate: false }), m('c3', { failureDomain: 'z-c', upToDate: false }), m('d4', { failureDomain: 'z-b' })] },
+      { action: 'delete', machine: 'b2', reason: 'RollingOut', message: 'Rolling out 3 not up-to-date replicas: deleting b2' },
+    ],
+  ])('failure domains: %s', (_name, input, want) => {
+    expect(planControlPlane(input)).toEqual(want);
+  });
+
   it('does not mutate its input', () => {
     const input: ControlPlanePlanInput = { replicas: 1, maxSurge: 1, machines: [m('c3'), m('a1', { upToDate: false })] };
     const copy = structuredClone(input);
@@ -66,7 +91,7 @@ describe('compareVersions', () => {
  * rule, or undefined when every step kept them and the rollout ended with `replicas` up-to-date
  * ready machines.
  */
-function drive(plan: typeof planControlPlane, start: ControlPlanePlanInput, worldMoves: number[]): string | undefined {
+function drive(plan: typeof planControlPlane, start: ControlPlanePlanInput, worldMoves: number[], end?: (machines: ControlPlaneMachine[]) => void): string | undefined {
   let machines = start.machines.map((x) => ({ ...x }));
   let next = 0;
   const limit = Math.max(start.replicas + start.maxSurge, machines.length);
@@ -74,7 +99,7 @@ function drive(plan: typeof planControlPlane, start: ControlPlanePlanInput, worl
     const step = plan({ ...start, machines });
     if (step.action === 'create') {
       if (machines.some((x) => !x.ready || x.deleting)) return 'created while a machine was not ready or going';
-      machines.push({ name: `n${next++}`, created: `2027-01-01T00:00:${String(next).padStart(2, '0')}Z`, upToDate: true, ready: false });
+      machines.push({ name: `n${next++}`, created: `2027-01-01T00:00:${String(next).padStart(2, '0')}Z`, upToDate: true, ready: false, ...(step.failureDomain ? { failureDomain: step.failureDomain } : {}) });
       if (machines.length > limit) return `${machines.length} machines, more than ${limit}`;
     } else if (step.action === 'delete') {
       if (machines.some((x) => x.name !== step.machine && (!x.ready || x.deleting))) return 'deleted while another machine was not ready or going';
@@ -92,8 +117,17 @@ function drive(plan: typeof planControlPlane, start: ControlPlanePlanInput, worl
       break;
     }
   }
+  end?.(machines);
   if (machines.length !== start.replicas || !machines.every((x) => x.upToDate && x.ready && !x.deleting)) return `did not converge: ${JSON.stringify(machines)}`;
   return undefined;
+}
+
+/** The machines a rollout driven by the real planner ends with (it must converge). */
+function settle(start: ControlPlanePlanInput, worldMoves: number[]): ControlPlaneMachine[] {
+  let out: ControlPlaneMachine[] = [];
+  const broken = drive(planControlPlane, start, worldMoves, (ms) => (out = ms));
+  if (broken) throw new Error(broken);
+  return out;
 }
 
 const starts = fc
@@ -110,6 +144,20 @@ const moves = fc.array(fc.nat(10), { maxLength: 200 });
 describe('control-plane rollouts', () => {
   it('never exceed replicas + maxSurge, never act while a machine is not ready, and converge', () => {
     fc.assert(fc.property(starts, moves, (start, world) => drive(planControlPlane, start, world) === undefined), { numRuns: 1000 });
+  });
+  it('end spread across the zones: a rollout of 3 or 5 machines leaves at most one more in any zone than in another', () => {
+    const zones = ['z-a', 'z-b', 'z-c'];
+    const spreadStarts = fc
+      .record({ replicas: fc.constantFrom(3, 5), maxSurge: fc.constantFrom<0 | 1>(0, 1), placed: fc.array(fc.constantFrom(...zones), { minLength: 3, maxLength: 5 }) })
+      .map((s): ControlPlanePlanInput => ({ replicas: s.replicas, maxSurge: s.maxSurge, failureDomains: zones, machines: s.placed.map((z, i) => m(`m${i}`, { upToDate: false, failureDomain: z })) }));
+    fc.assert(
+      fc.property(spreadStarts, moves, (start, world) => {
+        const end = settle(start, world);
+        const counts = zones.map((z) => end.filter((x) => x.failureDomain === z).length);
+        return Math.max(...counts) - Math.min(...counts) <= 1;
+      }),
+      { numRuns: 500 },
+    );
   });
   it('catch a planted planner that ignores maxSurge', () => {
     const surging: typeof planControlPlane = (input) => {

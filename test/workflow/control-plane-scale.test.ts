@@ -102,6 +102,10 @@ describe('control-plane scale', () => {
     expect((await apply(manifest(3))).map((l) => l.result)).toEqual(['unchanged', 'unchanged']);
     const { names } = await settled(3);
     expect(names).toContain(first);
+    // Spread across the region's zones (Cluster API's failure domains), one machine in each.
+    const zones = (await liveVms(env.simClient)).filter((x) => x.name.startsWith('demo-control-plane-')).map((x) => x.failureDomain).sort();
+    expect(zones).toEqual(['sim-local-1a', 'sim-local-1b', 'sim-local-1c']);
+    expect((await clusterView(env.client, 'demo')).status.failureDomains?.map((d) => d.name)).toEqual(zones);
     expect(mostInTransition(await allEvents(env.simClient), fromSeq)).toBe(1);
     expect((await clusterView(env.client, 'demo')).status.controlPlane).toMatchObject({ desiredReplicas: 3, replicas: 3, readyReplicas: 3 });
     // `capstan get kubeadmcontrolplanes`, with Cluster API's columns, and the scaled spec in -o yaml.

@@ -145,6 +145,8 @@ describe('control-plane upgrade', () => {
     const members = await etcdMembers({ dataDir: env.dataDir, sim: env.simClient, cluster: 'demo' });
     expect(members.map((m) => m.name).sort()).toEqual(v.machines.map((m) => m.name).sort());
     expect(members.every((m) => m.healthy)).toBe(true);
+    // Still one machine per zone after the rollout.
+    expect((await liveVms(env.simClient)).filter((x) => x.name.startsWith('demo-control-plane-')).map((x) => x.failureDomain).sort()).toEqual(['sim-local-1a', 'sim-local-1b', 'sim-local-1c']);
     expect(v.status.conditions.find((c) => c.type === 'RollingOut')).toMatchObject({ status: 'False' });
     expect(mostAlive(await allEvents(env.simClient), fromSeq, 3)).toBe(4);
 

@@ -8,7 +8,10 @@
 // Preflight checks as Cluster API's: nothing is created or deleted while a machine is being
 // deleted, and nothing while a machine other than the one scaled down is not ready (a new etcd
 // member joins, and an old one leaves, only a healthy cluster). The victim of a scale-down is a
-// not-up-to-date machine if there is one, else any; the oldest of them.
+// not-up-to-date machine if there is one, else any; of those, one in the failure domain with the
+// most machines, the oldest there. A new machine goes to the failure domain with the fewest
+// (Cluster API's FailureDomainWithFewestMachines / MachineInFailureDomainWithMostMachines), so a
+// control plane stays spread across zones through scales and rollouts.
 // Pure: the workflow acts on the step and comes back when something changed.
 
 export interface ControlPlaneMachine {
@@ -21,6 +24,8 @@ export interface ControlPlaneMachine {
   ready: boolean;
   /** Told to delete, not gone yet. */
   deleting?: boolean;
+  /** The zone it runs in. */
+  failureDomain?: string;
 }
 
 export interface ControlPlanePlanInput {
@@ -28,10 +33,12 @@ export interface ControlPlanePlanInput {
   /** rollout.strategy.rollingUpdate.maxSurge: 1 (default) or 0. */
   maxSurge: 0 | 1;
   machines: ControlPlaneMachine[];
+  /** The cluster's failure domains for control-plane machines (absent or empty: none). */
+  failureDomains?: string[];
 }
 
 export type ControlPlaneStep =
-  | { action: 'create'; reason: 'ScalingUp' | 'RollingOut'; message: string }
+  | { action: 'create'; reason: 'ScalingUp' | 'RollingOut'; message: string; failureDomain?: string }
   | { action: 'delete'; machine: string; reason: 'ScalingDown' | 'RollingOut'; message: string }
   | { action: 'wait'; reason: 'ScalingUp' | 'ScalingDown' | 'RollingOut'; message: string; blockedBy: 'deleting' | 'notReady' }
   | { action: 'none' };
@@ -61,13 +68,41 @@ export function planControlPlane(input: ControlPlanePlanInput): ControlPlaneStep
   if (direction === 'up') {
     const notReady = machines.filter((m) => !m.ready);
     if (notReady.length) return { action: 'wait', reason, message: `${what}: waiting for ${names(notReady)} to be ready before a new etcd member joins`, blockedBy: 'notReady' };
-    return { action: 'create', reason: rollingOut ? 'RollingOut' : 'ScalingUp', message: what };
+    const failureDomain = pickFailureDomain(input.failureDomains ?? [], machines);
+    return { action: 'create', reason: rollingOut ? 'RollingOut' : 'ScalingUp', message: what, ...(failureDomain ? { failureDomain } : {}) };
   }
 
-  const victim = (outdated.length ? outdated : machines)[0]!;
+  const victim = inMostPopulatedDomain(outdated.length ? outdated : machines, machines, input.failureDomains ?? []);
   const others = machines.filter((m) => m !== victim && !m.ready);
   if (others.length) return { action: 'wait', reason, message: `${what}: waiting for ${names(others)} to be ready before ${victim.name} leaves etcd`, blockedBy: 'notReady' };
   return { action: 'delete', machine: victim.name, reason: rollingOut ? 'RollingOut' : 'ScalingDown', message: `${what}: deleting ${victim.name}` };
+}
+
+/**
+ * Cluster API's failuredomains.PickFewest: the domain with the fewest up-to-date machines not being
+ * deleted, then the fewest machines overall, then the first listed.
+ */
+export function pickFailureDomain(domains: string[], machines: ControlPlaneMachine[]): string | undefined {
+  const rank = (d: string) => [machines.filter((m) => m.failureDomain === d && m.upToDate && !m.deleting).length, machines.filter((m) => m.failureDomain === d).length];
+  return [...domains].sort((a, b) => {
+    const [x, y] = [rank(a), rank(b)];
+    return x[0]! - y[0]! || x[1]! - y[1]! || domains.indexOf(a) - domains.indexOf(b);
+  })[0];
+}
+
+/**
+ * Cluster API's failuredomains.PickMost, then the oldest there: of `eligible` (oldest first), one in
+ * the domain with the most eligible machines, then the most machines overall; with no domains, the
+ * oldest.
+ */
+function inMostPopulatedDomain(eligible: ControlPlaneMachine[], all: ControlPlaneMachine[], domains: string[]): ControlPlaneMachine {
+  const rank = (d: string) => [eligible.filter((m) => m.failureDomain === d).length, all.filter((m) => m.failureDomain === d).length];
+  const candidates = domains.filter((d) => rank(d)[0]! > 0);
+  const most = [...candidates].sort((a, b) => {
+    const [x, y] = [rank(a), rank(b)];
+    return y[0]! - x[0]! || y[1]! - x[1]! || domains.indexOf(a) - domains.indexOf(b);
+  })[0];
+  return (most === undefined ? undefined : eligible.find((m) => m.failureDomain === most)) ?? eligible[0]!;
 }
 
 /** Orders Kubernetes versions `v1.36.3` < `v1.37.2` (unparseable ones last, by text). */

@@ -1,0 +1,79 @@
+// The CRD watcher on a real management kube-apiserver: the demo's objects created there start the
+// Cluster's workflow (with the finalizer capstan.dev/lifecycle on the object first), a spec change
+// made there reaches the running workflow, and deleting the Cluster object deletes the workload
+// cluster — the object goes only once the workflow has finished, and no VM is left.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startManagementApi, type ManagementApi } from '../../client/management-api.js';
+import { FINALIZER, Watcher } from '../../client/watcher.js';
+import { controlPlaneWorkflowId } from '../../workflows/ids.js';
+import { controlPlaneStatusQuery } from '../../workflows/messages.js';
+import { eventually, startCapstanEnv, type CapstanEnv } from '../support/capstan-env.js';
+import { liveVms, waitForAvailable } from '../support/cluster-checks.js';
+import { DEMO_CONTROL_PLANE } from '../support/demo-manifests.js';
+import { crds, installCrds } from '../support/management.js';
+
+describe('CRD watcher', () => {
+  let env: CapstanEnv;
+  let api: ManagementApi;
+  let work: string;
+  let watcher: Watcher;
+  let objects: CustomObjectsApi;
+  const log: string[] = [];
+  const plural = Object.fromEntries(crds().map((c) => [c.spec.names.kind, { group: c.spec.group, plural: c.spec.names.plural }]));
+  const clusterObject = () => objects.getNamespacedCustomObject({ group: 'cluster.capstan.dev', version: 'v1alpha1', namespace: 'default', plural: 'clusters', name: 'demo' }) as Promise<{ metadata: { finalizers?: string[] } }>;
+
+  beforeAll(async () => {
+    env = await startCapstanEnv();
+    work = mkdtempSync(path.join(os.tmpdir(), 'capstan-watcher-'));
+    api = await startManagementApi(work);
+    const kc = new KubeConfig();
+    kc.loadFromString(api.kubeconfig);
+    await installCrds(kc);
+    objects = kc.makeApiClient(CustomObjectsApi);
+    watcher = new Watcher({ kubeconfig: kc, temporal: env.client, taskQueue: env.taskQueue, log: (l) => log.push(l) });
+    await watcher.start();
+  }, 120_000);
+  afterAll(async () => {
+    await watcher?.stop();
+    await api?.stop();
+    await env?.stop();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('starts the Cluster\'s workflow from the objects created in the management cluster, finalizer first', async () => {
+    for (const doc of parseAllDocuments(DEMO_CONTROL_PLANE)) {
+      const o = doc.toJS() as { kind: string };
+      await objects.createNamespacedCustomObject({ ...plural[o.kind]!, version: 'v1alpha1', namespace: 'default', body: o });
+    }
+    await waitForAvailable(env.client, 'demo');
+    expect((await clusterObject()).metadata.finalizers).toEqual([FINALIZER]);
+    expect(log.join('\n')).toContain('cluster.cluster.capstan.dev/demo created');
+  }, 300_000);
+
+  it('delivers a spec change made in the management cluster to the running workflow', async () => {
+    await objects.patchNamespacedCustomObject(
+      { group: 'controlplane.capstan.dev', version: 'v1alpha1', namespace: 'default', plural: 'kubeadmcontrolplanes', name: 'demo-control-plane', body: { spec: { replicas: 1 } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    const kcp = env.client.workflow.getHandle(controlPlaneWorkflowId({ namespace: 'default', name: 'demo-control-plane' }));
+    await eventually('the control plane to scale to 1', async () => {
+      const v = await kcp.query(controlPlaneStatusQuery);
+      return v.spec.replicas === 1 && v.machines.length === 1;
+    }, 180_000, 250);
+  }, 240_000);
+
+  it('deletes the workload cluster when the Cluster object is deleted, and lets the object go only then', async () => {
+    await objects.deleteNamespacedCustomObject({ group: 'cluster.capstan.dev', version: 'v1alpha1', namespace: 'default', plural: 'clusters', name: 'demo' });
+    // Held by the finalizer while the workflow deletes…
+    expect((await clusterObject()).metadata.finalizers).toEqual([FINALIZER]);
+    // …and gone once it has.
+    await eventually('the Cluster object to be gone', async () => clusterObject().then(() => false, (err: { code?: number }) => err.code === 404), 180_000, 250);
+    expect((await liveVms(env.simClient)).filter((v) => v.name.startsWith('demo-'))).toEqual([]);
+    expect(log.join('\n')).toContain('cluster default/demo: deleted');
+  }, 240_000);
+});
