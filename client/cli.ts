@@ -257,6 +257,10 @@ export async function main(argv: string[]): Promise<number> {
       case 'delete cluster':
         console.log(await deleteCluster(await connect(), namespace, objectName(spec, 'NAME', arg)!, bool(p, 'wait', true), (l) => console.error(l)));
         return 0;
+      case 'watch': {
+        const { runWatcher } = await import('./watch-command.js');
+        return await runWatcher(await connect(), str(p, 'kubeconfig'));
+      }
       case 'worker': {
         const { runWorker } = await import('../workers/main.js');
         await runWorker();

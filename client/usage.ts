@@ -26,6 +26,7 @@ Usage:
   capstan rollout status machinedeployment NAME       a rollout's progress, until it is done
   capstan rollout pause|resume|restart machinedeployment NAME   hold, continue or redo a rollout
   capstan worker                             run a worker (workflows + activities)
+  capstan watch [--kubeconfig FILE]          run the CRD watcher against a management cluster
   capstan sim                                run the simulated cloud
   capstan sim kill|node-not-ready|node-ready MACHINE  break (or mend) a machine in the simulated cloud
 
@@ -258,6 +259,19 @@ export const COMMANDS: Record<string, CommandSpec> = {
   'rollout pause': rolloutVerb('pause', ['Pauses the rollout: machines are no longer replaced, but replicas are still followed.']),
   'rollout resume': rolloutVerb('resume', ['Resumes a paused rollout.']),
   'rollout restart': rolloutVerb('restart', ['Replaces every machine (rollout.after = now), through a new MachineSet within maxSurge and maxUnavailable.']),
+  watch: spec({
+    name: 'watch',
+    usage: [
+      'Usage: capstan watch [--kubeconfig FILE]',
+      '',
+      'Runs the CRD watcher: capstan\'s objects in the management cluster (kubectl apply -f) drive the',
+      'workflows on the Temporal server the environment names, as `capstan apply` does; a Cluster gets',
+      'the finalizer capstan.dev/lifecycle, and loses it once its workflow has deleted it.',
+      '  --kubeconfig FILE         the management cluster (default: $KUBECONFIG, then ~/.kube/config)',
+    ],
+    options: { kubeconfig: { type: 'string' } },
+    positionals: { names: [], required: 0 },
+  }),
   worker: spec({
     name: 'worker',
     usage: ['Usage: capstan worker', '', 'Runs a worker (workflows + activities) on the Temporal server the environment names.'],
