@@ -34,6 +34,10 @@ export const ERROR_TYPES = {
   WorkloadAPIRejected: { retryable: false, when: "the workload cluster's API refused an object as invalid (400, 422)" },
   /** The object's spec cannot be acted on (e.g. a control-plane machine without a version). */
   InvalidConfiguration: { retryable: false, when: 'the spec given to the step cannot be acted on' },
+  /** External remediation needs a management cluster, and this worker has none. */
+  ManagementClusterRequired: { retryable: false, when: 'a step needs the management cluster (external remediation) and the worker has no CAPSTAN_MANAGEMENT_KUBECONFIG' },
+  /** The management cluster refused a remediation request or its template (missing, not served, invalid). */
+  RemediationRequestRefused: { retryable: false, when: 'the management cluster refused a remediation request or has no such template (4xx)' },
   /** Anything else: a bug or an environment problem a redeploy may fix; retried, reason shown. */
   Unexpected: { retryable: true, when: 'any other error' },
 } as const satisfies Record<string, { retryable: boolean; when: string }>;

@@ -3,9 +3,11 @@
 import type { SecretStore } from '../providers/secrets/store.js';
 import type { SimCloudClient } from '../providers/sim/client.js';
 import type { Client } from '@temporalio/client';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { bootstrapActivities } from './bootstrap.js';
 import { classifiedActivities } from './errors.js';
 import { etcdActivities } from './etcd.js';
+import { remediationRequestActivities } from './remediation-requests.js';
 import { healthActivities } from './health.js';
 import { infrastructureActivities } from './infrastructure.js';
 import { machineStepActivities } from './machine-steps.js';
@@ -24,6 +26,8 @@ export interface ActivityDeps {
   nodeWatches?: NodeWatches;
   /** A Temporal client, for the activities that read visibility (MachineHealthChecks list their machines). */
   temporal?: Client;
+  /** The management cluster, where external remediation requests are created (absent: none). */
+  management?: KubeConfig;
 }
 
 /** Every activity leaves through one error boundary (activities/errors.ts). */
@@ -37,6 +41,7 @@ export function createActivities(given: ActivityDeps) {
     ...healthActivities(deps),
     ...nodeConditionActivities(deps),
     ...etcdActivities(deps),
+    ...remediationRequestActivities(deps),
   });
 }
 

@@ -44,7 +44,11 @@ export function machineHealthCheckSpecSchema() {
                 .optional(),
             })
             .default({}),
-          /** External remediation: a remediation request made from this template instead of a deletion (not supported yet: refused). */
+          /**
+           * External remediation: instead of a deletion, a remediation request made from this
+           * template (kind `<Kind>Template` → request kind `<Kind>`) in the management cluster, for
+           * an external controller; deleted once the machine is healthy again.
+           */
           templateRef: objectRefSchema().optional(),
         })
         .default({ triggerIf: {} }),
@@ -53,8 +57,8 @@ export function machineHealthCheckSpecSchema() {
       if (Object.keys(spec.selector.matchLabels).length === 0 && spec.selector.matchExpressions.length === 0) {
         ctx.addIssue({ code: 'custom', path: ['selector'], message: 'must not be empty (it would select every Machine of the cluster)' });
       }
-      if (spec.remediation.templateRef) {
-        ctx.addIssue({ code: 'custom', path: ['remediation', 'templateRef'], message: 'external remediation is not supported yet: remove it, and unhealthy machines are deleted for their owner to replace' });
+      if (spec.remediation.templateRef && !spec.remediation.templateRef.kind.endsWith('Template')) {
+        ctx.addIssue({ code: 'custom', path: ['remediation', 'templateRef', 'kind'], message: `must be a remediation template kind (ending in "Template"), got "${spec.remediation.templateRef.kind}"` });
       }
     });
 }

@@ -101,7 +101,7 @@ go_build() {
   done
   [[ ${#todo[@]} -gt 0 ]] || return 0
   command -v go >/dev/null || { say "Go is required to build ${names[*]} (https://go.dev/dl)"; exit 1; }
-  say "building ${names[*]} from Go modules (first time only; about 12 minutes for all tools on 2 cores)"
+  say "building ${names[*]} from Go modules (first time only; about 17 minutes for all tools on 2 cores)"
   local i
   for i in "${!todo[@]}"; do
     local out="$BIN/${names[$i]}"

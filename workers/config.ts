@@ -16,6 +16,8 @@ export interface WorkerSettings {
   maxCachedWorkflows: number;
   /** Optional cap on activity starts per second across the task queue (provider rate limits). */
   maxActivitiesPerSecond?: number;
+  /** A kubeconfig file for the management cluster (external remediation requests are created there). */
+  managementKubeconfig?: string;
 }
 
 /** Workflows kept in the sticky cache by default: the busy ones (sets, deployments) stay; idle Machines are evicted. */
@@ -37,6 +39,7 @@ export function workerSettings(env: NodeJS.ProcessEnv = process.env): WorkerSett
     maxConcurrentWorkflowTasks: num(env.CAPSTAN_MAX_CONCURRENT_WORKFLOW_TASKS, 40),
     maxCachedWorkflows: num(env.CAPSTAN_MAX_CACHED_WORKFLOWS, DEFAULT_MAX_CACHED_WORKFLOWS),
     maxActivitiesPerSecond: env.CAPSTAN_MAX_ACTIVITIES_PER_SECOND ? Number(env.CAPSTAN_MAX_ACTIVITIES_PER_SECOND) : undefined,
+    ...(env.CAPSTAN_MANAGEMENT_KUBECONFIG ? { managementKubeconfig: env.CAPSTAN_MANAGEMENT_KUBECONFIG } : {}),
   };
 }
 

@@ -1,6 +1,7 @@
 // Builds the capstan worker: the workflows bundle plus the activities over their providers.
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
+import { KubeConfig } from '@kubernetes/client-node';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import { NodeWatches } from '../activities/node-watch.js';
@@ -22,6 +23,12 @@ export interface CreateWorkerOptions {
   client?: Client;
 }
 
+function managementConfig(file: string): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(file);
+  return kc;
+}
+
 export async function createWorker(o: CreateWorkerOptions): Promise<Worker> {
   const secrets = new FileSecretStore(secretsDir(o.settings.dataDir));
   const nodeWatches = new NodeWatches(secrets);
@@ -31,6 +38,7 @@ export async function createWorker(o: CreateWorkerOptions): Promise<Worker> {
     pollMs: o.pollMs,
     nodeWatches,
     temporal: o.client,
+    ...(o.settings.managementKubeconfig ? { management: managementConfig(o.settings.managementKubeconfig) } : {}),
   });
   const worker = await Worker.create({
     connection: o.connection,

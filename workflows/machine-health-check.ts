@@ -14,7 +14,7 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import { activities } from './activity-proxies.js';
+import { activities, terminalFailure } from './activity-proxies.js';
 import { setCondition, type ConditionInput } from './conditions.js';
 import { observer } from './observer.js';
 import { historyIsLong } from './flow.js';
@@ -51,7 +51,7 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
     state.status ??= { expectedMachines: 0, currentHealthy: 0, remediationsAllowed: 0, targets: [], conditions: [], observedGeneration: state.generation };
     setCondition(state.status.conditions, c, new Date(), state.generation);
   };
-  const { observers } = activities((r) => {
+  const { observers, provider } = activities((r) => {
     problem = `${r.activity}: ${r.attempts} attempts: ${r.message}`;
     changes++;
   });
@@ -112,6 +112,21 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
     },
   );
 
+  /**
+   * A remediation request's creation or deletion; one the management cluster refuses for good (no
+   * template, no management cluster) shows on ExternalRemediationRequestAvailable and is not retried.
+   */
+  const requestStep = async (fn: () => Promise<unknown>): Promise<void> => {
+    try {
+      await fn();
+      cond({ type: 'ExternalRemediationRequestAvailable', status: 'True', reason: 'RequestAvailable' });
+    } catch (err) {
+      const t = terminalFailure(err);
+      if (!t) throw err;
+      cond({ type: 'ExternalRemediationRequestAvailable', status: 'False', reason: t.failure.type ?? 'RequestFailed', message: t.failure.message });
+    }
+  };
+
   const evaluate = (targets: HealthTarget[]) => {
     const { checks, remediation } = state.spec;
     const common = {
@@ -151,6 +166,14 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
     // Remediate: delete each unhealthy machine its owner replaces, once; the owner's new machine
     // is a new target. A machine that is no longer a target is forgotten.
     const targetNames = new Set(state.targets.map((t) => t.machine));
+    // External remediation: a request whose machine is healthy again, or gone, is deleted.
+    const requests = (state.remediationRequests ??= {});
+    for (const [m, templateRef] of Object.entries(requests)) {
+      if (targetNames.has(m) && verdict.unhealthy.includes(m)) continue;
+      await requestStep(() => provider.deleteRemediationRequest({ templateRef, namespace, machine: m }));
+      delete requests[m];
+      state.remediated = state.remediated.filter((x) => x !== m);
+    }
     state.remediated = state.remediated.filter((m) => targetNames.has(m));
     // A control-plane machine the control plane was asked to remediate that is healthy again:
     // the request is withdrawn (the control plane may have held it back to keep etcd's quorum).
@@ -179,6 +202,13 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
       state.remediated.push(m);
       const why = unhealthyReason(target, { now: new Date().toISOString(), ...state.spec.checks }) ?? { reason: 'UnhealthyNode', message: 'Health check failed' };
       const remediation = { healthCheck: name, ...why };
+      const templateRef = state.spec.remediation.templateRef;
+      if (templateRef) {
+        // External remediation: a request for an external controller instead of a deletion.
+        requests[m] = templateRef;
+        sends.push(() => requestStep(() => provider.createRemediationRequest({ templateRef, namespace, machine: m, clusterName: mhc.spec.clusterName })));
+        continue;
+      }
       const cp = controlPlaneOwner(target);
       if (cp) {
         // The control plane decides: it remediates one machine at a time and never loses etcd's quorum.

@@ -482,6 +482,8 @@ export interface MachineHealthCheckState {
   remediated: string[];
   /** Recent remediations per owner, for the backoff of replacements that fail again. */
   remediationLog?: RemediationRecord[];
+  /** External remediation: the machines with a remediation request, and the template it came from. */
+  remediationRequests?: Record<string, { apiGroup: string; kind: string; name: string }>;
   status?: MachineHealthCheckStatus;
   deleteRequested: boolean;
 }

@@ -17,6 +17,8 @@ import { DEFAULT_MAX_CACHED_WORKFLOWS } from '../../workers/config.js';
 import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes.js';
 
 export interface CapstanEnvOptions {
+  /** A management cluster's kubeconfig file for the worker (external remediation). */
+  managementKubeconfig?: string;
   /** 'in-process' (default) or 'process' (a separate `capstan worker`). */
   worker?: 'in-process' | 'process';
   /** Extra flags for the simulated cloud, e.g. ['--boot-ms', '500-600']. */
@@ -101,7 +103,15 @@ export async function startCapstanEnv(o: CapstanEnvOptions = {}): Promise<Capsta
       }
       const nativeConnection = await NativeConnection.connect({ address: temporal.address });
       const worker = await createWorker({
-        settings: { dataDir, simUrl: sim.url, taskQueue, maxConcurrentActivities: 200, maxConcurrentWorkflowTasks: 40, maxCachedWorkflows: DEFAULT_MAX_CACHED_WORKFLOWS },
+        settings: {
+          dataDir,
+          simUrl: sim.url,
+          taskQueue,
+          maxConcurrentActivities: 200,
+          maxConcurrentWorkflowTasks: 40,
+          maxCachedWorkflows: DEFAULT_MAX_CACHED_WORKFLOWS,
+          ...(o.managementKubeconfig ? { managementKubeconfig: o.managementKubeconfig } : {}),
+        },
         connection: nativeConnection,
         namespace: temporal.namespace,
         pollMs: 200,
