@@ -40,8 +40,8 @@ const INFO: Record<KindName, KindInfo> = {
     columns: [
       { name: 'Phase', type: 'string', jsonPath: '.status.phase', description: 'Cluster pass-through phase' },
       { name: 'Available', type: 'string', jsonPath: ".status.conditions[?(@.type==\"Available\")].status", description: 'Cluster is available' },
-      { name: 'CP Ready', type: 'string', jsonPath: '.status.controlPlane.readyReplicas', description: 'Ready control plane machines' },
-      { name: 'Workers Ready', type: 'string', jsonPath: '.status.workers.readyReplicas', description: 'Ready worker machines' },
+      { name: 'CP Ready', type: 'integer', jsonPath: '.status.controlPlane.readyReplicas', description: 'Ready control plane machines' },
+      { name: 'Workers Ready', type: 'integer', jsonPath: '.status.workers.readyReplicas', description: 'Ready worker machines' },
       AGE,
       // Cluster API prints .spec.topology.version; a capstan Cluster has no topology, and its
       // status carries the control plane's version instead.

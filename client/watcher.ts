@@ -15,9 +15,14 @@ import { KINDS, type KindName } from '../api/kinds.js';
 import { VERSION } from '../api/meta.js';
 import { clusterWorkflowId } from '../workflows/ids.js';
 import { deleteClusterUpdate } from '../workflows/messages.js';
+import { LIST_MEMO, type ClusterListMemo } from '../workflows/list-memo.js';
+import { SA_PHASE } from '../workflows/search-attributes.js';
 import { executePlan, loadPlan, type ApplyLine } from './apply.js';
+import { clusterStatusFrom, mirroredPart } from './status-mirror.js';
 
 export const FINALIZER = 'capstan.dev/lifecycle';
+/** Where an operator finds the object in the Temporal UI. */
+export const WORKFLOW_ID_ANNOTATION = 'capstan.dev/workflow-id';
 
 /** Plurals of the kinds, as in config/crd (api/crd.ts). */
 const PLURAL: Record<KindName, string> = {
@@ -46,6 +51,10 @@ export interface WatcherOptions {
   temporal: Client;
   taskQueue: string;
   log?: (line: string) => void;
+  /** How often Cluster statuses are compared with their workflows' (default 2 s). */
+  statusIntervalMs?: number;
+  /** Default true; false writes every pass (only to show a test's write counter works). */
+  writeOnlyChanges?: boolean;
 }
 
 export class Watcher {
@@ -59,6 +68,11 @@ export class Watcher {
   private readonly log: (line: string) => void;
   /** What the last reconcile of each namespace did, for tests and the log. */
   readonly lastLines = new Map<string, ApplyLine[]>();
+  /** Status subresource writes so far. */
+  statusWrites = 0;
+  private statusTimer: NodeJS.Timeout | undefined;
+  /** The generation of each Cluster object last applied to its workflow: status.observedGeneration. */
+  private readonly applied = new Map<string, number>();
 
   constructor(private readonly o: WatcherOptions) {
     this.objects = o.kubeconfig.makeApiClient(CustomObjectsApi);
@@ -89,11 +103,43 @@ export class Watcher {
       this.informers.push(informer as never);
       await informer.start();
     }
+    const tick = () => {
+      this.statusTimer = setTimeout(() => {
+        this.running = this.running.then(() => this.mirrorStatus().catch((err: unknown) => this.log(`status: ${(err as Error).message}`))).finally(() => {
+          if (!this.stopped) tick();
+        });
+      }, this.o.statusIntervalMs ?? 2000);
+    };
+    tick();
+  }
+
+  /** Writes each Cluster object's status where its workflow's differs (client/status-mirror.ts). */
+  async mirrorStatus(): Promise<void> {
+    const clusters = this.informers.flatMap((i) => i.list()).filter((o) => o.kind === 'Cluster' && !o.metadata?.deletionTimestamp);
+    if (!clusters.length) return;
+    const byId = new Map(clusters.map((c) => [clusterWorkflowId({ namespace: c.metadata!.namespace!, name: c.metadata!.name! }), c]));
+    for await (const wf of this.o.temporal.workflow.list({ query: 'CapstanKind = "Cluster" AND ExecutionStatus = "Running"' })) {
+      const obj = byId.get(wf.workflowId);
+      const memo = wf.memo?.[LIST_MEMO] as ClusterListMemo | undefined;
+      if (!obj || !memo) continue;
+      const key = `${obj.metadata!.namespace}/${obj.metadata!.name}`;
+      const want = clusterStatusFrom(wf.typedSearchAttributes.get(SA_PHASE) ?? '', memo, this.applied.get(key));
+      const have = mirroredPart((obj as { status?: Record<string, unknown> }).status);
+      if (this.o.writeOnlyChanges !== false && JSON.stringify(have) === JSON.stringify(want)) continue;
+      await this.objects.patchNamespacedCustomObjectStatus(
+        { group: KINDS.Cluster.group, version: VERSION, namespace: obj.metadata!.namespace!, plural: PLURAL.Cluster, name: obj.metadata!.name!, body: { status: want } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+      this.statusWrites++;
+      // The informer brings the written status back; until then, the cache says what was written.
+      (obj as { status?: unknown }).status = { ...((obj as { status?: object }).status ?? {}), ...want };
+    }
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.statusTimer) clearTimeout(this.statusTimer);
     await Promise.all(this.informers.map((i) => i.stop()));
     await this.running.catch(() => undefined);
   }
@@ -135,7 +181,7 @@ export class Watcher {
         continue;
       }
       if (!c.metadata?.finalizers?.includes(FINALIZER)) {
-        await this.setFinalizers(c, [...(c.metadata?.finalizers ?? []), FINALIZER]);
+        await this.setFinalizers(c, [...(c.metadata?.finalizers ?? []), FINALIZER], { [WORKFLOW_ID_ANNOTATION]: clusterWorkflowId({ namespace, name }) });
       }
       // The Cluster, everything that is not owned by a cluster (templates, control plane, infra),
       // and what names this one.
@@ -144,6 +190,7 @@ export class Watcher {
       try {
         const lines = await executePlan(this.o.temporal, this.o.taskQueue, loadPlan([{ file: `${namespace}/${name}`, text }]));
         this.lastLines.set(`${namespace}/${name}`, lines);
+        if (c.metadata?.generation !== undefined) this.applied.set(`${namespace}/${name}`, c.metadata.generation);
         const changed = lines.filter((l) => l.result !== 'unchanged' && l.result !== 'resolved');
         if (changed.length) this.log(changed.map((l) => `${l.object} ${l.result}`).join('\n'));
       } catch (err) {
@@ -183,7 +230,7 @@ export class Watcher {
     }
   }
 
-  private async setFinalizers(o: CapstanObject, finalizers: string[]): Promise<void> {
+  private async setFinalizers(o: CapstanObject, finalizers: string[], annotations?: Record<string, string>): Promise<void> {
     const kind = o.kind as KindName;
     await this.objects.patchNamespacedCustomObject(
       {
@@ -193,7 +240,7 @@ export class Watcher {
         plural: PLURAL[kind],
         name: o.metadata!.name!,
         // With its resourceVersion: a concurrent change makes this fail, and the next pass sees it.
-        body: { metadata: { finalizers, resourceVersion: o.metadata!.resourceVersion } },
+        body: { metadata: { finalizers, resourceVersion: o.metadata!.resourceVersion, ...(annotations ? { annotations } : {}) } },
       },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
@@ -203,7 +250,8 @@ export class Watcher {
 /** An object as a manifest: apiVersion, kind, name, namespace, labels, annotations and spec. */
 function asManifest(o: CapstanObject): Record<string, unknown> {
   const m = o.metadata ?? {};
-  const annotations = Object.fromEntries(Object.entries(m.annotations ?? {}).filter(([k]) => k !== 'kubectl.kubernetes.io/last-applied-configuration'));
+  // kubectl's and capstan's own annotations are about the object, not its spec.
+  const annotations = Object.fromEntries(Object.entries(m.annotations ?? {}).filter(([k]) => k !== 'kubectl.kubernetes.io/last-applied-configuration' && !k.startsWith('capstan.dev/')));
   return {
     apiVersion: o.apiVersion,
     kind: o.kind,
