@@ -5,8 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import type { TypedSearchAttributes } from '@temporalio/common';
 import { stringify } from 'yaml';
-import { FileSecretStore } from '../providers/secrets/file-store.js';
-import { secretsDir } from '../workers/config.js';
+import { cliSecretStore } from '../workers/config.js';
 import type { ClusterWorkflow } from '../workflows/cluster.js';
 import { clusterWorkflowId, controlPlaneWorkflowId, machineDeploymentWorkflowId, machineHealthCheckWorkflowId, machineSetWorkflowId, machineWorkflowId, type ObjectKey, parseWorkflowId } from '../workflows/ids.js';
 import { clusterListMemo, type ClusterListMemo, LIST_MEMO, machineRow, type MachineListMemo, type MachineRow } from '../workflows/list-memo.js';
@@ -279,7 +278,7 @@ export async function watchObjects(
 
 /** The workload cluster's admin kubeconfig (a secret: printed only on request, never logged). */
 export async function readKubeconfig(dataDir: string, namespace: string, cluster: string): Promise<string> {
-  const secret = await new FileSecretStore(secretsDir(dataDir)).get(namespace, `${cluster}-kubeconfig`);
+  const secret = await (await cliSecretStore(dataDir)).get(namespace, `${cluster}-kubeconfig`);
   if (!secret?.data.value) throw new ApplyError(`no kubeconfig for cluster "${cluster}" in namespace "${namespace}" (is the control plane initialized?)`);
   return secret.data.value;
 }

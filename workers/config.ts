@@ -1,5 +1,7 @@
 // The worker's settings, from the environment (12-factor; the same in `capstan dev` and in a
 // Deployment). Temporal's own variables are read by client/temporal.ts.
+import { FileSecretStore } from '../providers/secrets/file-store.js';
+import type { SecretStore } from '../providers/secrets/store.js';
 import { join, resolve } from 'node:path';
 
 export interface WorkerSettings {
@@ -18,6 +20,31 @@ export interface WorkerSettings {
   maxActivitiesPerSecond?: number;
   /** A kubeconfig file for the management cluster (external remediation requests are created there). */
   managementKubeconfig?: string;
+  /** Where secrets live: `file` (default: CAPSTAN_DATA_DIR/secrets) or `kubernetes` (Secrets in the management cluster). */
+  secretStore?: 'file' | 'kubernetes';
+}
+
+/**
+ * The secret store the environment names (CAPSTAN_SECRETS): files under the data dir, or Secrets
+ * in the management cluster (CAPSTAN_MANAGEMENT_KUBECONFIG), with Cluster API's names. Loaded on
+ * demand: @kubernetes/client-node takes seconds to import, and a CLI command on files needs none.
+ */
+export async function openSecretStore(o: { dataDir: string; secretStore?: 'file' | 'kubernetes'; managementKubeconfig?: string }): Promise<SecretStore> {
+  if (o.secretStore !== 'kubernetes') return new FileSecretStore(secretsDir(o.dataDir));
+  if (!o.managementKubeconfig) throw new Error('CAPSTAN_SECRETS=kubernetes keeps secrets in the management cluster: set CAPSTAN_MANAGEMENT_KUBECONFIG');
+  const [{ KubeConfig }, { KubernetesSecretStore }] = await Promise.all([import('@kubernetes/client-node'), import('../providers/secrets/kubernetes-store.js')]);
+  const kc = new KubeConfig();
+  kc.loadFromFile(o.managementKubeconfig);
+  return new KubernetesSecretStore(kc);
+}
+
+/** The store the CLI reads (e.g. `capstan get kubeconfig`): the same as the worker's, from the same environment. */
+export const cliSecretStore = (dir: string, env: NodeJS.ProcessEnv = process.env) => openSecretStore({ dataDir: dir, ...secretSettings(env) });
+
+function secretSettings(env: NodeJS.ProcessEnv): { secretStore?: 'file' | 'kubernetes'; managementKubeconfig?: string } {
+  const store = env.CAPSTAN_SECRETS;
+  if (store !== undefined && store !== 'file' && store !== 'kubernetes') throw new Error(`CAPSTAN_SECRETS: "${store}" is not file or kubernetes`);
+  return { ...(store ? { secretStore: store } : {}), ...(env.CAPSTAN_MANAGEMENT_KUBECONFIG ? { managementKubeconfig: env.CAPSTAN_MANAGEMENT_KUBECONFIG } : {}) };
 }
 
 /** Workflows kept in the sticky cache by default: the busy ones (sets, deployments) stay; idle Machines are evicted. */
@@ -39,7 +66,7 @@ export function workerSettings(env: NodeJS.ProcessEnv = process.env): WorkerSett
     maxConcurrentWorkflowTasks: num(env.CAPSTAN_MAX_CONCURRENT_WORKFLOW_TASKS, 40),
     maxCachedWorkflows: num(env.CAPSTAN_MAX_CACHED_WORKFLOWS, DEFAULT_MAX_CACHED_WORKFLOWS),
     maxActivitiesPerSecond: env.CAPSTAN_MAX_ACTIVITIES_PER_SECOND ? Number(env.CAPSTAN_MAX_ACTIVITIES_PER_SECOND) : undefined,
-    ...(env.CAPSTAN_MANAGEMENT_KUBECONFIG ? { managementKubeconfig: env.CAPSTAN_MANAGEMENT_KUBECONFIG } : {}),
+    ...secretSettings(env),
   };
 }
 

@@ -5,9 +5,8 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import { NodeWatches } from '../activities/node-watch.js';
-import { FileSecretStore } from '../providers/secrets/file-store.js';
 import { SimCloudClient } from '../providers/sim/client.js';
-import { secretsDir, type WorkerSettings } from './config.js';
+import { openSecretStore, type WorkerSettings } from './config.js';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -30,7 +29,7 @@ function managementConfig(file: string): KubeConfig {
 }
 
 export async function createWorker(o: CreateWorkerOptions): Promise<Worker> {
-  const secrets = new FileSecretStore(secretsDir(o.settings.dataDir));
+  const secrets = await openSecretStore(o.settings);
   const nodeWatches = new NodeWatches(secrets);
   const activities = createActivities({
     sim: new SimCloudClient(o.settings.simUrl),

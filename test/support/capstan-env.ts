@@ -19,6 +19,8 @@ import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes.js';
 export interface CapstanEnvOptions {
   /** A management cluster's kubeconfig file for the worker (external remediation). */
   managementKubeconfig?: string;
+  /** Where the worker keeps secrets (default file; kubernetes needs managementKubeconfig). */
+  secretStore?: 'file' | 'kubernetes';
   /** 'in-process' (default) or 'process' (a separate `capstan worker`). */
   worker?: 'in-process' | 'process';
   /** Extra flags for the simulated cloud, e.g. ['--boot-ms', '500-600']. */
@@ -111,6 +113,7 @@ export async function startCapstanEnv(o: CapstanEnvOptions = {}): Promise<Capsta
           maxConcurrentWorkflowTasks: 40,
           maxCachedWorkflows: DEFAULT_MAX_CACHED_WORKFLOWS,
           ...(o.managementKubeconfig ? { managementKubeconfig: o.managementKubeconfig } : {}),
+          ...(o.secretStore ? { secretStore: o.secretStore } : {}),
         },
         connection: nativeConnection,
         namespace: temporal.namespace,
