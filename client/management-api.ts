@@ -15,11 +15,13 @@ export interface ManagementApi {
   /** An admin kubeconfig (system:masters), also written to `<dir>/management.kubeconfig` (0600). */
   kubeconfig: string;
   kubeconfigFile: string;
+  /** A kubeconfig for another identity (a client certificate of the API's CA): e.g. a ServiceAccount's user and groups. */
+  kubeconfigFor(user: string, groups: string[]): Promise<string>;
   stop(): Promise<void>;
 }
 
 /** Starts etcd and kube-apiserver with their state under `dir` (created; reused across runs of the same dir). */
-export async function startManagementApi(dir: string, o: { readyTimeoutMs?: number } = {}): Promise<ManagementApi> {
+export async function startManagementApi(dir: string, o: { readyTimeoutMs?: number; /** Metadata-level audit log of every request (JSON lines). */ auditLogFile?: string } = {}): Promise<ManagementApi> {
   const pki = path.join(dir, 'pki');
   mkdirSync(pki, { recursive: true, mode: 0o700 });
   const write = (name: string, text: string) => {
@@ -54,6 +56,15 @@ export async function startManagementApi(dir: string, o: { readyTimeoutMs?: numb
       readinessClient: { certFile: adminCert, keyFile: adminKey, caFile: files.clientCaFile },
       logFile: path.join(dir, 'kube-apiserver.log'),
       ...(o.readyTimeoutMs ? { readyTimeoutMs: o.readyTimeoutMs } : {}),
+      ...(o.auditLogFile
+        ? {
+            extraArgs: [
+              `--audit-policy-file=${write('audit-policy.yaml', 'apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n  - level: Metadata\n    omitStages: [RequestReceived]\n')}`,
+              `--audit-log-path=${o.auditLogFile}`,
+              '--audit-log-format=json',
+            ],
+          }
+        : {}),
     });
     const kubeconfig = buildKubeconfig({ clusterName: 'capstan-management', server: apiserver.url, caCertPem: ca.certPem, userName: 'capstan-admin', clientCertPem: admin.certPem, clientKeyPem: admin.keyPem });
     const kubeconfigFile = path.join(dir, 'management.kubeconfig');
@@ -62,6 +73,10 @@ export async function startManagementApi(dir: string, o: { readyTimeoutMs?: numb
       url: apiserver.url,
       kubeconfig,
       kubeconfigFile,
+      async kubeconfigFor(user, groups) {
+        const id = await issueClientCertificate(ca, { commonName: user, organizations: groups, now: new Date() });
+        return buildKubeconfig({ clusterName: 'capstan-management', server: apiserver.url, caCertPem: ca.certPem, userName: user, clientCertPem: id.certPem, clientKeyPem: id.keyPem });
+      },
       async stop() {
         await apiserver.stop();
         await etcd.stop();

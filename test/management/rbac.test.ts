@@ -1,0 +1,97 @@
+// config/rbac on a real management kube-apiserver: the watcher and the worker (secrets in the
+// management cluster) run as the capstan ServiceAccount through a whole Cluster's life — created
+// from objects, its status mirrored, deleted — and the API server's audit log shows not one
+// request of theirs refused. A request outside the role is refused and seen in that log.
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startManagementApi, type ManagementApi } from '../../client/management-api.js';
+import { Watcher } from '../../client/watcher.js';
+import { eventually, startCapstanEnv, type CapstanEnv } from '../support/capstan-env.js';
+import { waitForAvailable } from '../support/cluster-checks.js';
+import { DEMO_CONTROL_PLANE } from '../support/demo-manifests.js';
+import { crds, fetchJson, installCrds } from '../support/management.js';
+
+const RBAC_DIR = new URL('../../config/rbac/', import.meta.url);
+const SA_USER = 'system:serviceaccount:capstan-system:capstan';
+
+/** Where the admin creates each kind of config/rbac. */
+const endpoint = (o: { kind: string; metadata: { namespace?: string } }) =>
+  ({
+    Namespace: '/api/v1/namespaces',
+    ServiceAccount: `/api/v1/namespaces/${o.metadata.namespace}/serviceaccounts`,
+    ClusterRole: '/apis/rbac.authorization.k8s.io/v1/clusterroles',
+    ClusterRoleBinding: '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings',
+  })[o.kind]!;
+
+describe('config/rbac: least privilege', () => {
+  let api: ManagementApi;
+  let env: CapstanEnv;
+  let work: string;
+  let watcher: Watcher;
+  let auditLog: string;
+  const admin = new KubeConfig();
+  const asCapstan = new KubeConfig();
+  /** The audit log's requests by the capstan identity that were refused. */
+  const refused = () =>
+    readFileSync(auditLog, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { user?: { username?: string }; verb: string; requestURI: string; responseStatus?: { code?: number } })
+      .filter((e) => e.user?.username === SA_USER && (e.responseStatus?.code === 403 || e.responseStatus?.code === 401))
+      .map((e) => `${e.verb} ${e.requestURI}`);
+
+  beforeAll(async () => {
+    work = mkdtempSync(path.join(os.tmpdir(), 'capstan-rbac-'));
+    auditLog = path.join(work, 'audit.log');
+    api = await startManagementApi(path.join(work, 'management'), { auditLogFile: auditLog });
+    admin.loadFromString(api.kubeconfig);
+    await installCrds(admin);
+    for (const f of readdirSync(RBAC_DIR)) {
+      for (const doc of parseAllDocuments(readFileSync(new URL(f, RBAC_DIR), 'utf8'))) {
+        const o = doc.toJS() as { kind: string; metadata: { namespace?: string } };
+        await fetchJson(admin, endpoint(o), 'application/json', o);
+      }
+    }
+    const saKubeconfig = await api.kubeconfigFor(SA_USER, ['system:serviceaccounts', 'system:serviceaccounts:capstan-system']);
+    const saFile = path.join(work, 'capstan.kubeconfig');
+    writeFileSync(saFile, saKubeconfig, { mode: 0o600 });
+    asCapstan.loadFromString(saKubeconfig);
+    env = await startCapstanEnv({ managementKubeconfig: saFile, secretStore: 'kubernetes' });
+    watcher = new Watcher({ kubeconfig: asCapstan, temporal: env.client, taskQueue: env.taskQueue, statusIntervalMs: 500 });
+    await watcher.start();
+  }, 180_000);
+  afterAll(async () => {
+    await watcher?.stop();
+    await env?.stop();
+    await api?.stop();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('a Cluster created, mirrored and deleted with the capstan identity: nothing refused', async () => {
+    const objects = admin.makeApiClient(CustomObjectsApi);
+    const plural = Object.fromEntries(crds().map((c) => [c.spec.names.kind, { group: c.spec.group, plural: c.spec.names.plural }]));
+    for (const doc of parseAllDocuments(DEMO_CONTROL_PLANE.replace('  replicas: 3\n', '  replicas: 1\n'))) {
+      const o = doc.toJS() as { kind: string };
+      await objects.createNamespacedCustomObject({ ...plural[o.kind]!, version: 'v1alpha1', namespace: 'default', body: o });
+    }
+    await waitForAvailable(env.client, 'demo');
+    const cluster = () => objects.getNamespacedCustomObject({ group: 'cluster.capstan.dev', version: 'v1alpha1', namespace: 'default', plural: 'clusters', name: 'demo' }) as Promise<{ status?: { phase?: string } }>;
+    await eventually('the status mirrored', async () => (await cluster()).status?.phase === 'Provisioned', 60_000, 250);
+    // The worker kept the cluster's secrets in the management cluster.
+    const secrets = await admin.makeApiClient(CoreV1Api).listNamespacedSecret({ namespace: 'default', labelSelector: 'cluster.capstan.dev/cluster-name=demo' });
+    expect(secrets.items.map((s) => s.metadata!.name)).toEqual(expect.arrayContaining(['demo-ca', 'demo-kubeconfig']));
+    await objects.deleteNamespacedCustomObject({ group: 'cluster.capstan.dev', version: 'v1alpha1', namespace: 'default', plural: 'clusters', name: 'demo' });
+    await eventually('the Cluster object to be gone', async () => cluster().then(() => false, (err: { code?: number }) => err.code === 404), 180_000, 250);
+    expect(refused()).toEqual([]);
+  }, 300_000);
+
+  it('refuses what the role does not grant, and the audit log shows it', async () => {
+    const err = await asCapstan.makeApiClient(CoreV1Api).listNode().catch((e: { code?: number }) => e);
+    expect((err as { code?: number }).code).toBe(403);
+    await eventually('the refusal in the audit log', async () => refused().some((r) => r.startsWith('list /api/v1/nodes')), 10_000, 100);
+  });
+});
