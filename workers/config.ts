@@ -34,8 +34,14 @@ export async function openSecretStore(o: { dataDir: string; secretStore?: 'file'
   if (!o.managementKubeconfig) throw new Error('CAPSTAN_SECRETS=kubernetes keeps secrets in the management cluster: set CAPSTAN_MANAGEMENT_KUBECONFIG');
   const [{ KubeConfig }, { KubernetesSecretStore }] = await Promise.all([import('@kubernetes/client-node'), import('../providers/secrets/kubernetes-store.js')]);
   const kc = new KubeConfig();
-  kc.loadFromFile(o.managementKubeconfig);
+  loadManagementConfig(kc, o.managementKubeconfig);
   return new KubernetesSecretStore(kc);
+}
+
+/** CAPSTAN_MANAGEMENT_KUBECONFIG: a kubeconfig file, or `in-cluster` (the pod's ServiceAccount, as in config/deploy). */
+export function loadManagementConfig(kc: { loadFromFile(f: string): void; loadFromCluster(): void }, setting: string): void {
+  if (setting === 'in-cluster') kc.loadFromCluster();
+  else kc.loadFromFile(setting);
 }
 
 /** The store the CLI reads (e.g. `capstan get kubeconfig`): the same as the worker's, from the same environment. */

@@ -6,7 +6,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import { NodeWatches } from '../activities/node-watch.js';
 import { SimCloudClient } from '../providers/sim/client.js';
-import { openSecretStore, type WorkerSettings } from './config.js';
+import { loadManagementConfig, openSecretStore, type WorkerSettings } from './config.js';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -24,7 +24,7 @@ export interface CreateWorkerOptions {
 
 function managementConfig(file: string): KubeConfig {
   const kc = new KubeConfig();
-  kc.loadFromFile(file);
+  loadManagementConfig(kc, file);
   return kc;
 }
 
