@@ -60,7 +60,23 @@ async function probe(address: string, check?: (c: Connection) => Promise<boolean
   }
 }
 
+/**
+ * Starts the dev server; again, on fresh ports, when one of its listeners found its port taken.
+ * The CLI picks free ports for its internal services itself, so one of them can land on a port we
+ * picked for it a moment before (seen once in CI: the worker service on our --http-port).
+ */
 export async function startTemporalDevServer(options: StartTemporalDevServerOptions): Promise<TemporalDevServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDevServerOnce(options);
+    } catch (err) {
+      if (attempt < 3 && /address already in use/.test((err as Error).message)) continue;
+      throw err;
+    }
+  }
+}
+
+async function startDevServerOnce(options: StartTemporalDevServerOptions): Promise<TemporalDevServer> {
   const namespace = options.namespace ?? 'default';
   const port = options.port ?? (await freePort());
   const headless = options.headless ?? false;
