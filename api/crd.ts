@@ -150,6 +150,9 @@ const INFO: Record<KindName, KindInfo> = {
   SimMachineTemplate: { plural: 'simmachinetemplates', shortNames: ['simmt'], columns: [AGE] },
 };
 
+/** Each kind's plural, as its CRD serves it (`/apis/<group>/<version>/<plural>`). */
+export const PLURAL = Object.fromEntries(Object.entries(INFO).map(([kind, i]) => [kind, i.plural])) as Record<KindName, string>;
+
 function clusterNameImmutable() {
   return { rule: 'self.spec.clusterName == oldSelf.spec.clusterName', message: 'spec.clusterName is immutable', fieldPath: '.spec.clusterName' };
 }

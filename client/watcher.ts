@@ -11,6 +11,7 @@ import { CustomObjectsApi, KubeConfig, makeInformer, PatchStrategy, setHeaderOpt
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { stringify } from 'yaml';
+import { PLURAL } from '../api/crd.js';
 import { KINDS, type KindName } from '../api/kinds.js';
 import { VERSION } from '../api/meta.js';
 import { clusterWorkflowId } from '../workflows/ids.js';
@@ -24,20 +25,6 @@ export const FINALIZER = 'capstan.dev/lifecycle';
 /** Where an operator finds the object in the Temporal UI. */
 export const WORKFLOW_ID_ANNOTATION = 'capstan.dev/workflow-id';
 
-/** Plurals of the kinds, as in config/crd (api/crd.ts). */
-const PLURAL: Record<KindName, string> = {
-  Cluster: 'clusters',
-  Machine: 'machines',
-  MachineSet: 'machinesets',
-  MachineDeployment: 'machinedeployments',
-  MachineHealthCheck: 'machinehealthchecks',
-  KubeadmControlPlane: 'kubeadmcontrolplanes',
-  KubeadmConfig: 'kubeadmconfigs',
-  KubeadmConfigTemplate: 'kubeadmconfigtemplates',
-  SimCluster: 'simclusters',
-  SimMachine: 'simmachines',
-  SimMachineTemplate: 'simmachinetemplates',
-};
 /** Objects that belong to one Cluster by `spec.clusterName`. */
 const OWNED_BY_CLUSTER = new Set<string>(['Machine', 'MachineSet', 'MachineDeployment', 'MachineHealthCheck']);
 
