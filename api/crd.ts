@@ -59,8 +59,22 @@ const INFO: Record<KindName, KindInfo> = {
       AGE,
       { name: 'Version', type: 'string', jsonPath: '.spec.version', description: 'Kubernetes version associated with this Machine' },
     ],
-    // Machines are replaced, never updated: the whole spec is immutable once created.
-    rules: [{ rule: 'self.spec == oldSelf.spec', message: 'Machine spec is immutable: Machines are replaced, not updated', fieldPath: '.spec' }],
+    // Machines are replaced, never updated: what a machine is made of is immutable once created.
+    // providerID is set once, when the infrastructure has it (as Cluster API's Machine controller
+    // does); the timeouts of minReadySeconds and deletion may change in place, as in Cluster API.
+    rules: [
+      {
+        rule: [
+          'self.spec.clusterName == oldSelf.spec.clusterName',
+          'self.spec.bootstrap == oldSelf.spec.bootstrap',
+          'self.spec.infrastructureRef == oldSelf.spec.infrastructureRef',
+          ...['version', 'failureDomain'].map((f) => `has(self.spec.${f}) == has(oldSelf.spec.${f}) && (!has(self.spec.${f}) || self.spec.${f} == oldSelf.spec.${f})`),
+          '(!has(oldSelf.spec.providerID) || (has(self.spec.providerID) && self.spec.providerID == oldSelf.spec.providerID))',
+        ].join(' && '),
+        message: 'Machine spec is immutable: Machines are replaced, not updated',
+        fieldPath: '.spec',
+      },
+    ],
   },
   MachineSet: {
     plural: 'machinesets',

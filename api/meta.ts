@@ -15,6 +15,8 @@ export const VERSION = 'v1alpha1';
 export const ANNOTATIONS = {
   /** Cluster API's cluster.x-k8s.io/delete-machine: this machine goes first when its set scales down. */
   deleteMachine: 'cluster.capstan.dev/delete-machine',
+  /** Cluster API's machinedeployment.clusters.x-k8s.io/revision: on a deployment's sets. */
+  revision: 'machinedeployment.cluster.capstan.dev/revision',
 } as const;
 
 export const LABELS = {

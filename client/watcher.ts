@@ -19,19 +19,32 @@ import { deleteClusterUpdate } from '../workflows/messages.js';
 import { LIST_MEMO, type ClusterListMemo } from '../workflows/list-memo.js';
 import { SA_PHASE } from '../workflows/search-attributes.js';
 import { executePlan, loadPlan, type ApplyLine } from './apply.js';
+import { ObjectMirror, WORKFLOW_ID_ANNOTATION } from './object-mirror.js';
 import { clusterStatusFrom, mirroredPart } from './status-mirror.js';
 
+export { WORKFLOW_ID_ANNOTATION };
 export const FINALIZER = 'capstan.dev/lifecycle';
-/** Where an operator finds the object in the Temporal UI. */
-export const WORKFLOW_ID_ANNOTATION = 'capstan.dev/workflow-id';
 
 /** Objects that belong to one Cluster by `spec.clusterName`. */
 const OWNED_BY_CLUSTER = new Set<string>(['Machine', 'MachineSet', 'MachineDeployment', 'MachineHealthCheck']);
 
 interface CapstanObject extends KubernetesObject {
   kind?: string;
-  spec?: Record<string, unknown> & { clusterName?: string };
+  spec?: Record<string, any> & { clusterName?: string };
 }
+
+/** An object a workflow made (a deployment's set, a set's or control plane's machine): its owner drives it. */
+const madeByOwner = (o: CapstanObject) => o.metadata?.ownerReferences?.some((r) => r.controller) ?? false;
+
+/** What a reconcile acts on: spec (generation), deletion, finalizers, labels and the user's annotations; not status. */
+const intent = (o: CapstanObject) =>
+  JSON.stringify([
+    o.metadata?.generation,
+    o.metadata?.deletionTimestamp,
+    o.metadata?.finalizers,
+    o.metadata?.labels,
+    Object.entries(o.metadata?.annotations ?? {}).filter(([k]) => !k.startsWith('capstan.dev/')),
+  ]);
 
 export interface WatcherOptions {
   kubeconfig: KubeConfig;
@@ -58,12 +71,29 @@ export class Watcher {
   /** Status subresource writes so far. */
   statusWrites = 0;
   private statusTimer: NodeJS.Timeout | undefined;
-  /** The generation of each Cluster object last applied to its workflow: status.observedGeneration. */
+  /** The generation of each object (`Kind/namespace/name`) last applied to its workflow: status.observedGeneration. */
   private readonly applied = new Map<string, number>();
+  /** What each object's last reconcile-worthy state was (by UID): status writes reconcile nothing. */
+  private readonly intents = new Map<string, string>();
+  /** Workflow-made objects and the status of every kind (client/object-mirror.ts). */
+  readonly mirror: ObjectMirror;
 
   constructor(private readonly o: WatcherOptions) {
     this.objects = o.kubeconfig.makeApiClient(CustomObjectsApi);
     this.log = o.log ?? (() => undefined);
+    this.mirror = new ObjectMirror({
+      objects: this.objects,
+      temporal: o.temporal,
+      cached: () => this.informers.flatMap((i) => i.list()),
+      applied: this.applied,
+      writeOnlyChanges: o.writeOnlyChanges !== false,
+      log: this.log,
+    });
+  }
+
+  /** Management API writes of the status mirror so far (Cluster statuses, and the objects and statuses of every other kind). */
+  get writes(): number {
+    return this.statusWrites + this.mirror.writes;
   }
 
   async start(): Promise<void> {
@@ -75,10 +105,20 @@ export class Watcher {
         `/apis/${group}/${VERSION}/${plural}`,
         () => this.objects.listClusterCustomObject({ group, version: VERSION, plural }) as never,
       );
-      const changed = (obj: CapstanObject) => this.enqueue(obj.metadata?.namespace ?? 'default');
+      const changed = (obj: CapstanObject) => {
+        if (madeByOwner(obj)) return;
+        const uid = obj.metadata?.uid ?? '';
+        const now = intent(obj);
+        if (this.intents.get(uid) === now) return;
+        this.intents.set(uid, now);
+        this.enqueue(obj.metadata?.namespace ?? 'default');
+      };
       informer.on('add', changed);
       informer.on('update', changed);
-      informer.on('delete', changed);
+      informer.on('delete', (obj: CapstanObject) => {
+        this.intents.delete(obj.metadata?.uid ?? '');
+        if (!madeByOwner(obj)) this.enqueue(obj.metadata?.namespace ?? 'default');
+      });
       let backoffMs = 1000;
       informer.on('connect', () => (backoffMs = 1000));
       informer.on('error', (err: unknown) => {
@@ -92,7 +132,11 @@ export class Watcher {
     }
     const tick = () => {
       this.statusTimer = setTimeout(() => {
-        this.running = this.running.then(() => this.mirrorStatus().catch((err: unknown) => this.log(`status: ${(err as Error).message}`))).finally(() => {
+        this.running = this.running
+          .then(() => this.mirrorStatus())
+          .then(() => this.mirror.pass())
+          .catch((err: unknown) => this.log(`status: ${(err as Error).message}`))
+          .finally(() => {
           if (!this.stopped) tick();
         });
       }, this.o.statusIntervalMs ?? 2000);
@@ -110,7 +154,7 @@ export class Watcher {
       const memo = wf.memo?.[LIST_MEMO] as ClusterListMemo | undefined;
       if (!obj || !memo) continue;
       const key = `${obj.metadata!.namespace}/${obj.metadata!.name}`;
-      const want = clusterStatusFrom(wf.typedSearchAttributes.get(SA_PHASE) ?? '', memo, this.applied.get(key));
+      const want = clusterStatusFrom(wf.typedSearchAttributes.get(SA_PHASE) ?? '', memo, this.applied.get(`Cluster/${key}`));
       const have = mirroredPart((obj as { status?: Record<string, unknown> }).status);
       if (this.o.writeOnlyChanges !== false && JSON.stringify(have) === JSON.stringify(want)) continue;
       await this.objects.patchNamespacedCustomObjectStatus(
@@ -172,12 +216,12 @@ export class Watcher {
       }
       // The Cluster, everything that is not owned by a cluster (templates, control plane, infra),
       // and what names this one.
-      const docs = all.filter((o) => (o.kind === 'Cluster' ? o === c : !OWNED_BY_CLUSTER.has(o.kind!) || o.spec?.clusterName === name) && !o.metadata?.deletionTimestamp);
+      const docs = all.filter((o) => (o.kind === 'Cluster' ? o === c : !OWNED_BY_CLUSTER.has(o.kind!) || o.spec?.clusterName === name) && !o.metadata?.deletionTimestamp && !madeByOwner(o));
       const text = docs.map((o) => stringify(asManifest(o))).join('---\n');
       try {
         const lines = await executePlan(this.o.temporal, this.o.taskQueue, loadPlan([{ file: `${namespace}/${name}`, text }]));
         this.lastLines.set(`${namespace}/${name}`, lines);
-        if (c.metadata?.generation !== undefined) this.applied.set(`${namespace}/${name}`, c.metadata.generation);
+        for (const d of docs) if (d.metadata?.generation !== undefined) this.applied.set(`${d.kind}/${namespace}/${d.metadata.name}`, d.metadata.generation);
         const changed = lines.filter((l) => l.result !== 'unchanged' && l.result !== 'resolved');
         if (changed.length) this.log(changed.map((l) => `${l.object} ${l.result}`).join('\n'));
       } catch (err) {

@@ -195,6 +195,7 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
     generation: state.generation,
     replicas: state.replicas,
     version: ms.spec.template.spec.version,
+    spec: { ...ms.spec, replicas: state.replicas },
     status: state.status,
     machines: live().map(([name, m]) => ({
       name,

@@ -375,6 +375,8 @@ export interface MachineSetView {
   replicas: number;
   /** The machines' Kubernetes version (spec.template.spec.version): `get machinesets`' VERSION. */
   version?: string;
+  /** The set's spec (replicas as last set), for its object in a management cluster. */
+  spec: MachineSetWorkflowInput['machineSet']['spec'];
   status?: MachineSetStatus;
   machines: { name: string; phase: MachinePhase | 'Pending'; nodeRef?: string; nodeReady: boolean; deleting: boolean }[];
 }

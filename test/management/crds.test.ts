@@ -128,6 +128,14 @@ describe('CRDs on a real kube-apiserver', () => {
     const again = await get('Machine', 'm1');
     again.metadata.labels.extra = 'yes';
     expect(await replace(again)).toBeUndefined();
+    // providerID is set once, when the infrastructure has it (as Cluster API's controller does)…
+    const provisioned = await get('Machine', 'm1');
+    provisioned.spec.providerID = 'sim://demo/m1';
+    expect(await replace(provisioned)).toBeUndefined();
+    // …and never changed after.
+    const moved = await get('Machine', 'm1');
+    moved.spec.providerID = 'sim://demo/other';
+    expect(await replace(moved)).toMatch(/Machine spec is immutable/);
 
     const md = await get('MachineDeployment', 'demo-md-0');
     md.spec.clusterName = 'other';

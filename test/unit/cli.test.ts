@@ -366,7 +366,7 @@ describe('capstan MachineDeployment commands: output', () => {
     const started = new Date('2026-01-01T00:00:00Z');
     const row = machineDeploymentRow(view({ replicas: 3, status: { replicas: 4, readyReplicas: 3, availableReplicas: 3, upToDateReplicas: 1 } }), started, new Date('2026-01-01T00:05:00Z'));
     expect(row).toEqual(['demo-md-0', 'demo', '4', '3', '1', '1', 'ScalingDown', '5m', 'v1.37.2']);
-    const set: MachineSetView = { name: 'demo-md-0-abcde', namespace: 'default', clusterName: 'demo', generation: 1, replicas: 3, version: 'v1.37.2', machines: [], status: { replicas: 3, readyReplicas: 2, availableReplicas: 1, upToDateReplicas: 3, observedGeneration: 1, conditions: [] } };
+    const set: MachineSetView = { name: 'demo-md-0-abcde', namespace: 'default', clusterName: 'demo', generation: 1, replicas: 3, version: 'v1.37.2', spec: { clusterName: 'demo', replicas: 3, template: { metadata: { labels: {} }, spec: { clusterName: 'demo', bootstrap: { dataSecretName: 'x' }, infrastructureRef: { apiGroup: 'infrastructure.capstan.dev', kind: 'SimMachineTemplate', name: 'x' }, minReadySeconds: 0, deletion: { nodeDeletionTimeoutSeconds: 10 } } } }, machines: [], status: { replicas: 3, readyReplicas: 2, availableReplicas: 1, upToDateReplicas: 3, observedGeneration: 1, conditions: [] } };
     expect(machineSetRow(set, started, new Date('2026-01-01T00:00:30Z'))).toEqual(['demo-md-0-abcde', 'demo', '3', '2', '1', '30s', 'v1.37.2']);
   });
 

@@ -1,0 +1,355 @@
+// The objects the workflows create, mirrored into the management cluster as Cluster API's
+// controllers would have created them: a MachineDeployment's MachineSets (owned by it), every
+// set's and control plane's Machines (owned by their set or KubeadmControlPlane), with capstan's
+// cluster-name label and the workflow ID annotation, and the status of Machines, MachineSets,
+// MachineDeployments and KubeadmControlPlanes. `kubectl get machines` and `kubectl describe` show
+// what the workflows do.
+//
+// What it costs Temporal: Machines come from visibility (their phase, Node and provider ID are
+// search attributes, their labels and owner a memo written at start): a list, no action. A
+// deployment is asked (one query) only when one of its machines changed or its object did, and a
+// set once, when its object is first written. A converged fleet costs nothing, and writes
+// nothing to the management API: every write is compared with what the object already says.
+import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubernetesObject, type V1OwnerReference } from '@kubernetes/client-node';
+import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+import { PLURAL } from '../api/crd.js';
+import { KINDS, type KindName } from '../api/kinds.js';
+import { ANNOTATIONS, GROUPS, LABELS, VERSION } from '../api/meta.js';
+import { machineDeploymentWorkflowId, machineSetWorkflowId, parseWorkflowId } from '../workflows/ids.js';
+import { LIST_MEMO, MACHINE_FACTS_MEMO, type MachineFacts, type MachineListMemo } from '../workflows/list-memo.js';
+import { machineDeploymentStatusQuery, machineSetStatusQuery } from '../workflows/messages.js';
+import { SA_CLUSTER, SA_NODE_NAME, SA_PHASE, SA_PROVIDER_ID } from '../workflows/search-attributes.js';
+import { compareVersions } from '../workflows/planners/control-plane-rollout.js';
+import type { MachineDeploymentView, MachineSetView } from '../workflows/types.js';
+import { machineDeploymentPhase } from './machine-deployments.js';
+
+export const FIELD_MANAGER = 'capstan';
+/** Where an operator finds the object in the Temporal UI. */
+export const WORKFLOW_ID_ANNOTATION = 'capstan.dev/workflow-id';
+
+export interface MirroredObject extends KubernetesObject {
+  kind?: string;
+  spec?: Record<string, any>;
+  status?: Record<string, any>;
+}
+
+/** A running Machine workflow as visibility lists it. */
+export interface VisibleMachine {
+  workflowId: string;
+  namespace: string;
+  name: string;
+  cluster: string;
+  phase: string;
+  nodeName?: string;
+  providerID?: string;
+  version?: string;
+  facts: MachineFacts;
+}
+
+export interface ObjectMirrorOptions {
+  objects: CustomObjectsApi;
+  temporal: Client;
+  /** The informers' cache: every capstan object the watcher sees. */
+  cached: () => MirroredObject[];
+  /** The generation of each object (`Kind/namespace/name`) last applied to its workflow. */
+  applied: Map<string, number>;
+  writeOnlyChanges: boolean;
+  log: (line: string) => void;
+}
+
+const key = (kind: string, namespace: string, name: string) => `${kind}/${namespace}/${name}`;
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+const ready = (m: VisibleMachine) => m.phase === 'Running' && !!m.nodeName;
+
+/** A label selector as `kubectl get -l` and the scale subresource's status.selector write it. */
+export function selectorString(selector: { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] }): string {
+  const labels = Object.entries(selector.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
+  const expressions = (selector.matchExpressions ?? []).map((e) => {
+    switch (e.operator) {
+      case 'In':
+        return `${e.key} in (${(e.values ?? []).join(',')})`;
+      case 'NotIn':
+        return `${e.key} notin (${(e.values ?? []).join(',')})`;
+      case 'Exists':
+        return e.key;
+      default:
+        return `!${e.key}`;
+    }
+  });
+  return [...labels, ...expressions].join(',');
+}
+
+/**
+ * A deployment's set as Cluster API's object says it: the deployment's selector narrowed to the
+ * set (its set-name label, which every machine of the set carries), its template as the set's
+ * workflow has it.
+ */
+export function setObjectSpec(name: string, view: Pick<MachineDeploymentView, 'spec'>, spec: MachineSetView['spec'] | undefined): Record<string, unknown> | undefined {
+  if (!spec) return undefined;
+  const selector = view.spec.selector;
+  return {
+    clusterName: spec.clusterName,
+    replicas: spec.replicas,
+    selector: { matchLabels: { ...selector.matchLabels, [LABELS.setName]: name }, ...(selector.matchExpressions.length ? { matchExpressions: selector.matchExpressions } : {}) },
+    template: { metadata: { labels: { ...spec.template.metadata.labels, [LABELS.setName]: name } }, spec: spec.template.spec },
+    ...(spec.deletion?.order ? { deletion: { order: spec.deletion.order } } : {}),
+  };
+}
+
+/** The Machine object a workflow-created machine is: Cluster API's spec, owned by its set or control plane. */
+export function machineObject(m: VisibleMachine, owner: MirroredObject): MirroredObject {
+  return {
+    apiVersion: `${GROUPS.cluster}/${VERSION}`,
+    kind: 'Machine',
+    metadata: {
+      name: m.name,
+      namespace: m.namespace,
+      labels: m.facts.labels,
+      annotations: { [WORKFLOW_ID_ANNOTATION]: m.workflowId },
+      ownerReferences: [ownerReference(owner)],
+    },
+    spec: {
+      clusterName: m.cluster,
+      bootstrap: { configRef: { apiGroup: GROUPS.bootstrap, kind: 'KubeadmConfig', name: m.name } },
+      infrastructureRef: { apiGroup: GROUPS.infrastructure, kind: 'SimMachine', name: m.name },
+      ...(m.version ? { version: m.version } : {}),
+      ...(m.providerID ? { providerID: m.providerID } : {}),
+    },
+  };
+}
+
+export function ownerReference(owner: MirroredObject): V1OwnerReference {
+  return { apiVersion: owner.apiVersion!, kind: owner.kind!, name: owner.metadata!.name!, uid: owner.metadata!.uid!, controller: true, blockOwnerDeletion: true };
+}
+
+/** A Machine's status as its workflow shows it: phase and Node. */
+export function machineStatus(m: VisibleMachine, generation: number | undefined): Record<string, unknown> {
+  return { phase: m.phase, ...(m.nodeName ? { nodeRef: { name: m.nodeName } } : {}), ...(generation !== undefined ? { observedGeneration: generation } : {}) };
+}
+
+/** Counts of a set's or control plane's machines, as Cluster API's controllers count them. */
+export function machineCounts(machines: VisibleMachine[], upToDate: (m: VisibleMachine) => boolean) {
+  const live = machines.filter((m) => m.phase !== 'Deleting');
+  const readyReplicas = live.filter(ready).length;
+  return { replicas: machines.length, readyReplicas, availableReplicas: readyReplicas, upToDateReplicas: live.filter(upToDate).length };
+}
+
+/** The part of a status the mirror writes, to compare with what it would write. */
+const mirrored = (status: Record<string, any> | undefined, want: Record<string, unknown>) => Object.fromEntries(Object.keys(want).map((k) => [k, status?.[k]]));
+
+export class ObjectMirror {
+  /** Writes to the management API so far (objects and statuses). */
+  writes = 0;
+  /** Workflow queries so far (each is a billed action). */
+  queries = 0;
+  private readonly seen = new Map<string, string>();
+
+  constructor(private readonly o: ObjectMirrorOptions) {}
+
+  /** Running Machine workflows (those started with list data: all since revision 2). */
+  async visibleMachines(): Promise<VisibleMachine[]> {
+    const out: VisibleMachine[] = [];
+    for await (const wf of this.o.temporal.workflow.list({ query: 'CapstanKind = "Machine" AND ExecutionStatus = "Running"' })) {
+      const id = parseWorkflowId(wf.workflowId);
+      const facts = wf.memo?.[MACHINE_FACTS_MEMO] as MachineFacts | undefined;
+      const list = wf.memo?.[LIST_MEMO] as MachineListMemo | undefined;
+      if (!id || !facts) continue;
+      const sa = wf.typedSearchAttributes;
+      out.push({
+        workflowId: wf.workflowId,
+        namespace: id.namespace,
+        name: id.name,
+        cluster: sa.get(SA_CLUSTER) ?? '',
+        phase: sa.get(SA_PHASE) ?? 'Pending',
+        ...(sa.get(SA_NODE_NAME) ? { nodeName: sa.get(SA_NODE_NAME) } : {}),
+        ...(sa.get(SA_PROVIDER_ID) ? { providerID: sa.get(SA_PROVIDER_ID) } : {}),
+        ...(list?.version ? { version: list.version } : {}),
+        facts,
+      });
+    }
+    return out;
+  }
+
+  /** One pass: sets and deployments first (machines' owners), then machines, then control planes. */
+  async pass(): Promise<void> {
+    const machines = await this.visibleMachines();
+    await this.deployments(machines);
+    await this.standaloneSets(machines);
+    await this.machines(machines);
+    await this.controlPlanes(machines);
+  }
+
+  private find(kind: KindName, namespace: string, name: string): MirroredObject | undefined {
+    return this.o.cached().find((o) => o.kind === kind && o.metadata?.namespace === namespace && o.metadata?.name === name);
+  }
+
+  private ownedBy(kind: KindName, owner: MirroredObject): MirroredObject[] {
+    return this.o.cached().filter((o) => o.kind === kind && o.metadata?.ownerReferences?.some((r) => r.uid === owner.metadata?.uid));
+  }
+
+  /** Whether `fingerprint` differs from the last one seen under `id` (and remembers it). */
+  private changed(id: string, fingerprint: unknown): boolean {
+    const f = JSON.stringify(fingerprint);
+    if (this.seen.get(id) === f) return false;
+    this.seen.set(id, f);
+    return true;
+  }
+
+  private async apply(kind: KindName, body: MirroredObject): Promise<MirroredObject> {
+    this.writes++;
+    return (await this.o.objects.patchNamespacedCustomObject(
+      { group: KINDS[kind].group, version: VERSION, namespace: body.metadata!.namespace!, plural: PLURAL[kind], name: body.metadata!.name!, body, fieldManager: FIELD_MANAGER, force: true },
+      setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
+    )) as MirroredObject;
+  }
+
+  private async writeStatus(kind: KindName, obj: MirroredObject, want: Record<string, unknown>): Promise<void> {
+    if (this.o.writeOnlyChanges && same(mirrored(obj.status, want), want)) return;
+    this.writes++;
+    await this.o.objects.patchNamespacedCustomObjectStatus(
+      { group: KINDS[kind].group, version: VERSION, namespace: obj.metadata!.namespace!, plural: PLURAL[kind], name: obj.metadata!.name!, body: { status: want } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    // The informer brings the written status back; until then, the cache says what was written.
+    obj.status = { ...(obj.status ?? {}), ...want };
+  }
+
+  private async remove(kind: KindName, obj: MirroredObject): Promise<void> {
+    this.writes++;
+    await this.o.objects
+      .deleteNamespacedCustomObject({ group: KINDS[kind].group, version: VERSION, namespace: obj.metadata!.namespace!, plural: PLURAL[kind], name: obj.metadata!.name! })
+      .catch((err: { code?: number }) => {
+        if (err.code !== 404) throw err;
+      });
+  }
+
+  /** A deployment is asked again only when its object or one of its machines changed. */
+  private async deployments(machines: VisibleMachine[]): Promise<void> {
+    for (const md of this.o.cached().filter((o) => o.kind === 'MachineDeployment' && !o.metadata?.deletionTimestamp)) {
+      const { namespace, name } = md.metadata as { namespace: string; name: string };
+      const mine = machines.filter((m) => m.namespace === namespace && m.facts.labels[LABELS.deploymentName] === name);
+      const fingerprint = [md.metadata?.generation, this.o.applied.get(key('MachineDeployment', namespace, name)), mine.map((m) => [m.name, m.phase, m.nodeName]).sort()];
+      if (!this.changed(key('MachineDeployment', namespace, name), fingerprint)) continue;
+      let view: MachineDeploymentView;
+      try {
+        this.queries++;
+        view = await this.o.temporal.workflow.getHandle(machineDeploymentWorkflowId({ namespace, name })).query(machineDeploymentStatusQuery);
+      } catch (err) {
+        this.seen.delete(key('MachineDeployment', namespace, name));
+        if (err instanceof WorkflowNotFoundError) continue;
+        throw err;
+      }
+      for (const s of view.sets) await this.deploymentSet(md, view, s, mine.filter((m) => m.facts.labels[LABELS.setName] === s.name));
+      for (const gone of this.ownedBy('MachineSet', md).filter((o) => !view.sets.some((s) => s.name === o.metadata?.name))) await this.remove('MachineSet', gone);
+      const counts = machineCounts(mine, (m) => view.sets.some((s) => s.new && s.name === m.facts.labels[LABELS.setName]));
+      await this.writeStatus('MachineDeployment', md, {
+        selector: selectorString(view.spec.selector),
+        phase: machineDeploymentPhase(view),
+        replicas: view.status?.replicas ?? counts.replicas,
+        readyReplicas: view.status?.readyReplicas ?? counts.readyReplicas,
+        availableReplicas: view.status?.availableReplicas ?? counts.availableReplicas,
+        upToDateReplicas: view.status?.upToDateReplicas ?? counts.upToDateReplicas,
+        ...(this.o.applied.has(key('MachineDeployment', namespace, name)) ? { observedGeneration: this.o.applied.get(key('MachineDeployment', namespace, name)) } : {}),
+        conditions: view.status?.conditions ?? [],
+      });
+    }
+  }
+
+  /** One of a deployment's sets: its object (spec from the set's workflow, once), replicas and status. */
+  private async deploymentSet(md: MirroredObject, view: MachineDeploymentView, s: MachineDeploymentView['sets'][number], machines: VisibleMachine[]): Promise<void> {
+    const namespace = md.metadata!.namespace!;
+    let obj = this.find('MachineSet', namespace, s.name);
+    if (!obj || obj.spec?.replicas !== s.replicas || obj.metadata?.annotations?.[ANNOTATIONS.revision] !== String(s.revision)) {
+      const spec = obj?.spec ?? setObjectSpec(s.name, view, await this.setSpec(namespace, s.name));
+      if (!spec) return;
+      obj = await this.apply('MachineSet', {
+        apiVersion: `${GROUPS.cluster}/${VERSION}`,
+        kind: 'MachineSet',
+        metadata: {
+          name: s.name,
+          namespace,
+          labels: { [LABELS.clusterName]: view.clusterName, [LABELS.deploymentName]: view.name },
+          annotations: { [WORKFLOW_ID_ANNOTATION]: machineSetWorkflowId({ namespace, name: s.name }), [ANNOTATIONS.revision]: String(s.revision) },
+          ownerReferences: [ownerReference(md)],
+        },
+        spec: { ...spec, replicas: s.replicas },
+      });
+    }
+    const counts = machineCounts(machines, () => s.new);
+    await this.writeStatus('MachineSet', obj, { selector: selectorString(obj.spec!.selector ?? {}), ...counts, observedGeneration: obj.metadata!.generation });
+  }
+
+  private async setSpec(namespace: string, name: string): Promise<MachineSetView['spec'] | undefined> {
+    try {
+      this.queries++;
+      return (await this.o.temporal.workflow.getHandle(machineSetWorkflowId({ namespace, name })).query(machineSetStatusQuery)).spec;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return undefined;
+      throw err;
+    }
+  }
+
+  /** A set applied on its own: its status, from its workflow when one of its machines changed. */
+  private async standaloneSets(machines: VisibleMachine[]): Promise<void> {
+    for (const ms of this.o.cached().filter((o) => o.kind === 'MachineSet' && !o.metadata?.ownerReferences?.length && !o.metadata?.deletionTimestamp)) {
+      const { namespace, name } = ms.metadata as { namespace: string; name: string };
+      const mine = machines.filter((m) => m.namespace === namespace && m.facts.labels[LABELS.setName] === name);
+      if (!this.changed(key('MachineSet', namespace, name), [ms.metadata?.generation, mine.map((m) => [m.name, m.phase, m.nodeName]).sort()])) continue;
+      const counts = machineCounts(mine, () => true);
+      await this.writeStatus('MachineSet', ms, {
+        selector: selectorString(ms.spec?.selector ?? {}),
+        ...counts,
+        ...(this.o.applied.has(key('MachineSet', namespace, name)) ? { observedGeneration: this.o.applied.get(key('MachineSet', namespace, name)) } : {}),
+      });
+    }
+  }
+
+  /** Each machine's object (workflow-created ones are created and deleted here) and status. */
+  private async machines(machines: VisibleMachine[]): Promise<void> {
+    const visible = new Set(machines.map((m) => key('Machine', m.namespace, m.name)));
+    for (const m of machines) {
+      let obj = this.find('Machine', m.namespace, m.name);
+      const ownerKind = m.facts.ownerKind;
+      if (ownerKind && (!obj || (m.providerID && obj.spec?.providerID !== m.providerID))) {
+        const ownerName = m.facts.labels[ownerKind === 'MachineSet' ? LABELS.setName : LABELS.controlPlaneName];
+        const owner = ownerName ? this.find(ownerKind, m.namespace, ownerName) : undefined;
+        // Its owner's object first (a deployment's new set is written in the same pass, just before).
+        if (!owner?.metadata?.uid) continue;
+        obj = await this.apply('Machine', machineObject(m, owner));
+      }
+      if (!obj) continue;
+      await this.writeStatus('Machine', obj, machineStatus(m, obj.metadata?.generation));
+    }
+    // A machine the workflows created and have since deleted: its object goes too.
+    for (const obj of this.o.cached().filter((o) => o.kind === 'Machine' && o.metadata?.annotations?.[WORKFLOW_ID_ANNOTATION] && o.metadata.ownerReferences?.length)) {
+      if (visible.has(key('Machine', obj.metadata!.namespace!, obj.metadata!.name!))) continue;
+      // Visibility trails a start by a moment: a machine is gone only when its workflow says so.
+      const closed = await this.o.temporal.workflow
+        .getHandle(obj.metadata!.annotations![WORKFLOW_ID_ANNOTATION]!)
+        .describe()
+        .then((d) => d.status.name !== 'RUNNING', (err: unknown) => (err instanceof WorkflowNotFoundError ? true : Promise.reject(err)));
+      if (closed) await this.remove('Machine', obj);
+    }
+  }
+
+  /** A control plane's replica counts and version, from its machines. */
+  private async controlPlanes(machines: VisibleMachine[]): Promise<void> {
+    for (const kcp of this.o.cached().filter((o) => o.kind === 'KubeadmControlPlane' && !o.metadata?.deletionTimestamp)) {
+      const { namespace, name } = kcp.metadata as { namespace: string; name: string };
+      const mine = machines.filter((m) => m.namespace === namespace && m.facts.labels[LABELS.controlPlaneName] === name);
+      if (!mine.length && kcp.status === undefined) continue;
+      const counts = machineCounts(mine, (m) => m.version === kcp.spec?.version);
+      const versions = mine.map((m) => m.version).filter((v): v is string => !!v).sort(compareVersions);
+      await this.writeStatus('KubeadmControlPlane', kcp, {
+        selector: selectorString({ matchLabels: { [LABELS.clusterName]: mine[0]?.cluster ?? '', [LABELS.controlPlaneName]: name } }),
+        replicas: counts.replicas,
+        readyReplicas: counts.readyReplicas,
+        upToDateReplicas: counts.upToDateReplicas,
+        unavailableReplicas: Math.max(0, counts.replicas - counts.readyReplicas),
+        ...(versions[0] ? { version: versions[0] } : {}),
+        initialization: { controlPlaneInitialized: counts.readyReplicas > 0 || kcp.status?.initialization?.controlPlaneInitialized === true },
+        ...(this.o.applied.has(key('KubeadmControlPlane', namespace, name)) ? { observedGeneration: this.o.applied.get(key('KubeadmControlPlane', namespace, name)) } : {}),
+      });
+    }
+  }
+}
