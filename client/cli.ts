@@ -7,6 +7,7 @@ import { bool, type CommandSpec, parseCommand, type ParsedCommand, str, strs, Us
 import { applyCommand, deleteCluster, describe, getNodes, getObjects, type Kind, type ListOptions, readKubeconfig, readManifestFiles, watchObjects } from './commands.js';
 import { loadDevEnv } from './dev-env.js';
 import { changeMachineDeployment, parseDuration, rolloutStatus } from './machine-deployments.js';
+import { applyToManagement, changeDeploymentObject, deleteClusterObject, managementKubeconfig } from './management-apply.js';
 import { ManifestError } from './manifests.js';
 import { MAX_PLANNED_MACHINES, rolloutPlanCommand } from './rollout-plan.js';
 import { connectClient, TASK_QUEUE, temporalSettings } from './temporal.js';
@@ -143,7 +144,9 @@ export async function main(argv: string[]): Promise<number> {
         const files = strs(p, 'filename');
         if (!files.length) throw new UsageError('apply needs -f FILE (or -f - for stdin)', spec.usage);
         const input = await readManifestFiles(files, readStdin);
-        for (const line of await applyCommand({ files: input, dryRun: bool(p, 'dry-run'), connect, taskQueue: TASK_QUEUE })) console.log(line);
+        const management = bool(p, 'dry-run') ? undefined : managementKubeconfig(str(p, 'kubeconfig'));
+        const lines = management ? await applyToManagement(management, input) : await applyCommand({ files: input, dryRun: bool(p, 'dry-run'), connect, taskQueue: TASK_QUEUE });
+        for (const line of lines) console.log(line);
         return 0;
       }
       case 'rollout plan': {
@@ -214,7 +217,9 @@ export async function main(argv: string[]): Promise<number> {
         // A negative integer (--replicas=-1) goes to the workflow, whose validation of the spec
         // refuses it naming spec.replicas; what is no integer at all never leaves the CLI.
         if (!/^-?\d{1,9}$/.test(replicas)) throw new UsageError(`${spec.name}: --replicas: "${replicas}" is not an integer`, spec.usage);
-        console.log(await changeMachineDeployment(await connect(), namespace, name, { verb: 'scale', replicas: Number(replicas) }));
+        const management = managementKubeconfig(str(p, 'kubeconfig'));
+        const change = { verb: 'scale', replicas: Number(replicas) } as const;
+        console.log(management ? await changeDeploymentObject(management, namespace, name, change) : await changeMachineDeployment(await connect(), namespace, name, change));
         return 0;
       }
       case 'rollout pause':
@@ -222,7 +227,9 @@ export async function main(argv: string[]): Promise<number> {
       case 'rollout restart': {
         const name = rolloutTarget(spec, p.positionals);
         const verb = spec.name.split(' ')[1] as 'pause' | 'resume' | 'restart';
-        console.log(await changeMachineDeployment(await connect(), namespace, name, verb === 'restart' ? { verb, now: new Date() } : { verb }));
+        const change = verb === 'restart' ? { verb, now: new Date() } : { verb };
+        const management = managementKubeconfig(str(p, 'kubeconfig'));
+        console.log(management ? await changeDeploymentObject(management, namespace, name, change) : await changeMachineDeployment(await connect(), namespace, name, change));
         return 0;
       }
       case 'rollout status': {
@@ -254,9 +261,13 @@ export async function main(argv: string[]): Promise<number> {
           process.off('SIGTERM', onSignal);
         }
       }
-      case 'delete cluster':
-        console.log(await deleteCluster(await connect(), namespace, objectName(spec, 'NAME', arg)!, bool(p, 'wait', true), (l) => console.error(l)));
+      case 'delete cluster': {
+        const name = objectName(spec, 'NAME', arg)!;
+        const management = managementKubeconfig(str(p, 'kubeconfig'));
+        const progress = (l: string) => console.error(l);
+        console.log(management ? await deleteClusterObject(management, namespace, name, bool(p, 'wait', true), progress) : await deleteCluster(await connect(), namespace, name, bool(p, 'wait', true), progress));
         return 0;
+      }
       case 'watch': {
         const { runWatcher } = await import('./watch-command.js');
         return await runWatcher(await connect(), str(p, 'kubeconfig'));

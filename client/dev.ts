@@ -1,12 +1,15 @@
 // `capstan dev` (npm start): everything on this machine, on loopback — the Temporal dev server
-// with its Web UI (state in a SQLite file), the simulated cloud, a worker — then the demo, as
-// Cluster API's quick-start: a cluster of 3 control-plane machines and a MachineDeployment of 3
-// workers created, with progress; once it is Available, a Deployment of 6 pods with a
-// PodDisruptionBudget installed in it; then, until Ctrl-C, each change of its nodes and pods
-// (roll the workers with `capstan apply` and watch the pods move).
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+// with its Web UI (state in a SQLite file), the simulated cloud, a management cluster (a real
+// kube-apiserver + etcd with capstan's CRDs and RBAC), a worker and the CRD watcher — then the
+// demo, as Cluster API's quick-start: the demo manifest applied to the management cluster, and the
+// cluster of 3 control-plane machines and a MachineDeployment of 3 workers created from it, with
+// progress; once it is Available, a Deployment of 6 pods with a PodDisruptionBudget installed in
+// it; then, until Ctrl-C, each change of its nodes and pods (roll the workers with `capstan apply`
+// or kubectl, and watch the pods move).
+import { appendFileSync, chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { KubeConfig } from '@kubernetes/client-node';
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { SimCloudClient } from '../providers/sim/client.js';
 import { startSimCloud } from '../providers/sim/launch.js';
@@ -17,11 +20,15 @@ import { clusterWorkflowId } from '../workflows/ids.js';
 import { clusterStatusQuery } from '../workflows/messages.js';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes.js';
 import type { ClusterView } from '../workflows/types.js';
-import { executePlan, loadPlan } from './apply.js';
+import { loadPlan } from './apply.js';
 import { getNodes, readKubeconfig } from './commands.js';
 import { applyManifest, podsTable, waitForReadyPods, watchWorkload } from './demo-app.js';
 import { writeDevEnv } from './dev-env.js';
+import { startManagementApi } from './management-api.js';
+import { applyToManagement } from './management-apply.js';
+import { installCapstan } from './management-install.js';
 import { connectClient, TASK_QUEUE } from './temporal.js';
+import { Watcher } from './watcher.js';
 
 const DEMO_MANIFEST = fileURLToPath(new URL('../config/samples/demo-cluster.yaml', import.meta.url));
 const DEMO_APP = fileURLToPath(new URL('../config/samples/demo-app.yaml', import.meta.url));
@@ -63,7 +70,18 @@ export async function runDev(o: { dataDir: string; profile: 'demo' | 'test'; exi
     stops.push(() => sim.stop());
     say(`simulated cloud ${sim.url}`);
 
-    const env = { TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: temporal.namespace, CAPSTAN_SIM_URL: sim.url, CAPSTAN_DATA_DIR: dir };
+    say(`starting the management cluster (kube-apiserver + etcd; state in ${join(dir, 'management')})...`);
+    const management = await startManagementApi(join(dir, 'management'));
+    stops.push(() => management.stop());
+    const managementKubeconfig = join(dir, 'management.kubeconfig');
+    writeFileSync(managementKubeconfig, management.kubeconfig, { mode: 0o600 });
+    chmodSync(managementKubeconfig, 0o600);
+    const kc = new KubeConfig();
+    kc.loadFromString(management.kubeconfig);
+    await installCapstan(kc, { rbac: true });
+    say(`management cluster ${management.url}: capstan's CRDs and RBAC installed (kubeconfig ${managementKubeconfig})`);
+
+    const env = { TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: temporal.namespace, CAPSTAN_SIM_URL: sim.url, CAPSTAN_DATA_DIR: dir, CAPSTAN_MANAGEMENT_KUBECONFIG: managementKubeconfig };
     writeDevEnv(dir, env);
     say('starting a worker...');
     const worker = await startWorkerProcess({ env, logFile: join(logs, 'worker.log') });
@@ -72,15 +90,23 @@ export async function runDev(o: { dataDir: string; profile: 'demo' | 'test'; exi
 
     const { client, connection } = await connectClient({ address: temporal.address, namespace: temporal.namespace, connection: { address: temporal.address } });
     stops.push(() => connection.close());
+    const watcherLog = join(logs, 'watcher.log');
+    const watcher = new Watcher({ kubeconfig: kc, temporal: client, taskQueue: TASK_QUEUE, log: (l) => appendFileSync(watcherLog, `${new Date().toISOString()} ${l}\n`) });
+    await watcher.start();
+    stops.push(() => watcher.stop());
+    say(`CRD watcher running (log ${watcherLog}): the management cluster's objects drive the workflows`);
 
     let kubeconfig: string | undefined;
     if (o.demo) {
-      const plan = loadPlan([{ file: DEMO_MANIFEST, text: readFileSync(DEMO_MANIFEST, 'utf8') }]);
-      const cluster = plan.clusters[0]!.cluster.metadata;
+      const manifest = [{ file: DEMO_MANIFEST, text: readFileSync(DEMO_MANIFEST, 'utf8') }];
+      const cluster = loadPlan(manifest).clusters[0]!.cluster.metadata;
       // Applied only when the cluster does not run yet: applying the sample again on a second
       // start would undo what the user applied since (a rolled MachineDeployment would roll back).
       if (await isRunning(client, clusterWorkflowId(cluster))) say(`cluster "${cluster.name}" exists (state from ${dir}); not applying the sample again`);
-      else for (const line of await executePlan(client, TASK_QUEUE, plan)) say(`${line.object} ${line.result}`);
+      else {
+        say(`applying config/samples/demo-cluster.yaml to the management cluster; the watcher starts its workflows:`);
+        for (const line of await applyToManagement(kc, manifest)) say(line);
+      }
       await followCluster(client, cluster.namespace, cluster.name, temporal.uiUrl!);
       kubeconfig = join(dir, `${cluster.name}.kubeconfig`);
       const admin = await readKubeconfig(dir, cluster.namespace, cluster.name);
@@ -95,10 +121,11 @@ export async function runDev(o: { dataDir: string; profile: 'demo' | 'test'; exi
         console.log('\n' + podsTable(pods) + '\n');
       }
       // Health: the quick-start's MachineHealthCheck over the workers (unchanged on a second start).
-      for (const line of await executePlan(client, TASK_QUEUE, loadPlan([{ file: DEMO_HEALTH_CHECK, text: readFileSync(DEMO_HEALTH_CHECK, 'utf8') }])))
-        say(`${line.object} ${line.result}`);
+      for (const line of await applyToManagement(kc, [{ file: DEMO_HEALTH_CHECK, text: readFileSync(DEMO_HEALTH_CHECK, 'utf8') }])) say(line);
       const worker = (await new SimCloudClient(sim.url).listVms()).find((v) => v.name.startsWith('demo-md-0-') && v.state === 'running')?.name ?? 'MACHINE';
       say('Try:');
+      console.log(`    kubectl --kubeconfig ${managementKubeconfig} get capstan -A`);
+      console.log(`    kubectl --kubeconfig ${managementKubeconfig} describe machinedeployment demo-md-0`);
       console.log(`    kubectl --kubeconfig ${kubeconfig} get nodes,pods -o wide`);
       console.log(`    npx capstan get nodes ${cluster.name}`);
       console.log(`    npx capstan get machines`);
@@ -106,6 +133,8 @@ export async function runDev(o: { dataDir: string; profile: 'demo' | 'test'; exi
       console.log(`    npx capstan rollout plan -f config/samples/machinedeployment.yaml`);
       console.log(`    # roll the workers (a new instance type): every node drained, its pods moved, within the PodDisruptionBudget`);
       console.log(`    sed 's/instanceType: sim.medium/instanceType: sim.large/' config/samples/demo-cluster.yaml | npx capstan apply -f -`);
+      console.log(`    # or scale them, as with any Cluster API MachineDeployment`);
+      console.log(`    kubectl --kubeconfig ${managementKubeconfig} scale machinedeployment demo-md-0 --replicas 4`);
       console.log(`    # heal: kill a worker's VM; its Node goes Unknown (~50 s), the MachineHealthCheck deletes the Machine 60 s later and its MachineSet replaces it`);
       console.log(`    npx capstan sim kill ${worker}`);
       console.log(`    npx capstan get machines -w`);
@@ -163,7 +192,15 @@ async function followCluster(client: Client, namespace: string, name: string, ui
   const started = Date.now();
   let last = '';
   for (;;) {
-    const v: ClusterView = await handle.query(clusterStatusQuery);
+    // The watcher starts the workflow a moment after the objects are written.
+    const v: ClusterView | undefined = await handle.query(clusterStatusQuery).catch((err: unknown) => {
+      if (err instanceof WorkflowNotFoundError && Date.now() - started < 60_000) return undefined;
+      throw err;
+    });
+    if (!v) {
+      await new Promise((r) => setTimeout(r, 250));
+      continue;
+    }
     const line = summary(v);
     if (line !== last) {
       say(`${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s  ${line}`);

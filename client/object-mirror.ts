@@ -15,12 +15,12 @@ import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { PLURAL } from '../api/crd.js';
 import { KINDS, type KindName } from '../api/kinds.js';
 import { ANNOTATIONS, GROUPS, LABELS, VERSION } from '../api/meta.js';
-import { machineDeploymentWorkflowId, machineSetWorkflowId, parseWorkflowId } from '../workflows/ids.js';
+import { machineDeploymentWorkflowId, machineHealthCheckWorkflowId, machineSetWorkflowId, parseWorkflowId } from '../workflows/ids.js';
 import { LIST_MEMO, MACHINE_FACTS_MEMO, type MachineFacts, type MachineListMemo } from '../workflows/list-memo.js';
-import { machineDeploymentStatusQuery, machineSetStatusQuery } from '../workflows/messages.js';
+import { machineDeploymentStatusQuery, machineHealthCheckStatusQuery, machineSetStatusQuery } from '../workflows/messages.js';
 import { SA_CLUSTER, SA_NODE_NAME, SA_PHASE, SA_PROVIDER_ID } from '../workflows/search-attributes.js';
 import { compareVersions } from '../workflows/planners/control-plane-rollout.js';
-import type { MachineDeploymentView, MachineSetView } from '../workflows/types.js';
+import type { MachineDeploymentView, MachineHealthCheckView, MachineSetView } from '../workflows/types.js';
 import { machineDeploymentPhase } from './machine-deployments.js';
 
 export const FIELD_MANAGER = 'capstan';
@@ -55,6 +55,12 @@ export interface ObjectMirrorOptions {
   applied: Map<string, number>;
   writeOnlyChanges: boolean;
   log: (line: string) => void;
+  /**
+   * How long an object is asked again after its machines changed (default 10 s): a workflow learns
+   * of a change a moment after visibility shows it (a set's report, a health check's Node event),
+   * so one answer right after a change may be stale. Asking stops once this long brought no write.
+   */
+  settleMs?: number;
 }
 
 const key = (kind: string, namespace: string, name: string) => `${kind}/${namespace}/${name}`;
@@ -143,6 +149,8 @@ export class ObjectMirror {
   /** Workflow queries so far (each is a billed action). */
   queries = 0;
   private readonly seen = new Map<string, string>();
+  /** Until when each object is asked again (see settleMs). */
+  private readonly settling = new Map<string, number>();
 
   constructor(private readonly o: ObjectMirrorOptions) {}
 
@@ -177,6 +185,25 @@ export class ObjectMirror {
     await this.standaloneSets(machines);
     await this.machines(machines);
     await this.controlPlanes(machines);
+    await this.healthChecks(machines);
+  }
+
+  /** The generation a condition observed is the object's, as last applied to its workflow. */
+  private generationOf(kind: KindName, namespace: string, name: string): { observedGeneration?: number } {
+    const g = this.o.applied.get(key(kind, namespace, name));
+    return g === undefined ? {} : { observedGeneration: g };
+  }
+
+  /** A workflow's status query, or undefined when the workflow is gone (and asked again next time). */
+  private async ask<T>(kind: KindName, workflowId: string, ask: (id: string) => Promise<T>): Promise<T | undefined> {
+    try {
+      this.queries++;
+      return await ask(workflowId);
+    } catch (err) {
+      this.seen.delete(`${kind}:${workflowId}`);
+      if (err instanceof WorkflowNotFoundError) return undefined;
+      throw err;
+    }
   }
 
   private find(kind: KindName, namespace: string, name: string): MirroredObject | undefined {
@@ -187,12 +214,21 @@ export class ObjectMirror {
     return this.o.cached().filter((o) => o.kind === kind && o.metadata?.ownerReferences?.some((r) => r.uid === owner.metadata?.uid));
   }
 
-  /** Whether `fingerprint` differs from the last one seen under `id` (and remembers it). */
+  /** Whether to ask `id` now: its fingerprint changed, or it changed (or a write followed) less than settleMs ago. */
   private changed(id: string, fingerprint: unknown): boolean {
     const f = JSON.stringify(fingerprint);
-    if (this.seen.get(id) === f) return false;
-    this.seen.set(id, f);
-    return true;
+    if (this.seen.get(id) !== f) {
+      this.seen.set(id, f);
+      this.unsettled(id);
+      return true;
+    }
+    if ((this.settling.get(id) ?? 0) > Date.now()) return true;
+    this.settling.delete(id);
+    return false;
+  }
+
+  private unsettled(id: string): void {
+    this.settling.set(id, Date.now() + (this.o.settleMs ?? 10_000));
   }
 
   private async apply(kind: KindName, body: MirroredObject): Promise<MirroredObject> {
@@ -203,8 +239,9 @@ export class ObjectMirror {
     )) as MirroredObject;
   }
 
-  private async writeStatus(kind: KindName, obj: MirroredObject, want: Record<string, unknown>): Promise<void> {
-    if (this.o.writeOnlyChanges && same(mirrored(obj.status, want), want)) return;
+  /** Writes the status where it differs; whether it wrote. */
+  private async writeStatus(kind: KindName, obj: MirroredObject, want: Record<string, unknown>): Promise<boolean> {
+    if (this.o.writeOnlyChanges && same(mirrored(obj.status, want), want)) return false;
     this.writes++;
     await this.o.objects.patchNamespacedCustomObjectStatus(
       { group: KINDS[kind].group, version: VERSION, namespace: obj.metadata!.namespace!, plural: PLURAL[kind], name: obj.metadata!.name!, body: { status: want } },
@@ -212,6 +249,30 @@ export class ObjectMirror {
     );
     // The informer brings the written status back; until then, the cache says what was written.
     obj.status = { ...(obj.status ?? {}), ...want };
+    return true;
+  }
+
+  private async label(kind: KindName, obj: MirroredObject, labels: Record<string, string>): Promise<void> {
+    this.writes++;
+    await this.o.objects.patchNamespacedCustomObject(
+      { group: KINDS[kind].group, version: VERSION, namespace: obj.metadata!.namespace!, plural: PLURAL[kind], name: obj.metadata!.name!, body: { metadata: { labels } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    obj.metadata = { ...obj.metadata, labels: { ...obj.metadata?.labels, ...labels } };
+  }
+
+  /** A health check's counts, from its workflow when a machine of its cluster changed. */
+  private async healthChecks(machines: VisibleMachine[]): Promise<void> {
+    for (const mhc of this.o.cached().filter((o) => o.kind === 'MachineHealthCheck' && !o.metadata?.deletionTimestamp)) {
+      const { namespace, name } = mhc.metadata as { namespace: string; name: string };
+      const id = machineHealthCheckWorkflowId({ namespace, name });
+      const mine = machines.filter((m) => m.namespace === namespace && m.cluster === mhc.spec?.clusterName);
+      if (!this.changed(`MachineHealthCheck:${id}`, [mhc.metadata?.generation, this.o.applied.get(key('MachineHealthCheck', namespace, name)), mine.map((m) => [m.name, m.phase, m.nodeName]).sort()])) continue;
+      const view: MachineHealthCheckView | undefined = await this.ask('MachineHealthCheck', id, (wid) => this.o.temporal.workflow.getHandle(wid).query(machineHealthCheckStatusQuery));
+      if (!view?.status) continue;
+      const generation = this.generationOf('MachineHealthCheck', namespace, name);
+      if (await this.writeStatus('MachineHealthCheck', mhc, { ...view.status, ...generation, conditions: (view.status.conditions ?? []).map((c) => ({ ...c, ...generation })) })) this.unsettled(`MachineHealthCheck:${id}`);
+    }
   }
 
   private async remove(kind: KindName, obj: MirroredObject): Promise<void> {
@@ -228,30 +289,30 @@ export class ObjectMirror {
     for (const md of this.o.cached().filter((o) => o.kind === 'MachineDeployment' && !o.metadata?.deletionTimestamp)) {
       const { namespace, name } = md.metadata as { namespace: string; name: string };
       const mine = machines.filter((m) => m.namespace === namespace && m.facts.labels[LABELS.deploymentName] === name);
+      const id = machineDeploymentWorkflowId({ namespace, name });
       const fingerprint = [md.metadata?.generation, this.o.applied.get(key('MachineDeployment', namespace, name)), mine.map((m) => [m.name, m.phase, m.nodeName]).sort()];
-      if (!this.changed(key('MachineDeployment', namespace, name), fingerprint)) continue;
-      let view: MachineDeploymentView;
-      try {
-        this.queries++;
-        view = await this.o.temporal.workflow.getHandle(machineDeploymentWorkflowId({ namespace, name })).query(machineDeploymentStatusQuery);
-      } catch (err) {
-        this.seen.delete(key('MachineDeployment', namespace, name));
-        if (err instanceof WorkflowNotFoundError) continue;
-        throw err;
-      }
+      if (!this.changed(`MachineDeployment:${id}`, fingerprint)) continue;
+      const view = await this.ask('MachineDeployment', id, (wid) => this.o.temporal.workflow.getHandle(wid).query(machineDeploymentStatusQuery));
+      if (!view) continue;
       for (const s of view.sets) await this.deploymentSet(md, view, s, mine.filter((m) => m.facts.labels[LABELS.setName] === s.name));
       for (const gone of this.ownedBy('MachineSet', md).filter((o) => !view.sets.some((s) => s.name === o.metadata?.name))) await this.remove('MachineSet', gone);
       const counts = machineCounts(mine, (m) => view.sets.some((s) => s.new && s.name === m.facts.labels[LABELS.setName]));
-      await this.writeStatus('MachineDeployment', md, {
+      const generation = this.generationOf('MachineDeployment', namespace, name);
+      const replicas = view.status?.replicas ?? counts.replicas;
+      const availableReplicas = view.status?.availableReplicas ?? counts.availableReplicas;
+      const wrote = await this.writeStatus('MachineDeployment', md, {
         selector: selectorString(view.spec.selector),
         phase: machineDeploymentPhase(view),
-        replicas: view.status?.replicas ?? counts.replicas,
+        replicas,
         readyReplicas: view.status?.readyReplicas ?? counts.readyReplicas,
-        availableReplicas: view.status?.availableReplicas ?? counts.availableReplicas,
+        availableReplicas,
         upToDateReplicas: view.status?.upToDateReplicas ?? counts.upToDateReplicas,
-        ...(this.o.applied.has(key('MachineDeployment', namespace, name)) ? { observedGeneration: this.o.applied.get(key('MachineDeployment', namespace, name)) } : {}),
-        conditions: view.status?.conditions ?? [],
+        // Cluster API's: replicas − available, never below 0.
+        unavailableReplicas: Math.max(0, replicas - availableReplicas),
+        ...generation,
+        conditions: (view.status?.conditions ?? []).map((c) => ({ ...c, ...generation })),
       });
+      if (wrote) this.unsettled(`MachineDeployment:${id}`);
     }
   }
 
@@ -280,13 +341,7 @@ export class ObjectMirror {
   }
 
   private async setSpec(namespace: string, name: string): Promise<MachineSetView['spec'] | undefined> {
-    try {
-      this.queries++;
-      return (await this.o.temporal.workflow.getHandle(machineSetWorkflowId({ namespace, name })).query(machineSetStatusQuery)).spec;
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return undefined;
-      throw err;
-    }
+    return (await this.ask('MachineSet', machineSetWorkflowId({ namespace, name }), (id) => this.o.temporal.workflow.getHandle(id).query(machineSetStatusQuery)))?.spec;
   }
 
   /** A set applied on its own: its status, from its workflow when one of its machines changed. */
@@ -294,13 +349,9 @@ export class ObjectMirror {
     for (const ms of this.o.cached().filter((o) => o.kind === 'MachineSet' && !o.metadata?.ownerReferences?.length && !o.metadata?.deletionTimestamp)) {
       const { namespace, name } = ms.metadata as { namespace: string; name: string };
       const mine = machines.filter((m) => m.namespace === namespace && m.facts.labels[LABELS.setName] === name);
-      if (!this.changed(key('MachineSet', namespace, name), [ms.metadata?.generation, mine.map((m) => [m.name, m.phase, m.nodeName]).sort()])) continue;
+      if (!this.changed(`MachineSet:${key('MachineSet', namespace, name)}`, [ms.metadata?.generation, mine.map((m) => [m.name, m.phase, m.nodeName]).sort()])) continue;
       const counts = machineCounts(mine, () => true);
-      await this.writeStatus('MachineSet', ms, {
-        selector: selectorString(ms.spec?.selector ?? {}),
-        ...counts,
-        ...(this.o.applied.has(key('MachineSet', namespace, name)) ? { observedGeneration: this.o.applied.get(key('MachineSet', namespace, name)) } : {}),
-      });
+      await this.writeStatus('MachineSet', ms, { selector: selectorString(ms.spec?.selector ?? {}), ...counts, ...this.generationOf('MachineSet', namespace, name) });
     }
   }
 
@@ -338,17 +389,24 @@ export class ObjectMirror {
       const { namespace, name } = kcp.metadata as { namespace: string; name: string };
       const mine = machines.filter((m) => m.namespace === namespace && m.facts.labels[LABELS.controlPlaneName] === name);
       if (!mine.length && kcp.status === undefined) continue;
+      const cluster = mine[0]?.cluster;
+      // As Cluster API's Cluster controller labels its control plane: `kubectl get kcp` shows the cluster.
+      if (cluster && kcp.metadata?.labels?.[LABELS.clusterName] !== cluster) await this.label('KubeadmControlPlane', kcp, { [LABELS.clusterName]: cluster });
       const counts = machineCounts(mine, (m) => m.version === kcp.spec?.version);
       const versions = mine.map((m) => m.version).filter((v): v is string => !!v).sort(compareVersions);
+      const generation = this.generationOf('KubeadmControlPlane', namespace, name);
+      const initialized = counts.readyReplicas > 0 || kcp.status?.initialization?.controlPlaneInitialized === true;
       await this.writeStatus('KubeadmControlPlane', kcp, {
-        selector: selectorString({ matchLabels: { [LABELS.clusterName]: mine[0]?.cluster ?? '', [LABELS.controlPlaneName]: name } }),
+        selector: selectorString({ matchLabels: { [LABELS.clusterName]: cluster ?? '', [LABELS.controlPlaneName]: name } }),
         replicas: counts.replicas,
         readyReplicas: counts.readyReplicas,
         upToDateReplicas: counts.upToDateReplicas,
         unavailableReplicas: Math.max(0, counts.replicas - counts.readyReplicas),
         ...(versions[0] ? { version: versions[0] } : {}),
-        initialization: { controlPlaneInitialized: counts.readyReplicas > 0 || kcp.status?.initialization?.controlPlaneInitialized === true },
-        ...(this.o.applied.has(key('KubeadmControlPlane', namespace, name)) ? { observedGeneration: this.o.applied.get(key('KubeadmControlPlane', namespace, name)) } : {}),
+        initialization: { controlPlaneInitialized: initialized },
+        ...generation,
+        // Its API server answers while a control-plane machine is Running with a Node.
+        conditions: [{ type: 'Available', status: counts.readyReplicas > 0 ? 'True' : 'False', reason: counts.readyReplicas > 0 ? 'Available' : 'NotAvailable', ...generation }],
       });
     }
   }

@@ -53,11 +53,19 @@ const listUsage = (resource: string, what: string) => [
 ];
 /** `rollout status|pause|resume|restart machinedeployment NAME` (or kubectl's `machinedeployment/NAME`). */
 const ROLLOUT_TARGET = { names: ['RESOURCE', 'NAME'], required: 1 };
+/** The management cluster a changing command writes to instead of Temporal (client/management-apply.ts). */
+const MANAGEMENT = { kubeconfig: { type: 'string' } } as const;
+const managementHelp = [
+  '      --kubeconfig FILE     the management cluster: the change is written to its objects and the',
+  '                            watcher acts on it (default: $CAPSTAN_MANAGEMENT_KUBECONFIG, then',
+  '                            $KUBECONFIG; with neither, the change goes to Temporal directly)',
+].join('\n');
+
 const rolloutVerb = (verb: string, what: string[]) =>
   spec({
     name: `rollout ${verb}`,
-    usage: [`Usage: capstan rollout ${verb} machinedeployment NAME [-n NS]`, '', ...what, nsHelp],
-    options: NAMESPACE,
+    usage: [`Usage: capstan rollout ${verb} machinedeployment NAME [-n NS] [--kubeconfig FILE]`, '', ...what, nsHelp, managementHelp],
+    options: { ...NAMESPACE, ...MANAGEMENT },
     positionals: ROLLOUT_TARGET,
   });
 
@@ -81,13 +89,16 @@ export const COMMANDS: Record<string, CommandSpec> = {
   apply: spec({
     name: 'apply',
     usage: [
-      'Usage: capstan apply -f FILE [-f FILE...] [--dry-run]',
+      'Usage: capstan apply -f FILE [-f FILE...] [--dry-run] [--kubeconfig FILE]',
       '',
-      'Creates what the manifests describe (multi-document YAML).',
+      'Creates what the manifests describe (multi-document YAML). With a management cluster, every',
+      'document is validated, then written there (server-side apply, field manager capstan) for the',
+      'watcher to act on; without one, the workflows are started or changed directly.',
       '  -f, --filename FILE       a manifest; - reads stdin; repeatable',
       '      --dry-run             validate and resolve every document, start nothing',
+      managementHelp,
     ],
-    options: { filename: { type: 'string', short: 'f', multiple: true }, 'dry-run': { type: 'boolean' } },
+    options: { filename: { type: 'string', short: 'f', multiple: true }, 'dry-run': { type: 'boolean' }, ...MANAGEMENT },
     positionals: { names: [], required: 0 },
   }),
   'get clusters': spec({
@@ -189,13 +200,14 @@ export const COMMANDS: Record<string, CommandSpec> = {
   'scale machinedeployment': spec({
     name: 'scale machinedeployment',
     usage: [
-      'Usage: capstan scale machinedeployment NAME --replicas N [-n NS]',
+      'Usage: capstan scale machinedeployment NAME --replicas N [-n NS] [--kubeconfig FILE]',
       '',
       'Sets the deployment\'s spec.replicas (during a rollout, its sets scale proportionally).',
       '      --replicas N          the desired number of machines',
       nsHelp,
+      managementHelp,
     ],
-    options: { ...NAMESPACE, replicas: { type: 'string' } },
+    options: { ...NAMESPACE, replicas: { type: 'string' }, ...MANAGEMENT },
     positionals: { names: ['NAME'], required: 1 },
   }),
   'annotate machine': spec({
@@ -216,13 +228,14 @@ export const COMMANDS: Record<string, CommandSpec> = {
   'delete cluster': spec({
     name: 'delete cluster',
     usage: [
-      'Usage: capstan delete cluster NAME [-n NS] [--wait=false]',
+      'Usage: capstan delete cluster NAME [-n NS] [--wait=false] [--kubeconfig FILE]',
       '',
       'Deletes in Cluster API\'s order: workers, control plane, infrastructure.',
       nsHelp,
       '      --wait=false, --no-wait   return once deletion has started (default: wait until deleted)',
+      managementHelp,
     ],
-    options: { ...NAMESPACE, wait: { type: 'boolean' } },
+    options: { ...NAMESPACE, wait: { type: 'boolean' }, ...MANAGEMENT },
     negatable: ['wait'],
     positionals: { names: ['NAME'], required: 1 },
   }),

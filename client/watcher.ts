@@ -55,6 +55,8 @@ export interface WatcherOptions {
   statusIntervalMs?: number;
   /** Default true; false writes every pass (only to show a test's write counter works). */
   writeOnlyChanges?: boolean;
+  /** How long a deployment or health check is asked again after a change (client/object-mirror.ts; default 10 s). */
+  settleMs?: number;
 }
 
 export class Watcher {
@@ -88,6 +90,7 @@ export class Watcher {
       applied: this.applied,
       writeOnlyChanges: o.writeOnlyChanges !== false,
       log: this.log,
+      ...(o.settleMs !== undefined ? { settleMs: o.settleMs } : {}),
     });
   }
 

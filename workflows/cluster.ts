@@ -87,6 +87,8 @@ function initialStatus(apply: ClusterApply): ClusterStatus {
  * What may change in a Cluster's manifest after creation: the control plane's replicas (a scale),
  * version and machine template (a rolling upgrade), rollout and remediation settings.
  */
+/** Labels and annotations are not spec: they change freely, as on any Kubernetes object (a management cluster's controllers add some, e.g. the cluster-name label on the control plane). */
+const METADATA_MUTABLE = ['cluster', 'infrastructure', 'controlPlane'].flatMap((doc) => [`${doc}.metadata.labels`, `${doc}.metadata.annotations`]);
 const CONTROL_PLANE_MUTABLE = [
   'controlPlane.spec.replicas',
   'controlPlane.spec.version',
@@ -202,7 +204,9 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
       // An upgrade of the control plane (version, machine template, rollout or remediation
       // settings): the control plane gets the whole new spec, replicas included.
       const now = asApplied();
-      const withoutReplicas = (a: ClusterApply) => canonicalJson({ cp: { ...a.controlPlane, spec: { ...a.controlPlane.spec, replicas: 0 } }, t: a.controlPlaneMachineTemplate });
+      // Labels and annotations (mutable since they are not spec) change nothing the control plane does.
+      const withoutReplicas = (a: ClusterApply) =>
+        canonicalJson({ cp: { ...a.controlPlane, metadata: { ...a.controlPlane.metadata, labels: {}, annotations: {} }, spec: { ...a.controlPlane.spec, replicas: 0 } }, t: a.controlPlaneMachineTemplate });
       if (applies > 1 && withoutReplicas(now) !== withoutReplicas(next)) {
         state.controlPlaneSpec = { controlPlane: next.controlPlane, machineTemplate: next.controlPlaneMachineTemplate };
         state.controlPlaneSpecSent = false;
@@ -225,10 +229,10 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
         if (state.deleteRequested) throw new Error(`Cluster "${key.name}" is being deleted`);
         assertValid([next.cluster, next.infrastructure, next.controlPlane, next.controlPlaneMachineTemplate]);
         const now = asApplied();
-        const fields = diffPaths(now, next).filter((f) => !CONTROL_PLANE_MUTABLE.some((m) => f === m || f.startsWith(`${m}.`) || f.startsWith(`${m}[`)));
+        const fields = diffPaths(now, next).filter((f) => ![...METADATA_MUTABLE, ...CONTROL_PLANE_MUTABLE].some((m) => f === m || f.startsWith(`${m}.`) || f.startsWith(`${m}[`)));
         if (fields.length) {
           throw new Error(
-            `Cluster "${key.name}" already exists with a different spec (${fields.join(', ')}); of a Cluster and its control plane, only the control plane's ${CONTROL_PLANE_MUTABLE.map((f) => f.replace(/^controlPlane\./, '')).join(', ')} can change after creation`,
+            `Cluster "${key.name}" already exists with a different spec (${fields.join(', ')}); of a Cluster and its control plane, only the control plane's ${CONTROL_PLANE_MUTABLE.map((f) => f.replace(/^controlPlane\./, '')).join(', ')} (and labels and annotations) can change after creation`,
           );
         }
         const refused = controlPlaneVersionChange(now.controlPlane.spec.version, next.controlPlane.spec.version);

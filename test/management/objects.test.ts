@@ -4,11 +4,12 @@
 // `kubectl get machines` shows what Cluster API's shows. `kubectl scale` rolls machines, a restart
 // replaces the set, and deleting the Cluster leaves no object behind. Converged, the mirror writes
 // nothing and asks no workflow anything.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
 import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startManagementApi, type ManagementApi } from '../../client/management-api.js';
 import { Watcher } from '../../client/watcher.js';
@@ -16,6 +17,8 @@ import { eventually, startCapstanEnv, type CapstanEnv } from '../support/capstan
 import { liveVms, waitForAvailable } from '../support/cluster-checks.js';
 import { DEMO_CLUSTER } from '../support/demo-manifests.js';
 import { crds, fetchJson, installCrds } from '../support/management.js';
+
+const cli = fileURLToPath(new URL('../../bin/capstan.mjs', import.meta.url));
 
 type Obj = { kind: string; metadata: { name: string; uid: string; generation?: number; labels?: Record<string, string>; annotations?: Record<string, string>; ownerReferences?: { kind: string; name: string; uid: string; controller?: boolean }[] }; spec: Record<string, any>; status?: Record<string, any> };
 
@@ -32,6 +35,13 @@ describe('objects the workflows make, in the management cluster', () => {
   const get = (kind: string, name: string) => objects.getNamespacedCustomObject({ ...plural[kind]!, version: 'v1alpha1', namespace: 'default', name }) as Promise<Obj>;
   const table = async (resource: string) =>
     (((await fetchJson(kc, `/apis/cluster.capstan.dev/v1alpha1/namespaces/default/${resource}`, 'application/json;as=Table;v=v1;g=meta.k8s.io')).rows as { cells: unknown[] }[]) ?? []).map((r) => r.cells);
+  // `capstan … --kubeconfig FILE`: the CLI writes to the management cluster; the watcher acts.
+  const capstan = (args: string[]) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      execFile(process.execPath, [cli, ...args, '--kubeconfig', api.kubeconfigFile], { encoding: 'utf8', env: { ...process.env, ...env.env }, timeout: 120_000 }, (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+    });
   const workers = async () => (await list('Machine')).filter((m) => m.metadata.labels?.['cluster.capstan.dev/deployment-name'] === 'demo-md-0');
 
   beforeAll(async () => {
@@ -42,7 +52,7 @@ describe('objects the workflows make, in the management cluster', () => {
     kc.loadFromString(api.kubeconfig);
     await installCrds(kc);
     objects = kc.makeApiClient(CustomObjectsApi);
-    watcher = new Watcher({ kubeconfig: kc, temporal: env.client, taskQueue: env.taskQueue, log: (l) => log.push(l), statusIntervalMs: 500 });
+    watcher = new Watcher({ kubeconfig: kc, temporal: env.client, taskQueue: env.taskQueue, log: (l) => (log.push(l), process.env.DEBUG_WATCHER && console.log('[watcher]', l)), statusIntervalMs: 500, settleMs: 2000 });
     await watcher.start();
   }, 120_000);
   afterAll(async () => {
@@ -52,19 +62,36 @@ describe('objects the workflows make, in the management cluster', () => {
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
+  it('capstan apply writes to the management cluster (server-side apply), after validating every document', async () => {
+    // The demo with one control-plane machine and two workers, and its health check.
+    const healthCheck = readFileSync(new URL('../../config/samples/machinehealthcheck.yaml', import.meta.url), 'utf8');
+    const text = `${DEMO_CLUSTER.replace(/^( {2}replicas:) 3$/m, '$1 1').replace(/^( {2}replicas:) 3$/m, '$1 2')}\n---\n${healthCheck}`;
+    // One bad document: nothing is written.
+    const bad = path.join(work, 'bad.yaml');
+    writeFileSync(bad, text.replace('maxUnavailable: 0', 'maxUnavailable: 0\n        maxSurge: 0').replace(/^ *maxSurge: 1\n/m, ''));
+    const refused = await capstan(['apply', '-f', bad]);
+    expect([refused.code, refused.stderr]).toEqual([1, expect.stringMatching(/maxSurge.*maxUnavailable|maxUnavailable.*maxSurge/)]);
+    expect(await list('Cluster')).toEqual([]);
+
+    const file = path.join(work, 'demo.yaml');
+    writeFileSync(file, text);
+    const r = await capstan(['apply', '-f', file]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('cluster.cluster.capstan.dev/demo serverside-applied');
+    expect(r.stdout).toContain('machinedeployment.cluster.capstan.dev/demo-md-0 serverside-applied');
+    const applied = (await objects.getNamespacedCustomObject({ ...plural.Cluster!, version: 'v1alpha1', namespace: 'default', name: 'demo' })) as { metadata: { managedFields?: { manager: string; operation: string }[] } };
+    expect(applied.metadata.managedFields).toEqual(expect.arrayContaining([expect.objectContaining({ manager: 'capstan', operation: 'Apply' })]));
+  }, 120_000);
+
   it('makes the MachineSet and the Machines as objects with owners, labels and status', async () => {
-    // The demo with one control-plane machine and two workers.
-    const text = DEMO_CLUSTER.replace(/^( {2}replicas:) 3$/m, '$1 1').replace(/^( {2}replicas:) 3$/m, '$1 2');
-    for (const doc of parseAllDocuments(text)) {
-      const o = doc.toJS() as { kind: string };
-      await objects.createNamespacedCustomObject({ ...plural[o.kind]!, version: 'v1alpha1', namespace: 'default', body: o });
-    }
     await waitForAvailable(env.client, 'demo');
     const md = await eventually('the MachineDeployment to report 2 ready', async () => {
       const o = await get('MachineDeployment', 'demo-md-0');
       return o.status?.readyReplicas === 2 && o.status.upToDateReplicas === 2 ? o : undefined;
     }, 180_000, 250);
-    expect(md.status).toMatchObject({ replicas: 2, availableReplicas: 2, phase: 'Running', observedGeneration: md.metadata.generation, selector: 'cluster.capstan.dev/cluster-name=demo,cluster.capstan.dev/deployment-name=demo-md-0' });
+    expect(md.status).toMatchObject({ replicas: 2, availableReplicas: 2, unavailableReplicas: 0, phase: 'Running', observedGeneration: md.metadata.generation, selector: 'cluster.capstan.dev/cluster-name=demo,cluster.capstan.dev/deployment-name=demo-md-0' });
+    // Conditions observed the object's generation, as the status did.
+    expect(new Set((md.status!.conditions as { observedGeneration: number }[]).map((c) => c.observedGeneration))).toEqual(new Set([md.metadata.generation]));
 
     const sets = await list('MachineSet');
     expect(sets).toHaveLength(1);
@@ -99,14 +126,29 @@ describe('objects the workflows make, in the management cluster', () => {
       const o = await get('KubeadmControlPlane', 'demo-control-plane');
       return o.status?.readyReplicas === 1 ? o : undefined;
     }, 30_000, 250);
-    expect(kcp.status).toMatchObject({ replicas: 1, upToDateReplicas: 1, version: 'v1.37.2', initialization: { controlPlaneInitialized: true } });
+    expect(kcp.status).toMatchObject({ replicas: 1, upToDateReplicas: 1, unavailableReplicas: 0, version: 'v1.37.2', initialization: { controlPlaneInitialized: true }, conditions: [expect.objectContaining({ type: 'Available', status: 'True' })] });
+    // Labelled with its cluster, as Cluster API's Cluster controller labels it: `kubectl get kcp` shows it.
+    expect(kcp.metadata.labels?.['cluster.capstan.dev/cluster-name']).toBe('demo');
+    const mhc = await eventually('the health check\'s status', async () => {
+      const o = await get('MachineHealthCheck', 'demo-md-0-unhealthy');
+      return o.status?.expectedMachines === 2 && o.status.currentHealthy === 2 ? o : undefined;
+    }, 30_000, 250);
+    expect(mhc.status).toMatchObject({ expectedMachines: 2, currentHealthy: 2 });
   }, 420_000);
 
   it('writes nothing and asks no workflow anything once converged', async () => {
+    // Settled: the last change's settling window (2 s here) has passed without a write.
+    let last = -1;
+    await eventually('the mirror to settle', async () => {
+      const now = watcher.mirror.queries;
+      const still = now === last;
+      last = now;
+      return still;
+    }, 30_000, 2500);
     const [writes, queries] = [watcher.writes, watcher.mirror.queries];
-    await new Promise((r) => setTimeout(r, 4 * 500 + 300));
+    await new Promise((r) => setTimeout(r, 6 * 500 + 300));
     expect([watcher.writes - writes, watcher.mirror.queries - queries]).toEqual([0, 0]);
-  }, 30_000);
+  }, 60_000);
 
   it('scales through the scale subresource (kubectl scale), and a restart replaces the set', async () => {
     await objects.patchNamespacedCustomObjectScale(
@@ -120,11 +162,10 @@ describe('objects the workflows make, in the management cluster', () => {
     const first = (await list('MachineSet'))[0]!;
     expect(first.spec.replicas).toBe(3);
 
-    // `capstan rollout restart` / Cluster API's rollout.after: every machine is replaced by a new set.
-    await objects.patchNamespacedCustomObject(
-      { ...plural.MachineDeployment!, version: 'v1alpha1', namespace: 'default', name: 'demo-md-0', body: { spec: { rollout: { after: new Date().toISOString() } } } },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    );
+    // `capstan rollout restart` (Cluster API's rollout.after, written to the object): every machine is replaced by a new set.
+    const r = await capstan(['rollout', 'restart', 'machinedeployment', 'demo-md-0']);
+    expect([r.code, r.stdout.trim()]).toEqual([0, 'machinedeployment.cluster.capstan.dev/demo-md-0 restarted']);
+    expect((await get('MachineDeployment', 'demo-md-0')).spec.rollout.after).toBeTruthy();
     const second = await eventually('the rollout to end with one new set', async () => {
       const sets = await list('MachineSet');
       const w = await workers();
@@ -135,9 +176,10 @@ describe('objects the workflows make, in the management cluster', () => {
     expect(second!.metadata.annotations?.['machinedeployment.cluster.capstan.dev/revision']).toBe('2');
   }, 480_000);
 
-  it('leaves no Machine, MachineSet or VM behind when the Cluster is deleted', async () => {
-    await objects.deleteNamespacedCustomObject({ ...plural.Cluster!, version: 'v1alpha1', namespace: 'default', name: 'demo' });
-    await eventually('the Cluster object to be gone', async () => get('Cluster', 'demo').then(() => false, (err: { code?: number }) => err.code === 404), 240_000, 250);
+  it('leaves no Machine, MachineSet or VM behind when the Cluster is deleted (capstan delete cluster)', async () => {
+    const r = await capstan(['delete', 'cluster', 'demo']);
+    expect([r.code, r.stdout.trim()]).toEqual([0, 'cluster.cluster.capstan.dev "demo" deleted']);
+    expect(await get('Cluster', 'demo').then(() => false, (err: { code?: number }) => err.code === 404)).toBe(true);
     await eventually('no Machine or MachineSet object left', async () => (await list('Machine')).length === 0 && (await list('MachineSet')).length === 0, 30_000, 250);
     expect((await liveVms(env.simClient)).filter((v) => v.name.startsWith('demo-'))).toEqual([]);
   }, 300_000);

@@ -12,7 +12,7 @@ import { startManagementApi, type ManagementApi } from '../../client/management-
 import { Watcher } from '../../client/watcher.js';
 import { eventually, startCapstanEnv, type CapstanEnv } from '../support/capstan-env.js';
 import { waitForAvailable } from '../support/cluster-checks.js';
-import { DEMO_CONTROL_PLANE } from '../support/demo-manifests.js';
+import { DEMO_CLUSTER } from '../support/demo-manifests.js';
 import { crds, fetchJson, installCrds } from '../support/management.js';
 
 const RBAC_DIR = new URL('../../config/rbac/', import.meta.url);
@@ -74,18 +74,22 @@ describe('config/rbac: least privilege', () => {
   it('a Cluster created, mirrored and deleted with the capstan identity: nothing refused', async () => {
     const objects = admin.makeApiClient(CustomObjectsApi);
     const plural = Object.fromEntries(crds().map((c) => [c.spec.names.kind, { group: c.spec.group, plural: c.spec.names.plural }]));
-    for (const doc of parseAllDocuments(DEMO_CONTROL_PLANE.replace('  replicas: 3\n', '  replicas: 1\n'))) {
+    // One control-plane machine and one worker: the watcher makes the worker's MachineSet and both Machines as objects.
+    for (const doc of parseAllDocuments(DEMO_CLUSTER.replace('  replicas: 3\n', '  replicas: 1\n').replace('  replicas: 3\n', '  replicas: 1\n'))) {
       const o = doc.toJS() as { kind: string };
       await objects.createNamespacedCustomObject({ ...plural[o.kind]!, version: 'v1alpha1', namespace: 'default', body: o });
     }
     await waitForAvailable(env.client, 'demo');
     const cluster = () => objects.getNamespacedCustomObject({ group: 'cluster.capstan.dev', version: 'v1alpha1', namespace: 'default', plural: 'clusters', name: 'demo' }) as Promise<{ status?: { phase?: string } }>;
     await eventually('the status mirrored', async () => (await cluster()).status?.phase === 'Provisioned', 60_000, 250);
+    const machines = async () => ((await objects.listNamespacedCustomObject({ group: 'cluster.capstan.dev', version: 'v1alpha1', namespace: 'default', plural: 'machines' })) as { items: { status?: { phase?: string } }[] }).items;
+    await eventually('both Machine objects Running', async () => (await machines()).filter((m) => m.status?.phase === 'Running').length === 2, 120_000, 250);
     // The worker kept the cluster's secrets in the management cluster.
     const secrets = await admin.makeApiClient(CoreV1Api).listNamespacedSecret({ namespace: 'default', labelSelector: 'cluster.capstan.dev/cluster-name=demo' });
     expect(secrets.items.map((s) => s.metadata!.name)).toEqual(expect.arrayContaining(['demo-ca', 'demo-kubeconfig']));
     await objects.deleteNamespacedCustomObject({ group: 'cluster.capstan.dev', version: 'v1alpha1', namespace: 'default', plural: 'clusters', name: 'demo' });
     await eventually('the Cluster object to be gone', async () => cluster().then(() => false, (err: { code?: number }) => err.code === 404), 180_000, 250);
+    await eventually('the Machine objects to be gone', async () => (await machines()).length === 0, 30_000, 250);
     expect(refused()).toEqual([]);
   }, 300_000);
 

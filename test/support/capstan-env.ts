@@ -88,6 +88,9 @@ export async function startCapstanEnv(o: CapstanEnvOptions = {}): Promise<Capsta
     CAPSTAN_SIM_URL: sim.url,
     CAPSTAN_DATA_DIR: dataDir,
     CAPSTAN_TASK_QUEUE: taskQueue,
+    // The CLI talks to this Temporal, never to a management cluster the developer's shell names.
+    KUBECONFIG: '',
+    CAPSTAN_MANAGEMENT_KUBECONFIG: '',
   };
 
   const self: CapstanEnv = {

@@ -3,9 +3,8 @@
 import https from 'node:https';
 import { readdirSync, readFileSync } from 'node:fs';
 import type { KubeConfig, V1CustomResourceDefinition } from '@kubernetes/client-node';
-import { ApiextensionsV1Api } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
-import { eventually } from './capstan-env.js';
+import { installCapstan } from '../../client/management-install.js';
 
 const CRD_DIR = new URL('../../config/crd/', import.meta.url);
 
@@ -29,18 +28,7 @@ export async function fetchJson(kc: KubeConfig, urlPath: string, accept = 'appli
   });
 }
 
-/**
- * Installs every CRD and waits until each is Established. As raw JSON: the typed client's
- * serializer knows x-kubernetes-* only by its own camelCase names and would drop them
- * (int-or-string, CEL rules, preserve-unknown-fields).
- */
+/** Installs every CRD (the product's installer: server-side apply, then Established). */
 export async function installCrds(kc: KubeConfig): Promise<void> {
-  const ext = kc.makeApiClient(ApiextensionsV1Api);
-  for (const crd of crds()) await fetchJson(kc, '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', 'application/json', crd);
-  for (const crd of crds()) {
-    await eventually(`${crd.metadata!.name} Established`, async () => {
-      const c = await ext.readCustomResourceDefinition({ name: crd.metadata!.name! });
-      return c.status?.conditions?.some((x) => x.type === 'Established' && x.status === 'True');
-    }, 30_000, 100);
-  }
+  await installCapstan(kc);
 }

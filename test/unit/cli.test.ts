@@ -33,7 +33,7 @@ const PLAN_3_1_0 = [
 
 function capstan(args: string[], input?: string) {
   // An address nothing listens on: any attempt to reach Temporal would fail loudly.
-  const r = spawnSync(process.execPath, [cli, ...args], { input, encoding: 'utf8', env: { ...process.env, TEMPORAL_ADDRESS: '127.0.0.1:1', CAPSTAN_DATA_DIR: '/nonexistent-capstan' }, timeout: 60_000 });
+  const r = spawnSync(process.execPath, [cli, ...args], { input, encoding: 'utf8', env: { ...process.env, TEMPORAL_ADDRESS: '127.0.0.1:1', CAPSTAN_DATA_DIR: '/nonexistent-capstan', KUBECONFIG: '', CAPSTAN_MANAGEMENT_KUBECONFIG: '' }, timeout: 60_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -1,0 +1,106 @@
+// The CLI with a management cluster: `capstan apply -f` writes the objects there (server-side
+// apply, field manager capstan) and the watcher acts on them, so both paths meet in one place;
+// `delete cluster`, `scale` and `rollout pause|resume|restart` change the objects as kubectl
+// would. The objects stay the truth: a change sent to a workflow behind the watcher's back would
+// be undone by its next pass.
+import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { PLURAL } from '../api/crd.js';
+import { KINDS, type KindName } from '../api/kinds.js';
+import { VERSION } from '../api/meta.js';
+import { loadManagementConfig } from '../workers/config.js';
+import { ApplyError, loadPlan } from './apply.js';
+import { readDocuments } from './manifests.js';
+import { FIELD_MANAGER } from './object-mirror.js';
+
+/**
+ * The management cluster the CLI writes to: --kubeconfig, else CAPSTAN_MANAGEMENT_KUBECONFIG (the
+ * worker's setting; `capstan dev` sets it for its own), else KUBECONFIG. None: undefined, and the
+ * CLI talks to Temporal directly.
+ */
+export function managementKubeconfig(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): KubeConfig | undefined {
+  const setting = flag ?? env.CAPSTAN_MANAGEMENT_KUBECONFIG ?? env.KUBECONFIG;
+  if (!setting) return undefined;
+  const kc = new KubeConfig();
+  loadManagementConfig(kc, setting);
+  return kc;
+}
+
+const api = (kc: KubeConfig) => kc.makeApiClient(CustomObjectsApi);
+const at = (kind: KindName, namespace: string, name: string) => ({ group: KINDS[kind].group, version: VERSION, plural: PLURAL[kind], namespace, name });
+
+/** What the API server said, as one line naming the object (a refusal by the schema or a CEL rule names the field). */
+function refusal(err: unknown, what: string): Error {
+  const body = (err as { body?: unknown }).body;
+  const message = typeof body === 'string' ? ((): string => {
+    try {
+      return (JSON.parse(body) as { message?: string }).message ?? body;
+    } catch {
+      return body;
+    }
+  })() : (body as { message?: string } | undefined)?.message;
+  return new ApplyError(`${what}: ${message ?? (err as Error).message}`);
+}
+
+/**
+ * Validates every document as `capstan apply` does (nothing is written when one is wrong), then
+ * server-side applies each, in the manifest's order. Lines as kubectl's `serverside-applied`.
+ */
+export async function applyToManagement(kc: KubeConfig, files: { file: string; text: string }[]): Promise<string[]> {
+  loadPlan(files);
+  const lines: string[] = [];
+  for (const doc of files.flatMap((f) => readDocuments(f.file, f.text))) {
+    const o = doc.content as { apiVersion: string; kind: KindName; metadata: { name: string; namespace?: string } };
+    const namespace = o.metadata.namespace ?? 'default';
+    const what = `${o.kind.toLowerCase()}.${KINDS[o.kind].group}/${o.metadata.name}`;
+    try {
+      await api(kc).patchNamespacedCustomObject(
+        { ...at(o.kind, namespace, o.metadata.name), body: { ...o, metadata: { ...o.metadata, namespace } }, fieldManager: FIELD_MANAGER, force: true },
+        setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
+      );
+    } catch (err) {
+      throw refusal(err, what);
+    }
+    lines.push(`${what} serverside-applied`);
+  }
+  return lines;
+}
+
+/** Deletes the Cluster object; the watcher deletes the cluster and then lets the object go. */
+export async function deleteClusterObject(kc: KubeConfig, namespace: string, name: string, wait: boolean, progress: (line: string) => void, pollMs = 1000): Promise<string> {
+  const what = `cluster.cluster.capstan.dev "${name}"`;
+  try {
+    await api(kc).deleteNamespacedCustomObject(at('Cluster', namespace, name));
+  } catch (err) {
+    if ((err as { code?: number }).code === 404) throw new ApplyError(`clusters.cluster.capstan.dev "${name}" not found in namespace "${namespace}"`);
+    throw refusal(err, what);
+  }
+  if (!wait) return `${what} deletion started`;
+  progress(`${what} deleting (workers, then control plane, then infrastructure)...`);
+  for (;;) {
+    const gone = await api(kc)
+      .getNamespacedCustomObject(at('Cluster', namespace, name))
+      .then(() => false, (err: { code?: number }) => (err.code === 404 ? true : Promise.reject(err)));
+    if (gone) return `${what} deleted`;
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}
+
+export type DeploymentChange = { verb: 'scale'; replicas: number } | { verb: 'pause' } | { verb: 'resume' } | { verb: 'restart'; now: Date };
+
+/** kubectl's `scale` (the scale subresource) and `rollout pause|resume|restart` on a MachineDeployment object. */
+export async function changeDeploymentObject(kc: KubeConfig, namespace: string, name: string, change: DeploymentChange): Promise<string> {
+  const what = `machinedeployment.cluster.capstan.dev/${name}`;
+  const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+  try {
+    if (change.verb === 'scale') {
+      await api(kc).patchNamespacedCustomObjectScale({ ...at('MachineDeployment', namespace, name), body: { spec: { replicas: change.replicas } } }, merge);
+      return `${what} scaled`;
+    }
+    const spec = change.verb === 'restart' ? { rollout: { after: change.now.toISOString() } } : { paused: change.verb === 'pause' };
+    await api(kc).patchNamespacedCustomObject({ ...at('MachineDeployment', namespace, name), body: { spec } }, merge);
+    return `${what} ${change.verb === 'restart' ? 'restarted' : change.verb === 'pause' ? 'paused' : 'resumed'}`;
+  } catch (err) {
+    if ((err as { code?: number }).code === 404) throw new ApplyError(`machinedeployments.cluster.capstan.dev "${name}" not found in namespace "${namespace}"`);
+    throw refusal(err, what);
+  }
+}
