@@ -164,6 +164,21 @@ const INFO: Record<KindName, KindInfo> = {
   SimMachineTemplate: { plural: 'simmachinetemplates', shortNames: ['simmt'], columns: [AGE] },
 };
 
+/** What `kubectl explain <kind>` says of each kind. */
+const KIND_DOCS: Record<KindName, string> = {
+  Cluster: 'Cluster is a Kubernetes cluster: its infrastructure (infrastructureRef) and its control plane (controlPlaneRef). capstan runs one workflow per Cluster; deleting it deletes the workers, then the control plane, then the infrastructure.',
+  Machine: 'Machine is one node of a cluster: an instance at the provider, bootstrapped to join. Its spec is immutable: a change means a new Machine.',
+  MachineSet: 'MachineSet keeps replicas Machines made from its template, replacing any that go.',
+  MachineDeployment: 'MachineDeployment rolls its template out through MachineSets: a change makes a new set that replaces the old one within maxSurge and maxUnavailable.',
+  MachineHealthCheck: 'MachineHealthCheck watches the Nodes of the Machines it selects and remediates the unhealthy ones (deletes them, so their owner replaces them, or asks an external remediation provider).',
+  KubeadmControlPlane: 'KubeadmControlPlane is a control plane of machines bootstrapped by kubeadm: the first initializes the cluster, the others join once it has; it scales, upgrades and remediates one machine at a time, keeping etcd quorum.',
+  KubeadmConfig: 'KubeadmConfig is the kubeadm configuration one Machine is bootstrapped with.',
+  KubeadmConfigTemplate: 'KubeadmConfigTemplate is the kubeadm configuration the Machines of a MachineSet or MachineDeployment are bootstrapped with.',
+  SimCluster: 'SimCluster is a cluster\'s infrastructure in the simulated cloud: its network and the control plane\'s load balancer.',
+  SimMachine: 'SimMachine is one instance in the simulated cloud.',
+  SimMachineTemplate: 'SimMachineTemplate is what the instances of a MachineSet, MachineDeployment or control plane are made from in the simulated cloud.',
+};
+
 /** Each kind's plural, as its CRD serves it (`/apis/<group>/<version>/<plural>`). */
 export const PLURAL = Object.fromEntries(Object.entries(INFO).map(([kind, i]) => [kind, i.plural])) as Record<KindName, string>;
 
@@ -178,6 +193,9 @@ export function customResourceDefinition(kind: KindName): Json {
   const json = z.toJSONSchema(KINDS[kind].schema(), { io: 'input', unrepresentable: 'any' }) as Json;
   const schema = structural(json) as Json & { properties: Json };
   schema.properties.metadata = { type: 'object' };
+  schema.description = KIND_DOCS[kind];
+  const spec = schema.properties.spec as Json | undefined;
+  if (spec && !spec.description) spec.description = `spec is the desired state of the ${kind}.`;
   schema.properties.status = { type: 'object', 'x-kubernetes-preserve-unknown-fields': true, description: 'Written by capstan\'s workflows: phase, replica counts, conditions, observedGeneration.' };
   delete schema.additionalProperties;
   // Transition rules (oldSelf) run on updates only, so they sit at the root, beside the creation rules.

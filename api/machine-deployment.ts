@@ -26,20 +26,33 @@ export function rolloutSchema() {
   return z
     .strictObject({
       // Cluster API's rollout.after: machines created before this time are rolled out once it passes.
-      after: z.iso.datetime({ offset: true, error: 'must be an RFC 3339 time such as 2026-01-02T15:04:05Z' }).optional(),
+      after: z.iso
+        .datetime({ offset: true, error: 'must be an RFC 3339 time such as 2026-01-02T15:04:05Z' })
+        .optional()
+        .describe('after is a time (RFC 3339) after which every machine created before it is rolled out: `capstan rollout restart` sets it to now.'),
       strategy: z
         .strictObject({
-          type: z.enum(ROLLOUT_STRATEGY_TYPES, { error: `must be one of ${ROLLOUT_STRATEGY_TYPES.join(', ')}` }).default('RollingUpdate'),
+          type: z
+            .enum(ROLLOUT_STRATEGY_TYPES, { error: `must be one of ${ROLLOUT_STRATEGY_TYPES.join(', ')}` })
+            .default('RollingUpdate')
+            .describe('type is RollingUpdate (replace machines through a new MachineSet within maxSurge and maxUnavailable) or OnDelete (a new machine only where the user deleted an old one). Default RollingUpdate.'),
           rollingUpdate: z
             .strictObject({
-              maxSurge: intOrPercentSchema().default(1),
-              maxUnavailable: intOrPercentSchema().default(0),
+              maxSurge: intOrPercentSchema()
+                .default(1)
+                .describe('maxSurge is how many machines (or what percentage of replicas, rounded up) may exist above replicas during a rollout. Default 1; not 0 when maxUnavailable is 0.'),
+              maxUnavailable: intOrPercentSchema()
+                .default(0)
+                .describe('maxUnavailable is how many machines (or what percentage of replicas, rounded down) may be unavailable during a rollout. Default 0; not 0 when maxSurge is 0.'),
             })
-            .optional(),
+            .optional()
+            .describe('rollingUpdate holds maxSurge and maxUnavailable, when type is RollingUpdate.'),
         })
-        .default({ type: 'RollingUpdate' }),
+        .default({ type: 'RollingUpdate' })
+        .describe('strategy is how machines are replaced when the template changes.'),
     })
-    .default({ strategy: { type: 'RollingUpdate' } });
+    .default({ strategy: { type: 'RollingUpdate' } })
+    .describe('rollout says how and when a MachineDeployment replaces its machines: the strategy, and a time after which every older machine is replaced.');
 }
 export type Rollout = z.infer<ReturnType<typeof rolloutSchema>>;
 
@@ -48,8 +61,8 @@ export function machineDeploymentSpecSchema() {
     .strictObject({
       ...machineSetLikeFields(),
       rollout: rolloutSchema(),
-      paused: z.boolean().default(false),
-      minReadySeconds: seconds().default(0),
+      paused: z.boolean().default(false).describe('paused stops the rollout (no machine is replaced); replicas are still followed, scaling the sets proportionally.'),
+      minReadySeconds: seconds().default(0).describe('minReadySeconds is how long a machine\'s Node must be Ready before the machine counts as available. Default 0.'),
     })
     .superRefine((spec, ctx) => {
       for (const p of setLikeProblems(spec)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });

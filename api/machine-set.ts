@@ -47,11 +47,12 @@ export function machineTemplateSchema() {
   return z.strictObject({
     metadata: z
       .strictObject({
-        labels: z.record(z.string(), z.string()).default({}),
-        annotations: z.record(z.string(), z.string()).default({}),
+        labels: z.record(z.string(), z.string()).default({}).describe('labels of every Machine made from this template; the selector must match them.'),
+        annotations: z.record(z.string(), z.string()).default({}).describe('annotations of every Machine made from this template.'),
       })
-      .default({ labels: {}, annotations: {} }),
-    spec: machineSpecSchema(),
+      .default({ labels: {}, annotations: {} })
+      .describe('metadata of every Machine made from this template.'),
+    spec: machineSpecSchema().describe('spec of every Machine made from this template: a change makes new Machines (Machines are replaced, never updated).'),
   });
 }
 export type MachineTemplate = z.infer<ReturnType<typeof machineTemplateSchema>>;
@@ -62,23 +63,27 @@ export type DeletionOrder = (typeof DELETION_ORDERS)[number];
 export function setDeletionSchema() {
   return z
     .strictObject({
-      order: z.enum(DELETION_ORDERS, { error: `must be one of ${DELETION_ORDERS.join(', ')}` }).default('Random'),
+      order: z
+        .enum(DELETION_ORDERS, { error: `must be one of ${DELETION_ORDERS.join(', ')}` })
+        .default('Random')
+        .describe('order is which machines go first when scaling down, after those already deleting, annotated delete-machine or unhealthy: Random (default), Newest or Oldest.'),
     })
-    .default({ order: 'Random' });
+    .default({ order: 'Random' })
+    .describe('deletion says which machines go first when the set scales down.');
 }
 
 /** spec.replicas of a MachineSet or MachineDeployment: Cluster API defaults it to 1. */
 export function setReplicasSchema() {
-  return z.number().int({ error: 'must be an integer', abort: true }).min(0, { error: 'must be >= 0' }).default(1);
+  return z.number().int({ error: 'must be an integer', abort: true }).min(0, { error: 'must be >= 0' }).default(1).describe('replicas is the number of machines wanted. Default 1.');
 }
 
 /** The fields a MachineSet and a MachineDeployment share. */
 export function machineSetLikeFields() {
   return {
-    clusterName: objectName(63),
+    clusterName: objectName(63).describe('clusterName is the name of the Cluster this object belongs to. Immutable.'),
     replicas: setReplicasSchema(),
-    selector: labelSelectorSchema(),
-    template: machineTemplateSchema(),
+    selector: labelSelectorSchema().describe('selector selects the Machines this object owns; it must match the template\'s labels.'),
+    template: machineTemplateSchema().describe('template is what each Machine is made from: its labels and its spec (version, bootstrap config template, infrastructure template).'),
     deletion: setDeletionSchema(),
   };
 }

@@ -17,7 +17,7 @@ export function machineDeletionSchema() {
 export function machineSpecSchema() {
   return z
     .strictObject({
-      clusterName: objectName(63),
+      clusterName: objectName(63).describe('clusterName is the name of the Cluster this Machine belongs to.'),
       bootstrap: z
         .strictObject({
           configRef: objectRefSchema().optional(),
@@ -25,13 +25,14 @@ export function machineSpecSchema() {
         })
         .refine((b) => b.configRef !== undefined || b.dataSecretName !== undefined, {
           error: 'one of configRef or dataSecretName is required',
-        }),
-      infrastructureRef: objectRefSchema(),
-      version: kubernetesVersion().optional(),
-      providerID: z.string().optional(),
-      failureDomain: z.string().optional(),
-      minReadySeconds: seconds().default(0),
-      deletion: machineDeletionSchema(),
+        })
+        .describe('bootstrap is how the Machine gets its cloud-init data: a KubeadmConfig (template) reference, or a Secret that holds it.'),
+      infrastructureRef: objectRefSchema().describe('infrastructureRef is the infrastructure machine (template) the instance is made from, e.g. a SimMachineTemplate.'),
+      version: kubernetesVersion().optional().describe('version is the Kubernetes version of the Machine\'s kubelet (e.g. v1.37.2); it picks the instance\'s image.'),
+      providerID: z.string().optional().describe('providerID is the instance\'s ID at the provider, set once the instance exists; it matches the Node\'s spec.providerID.'),
+      failureDomain: z.string().optional().describe('failureDomain is the zone the instance is placed in.'),
+      minReadySeconds: seconds().default(0).describe('minReadySeconds is how long the Node must be Ready before the Machine counts as available.'),
+      deletion: machineDeletionSchema().describe('deletion holds the timeouts of draining, volume detach and Node deletion when the Machine goes.'),
     });
 }
 export type MachineSpec = z.infer<ReturnType<typeof machineSpecSchema>>;

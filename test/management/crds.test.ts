@@ -10,6 +10,7 @@ import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startManagementApi, type ManagementApi } from '../../client/management-api.js';
 import { staleFiles } from '../../scripts/generate.js';
+import { eventually } from '../support/capstan-env.js';
 import { DEMO_CLUSTER } from '../support/demo-manifests.js';
 import { crds, fetchJson, installCrds } from '../support/management.js';
 
@@ -140,6 +141,17 @@ describe('CRDs on a real kube-apiserver', () => {
     const md = await get('MachineDeployment', 'demo-md-0');
     md.spec.clusterName = 'other';
     expect(await replace(md)).toMatch(/spec\.clusterName is immutable/);
+  });
+
+  it('serves the field docs `kubectl explain machinedeployment.spec.rollout` prints (the OpenAPI v3 it reads)', async () => {
+    const doc = await eventually('the OpenAPI v3 of cluster.capstan.dev', async () => fetchJson(kc, '/openapi/v3/apis/cluster.capstan.dev/v1alpha1').catch(() => undefined), 30_000, 250);
+    const schemas = (doc.components as { schemas: Record<string, any> }).schemas;
+    const md = Object.entries(schemas).find(([k]) => k.endsWith('.MachineDeployment'))![1];
+    expect(md.description).toMatch(/^MachineDeployment rolls its template out through MachineSets/);
+    const rollout = md.properties.spec.properties.rollout;
+    expect(rollout.description).toMatch(/^rollout says how and when a MachineDeployment replaces its machines/);
+    expect(rollout.properties.strategy.properties.rollingUpdate.properties.maxSurge.description).toMatch(/^maxSurge is how many machines/);
+    expect(rollout.properties.after.description).toMatch(/capstan rollout restart/);
   });
 
   it('serves the category, short names, printer columns and the scale subresource', async () => {
