@@ -8,10 +8,20 @@ import { applyCommand, deleteCluster, describe, getNodes, getObjects, type Kind,
 import { loadDevEnv } from './dev-env.js';
 import { changeMachineDeployment, parseDuration, rolloutStatus } from './machine-deployments.js';
 import { applyToManagement, changeDeploymentObject, deleteClusterObject, managementKubeconfig } from './management-apply.js';
-import { ManifestError } from './manifests.js';
+import { ManifestError, readDocuments } from './manifests.js';
+import { conversionYaml, convertDocuments, convertFiles, hasCapiDocuments } from './convert.js';
 import { MAX_PLANNED_MACHINES, rolloutPlanCommand } from './rollout-plan.js';
 import { connectClient, TASK_QUEUE, temporalSettings } from './temporal.js';
 import { COMMANDS, groupNoun, groupUsage, type Output, OVERVIEW, RESOURCES, ROLLOUT_RESOURCES } from './usage.js';
+
+/** A manifest with Cluster API documents, converted first (client/convert.ts); what is not carried over is said on stderr. */
+function convertIfCapi(files: { file: string; text: string }[]): { file: string; text: string }[] {
+  const docs = files.map((f) => ({ file: f.file, docs: readDocuments(f.file, f.text) }));
+  if (!docs.some((f) => hasCapiDocuments(f.docs))) return files;
+  const c = convertFiles(docs);
+  for (const n of c.notes) console.error(`warning: not carried over: ${n}`);
+  return c.files;
+}
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -143,10 +153,19 @@ export async function main(argv: string[]): Promise<number> {
       case 'apply': {
         const files = strs(p, 'filename');
         if (!files.length) throw new UsageError('apply needs -f FILE (or -f - for stdin)', spec.usage);
-        const input = await readManifestFiles(files, readStdin);
+        const input = convertIfCapi(await readManifestFiles(files, readStdin));
         const management = bool(p, 'dry-run') ? undefined : managementKubeconfig(str(p, 'kubeconfig'));
         const lines = management ? await applyToManagement(management, input) : await applyCommand({ files: input, dryRun: bool(p, 'dry-run'), connect, taskQueue: TASK_QUEUE });
         for (const line of lines) console.log(line);
+        return 0;
+      }
+      case 'convert': {
+        const files = strs(p, 'filename');
+        if (!files.length) throw new UsageError('convert needs -f FILE (or -f - for stdin)', spec.usage);
+        const input = await readManifestFiles(files, readStdin);
+        const c = convertDocuments(input.flatMap((f) => readDocuments(f.file, f.text)));
+        for (const n of c.notes) console.error(`warning: not carried over: ${n}`);
+        process.stdout.write(conversionYaml(c));
         return 0;
       }
       case 'rollout plan': {

@@ -10,7 +10,8 @@ export const OVERVIEW = `capstan: Cluster API's cluster lifecycle as durable Tem
 
 Usage:
   capstan dev                                start Temporal (with its UI), the simulated cloud and a worker; create the demo cluster
-  capstan apply -f FILE [-f FILE...]         create what the manifests describe
+  capstan apply -f FILE [-f FILE...]         create what the manifests describe (capstan's kinds, or Cluster API's)
+  capstan convert -f FILE [-f FILE...]       Cluster API v1beta1/v1beta2 manifests as capstan's kinds
   capstan get clusters|machines [NAME]       list objects (-n NS, -A, -o table|json|yaml, -w)
   capstan get machinedeployments|machinesets [NAME]   list deployments and their sets (--cluster C)
   capstan get machinehealthchecks [NAME]     list health checks: expected, max unhealthy, healthy
@@ -238,6 +239,21 @@ export const COMMANDS: Record<string, CommandSpec> = {
     options: { ...NAMESPACE, wait: { type: 'boolean' }, ...MANAGEMENT },
     negatable: ['wait'],
     positionals: { names: ['NAME'], required: 1 },
+  }),
+  convert: spec({
+    name: 'convert',
+    usage: [
+      'Usage: capstan convert -f FILE [-f FILE...]',
+      '',
+      'Prints Cluster API manifests (cluster.x-k8s.io v1beta1 or v1beta2: Cluster, Machine, MachineSet,',
+      'MachineDeployment, MachineHealthCheck, KubeadmControlPlane, KubeadmConfig, KubeadmConfigTemplate)',
+      'as capstan\'s kinds; an infrastructure provider\'s cluster and machine templates become the',
+      'simulated cloud\'s. Every field that has no place in capstan is named on stderr, never dropped',
+      'silently. `capstan apply` converts such a manifest itself.',
+      '  -f, --filename FILE       a manifest; - reads stdin; repeatable',
+    ],
+    options: { filename: { type: 'string', short: 'f', multiple: true } },
+    positionals: { names: [], required: 0 },
   }),
   'rollout plan': spec({
     name: 'rollout plan',
