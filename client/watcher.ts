@@ -57,6 +57,10 @@ export interface WatcherOptions {
   writeOnlyChanges?: boolean;
   /** How long a deployment or health check is asked again after a change (client/object-mirror.ts; default 10 s). */
   settleMs?: number;
+  /** How long changes are gathered into one pass (default 20 ms: the documents of one `kubectl apply -f` arrive together). */
+  debounceMs?: number;
+  /** Told after each pass over a Cluster's objects, with what it did (for the watch benchmark's lag). */
+  onReconciled?: (cluster: string, lines: ApplyLine[]) => void;
 }
 
 export class Watcher {
@@ -197,7 +201,7 @@ export class Watcher {
           }
         }
       });
-    }, 200);
+    }, this.o.debounceMs ?? 20);
   }
 
   private cached(namespace: string): CapstanObject[] {
@@ -224,6 +228,7 @@ export class Watcher {
       try {
         const lines = await executePlan(this.o.temporal, this.o.taskQueue, loadPlan([{ file: `${namespace}/${name}`, text }]));
         this.lastLines.set(`${namespace}/${name}`, lines);
+        this.o.onReconciled?.(`${namespace}/${name}`, lines);
         for (const d of docs) if (d.metadata?.generation !== undefined) this.applied.set(`${d.kind}/${namespace}/${d.metadata.name}`, d.metadata.generation);
         const changed = lines.filter((l) => l.result !== 'unchanged' && l.result !== 'resolved');
         if (changed.length) this.log(changed.map((l) => `${l.object} ${l.result}`).join('\n'));

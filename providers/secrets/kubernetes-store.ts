@@ -1,8 +1,10 @@
 // A SecretStore of Kubernetes Secrets in the management cluster: where Cluster API keeps them, with
 // its names (`<cluster>-ca`, `-etcd`, `-proxy`, `-sa`, `<cluster>-kubeconfig`, bootstrap data per
 // machine) and its type (`cluster.x-k8s.io/secret`). A Secret the user created before the Cluster
-// (a CA of their own) is used as it is: create never overwrites.
-import { CoreV1Api, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
+// (a CA of their own) is used as it is: create never overwrites. A Secret of a cluster whose Cluster
+// object is in the management cluster is owned by it (an ownerReference), so Kubernetes' garbage
+// collector deletes what the workflows leave behind when the Cluster goes, as in Cluster API.
+import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1OwnerReference, type V1Secret } from '@kubernetes/client-node';
 import type { SecretStore, StoredSecret } from './store.js';
 
 const status = (err: unknown) => (err as { code?: number }).code;
@@ -12,11 +14,13 @@ function toStored(s: V1Secret): StoredSecret {
   return { type: s.type ?? 'Opaque', data, ...(s.metadata?.labels && Object.keys(s.metadata.labels).length ? { labels: s.metadata.labels } : {}) };
 }
 
-function toSecret(namespace: string, name: string, secret: StoredSecret, resourceVersion?: string): V1Secret {
+const CLUSTER_NAME_LABEL = 'cluster.capstan.dev/cluster-name';
+
+function toSecret(namespace: string, name: string, secret: StoredSecret, resourceVersion?: string, owner?: V1OwnerReference): V1Secret {
   return {
     apiVersion: 'v1',
     kind: 'Secret',
-    metadata: { name, namespace, ...(secret.labels ? { labels: secret.labels } : {}), ...(resourceVersion ? { resourceVersion } : {}) },
+    metadata: { name, namespace, ...(secret.labels ? { labels: secret.labels } : {}), ...(resourceVersion ? { resourceVersion } : {}), ...(owner ? { ownerReferences: [owner] } : {}) },
     type: secret.type,
     data: Object.fromEntries(Object.entries(secret.data).map(([k, v]) => [k, Buffer.from(v, 'utf8').toString('base64')])),
   };
@@ -24,9 +28,32 @@ function toSecret(namespace: string, name: string, secret: StoredSecret, resourc
 
 export class KubernetesSecretStore implements SecretStore {
   private readonly core: CoreV1Api;
+  private readonly objects: CustomObjectsApi;
+  /** Each Cluster object's UID, once seen (a Cluster's UID never changes). */
+  private readonly clusterUids = new Map<string, string>();
 
   constructor(kubeconfig: KubeConfig) {
     this.core = kubeconfig.makeApiClient(CoreV1Api);
+    this.objects = kubeconfig.makeApiClient(CustomObjectsApi);
+  }
+
+  /** The Cluster object that owns a cluster's Secrets, when there is one (none: a cluster applied without a management cluster's objects). */
+  private async owner(namespace: string, secret: StoredSecret): Promise<V1OwnerReference | undefined> {
+    const cluster = secret.labels?.[CLUSTER_NAME_LABEL];
+    if (!cluster) return undefined;
+    const key = `${namespace}/${cluster}`;
+    let uid = this.clusterUids.get(key);
+    if (!uid) {
+      try {
+        const o = (await this.objects.getNamespacedCustomObject({ group: 'cluster.capstan.dev', version: 'v1alpha1', namespace, plural: 'clusters', name: cluster })) as { metadata?: { uid?: string } };
+        uid = o.metadata?.uid;
+      } catch (err) {
+        if (status(err) !== 404) throw err;
+      }
+      if (!uid) return undefined;
+      this.clusterUids.set(key, uid);
+    }
+    return { apiVersion: 'cluster.capstan.dev/v1alpha1', kind: 'Cluster', name: cluster, uid };
   }
 
   async get(namespace: string, name: string): Promise<StoredSecret | undefined> {
@@ -40,7 +67,7 @@ export class KubernetesSecretStore implements SecretStore {
 
   async create(namespace: string, name: string, secret: StoredSecret): Promise<StoredSecret> {
     try {
-      return toStored(await this.core.createNamespacedSecret({ namespace, body: toSecret(namespace, name, secret) }));
+      return toStored(await this.core.createNamespacedSecret({ namespace, body: toSecret(namespace, name, secret, undefined, await this.owner(namespace, secret)) }));
     } catch (err) {
       if (status(err) !== 409) throw err;
       const existing = await this.get(namespace, name);
@@ -58,8 +85,9 @@ export class KubernetesSecretStore implements SecretStore {
         if (status(err) !== 404) throw err;
       }
       try {
-        if (current) await this.core.replaceNamespacedSecret({ name, namespace, body: toSecret(namespace, name, secret, current.metadata?.resourceVersion) });
-        else await this.core.createNamespacedSecret({ namespace, body: toSecret(namespace, name, secret) });
+        const owner = await this.owner(namespace, secret);
+        if (current) await this.core.replaceNamespacedSecret({ name, namespace, body: toSecret(namespace, name, secret, current.metadata?.resourceVersion, owner ?? current.metadata?.ownerReferences?.[0]) });
+        else await this.core.createNamespacedSecret({ namespace, body: toSecret(namespace, name, secret, undefined, owner) });
         return;
       } catch (err) {
         // Changed or created meanwhile: read it again and write over it.

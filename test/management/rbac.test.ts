@@ -87,6 +87,9 @@ describe('config/rbac: least privilege', () => {
     // The worker kept the cluster's secrets in the management cluster.
     const secrets = await admin.makeApiClient(CoreV1Api).listNamespacedSecret({ namespace: 'default', labelSelector: 'cluster.capstan.dev/cluster-name=demo' });
     expect(secrets.items.map((s) => s.metadata!.name)).toEqual(expect.arrayContaining(['demo-ca', 'demo-kubeconfig']));
+    // Owned by the Cluster object, so the garbage collector takes what is left when it goes.
+    const uid = ((await objects.getNamespacedCustomObject({ group: 'cluster.capstan.dev', version: 'v1alpha1', namespace: 'default', plural: 'clusters', name: 'demo' })) as { metadata: { uid: string } }).metadata.uid;
+    for (const s of secrets.items) expect(s.metadata!.ownerReferences, s.metadata!.name).toEqual([expect.objectContaining({ kind: 'Cluster', name: 'demo', uid })]);
     await objects.deleteNamespacedCustomObject({ group: 'cluster.capstan.dev', version: 'v1alpha1', namespace: 'default', plural: 'clusters', name: 'demo' });
     await eventually('the Cluster object to be gone', async () => cluster().then(() => false, (err: { code?: number }) => err.code === 404), 180_000, 250);
     await eventually('the Machine objects to be gone', async () => (await machines()).length === 0, 30_000, 250);
