@@ -64,6 +64,17 @@ export interface ObjectMirrorOptions {
 }
 
 const key = (kind: string, namespace: string, name: string) => `${kind}/${namespace}/${name}`;
+/** Machine writes in flight at once: a wave of changes (a whole set created) reaches Kubernetes in parallel. */
+const WRITE_CONCURRENCY = 8;
+
+async function forEachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
+}
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 const ready = (m: VisibleMachine) => m.phase === 'Running' && !!m.nodeName;
 
@@ -180,6 +191,7 @@ export class ObjectMirror {
 
   /** One pass: sets and deployments first (machines' owners), then machines, then control planes. */
   async pass(): Promise<void> {
+    this.index = new Map(this.o.cached().map((o) => [key(o.kind ?? '', o.metadata?.namespace ?? '', o.metadata?.name ?? ''), o]));
     const machines = await this.visibleMachines();
     await this.deployments(machines);
     await this.standaloneSets(machines);
@@ -206,8 +218,11 @@ export class ObjectMirror {
     }
   }
 
+  /** The informers' objects by `Kind/namespace/name`, as of the pass's start (and what it wrote since). */
+  private index = new Map<string, MirroredObject>();
+
   private find(kind: KindName, namespace: string, name: string): MirroredObject | undefined {
-    return this.o.cached().find((o) => o.kind === kind && o.metadata?.namespace === namespace && o.metadata?.name === name);
+    return this.index.get(key(kind, namespace, name));
   }
 
   private ownedBy(kind: KindName, owner: MirroredObject): MirroredObject[] {
@@ -233,10 +248,12 @@ export class ObjectMirror {
 
   private async apply(kind: KindName, body: MirroredObject): Promise<MirroredObject> {
     this.writes++;
-    return (await this.o.objects.patchNamespacedCustomObject(
+    const written = (await this.o.objects.patchNamespacedCustomObject(
       { group: KINDS[kind].group, version: VERSION, namespace: body.metadata!.namespace!, plural: PLURAL[kind], name: body.metadata!.name!, body, fieldManager: FIELD_MANAGER, force: true },
       setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
     )) as MirroredObject;
+    this.index.set(key(kind, body.metadata!.namespace!, body.metadata!.name!), written);
+    return written;
   }
 
   /** Writes the status where it differs; whether it wrote. */
@@ -358,29 +375,29 @@ export class ObjectMirror {
   /** Each machine's object (workflow-created ones are created and deleted here) and status. */
   private async machines(machines: VisibleMachine[]): Promise<void> {
     const visible = new Set(machines.map((m) => key('Machine', m.namespace, m.name)));
-    for (const m of machines) {
+    await forEachLimit(machines, WRITE_CONCURRENCY, async (m) => {
       let obj = this.find('Machine', m.namespace, m.name);
       const ownerKind = m.facts.ownerKind;
       if (ownerKind && (!obj || (m.providerID && obj.spec?.providerID !== m.providerID))) {
         const ownerName = m.facts.labels[ownerKind === 'MachineSet' ? LABELS.setName : LABELS.controlPlaneName];
         const owner = ownerName ? this.find(ownerKind, m.namespace, ownerName) : undefined;
         // Its owner's object first (a deployment's new set is written in the same pass, just before).
-        if (!owner?.metadata?.uid) continue;
+        if (!owner?.metadata?.uid) return;
         obj = await this.apply('Machine', machineObject(m, owner));
       }
-      if (!obj) continue;
+      if (!obj) return;
       await this.writeStatus('Machine', obj, machineStatus(m, obj.metadata?.generation));
-    }
+    });
     // A machine the workflows created and have since deleted: its object goes too.
-    for (const obj of this.o.cached().filter((o) => o.kind === 'Machine' && o.metadata?.annotations?.[WORKFLOW_ID_ANNOTATION] && o.metadata.ownerReferences?.length)) {
-      if (visible.has(key('Machine', obj.metadata!.namespace!, obj.metadata!.name!))) continue;
+    const gone = this.o.cached().filter((o) => o.kind === 'Machine' && o.metadata?.annotations?.[WORKFLOW_ID_ANNOTATION] && o.metadata.ownerReferences?.length && !visible.has(key('Machine', o.metadata.namespace!, o.metadata.name!)));
+    await forEachLimit(gone, WRITE_CONCURRENCY, async (obj) => {
       // Visibility trails a start by a moment: a machine is gone only when its workflow says so.
       const closed = await this.o.temporal.workflow
         .getHandle(obj.metadata!.annotations![WORKFLOW_ID_ANNOTATION]!)
         .describe()
         .then((d) => d.status.name !== 'RUNNING', (err: unknown) => (err instanceof WorkflowNotFoundError ? true : Promise.reject(err)));
       if (closed) await this.remove('Machine', obj);
-    }
+    });
   }
 
   /** A control plane's replica counts and version, from its machines. */

@@ -224,9 +224,25 @@ export class Watcher {
       // The Cluster, everything that is not owned by a cluster (templates, control plane, infra),
       // and what names this one.
       const docs = all.filter((o) => (o.kind === 'Cluster' ? o === c : !OWNED_BY_CLUSTER.has(o.kind!) || o.spec?.clusterName === name) && !o.metadata?.deletionTimestamp && !madeByOwner(o));
+      // Only what changed since it was last applied goes to the workflows (each Update is an
+      // action): a deployment's change is one Update to its workflow, a label changes nothing.
+      const changedDocs = docs.filter((d) => d.metadata?.generation === undefined || this.applied.get(`${d.kind}/${namespace}/${d.metadata.name}`) !== d.metadata.generation);
+      if (!changedDocs.length) continue;
       const text = docs.map((o) => stringify(asManifest(o))).join('---\n');
       try {
-        const lines = await executePlan(this.o.temporal, this.o.taskQueue, loadPlan([{ file: `${namespace}/${name}`, text }]));
+        const plan = loadPlan([{ file: `${namespace}/${name}`, text }]);
+        // The whole plan when the Cluster, its control plane, infrastructure or a template changed
+        // (a template is what deployments resolve); else just the objects that changed.
+        if (changedDocs.every((d) => OWNED_BY_CLUSTER.has(d.kind!))) {
+          const changed = new Set(changedDocs.map((d) => `${d.kind}/${d.metadata!.name}`));
+          plan.clusters = [];
+          plan.machines = plan.machines.filter((m) => changed.has(`Machine/${m.machine.metadata.name}`));
+          plan.machineDeployments = plan.machineDeployments.filter((m) => changed.has(`MachineDeployment/${m.machineDeployment.metadata.name}`));
+          plan.machineSets = plan.machineSets.filter((m) => changed.has(`MachineSet/${m.machineSet.metadata.name}`));
+          plan.machineHealthChecks = plan.machineHealthChecks.filter((m) => changed.has(`MachineHealthCheck/${m.metadata.name}`));
+          plan.resolved = [];
+        }
+        const lines = await executePlan(this.o.temporal, this.o.taskQueue, plan);
         this.lastLines.set(`${namespace}/${name}`, lines);
         this.o.onReconciled?.(`${namespace}/${name}`, lines);
         for (const d of docs) if (d.metadata?.generation !== undefined) this.applied.set(`${d.kind}/${namespace}/${d.metadata.name}`, d.metadata.generation);
