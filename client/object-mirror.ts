@@ -303,6 +303,12 @@ export class ObjectMirror {
 
   /** A deployment is asked again only when its object or one of its machines changed. */
   private async deployments(machines: VisibleMachine[]): Promise<void> {
+    // Sets of a deployment whose object is gone go too (the garbage collector's job in a real
+    // management cluster; done here so one without it is left clean).
+    const deploymentUids = new Set(this.o.cached().filter((o) => o.kind === 'MachineDeployment').map((o) => o.metadata?.uid));
+    for (const orphan of this.o.cached().filter((o) => o.kind === 'MachineSet' && o.metadata?.ownerReferences?.some((r) => r.kind === 'MachineDeployment' && !deploymentUids.has(r.uid)))) {
+      await this.remove('MachineSet', orphan);
+    }
     for (const md of this.o.cached().filter((o) => o.kind === 'MachineDeployment' && !o.metadata?.deletionTimestamp)) {
       const { namespace, name } = md.metadata as { namespace: string; name: string };
       const mine = machines.filter((m) => m.namespace === namespace && m.facts.labels[LABELS.deploymentName] === name);

@@ -14,8 +14,8 @@ import { stringify } from 'yaml';
 import { PLURAL } from '../api/crd.js';
 import { KINDS, type KindName } from '../api/kinds.js';
 import { VERSION } from '../api/meta.js';
-import { clusterWorkflowId } from '../workflows/ids.js';
-import { deleteClusterUpdate } from '../workflows/messages.js';
+import { clusterWorkflowId, machineDeploymentWorkflowId, machineHealthCheckWorkflowId, machineSetWorkflowId } from '../workflows/ids.js';
+import { deleteClusterUpdate, deleteMachineDeploymentSignal, deleteMachineHealthCheckSignal, deleteMachineSetSignal } from '../workflows/messages.js';
 import { LIST_MEMO, type ClusterListMemo } from '../workflows/list-memo.js';
 import { SA_PHASE } from '../workflows/search-attributes.js';
 import { executePlan, loadPlan, type ApplyLine } from './apply.js';
@@ -211,6 +211,12 @@ export class Watcher {
   /** One level-triggered pass over a namespace. */
   async reconcile(namespace: string): Promise<void> {
     const all = this.cached(namespace);
+    // A deployment, set or health check of a Cluster's: its finalizer first; once it is deleted,
+    // its workflow deletes its machines, and the object goes when that workflow has ended.
+    for (const o of all.filter((x) => DELETABLE[x.kind!] && !madeByOwner(x))) {
+      if (o.metadata?.deletionTimestamp) await this.deleteOwned(namespace, o, all);
+      else if (!o.metadata?.finalizers?.includes(FINALIZER)) await this.setFinalizers(o, [...(o.metadata?.finalizers ?? []), FINALIZER], { [WORKFLOW_ID_ANNOTATION]: DELETABLE[o.kind!]!.id({ namespace, name: o.metadata!.name! }) });
+    }
     const clusters = all.filter((o) => o.kind === 'Cluster');
     for (const c of clusters) {
       const name = c.metadata!.name!;
@@ -252,6 +258,39 @@ export class Watcher {
         this.log(`Cluster ${namespace}/${name}: ${(err as Error).message}`);
       }
     }
+  }
+
+  /**
+   * A deleted deployment, set or health check: its workflow is told to delete (unless its Cluster
+   * is being deleted, which deletes it first, without draining); the finalizer goes once the
+   * workflow has ended.
+   */
+  private async deleteOwned(namespace: string, o: CapstanObject, all: CapstanObject[]): Promise<void> {
+    const kind = o.kind!;
+    const key = `${kind}/${namespace}/${o.metadata!.name!}`;
+    if (this.deleting.has(key) || !o.metadata?.finalizers?.includes(FINALIZER)) return;
+    this.deleting.add(key);
+    const how = DELETABLE[kind]!;
+    const handle = this.o.temporal.workflow.getHandle(how.id({ namespace, name: o.metadata!.name! }));
+    const cluster = all.find((c) => c.kind === 'Cluster' && c.metadata?.name === o.spec?.clusterName);
+    void (async () => {
+      try {
+        if (cluster && !cluster.metadata?.deletionTimestamp) await how.signal(handle).catch((err: unknown) => {
+          if (!(err instanceof WorkflowNotFoundError)) throw err;
+        });
+        this.log(`${kind.toLowerCase()} ${namespace}/${o.metadata!.name}: deleting`);
+        await handle.result().catch((err: unknown) => {
+          if (!(err instanceof WorkflowNotFoundError)) throw err;
+        });
+        const now = (await this.objects.getNamespacedCustomObject({ group: KINDS[kind as KindName].group, version: VERSION, namespace, plural: PLURAL[kind as KindName], name: o.metadata!.name! })) as CapstanObject;
+        await this.setFinalizers(now, (now.metadata?.finalizers ?? []).filter((f) => f !== FINALIZER));
+        this.log(`${kind.toLowerCase()} ${namespace}/${o.metadata!.name}: deleted`);
+      } catch (err) {
+        this.log(`${kind.toLowerCase()} ${namespace}/${o.metadata!.name}: ${(err as Error).message}`);
+      } finally {
+        this.deleting.delete(key);
+      }
+    })();
   }
 
   /** Starts the workflow's deletion once; drops the finalizer when the workflow has finished. */
@@ -301,6 +340,13 @@ export class Watcher {
     );
   }
 }
+
+/** The kinds a user deletes on their own (a Cluster's deployments, sets and health checks): their workflow and how to tell it. */
+const DELETABLE: Record<string, { id: (k: { namespace: string; name: string }) => string; signal: (h: ReturnType<Client['workflow']['getHandle']>) => Promise<void> } | undefined> = {
+  MachineDeployment: { id: machineDeploymentWorkflowId, signal: (h) => h.signal(deleteMachineDeploymentSignal) },
+  MachineSet: { id: machineSetWorkflowId, signal: (h) => h.signal(deleteMachineSetSignal) },
+  MachineHealthCheck: { id: machineHealthCheckWorkflowId, signal: (h) => h.signal(deleteMachineHealthCheckSignal) },
+};
 
 /** An object as a manifest: apiVersion, kind, name, namespace, labels, annotations and spec. */
 function asManifest(o: CapstanObject): Record<string, unknown> {

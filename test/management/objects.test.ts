@@ -21,7 +21,7 @@ import { secretKinds, storeNeedles } from '../support/secret-scan.js';
 
 const cli = fileURLToPath(new URL('../../bin/capstan.mjs', import.meta.url));
 
-type Obj = { kind: string; metadata: { name: string; uid: string; generation?: number; labels?: Record<string, string>; annotations?: Record<string, string>; ownerReferences?: { kind: string; name: string; uid: string; controller?: boolean }[] }; spec: Record<string, any>; status?: Record<string, any> };
+type Obj = { kind: string; metadata: { name: string; uid: string; generation?: number; finalizers?: string[]; labels?: Record<string, string>; annotations?: Record<string, string>; ownerReferences?: { kind: string; name: string; uid: string; controller?: boolean }[] }; spec: Record<string, any>; status?: Record<string, any> };
 
 describe('objects the workflows make, in the management cluster', () => {
   let env: CapstanEnv;
@@ -176,6 +176,17 @@ describe('objects the workflows make, in the management cluster', () => {
     }, 300_000, 250);
     expect(second!.metadata.annotations?.['machinedeployment.cluster.capstan.dev/revision']).toBe('2');
   }, 480_000);
+
+  it('deletes a MachineDeployment\'s machines when its object is deleted (kubectl delete md), and lets the object go only then', async () => {
+    const md = await get('MachineDeployment', 'demo-md-0');
+    expect(md.metadata).toMatchObject({ finalizers: ['capstan.dev/lifecycle'], annotations: { 'capstan.dev/workflow-id': 'machinedeployment/default/demo-md-0' } });
+    await objects.deleteNamespacedCustomObject({ ...plural.MachineDeployment!, version: 'v1alpha1', namespace: 'default', name: 'demo-md-0' });
+    await eventually('the MachineDeployment object to be gone', async () => get('MachineDeployment', 'demo-md-0').then(() => false, (err: { code?: number }) => err.code === 404), 180_000, 250);
+    await eventually('no worker Machine or MachineSet object left', async () => (await workers()).length === 0 && (await list('MachineSet')).length === 0, 30_000, 250);
+    expect((await liveVms(env.simClient)).filter((v) => v.name.startsWith('demo-md-0-'))).toEqual([]);
+    // The control plane's machine stays.
+    expect((await list('Machine')).map((m) => m.metadata.labels?.['cluster.capstan.dev/control-plane-name'])).toEqual(['demo-control-plane']);
+  }, 240_000);
 
   it('puts no secret in the management cluster\'s objects, events or the watcher\'s log', async () => {
     const needles = await storeNeedles(env.dataDir);
