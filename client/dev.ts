@@ -6,7 +6,7 @@
 // progress; once it is Available, a Deployment of 6 pods with a PodDisruptionBudget installed in
 // it; then, until Ctrl-C, each change of its nodes and pods (roll the workers with `capstan apply`
 // or kubectl, and watch the pods move).
-import { appendFileSync, chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -15,6 +15,7 @@ import { SimCloudClient } from '../providers/sim/client.js';
 import { startSimCloud } from '../providers/sim/launch.js';
 import { canConnect, freePort } from '../scripts/lib/ports.js';
 import { startTemporalDevServer } from '../scripts/lib/temporal.js';
+import { secretsDir } from '../workers/config.js';
 import { startWorkerProcess } from '../workers/launch.js';
 import { clusterWorkflowId } from '../workflows/ids.js';
 import { clusterStatusQuery } from '../workflows/messages.js';
@@ -81,7 +82,15 @@ export async function runDev(o: { dataDir: string; profile: 'demo' | 'test'; exi
     await installCapstan(kc, { rbac: true });
     say(`management cluster ${management.url}: capstan's CRDs and RBAC installed (kubeconfig ${managementKubeconfig})`);
 
-    const env = { TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: temporal.namespace, CAPSTAN_SIM_URL: sim.url, CAPSTAN_DATA_DIR: dir, CAPSTAN_MANAGEMENT_KUBECONFIG: managementKubeconfig };
+    // The cluster's secrets as Secrets in the management cluster, with Cluster API's names
+    // (`kubectl get secrets`), unless this data dir's cluster already keeps them in files (a demo
+    // started before there was a management cluster keeps its store).
+    const secrets = process.env.CAPSTAN_SECRETS ?? (hasFiles(secretsDir(dir)) ? 'file' : 'kubernetes');
+    // This process reads them too (the demo's kubeconfig, its Nodes).
+    process.env.CAPSTAN_SECRETS = secrets;
+    process.env.CAPSTAN_MANAGEMENT_KUBECONFIG = managementKubeconfig;
+    say(secrets === 'kubernetes' ? `the cluster's secrets: Secrets in the management cluster, with Cluster API's names` : `the cluster's secrets: files in ${secretsDir(dir)} (as this data dir's cluster started)`);
+    const env = { TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: temporal.namespace, CAPSTAN_SIM_URL: sim.url, CAPSTAN_DATA_DIR: dir, CAPSTAN_MANAGEMENT_KUBECONFIG: managementKubeconfig, CAPSTAN_SECRETS: secrets };
     writeDevEnv(dir, env);
     say('starting a worker...');
     const worker = await startWorkerProcess({ env, logFile: join(logs, 'worker.log') });
@@ -212,6 +221,14 @@ async function followCluster(client: Client, namespace: string, name: string, ui
 }
 
 const clock = () => new Date().toISOString().slice(11, 19);
+
+function hasFiles(d: string): boolean {
+  try {
+    return readdirSync(d).length > 0;
+  } catch {
+    return false;
+  }
+}
 
 function summary(v: ClusterView): string {
   const s = v.status;
