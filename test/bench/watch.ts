@@ -11,6 +11,8 @@
 //      control-plane machine, a MachineDeployment of one worker; test latencies) whose
 //      MachineDeployment's spec.paused is flipped M times; the lag is from the patch's answer to
 //      the watcher's log line saying the deployment's workflow took it (target p99 ≤ 200 ms).
+//   3. Stability, as Cluster API's e2e checks it: once that cluster has converged, the watcher's
+//      writes to the management API and Temporal's actions over --idle-seconds (default 120).
 // Figures go to test/bench/out/watch-N<n>.json.
 //
 //   npm run bench:watch -- --machines 1000 [--changes 50]
@@ -31,6 +33,7 @@ import { machineFactsMemo, machineListMemo, startMemo } from '../../workflows/li
 import { objectSearchAttributes } from '../../workflows/search-attributes.js';
 import { eventually, startCapstanEnv } from '../support/capstan-env.js';
 import { DEMO_CLUSTER } from '../support/demo-manifests.js';
+import { actions, diff } from './actions.js';
 import { processRss } from './measure.js';
 import { benchPhaseSignal } from './watch-workflows.js';
 
@@ -38,11 +41,13 @@ const { values } = parseArgs({
   options: {
     machines: { type: 'string', default: '100' },
     changes: { type: 'string', default: '50' },
+    'idle-seconds': { type: 'string', default: '120' },
     out: { type: 'string', default: new URL('./out/', import.meta.url).pathname },
   },
 });
 const N = Number(values.machines);
 const CHANGES = Number(values.changes);
+const IDLE_SECONDS = Number(values['idle-seconds']);
 const NS = 'bench';
 const TASK_QUEUE = 'bench-machines';
 const WATCHER_USER = 'capstan-watcher';
@@ -163,8 +168,19 @@ for (let i = 0; i < CHANGES; i++) {
 const lag = { p50: round(pct(lags, 50), 1), p99: round(pct(lags, 99), 1), max: round(Math.max(...lags), 1) };
 say(`lag from the patch's answer to the workflow's update (${CHANGES} changes): p50 ${lag.p50} ms, p99 ${lag.p99} ms, max ${lag.max} ms`);
 
+// --- 3. stability ---------------------------------------------------------------------------
+// Converged: the last change's settling (10 s) over, then the window.
+await new Promise((r) => setTimeout(r, 15_000));
+const idleFrom = new Date();
+const actionsBefore = await actions(env.temporal.metricsUrl);
+await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
+const idleRequests = watcherRequests(idleFrom);
+const idleWrites = Object.entries(idleRequests).filter(([verb]) => !['get', 'list', 'watch'].includes(verb)).reduce((a, [, n]) => a + n, 0);
+const idleActions = Object.fromEntries(diff(await actions(env.temporal.metricsUrl), actionsBefore));
+say(`idle ${IDLE_SECONDS} s after convergence: ${idleWrites} writes by the watcher (${JSON.stringify(idleRequests)}), Temporal actions ${JSON.stringify(idleActions)}`);
+
 clearInterval(rssTimer);
-const figures = { machines: N, stateChanges, watcherRequests: requests, requestsPerStateChange: round(total / stateChanges), phasesSeconds: phases, watcherPeakRssMiB: round(peakRss / 2 ** 20, 0), lagMs: lag, lagChanges: CHANGES, statusIntervalMs: 2000 };
+const figures = { machines: N, stateChanges, watcherRequests: requests, requestsPerStateChange: round(total / stateChanges), phasesSeconds: phases, watcherPeakRssMiB: round(peakRss / 2 ** 20, 0), lagMs: lag, lagChanges: CHANGES, statusIntervalMs: 2000, idle: { seconds: IDLE_SECONDS, watcherWrites: idleWrites, watcherRequests: idleRequests, temporalActions: idleActions } };
 mkdirSync(values.out!, { recursive: true });
 writeFileSync(path.join(values.out!, `watch-N${N}.json`), JSON.stringify(figures, null, 2));
 say(`figures: ${path.join(values.out!, `watch-N${N}.json`)}`);
