@@ -7,7 +7,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { LABELS } from '../api/meta.js';
 import { failure } from './errors.js';
-import { ManagementApiError, ManagementClient } from './management-client.js';
+import { ManagementApiError, ManagementClient } from '../providers/management/client.js';
 
 export interface RemediationTemplateRef {
   apiGroup: string;

@@ -2,7 +2,7 @@
 // management cluster) run as the capstan ServiceAccount through a whole Cluster's life — created
 // from objects, its status mirrored, deleted — and the API server's audit log shows not one
 // request of theirs refused. A request outside the role is refused and seen in that log.
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
@@ -13,19 +13,10 @@ import { Watcher } from '../../client/watcher.js';
 import { eventually, startCapstanEnv, type CapstanEnv } from '../support/capstan-env.js';
 import { waitForAvailable } from '../support/cluster-checks.js';
 import { DEMO_CLUSTER } from '../support/demo-manifests.js';
-import { crds, fetchJson, installCrds } from '../support/management.js';
+import { installCapstan } from '../../client/management-install.js';
+import { crds } from '../support/management.js';
 
-const RBAC_DIR = new URL('../../config/rbac/', import.meta.url);
 const SA_USER = 'system:serviceaccount:capstan-system:capstan';
-
-/** Where the admin creates each kind of config/rbac. */
-const endpoint = (o: { kind: string; metadata: { namespace?: string } }) =>
-  ({
-    Namespace: '/api/v1/namespaces',
-    ServiceAccount: `/api/v1/namespaces/${o.metadata.namespace}/serviceaccounts`,
-    ClusterRole: '/apis/rbac.authorization.k8s.io/v1/clusterroles',
-    ClusterRoleBinding: '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings',
-  })[o.kind]!;
 
 describe('config/rbac: least privilege', () => {
   let api: ManagementApi;
@@ -49,13 +40,8 @@ describe('config/rbac: least privilege', () => {
     auditLog = path.join(work, 'audit.log');
     api = await startManagementApi(path.join(work, 'management'), { auditLogFile: auditLog });
     admin.loadFromString(api.kubeconfig);
-    await installCrds(admin);
-    for (const f of readdirSync(RBAC_DIR)) {
-      for (const doc of parseAllDocuments(readFileSync(new URL(f, RBAC_DIR), 'utf8'))) {
-        const o = doc.toJS() as { kind: string; metadata: { namespace?: string } };
-        await fetchJson(admin, endpoint(o), 'application/json', o);
-      }
-    }
+    // The CRDs and config/rbac, as an operator installs them (client/management-install.ts).
+    await installCapstan(admin, { rbac: true });
     const saKubeconfig = await api.kubeconfigFor(SA_USER, ['system:serviceaccounts', 'system:serviceaccounts:capstan-system']);
     const saFile = path.join(work, 'capstan.kubeconfig');
     writeFileSync(saFile, saKubeconfig, { mode: 0o600 });

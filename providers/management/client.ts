@@ -1,6 +1,7 @@
-// Raw JSON requests to the management cluster (the API server capstan's CRDs live in), for kinds
-// capstan does not know in advance (an external remediation provider's). Kinds are found through
-// discovery, as kubectl finds them.
+// Raw JSON requests to the management cluster (the API server capstan's CRDs live in): for kinds
+// capstan does not know in advance (an external remediation provider's; found through discovery,
+// as kubectl finds them), and for what the typed client would drop (a CRD's x-kubernetes-* fields,
+// which its serializer knows only by its own camelCase names).
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 
@@ -19,11 +20,12 @@ export class ManagementClient {
 
   constructor(private readonly kc: KubeConfig) {}
 
-  async request<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
+  /** `contentType` for a PATCH (e.g. application/apply-patch+yaml), `accept` for another form (a Table). */
+  async request<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown, o: { contentType?: string; accept?: string } = {}): Promise<T> {
     const server = this.kc.getCurrentCluster()?.server;
     if (!server) throw new Error('the management kubeconfig names no cluster');
     const url = new URL(path, server);
-    const opts: https.RequestOptions = { method, headers: { accept: 'application/json', ...(body ? { 'content-type': 'application/json' } : {}) }, timeout: 15_000 };
+    const opts: https.RequestOptions = { method, headers: { accept: o.accept ?? 'application/json', ...(body ? { 'content-type': o.contentType ?? 'application/json' } : {}) }, timeout: 15_000 };
     await this.kc.applyToHTTPSOptions(opts);
     return new Promise<T>((resolve, reject) => {
       const req = https.request(url, opts, (res) => {
