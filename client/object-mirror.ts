@@ -1,8 +1,8 @@
 // The objects the workflows create, mirrored into the management cluster as Cluster API's
 // controllers would have created them: a MachineDeployment's MachineSets (owned by it), every
 // set's and control plane's Machines (owned by their set or KubeadmControlPlane), with capstan's
-// cluster-name label and the workflow ID annotation, and the status of Machines, MachineSets,
-// MachineDeployments and KubeadmControlPlanes. `kubectl get machines` and `kubectl describe` show
+// cluster-name label and the workflow ID annotation, and the status of Clusters, Machines,
+// MachineSets, MachineDeployments, KubeadmControlPlanes and MachineHealthChecks. `kubectl get machines` and `kubectl describe` show
 // what the workflows do.
 //
 // What it costs Temporal: Machines come from visibility (their phase, Node and provider ID are
@@ -15,13 +15,15 @@ import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { PLURAL } from '../api/crd.js';
 import { KINDS, type KindName } from '../api/kinds.js';
 import { ANNOTATIONS, GROUPS, LABELS, VERSION } from '../api/meta.js';
-import { machineDeploymentWorkflowId, machineHealthCheckWorkflowId, machineSetWorkflowId, parseWorkflowId } from '../workflows/ids.js';
-import { LIST_MEMO, MACHINE_FACTS_MEMO, type MachineFacts, type MachineListMemo } from '../workflows/list-memo.js';
+import { clusterWorkflowId, machineDeploymentWorkflowId, machineHealthCheckWorkflowId, machineSetWorkflowId, parseWorkflowId } from '../workflows/ids.js';
+import { type ClusterListMemo, LIST_MEMO, MACHINE_FACTS_MEMO, type MachineFacts, type MachineListMemo } from '../workflows/list-memo.js';
 import { machineDeploymentStatusQuery, machineHealthCheckStatusQuery, machineSetStatusQuery } from '../workflows/messages.js';
 import { SA_CLUSTER, SA_NODE_NAME, SA_PHASE, SA_PROVIDER_ID } from '../workflows/search-attributes.js';
 import { compareVersions } from '../workflows/planners/control-plane-rollout.js';
+import { canonicalJson } from '../workflows/spec-diff.js';
 import type { MachineDeploymentView, MachineHealthCheckView, MachineSetView } from '../workflows/types.js';
 import { machineDeploymentPhase } from './machine-deployments.js';
+import { clusterStatusFrom, mirroredPart } from './status-mirror.js';
 
 export const FIELD_MANAGER = 'capstan';
 /** Where an operator finds the object in the Temporal UI. */
@@ -63,7 +65,9 @@ export interface ObjectMirrorOptions {
   settleMs?: number;
 }
 
-const key = (kind: string, namespace: string, name: string) => `${kind}/${namespace}/${name}`;
+/** `Kind/namespace/name`: how the watcher and the mirror name an object (e.g. the generations applied). */
+export const objectKey = (kind: string, namespace: string, name: string) => `${kind}/${namespace}/${name}`;
+const key = objectKey;
 /** Machine writes in flight at once: a wave of changes (a whole set created) reaches Kubernetes in parallel. */
 const WRITE_CONCURRENCY = 8;
 
@@ -75,7 +79,8 @@ async function forEachLimit<T>(items: T[], limit: number, fn: (item: T) => Promi
     }),
   );
 }
-const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+// Key order aside: the API server gives objects back with their keys sorted.
+const same = (a: unknown, b: unknown) => canonicalJson(a) === canonicalJson(b);
 const ready = (m: VisibleMachine) => m.phase === 'Running' && !!m.nodeName;
 
 /** A label selector as `kubectl get -l` and the scale subresource's status.selector write it. */
@@ -189,15 +194,31 @@ export class ObjectMirror {
     return out;
   }
 
-  /** One pass: sets and deployments first (machines' owners), then machines, then control planes. */
+  /** One pass: Clusters; sets and deployments (machines' owners), then machines, then control planes and health checks. */
   async pass(): Promise<void> {
     this.index = new Map(this.o.cached().map((o) => [key(o.kind ?? '', o.metadata?.namespace ?? '', o.metadata?.name ?? ''), o]));
+    await this.clusters();
     const machines = await this.visibleMachines();
     await this.deployments(machines);
     await this.standaloneSets(machines);
     await this.machines(machines);
     await this.controlPlanes(machines);
     await this.healthChecks(machines);
+  }
+
+  /** Each Cluster's status from its workflow's phase and list memo (client/status-mirror.ts), read from visibility. */
+  private async clusters(): Promise<void> {
+    const clusters = this.o.cached().filter((o) => o.kind === 'Cluster' && !o.metadata?.deletionTimestamp);
+    if (!clusters.length) return;
+    const byId = new Map(clusters.map((c) => [clusterWorkflowId({ namespace: c.metadata!.namespace!, name: c.metadata!.name! }), c]));
+    for await (const wf of this.o.temporal.workflow.list({ query: 'CapstanKind = "Cluster" AND ExecutionStatus = "Running"' })) {
+      const obj = byId.get(wf.workflowId);
+      const memo = wf.memo?.[LIST_MEMO] as ClusterListMemo | undefined;
+      if (!obj || !memo) continue;
+      const { namespace, name } = obj.metadata as { namespace: string; name: string };
+      const want = clusterStatusFrom(wf.typedSearchAttributes.get(SA_PHASE) ?? '', memo, this.o.applied.get(key('Cluster', namespace, name)));
+      await this.writeStatus('Cluster', obj, want as unknown as Record<string, unknown>, mirroredPart);
+    }
   }
 
   /** The generation a condition observed is the object's, as last applied to its workflow. */
@@ -256,9 +277,12 @@ export class ObjectMirror {
     return written;
   }
 
-  /** Writes the status where it differs; whether it wrote. */
-  private async writeStatus(kind: KindName, obj: MirroredObject, want: Record<string, unknown>): Promise<boolean> {
-    if (this.o.writeOnlyChanges && same(mirrored(obj.status, want), want)) return false;
+  /**
+   * Writes the status where it differs; whether it wrote. `have` is the part of the status as it
+   * stands to compare with (default: the fields `want` has).
+   */
+  private async writeStatus(kind: KindName, obj: MirroredObject, want: Record<string, unknown>, have = (status: Record<string, any> | undefined): unknown => mirrored(status, want)): Promise<boolean> {
+    if (this.o.writeOnlyChanges && same(have(obj.status), want)) return false;
     this.writes++;
     await this.o.objects.patchNamespacedCustomObjectStatus(
       { group: KINDS[kind].group, version: VERSION, namespace: obj.metadata!.namespace!, plural: PLURAL[kind], name: obj.metadata!.name!, body: { status: want } },

@@ -1,4 +1,4 @@
-// The CRD watcher (first slice): capstan's objects in a management cluster drive the workflows.
+// The CRD watcher: capstan's objects in a management cluster drive the workflows.
 // One informer per kind (list + watch from a resourceVersion, re-list on 410 Gone: the
 // kubernetes-client informer; restarted with backoff after an error). Whatever changes in a
 // namespace, the watcher reconciles the namespace as a whole, level-triggered as a controller is:
@@ -6,21 +6,20 @@
 // the same plan `capstan apply -f` makes (client/apply.ts), so both paths meet in one place. A new
 // Cluster gets the finalizer `capstan.dev/lifecycle` before its workflow starts; a Cluster being
 // deleted has its workflow delete it (workers, control plane, infrastructure) and loses the
-// finalizer only once that workflow has finished.
+// finalizer only once that workflow has finished; so do a Cluster's deployments, sets and health
+// checks. What the workflows make, and every kind's status, is written back by the mirror
+// (client/object-mirror.ts), on a timer.
 import { CustomObjectsApi, KubeConfig, makeInformer, PatchStrategy, setHeaderOptions, type Informer, type KubernetesObject } from '@kubernetes/client-node';
 import type { Client } from '@temporalio/client';
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { type WorkflowHandle, WorkflowNotFoundError } from '@temporalio/client';
 import { stringify } from 'yaml';
 import { PLURAL } from '../api/crd.js';
 import { KINDS, type KindName } from '../api/kinds.js';
 import { VERSION } from '../api/meta.js';
 import { clusterWorkflowId, machineDeploymentWorkflowId, machineHealthCheckWorkflowId, machineSetWorkflowId } from '../workflows/ids.js';
 import { deleteClusterUpdate, deleteMachineDeploymentSignal, deleteMachineHealthCheckSignal, deleteMachineSetSignal } from '../workflows/messages.js';
-import { LIST_MEMO, type ClusterListMemo } from '../workflows/list-memo.js';
-import { SA_PHASE } from '../workflows/search-attributes.js';
 import { executePlan, loadPlan, type ApplyLine } from './apply.js';
-import { ObjectMirror, WORKFLOW_ID_ANNOTATION } from './object-mirror.js';
-import { clusterStatusFrom, mirroredPart } from './status-mirror.js';
+import { ObjectMirror, objectKey, WORKFLOW_ID_ANNOTATION } from './object-mirror.js';
 
 export { WORKFLOW_ID_ANNOTATION };
 export const FINALIZER = 'capstan.dev/lifecycle';
@@ -74,8 +73,6 @@ export class Watcher {
   private readonly log: (line: string) => void;
   /** What the last reconcile of each namespace did, for tests and the log. */
   readonly lastLines = new Map<string, ApplyLine[]>();
-  /** Status subresource writes so far. */
-  statusWrites = 0;
   private statusTimer: NodeJS.Timeout | undefined;
   /** The generation of each object (`Kind/namespace/name`) last applied to its workflow: status.observedGeneration. */
   private readonly applied = new Map<string, number>();
@@ -98,9 +95,9 @@ export class Watcher {
     });
   }
 
-  /** Management API writes of the status mirror so far (Cluster statuses, and the objects and statuses of every other kind). */
+  /** Management API writes of the mirror so far (the workflow-made objects and every kind's status). */
   get writes(): number {
-    return this.statusWrites + this.mirror.writes;
+    return this.mirror.writes;
   }
 
   async start(): Promise<void> {
@@ -140,7 +137,6 @@ export class Watcher {
     const tick = () => {
       this.statusTimer = setTimeout(() => {
         this.running = this.running
-          .then(() => this.mirrorStatus())
           .then(() => this.mirror.pass())
           .catch((err: unknown) => this.log(`status: ${(err as Error).message}`))
           .finally(() => {
@@ -149,29 +145,6 @@ export class Watcher {
       }, this.o.statusIntervalMs ?? 2000);
     };
     tick();
-  }
-
-  /** Writes each Cluster object's status where its workflow's differs (client/status-mirror.ts). */
-  async mirrorStatus(): Promise<void> {
-    const clusters = this.informers.flatMap((i) => i.list()).filter((o) => o.kind === 'Cluster' && !o.metadata?.deletionTimestamp);
-    if (!clusters.length) return;
-    const byId = new Map(clusters.map((c) => [clusterWorkflowId({ namespace: c.metadata!.namespace!, name: c.metadata!.name! }), c]));
-    for await (const wf of this.o.temporal.workflow.list({ query: 'CapstanKind = "Cluster" AND ExecutionStatus = "Running"' })) {
-      const obj = byId.get(wf.workflowId);
-      const memo = wf.memo?.[LIST_MEMO] as ClusterListMemo | undefined;
-      if (!obj || !memo) continue;
-      const key = `${obj.metadata!.namespace}/${obj.metadata!.name}`;
-      const want = clusterStatusFrom(wf.typedSearchAttributes.get(SA_PHASE) ?? '', memo, this.applied.get(`Cluster/${key}`));
-      const have = mirroredPart((obj as { status?: Record<string, unknown> }).status);
-      if (this.o.writeOnlyChanges !== false && JSON.stringify(have) === JSON.stringify(want)) continue;
-      await this.objects.patchNamespacedCustomObjectStatus(
-        { group: KINDS.Cluster.group, version: VERSION, namespace: obj.metadata!.namespace!, plural: PLURAL.Cluster, name: obj.metadata!.name!, body: { status: want } },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      );
-      this.statusWrites++;
-      // The informer brings the written status back; until then, the cache says what was written.
-      (obj as { status?: unknown }).status = { ...((obj as { status?: object }).status ?? {}), ...want };
-    }
   }
 
   async stop(): Promise<void> {
@@ -232,7 +205,7 @@ export class Watcher {
       const docs = all.filter((o) => (o.kind === 'Cluster' ? o === c : !OWNED_BY_CLUSTER.has(o.kind!) || o.spec?.clusterName === name) && !o.metadata?.deletionTimestamp && !madeByOwner(o));
       // Only what changed since it was last applied goes to the workflows (each Update is an
       // action): a deployment's change is one Update to its workflow, a label changes nothing.
-      const changedDocs = docs.filter((d) => d.metadata?.generation === undefined || this.applied.get(`${d.kind}/${namespace}/${d.metadata.name}`) !== d.metadata.generation);
+      const changedDocs = docs.filter((d) => d.metadata?.generation === undefined || this.applied.get(objectKey(d.kind!, namespace, d.metadata.name!)) !== d.metadata.generation);
       if (!changedDocs.length) continue;
       const text = docs.map((o) => stringify(asManifest(o))).join('---\n');
       try {
@@ -251,7 +224,7 @@ export class Watcher {
         const lines = await executePlan(this.o.temporal, this.o.taskQueue, plan);
         this.lastLines.set(`${namespace}/${name}`, lines);
         this.o.onReconciled?.(`${namespace}/${name}`, lines);
-        for (const d of docs) if (d.metadata?.generation !== undefined) this.applied.set(`${d.kind}/${namespace}/${d.metadata.name}`, d.metadata.generation);
+        for (const d of docs) if (d.metadata?.generation !== undefined) this.applied.set(objectKey(d.kind!, namespace, d.metadata.name!), d.metadata.generation);
         const changed = lines.filter((l) => l.result !== 'unchanged' && l.result !== 'resolved');
         if (changed.length) this.log(changed.map((l) => `${l.object} ${l.result}`).join('\n'));
       } catch (err) {
@@ -261,67 +234,52 @@ export class Watcher {
   }
 
   /**
-   * A deleted deployment, set or health check: its workflow is told to delete (unless its Cluster
-   * is being deleted, which deletes it first, without draining); the finalizer goes once the
-   * workflow has ended.
+   * A deleted deployment, set or health check: its workflow is told to delete, unless its Cluster
+   * is being deleted, which deletes it first (without draining).
    */
   private async deleteOwned(namespace: string, o: CapstanObject, all: CapstanObject[]): Promise<void> {
-    const kind = o.kind!;
-    const key = `${kind}/${namespace}/${o.metadata!.name!}`;
-    if (this.deleting.has(key) || !o.metadata?.finalizers?.includes(FINALIZER)) return;
-    this.deleting.add(key);
-    const how = DELETABLE[kind]!;
-    const handle = this.o.temporal.workflow.getHandle(how.id({ namespace, name: o.metadata!.name! }));
+    const how = DELETABLE[o.kind!]!;
     const cluster = all.find((c) => c.kind === 'Cluster' && c.metadata?.name === o.spec?.clusterName);
-    void (async () => {
-      try {
-        if (cluster && !cluster.metadata?.deletionTimestamp) await how.signal(handle).catch((err: unknown) => {
-          if (!(err instanceof WorkflowNotFoundError)) throw err;
-        });
-        this.log(`${kind.toLowerCase()} ${namespace}/${o.metadata!.name}: deleting`);
-        await handle.result().catch((err: unknown) => {
-          if (!(err instanceof WorkflowNotFoundError)) throw err;
-        });
-        const now = (await this.objects.getNamespacedCustomObject({ group: KINDS[kind as KindName].group, version: VERSION, namespace, plural: PLURAL[kind as KindName], name: o.metadata!.name! })) as CapstanObject;
-        await this.setFinalizers(now, (now.metadata?.finalizers ?? []).filter((f) => f !== FINALIZER));
-        this.log(`${kind.toLowerCase()} ${namespace}/${o.metadata!.name}: deleted`);
-      } catch (err) {
-        this.log(`${kind.toLowerCase()} ${namespace}/${o.metadata!.name}: ${(err as Error).message}`);
-      } finally {
-        this.deleting.delete(key);
-      }
-    })();
+    const tell = cluster && !cluster.metadata?.deletionTimestamp;
+    await this.deleteThrough(namespace, o, how.id({ namespace, name: o.metadata!.name! }), (h) => (tell ? how.signal(h) : Promise.resolve()), '');
   }
 
-  /** Starts the workflow's deletion once; drops the finalizer when the workflow has finished. */
   private async deleteCluster(namespace: string, c: CapstanObject): Promise<void> {
-    const key = `${namespace}/${c.metadata!.name!}`;
-    if (this.deleting.has(key) || !c.metadata?.finalizers?.includes(FINALIZER)) return;
+    const id = clusterWorkflowId({ namespace, name: c.metadata!.name! });
+    await this.deleteThrough(namespace, c, id, (h) => h.executeUpdate(deleteClusterUpdate).then(() => undefined), ' (workers, then control plane, then infrastructure)');
+  }
+
+  /**
+   * An object being deleted, through its workflow: `start` tells the workflow once (a failure is the
+   * reconcile's, retried); the finalizer goes once the workflow has finished.
+   */
+  private async deleteThrough(namespace: string, o: CapstanObject, workflowId: string, start: (h: WorkflowHandle) => Promise<void>, how: string): Promise<void> {
+    const kind = o.kind as KindName;
+    const name = o.metadata!.name!;
+    const key = objectKey(kind, namespace, name);
+    if (this.deleting.has(key) || !o.metadata?.finalizers?.includes(FINALIZER)) return;
     this.deleting.add(key);
-    const handle = this.o.temporal.workflow.getHandle(clusterWorkflowId({ namespace, name: c.metadata!.name! }));
+    const what = `${kind.toLowerCase()} ${namespace}/${name}`;
+    const handle = this.o.temporal.workflow.getHandle(workflowId);
     try {
-      await handle.executeUpdate(deleteClusterUpdate).catch((err: unknown) => {
-        if (!(err instanceof WorkflowNotFoundError)) throw err;
-      });
-      this.log(`cluster ${key}: deleting (workers, then control plane, then infrastructure)`);
-      void (async () => {
-        try {
-          await handle.result().catch((err: unknown) => {
-            if (!(err instanceof WorkflowNotFoundError)) throw err;
-          });
-          const now = (await this.objects.getNamespacedCustomObject({ group: KINDS.Cluster.group, version: VERSION, namespace, plural: PLURAL.Cluster, name: c.metadata!.name! })) as CapstanObject;
-          await this.setFinalizers(now, (now.metadata?.finalizers ?? []).filter((f) => f !== FINALIZER));
-          this.log(`cluster ${key}: deleted`);
-        } catch (err) {
-          this.log(`cluster ${key}: ${(err as Error).message}`);
-        } finally {
-          this.deleting.delete(key);
-        }
-      })();
+      await start(handle).catch(unlessNotFound);
     } catch (err) {
       this.deleting.delete(key);
       throw err;
     }
+    this.log(`${what}: deleting${how}`);
+    void (async () => {
+      try {
+        await handle.result().catch(unlessNotFound);
+        const now = (await this.objects.getNamespacedCustomObject({ group: KINDS[kind].group, version: VERSION, namespace, plural: PLURAL[kind], name })) as CapstanObject;
+        await this.setFinalizers(now, (now.metadata?.finalizers ?? []).filter((f) => f !== FINALIZER));
+        this.log(`${what}: deleted`);
+      } catch (err) {
+        this.log(`${what}: ${(err as Error).message}`);
+      } finally {
+        this.deleting.delete(key);
+      }
+    })();
   }
 
   private async setFinalizers(o: CapstanObject, finalizers: string[], annotations?: Record<string, string>): Promise<void> {
@@ -341,8 +299,13 @@ export class Watcher {
   }
 }
 
+/** A workflow that is not there has nothing left to delete. */
+function unlessNotFound(err: unknown): void {
+  if (!(err instanceof WorkflowNotFoundError)) throw err;
+}
+
 /** The kinds a user deletes on their own (a Cluster's deployments, sets and health checks): their workflow and how to tell it. */
-const DELETABLE: Record<string, { id: (k: { namespace: string; name: string }) => string; signal: (h: ReturnType<Client['workflow']['getHandle']>) => Promise<void> } | undefined> = {
+const DELETABLE: Record<string, { id: (k: { namespace: string; name: string }) => string; signal: (h: WorkflowHandle) => Promise<void> } | undefined> = {
   MachineDeployment: { id: machineDeploymentWorkflowId, signal: (h) => h.signal(deleteMachineDeploymentSignal) },
   MachineSet: { id: machineSetWorkflowId, signal: (h) => h.signal(deleteMachineSetSignal) },
   MachineHealthCheck: { id: machineHealthCheckWorkflowId, signal: (h) => h.signal(deleteMachineHealthCheckSignal) },
