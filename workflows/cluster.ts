@@ -83,12 +83,12 @@ function initialStatus(apply: ClusterApply): ClusterStatus {
   };
 }
 
+/** Labels and annotations are not spec: they change freely, as on any Kubernetes object (a management cluster's controllers add some, e.g. the cluster-name label on the control plane). */
+const METADATA_MUTABLE = ['cluster', 'infrastructure', 'controlPlane'].flatMap((doc) => [`${doc}.metadata.labels`, `${doc}.metadata.annotations`]);
 /**
  * What may change in a Cluster's manifest after creation: the control plane's replicas (a scale),
  * version and machine template (a rolling upgrade), rollout and remediation settings.
  */
-/** Labels and annotations are not spec: they change freely, as on any Kubernetes object (a management cluster's controllers add some, e.g. the cluster-name label on the control plane). */
-const METADATA_MUTABLE = ['cluster', 'infrastructure', 'controlPlane'].flatMap((doc) => [`${doc}.metadata.labels`, `${doc}.metadata.annotations`]);
 const CONTROL_PLANE_MUTABLE = [
   'controlPlane.spec.replicas',
   'controlPlane.spec.version',
