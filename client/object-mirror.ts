@@ -14,7 +14,7 @@ import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubernetesObjec
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { PLURAL } from '../api/crd.js';
 import { KINDS, type KindName } from '../api/kinds.js';
-import { ANNOTATIONS, GROUPS, LABELS, VERSION } from '../api/meta.js';
+import { ANNOTATIONS, type Condition, GROUPS, LABELS, VERSION } from '../api/meta.js';
 import { clusterWorkflowId, machineDeploymentWorkflowId, machineHealthCheckWorkflowId, machineSetWorkflowId, parseWorkflowId } from '../workflows/ids.js';
 import { type ClusterListMemo, LIST_MEMO, MACHINE_FACTS_MEMO, type MachineFacts, type MachineListMemo } from '../workflows/list-memo.js';
 import { machineDeploymentStatusQuery, machineHealthCheckStatusQuery, machineSetStatusQuery } from '../workflows/messages.js';
@@ -56,7 +56,6 @@ export interface ObjectMirrorOptions {
   /** The generation of each object (`Kind/namespace/name`) last applied to its workflow. */
   applied: Map<string, number>;
   writeOnlyChanges: boolean;
-  log: (line: string) => void;
   /**
    * How long an object is asked again after its machines changed (default 10 s): a workflow learns
    * of a change a moment after visibility shows it (a set's report, a health check's Node event),
@@ -67,7 +66,6 @@ export interface ObjectMirrorOptions {
 
 /** `Kind/namespace/name`: how the watcher and the mirror name an object (e.g. the generations applied). */
 export const objectKey = (kind: string, namespace: string, name: string) => `${kind}/${namespace}/${name}`;
-const key = objectKey;
 /** Machine writes in flight at once: a wave of changes (a whole set created) reaches Kubernetes in parallel. */
 const WRITE_CONCURRENCY = 8;
 
@@ -79,6 +77,7 @@ async function forEachLimit<T>(items: T[], limit: number, fn: (item: T) => Promi
     }),
   );
 }
+
 // Key order aside: the API server gives objects back with their keys sorted.
 const same = (a: unknown, b: unknown) => canonicalJson(a) === canonicalJson(b);
 const ready = (m: VisibleMachine) => m.phase === 'Running' && !!m.nodeName;
@@ -156,6 +155,9 @@ export function machineCounts(machines: VisibleMachine[], upToDate: (m: VisibleM
   return { replicas: machines.length, readyReplicas, availableReplicas: readyReplicas, upToDateReplicas: live.filter(upToDate).length };
 }
 
+/** A workflow's conditions as observing the object's generation (not the workflow's own count). */
+const atGeneration = (conditions: Condition[] | undefined, generation: { observedGeneration?: number }) => (conditions ?? []).map((c) => ({ ...c, ...generation }));
+
 /** The part of a status the mirror writes, to compare with what it would write. */
 const mirrored = (status: Record<string, any> | undefined, want: Record<string, unknown>) => Object.fromEntries(Object.keys(want).map((k) => [k, status?.[k]]));
 
@@ -196,7 +198,7 @@ export class ObjectMirror {
 
   /** One pass: Clusters; sets and deployments (machines' owners), then machines, then control planes and health checks. */
   async pass(): Promise<void> {
-    this.index = new Map(this.o.cached().map((o) => [key(o.kind ?? '', o.metadata?.namespace ?? '', o.metadata?.name ?? ''), o]));
+    this.index = new Map(this.o.cached().map((o) => [objectKey(o.kind ?? '', o.metadata?.namespace ?? '', o.metadata?.name ?? ''), o]));
     await this.clusters();
     const machines = await this.visibleMachines();
     await this.deployments(machines);
@@ -216,24 +218,24 @@ export class ObjectMirror {
       const memo = wf.memo?.[LIST_MEMO] as ClusterListMemo | undefined;
       if (!obj || !memo) continue;
       const { namespace, name } = obj.metadata as { namespace: string; name: string };
-      const want = clusterStatusFrom(wf.typedSearchAttributes.get(SA_PHASE) ?? '', memo, this.o.applied.get(key('Cluster', namespace, name)));
+      const want = clusterStatusFrom(wf.typedSearchAttributes.get(SA_PHASE) ?? '', memo, this.o.applied.get(objectKey('Cluster', namespace, name)));
       await this.writeStatus('Cluster', obj, want as unknown as Record<string, unknown>, mirroredPart);
     }
   }
 
-  /** The generation a condition observed is the object's, as last applied to its workflow. */
-  private generationOf(kind: KindName, namespace: string, name: string): { observedGeneration?: number } {
-    const g = this.o.applied.get(key(kind, namespace, name));
+  /** The generation a status observed is the object's (named `id`), as last applied to its workflow. */
+  private generationOf(id: string): { observedGeneration?: number } {
+    const g = this.o.applied.get(id);
     return g === undefined ? {} : { observedGeneration: g };
   }
 
-  /** A workflow's status query, or undefined when the workflow is gone (and asked again next time). */
-  private async ask<T>(kind: KindName, workflowId: string, ask: (id: string) => Promise<T>): Promise<T | undefined> {
+  /** A workflow's status query, or undefined when the workflow is gone (and `id` is asked again next pass). */
+  private async ask<T>(id: string, query: () => Promise<T>): Promise<T | undefined> {
     try {
       this.queries++;
-      return await ask(workflowId);
+      return await query();
     } catch (err) {
-      this.seen.delete(`${kind}:${workflowId}`);
+      this.seen.delete(id);
       if (err instanceof WorkflowNotFoundError) return undefined;
       throw err;
     }
@@ -243,16 +245,20 @@ export class ObjectMirror {
   private index = new Map<string, MirroredObject>();
 
   private find(kind: KindName, namespace: string, name: string): MirroredObject | undefined {
-    return this.index.get(key(kind, namespace, name));
+    return this.index.get(objectKey(kind, namespace, name));
   }
 
   private ownedBy(kind: KindName, owner: MirroredObject): MirroredObject[] {
     return this.o.cached().filter((o) => o.kind === kind && o.metadata?.ownerReferences?.some((r) => r.uid === owner.metadata?.uid));
   }
 
-  /** Whether to ask `id` now: its fingerprint changed, or it changed (or a write followed) less than settleMs ago. */
-  private changed(id: string, fingerprint: unknown): boolean {
-    const f = JSON.stringify(fingerprint);
+  /**
+   * Whether to look at `obj` (named `id`) now: what its status depends on changed — its
+   * generation, the generation applied to its workflow, its machines' phases and Nodes — or did
+   * (or a write followed) less than settleMs ago.
+   */
+  private changed(id: string, obj: MirroredObject, machines: VisibleMachine[]): boolean {
+    const f = JSON.stringify([obj.metadata?.generation, this.o.applied.get(id), machines.map((m) => [m.name, m.phase, m.nodeName]).sort()]);
     if (this.seen.get(id) !== f) {
       this.seen.set(id, f);
       this.unsettled(id);
@@ -273,7 +279,7 @@ export class ObjectMirror {
       { group: KINDS[kind].group, version: VERSION, namespace: body.metadata!.namespace!, plural: PLURAL[kind], name: body.metadata!.name!, body, fieldManager: FIELD_MANAGER, force: true },
       setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
     )) as MirroredObject;
-    this.index.set(key(kind, body.metadata!.namespace!, body.metadata!.name!), written);
+    this.index.set(objectKey(kind, body.metadata!.namespace!, body.metadata!.name!), written);
     return written;
   }
 
@@ -306,13 +312,13 @@ export class ObjectMirror {
   private async healthChecks(machines: VisibleMachine[]): Promise<void> {
     for (const mhc of this.o.cached().filter((o) => o.kind === 'MachineHealthCheck' && !o.metadata?.deletionTimestamp)) {
       const { namespace, name } = mhc.metadata as { namespace: string; name: string };
-      const id = machineHealthCheckWorkflowId({ namespace, name });
+      const id = objectKey('MachineHealthCheck', namespace, name);
       const mine = machines.filter((m) => m.namespace === namespace && m.cluster === mhc.spec?.clusterName);
-      if (!this.changed(`MachineHealthCheck:${id}`, [mhc.metadata?.generation, this.o.applied.get(key('MachineHealthCheck', namespace, name)), mine.map((m) => [m.name, m.phase, m.nodeName]).sort()])) continue;
-      const view: MachineHealthCheckView | undefined = await this.ask('MachineHealthCheck', id, (wid) => this.o.temporal.workflow.getHandle(wid).query(machineHealthCheckStatusQuery));
+      if (!this.changed(id, mhc, mine)) continue;
+      const view: MachineHealthCheckView | undefined = await this.ask(id, () => this.o.temporal.workflow.getHandle(machineHealthCheckWorkflowId({ namespace, name })).query(machineHealthCheckStatusQuery));
       if (!view?.status) continue;
-      const generation = this.generationOf('MachineHealthCheck', namespace, name);
-      if (await this.writeStatus('MachineHealthCheck', mhc, { ...view.status, ...generation, conditions: (view.status.conditions ?? []).map((c) => ({ ...c, ...generation })) })) this.unsettled(`MachineHealthCheck:${id}`);
+      const generation = this.generationOf(id);
+      if (await this.writeStatus('MachineHealthCheck', mhc, { ...view.status, ...generation, conditions: atGeneration(view.status.conditions, generation) })) this.unsettled(id);
     }
   }
 
@@ -336,15 +342,14 @@ export class ObjectMirror {
     for (const md of this.o.cached().filter((o) => o.kind === 'MachineDeployment' && !o.metadata?.deletionTimestamp)) {
       const { namespace, name } = md.metadata as { namespace: string; name: string };
       const mine = machines.filter((m) => m.namespace === namespace && m.facts.labels[LABELS.deploymentName] === name);
-      const id = machineDeploymentWorkflowId({ namespace, name });
-      const fingerprint = [md.metadata?.generation, this.o.applied.get(key('MachineDeployment', namespace, name)), mine.map((m) => [m.name, m.phase, m.nodeName]).sort()];
-      if (!this.changed(`MachineDeployment:${id}`, fingerprint)) continue;
-      const view = await this.ask('MachineDeployment', id, (wid) => this.o.temporal.workflow.getHandle(wid).query(machineDeploymentStatusQuery));
+      const id = objectKey('MachineDeployment', namespace, name);
+      if (!this.changed(id, md, mine)) continue;
+      const view = await this.ask(id, () => this.o.temporal.workflow.getHandle(machineDeploymentWorkflowId({ namespace, name })).query(machineDeploymentStatusQuery));
       if (!view) continue;
       for (const s of view.sets) await this.deploymentSet(md, view, s, mine.filter((m) => m.facts.labels[LABELS.setName] === s.name));
       for (const gone of this.ownedBy('MachineSet', md).filter((o) => !view.sets.some((s) => s.name === o.metadata?.name))) await this.remove('MachineSet', gone);
       const counts = machineCounts(mine, (m) => view.sets.some((s) => s.new && s.name === m.facts.labels[LABELS.setName]));
-      const generation = this.generationOf('MachineDeployment', namespace, name);
+      const generation = this.generationOf(id);
       const replicas = view.status?.replicas ?? counts.replicas;
       const availableReplicas = view.status?.availableReplicas ?? counts.availableReplicas;
       const wrote = await this.writeStatus('MachineDeployment', md, {
@@ -357,9 +362,9 @@ export class ObjectMirror {
         // Cluster API's: replicas − available, never below 0.
         unavailableReplicas: Math.max(0, replicas - availableReplicas),
         ...generation,
-        conditions: (view.status?.conditions ?? []).map((c) => ({ ...c, ...generation })),
+        conditions: atGeneration(view.status?.conditions, generation),
       });
-      if (wrote) this.unsettled(`MachineDeployment:${id}`);
+      if (wrote) this.unsettled(id);
     }
   }
 
@@ -388,7 +393,7 @@ export class ObjectMirror {
   }
 
   private async setSpec(namespace: string, name: string): Promise<MachineSetView['spec'] | undefined> {
-    return (await this.ask('MachineSet', machineSetWorkflowId({ namespace, name }), (id) => this.o.temporal.workflow.getHandle(id).query(machineSetStatusQuery)))?.spec;
+    return (await this.ask(objectKey('MachineSet', namespace, name), () => this.o.temporal.workflow.getHandle(machineSetWorkflowId({ namespace, name })).query(machineSetStatusQuery)))?.spec;
   }
 
   /** A set applied on its own: its status, from its workflow when one of its machines changed. */
@@ -396,15 +401,16 @@ export class ObjectMirror {
     for (const ms of this.o.cached().filter((o) => o.kind === 'MachineSet' && !o.metadata?.ownerReferences?.length && !o.metadata?.deletionTimestamp)) {
       const { namespace, name } = ms.metadata as { namespace: string; name: string };
       const mine = machines.filter((m) => m.namespace === namespace && m.facts.labels[LABELS.setName] === name);
-      if (!this.changed(`MachineSet:${key('MachineSet', namespace, name)}`, [ms.metadata?.generation, mine.map((m) => [m.name, m.phase, m.nodeName]).sort()])) continue;
+      const id = objectKey('MachineSet', namespace, name);
+      if (!this.changed(id, ms, mine)) continue;
       const counts = machineCounts(mine, () => true);
-      await this.writeStatus('MachineSet', ms, { selector: selectorString(ms.spec?.selector ?? {}), ...counts, ...this.generationOf('MachineSet', namespace, name) });
+      await this.writeStatus('MachineSet', ms, { selector: selectorString(ms.spec?.selector ?? {}), ...counts, ...this.generationOf(id) });
     }
   }
 
   /** Each machine's object (workflow-created ones are created and deleted here) and status. */
   private async machines(machines: VisibleMachine[]): Promise<void> {
-    const visible = new Set(machines.map((m) => key('Machine', m.namespace, m.name)));
+    const visible = new Set(machines.map((m) => objectKey('Machine', m.namespace, m.name)));
     await forEachLimit(machines, WRITE_CONCURRENCY, async (m) => {
       let obj = this.find('Machine', m.namespace, m.name);
       const ownerKind = m.facts.ownerKind;
@@ -419,7 +425,7 @@ export class ObjectMirror {
       await this.writeStatus('Machine', obj, machineStatus(m, obj.metadata?.generation));
     });
     // A machine the workflows created and have since deleted: its object goes too.
-    const gone = this.o.cached().filter((o) => o.kind === 'Machine' && o.metadata?.annotations?.[WORKFLOW_ID_ANNOTATION] && o.metadata.ownerReferences?.length && !visible.has(key('Machine', o.metadata.namespace!, o.metadata.name!)));
+    const gone = this.o.cached().filter((o) => o.kind === 'Machine' && o.metadata?.annotations?.[WORKFLOW_ID_ANNOTATION] && o.metadata.ownerReferences?.length && !visible.has(objectKey('Machine', o.metadata.namespace!, o.metadata.name!)));
     await forEachLimit(gone, WRITE_CONCURRENCY, async (obj) => {
       // Visibility trails a start by a moment: a machine is gone only when its workflow says so.
       const closed = await this.o.temporal.workflow
@@ -441,7 +447,7 @@ export class ObjectMirror {
       if (cluster && kcp.metadata?.labels?.[LABELS.clusterName] !== cluster) await this.label('KubeadmControlPlane', kcp, { [LABELS.clusterName]: cluster });
       const counts = machineCounts(mine, (m) => m.version === kcp.spec?.version);
       const versions = mine.map((m) => m.version).filter((v): v is string => !!v).sort(compareVersions);
-      const generation = this.generationOf('KubeadmControlPlane', namespace, name);
+      const generation = this.generationOf(objectKey('KubeadmControlPlane', namespace, name));
       const initialized = counts.readyReplicas > 0 || kcp.status?.initialization?.controlPlaneInitialized === true;
       await this.writeStatus('KubeadmControlPlane', kcp, {
         selector: selectorString({ matchLabels: { [LABELS.clusterName]: cluster ?? '', [LABELS.controlPlaneName]: name } }),

@@ -90,7 +90,6 @@ export class Watcher {
       cached: () => this.informers.flatMap((i) => i.list()),
       applied: this.applied,
       writeOnlyChanges: o.writeOnlyChanges !== false,
-      log: this.log,
       ...(o.settleMs !== undefined ? { settleMs: o.settleMs } : {}),
     });
   }
