@@ -9,14 +9,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
-import { CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { CoreV1Api, type CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startManagementApi, type ManagementApi } from '../../client/management-api.js';
-import { Watcher } from '../../client/watcher.js';
-import { eventually, startCapstanEnv, type CapstanEnv } from '../support/capstan-env.js';
+import type { ManagementApi } from '../../client/management-api.js';
+import type { Watcher } from '../../client/watcher.js';
+import { eventually, type CapstanEnv } from '../support/capstan-env.js';
 import { liveVms, waitForAvailable } from '../support/cluster-checks.js';
 import { DEMO_CLUSTER } from '../support/demo-manifests.js';
-import { crds, fetchJson, installCrds } from '../support/management.js';
+import { crdResources, fetchJson, startWatchedManagement, type WatchedManagement } from '../support/management.js';
 import { secretKinds, storeNeedles } from '../support/secret-scan.js';
 
 const cli = fileURLToPath(new URL('../../bin/capstan.mjs', import.meta.url));
@@ -24,14 +24,15 @@ const cli = fileURLToPath(new URL('../../bin/capstan.mjs', import.meta.url));
 type Obj = { kind: string; metadata: { name: string; uid: string; generation?: number; finalizers?: string[]; labels?: Record<string, string>; annotations?: Record<string, string>; ownerReferences?: { kind: string; name: string; uid: string; controller?: boolean }[] }; spec: Record<string, any>; status?: Record<string, any> };
 
 describe('objects the workflows make, in the management cluster', () => {
+  let m: WatchedManagement;
   let env: CapstanEnv;
   let api: ManagementApi;
   let work: string;
   let watcher: Watcher;
   let objects: CustomObjectsApi;
   let kc: KubeConfig;
-  const log: string[] = [];
-  const plural = Object.fromEntries(crds().map((c) => [c.spec.names.kind, { group: c.spec.group, plural: c.spec.names.plural }]));
+  let log: string[];
+  const plural = crdResources();
   const list = async (kind: string) => ((await objects.listNamespacedCustomObject({ ...plural[kind]!, version: 'v1alpha1', namespace: 'default' })) as { items: Obj[] }).items;
   const get = (kind: string, name: string) => objects.getNamespacedCustomObject({ ...plural[kind]!, version: 'v1alpha1', namespace: 'default', name }) as Promise<Obj>;
   const table = async (resource: string) =>
@@ -46,20 +47,12 @@ describe('objects the workflows make, in the management cluster', () => {
   const workers = async () => (await list('Machine')).filter((m) => m.metadata.labels?.['cluster.capstan.dev/deployment-name'] === 'demo-md-0');
 
   beforeAll(async () => {
-    env = await startCapstanEnv();
-    work = mkdtempSync(path.join(os.tmpdir(), 'capstan-objects-'));
-    api = await startManagementApi(work);
-    kc = new KubeConfig();
-    kc.loadFromString(api.kubeconfig);
-    await installCrds(kc);
-    objects = kc.makeApiClient(CustomObjectsApi);
-    watcher = new Watcher({ kubeconfig: kc, temporal: env.client, taskQueue: env.taskQueue, log: (l) => (log.push(l), process.env.DEBUG_WATCHER && console.log('[watcher]', l)), statusIntervalMs: 500, settleMs: 2000 });
-    await watcher.start();
+    m = await startWatchedManagement('capstan-objects-', { settleMs: 2000 });
+    ({ env, api, kc, objects, watcher, log } = m);
+    work = mkdtempSync(path.join(os.tmpdir(), 'capstan-objects-files-'));
   }, 120_000);
   afterAll(async () => {
-    await watcher?.stop();
-    await api?.stop();
-    await env?.stop();
+    await m?.stop();
     if (work) rmSync(work, { recursive: true, force: true });
   });
 

@@ -14,7 +14,7 @@ import { eventually, startCapstanEnv, type CapstanEnv } from '../support/capstan
 import { waitForAvailable } from '../support/cluster-checks.js';
 import { DEMO_CLUSTER } from '../support/demo-manifests.js';
 import { installCapstan } from '../../client/management-install.js';
-import { crds } from '../support/management.js';
+import { crdResources } from '../support/management.js';
 
 const SA_USER = 'system:serviceaccount:capstan-system:capstan';
 
@@ -59,7 +59,7 @@ describe('config/rbac: least privilege', () => {
 
   it('a Cluster created, mirrored and deleted with the capstan identity: nothing refused', async () => {
     const objects = admin.makeApiClient(CustomObjectsApi);
-    const plural = Object.fromEntries(crds().map((c) => [c.spec.names.kind, { group: c.spec.group, plural: c.spec.names.plural }]));
+    const plural = crdResources();
     // One control-plane machine and one worker: the watcher makes the worker's MachineSet and both Machines as objects.
     for (const doc of parseAllDocuments(DEMO_CLUSTER.replace('  replicas: 3\n', '  replicas: 1\n').replace('  replicas: 3\n', '  replicas: 1\n'))) {
       const o = doc.toJS() as { kind: string };

@@ -15,7 +15,7 @@ import { clusterWorkflowId } from '../../workflows/ids.js';
 import { eventually, startCapstanEnv, type CapstanEnv } from '../support/capstan-env.js';
 import { liveVms, waitForAvailable } from '../support/cluster-checks.js';
 import { DEMO_CONTROL_PLANE } from '../support/demo-manifests.js';
-import { crds, installCrds } from '../support/management.js';
+import { crdResources, installCrds } from '../support/management.js';
 
 /** The demo's control plane as cluster `name` with one control-plane machine. */
 const manifest = (name: string) => DEMO_CONTROL_PLANE.replace(/demo/g, name).replace('  replicas: 3\n', '  replicas: 1\n');
@@ -28,7 +28,7 @@ describe('CRD watchers: two at once, and one after downtime', () => {
   const kc = new KubeConfig();
   const watchers: Watcher[] = [];
   const log: string[] = [];
-  const plural = Object.fromEntries(crds().map((c) => [c.spec.names.kind, { group: c.spec.group, plural: c.spec.names.plural }]));
+  const plural = crdResources();
   const startWatcher = async (name: string) => {
     const w = new Watcher({ kubeconfig: kc, temporal: env.client, taskQueue: env.taskQueue, log: (l) => log.push(`${name}: ${l}`) });
     await w.start();

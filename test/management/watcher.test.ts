@@ -2,52 +2,33 @@
 // Cluster's workflow (with the finalizer capstan.dev/lifecycle on the object first), a spec change
 // made there reaches the running workflow, and deleting the Cluster object deletes the workload
 // cluster — the object goes only once the workflow has finished, and no VM is left.
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { type CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startManagementApi, type ManagementApi } from '../../client/management-api.js';
 import { FINALIZER, Watcher } from '../../client/watcher.js';
 import { controlPlaneWorkflowId } from '../../workflows/ids.js';
 import { controlPlaneStatusQuery } from '../../workflows/messages.js';
-import { eventually, startCapstanEnv, type CapstanEnv } from '../support/capstan-env.js';
+import { eventually, type CapstanEnv } from '../support/capstan-env.js';
 import { liveVms, waitForAvailable } from '../support/cluster-checks.js';
 import { DEMO_CONTROL_PLANE } from '../support/demo-manifests.js';
-import { crds, fetchJson, installCrds } from '../support/management.js';
+import { crdResources, fetchJson, startWatchedManagement, type WatchedManagement } from '../support/management.js';
 
 describe('CRD watcher', () => {
+  let m: WatchedManagement;
   let env: CapstanEnv;
-  let api: ManagementApi;
-  let work: string;
   let watcher: Watcher;
   let objects: CustomObjectsApi;
-  const log: string[] = [];
-  const kubeconfig = () => {
-    const kc = new KubeConfig();
-    kc.loadFromString(api.kubeconfig);
-    return kc;
-  };
-  const plural = Object.fromEntries(crds().map((c) => [c.spec.names.kind, { group: c.spec.group, plural: c.spec.names.plural }]));
+  let log: string[];
+  const kubeconfig = () => m.kc;
+  const plural = crdResources();
   const clusterObject = () => objects.getNamespacedCustomObject({ group: 'cluster.capstan.dev', version: 'v1alpha1', namespace: 'default', plural: 'clusters', name: 'demo' }) as Promise<{ metadata: { finalizers?: string[] } }>;
 
   beforeAll(async () => {
-    env = await startCapstanEnv();
-    work = mkdtempSync(path.join(os.tmpdir(), 'capstan-watcher-'));
-    api = await startManagementApi(work);
-    const kc = new KubeConfig();
-    kc.loadFromString(api.kubeconfig);
-    await installCrds(kc);
-    objects = kc.makeApiClient(CustomObjectsApi);
-    watcher = new Watcher({ kubeconfig: kc, temporal: env.client, taskQueue: env.taskQueue, log: (l) => log.push(l), statusIntervalMs: 500 });
-    await watcher.start();
+    m = await startWatchedManagement('capstan-watcher-');
+    ({ env, objects, watcher, log } = m);
   }, 120_000);
   afterAll(async () => {
-    await watcher?.stop();
-    await api?.stop();
-    await env?.stop();
-    if (work) rmSync(work, { recursive: true, force: true });
+    await m?.stop();
   });
 
   it('starts the Cluster\'s workflow from the objects created in the management cluster, finalizer first', async () => {

@@ -1,15 +1,24 @@
 // A management cluster for tests: the real kube-apiserver + etcd of client/management-api.ts with
-// capstan's generated CRDs installed (config/crd), and raw JSON requests to it.
-import { readdirSync, readFileSync } from 'node:fs';
-import type { KubeConfig, V1CustomResourceDefinition } from '@kubernetes/client-node';
+// capstan's generated CRDs installed (config/crd), raw JSON requests to it, and the whole setup of
+// a watcher test (capstan, the management cluster, a watcher on it).
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { CustomObjectsApi, KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
+import { startManagementApi, type ManagementApi } from '../../client/management-api.js';
 import { installCapstan } from '../../client/management-install.js';
+import { Watcher, type WatcherOptions } from '../../client/watcher.js';
 import { ManagementClient } from '../../providers/management/client.js';
+import { startCapstanEnv, type CapstanEnv } from './capstan-env.js';
 
 const CRD_DIR = new URL('../../config/crd/', import.meta.url);
 
 export const crdFiles = () => readdirSync(CRD_DIR);
 export const crds = () => crdFiles().map((f) => parseAllDocuments(readFileSync(new URL(f, CRD_DIR), 'utf8'))[0]!.toJS() as V1CustomResourceDefinition);
+
+/** Each kind's group and plural, as its CRD serves it (the CustomObjectsApi's coordinates). */
+export const crdResources = (): Record<string, { group: string; plural: string }> => Object.fromEntries(crds().map((c) => [c.spec.names.kind, { group: c.spec.group, plural: c.spec.names.plural }]));
 
 /** A JSON request as the kubeconfig's user; `post` makes it a POST of that body. */
 export function fetchJson(kc: KubeConfig, urlPath: string, accept = 'application/json', post?: unknown): Promise<Record<string, unknown>> {
@@ -19,4 +28,42 @@ export function fetchJson(kc: KubeConfig, urlPath: string, accept = 'application
 /** Installs every CRD (the product's installer: server-side apply, then Established). */
 export async function installCrds(kc: KubeConfig): Promise<void> {
   await installCapstan(kc);
+}
+
+export interface WatchedManagement {
+  env: CapstanEnv;
+  api: ManagementApi;
+  kc: KubeConfig;
+  objects: CustomObjectsApi;
+  watcher: Watcher;
+  /** The watcher's log lines. */
+  log: string[];
+  stop(): Promise<void>;
+}
+
+/** capstan (Temporal, the simulated cloud, a worker), a management cluster with the CRDs, and a watcher (500 ms passes) on it. */
+export async function startWatchedManagement(prefix: string, o: Partial<WatcherOptions> = {}): Promise<WatchedManagement> {
+  const env = await startCapstanEnv();
+  const work = mkdtempSync(path.join(os.tmpdir(), prefix));
+  const api = await startManagementApi(work);
+  const kc = new KubeConfig();
+  kc.loadFromString(api.kubeconfig);
+  await installCrds(kc);
+  const log: string[] = [];
+  const watcher = new Watcher({ kubeconfig: kc, temporal: env.client, taskQueue: env.taskQueue, log: (l) => log.push(l), statusIntervalMs: 500, ...o });
+  await watcher.start();
+  return {
+    env,
+    api,
+    kc,
+    objects: kc.makeApiClient(CustomObjectsApi),
+    watcher,
+    log,
+    async stop() {
+      await watcher.stop();
+      await api.stop();
+      await env.stop();
+      rmSync(work, { recursive: true, force: true });
+    },
+  };
 }
