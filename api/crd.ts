@@ -182,6 +182,9 @@ const KIND_DOCS: Record<KindName, string> = {
 /** Each kind's plural, as its CRD serves it (`/apis/<group>/<version>/<plural>`). */
 export const PLURAL = Object.fromEntries(Object.entries(INFO).map(([kind, i]) => [kind, i.plural])) as Record<KindName, string>;
 
+/** Where an object of a kind is served: the coordinates the CustomObjectsApi takes. */
+export const customObjectAt = (kind: KindName, namespace: string, name: string) => ({ group: KINDS[kind].group, version: VERSION, plural: PLURAL[kind], namespace, name });
+
 function clusterNameImmutable() {
   return { rule: 'self.spec.clusterName == oldSelf.spec.clusterName', message: 'spec.clusterName is immutable', fieldPath: '.spec.clusterName' };
 }

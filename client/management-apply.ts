@@ -4,9 +4,8 @@
 // would. The objects stay the truth: a change sent to a workflow behind the watcher's back would
 // be undone by its next pass.
 import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { PLURAL } from '../api/crd.js';
+import { customObjectAt } from '../api/crd.js';
 import { KINDS, type KindName } from '../api/kinds.js';
-import { VERSION } from '../api/meta.js';
 import { loadManagementConfig } from '../workers/config.js';
 import { ApplyError, loadPlan } from './apply.js';
 import { readDocuments } from './manifests.js';
@@ -26,7 +25,6 @@ export function managementKubeconfig(flag: string | undefined, env: NodeJS.Proce
 }
 
 const api = (kc: KubeConfig) => kc.makeApiClient(CustomObjectsApi);
-const at = (kind: KindName, namespace: string, name: string) => ({ group: KINDS[kind].group, version: VERSION, plural: PLURAL[kind], namespace, name });
 
 /** What the API server said, as one line naming the object (a refusal by the schema or a CEL rule names the field). */
 function refusal(err: unknown, what: string): Error {
@@ -54,7 +52,7 @@ export async function applyToManagement(kc: KubeConfig, files: { file: string; t
     const what = `${o.kind.toLowerCase()}.${KINDS[o.kind].group}/${o.metadata.name}`;
     try {
       await api(kc).patchNamespacedCustomObject(
-        { ...at(o.kind, namespace, o.metadata.name), body: { ...o, metadata: { ...o.metadata, namespace } }, fieldManager: FIELD_MANAGER, force: true },
+        { ...customObjectAt(o.kind, namespace, o.metadata.name), body: { ...o, metadata: { ...o.metadata, namespace } }, fieldManager: FIELD_MANAGER, force: true },
         setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
       );
     } catch (err) {
@@ -69,7 +67,7 @@ export async function applyToManagement(kc: KubeConfig, files: { file: string; t
 export async function deleteClusterObject(kc: KubeConfig, namespace: string, name: string, wait: boolean, progress: (line: string) => void, pollMs = 1000): Promise<string> {
   const what = `cluster.cluster.capstan.dev "${name}"`;
   try {
-    await api(kc).deleteNamespacedCustomObject(at('Cluster', namespace, name));
+    await api(kc).deleteNamespacedCustomObject(customObjectAt('Cluster', namespace, name));
   } catch (err) {
     if ((err as { code?: number }).code === 404) throw new ApplyError(`clusters.cluster.capstan.dev "${name}" not found in namespace "${namespace}"`);
     throw refusal(err, what);
@@ -78,7 +76,7 @@ export async function deleteClusterObject(kc: KubeConfig, namespace: string, nam
   progress(`${what} deleting (workers, then control plane, then infrastructure)...`);
   for (;;) {
     const gone = await api(kc)
-      .getNamespacedCustomObject(at('Cluster', namespace, name))
+      .getNamespacedCustomObject(customObjectAt('Cluster', namespace, name))
       .then(() => false, (err: { code?: number }) => (err.code === 404 ? true : Promise.reject(err)));
     if (gone) return `${what} deleted`;
     await new Promise((r) => setTimeout(r, pollMs));
@@ -93,11 +91,11 @@ export async function changeDeploymentObject(kc: KubeConfig, namespace: string, 
   const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
   try {
     if (change.verb === 'scale') {
-      await api(kc).patchNamespacedCustomObjectScale({ ...at('MachineDeployment', namespace, name), body: { spec: { replicas: change.replicas } } }, merge);
+      await api(kc).patchNamespacedCustomObjectScale({ ...customObjectAt('MachineDeployment', namespace, name), body: { spec: { replicas: change.replicas } } }, merge);
       return `${what} scaled`;
     }
     const spec = change.verb === 'restart' ? { rollout: { after: change.now.toISOString() } } : { paused: change.verb === 'pause' };
-    await api(kc).patchNamespacedCustomObject({ ...at('MachineDeployment', namespace, name), body: { spec } }, merge);
+    await api(kc).patchNamespacedCustomObject({ ...customObjectAt('MachineDeployment', namespace, name), body: { spec } }, merge);
     return `${what} ${change.verb === 'restart' ? 'restarted' : change.verb === 'pause' ? 'paused' : 'resumed'}`;
   } catch (err) {
     if ((err as { code?: number }).code === 404) throw new ApplyError(`machinedeployments.cluster.capstan.dev "${name}" not found in namespace "${namespace}"`);

@@ -12,8 +12,8 @@
 // nothing to the management API: every write is compared with what the object already says.
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubernetesObject, type V1OwnerReference } from '@kubernetes/client-node';
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
-import { PLURAL } from '../api/crd.js';
-import { KINDS, type KindName } from '../api/kinds.js';
+import { customObjectAt } from '../api/crd.js';
+import type { KindName } from '../api/kinds.js';
 import { ANNOTATIONS, type Condition, GROUPS, LABELS, VERSION } from '../api/meta.js';
 import { clusterWorkflowId, machineDeploymentWorkflowId, machineHealthCheckWorkflowId, machineSetWorkflowId, parseWorkflowId } from '../workflows/ids.js';
 import { type ClusterListMemo, LIST_MEMO, MACHINE_FACTS_MEMO, type MachineFacts, type MachineListMemo } from '../workflows/list-memo.js';
@@ -276,7 +276,7 @@ export class ObjectMirror {
   private async apply(kind: KindName, body: MirroredObject): Promise<MirroredObject> {
     this.writes++;
     const written = (await this.o.objects.patchNamespacedCustomObject(
-      { group: KINDS[kind].group, version: VERSION, namespace: body.metadata!.namespace!, plural: PLURAL[kind], name: body.metadata!.name!, body, fieldManager: FIELD_MANAGER, force: true },
+      { ...customObjectAt(kind, body.metadata!.namespace!, body.metadata!.name!), body, fieldManager: FIELD_MANAGER, force: true },
       setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
     )) as MirroredObject;
     this.index.set(objectKey(kind, body.metadata!.namespace!, body.metadata!.name!), written);
@@ -291,7 +291,7 @@ export class ObjectMirror {
     if (this.o.writeOnlyChanges && same(have(obj.status), want)) return false;
     this.writes++;
     await this.o.objects.patchNamespacedCustomObjectStatus(
-      { group: KINDS[kind].group, version: VERSION, namespace: obj.metadata!.namespace!, plural: PLURAL[kind], name: obj.metadata!.name!, body: { status: want } },
+      { ...customObjectAt(kind, obj.metadata!.namespace!, obj.metadata!.name!), body: { status: want } },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
     // The informer brings the written status back; until then, the cache says what was written.
@@ -302,7 +302,7 @@ export class ObjectMirror {
   private async label(kind: KindName, obj: MirroredObject, labels: Record<string, string>): Promise<void> {
     this.writes++;
     await this.o.objects.patchNamespacedCustomObject(
-      { group: KINDS[kind].group, version: VERSION, namespace: obj.metadata!.namespace!, plural: PLURAL[kind], name: obj.metadata!.name!, body: { metadata: { labels } } },
+      { ...customObjectAt(kind, obj.metadata!.namespace!, obj.metadata!.name!), body: { metadata: { labels } } },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
     obj.metadata = { ...obj.metadata, labels: { ...obj.metadata?.labels, ...labels } };
@@ -325,7 +325,7 @@ export class ObjectMirror {
   private async remove(kind: KindName, obj: MirroredObject): Promise<void> {
     this.writes++;
     await this.o.objects
-      .deleteNamespacedCustomObject({ group: KINDS[kind].group, version: VERSION, namespace: obj.metadata!.namespace!, plural: PLURAL[kind], name: obj.metadata!.name! })
+      .deleteNamespacedCustomObject(customObjectAt(kind, obj.metadata!.namespace!, obj.metadata!.name!))
       .catch((err: { code?: number }) => {
         if (err.code !== 404) throw err;
       });

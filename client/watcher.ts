@@ -13,7 +13,7 @@ import { CustomObjectsApi, KubeConfig, makeInformer, PatchStrategy, setHeaderOpt
 import type { Client } from '@temporalio/client';
 import { type WorkflowHandle, WorkflowNotFoundError } from '@temporalio/client';
 import { stringify } from 'yaml';
-import { PLURAL } from '../api/crd.js';
+import { customObjectAt, PLURAL } from '../api/crd.js';
 import { KINDS, type KindName } from '../api/kinds.js';
 import { VERSION } from '../api/meta.js';
 import { clusterWorkflowId, machineDeploymentWorkflowId, machineHealthCheckWorkflowId, machineSetWorkflowId } from '../workflows/ids.js';
@@ -270,7 +270,7 @@ export class Watcher {
     void (async () => {
       try {
         await handle.result().catch(unlessNotFound);
-        const now = (await this.objects.getNamespacedCustomObject({ group: KINDS[kind].group, version: VERSION, namespace, plural: PLURAL[kind], name })) as CapstanObject;
+        const now = (await this.objects.getNamespacedCustomObject(customObjectAt(kind, namespace, name))) as CapstanObject;
         await this.setFinalizers(now, (now.metadata?.finalizers ?? []).filter((f) => f !== FINALIZER));
         this.log(`${what}: deleted`);
       } catch (err) {
@@ -285,11 +285,7 @@ export class Watcher {
     const kind = o.kind as KindName;
     await this.objects.patchNamespacedCustomObject(
       {
-        group: KINDS[kind].group,
-        version: VERSION,
-        namespace: o.metadata!.namespace!,
-        plural: PLURAL[kind],
-        name: o.metadata!.name!,
+        ...customObjectAt(kind, o.metadata!.namespace!, o.metadata!.name!),
         // With its resourceVersion: a concurrent change makes this fail, and the next pass sees it.
         body: { metadata: { finalizers, resourceVersion: o.metadata!.resourceVersion, ...(annotations ? { annotations } : {}) } },
       },
