@@ -14,12 +14,15 @@ import { MAX_PLANNED_MACHINES, rolloutPlanCommand } from './rollout-plan.js';
 import { connectClient, TASK_QUEUE, temporalSettings } from './temporal.js';
 import { COMMANDS, groupNoun, groupUsage, type Output, OVERVIEW, RESOURCES, ROLLOUT_RESOURCES } from './usage.js';
 
-/** A manifest with Cluster API documents, converted first (client/convert.ts); what is not carried over is said on stderr. */
+/** What a conversion of Cluster API documents could not carry over, on stderr. */
+const warnNotCarried = (notes: string[]) => notes.forEach((n) => console.error(`warning: not carried over: ${n}`));
+
+/** A manifest with Cluster API documents, converted first (client/convert.ts). */
 function convertIfCapi(files: { file: string; text: string }[]): { file: string; text: string }[] {
   const docs = files.map((f) => ({ file: f.file, docs: readDocuments(f.file, f.text) }));
   if (!docs.some((f) => hasCapiDocuments(f.docs))) return files;
   const c = convertFiles(docs);
-  for (const n of c.notes) console.error(`warning: not carried over: ${n}`);
+  warnNotCarried(c.notes);
   return c.files;
 }
 
@@ -164,7 +167,7 @@ export async function main(argv: string[]): Promise<number> {
         if (!files.length) throw new UsageError('convert needs -f FILE (or -f - for stdin)', spec.usage);
         const input = await readManifestFiles(files, readStdin);
         const c = convertDocuments(input.flatMap((f) => readDocuments(f.file, f.text)));
-        for (const n of c.notes) console.error(`warning: not carried over: ${n}`);
+        warnNotCarried(c.notes);
         process.stdout.write(conversionYaml(c));
         return 0;
       }

@@ -66,7 +66,9 @@ export async function startManagementApi(dir: string, o: { readyTimeoutMs?: numb
           }
         : {}),
     });
-    const kubeconfig = buildKubeconfig({ clusterName: 'capstan-management', server: apiserver.url, caCertPem: ca.certPem, userName: 'capstan-admin', clientCertPem: admin.certPem, clientKeyPem: admin.keyPem });
+    const kubeconfigOf = (user: string, id: { certPem: string; keyPem: string }) =>
+      buildKubeconfig({ clusterName: 'capstan-management', server: apiserver.url, caCertPem: ca.certPem, userName: user, clientCertPem: id.certPem, clientKeyPem: id.keyPem });
+    const kubeconfig = kubeconfigOf('capstan-admin', admin);
     const kubeconfigFile = path.join(dir, 'management.kubeconfig');
     writeFileSync(kubeconfigFile, kubeconfig, { mode: 0o600 });
     return {
@@ -74,8 +76,7 @@ export async function startManagementApi(dir: string, o: { readyTimeoutMs?: numb
       kubeconfig,
       kubeconfigFile,
       async kubeconfigFor(user, groups) {
-        const id = await issueClientCertificate(ca, { commonName: user, organizations: groups, now: new Date() });
-        return buildKubeconfig({ clusterName: 'capstan-management', server: apiserver.url, caCertPem: ca.certPem, userName: user, clientCertPem: id.certPem, clientKeyPem: id.keyPem });
+        return kubeconfigOf(user, await issueClientCertificate(ca, { commonName: user, organizations: groups, now: new Date() }));
       },
       async stop() {
         await apiserver.stop();

@@ -8,6 +8,7 @@ import { customObjectAt } from '../api/crd.js';
 import { KINDS, type KindName } from '../api/kinds.js';
 import { loadManagementConfig } from '../workers/config.js';
 import { ApplyError, loadPlan } from './apply.js';
+import type { SpecChange } from './machine-deployments.js';
 import { readDocuments } from './manifests.js';
 import { FIELD_MANAGER } from './object-mirror.js';
 
@@ -66,8 +67,9 @@ export async function applyToManagement(kc: KubeConfig, files: { file: string; t
 /** Deletes the Cluster object; the watcher deletes the cluster and then lets the object go. */
 export async function deleteClusterObject(kc: KubeConfig, namespace: string, name: string, wait: boolean, progress: (line: string) => void, pollMs = 1000): Promise<string> {
   const what = `cluster.cluster.capstan.dev "${name}"`;
+  const objects = api(kc);
   try {
-    await api(kc).deleteNamespacedCustomObject(customObjectAt('Cluster', namespace, name));
+    await objects.deleteNamespacedCustomObject(customObjectAt('Cluster', namespace, name));
   } catch (err) {
     if ((err as { code?: number }).code === 404) throw new ApplyError(`clusters.cluster.capstan.dev "${name}" not found in namespace "${namespace}"`);
     throw refusal(err, what);
@@ -75,7 +77,7 @@ export async function deleteClusterObject(kc: KubeConfig, namespace: string, nam
   if (!wait) return `${what} deletion started`;
   progress(`${what} deleting (workers, then control plane, then infrastructure)...`);
   for (;;) {
-    const gone = await api(kc)
+    const gone = await objects
       .getNamespacedCustomObject(customObjectAt('Cluster', namespace, name))
       .then(() => false, (err: { code?: number }) => (err.code === 404 ? true : Promise.reject(err)));
     if (gone) return `${what} deleted`;
@@ -83,10 +85,8 @@ export async function deleteClusterObject(kc: KubeConfig, namespace: string, nam
   }
 }
 
-export type DeploymentChange = { verb: 'scale'; replicas: number } | { verb: 'pause' } | { verb: 'resume' } | { verb: 'restart'; now: Date };
-
 /** kubectl's `scale` (the scale subresource) and `rollout pause|resume|restart` on a MachineDeployment object. */
-export async function changeDeploymentObject(kc: KubeConfig, namespace: string, name: string, change: DeploymentChange): Promise<string> {
+export async function changeDeploymentObject(kc: KubeConfig, namespace: string, name: string, change: SpecChange): Promise<string> {
   const what = `machinedeployment.cluster.capstan.dev/${name}`;
   const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
   try {
