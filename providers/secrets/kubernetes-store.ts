@@ -29,31 +29,28 @@ function toSecret(namespace: string, name: string, secret: StoredSecret, resourc
 export class KubernetesSecretStore implements SecretStore {
   private readonly core: CoreV1Api;
   private readonly objects: CustomObjectsApi;
-  /** Each Cluster object's UID, once seen (a Cluster's UID never changes). */
-  private readonly clusterUids = new Map<string, string>();
 
   constructor(kubeconfig: KubeConfig) {
     this.core = kubeconfig.makeApiClient(CoreV1Api);
     this.objects = kubeconfig.makeApiClient(CustomObjectsApi);
   }
 
-  /** The Cluster object that owns a cluster's Secrets, when there is one (none: a cluster applied without a management cluster's objects). */
+  /**
+   * The Cluster object that owns a cluster's Secrets, when there is one (none: a cluster applied
+   * without a management cluster's objects). Looked up at each write, never remembered: a Cluster
+   * deleted and created again under its name has a new UID, and a Secret owned by the old one
+   * would be collected.
+   */
   private async owner(namespace: string, secret: StoredSecret): Promise<V1OwnerReference | undefined> {
     const cluster = secret.labels?.[CLUSTER_NAME_LABEL];
     if (!cluster) return undefined;
-    const key = `${namespace}/${cluster}`;
-    let uid = this.clusterUids.get(key);
-    if (!uid) {
-      try {
-        const o = (await this.objects.getNamespacedCustomObject({ group: 'cluster.capstan.dev', version: 'v1alpha1', namespace, plural: 'clusters', name: cluster })) as { metadata?: { uid?: string } };
-        uid = o.metadata?.uid;
-      } catch (err) {
-        if (status(err) !== 404) throw err;
-      }
-      if (!uid) return undefined;
-      this.clusterUids.set(key, uid);
+    try {
+      const o = (await this.objects.getNamespacedCustomObject({ group: 'cluster.capstan.dev', version: 'v1alpha1', namespace, plural: 'clusters', name: cluster })) as { metadata?: { uid?: string } };
+      return o.metadata?.uid ? { apiVersion: 'cluster.capstan.dev/v1alpha1', kind: 'Cluster', name: cluster, uid: o.metadata.uid } : undefined;
+    } catch (err) {
+      if (status(err) !== 404) throw err;
+      return undefined;
     }
-    return { apiVersion: 'cluster.capstan.dev/v1alpha1', kind: 'Cluster', name: cluster, uid };
   }
 
   async get(namespace: string, name: string): Promise<StoredSecret | undefined> {
