@@ -31,6 +31,8 @@ interface KindInfo {
 
 const AGE: PrinterColumn = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' };
 const CLUSTER: PrinterColumn = { name: 'Cluster', type: 'string', jsonPath: '.spec.clusterName', description: 'Cluster' };
+/** For kinds without spec.clusterName (a machine's KubeadmConfig and SimMachine): capstan's cluster-name label. */
+const CLUSTER_LABEL: PrinterColumn = { name: 'Cluster', type: 'string', jsonPath: ".metadata.labels['cluster\\.capstan\\.dev/cluster-name']", description: 'Cluster' };
 
 // Printer columns as Cluster API's v1beta2 kinds print them.
 const INFO: Record<KindName, KindInfo> = {
@@ -153,13 +155,24 @@ const INFO: Record<KindName, KindInfo> = {
       },
     ],
   },
-  KubeadmConfig: { plural: 'kubeadmconfigs', shortNames: ['kc'], columns: [CLUSTER, AGE] },
+  KubeadmConfig: {
+    plural: 'kubeadmconfigs',
+    shortNames: ['kc'],
+    columns: [CLUSTER_LABEL, { name: 'Data Secret Created', type: 'boolean', jsonPath: '.status.initialization.dataSecretCreated', description: 'Boolean flag to indicate if bootstrap data has been created' }, AGE],
+  },
   KubeadmConfigTemplate: { plural: 'kubeadmconfigtemplates', shortNames: ['kct'], columns: [AGE] },
-  SimCluster: { plural: 'simclusters', shortNames: ['simc'], columns: [CLUSTER, { name: 'Endpoint', type: 'string', jsonPath: '.spec.controlPlaneEndpoint.host' }, AGE] },
+  SimCluster: { plural: 'simclusters', shortNames: ['simc'], columns: [CLUSTER_LABEL, { name: 'Endpoint', type: 'string', jsonPath: '.spec.controlPlaneEndpoint.host' }, AGE] },
   SimMachine: {
     plural: 'simmachines',
     shortNames: ['simm'],
-    columns: [{ name: 'Provider ID', type: 'string', jsonPath: '.spec.providerID' }, { name: 'Instance Type', type: 'string', jsonPath: '.spec.instanceType' }, AGE],
+    columns: [
+      CLUSTER_LABEL,
+      { name: 'Machine', type: 'string', jsonPath: '.metadata.ownerReferences[?(@.kind=="Machine")].name', description: 'Machine object which owns with this SimMachine' },
+      { name: 'Provider ID', type: 'string', jsonPath: '.spec.providerID', description: 'Provider ID' },
+      { name: 'Provisioned', type: 'boolean', jsonPath: '.status.initialization.provisioned', description: 'SimMachine is provisioned' },
+      { name: 'Instance Type', type: 'string', jsonPath: '.spec.instanceType' },
+      AGE,
+    ],
   },
   SimMachineTemplate: { plural: 'simmachinetemplates', shortNames: ['simmt'], columns: [AGE] },
 };

@@ -17,8 +17,9 @@ export function kubeadmControlPlaneSpecSchema() {
         // Stacked etcd needs a majority of members: an even count adds a member without
         // adding fault tolerance, so Cluster API's webhook refuses it, and so do we.
         .refine((n) => n % 2 === 1, { error: 'cannot be an even number when etcd is stacked' })
-        .default(1),
-      version: kubernetesVersion(),
+        .default(1)
+        .describe('replicas is how many control-plane machines to keep: odd, as stacked etcd needs a majority. Default 1.'),
+      version: kubernetesVersion().describe('version is the Kubernetes version of the control plane (e.g. v1.37.2); changing it rolls every control-plane machine, one at a time.'),
       machineTemplate: z.strictObject({
         metadata: z
           .strictObject({
@@ -27,11 +28,11 @@ export function kubeadmControlPlaneSpecSchema() {
           })
           .default({ labels: {}, annotations: {} }),
         spec: z.strictObject({
-          infrastructureRef: objectRefSchema(),
+          infrastructureRef: objectRefSchema().describe('infrastructureRef is the infrastructure machine template (e.g. a SimMachineTemplate) every control-plane machine is made from.'),
           deletion: machineDeletionSchema(),
         }),
-      }),
-      kubeadmConfigSpec: kubeadmConfigSpecSchema().default(kubeadmConfigSpecSchema().parse({})),
+      }).describe('machineTemplate is what each control-plane Machine is made of: its labels and annotations, infrastructure template and deletion timeouts.'),
+      kubeadmConfigSpec: kubeadmConfigSpecSchema().default(kubeadmConfigSpecSchema().parse({})).describe('kubeadmConfigSpec is the kubeadm configuration of every control-plane machine (init for the first, join for the others).'),
       // Cluster API's KCP remediation settings (no defaults written here, so a manifest from
       // before the field existed applies unchanged; the defaults live in the control plane).
       // Cluster API's KCP rollout: how a version or template change replaces the machines.
@@ -43,23 +44,25 @@ export function kubeadmControlPlaneSpecSchema() {
               rollingUpdate: z
                 .strictObject({
                   /** 1 (default): a new machine joins before an old one goes; 0: an old one goes first (3 or more replicas). */
-                  maxSurge: z.union([z.literal(0), z.literal(1)], { error: 'must be 0 or 1' }).optional(),
+                  maxSurge: z.union([z.literal(0), z.literal(1)], { error: 'must be 0 or 1' }).optional().describe('maxSurge is 1 (default: a new machine joins before an old one goes) or 0 (an old one goes first; 3 or more replicas).'),
                 })
                 .optional(),
             })
             .optional(),
         })
-        .optional(),
+        .optional()
+        .describe('rollout is how a version or machine template change replaces the control-plane machines.'),
       remediation: z
         .strictObject({
           /** How often a machine's replacements may be remediated in turn (absent: no limit). */
-          maxRetry: z.number().int({ error: 'must be an integer' }).min(0, { error: 'must be >= 0' }).optional(),
+          maxRetry: z.number().int({ error: 'must be an integer' }).min(0, { error: 'must be >= 0' }).optional().describe('maxRetry is how often the replacements of one machine may be remediated in turn; absent, no limit.'),
           /** How long after a remediation its replacement may be remediated (default 0). */
-          retryPeriodSeconds: seconds().optional(),
+          retryPeriodSeconds: seconds().optional().describe('retryPeriodSeconds is how long after a remediation its replacement may be remediated. Default 0.'),
           /** A replacement healthy this long after its remediation starts the count over (default 3600). */
-          minHealthyPeriodSeconds: seconds().optional(),
+          minHealthyPeriodSeconds: seconds().optional().describe('minHealthyPeriodSeconds is how long a replacement must stay healthy for its remediations to count from zero again. Default 3600.'),
         })
-        .optional(),
+        .optional()
+        .describe('remediation is how the control plane remediates an unhealthy machine a MachineHealthCheck reports, never losing etcd quorum.'),
     })
     .superRefine((spec, ctx) => {
       // Cluster API's webhook: deleting first needs spare members to keep etcd quorum.

@@ -12,12 +12,12 @@ export const NODE_CONDITION_STATUSES = ['True', 'False', 'Unknown'] as const;
 export function machineHealthCheckSpecSchema() {
   return z
     .strictObject({
-      clusterName: objectName(63),
-      selector: labelSelectorSchema(),
+      clusterName: objectName(63).describe('clusterName is the name of the Cluster whose Machines are checked.'),
+      selector: labelSelectorSchema().describe('selector picks the Machines to check by label; it must not be empty.'),
       checks: z
         .strictObject({
           /** No Node this long after the machine was created (or its infrastructure became ready): unhealthy. 0 disables. */
-          nodeStartupTimeoutSeconds: seconds().default(600),
+          nodeStartupTimeoutSeconds: seconds().default(600).describe('nodeStartupTimeoutSeconds is how long a Machine may go without a Node after it was created before it counts as unhealthy. Default 600; 0 disables.'),
           unhealthyNodeConditions: z
             .array(
               z.strictObject({
@@ -26,14 +26,16 @@ export function machineHealthCheckSpecSchema() {
                 timeoutSeconds: seconds(),
               }),
             )
-            .default([]),
+            .default([])
+            .describe('unhealthyNodeConditions are the Node conditions (type, status) that make a Machine unhealthy once they have held for timeoutSeconds.'),
         })
-        .default({ nodeStartupTimeoutSeconds: 600, unhealthyNodeConditions: [] }),
+        .default({ nodeStartupTimeoutSeconds: 600, unhealthyNodeConditions: [] })
+        .describe('checks are what makes a Machine unhealthy: no Node in time, or a Node condition held too long.'),
       remediation: z
         .strictObject({
           triggerIf: z
             .strictObject({
-              unhealthyLessThanOrEqualTo: intOrPercentSchema().optional(),
+              unhealthyLessThanOrEqualTo: intOrPercentSchema().optional().describe('unhealthyLessThanOrEqualTo remediates only while at most this many (or this percentage) of the selected Machines are unhealthy.'),
               unhealthyInRange: z
                 .string()
                 .regex(/^\[(\d+)-(\d+)\]$/, { error: 'must be a range such as "[1-3]"' })
@@ -41,17 +43,20 @@ export function machineHealthCheckSpecSchema() {
                   const [, a, b] = /^\[(\d+)-(\d+)\]$/.exec(r)!;
                   return Number(a) <= Number(b);
                 }, { error: 'its minimum must not exceed its maximum' })
-                .optional(),
+                .optional()
+                .describe('unhealthyInRange remediates only while the number of unhealthy Machines is within this range, e.g. "[1-3]".'),
             })
-            .default({}),
+            .default({})
+            .describe('triggerIf holds remediation back when too many Machines are unhealthy at once (Cluster API\'s maxUnhealthy).'),
           /**
            * External remediation: instead of a deletion, a remediation request made from this
            * template (kind `<Kind>Template` → request kind `<Kind>`) in the management cluster, for
            * an external controller; deleted once the machine is healthy again.
            */
-          templateRef: objectRefSchema().optional(),
+          templateRef: objectRefSchema().optional().describe('templateRef makes a remediation request from this template (kind ending in Template) instead of deleting the Machine, for an external remediation controller.'),
         })
-        .default({ triggerIf: {} }),
+        .default({ triggerIf: {} })
+        .describe('remediation is when and how an unhealthy Machine is remediated: by default, deleted so that its MachineSet or control plane replaces it.'),
     })
     .superRefine((spec, ctx) => {
       if (Object.keys(spec.selector.matchLabels).length === 0 && spec.selector.matchExpressions.length === 0) {

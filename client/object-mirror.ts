@@ -15,10 +15,10 @@ import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { customObjectAt } from '../api/crd.js';
 import type { KindName } from '../api/kinds.js';
 import { ANNOTATIONS, type Condition, GROUPS, LABELS, VERSION } from '../api/meta.js';
-import { clusterWorkflowId, machineDeploymentWorkflowId, machineHealthCheckWorkflowId, machineSetWorkflowId, parseWorkflowId } from '../workflows/ids.js';
+import { clusterWorkflowId, controlPlaneWorkflowId, machineDeploymentWorkflowId, machineHealthCheckWorkflowId, machineSetWorkflowId, parseWorkflowId } from '../workflows/ids.js';
 import { type ClusterListMemo, LIST_MEMO, MACHINE_FACTS_MEMO, type MachineFacts, type MachineListMemo } from '../workflows/list-memo.js';
 import { machineDeploymentStatusQuery, machineHealthCheckStatusQuery, machineSetStatusQuery } from '../workflows/messages.js';
-import { SA_CLUSTER, SA_NODE_NAME, SA_PHASE, SA_PROVIDER_ID } from '../workflows/search-attributes.js';
+import { SA_CLUSTER, SA_KIND, SA_NODE_NAME, SA_PHASE, SA_PROVIDER_ID } from '../workflows/search-attributes.js';
 import { compareVersions } from '../workflows/planners/control-plane-rollout.js';
 import { canonicalJson } from '../workflows/spec-diff.js';
 import type { MachineDeploymentView, MachineHealthCheckView, MachineSetView } from '../workflows/types.js';
@@ -26,8 +26,11 @@ import { machineDeploymentPhase } from './machine-deployments.js';
 import { clusterStatusFrom, mirroredPart } from './status-mirror.js';
 
 export const FIELD_MANAGER = 'capstan';
-/** Where an operator finds the object in the Temporal UI. */
+/** Where an operator finds the object in the Temporal UI: its workflow, and that workflow's current run. */
 export const WORKFLOW_ID_ANNOTATION = 'capstan.dev/workflow-id';
+export const RUN_ID_ANNOTATION = 'capstan.dev/run-id';
+/** Held by every object capstan drives until its workflow has finished deleting it. */
+export const FINALIZER = 'capstan.dev/lifecycle';
 
 export interface MirroredObject extends KubernetesObject {
   kind?: string;
@@ -35,9 +38,17 @@ export interface MirroredObject extends KubernetesObject {
   status?: Record<string, any>;
 }
 
+/** What one visibility list shows: running Machines, Clusters' list data, every workflow's current run. */
+export interface Visible {
+  machines: VisibleMachine[];
+  clusters: Map<string, { phase: string; memo: ClusterListMemo }>;
+  runs: Map<string, string>;
+}
+
 /** A running Machine workflow as visibility lists it. */
 export interface VisibleMachine {
   workflowId: string;
+  runId: string;
   namespace: string;
   name: string;
   cluster: string;
@@ -117,6 +128,28 @@ export function setObjectSpec(name: string, view: Pick<MachineDeploymentView, 's
   };
 }
 
+/** A 404: what was to go is gone already. */
+function unlessGone(err: { code?: number }): void {
+  if (err.code !== 404) throw err;
+}
+
+const ownedBy = (o: MirroredObject, owner: MirroredObject) => o.metadata?.ownerReferences?.some((r) => r.uid === owner.metadata?.uid) ?? false;
+
+/**
+ * The specs a machine's KubeadmConfig and SimMachine are cloned from: its set's templates
+ * (spec.template.spec.bootstrap.configRef, .infrastructureRef) or its control plane's
+ * (spec.kubeadmConfigSpec, spec.machineTemplate.spec.infrastructureRef). A template that is not
+ * in the management cluster leaves the schema's defaults.
+ */
+export function partTemplates(owner: MirroredObject, find: (kind: KindName, name: string) => MirroredObject | undefined): { config: Record<string, unknown>; infrastructure: Record<string, unknown> } {
+  const templateSpec = (kind: KindName, name: string | undefined) => (name ? find(kind, name)?.spec?.template?.spec : undefined) ?? {};
+  if (owner.kind === 'KubeadmControlPlane') {
+    return { config: owner.spec?.kubeadmConfigSpec ?? {}, infrastructure: templateSpec('SimMachineTemplate', owner.spec?.machineTemplate?.spec?.infrastructureRef?.name) };
+  }
+  const spec = owner.spec?.template?.spec;
+  return { config: templateSpec('KubeadmConfigTemplate', spec?.bootstrap?.configRef?.name), infrastructure: templateSpec('SimMachineTemplate', spec?.infrastructureRef?.name) };
+}
+
 /** The Machine object a workflow-created machine is: Cluster API's spec, owned by its set or control plane. */
 export function machineObject(m: VisibleMachine, owner: MirroredObject): MirroredObject {
   return {
@@ -126,7 +159,9 @@ export function machineObject(m: VisibleMachine, owner: MirroredObject): Mirrore
       name: m.name,
       namespace: m.namespace,
       labels: m.facts.labels,
-      annotations: { [WORKFLOW_ID_ANNOTATION]: m.workflowId },
+      annotations: { [WORKFLOW_ID_ANNOTATION]: m.workflowId, [RUN_ID_ANNOTATION]: m.runId },
+      // `kubectl delete machine` waits, as Cluster API's does, until the machine is drained and its instance gone.
+      finalizers: [FINALIZER],
       ownerReferences: [ownerReference(owner)],
     },
     spec: {
@@ -172,17 +207,29 @@ export class ObjectMirror {
 
   constructor(private readonly o: ObjectMirrorOptions) {}
 
-  /** Running Machine workflows (those started with list data: all since revision 2). */
-  async visibleMachines(): Promise<VisibleMachine[]> {
-    const out: VisibleMachine[] = [];
-    for await (const wf of this.o.temporal.workflow.list({ query: 'CapstanKind = "Machine" AND ExecutionStatus = "Running"' })) {
+  /**
+   * One visibility list of every running workflow: the Machines (those started with list data: all
+   * since revision 2), the Clusters' list memos, and each workflow's current run.
+   */
+  async visible(): Promise<Visible> {
+    const out: Visible = { machines: [], clusters: new Map(), runs: new Map() };
+    for await (const wf of this.o.temporal.workflow.list({ query: 'ExecutionStatus = "Running"' })) {
       const id = parseWorkflowId(wf.workflowId);
-      const facts = wf.memo?.[MACHINE_FACTS_MEMO] as MachineFacts | undefined;
-      const list = wf.memo?.[LIST_MEMO] as MachineListMemo | undefined;
-      if (!id || !facts) continue;
+      if (!id) continue;
+      out.runs.set(wf.workflowId, wf.runId);
       const sa = wf.typedSearchAttributes;
-      out.push({
+      const kind = sa.get(SA_KIND);
+      if (kind === 'Cluster') {
+        const memo = wf.memo?.[LIST_MEMO] as ClusterListMemo | undefined;
+        if (memo) out.clusters.set(wf.workflowId, { phase: sa.get(SA_PHASE) ?? '', memo });
+        continue;
+      }
+      const facts = wf.memo?.[MACHINE_FACTS_MEMO] as MachineFacts | undefined;
+      if (kind !== 'Machine' || !facts) continue;
+      const list = wf.memo?.[LIST_MEMO] as MachineListMemo | undefined;
+      out.machines.push({
         workflowId: wf.workflowId,
+        runId: wf.runId,
         namespace: id.namespace,
         name: id.name,
         cluster: sa.get(SA_CLUSTER) ?? '',
@@ -199,27 +246,46 @@ export class ObjectMirror {
   /** One pass: Clusters; sets and deployments (machines' owners), then machines, then control planes and health checks. */
   async pass(): Promise<void> {
     this.index = new Map(this.o.cached().map((o) => [objectKey(o.kind ?? '', o.metadata?.namespace ?? '', o.metadata?.name ?? ''), o]));
-    await this.clusters();
-    const machines = await this.visibleMachines();
+    const { machines, clusters, runs } = await this.visible();
+    await this.clusters(clusters);
     await this.deployments(machines);
     await this.standaloneSets(machines);
     await this.machines(machines);
+    await this.orphanedParts();
     await this.controlPlanes(machines);
     await this.healthChecks(machines);
+    await this.runAnnotations(runs);
   }
 
   /** Each Cluster's status from its workflow's phase and list memo (client/status-mirror.ts), read from visibility. */
-  private async clusters(): Promise<void> {
-    const clusters = this.o.cached().filter((o) => o.kind === 'Cluster' && !o.metadata?.deletionTimestamp);
-    if (!clusters.length) return;
-    const byId = new Map(clusters.map((c) => [clusterWorkflowId({ namespace: c.metadata!.namespace!, name: c.metadata!.name! }), c]));
-    for await (const wf of this.o.temporal.workflow.list({ query: 'CapstanKind = "Cluster" AND ExecutionStatus = "Running"' })) {
-      const obj = byId.get(wf.workflowId);
-      const memo = wf.memo?.[LIST_MEMO] as ClusterListMemo | undefined;
-      if (!obj || !memo) continue;
+  private async clusters(visible: Visible['clusters']): Promise<void> {
+    for (const obj of this.o.cached().filter((o) => o.kind === 'Cluster' && !o.metadata?.deletionTimestamp)) {
       const { namespace, name } = obj.metadata as { namespace: string; name: string };
-      const want = clusterStatusFrom(wf.typedSearchAttributes.get(SA_PHASE) ?? '', memo, this.o.applied.get(objectKey('Cluster', namespace, name)));
+      const wf = visible.get(clusterWorkflowId({ namespace, name }));
+      if (!wf) continue;
+      const want = clusterStatusFrom(wf.phase, wf.memo, this.o.applied.get(objectKey('Cluster', namespace, name)));
       await this.writeStatus('Cluster', obj, want as unknown as Record<string, unknown>, mirroredPart);
+      // As Cluster API's Cluster controller labels them: `kubectl get kcp,simclusters` shows the cluster.
+      for (const ref of [obj.spec?.controlPlaneRef, obj.spec?.infrastructureRef] as ({ kind?: KindName; name?: string } | undefined)[]) {
+        const part = ref?.kind && ref.name ? this.find(ref.kind, namespace, ref.name) : undefined;
+        if (part && part.metadata?.labels?.[LABELS.clusterName] !== name) await this.label(ref!.kind!, part, { [LABELS.clusterName]: name });
+      }
+    }
+  }
+
+  /**
+   * Every object with a workflow says which run is current (`capstan.dev/run-id`), next to its
+   * workflow ID: the Temporal UI's address of what it is doing. A run changes only when the
+   * workflow continues as new, so this writes once per run.
+   */
+  private async runAnnotations(runs: Visible['runs']): Promise<void> {
+    for (const obj of this.o.cached()) {
+      const { namespace, name } = obj.metadata as { namespace: string; name: string };
+      if (obj.kind === 'Machine' || obj.metadata?.deletionTimestamp) continue;
+      const workflowId = obj.metadata?.annotations?.[WORKFLOW_ID_ANNOTATION] ?? (obj.kind === 'KubeadmControlPlane' ? controlPlaneWorkflowId({ namespace, name }) : undefined);
+      const runId = workflowId ? runs.get(workflowId) : undefined;
+      if (!workflowId || !runId || obj.metadata?.annotations?.[RUN_ID_ANNOTATION] === runId) continue;
+      await this.annotate(obj.kind as KindName, obj, { [WORKFLOW_ID_ANNOTATION]: workflowId, [RUN_ID_ANNOTATION]: runId });
     }
   }
 
@@ -249,7 +315,7 @@ export class ObjectMirror {
   }
 
   private ownedBy(kind: KindName, owner: MirroredObject): MirroredObject[] {
-    return this.o.cached().filter((o) => o.kind === kind && o.metadata?.ownerReferences?.some((r) => r.uid === owner.metadata?.uid));
+    return this.o.cached().filter((o) => o.kind === kind && ownedBy(o, owner));
   }
 
   /**
@@ -299,13 +365,27 @@ export class ObjectMirror {
     return true;
   }
 
-  private async label(kind: KindName, obj: MirroredObject, labels: Record<string, string>): Promise<void> {
+  /** Merges metadata (labels, annotations, or the finalizers as a whole) into an object. */
+  private async patchMetadata(kind: KindName, obj: MirroredObject, metadata: { labels?: Record<string, string>; annotations?: Record<string, string>; finalizers?: string[] }): Promise<void> {
     this.writes++;
     await this.o.objects.patchNamespacedCustomObject(
-      { ...customObjectAt(kind, obj.metadata!.namespace!, obj.metadata!.name!), body: { metadata: { labels } } },
+      { ...customObjectAt(kind, obj.metadata!.namespace!, obj.metadata!.name!), body: { metadata } },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
-    obj.metadata = { ...obj.metadata, labels: { ...obj.metadata?.labels, ...labels } };
+    obj.metadata = {
+      ...obj.metadata,
+      ...(metadata.labels ? { labels: { ...obj.metadata?.labels, ...metadata.labels } } : {}),
+      ...(metadata.annotations ? { annotations: { ...obj.metadata?.annotations, ...metadata.annotations } } : {}),
+      ...(metadata.finalizers ? { finalizers: metadata.finalizers } : {}),
+    };
+  }
+
+  private label(kind: KindName, obj: MirroredObject, labels: Record<string, string>): Promise<void> {
+    return this.patchMetadata(kind, obj, { labels });
+  }
+
+  private annotate(kind: KindName, obj: MirroredObject, annotations: Record<string, string>): Promise<void> {
+    return this.patchMetadata(kind, obj, { annotations });
   }
 
   /** A health check's counts, from its workflow when a machine of its cluster changed. */
@@ -324,11 +404,7 @@ export class ObjectMirror {
 
   private async remove(kind: KindName, obj: MirroredObject): Promise<void> {
     this.writes++;
-    await this.o.objects
-      .deleteNamespacedCustomObject(customObjectAt(kind, obj.metadata!.namespace!, obj.metadata!.name!))
-      .catch((err: { code?: number }) => {
-        if (err.code !== 404) throw err;
-      });
+    await this.o.objects.deleteNamespacedCustomObject(customObjectAt(kind, obj.metadata!.namespace!, obj.metadata!.name!)).catch(unlessGone);
   }
 
   /** A deployment is asked again only when its object or one of its machines changed. */
@@ -408,21 +484,22 @@ export class ObjectMirror {
     }
   }
 
-  /** Each machine's object (workflow-created ones are created and deleted here) and status. */
+  /** Each machine's object (workflow-created ones are created and deleted here, with their KubeadmConfig and SimMachine) and status. */
   private async machines(machines: VisibleMachine[]): Promise<void> {
     const visible = new Set(machines.map((m) => objectKey('Machine', m.namespace, m.name)));
     await forEachLimit(machines, WRITE_CONCURRENCY, async (m) => {
       let obj = this.find('Machine', m.namespace, m.name);
       const ownerKind = m.facts.ownerKind;
-      if (ownerKind && (!obj || (m.providerID && obj.spec?.providerID !== m.providerID))) {
-        const ownerName = m.facts.labels[ownerKind === 'MachineSet' ? LABELS.setName : LABELS.controlPlaneName];
-        const owner = ownerName ? this.find(ownerKind, m.namespace, ownerName) : undefined;
+      const ownerName = ownerKind && m.facts.labels[ownerKind === 'MachineSet' ? LABELS.setName : LABELS.controlPlaneName];
+      const owner = ownerKind && ownerName ? this.find(ownerKind, m.namespace, ownerName) : undefined;
+      if (ownerKind && (!obj || (m.providerID && obj.spec?.providerID !== m.providerID) || obj.metadata?.annotations?.[RUN_ID_ANNOTATION] !== m.runId)) {
         // Its owner's object first (a deployment's new set is written in the same pass, just before).
         if (!owner?.metadata?.uid) return;
         obj = await this.apply('Machine', machineObject(m, owner));
       }
       if (!obj) return;
       await this.writeStatus('Machine', obj, machineStatus(m, obj.metadata?.generation));
+      if (owner && obj.metadata?.uid) await this.machineParts(m, obj, owner);
     });
     // A machine the workflows created and have since deleted: its object goes too.
     const gone = this.o.cached().filter((o) => o.kind === 'Machine' && o.metadata?.annotations?.[WORKFLOW_ID_ANNOTATION] && o.metadata.ownerReferences?.length && !visible.has(objectKey('Machine', o.metadata.namespace!, o.metadata.name!)));
@@ -432,8 +509,59 @@ export class ObjectMirror {
         .getHandle(obj.metadata!.annotations![WORKFLOW_ID_ANNOTATION]!)
         .describe()
         .then((d) => d.status.name !== 'RUNNING', (err: unknown) => (err instanceof WorkflowNotFoundError ? true : Promise.reject(err)));
-      if (closed) await this.remove('Machine', obj);
+      if (closed) await this.removeMachine(obj);
     });
+  }
+
+  /**
+   * A workflow-made machine's KubeadmConfig and SimMachine, owned by it, as Cluster API's
+   * controllers clone them from the owner's templates: created with the Machine, the config's
+   * status once its bootstrap data exists, the instance's provider ID and status once it does.
+   */
+  private async machineParts(m: VisibleMachine, machine: MirroredObject, owner: MirroredObject): Promise<void> {
+    const meta = (apiVersion: string, kind: string) => ({
+      apiVersion,
+      kind,
+      metadata: { name: m.name, namespace: m.namespace, labels: { [LABELS.clusterName]: m.cluster }, ownerReferences: [ownerReference(machine)] },
+    });
+    const templates = partTemplates(owner, (kind, name) => this.find(kind, m.namespace, name));
+    let config = this.find('KubeadmConfig', m.namespace, m.name);
+    if (!config) config = await this.apply('KubeadmConfig', { ...meta(`${GROUPS.bootstrap}/${VERSION}`, 'KubeadmConfig'), spec: templates.config });
+    // The bootstrap data is made before the instance is asked for (phase Provisioning).
+    if (m.phase !== 'Pending') await this.writeStatus('KubeadmConfig', config, { initialization: { dataSecretCreated: true }, dataSecretName: m.name, observedGeneration: config.metadata?.generation });
+    let instance = this.find('SimMachine', m.namespace, m.name);
+    if (!instance || (m.providerID && instance.spec?.providerID !== m.providerID)) {
+      instance = await this.apply('SimMachine', { ...meta(`${GROUPS.infrastructure}/${VERSION}`, 'SimMachine'), spec: { ...templates.infrastructure, ...(m.providerID ? { providerID: m.providerID } : {}) } });
+    }
+    if (m.providerID) await this.writeStatus('SimMachine', instance, { initialization: { provisioned: true }, observedGeneration: instance.metadata?.generation });
+  }
+
+  /** A deleted machine's object, after its KubeadmConfig and SimMachine (Cluster API's machine controller deletes them first). */
+  private async removeMachine(obj: MirroredObject): Promise<void> {
+    for (const kind of ['KubeadmConfig', 'SimMachine'] as const) {
+      const part = this.find(kind, obj.metadata!.namespace!, obj.metadata!.name!);
+      if (part && ownedBy(part, obj)) await this.remove(kind, part);
+    }
+    const finalizers = obj.metadata?.finalizers ?? [];
+    if (finalizers.includes(FINALIZER)) await this.patchMetadata('Machine', obj, { finalizers: finalizers.filter((f) => f !== FINALIZER) }).catch(unlessGone);
+    if (!obj.metadata?.deletionTimestamp) await this.remove('Machine', obj);
+  }
+
+  /**
+   * KubeadmConfigs and SimMachines whose Machine is gone (a watcher stopped between the two
+   * deletions; the garbage collector's job in a real management cluster, done here so one without
+   * it is left clean). The informers' cache may trail a Machine just written: its owner is read
+   * before anything goes.
+   */
+  private async orphanedParts(): Promise<void> {
+    for (const part of this.o.cached().filter((o) => (o.kind === 'KubeadmConfig' || o.kind === 'SimMachine') && !o.metadata?.deletionTimestamp)) {
+      const ref = part.metadata?.ownerReferences?.find((r) => r.kind === 'Machine' && r.controller);
+      if (!ref) continue;
+      const cached = this.find('Machine', part.metadata!.namespace!, ref.name);
+      if (cached?.metadata?.uid === ref.uid) continue;
+      const machine = (await this.o.objects.getNamespacedCustomObject(customObjectAt('Machine', part.metadata!.namespace!, ref.name)).catch((err: { code?: number }) => (err.code === 404 ? undefined : Promise.reject(err)))) as MirroredObject | undefined;
+      if (machine?.metadata?.uid !== ref.uid) await this.remove(part.kind as KindName, part);
+    }
   }
 
   /** A control plane's replica counts and version, from its machines. */
@@ -442,9 +570,7 @@ export class ObjectMirror {
       const { namespace, name } = kcp.metadata as { namespace: string; name: string };
       const mine = machines.filter((m) => m.namespace === namespace && m.facts.labels[LABELS.controlPlaneName] === name);
       if (!mine.length && kcp.status === undefined) continue;
-      const cluster = mine[0]?.cluster;
-      // As Cluster API's Cluster controller labels its control plane: `kubectl get kcp` shows the cluster.
-      if (cluster && kcp.metadata?.labels?.[LABELS.clusterName] !== cluster) await this.label('KubeadmControlPlane', kcp, { [LABELS.clusterName]: cluster });
+      const cluster = mine[0]?.cluster ?? kcp.metadata?.labels?.[LABELS.clusterName];
       const counts = machineCounts(mine, (m) => m.version === kcp.spec?.version);
       const versions = mine.map((m) => m.version).filter((v): v is string => !!v).sort(compareVersions);
       const generation = this.generationOf(objectKey('KubeadmControlPlane', namespace, name));

@@ -14,15 +14,15 @@ import type { Client } from '@temporalio/client';
 import { type WorkflowHandle, WorkflowNotFoundError } from '@temporalio/client';
 import { stringify } from 'yaml';
 import { customObjectAt, PLURAL } from '../api/crd.js';
+import { canonicalJson } from '../workflows/spec-diff.js';
 import { KINDS, type KindName } from '../api/kinds.js';
 import { VERSION } from '../api/meta.js';
-import { clusterWorkflowId, machineDeploymentWorkflowId, machineHealthCheckWorkflowId, machineSetWorkflowId } from '../workflows/ids.js';
-import { deleteClusterUpdate, deleteMachineDeploymentSignal, deleteMachineHealthCheckSignal, deleteMachineSetSignal } from '../workflows/messages.js';
+import { clusterWorkflowId, controlPlaneWorkflowId, machineDeploymentWorkflowId, machineHealthCheckWorkflowId, machineSetWorkflowId } from '../workflows/ids.js';
+import { annotateMachineUpdate, deleteClusterUpdate, deleteMachineDeploymentSignal, deleteMachineHealthCheckSignal, deleteMachineSetSignal, deleteMachineSignal, remediateControlPlaneMachineSignal } from '../workflows/messages.js';
 import { executePlan, loadPlan, type ApplyLine } from './apply.js';
-import { ObjectMirror, objectKey, WORKFLOW_ID_ANNOTATION } from './object-mirror.js';
+import { FINALIZER, ObjectMirror, objectKey, RUN_ID_ANNOTATION, WORKFLOW_ID_ANNOTATION } from './object-mirror.js';
 
-export { WORKFLOW_ID_ANNOTATION };
-export const FINALIZER = 'capstan.dev/lifecycle';
+export { FINALIZER, RUN_ID_ANNOTATION, WORKFLOW_ID_ANNOTATION };
 
 /** Objects that belong to one Cluster by `spec.clusterName`. */
 const OWNED_BY_CLUSTER = new Set<string>(['Machine', 'MachineSet', 'MachineDeployment', 'MachineHealthCheck']);
@@ -78,6 +78,8 @@ export class Watcher {
   private readonly applied = new Map<string, number>();
   /** What each object's last reconcile-worthy state was (by UID): status writes reconcile nothing. */
   private readonly intents = new Map<string, string>();
+  /** The user's annotations of each workflow-made Machine (by UID), as last delivered to its workflow. */
+  private readonly machineAnnotations = new Map<string, Record<string, string>>();
   /** Workflow-made objects and the status of every kind (client/object-mirror.ts). */
   readonly mirror: ObjectMirror;
 
@@ -109,7 +111,7 @@ export class Watcher {
         () => this.objects.listClusterCustomObject({ group, version: VERSION, plural }) as never,
       );
       const changed = (obj: CapstanObject) => {
-        if (madeByOwner(obj)) return;
+        if (madeByOwner(obj)) return this.madeObjectChanged(obj);
         const uid = obj.metadata?.uid ?? '';
         const now = intent(obj);
         if (this.intents.get(uid) === now) return;
@@ -121,6 +123,10 @@ export class Watcher {
       informer.on('delete', (obj: CapstanObject) => {
         this.intents.delete(obj.metadata?.uid ?? '');
         if (!madeByOwner(obj)) this.enqueue(obj.metadata?.namespace ?? 'default');
+        else if (obj.kind === 'Machine') {
+          this.deleting.delete(objectKey('Machine', obj.metadata?.namespace ?? '', obj.metadata?.name ?? ''));
+          this.machineAnnotations.delete(obj.metadata?.uid ?? '');
+        }
       });
       let backoffMs = 1000;
       informer.on('connect', () => (backoffMs = 1000));
@@ -233,6 +239,78 @@ export class Watcher {
   }
 
   /**
+   * A workflow-made Machine deleted by a user (`kubectl delete machine`): as in Cluster API, it is
+   * drained and deleted, and its set makes a new one (a control plane's is replaced through the
+   * control plane, which takes the machine's etcd member away first). The mirror lets the object
+   * go once the machine's workflow has ended. When its owner is going too, the owner deletes it.
+   */
+  private madeObjectChanged(o: CapstanObject): void {
+    if (o.kind !== 'Machine') return;
+    this.syncAnnotations(o);
+    if (!o.metadata?.deletionTimestamp || !o.metadata.finalizers?.includes(FINALIZER)) return;
+    const workflowId = o.metadata.annotations?.[WORKFLOW_ID_ANNOTATION];
+    const ref = o.metadata.ownerReferences?.find((r) => r.controller);
+    const namespace = o.metadata.namespace!;
+    const key = objectKey('Machine', namespace, o.metadata.name!);
+    if (!workflowId || !ref || this.deleting.has(key)) return;
+    const owner = this.cached(namespace).find((x) => x.metadata?.uid === ref.uid);
+    const cluster = this.cached(namespace).find((x) => x.kind === 'Cluster' && x.metadata?.name === o.spec?.clusterName);
+    if (!owner || owner.metadata?.deletionTimestamp || !cluster || cluster.metadata?.deletionTimestamp) return;
+    this.deleting.add(key);
+    const name = o.metadata.name!;
+    const tell =
+      ref.kind === 'KubeadmControlPlane'
+        ? this.o.temporal.workflow
+            .getHandle(controlPlaneWorkflowId({ namespace, name: ref.name }))
+            .signal(remediateControlPlaneMachineSignal, { machine: name, remediation: { healthCheck: '', reason: 'MachineDeleted', message: 'the Machine object was deleted' } })
+        : this.o.temporal.workflow.getHandle(workflowId).signal(deleteMachineSignal);
+    void tell.then(
+      () => this.log(`machine ${namespace}/${name}: deleting (drain, then the instance); its ${ref.kind} replaces it`),
+      (err: unknown) => {
+        // A workflow already gone has nothing left to delete (the mirror lets the object go); else try again.
+        if (err instanceof WorkflowNotFoundError || this.stopped) return;
+        this.log(`machine ${namespace}/${name}: ${(err as Error).message}; trying again in 2 s`);
+        this.deleting.delete(key);
+        setTimeout(() => this.madeObjectChanged(o), 2000);
+      },
+    );
+  }
+
+  /**
+   * A workflow-made Machine's annotations, as a user sets them on its object (`kubectl annotate`),
+   * reach its workflow (one Update when they change): Cluster API's delete-machine annotation (it
+   * goes first when its set scales down) and the pre-drain / pre-terminate deletion hooks. Seen
+   * for the first time (a watcher just started), any are sent once: they may have been set while
+   * no watcher ran. (One removed while no watcher ran stays on the workflow.)
+   */
+  private syncAnnotations(o: CapstanObject): void {
+    const uid = o.metadata?.uid ?? '';
+    const workflowId = o.metadata?.annotations?.[WORKFLOW_ID_ANNOTATION];
+    if (!workflowId) return;
+    const now = userAnnotations(o);
+    const seen = this.machineAnnotations.get(uid);
+    if (seen && canonicalJson(seen) === canonicalJson(now)) return;
+    this.machineAnnotations.set(uid, now);
+    const set = Object.fromEntries(Object.entries(now).filter(([k, v]) => seen?.[k] !== v));
+    const remove = Object.keys(seen ?? {}).filter((k) => !(k in now));
+    if (!Object.keys(set).length && !remove.length) return;
+    const what = `machine ${o.metadata!.namespace}/${o.metadata!.name}`;
+    void this.o.temporal.workflow
+      .getHandle(workflowId)
+      .executeUpdate(annotateMachineUpdate, { args: [{ set, remove }] })
+      .then(
+        () => this.log(`${what}: annotations ${[...Object.keys(set).map((k) => `+${k}`), ...remove.map((k) => `-${k}`)].join(' ')}`),
+        (err: unknown) => {
+          if (err instanceof WorkflowNotFoundError) return;
+          // Sent again at the object's next change, or the next watcher's start.
+          this.log(`${what}: annotations not delivered: ${(err as Error).message}`);
+          if (seen) this.machineAnnotations.set(uid, seen);
+          else this.machineAnnotations.delete(uid);
+        },
+      );
+  }
+
+  /**
    * A deleted deployment, set or health check: its workflow is told to delete, unless its Cluster
    * is being deleted, which deletes it first (without draining).
    */
@@ -306,11 +384,14 @@ const DELETABLE: Record<string, { id: (k: { namespace: string; name: string }) =
   MachineHealthCheck: { id: machineHealthCheckWorkflowId, signal: (h) => h.signal(deleteMachineHealthCheckSignal) },
 };
 
+/** An object's annotations but kubectl's and capstan's own, which are about the object, not what it asks for. */
+const userAnnotations = (o: CapstanObject): Record<string, string> =>
+  Object.fromEntries(Object.entries(o.metadata?.annotations ?? {}).filter(([k]) => k !== 'kubectl.kubernetes.io/last-applied-configuration' && !k.startsWith('capstan.dev/')));
+
 /** An object as a manifest: apiVersion, kind, name, namespace, labels, annotations and spec. */
 function asManifest(o: CapstanObject): Record<string, unknown> {
   const m = o.metadata ?? {};
-  // kubectl's and capstan's own annotations are about the object, not its spec.
-  const annotations = Object.fromEntries(Object.entries(m.annotations ?? {}).filter(([k]) => k !== 'kubectl.kubernetes.io/last-applied-configuration' && !k.startsWith('capstan.dev/')));
+  const annotations = userAnnotations(o);
   return {
     apiVersion: o.apiVersion,
     kind: o.kind,

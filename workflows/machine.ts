@@ -182,7 +182,8 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
     if (req?.remediation) {
       // Cluster API's conditions of a machine a MachineHealthCheck found unhealthy and remediated.
       const r = req.remediation;
-      cond({ type: ConditionType.HealthCheckSucceeded, status: 'False', reason: r.reason, message: `${r.message} (MachineHealthCheck ${r.healthCheck})` });
+      // A control-plane machine whose object a user deleted is replaced the same way, with no health check to name.
+      if (r.healthCheck) cond({ type: ConditionType.HealthCheckSucceeded, status: 'False', reason: r.reason, message: `${r.message} (MachineHealthCheck ${r.healthCheck})` });
       cond({ type: ConditionType.OwnerRemediated, status: 'False', reason: Reason.MachineDeleting, message: 'Machine is deleting' });
     }
     // The owner says whether it awaits the completion (it may take that back before it continues as new).

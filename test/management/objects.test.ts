@@ -21,7 +21,7 @@ import { secretKinds, storeNeedles } from '../support/secret-scan.js';
 
 const cli = fileURLToPath(new URL('../../bin/capstan.mjs', import.meta.url));
 
-type Obj = { kind: string; metadata: { name: string; uid: string; generation?: number; finalizers?: string[]; labels?: Record<string, string>; annotations?: Record<string, string>; ownerReferences?: { kind: string; name: string; uid: string; controller?: boolean }[] }; spec: Record<string, any>; status?: Record<string, any> };
+type Obj = { kind: string; metadata: { name: string; uid: string; creationTimestamp?: string; generation?: number; deletionTimestamp?: string; finalizers?: string[]; labels?: Record<string, string>; annotations?: Record<string, string>; ownerReferences?: { kind: string; name: string; uid: string; controller?: boolean }[] }; spec: Record<string, any>; status?: Record<string, any> };
 
 describe('objects the workflows make, in the management cluster', () => {
   let m: WatchedManagement;
@@ -116,6 +116,34 @@ describe('objects the workflows make, in the management cluster', () => {
       expect(r[4]).toBe('Running');
       expect(r[6]).toBe('v1.37.2');
     }
+    // Each machine's KubeadmConfig and SimMachine, owned by it and cloned from its owner's templates,
+    // as Cluster API's controllers make them; the Machine holds the finalizer until its workflow is done.
+    const parts = await eventually('a provisioned SimMachine and a KubeadmConfig with its data secret per machine', async () => {
+      const [configs, instances] = [await list('KubeadmConfig'), await list('SimMachine')];
+      const ok = configs.length === 3 && instances.length === 3 && configs.every((c) => c.status?.initialization?.dataSecretCreated) && instances.every((i) => i.status?.initialization?.provisioned);
+      return ok ? { configs, instances } : undefined;
+    }, 30_000, 250);
+    const current = await list('Machine');
+    for (const machine of current) {
+      const name = machine.metadata.name;
+      expect(machine.metadata.finalizers).toEqual(['capstan.dev/lifecycle']);
+      expect(machine.metadata.annotations).toMatchObject({ 'capstan.dev/workflow-id': `machine/default/${name}`, 'capstan.dev/run-id': expect.stringMatching(/^[0-9a-f-]{36}$/) });
+      const config = parts.configs.find((c) => c.metadata.name === name)!;
+      const instance = parts.instances.find((i) => i.metadata.name === name)!;
+      for (const part of [config, instance]) {
+        expect(part.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'Machine', name, uid: machine.metadata.uid, controller: true })]);
+        expect(part.metadata.labels).toMatchObject({ 'cluster.capstan.dev/cluster-name': 'demo' });
+      }
+      expect(config.status).toMatchObject({ dataSecretName: name, initialization: { dataSecretCreated: true } });
+      expect(instance.spec).toMatchObject({ providerID: machine.spec.providerID, instanceType: expect.any(String) });
+    }
+    // Cloned from the templates: the control plane's kubeadmConfigSpec, the deployment's KubeadmConfigTemplate.
+    const cpConfig = parts.configs.find((c) => c.metadata.name === cp!.metadata.name)!;
+    expect(cpConfig.spec.clusterConfiguration).toEqual((await get('KubeadmControlPlane', 'demo-control-plane')).spec.kubeadmConfigSpec.clusterConfiguration);
+    // `kubectl get simmachines`: CLUSTER MACHINE PROVIDER ID PROVISIONED …
+    const instanceRows = (((await fetchJson(kc, '/apis/infrastructure.capstan.dev/v1alpha1/namespaces/default/simmachines', 'application/json;as=Table;v=v1;g=meta.k8s.io')).rows as { cells: unknown[] }[]) ?? []).map((r) => r.cells);
+    expect(instanceRows.map((r) => [r[1], r[2] === r[0], String(r[3]).startsWith('sim://'), r[4]])).toEqual(Array(3).fill(['demo', true, true, true]));
+
     const kcp = await eventually('the control plane\'s status', async () => {
       const o = await get('KubeadmControlPlane', 'demo-control-plane');
       return o.status?.readyReplicas === 1 ? o : undefined;
@@ -123,6 +151,13 @@ describe('objects the workflows make, in the management cluster', () => {
     expect(kcp.status).toMatchObject({ replicas: 1, upToDateReplicas: 1, unavailableReplicas: 0, version: 'v1.37.2', initialization: { controlPlaneInitialized: true }, conditions: [expect.objectContaining({ type: 'Available', status: 'True' })] });
     // Labelled with its cluster, as Cluster API's Cluster controller labels it: `kubectl get kcp` shows it.
     expect(kcp.metadata.labels?.['cluster.capstan.dev/cluster-name']).toBe('demo');
+    expect((await get('SimCluster', 'demo')).metadata.labels?.['cluster.capstan.dev/cluster-name']).toBe('demo');
+    // Where to look in the Temporal UI: the workflow and its current run.
+    for (const [kind, name, id] of [['Cluster', 'demo', 'cluster/default/demo'], ['KubeadmControlPlane', 'demo-control-plane', 'kubeadmcontrolplane/default/demo-control-plane'], ['MachineDeployment', 'demo-md-0', 'machinedeployment/default/demo-md-0']] as const) {
+      const runId = (await env.client.workflow.getHandle(id).describe()).runId;
+      await eventually(`${kind} ${name}'s run annotation`, async () => (await get(kind, name)).metadata.annotations?.['capstan.dev/run-id'] === runId, 10_000, 250);
+      expect((await get(kind, name)).metadata.annotations?.['capstan.dev/workflow-id']).toBe(id);
+    }
     const mhc = await eventually('the health check\'s status', async () => {
       const o = await get('MachineHealthCheck', 'demo-md-0-unhealthy');
       return o.status?.expectedMachines === 2 && o.status.currentHealthy === 2 ? o : undefined;
@@ -170,6 +205,50 @@ describe('objects the workflows make, in the management cluster', () => {
     expect(second!.metadata.annotations?.['machinedeployment.cluster.capstan.dev/revision']).toBe('2');
   }, 480_000);
 
+  it('drains and replaces a worker whose Machine object is deleted (kubectl delete machine), and lets the object go only then', async () => {
+    const [victim] = await workers();
+    const name = victim!.metadata.name;
+    const vm = (await liveVms(env.simClient)).find((v) => v.name === name);
+    expect(vm).toBeDefined();
+    await objects.deleteNamespacedCustomObject({ ...plural.Machine!, version: 'v1alpha1', namespace: 'default', name });
+    // Held by its finalizer while the workflow drains it and deletes its instance.
+    const deleting = await get('Machine', name);
+    expect(deleting.metadata).toMatchObject({ deletionTimestamp: expect.any(String), finalizers: ['capstan.dev/lifecycle'] });
+    await eventually('the Machine object, its KubeadmConfig and SimMachine to be gone', async () => {
+      const gone = async (kind: string) => get(kind, name).then(() => false, (err: { code?: number }) => err.code === 404);
+      return (await gone('Machine')) && (await gone('KubeadmConfig')) && (await gone('SimMachine'));
+    }, 120_000, 250);
+    expect((await liveVms(env.simClient)).map((v) => v.name)).not.toContain(name);
+    // Its set makes a new one.
+    await eventually('three Running workers again', async () => {
+      const w = await workers();
+      return w.length === 3 && w.every((m) => m.status?.phase === 'Running') && !w.some((m) => m.metadata.name === name);
+    }, 180_000, 250);
+    expect(log.join('\n')).toContain(`machine default/${name}: deleting`);
+  }, 360_000);
+
+  it('scales down the machine annotated for deletion first (kubectl annotate machine … cluster.capstan.dev/delete-machine=yes)', async () => {
+    const before = await workers();
+    expect(before).toHaveLength(3);
+    // Not the oldest nor the newest: only the annotation picks it.
+    const chosen = [...before].sort((a, b) => String(a.metadata.creationTimestamp).localeCompare(String(b.metadata.creationTimestamp)) || a.metadata.name.localeCompare(b.metadata.name))[1]!.metadata.name;
+    await objects.patchNamespacedCustomObject(
+      { ...plural.Machine!, version: 'v1alpha1', namespace: 'default', name: chosen, body: { metadata: { annotations: { 'cluster.capstan.dev/delete-machine': 'yes' } } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    await eventually('the annotation to reach the machine\'s workflow', async () => log.some((l) => l.includes(`machine default/${chosen}: annotations +cluster.capstan.dev/delete-machine`)), 30_000, 100);
+    await objects.patchNamespacedCustomObjectScale(
+      { ...plural.MachineDeployment!, version: 'v1alpha1', namespace: 'default', name: 'demo-md-0', body: { spec: { replicas: 2 } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    const after = await eventually('two workers, the annotated one gone', async () => {
+      const w = await workers();
+      return w.length === 2 && w.every((m) => m.status?.phase === 'Running') ? w : undefined;
+    }, 180_000, 250);
+    expect(after.map((m) => m.metadata.name)).not.toContain(chosen);
+    expect(after.map((m) => m.metadata.name).sort()).toEqual(before.map((m) => m.metadata.name).filter((n) => n !== chosen).sort());
+  }, 240_000);
+
   it('deletes a MachineDeployment\'s machines when its object is deleted (kubectl delete md), and lets the object go only then', async () => {
     const md = await get('MachineDeployment', 'demo-md-0');
     expect(md.metadata).toMatchObject({ finalizers: ['capstan.dev/lifecycle'], annotations: { 'capstan.dev/workflow-id': 'machinedeployment/default/demo-md-0' } });
@@ -193,11 +272,14 @@ describe('objects the workflows make, in the management cluster', () => {
     expect(secretKinds(planted, needles)).not.toEqual([]);
   });
 
-  it('leaves no Machine, MachineSet or VM behind when the Cluster is deleted (capstan delete cluster)', async () => {
+  it('leaves no Machine, MachineSet, KubeadmConfig, SimMachine or VM behind when the Cluster is deleted (capstan delete cluster)', async () => {
     const r = await capstan(['delete', 'cluster', 'demo']);
     expect([r.code, r.stdout.trim()]).toEqual([0, 'cluster.cluster.capstan.dev "demo" deleted']);
     expect(await get('Cluster', 'demo').then(() => false, (err: { code?: number }) => err.code === 404)).toBe(true);
-    await eventually('no Machine or MachineSet object left', async () => (await list('Machine')).length === 0 && (await list('MachineSet')).length === 0, 30_000, 250);
+    await eventually('no Machine, MachineSet, KubeadmConfig or SimMachine object left', async () => {
+      for (const kind of ['Machine', 'MachineSet', 'KubeadmConfig', 'SimMachine']) if ((await list(kind)).length) return false;
+      return true;
+    }, 30_000, 250);
     expect((await liveVms(env.simClient)).filter((v) => v.name.startsWith('demo-'))).toEqual([]);
   }, 300_000);
 });
