@@ -1,13 +1,20 @@
 // A local management cluster's API: a real etcd and kube-apiserver on loopback, with a fresh CA,
-// a serving certificate for 127.0.0.1 and an admin (system:masters) kubeconfig. The demo runs its
-// capstan CRDs here, and the tests run everything that talks to a management cluster against it.
-// In production the management cluster is any Kubernetes cluster (KUBECONFIG).
+// a serving certificate for 127.0.0.1 and an admin (system:masters) kubeconfig, and a
+// kube-controller-manager running the controllers every Kubernetes cluster has that capstan's
+// objects meet: the garbage collector (ownerReferences: a Machine's KubeadmConfig and SimMachine go
+// with it, a Cluster's Secrets with the Cluster), namespace deletion and default ServiceAccounts.
+// The demo runs its capstan CRDs here, and the tests run everything that talks to a management
+// cluster against it. In production the management cluster is any Kubernetes cluster (KUBECONFIG).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildKubeconfig } from '../providers/kubeadm/kubeconfig.js';
 import { generateCertificateAuthority, generateServiceAccountKeyPair, issueClientCertificate, issueServingCertificate } from '../providers/kubeadm/pki/cluster-pki.js';
 import { startEtcd } from '../scripts/lib/etcd.js';
 import { startKubeApiserver } from '../scripts/lib/kube-apiserver.js';
+import { startKubeControllerManager } from '../scripts/lib/kube-controller-manager.js';
+
+/** The controllers of a management cluster's kube-controller-manager (see above). */
+export const MANAGEMENT_CONTROLLERS = ['garbagecollector', 'namespace', 'serviceaccount'];
 
 export interface ManagementApi {
   /** `https://127.0.0.1:PORT` */
@@ -71,6 +78,22 @@ export async function startManagementApi(dir: string, o: { readyTimeoutMs?: numb
     const kubeconfig = kubeconfigOf('capstan-admin', admin);
     const kubeconfigFile = path.join(dir, 'management.kubeconfig');
     writeFileSync(kubeconfigFile, kubeconfig, { mode: 0o600 });
+    // Its own identity, as kubeadm's controller-manager.conf gives it, in system:masters: kubeadm's
+    // controllers act through per-controller ServiceAccounts, and the garbage collector's may delete
+    // anything; the controller manager's own role may not.
+    const kcmIdentity = await issueClientCertificate(ca, { commonName: 'system:kube-controller-manager', organizations: ['system:masters'], now });
+    const kcm = await startKubeControllerManager({
+      kubeconfigFile: write('controller-manager.conf', kubeconfigOf('system:kube-controller-manager', kcmIdentity)),
+      clusterSigningCertFile: files.clientCaFile,
+      clusterSigningKeyFile: write('ca.key', ca.keyPem),
+      rootCaFile: files.clientCaFile,
+      serviceAccountPrivateKeyFile: files.serviceAccountSigningKeyFile,
+      controllers: MANAGEMENT_CONTROLLERS,
+      logFile: path.join(dir, 'kube-controller-manager.log'),
+    }).catch(async (err: unknown) => {
+      await apiserver.stop();
+      throw err;
+    });
     return {
       url: apiserver.url,
       kubeconfig,
@@ -79,6 +102,7 @@ export async function startManagementApi(dir: string, o: { readyTimeoutMs?: numb
         return kubeconfigOf(user, await issueClientCertificate(ca, { commonName: user, organizations: groups, now: new Date() }));
       },
       async stop() {
+        await kcm.stop();
         await apiserver.stop();
         await etcd.stop();
       },

@@ -536,33 +536,39 @@ export class ObjectMirror {
     if (m.providerID) await this.writeStatus('SimMachine', instance, { initialization: { provisioned: true }, observedGeneration: instance.metadata?.generation });
   }
 
-  /** A deleted machine's object, after its KubeadmConfig and SimMachine (Cluster API's machine controller deletes them first). */
+  /**
+   * A deleted machine's object: its finalizer goes, and the object with it. Its KubeadmConfig and
+   * SimMachine follow by garbage collection (their owner reference): the instance itself is gone
+   * already, deleted by the machine's workflow.
+   */
   private async removeMachine(obj: MirroredObject): Promise<void> {
-    for (const kind of ['KubeadmConfig', 'SimMachine'] as const) {
-      const part = this.find(kind, obj.metadata!.namespace!, obj.metadata!.name!);
-      if (part && ownedBy(part, obj)) await this.remove(kind, part);
-    }
     const finalizers = obj.metadata?.finalizers ?? [];
     if (finalizers.includes(FINALIZER)) await this.patchMetadata('Machine', obj, { finalizers: finalizers.filter((f) => f !== FINALIZER) }).catch(unlessGone);
     if (!obj.metadata?.deletionTimestamp) await this.remove('Machine', obj);
   }
 
   /**
-   * KubeadmConfigs and SimMachines whose Machine is gone (a watcher stopped between the two
-   * deletions; the garbage collector's job in a real management cluster, done here so one without
-   * it is left clean). The informers' cache may trail a Machine just written: its owner is read
-   * before anything goes.
+   * KubeadmConfigs and SimMachines whose Machine has been gone for a whole pass: the garbage
+   * collector's job, which a management cluster without one (or with one behind) leaves undone.
+   * The informers' cache may trail a Machine just written: its owner is read before anything goes.
    */
   private async orphanedParts(): Promise<void> {
+    const candidates = new Set<string>();
     for (const part of this.o.cached().filter((o) => (o.kind === 'KubeadmConfig' || o.kind === 'SimMachine') && !o.metadata?.deletionTimestamp)) {
       const ref = part.metadata?.ownerReferences?.find((r) => r.kind === 'Machine' && r.controller);
       if (!ref) continue;
       const cached = this.find('Machine', part.metadata!.namespace!, ref.name);
       if (cached?.metadata?.uid === ref.uid) continue;
+      const key = part.metadata!.uid!;
+      candidates.add(key);
+      if (!this.orphans.has(key)) continue;
       const machine = (await this.o.objects.getNamespacedCustomObject(customObjectAt('Machine', part.metadata!.namespace!, ref.name)).catch((err: { code?: number }) => (err.code === 404 ? undefined : Promise.reject(err)))) as MirroredObject | undefined;
       if (machine?.metadata?.uid !== ref.uid) await this.remove(part.kind as KindName, part);
     }
+    this.orphans = candidates;
   }
+  /** The parts (by UID) whose Machine was missing at the last pass. */
+  private orphans = new Set<string>();
 
   /** A control plane's replica counts and version, from its machines. */
   private async controlPlanes(machines: VisibleMachine[]): Promise<void> {
