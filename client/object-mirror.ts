@@ -77,6 +77,8 @@ export interface ObjectMirrorOptions {
 
 /** `Kind/namespace/name`: how the watcher and the mirror name an object (e.g. the generations applied). */
 export const objectKey = (kind: string, namespace: string, name: string) => `${kind}/${namespace}/${name}`;
+/** How long a KubeadmConfig or SimMachine whose Machine is gone is left to the garbage collector. */
+const ORPHAN_GRACE_MS = 60_000;
 /** Machine writes in flight at once: a wave of changes (a whole set created) reaches Kubernetes in parallel. */
 const WRITE_CONCURRENCY = 8;
 
@@ -548,27 +550,29 @@ export class ObjectMirror {
   }
 
   /**
-   * KubeadmConfigs and SimMachines whose Machine has been gone for a whole pass: the garbage
-   * collector's job, which a management cluster without one (or with one behind) leaves undone.
-   * The informers' cache may trail a Machine just written: its owner is read before anything goes.
+   * KubeadmConfigs and SimMachines whose Machine has been gone for a minute: the garbage
+   * collector's job (it learns of new kinds every 30 s), which a management cluster without one
+   * leaves undone. The informers' cache may trail a Machine just written: its owner is read before
+   * anything goes.
    */
   private async orphanedParts(): Promise<void> {
-    const candidates = new Set<string>();
+    const candidates = new Map<string, number>();
     for (const part of this.o.cached().filter((o) => (o.kind === 'KubeadmConfig' || o.kind === 'SimMachine') && !o.metadata?.deletionTimestamp)) {
       const ref = part.metadata?.ownerReferences?.find((r) => r.kind === 'Machine' && r.controller);
       if (!ref) continue;
       const cached = this.find('Machine', part.metadata!.namespace!, ref.name);
       if (cached?.metadata?.uid === ref.uid) continue;
       const key = part.metadata!.uid!;
-      candidates.add(key);
-      if (!this.orphans.has(key)) continue;
+      const since = this.orphans.get(key) ?? Date.now();
+      candidates.set(key, since);
+      if (Date.now() - since < ORPHAN_GRACE_MS) continue;
       const machine = (await this.o.objects.getNamespacedCustomObject(customObjectAt('Machine', part.metadata!.namespace!, ref.name)).catch((err: { code?: number }) => (err.code === 404 ? undefined : Promise.reject(err)))) as MirroredObject | undefined;
       if (machine?.metadata?.uid !== ref.uid) await this.remove(part.kind as KindName, part);
     }
     this.orphans = candidates;
   }
-  /** The parts (by UID) whose Machine was missing at the last pass. */
-  private orphans = new Set<string>();
+  /** The parts (by UID) whose Machine was missing at the last pass, and since when. */
+  private orphans = new Map<string, number>();
 
   /** A control plane's replica counts and version, from its machines. */
   private async controlPlanes(machines: VisibleMachine[]): Promise<void> {
