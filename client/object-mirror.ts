@@ -78,7 +78,7 @@ export interface ObjectMirrorOptions {
 /** `Kind/namespace/name`: how the watcher and the mirror name an object (e.g. the generations applied). */
 export const objectKey = (kind: string, namespace: string, name: string) => `${kind}/${namespace}/${name}`;
 /** How long a KubeadmConfig or SimMachine whose Machine is gone is left to the garbage collector. */
-const ORPHAN_GRACE_MS = 60_000;
+const ORPHAN_GRACE_MS = 5 * 60_000;
 /** Machine writes in flight at once: a wave of changes (a whole set created) reaches Kubernetes in parallel. */
 const WRITE_CONCURRENCY = 8;
 
@@ -550,9 +550,9 @@ export class ObjectMirror {
   }
 
   /**
-   * KubeadmConfigs and SimMachines whose Machine has been gone for a minute: the garbage
-   * collector's job (it learns of new kinds every 30 s), which a management cluster without one
-   * leaves undone. The informers' cache may trail a Machine just written: its owner is read before
+   * KubeadmConfigs and SimMachines whose Machine has been gone for five minutes: the garbage
+   * collector's job (it learns of new kinds every 30 s, and a wave of 1,000 deletions takes it a
+   * minute or more on two cores), which a management cluster without one leaves undone. The informers' cache may trail a Machine just written: its owner is read before
    * anything goes.
    */
   private async orphanedParts(): Promise<void> {

@@ -279,7 +279,7 @@ describe('objects the workflows make, in the management cluster', () => {
     await eventually('no Machine, MachineSet, KubeadmConfig or SimMachine object left', async () => {
       for (const kind of ['Machine', 'MachineSet', 'KubeadmConfig', 'SimMachine']) if ((await list(kind)).length) return false;
       return true;
-    }, 30_000, 250);
+    }, 90_000, 250); // the garbage collector learns of new kinds every 30 s
     expect((await liveVms(env.simClient)).filter((v) => v.name.startsWith('demo-'))).toEqual([]);
   }, 300_000);
 });

@@ -135,7 +135,7 @@ describe('the CRD watcher killed and started again', () => {
       const configs = (await list('KubeadmConfig')).map((c) => c.metadata.name).sort();
       const instances = (await list('SimMachine')).map((c) => c.metadata.name).sort();
       return JSON.stringify(configs) === JSON.stringify(machines) && JSON.stringify(instances) === JSON.stringify(machines);
-    }, 30_000, 250);
+    }, 90_000, 250); // the garbage collector learns of new kinds every 30 s
     // One run each of the Cluster's, control plane's and deployment's workflows: no restart started one again.
     expect(Object.fromEntries(await runsById())).toEqual({ 'cluster/default/demo': 1, 'kubeadmcontrolplane/default/demo-control-plane': 1, 'machinedeployment/default/demo-md-0': 1 });
   }, 600_000);
@@ -148,7 +148,7 @@ describe('the CRD watcher killed and started again', () => {
     await eventually('no Machine, MachineSet, KubeadmConfig or SimMachine object left', async () => {
       for (const kind of ['Machine', 'MachineSet', 'KubeadmConfig', 'SimMachine']) if ((await list(kind)).length) return false;
       return true;
-    }, 30_000, 250);
+    }, 90_000, 250); // the garbage collector learns of new kinds every 30 s
     expect((await liveVms(env.simClient)).filter((v) => v.name.startsWith('demo-'))).toEqual([]);
   }, 300_000);
 });
