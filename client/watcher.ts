@@ -68,7 +68,10 @@ export class Watcher {
   private readonly pending = new Set<string>();
   private readonly deleting = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
+  /** Reconciles, one at a time. */
   private running: Promise<void> = Promise.resolve();
+  /** The mirror's passes, one at a time. */
+  private mirroring: Promise<void> = Promise.resolve();
   private stopped = false;
   private readonly log: (line: string) => void;
   /** What the last reconcile of each namespace did, for tests and the log. */
@@ -139,9 +142,11 @@ export class Watcher {
       this.informers.push(informer as never);
       await informer.start();
     }
+    // The mirror's passes run on their own: a reconcile (a user's change reaching its workflow)
+    // never waits behind a pass over a thousand machines.
     const tick = () => {
       this.statusTimer = setTimeout(() => {
-        this.running = this.running
+        this.mirroring = this.mirroring
           .then(() => this.mirror.pass())
           .catch((err: unknown) => this.log(`status: ${(err as Error).message}`))
           .finally(() => {
@@ -157,7 +162,7 @@ export class Watcher {
     if (this.timer) clearTimeout(this.timer);
     if (this.statusTimer) clearTimeout(this.statusTimer);
     await Promise.all(this.informers.map((i) => i.stop()));
-    await this.running.catch(() => undefined);
+    await Promise.all([this.running.catch(() => undefined), this.mirroring.catch(() => undefined)]);
   }
 
   /** Reconciles the namespace soon (changes in one burst, e.g. `kubectl apply -f` of a manifest, make one pass). */

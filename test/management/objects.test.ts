@@ -16,7 +16,7 @@ import type { Watcher } from '../../client/watcher.js';
 import { eventually, type CapstanEnv } from '../support/capstan-env.js';
 import { liveVms, waitForAvailable } from '../support/cluster-checks.js';
 import { DEMO_CLUSTER } from '../support/demo-manifests.js';
-import { crdResources, fetchJson, startWatchedManagement, type WatchedManagement } from '../support/management.js';
+import { crdResources, fetchJson, noneLeft, startWatchedManagement, type WatchedManagement } from '../support/management.js';
 import { secretKinds, storeNeedles } from '../support/secret-scan.js';
 
 const cli = fileURLToPath(new URL('../../bin/capstan.mjs', import.meta.url));
@@ -276,10 +276,8 @@ describe('objects the workflows make, in the management cluster', () => {
     const r = await capstan(['delete', 'cluster', 'demo']);
     expect([r.code, r.stdout.trim()]).toEqual([0, 'cluster.cluster.capstan.dev "demo" deleted']);
     expect(await get('Cluster', 'demo').then(() => false, (err: { code?: number }) => err.code === 404)).toBe(true);
-    await eventually('no Machine, MachineSet, KubeadmConfig or SimMachine object left', async () => {
-      for (const kind of ['Machine', 'MachineSet', 'KubeadmConfig', 'SimMachine']) if ((await list(kind)).length) return false;
-      return true;
-    }, 90_000, 250); // the garbage collector learns of new kinds every 30 s
+    // (90 s: the garbage collector learns of new kinds every 30 s.)
+    await eventually('no Machine, MachineSet, KubeadmConfig or SimMachine object left', () => noneLeft(list, ['Machine', 'MachineSet', 'KubeadmConfig', 'SimMachine']), 90_000, 250);
     expect((await liveVms(env.simClient)).filter((v) => v.name.startsWith('demo-'))).toEqual([]);
   }, 300_000);
 });

@@ -4,24 +4,24 @@
 // object ends mirrored, and nothing is made twice (one VM per Machine object, one KubeadmConfig and
 // SimMachine each, one workflow run per object).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { type CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startManagementApi, type ManagementApi } from '../../client/management-api.js';
-import { eventually, startCapstanEnv, type CapstanEnv } from '../support/capstan-env.js';
+import type { ManagementApi } from '../../client/management-api.js';
+import { eventually, type CapstanEnv } from '../support/capstan-env.js';
 import { liveVms, waitForAvailable } from '../support/cluster-checks.js';
 import { DEMO_CLUSTER } from '../support/demo-manifests.js';
-import { crdResources, installCrds } from '../support/management.js';
+import { crdResources, type Management, noneLeft, startManagement, workflowRuns } from '../support/management.js';
 
 const cli = fileURLToPath(new URL('../../bin/capstan.mjs', import.meta.url));
 
 type Obj = { metadata: { name: string; uid: string; generation?: number; labels?: Record<string, string>; ownerReferences?: { kind: string; uid: string }[] }; spec: Record<string, any>; status?: Record<string, any> };
 
 describe('the CRD watcher killed and started again', () => {
+  let m: Management;
   let env: CapstanEnv;
   let api: ManagementApi;
   let work: string;
@@ -29,7 +29,6 @@ describe('the CRD watcher killed and started again', () => {
   let watcher: ChildProcess | undefined;
   const output: string[] = [];
   const plural = crdResources();
-  const kc = new KubeConfig();
   const list = async (kind: string) => ((await objects.listNamespacedCustomObject({ ...plural[kind]!, version: 'v1alpha1', namespace: 'default' })) as { items: Obj[] }).items;
   const get = (kind: string, name: string) => objects.getNamespacedCustomObject({ ...plural[kind]!, version: 'v1alpha1', namespace: 'default', name }) as Promise<Obj>;
   const patch = (kind: string, name: string, body: unknown) =>
@@ -55,26 +54,17 @@ describe('the CRD watcher killed and started again', () => {
   };
   /** How many runs each workflow of the demo has had, by workflow ID (a second start would be a second run). */
   const runsById = async () => {
-    const runs = new Map<string, number>();
-    for (const id of ['cluster/default/demo', 'kubeadmcontrolplane/default/demo-control-plane', 'machinedeployment/default/demo-md-0']) {
-      for await (const wf of env.client.workflow.list({ query: `WorkflowId = '${id}'` })) runs.set(wf.workflowId, (runs.get(wf.workflowId) ?? 0) + 1);
-    }
-    return runs;
+    const ids = ['cluster/default/demo', 'kubeadmcontrolplane/default/demo-control-plane', 'machinedeployment/default/demo-md-0'];
+    return Object.fromEntries(await Promise.all(ids.map(async (id) => [id, await workflowRuns(env.client, id)] as const)));
   };
 
   beforeAll(async () => {
-    env = await startCapstanEnv();
-    work = mkdtempSync(path.join(os.tmpdir(), 'capstan-watcher-crash-'));
-    api = await startManagementApi(work);
-    kc.loadFromString(api.kubeconfig);
-    await installCrds(kc);
-    objects = kc.makeApiClient(CustomObjectsApi);
+    m = await startManagement('capstan-watcher-crash-');
+    ({ env, api, work, objects } = m);
   }, 120_000);
   afterAll(async () => {
     watcher?.kill('SIGKILL');
-    await api?.stop();
-    await env?.stop();
-    if (work) rmSync(work, { recursive: true, force: true });
+    await m?.stop();
   });
 
   it('killed mid-creation: the cluster comes up, and a restarted watcher mirrors it', async () => {
@@ -137,7 +127,7 @@ describe('the CRD watcher killed and started again', () => {
       return JSON.stringify(configs) === JSON.stringify(machines) && JSON.stringify(instances) === JSON.stringify(machines);
     }, 90_000, 250); // the garbage collector learns of new kinds every 30 s
     // One run each of the Cluster's, control plane's and deployment's workflows: no restart started one again.
-    expect(Object.fromEntries(await runsById())).toEqual({ 'cluster/default/demo': 1, 'kubeadmcontrolplane/default/demo-control-plane': 1, 'machinedeployment/default/demo-md-0': 1 });
+    expect(await runsById()).toEqual({ 'cluster/default/demo': 1, 'kubeadmcontrolplane/default/demo-control-plane': 1, 'machinedeployment/default/demo-md-0': 1 });
   }, 600_000);
 
   it('deleted with the watcher down in between: the object goes, and nothing is left', async () => {
@@ -145,10 +135,7 @@ describe('the CRD watcher killed and started again', () => {
     await objects.deleteNamespacedCustomObject({ ...plural.Cluster!, version: 'v1alpha1', namespace: 'default', name: 'demo' });
     await startWatcher();
     await eventually('the Cluster object to be gone', async () => get('Cluster', 'demo').then(() => false, (err: { code?: number }) => err.code === 404), 240_000, 250);
-    await eventually('no Machine, MachineSet, KubeadmConfig or SimMachine object left', async () => {
-      for (const kind of ['Machine', 'MachineSet', 'KubeadmConfig', 'SimMachine']) if ((await list(kind)).length) return false;
-      return true;
-    }, 90_000, 250); // the garbage collector learns of new kinds every 30 s
+    await eventually('no Machine, MachineSet, KubeadmConfig or SimMachine object left', () => noneLeft(list, ['Machine', 'MachineSet', 'KubeadmConfig', 'SimMachine']), 90_000, 250); // the garbage collector learns of new kinds every 30 s
     expect((await liveVms(env.simClient)).filter((v) => v.name.startsWith('demo-'))).toEqual([]);
   }, 300_000);
 });

@@ -3,29 +3,24 @@
 // deletion started once per workflow), and a watcher started after downtime reconciles what
 // changed meanwhile: a Cluster created while none ran starts, and one deleted meanwhile (held by
 // its finalizer) is deleted.
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import type { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startManagementApi, type ManagementApi } from '../../client/management-api.js';
 import { FINALIZER, Watcher } from '../../client/watcher.js';
 import { clusterWorkflowId } from '../../workflows/ids.js';
-import { eventually, startCapstanEnv, type CapstanEnv } from '../support/capstan-env.js';
+import { eventually, type CapstanEnv } from '../support/capstan-env.js';
 import { liveVms, waitForAvailable } from '../support/cluster-checks.js';
 import { DEMO_CONTROL_PLANE } from '../support/demo-manifests.js';
-import { crdResources, installCrds } from '../support/management.js';
+import { crdResources, type Management, startManagement, workflowRuns } from '../support/management.js';
 
 /** The demo's control plane as cluster `name` with one control-plane machine. */
 const manifest = (name: string) => DEMO_CONTROL_PLANE.replace(/demo/g, name).replace('  replicas: 3\n', '  replicas: 1\n');
 
 describe('CRD watchers: two at once, and one after downtime', () => {
+  let m: Management;
   let env: CapstanEnv;
-  let api: ManagementApi;
-  let work: string;
+  let kc: KubeConfig;
   let objects: CustomObjectsApi;
-  const kc = new KubeConfig();
   const watchers: Watcher[] = [];
   const log: string[] = [];
   const plural = crdResources();
@@ -42,26 +37,15 @@ describe('CRD watchers: two at once, and one after downtime', () => {
     }
   };
   const clusterObject = (name: string) => objects.getNamespacedCustomObject({ group: 'cluster.capstan.dev', version: 'v1alpha1', namespace: 'default', plural: 'clusters', name }) as Promise<{ metadata: { finalizers?: string[] } }>;
-  /** How many runs the Cluster's workflow has had (a second start would be a second run). */
-  const runs = async (name: string) => {
-    let n = 0;
-    for await (const _ of env.client.workflow.list({ query: `WorkflowId = '${clusterWorkflowId({ namespace: 'default', name })}'` })) n++;
-    return n;
-  };
+  const runs = (name: string) => workflowRuns(env.client, clusterWorkflowId({ namespace: 'default', name }));
 
   beforeAll(async () => {
-    env = await startCapstanEnv();
-    work = mkdtempSync(path.join(os.tmpdir(), 'capstan-watchers-'));
-    api = await startManagementApi(work);
-    kc.loadFromString(api.kubeconfig);
-    await installCrds(kc);
-    objects = kc.makeApiClient(CustomObjectsApi);
+    m = await startManagement('capstan-watchers-');
+    ({ env, kc, objects } = m);
   }, 120_000);
   afterAll(async () => {
     for (const w of watchers) await w.stop();
-    await api?.stop();
-    await env?.stop();
-    if (work) rmSync(work, { recursive: true, force: true });
+    await m?.stop();
   });
 
   it('two watchers drive one Cluster once: one workflow run, one finalizer', async () => {

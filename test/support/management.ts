@@ -9,6 +9,7 @@ import { parseAllDocuments } from 'yaml';
 import { startManagementApi, type ManagementApi } from '../../client/management-api.js';
 import { installCapstan } from '../../client/management-install.js';
 import { Watcher, type WatcherOptions } from '../../client/watcher.js';
+import type { Client } from '@temporalio/client';
 import { ManagementClient } from '../../providers/management/client.js';
 import { startCapstanEnv, type CapstanEnv } from './capstan-env.js';
 
@@ -30,40 +31,70 @@ export async function installCrds(kc: KubeConfig): Promise<void> {
   await installCapstan(kc);
 }
 
-export interface WatchedManagement {
+export interface Management {
   env: CapstanEnv;
   api: ManagementApi;
   kc: KubeConfig;
   objects: CustomObjectsApi;
-  watcher: Watcher;
-  /** The watcher's log lines. */
-  log: string[];
+  /** A directory of the test's own (removed by stop). */
+  work: string;
   stop(): Promise<void>;
 }
 
-/** capstan (Temporal, the simulated cloud, a worker), a management cluster with the CRDs, and a watcher (500 ms passes) on it. */
-export async function startWatchedManagement(prefix: string, o: Partial<WatcherOptions> = {}): Promise<WatchedManagement> {
+/** capstan (Temporal, the simulated cloud, a worker) and a management cluster with the CRDs installed. */
+export async function startManagement(prefix: string): Promise<Management> {
   const env = await startCapstanEnv();
   const work = mkdtempSync(path.join(os.tmpdir(), prefix));
   const api = await startManagementApi(work);
   const kc = new KubeConfig();
   kc.loadFromString(api.kubeconfig);
   await installCrds(kc);
-  const log: string[] = [];
-  const watcher = new Watcher({ kubeconfig: kc, temporal: env.client, taskQueue: env.taskQueue, log: (l) => log.push(l), statusIntervalMs: 500, ...o });
-  await watcher.start();
   return {
     env,
     api,
     kc,
     objects: kc.makeApiClient(CustomObjectsApi),
-    watcher,
-    log,
+    work,
     async stop() {
-      await watcher.stop();
       await api.stop();
       await env.stop();
       rmSync(work, { recursive: true, force: true });
     },
   };
+}
+
+export interface WatchedManagement extends Management {
+  watcher: Watcher;
+  /** The watcher's log lines. */
+  log: string[];
+}
+
+/** startManagement, and a watcher (500 ms passes) on it. */
+export async function startWatchedManagement(prefix: string, o: Partial<WatcherOptions> = {}): Promise<WatchedManagement> {
+  const m = await startManagement(prefix);
+  const log: string[] = [];
+  const watcher = new Watcher({ kubeconfig: m.kc, temporal: m.env.client, taskQueue: m.env.taskQueue, log: (l) => log.push(l), statusIntervalMs: 500, ...o });
+  await watcher.start();
+  return {
+    ...m,
+    watcher,
+    log,
+    async stop() {
+      await watcher.stop();
+      await m.stop();
+    },
+  };
+}
+
+/** How many runs the workflow has had (a second start of an object would be a second run). */
+export async function workflowRuns(client: Client, workflowId: string): Promise<number> {
+  let n = 0;
+  for await (const _ of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) n++;
+  return n;
+}
+
+/** Whether no object of these kinds is left in the namespace (`list` lists one kind's objects). */
+export async function noneLeft(list: (kind: string) => Promise<unknown[]>, kinds: string[]): Promise<boolean> {
+  for (const kind of kinds) if ((await list(kind)).length) return false;
+  return true;
 }
