@@ -137,7 +137,7 @@ const INFO: Record<KindName, KindInfo> = {
     columns: [
       { name: 'Cluster', type: 'string', jsonPath: ".metadata.labels['cluster\\.capstan\\.dev/cluster-name']", description: 'Cluster' },
       { name: 'Initialized', type: 'boolean', jsonPath: '.status.initialization.controlPlaneInitialized', description: 'This denotes whether or not the control plane has the uploaded kubeadm-config configmap' },
-      { name: 'API Server Available', type: 'boolean', jsonPath: ".status.conditions[?(@.type==\"Available\")].status", description: 'KubeadmControlPlane API Server is ready to receive requests' },
+      { name: 'Available', type: 'string', jsonPath: ".status.conditions[?(@.type==\"Available\")].status", description: 'KubeadmControlPlane API Server is ready to receive requests' },
       { name: 'Replicas', type: 'integer', jsonPath: '.status.replicas', description: 'Total number of machines targeted by this control plane' },
       { name: 'Ready', type: 'integer', jsonPath: '.status.readyReplicas', description: 'Total number of fully running and ready control plane machines' },
       { name: 'Updated', type: 'integer', jsonPath: '.status.upToDateReplicas', description: 'Total number of up-to-date machines' },
@@ -161,7 +161,18 @@ const INFO: Record<KindName, KindInfo> = {
     columns: [CLUSTER_LABEL, { name: 'Data Secret Created', type: 'boolean', jsonPath: '.status.initialization.dataSecretCreated', description: 'Boolean flag to indicate if bootstrap data has been created' }, AGE],
   },
   KubeadmConfigTemplate: { plural: 'kubeadmconfigtemplates', shortNames: ['kct'], columns: [AGE] },
-  SimCluster: { plural: 'simclusters', shortNames: ['simc'], columns: [CLUSTER_LABEL, { name: 'Endpoint', type: 'string', jsonPath: '.spec.controlPlaneEndpoint.host' }, AGE] },
+  SimCluster: {
+    plural: 'simclusters',
+    shortNames: ['simc'],
+    columns: [
+      CLUSTER_LABEL,
+      { name: 'Provisioned', type: 'boolean', jsonPath: '.status.initialization.provisioned', description: 'The network and the load balancer exist' },
+      // Written to status: the object's spec is the user's (capstan drives it), and a provider-set
+      // spec field would read to the watcher as a change of intent.
+      { name: 'Endpoint', type: 'string', jsonPath: '.status.controlPlaneEndpoint.host', description: 'The control plane\'s load-balanced endpoint' },
+      AGE,
+    ],
+  },
   SimMachine: {
     plural: 'simmachines',
     shortNames: ['simm'],

@@ -272,6 +272,12 @@ export class ObjectMirror {
         const part = ref?.kind && ref.name ? this.find(ref.kind, namespace, ref.name) : undefined;
         if (part && part.metadata?.labels?.[LABELS.clusterName] !== name) await this.label(ref!.kind!, part, { [LABELS.clusterName]: name });
       }
+      // The infrastructure cluster's endpoint, once its load balancer exists.
+      const infra = obj.spec?.infrastructureRef as { kind?: KindName; name?: string } | undefined;
+      const infraObj = infra?.kind === 'SimCluster' && infra.name ? this.find('SimCluster', namespace, infra.name) : undefined;
+      if (infraObj && want.controlPlaneEndpoint) {
+        await this.writeStatus('SimCluster', infraObj, { initialization: { provisioned: true }, controlPlaneEndpoint: want.controlPlaneEndpoint, observedGeneration: infraObj.metadata?.generation });
+      }
     }
   }
 

@@ -35,8 +35,8 @@ describe('objects the workflows make, in the management cluster', () => {
   const plural = crdResources();
   const list = async (kind: string) => ((await objects.listNamespacedCustomObject({ ...plural[kind]!, version: 'v1alpha1', namespace: 'default' })) as { items: Obj[] }).items;
   const get = (kind: string, name: string) => objects.getNamespacedCustomObject({ ...plural[kind]!, version: 'v1alpha1', namespace: 'default', name }) as Promise<Obj>;
-  const table = async (resource: string) =>
-    (((await fetchJson(kc, `/apis/cluster.capstan.dev/v1alpha1/namespaces/default/${resource}`, 'application/json;as=Table;v=v1;g=meta.k8s.io')).rows as { cells: unknown[] }[]) ?? []).map((r) => r.cells);
+  const table = async (resource: string, group = 'cluster.capstan.dev') =>
+    (((await fetchJson(kc, `/apis/${group}/v1alpha1/namespaces/default/${resource}`, 'application/json;as=Table;v=v1;g=meta.k8s.io')).rows as { cells: unknown[] }[]) ?? []).map((r) => r.cells);
   // `capstan … --kubeconfig FILE`: the CLI writes to the management cluster; the watcher acts.
   const capstan = (args: string[]) =>
     new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
@@ -141,7 +141,7 @@ describe('objects the workflows make, in the management cluster', () => {
     const cpConfig = parts.configs.find((c) => c.metadata.name === cp!.metadata.name)!;
     expect(cpConfig.spec.clusterConfiguration).toEqual((await get('KubeadmControlPlane', 'demo-control-plane')).spec.kubeadmConfigSpec.clusterConfiguration);
     // `kubectl get simmachines`: CLUSTER MACHINE PROVIDER ID PROVISIONED …
-    const instanceRows = (((await fetchJson(kc, '/apis/infrastructure.capstan.dev/v1alpha1/namespaces/default/simmachines', 'application/json;as=Table;v=v1;g=meta.k8s.io')).rows as { cells: unknown[] }[]) ?? []).map((r) => r.cells);
+    const instanceRows = await table('simmachines', 'infrastructure.capstan.dev');
     expect(instanceRows.map((r) => [r[1], r[2] === r[0], String(r[3]).startsWith('sim://'), r[4]])).toEqual(Array(3).fill(['demo', true, true, true]));
 
     const kcp = await eventually('the control plane\'s status', async () => {
@@ -151,7 +151,14 @@ describe('objects the workflows make, in the management cluster', () => {
     expect(kcp.status).toMatchObject({ replicas: 1, upToDateReplicas: 1, unavailableReplicas: 0, version: 'v1.37.2', initialization: { controlPlaneInitialized: true }, conditions: [expect.objectContaining({ type: 'Available', status: 'True' })] });
     // Labelled with its cluster, as Cluster API's Cluster controller labels it: `kubectl get kcp` shows it.
     expect(kcp.metadata.labels?.['cluster.capstan.dev/cluster-name']).toBe('demo');
-    expect((await get('SimCluster', 'demo')).metadata.labels?.['cluster.capstan.dev/cluster-name']).toBe('demo');
+    const infra = await eventually('the SimCluster\'s endpoint', async () => {
+      const o = await get('SimCluster', 'demo');
+      return o.status?.controlPlaneEndpoint ? o : undefined;
+    }, 10_000, 250);
+    expect(infra.metadata.labels?.['cluster.capstan.dev/cluster-name']).toBe('demo');
+    expect(infra.status).toMatchObject({ initialization: { provisioned: true }, controlPlaneEndpoint: { host: '127.0.0.1', port: expect.any(Number) } });
+    // `kubectl get kcp`: NAME CLUSTER INITIALIZED AVAILABLE REPLICAS …
+    expect((await table('kubeadmcontrolplanes', 'controlplane.capstan.dev'))[0]!.slice(0, 5)).toEqual(['demo-control-plane', 'demo', true, 'True', 1]);
     // Where to look in the Temporal UI: the workflow and its current run.
     for (const [kind, name, id] of [['Cluster', 'demo', 'cluster/default/demo'], ['KubeadmControlPlane', 'demo-control-plane', 'kubeadmcontrolplane/default/demo-control-plane'], ['MachineDeployment', 'demo-md-0', 'machinedeployment/default/demo-md-0']] as const) {
       const runId = (await env.client.workflow.getHandle(id).describe()).runId;
