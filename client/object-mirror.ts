@@ -17,7 +17,8 @@ import type { KindName } from '../api/kinds.js';
 import { ANNOTATIONS, type Condition, GROUPS, LABELS, VERSION } from '../api/meta.js';
 import { clusterWorkflowId, controlPlaneWorkflowId, machineDeploymentWorkflowId, machineHealthCheckWorkflowId, machineSetWorkflowId, parseWorkflowId } from '../workflows/ids.js';
 import { type ClusterListMemo, LIST_MEMO, MACHINE_FACTS_MEMO, type MachineFacts, type MachineListMemo } from '../workflows/list-memo.js';
-import { machineDeploymentStatusQuery, machineHealthCheckStatusQuery, machineSetStatusQuery } from '../workflows/messages.js';
+import { ConditionType, Reason } from '../workflows/conditions.js';
+import { machineDeploymentStatusQuery, machineHealthCheckStatusQuery, machineSetStatusQuery, machineStatusQuery } from '../workflows/messages.js';
 import { SA_CLUSTER, SA_KIND, SA_NODE_NAME, SA_PHASE, SA_PROVIDER_ID } from '../workflows/search-attributes.js';
 import { compareVersions } from '../workflows/planners/control-plane-rollout.js';
 import { canonicalJson } from '../workflows/spec-diff.js';
@@ -73,6 +74,8 @@ export interface ObjectMirrorOptions {
    * so one answer right after a change may be stale. Asking stops once this long brought no write.
    */
   settleMs?: number;
+  /** How long a machine may stay in a passing phase before its workflow is asked why (default 30 s). */
+  stuckMs?: number;
 }
 
 /** `Kind/namespace/name`: how the watcher and the mirror name an object (e.g. the generations applied). */
@@ -180,10 +183,30 @@ export function ownerReference(owner: MirroredObject): V1OwnerReference {
   return { apiVersion: owner.apiVersion!, kind: owner.kind!, name: owner.metadata!.name!, uid: owner.metadata!.uid!, controller: true, blockOwnerDeletion: true };
 }
 
-/** A Machine's status as its workflow shows it: phase and Node. */
-export function machineStatus(m: VisibleMachine, generation: number | undefined): Record<string, unknown> {
-  return { phase: m.phase, ...(m.nodeName ? { nodeRef: { name: m.nodeName } } : {}), ...(generation !== undefined ? { observedGeneration: generation } : {}) };
+/** A Machine's status as its workflow shows it: phase, Node and conditions. */
+export function machineStatus(m: VisibleMachine, generation: number | undefined, conditions: Condition[]): Record<string, unknown> {
+  return { phase: m.phase, ...(m.nodeName ? { nodeRef: { name: m.nodeName } } : {}), ...(generation !== undefined ? { observedGeneration: generation } : {}), conditions };
 }
+
+/**
+ * The conditions a Machine's phase alone tells (no action): its bootstrap data exists from
+ * Provisioning on, its instance from Provisioned on, and Deleting is Deleting. Its Node's
+ * conditions are the workflow's to tell (see ObjectMirror's stuck machines).
+ */
+export function phaseConditions(phase: string): Omit<Condition, 'lastTransitionTime'>[] {
+  const made = phase === 'Provisioning' || phase === 'Provisioned' || phase === 'Running' || phase === 'Deleting';
+  const up = phase === 'Provisioned' || phase === 'Running' || phase === 'Deleting';
+  return [
+    ...(made ? [{ type: ConditionType.BootstrapConfigReady, status: 'True' as const, reason: Reason.DataSecretAvailable, message: '' }] : []),
+    ...(made
+      ? [up ? { type: ConditionType.InfrastructureReady, status: 'True' as const, reason: Reason.Provisioned, message: '' } : { type: ConditionType.InfrastructureReady, status: 'False' as const, reason: Reason.Provisioning, message: 'Creating the instance' }]
+      : []),
+    ...(phase === 'Deleting' ? [{ type: ConditionType.Deleting, status: 'True' as const, reason: Reason.Deleting, message: '' }] : []),
+  ];
+}
+
+/** Phases a machine passes through on its way: one it stays in for long is stuck, and its workflow says why. */
+const PASSING_PHASES = new Set(['Pending', 'Provisioning', 'Provisioned', 'Deleting']);
 
 /** Counts of a set's or control plane's machines, as Cluster API's controllers count them. */
 export function machineCounts(machines: VisibleMachine[], upToDate: (m: VisibleMachine) => boolean) {
@@ -506,7 +529,7 @@ export class ObjectMirror {
         obj = await this.apply('Machine', machineObject(m, owner));
       }
       if (!obj) return;
-      await this.writeStatus('Machine', obj, machineStatus(m, obj.metadata?.generation));
+      await this.writeStatus('Machine', obj, machineStatus(m, obj.metadata?.generation, await this.machineConditions(m, obj)));
       if (owner && obj.metadata?.uid) await this.machineParts(m, obj, owner);
     });
     // A machine the workflows created and have since deleted: its object goes too.
@@ -519,7 +542,43 @@ export class ObjectMirror {
         .then((d) => d.status.name !== 'RUNNING', (err: unknown) => (err instanceof WorkflowNotFoundError ? true : Promise.reject(err)));
       if (closed) await this.removeMachine(obj);
     });
+    for (const key of this.machinePhases.keys()) if (!visible.has(key)) this.machinePhases.delete(key);
   }
+
+  /**
+   * A machine's conditions: what its phase tells, each with the time the mirror first saw it so;
+   * for a machine in a passing phase (Provisioning, Deleting, …) longer than stuckMs, its
+   * workflow's own conditions (one query, again every stuckMs while it stays): why it waits — a
+   * drain blocked by a PodDisruptionBudget, a deletion hook, an instance that does not boot. A
+   * machine that passes through in time costs no action.
+   */
+  private async machineConditions(m: VisibleMachine, obj: MirroredObject): Promise<Condition[]> {
+    const generation = obj.metadata?.generation;
+    const key = objectKey('Machine', m.namespace, m.name);
+    const now = Date.now();
+    const seen = this.machinePhases.get(key);
+    const since = seen?.phase === m.phase ? seen.since : now;
+    if (seen?.phase !== m.phase) this.machinePhases.set(key, { phase: m.phase, since });
+    const stuckMs = this.o.stuckMs ?? 30_000;
+    const lastAsked = seen?.phase === m.phase ? (seen.asked?.at ?? seen.unanswered) : undefined;
+    if (PASSING_PHASES.has(m.phase) && now - since >= stuckMs && (lastAsked === undefined || now - lastAsked >= stuckMs)) {
+      // A machine that does not answer (gone meanwhile, or not a capstan Machine workflow) keeps what its phase tells.
+      const view = await this.ask(key, () => this.o.temporal.workflow.getHandle(m.workflowId).query(machineStatusQuery)).catch(() => undefined);
+      this.machinePhases.set(key, { phase: m.phase, since, ...(view ? { asked: { at: now, conditions: view.status.conditions } } : { unanswered: now }) });
+    }
+    const current = this.machinePhases.get(key)!;
+    if (current.asked) return atGeneration(current.asked.conditions, generation === undefined ? {} : { observedGeneration: generation });
+    // A condition's transition time: when it last changed status, as the object says (a restarted
+    // watcher keeps them) or as this mirror saw it.
+    const written = (obj.status?.conditions ?? []) as Condition[];
+    const stamps = (current.stamps ??= Object.fromEntries(written.map((c) => [c.type, { status: c.status, at: c.lastTransitionTime }])));
+    return phaseConditions(m.phase).map((c) => {
+      const stamp = stamps[c.type]?.status === c.status ? stamps[c.type]! : (stamps[c.type] = { status: c.status, at: new Date(now).toISOString() });
+      return { ...c, lastTransitionTime: stamp.at, ...(generation !== undefined ? { observedGeneration: generation } : {}) } as Condition;
+    });
+  }
+  /** Each machine's phase as the mirror saw it first, its conditions' transitions, and what its workflow said when it was stuck. */
+  private readonly machinePhases = new Map<string, { phase: string; since: number; asked?: { at: number; conditions: Condition[] }; unanswered?: number; stamps?: Record<string, { status: string; at: string }> }>();
 
   /**
    * A workflow-made machine's KubeadmConfig and SimMachine, owned by it, as Cluster API's

@@ -56,6 +56,8 @@ export interface WatcherOptions {
   writeOnlyChanges?: boolean;
   /** How long a deployment or health check is asked again after a change (client/object-mirror.ts; default 10 s). */
   settleMs?: number;
+  /** How long a machine may stay in a passing phase before its workflow is asked why (client/object-mirror.ts; default 30 s). */
+  stuckMs?: number;
   /** How long changes are gathered into one pass (default 20 ms: the documents of one `kubectl apply -f` arrive together). */
   debounceMs?: number;
   /** Told after each pass over a Cluster's objects, with what it did (for the watch benchmark's lag). */
@@ -96,6 +98,7 @@ export class Watcher {
       applied: this.applied,
       writeOnlyChanges: o.writeOnlyChanges !== false,
       ...(o.settleMs !== undefined ? { settleMs: o.settleMs } : {}),
+      ...(o.stuckMs !== undefined ? { stuckMs: o.stuckMs } : {}),
     });
   }
 

@@ -47,7 +47,7 @@ describe('objects the workflows make, in the management cluster', () => {
   const workers = async () => (await list('Machine')).filter((m) => m.metadata.labels?.['cluster.capstan.dev/deployment-name'] === 'demo-md-0');
 
   beforeAll(async () => {
-    m = await startWatchedManagement('capstan-objects-', { settleMs: 2000 });
+    m = await startWatchedManagement('capstan-objects-', { settleMs: 2000, stuckMs: 3000 });
     ({ env, api, kc, objects, watcher, log } = m);
     work = mkdtempSync(path.join(os.tmpdir(), 'capstan-objects-files-'));
   }, 120_000);
@@ -105,6 +105,11 @@ describe('objects the workflows make, in the management cluster', () => {
       expect(w.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'MachineSet', name: set.metadata.name, uid: set.metadata.uid })]);
       expect(w.metadata.labels).toMatchObject({ 'cluster.capstan.dev/cluster-name': 'demo', 'cluster.capstan.dev/set-name': set.metadata.name });
       expect(w.spec).toMatchObject({ clusterName: 'demo', version: 'v1.37.2', bootstrap: { configRef: { kind: 'KubeadmConfig', name: w.metadata.name } } });
+      // What its phase tells, with Cluster API's types and reasons.
+      expect(w.status!.conditions).toEqual([
+        expect.objectContaining({ type: 'BootstrapConfigReady', status: 'True', reason: 'DataSecretAvailable', lastTransitionTime: expect.any(String) }),
+        expect.objectContaining({ type: 'InfrastructureReady', status: 'True', reason: 'Provisioned', lastTransitionTime: expect.any(String) }),
+      ]);
     }
     // `kubectl get machines`: NAME CLUSTER NODE NAME PROVIDER ID PHASE AGE VERSION, every cell filled.
     const rows = await table('machines');
@@ -254,6 +259,24 @@ describe('objects the workflows make, in the management cluster', () => {
     }, 180_000, 250);
     expect(after.map((m) => m.metadata.name)).not.toContain(chosen);
     expect(after.map((m) => m.metadata.name).sort()).toEqual(before.map((m) => m.metadata.name).filter((n) => n !== chosen).sort());
+  }, 240_000);
+
+  it('says on the Machine object why its deletion waits (a pre-drain hook set with kubectl annotate), and goes once the hook is removed', async () => {
+    const [w] = await workers();
+    const name = w!.metadata.name;
+    const hook = 'pre-drain.delete.hook.machine.cluster.capstan.dev/backup';
+    const annotate = (value: string | null) =>
+      objects.patchNamespacedCustomObject({ ...plural.Machine!, version: 'v1alpha1', namespace: 'default', name, body: { metadata: { annotations: { [hook]: value } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    await annotate('backup-operator');
+    await eventually('the hook to reach the machine\'s workflow', async () => log.some((l) => l.includes(`machine default/${name}: annotations +${hook}`)), 30_000, 100);
+    await objects.deleteNamespacedCustomObject({ ...plural.Machine!, version: 'v1alpha1', namespace: 'default', name });
+    // Held in Deleting longer than stuckMs (3 s here): the mirror asks the workflow, and the object says why.
+    const waiting = await eventually('the Deleting condition to name the hook', async () => (await get('Machine', name)).status?.conditions?.find((c: { type: string; reason: string }) => c.type === 'Deleting' && c.reason === 'WaitingForPreDrainHook'), 30_000, 250);
+    expect(waiting.message).toContain(hook);
+    expect((await liveVms(env.simClient)).map((v) => v.name)).toContain(name);
+    await annotate(null);
+    await eventually('the Machine object to be gone', async () => get('Machine', name).then(() => false, (err: { code?: number }) => err.code === 404), 120_000, 250);
+    expect((await liveVms(env.simClient)).map((v) => v.name)).not.toContain(name);
   }, 240_000);
 
   it('deletes a MachineDeployment\'s machines when its object is deleted (kubectl delete md), and lets the object go only then', async () => {

@@ -1,0 +1,64 @@
+// The object mirror's pure parts: what a Machine's phase alone tells of its conditions, the specs
+// its KubeadmConfig and SimMachine are cloned from, and the label selector string of the scale
+// subresource.
+import { describe, expect, it } from 'vitest';
+import { type MirroredObject, partTemplates, phaseConditions, selectorString } from '../../client/object-mirror.js';
+
+describe('phaseConditions', () => {
+  it.each([
+    ['Pending', []],
+    ['Provisioning', [['BootstrapConfigReady', 'True', 'DataSecretAvailable'], ['InfrastructureReady', 'False', 'Provisioning']]],
+    ['Provisioned', [['BootstrapConfigReady', 'True', 'DataSecretAvailable'], ['InfrastructureReady', 'True', 'Provisioned']]],
+    ['Running', [['BootstrapConfigReady', 'True', 'DataSecretAvailable'], ['InfrastructureReady', 'True', 'Provisioned']]],
+    ['Deleting', [['BootstrapConfigReady', 'True', 'DataSecretAvailable'], ['InfrastructureReady', 'True', 'Provisioned'], ['Deleting', 'True', 'Deleting']]],
+    ['Failed', []],
+  ])('%s', (phase, want) => {
+    expect(phaseConditions(phase).map((c) => [c.type, c.status, c.reason])).toEqual(want);
+  });
+
+  it('never says anything of the Node: that is the workflow\'s to tell', () => {
+    for (const phase of ['Pending', 'Provisioning', 'Provisioned', 'Running', 'Deleting', 'Failed']) {
+      expect(phaseConditions(phase).map((c) => c.type)).not.toContain('NodeReady');
+    }
+  });
+});
+
+describe('partTemplates', () => {
+  const objects: Record<string, MirroredObject> = {
+    'KubeadmConfigTemplate/workers': { kind: 'KubeadmConfigTemplate', spec: { template: { spec: { files: [{ path: '/etc/x', content: 'x' }] } } } },
+    'SimMachineTemplate/workers': { kind: 'SimMachineTemplate', spec: { template: { spec: { instanceType: 'sim.large' } } } },
+    'SimMachineTemplate/cp': { kind: 'SimMachineTemplate', spec: { template: { spec: { instanceType: 'sim.small' } } } },
+  };
+  const find = (kind: string, name: string) => objects[`${kind}/${name}`];
+
+  it("clones a set's templates", () => {
+    const set: MirroredObject = { kind: 'MachineSet', spec: { template: { spec: { bootstrap: { configRef: { kind: 'KubeadmConfigTemplate', name: 'workers' } }, infrastructureRef: { kind: 'SimMachineTemplate', name: 'workers' } } } } };
+    expect(partTemplates(set, find)).toEqual({ config: { files: [{ path: '/etc/x', content: 'x' }] }, infrastructure: { instanceType: 'sim.large' } });
+  });
+
+  it("takes a control plane's kubeadmConfigSpec and its machine template", () => {
+    const kcp: MirroredObject = { kind: 'KubeadmControlPlane', spec: { kubeadmConfigSpec: { preKubeadmCommands: ['true'] }, machineTemplate: { spec: { infrastructureRef: { kind: 'SimMachineTemplate', name: 'cp' } } } } };
+    expect(partTemplates(kcp, find)).toEqual({ config: { preKubeadmCommands: ['true'] }, infrastructure: { instanceType: 'sim.small' } });
+  });
+
+  it('leaves the defaults when a template is not in the management cluster', () => {
+    const set: MirroredObject = { kind: 'MachineSet', spec: { template: { spec: { bootstrap: { configRef: { kind: 'KubeadmConfigTemplate', name: 'missing' } }, infrastructureRef: { kind: 'SimMachineTemplate', name: 'missing' } } } } };
+    expect(partTemplates(set, find)).toEqual({ config: {}, infrastructure: {} });
+  });
+});
+
+describe('selectorString', () => {
+  it('writes labels and expressions as kubectl -l reads them', () => {
+    expect(
+      selectorString({
+        matchLabels: { a: '1', b: '2' },
+        matchExpressions: [
+          { key: 'c', operator: 'In', values: ['x', 'y'] },
+          { key: 'd', operator: 'NotIn', values: ['z'] },
+          { key: 'e', operator: 'Exists' },
+          { key: 'f', operator: 'DoesNotExist' },
+        ],
+      }),
+    ).toBe('a=1,b=2,c in (x,y),d notin (z),e,!f');
+  });
+});
