@@ -1,9 +1,10 @@
 // The objects the workflows create, mirrored into the management cluster as Cluster API's
 // controllers would have created them: a MachineDeployment's MachineSets (owned by it), every
-// set's and control plane's Machines (owned by their set or KubeadmControlPlane), with capstan's
-// cluster-name label and the workflow ID annotation, and the status of Clusters, Machines,
-// MachineSets, MachineDeployments, KubeadmControlPlanes and MachineHealthChecks. `kubectl get machines` and `kubectl describe` show
-// what the workflows do.
+// set's and control plane's Machines (owned by their set or KubeadmControlPlane) and each Machine's
+// KubeadmConfig and SimMachine (owned by it), with capstan's cluster-name label and the workflow ID
+// and run annotations; and the status of Clusters, SimClusters, Machines, MachineSets,
+// MachineDeployments, KubeadmControlPlanes and MachineHealthChecks. `kubectl get machines` and
+// `kubectl describe` show what the workflows do.
 //
 // What it costs Temporal: Machines come from visibility (their phase, Node and provider ID are
 // search attributes, their labels and owner a memo written at start): a list, no action. A
@@ -290,16 +291,15 @@ export class ObjectMirror {
       if (!wf) continue;
       const want = clusterStatusFrom(wf.phase, wf.memo, this.o.applied.get(objectKey('Cluster', namespace, name)));
       await this.writeStatus('Cluster', obj, want as unknown as Record<string, unknown>, mirroredPart);
+      const referenced = (ref: { kind?: KindName; name?: string } | undefined) => (ref?.kind && ref.name ? this.find(ref.kind, namespace, ref.name) : undefined);
+      const infra = referenced(obj.spec?.infrastructureRef);
       // As Cluster API's Cluster controller labels them: `kubectl get kcp,simclusters` shows the cluster.
-      for (const ref of [obj.spec?.controlPlaneRef, obj.spec?.infrastructureRef] as ({ kind?: KindName; name?: string } | undefined)[]) {
-        const part = ref?.kind && ref.name ? this.find(ref.kind, namespace, ref.name) : undefined;
-        if (part && part.metadata?.labels?.[LABELS.clusterName] !== name) await this.label(ref!.kind!, part, { [LABELS.clusterName]: name });
+      for (const part of [referenced(obj.spec?.controlPlaneRef), infra]) {
+        if (part && part.metadata?.labels?.[LABELS.clusterName] !== name) await this.label(part.kind as KindName, part, { [LABELS.clusterName]: name });
       }
       // The infrastructure cluster's endpoint, once its load balancer exists.
-      const infra = obj.spec?.infrastructureRef as { kind?: KindName; name?: string } | undefined;
-      const infraObj = infra?.kind === 'SimCluster' && infra.name ? this.find('SimCluster', namespace, infra.name) : undefined;
-      if (infraObj && want.controlPlaneEndpoint) {
-        await this.writeStatus('SimCluster', infraObj, { initialization: { provisioned: true }, controlPlaneEndpoint: want.controlPlaneEndpoint, observedGeneration: infraObj.metadata?.generation });
+      if (infra?.kind === 'SimCluster' && want.controlPlaneEndpoint) {
+        await this.writeStatus('SimCluster', infra, { initialization: { provisioned: true }, controlPlaneEndpoint: want.controlPlaneEndpoint, observedGeneration: infra.metadata?.generation });
       }
     }
   }
@@ -529,7 +529,7 @@ export class ObjectMirror {
         obj = await this.apply('Machine', machineObject(m, owner));
       }
       if (!obj) return;
-      await this.writeStatus('Machine', obj, machineStatus(m, obj.metadata?.generation, await this.machineConditions(m, obj)));
+      await this.writeStatus('Machine', obj, machineStatus(m, obj.metadata?.generation, await this.machineConditions(m, obj, obj.metadata?.generation)));
       if (owner && obj.metadata?.uid) await this.machineParts(m, obj, owner);
     });
     // A machine the workflows created and have since deleted: its object goes too.
@@ -552,8 +552,7 @@ export class ObjectMirror {
    * drain blocked by a PodDisruptionBudget, a deletion hook, an instance that does not boot. A
    * machine that passes through in time costs no action.
    */
-  private async machineConditions(m: VisibleMachine, obj: MirroredObject): Promise<Condition[]> {
-    const generation = obj.metadata?.generation;
+  private async machineConditions(m: VisibleMachine, obj: MirroredObject, generation: number | undefined): Promise<Condition[]> {
     const key = objectKey('Machine', m.namespace, m.name);
     const now = Date.now();
     const seen = this.machinePhases.get(key);
@@ -567,15 +566,17 @@ export class ObjectMirror {
       this.machinePhases.set(key, { phase: m.phase, since, ...(view ? { asked: { at: now, conditions: view.status.conditions } } : { unanswered: now }) });
     }
     const current = this.machinePhases.get(key)!;
-    if (current.asked) return atGeneration(current.asked.conditions, generation === undefined ? {} : { observedGeneration: generation });
+    const observed = generation === undefined ? {} : { observedGeneration: generation };
+    if (current.asked) return atGeneration(current.asked.conditions, observed);
     // A condition's transition time: when it last changed status, as the object says (a restarted
     // watcher keeps them) or as this mirror saw it.
     const written = (obj.status?.conditions ?? []) as Condition[];
     const stamps = (current.stamps ??= Object.fromEntries(written.map((c) => [c.type, { status: c.status, at: c.lastTransitionTime }])));
-    return phaseConditions(m.phase).map((c) => {
+    const stamped = phaseConditions(m.phase).map((c): Condition => {
       const stamp = stamps[c.type]?.status === c.status ? stamps[c.type]! : (stamps[c.type] = { status: c.status, at: new Date(now).toISOString() });
-      return { ...c, lastTransitionTime: stamp.at, ...(generation !== undefined ? { observedGeneration: generation } : {}) } as Condition;
+      return { ...c, lastTransitionTime: stamp.at };
     });
+    return atGeneration(stamped, observed);
   }
   /** Each machine's phase as the mirror saw it first, its conditions' transitions, and what its workflow said when it was stuck. */
   private readonly machinePhases = new Map<string, { phase: string; since: number; asked?: { at: number; conditions: Condition[] }; unanswered?: number; stamps?: Record<string, { status: string; at: string }> }>();
@@ -591,14 +592,15 @@ export class ObjectMirror {
       kind,
       metadata: { name: m.name, namespace: m.namespace, labels: { [LABELS.clusterName]: m.cluster }, ownerReferences: [ownerReference(machine)] },
     });
-    const templates = partTemplates(owner, (kind, name) => this.find(kind, m.namespace, name));
+    // Read only when a part is written (each pass looks at every machine).
+    const templates = () => partTemplates(owner, (kind, name) => this.find(kind, m.namespace, name));
     let config = this.find('KubeadmConfig', m.namespace, m.name);
-    if (!config) config = await this.apply('KubeadmConfig', { ...meta(`${GROUPS.bootstrap}/${VERSION}`, 'KubeadmConfig'), spec: templates.config });
+    if (!config) config = await this.apply('KubeadmConfig', { ...meta(`${GROUPS.bootstrap}/${VERSION}`, 'KubeadmConfig'), spec: templates().config });
     // The bootstrap data is made before the instance is asked for (phase Provisioning).
     if (m.phase !== 'Pending') await this.writeStatus('KubeadmConfig', config, { initialization: { dataSecretCreated: true }, dataSecretName: m.name, observedGeneration: config.metadata?.generation });
     let instance = this.find('SimMachine', m.namespace, m.name);
     if (!instance || (m.providerID && instance.spec?.providerID !== m.providerID)) {
-      instance = await this.apply('SimMachine', { ...meta(`${GROUPS.infrastructure}/${VERSION}`, 'SimMachine'), spec: { ...templates.infrastructure, ...(m.providerID ? { providerID: m.providerID } : {}) } });
+      instance = await this.apply('SimMachine', { ...meta(`${GROUPS.infrastructure}/${VERSION}`, 'SimMachine'), spec: { ...templates().infrastructure, ...(m.providerID ? { providerID: m.providerID } : {}) } });
     }
     if (m.providerID) await this.writeStatus('SimMachine', instance, { initialization: { provisioned: true }, observedGeneration: instance.metadata?.generation });
   }
@@ -617,8 +619,8 @@ export class ObjectMirror {
   /**
    * KubeadmConfigs and SimMachines whose Machine has been gone for five minutes: the garbage
    * collector's job (it learns of new kinds every 30 s, and a wave of 1,000 deletions takes it a
-   * minute or more on two cores), which a management cluster without one leaves undone. The informers' cache may trail a Machine just written: its owner is read before
-   * anything goes.
+   * minute or more on two cores), which a management cluster without one leaves undone. The
+   * informers' cache may trail a Machine just written: its owner is read before anything goes.
    */
   private async orphanedParts(): Promise<void> {
     const candidates = new Map<string, number>();
