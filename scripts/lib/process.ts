@@ -293,8 +293,11 @@ export async function startProcess(options: StartProcessOptions): Promise<Manage
 
   await proc.kill9();
   const tail = proc.logTail(40);
+  // A taken port is named near the top of this run's log, and may be far above its last lines (a
+  // Go panic's stack follows it, seen in CI): the message names it, for callers that retry on it.
+  const bind = readFrom(logFile, logOffset).split('\n').find((l) => /address already in use/.test(l) && !l.startsWith('--- capstan:') && !tail.includes(l));
   throw new Error(
-    `${name} (pid ${proc.pid}) ${failure}. Last lines of ${logFile}:\n` + (tail ? tail : '(log is empty)'),
+    `${name} (pid ${proc.pid}) ${failure}.${bind ? ` ${bind.trim()}.` : ''} Last lines of ${logFile}:\n` + (tail ? tail : '(log is empty)'),
   );
 }
 

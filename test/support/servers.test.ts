@@ -166,6 +166,16 @@ describe('tools', () => {
     ).rejects.toThrow(/etcd\(.*exited before it was ready[\s\S]*no-such-flag/);
   });
 
+  it('names a taken port even when a long stack follows it in the log (what a retry on a fresh port looks for)', async () => {
+    const start = (name: string, script: string) =>
+      startProcess({ name, command: 'sh', args: ['-c', script], logFile: path.join(work, `${name}.log`), ready: async () => false, readyTimeoutMs: 10_000 }).catch((e: Error) => e);
+    const stack = 'for i in $(seq 60); do echo "  frame $i"; done; exit 2';
+    const taken = await start('binder', `echo 'listen tcp 127.0.0.1:1: bind: address already in use'; echo panic; ${stack}`);
+    expect(String(taken)).toMatch(/binder \(pid \d+\) exited before it was ready \(code 2, signal null\)\. listen tcp 127\.0\.0\.1:1: bind: address already in use\. Last lines/);
+    // Without one, the message says no such thing.
+    expect(String(await start('panicker', `echo panic; ${stack}`))).not.toMatch(/address already in use/);
+  });
+
   it('rejects a server whose readiness times out, and kills it', async () => {
     const err = await startProcess({
       name: 'sleeper',
