@@ -18,8 +18,22 @@
 //   initialized, runs mirrorNodeConditions, which tells a Running machine its NodeReady and
 //   NodeHealthy whenever they change; the machine reports a Node that stopped or started being
 //   Ready to its owner.
+//
+// Revision 4 (issue 7, creation at the cloud's pace):
+// - MachineSet: the machines a round creates start together (one workflow task issues every
+//   StartChild, in batches of START_BATCH), and its deletion signals go in the same task. Before,
+//   each `await startChild` waited for its child's start to come back before the next was issued:
+//   a set of 100 started its machines one round trip after another, seconds apart.
+// - MachineDeployment: a pass's scale signals (and a new set's start) go in one workflow task.
 export const FLOW_MEMO = 'flow';
-export const CURRENT_FLOW = 3;
+export const CURRENT_FLOW = 4;
+
+/**
+ * Revision 4: the most StartChild commands one workflow task issues. Each carries the machine's
+ * whole input (templates, the cluster's context), and a task's completion travels in one gRPC
+ * message (4 MiB by default).
+ */
+export const START_BATCH = 100;
 
 /** The behaviour revision in a workflow's memo (1 when absent: started by an earlier release). */
 export function flowOf(memo: Record<string, unknown> | undefined): number {

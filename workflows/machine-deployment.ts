@@ -335,16 +335,25 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
     });
     let acted = false;
     // Down first, then up: a pass never holds more machines than the plan allows at any moment.
+    // (Revision 4: the signals and the new set's start go in one workflow task, in that order.)
+    const moves: Promise<boolean>[] = [];
+    const move = async (m: () => Promise<boolean>) => {
+      if (flow >= 4) moves.push(m());
+      else if (await m()) acted = true;
+    };
     for (const n of oldSets) {
       const want = Math.min(step.oldSetReplicas[n] ?? 0, state.sets[n]!.replicas); // never scales an old set up
-      if (await scaleSet(n, want)) acted = true;
+      await move(() => scaleSet(n, want));
     }
     if (newSet) {
-      if (await scaleSet(newSet, Math.min(step.newSetReplicas, spec.replicas))) acted = true;
+      await move(() => scaleSet(newSet, Math.min(step.newSetReplicas, spec.replicas)));
     } else if (step.newSetReplicas > 0) {
-      await createSet(hash, step.newSetReplicas);
-      acted = true;
+      await move(async () => {
+        await createSet(hash, step.newSetReplicas);
+        return true;
+      });
     }
+    if ((await Promise.all(moves)).some(Boolean)) acted = true;
     // An old set scaled to 0 with no machine left is deleted (Cluster API's cleanup).
     for (const n of oldSets) {
       const s = state.sets[n];

@@ -32,7 +32,7 @@ import {
   scaleMachineSetUpdate,
   setMachineSetReplicasSignal,
 } from './messages.js';
-import { flowMemo, flowOf, historyIsLong } from './flow.js';
+import { flowMemo, flowOf, historyIsLong, START_BATCH } from './flow.js';
 import { generateName } from './names.js';
 import { planMachineSet } from './planners/machine-set.js';
 import { ownerMustHear } from './planners/set-view.js';
@@ -323,8 +323,19 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
       controlPlaneVersion: state.controlPlane?.version ?? input.controlPlaneVersion,
       templateVersion: ms.spec.template.spec.version,
     });
-    for (let i = 0; i < plan.create; i++) await createMachine();
-    for (const name of plan.delete) await deleteMachine(name);
+    if (flow >= 4) {
+      // Revision 4: the round's machines start together, its deletions are signalled with them.
+      for (let left = plan.create; left > 0; left -= START_BATCH) {
+        const creating = Array.from({ length: Math.min(left, START_BATCH) }, () => createMachine());
+        // (Every command of a task is issued before it completes: the deletions join the first batch.)
+        const deleting = left === plan.create ? plan.delete.map((name) => deleteMachine(name)) : [];
+        await Promise.all([...creating, ...deleting]);
+      }
+      if (plan.create === 0) await Promise.all(plan.delete.map((name) => deleteMachine(name)));
+    } else {
+      for (let i = 0; i < plan.create; i++) await createMachine();
+      for (const name of plan.delete) await deleteMachine(name);
+    }
     const wakeAt = await updateStatus(plan.blocked);
     if (plan.create > 0 || plan.delete.length > 0) continue; // look again at once: nothing waits on a report
     setCurrentDetails(

@@ -1,4 +1,7 @@
-// Benchmark (not a test): rolls a MachineDeployment of N workers on a fresh capstan and prints
+// Benchmark (not a test): creates N workers (a MachineDeployment scaled from 0 to N on a cluster
+// whose control plane is up), then rolls them, on a fresh capstan, and prints
+//   - the creation's wall time (scale → N Nodes Ready) against the cloud's own lower bound for it:
+//     the slowest new VM's created → Node Ready (all are created at once), and its actions;
 //   - wall time of the rollout (apply of the template change → every Node of the new set Ready,
 //     the old ones gone, the deployment reporting N available), against the lower bound
 //     ⌈N / maxSurge⌉ × (boot + Node Ready), and where the rest goes (cloud's event log);
@@ -28,9 +31,9 @@ import { DEMO_CONTROL_PLANE } from '../support/demo-manifests.js';
 import { readKubeconfig } from '../../client/commands.js';
 import type { SimEvent } from '../../providers/sim/types.js';
 import { machineDeploymentWorkflowId, parseWorkflowId } from '../../workflows/ids.js';
-import { machineDeploymentStatusQuery } from '../../workflows/messages.js';
+import { machineDeploymentStatusQuery, scaleMachineDeploymentUpdate } from '../../workflows/messages.js';
 import { startCapstanEnv } from '../support/capstan-env.js';
-import { allEvents, liveVms, nodeReady, workloadNodes } from '../support/cluster-checks.js';
+import { allEvents, liveVms, nodeReady, waitForAvailable, workloadNodes } from '../support/cluster-checks.js';
 import { actions, diff } from './actions.js';
 import { apiserverRequests, procCpuMs, processRss, treeCpuMs } from './measure.js';
 
@@ -106,27 +109,83 @@ try {
     return (await workloadNodes(env.dataDir, 'demo').catch(() => [])).filter((n) => n.metadata!.name!.startsWith(`${MD}-`));
   };
 
-  // 1. A one-control-plane cluster and the deployment of N workers, as the workflow test does.
+  // 1. A one-control-plane cluster with its deployment at 0, then the deployment scaled to N:
+  //    the creation of N workers, measured against what the cloud itself took for the slowest.
   const t00 = Date.now();
-  const plan = loadPlan([{ file: 'demo.yaml', text: DEMO_CONTROL_PLANE.replace('replicas: 3', 'replicas: 1') }, { file: 'md.yaml', text: sample }]);
+  const plan = loadPlan([{ file: 'demo.yaml', text: DEMO_CONTROL_PLANE.replace('replicas: 3', 'replicas: 1') }, { file: 'md.yaml', text: sample.replace(`replicas: ${N}`, 'replicas: 0') }]);
   plan.machines = [];
   await executePlan(env.client, env.taskQueue, plan);
+  await waitForAvailable(env.client, 'demo');
+  const clusterMs = Date.now() - t00;
+  const createSeq = (await allEvents(env.simClient)).at(-1)!.seq;
+  const createBefore = await actions(env.temporal.metricsUrl);
+  const tc = Date.now();
+  const tcIso = new Date(tc).toISOString();
+  await mdHandle.executeUpdate(scaleMachineDeploymentUpdate, { args: [{ replicas: N }] });
   for (;;) {
     const nodes = await mdNodes();
     if (nodes.length === N && nodes.every(nodeReady)) break;
-    await sleep(1000);
+    await sleep(250);
   }
+  const createNodesMs = Date.now() - tc;
+  let createQueries = 0;
   for (;;) {
+    createQueries++;
     const v = await mdHandle.query(machineDeploymentStatusQuery);
     if (v.status?.availableReplicas === N && v.sets.length === 1) break;
-    await sleep(500);
+    await sleep(250);
   }
-  const createdMs = Date.now() - t00;
+  const createdMs = Date.now() - tc;
+  await sleep(5000);
+  const createActions = diff(await actions(env.temporal.metricsUrl), createBefore);
+  createActions.set('grpc_QueryWorkflow', (createActions.get('grpc_QueryWorkflow') ?? 0) - createQueries);
+  const createEvents = (await allEvents(env.simClient)).filter((e) => e.seq > createSeq && e.clusterId && e.vmId);
+  const createdAt = new Map(createEvents.filter((e) => e.type === 'vm.created').map((e) => [e.vmId!, e.time]));
+  const readyAt = new Map(createEvents.filter((e) => e.type === 'node.ready').map((e) => [e.vmId!, e.time]));
+  const ownCreate = [...createdAt].map(([id, t]) => ms(t, readyAt.get(id) ?? t));
+  const creates = [...createdAt.values()].sort();
+  // Where the fan-out goes: per new machine, from the scale to its workflow's start, its first
+  // task, its provisionMachine's start and end (the VM is created inside it).
+  const stages: Record<string, number[]> = { workflowStarted: [], firstTaskStarted: [], provisionStarted: [], provisionCompleted: [] };
+  const eventMs = (e: { eventTime?: { seconds?: unknown; nanos?: number | null } | null }) => Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
+  for await (const wf of env.client.workflow.list({ query: `StartTime >= "${tcIso}"` })) {
+    if (parseWorkflowId(wf.workflowId)?.kind !== 'machine') continue;
+    const evs = (await env.client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory()).events ?? [];
+    const at = (pred: (e: (typeof evs)[number]) => unknown) => {
+      const e = evs.find(pred);
+      return e ? eventMs(e) - tc : undefined;
+    };
+    const scheduled = evs.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'provisionMachine');
+    const id = scheduled ? Number(scheduled.eventId) : -1;
+    const points = {
+      workflowStarted: at((e) => e.workflowExecutionStartedEventAttributes),
+      firstTaskStarted: at((e) => e.workflowTaskStartedEventAttributes),
+      provisionStarted: at((e) => Number(e.activityTaskStartedEventAttributes?.scheduledEventId) === id),
+      provisionCompleted: at((e) => Number(e.activityTaskCompletedEventAttributes?.scheduledEventId) === id),
+    };
+    for (const [k, v] of Object.entries(points)) if (v !== undefined) stages[k]!.push(v);
+  }
+  const fanOut = Object.fromEntries(Object.entries(stages).map(([k, xs]) => [k, { p50: pct(xs, 0.5), max: Math.max(0, ...xs) }]));
+  const create = {
+    wallMs: createNodesMs,
+    availableMs: createdMs,
+    // The cloud's own lower bound: every VM is created at once, so the slowest one's created → Ready.
+    lowerBoundMs: Math.max(...ownCreate),
+    ratio: round(createNodesMs / Math.max(...ownCreate), 3),
+    nominalBoundMs: BOOT_MS + READY_MS,
+    ratioToNominal: round(createNodesMs / (BOOT_MS + READY_MS), 3),
+    scaleToFirstCreateMs: ms(tcIso, creates[0]!),
+    firstToLastCreateMs: ms(creates[0]!, creates.at(-1)!),
+    fanOutMsAfterScale: fanOut,
+    actions: sum(createActions),
+    actionsPerMachine: round(sum(createActions) / N, 2),
+    byTypePerMachine: Object.fromEntries(Object.entries(sorted(createActions)).map(([k, v]) => [k, round(v / N, 2)])),
+  };
+  console.error(`[bench] cluster in ${clusterMs} ms; ${N} workers Ready ${createNodesMs} ms after the scale (slowest VM's own path ${create.lowerBoundMs} ms); settling 10 s, then rolling`);
   const oldNodes = new Set((await mdNodes()).map((n) => n.metadata!.name!));
   const kc = new KubeConfig();
   kc.loadFromString(await readKubeconfig(env.dataDir, 'default', 'demo'));
   const seqBefore = (await allEvents(env.simClient)).at(-1)!.seq;
-  console.error(`[bench] ${N} workers up in ${createdMs} ms; settling 10 s, then rolling`);
   await sleep(10_000);
 
   // 2. The rollout, measured over its own window.
@@ -260,7 +319,8 @@ try {
     maxUnavailable: 0,
     sim: { profile: 'demo', bootMs: '8000-12000', nodeReadyMs: '1600-2400', apiLatencyMs: '20-80', deleteMs: '1600-2400', leaseRenewMs },
     temporal: 'dev server, in memory',
-    createMs: createdMs,
+    clusterMs,
+    create,
     rollout: {
       wallMs: elapsed,
       nodesDoneMs,
@@ -316,6 +376,10 @@ try {
   };
 
   const r = result.rollout;
+  console.log(`capstan bench: create ${N} workers (scale 0 → ${N}), then roll them`);
+  console.log(`  creation: Nodes Ready ${create.wallMs} ms after the scale; the slowest VM's own created → Ready ${create.lowerBoundMs} ms → ratio ${create.ratio} (${create.ratioToNominal} of boot + Ready)`);
+  console.log(`    scale → first VM ${create.scaleToFirstCreateMs} ms, first → last VM created ${create.firstToLastCreateMs} ms; ${create.actionsPerMachine} actions per machine`);
+  console.log(`    after the scale (p50 / max ms): ${Object.entries(fanOut).map(([k, v]) => `${k} ${v.p50} / ${v.max}`).join(', ')}`);
   console.log(`capstan bench: roll a MachineDeployment of ${N} workers (maxSurge ${SURGE}, maxUnavailable 0), sim "demo" (boot 10 s, Ready 2 s, ±20 %), lease renewal ${leaseRenewMs} ms`);
   console.log(`  rollout wall time:          ${r.wallMs} ms (Nodes done at ${r.nodesDoneMs} ms)`);
   console.log(`  lower bound:                ${r.lowerBoundMs} ms = ${waves} waves × 12 s → ratio ${r.ratio}`);

@@ -20,6 +20,24 @@ import { DEMO_WITH_WORKER_MACHINES } from '../support/demo-manifests.js';
 
 import { readFileSync } from 'node:fs';
 
+/**
+ * How many StartChild commands each workflow task of a history issued, in order (tasks that
+ * issued none left out). A command's event follows the WorkflowTaskCompleted of its task.
+ */
+function childStartsPerTask(events: { workflowTaskCompletedEventAttributes?: unknown; startChildWorkflowExecutionInitiatedEventAttributes?: unknown }[]): number[] {
+  const out: number[] = [];
+  let n = 0;
+  for (const e of events) {
+    if (e.workflowTaskCompletedEventAttributes) {
+      if (n) out.push(n);
+      n = 0;
+    }
+    if (e.startChildWorkflowExecutionInitiatedEventAttributes) n++;
+  }
+  if (n) out.push(n);
+  return out;
+}
+
 const mdSample = readFileSync(new URL('../../config/samples/machinedeployment.yaml', import.meta.url), 'utf8');
 // The demo's control plane with two individual worker Machines (demo-worker-1 and -2).
 const demo = DEMO_WITH_WORKER_MACHINES;
@@ -92,6 +110,26 @@ describe('MachineSetWorkflow', () => {
     const nodes = await setNodes();
     expect(nodes).toHaveLength(2);
     expect(nodes.every(nodeReady)).toBe(true);
+    // Revision 4: both machines were started by one workflow task, not one round trip apart.
+    expect(childStartsPerTask((await handle().fetchHistory()).events ?? [])).toEqual([2]);
+  }, 240_000);
+
+  it('a set started before revision 4 (a recorded history) still starts its machines one task at a time', async () => {
+    // The check above sees the difference: a revision-3 set's history starts them in two tasks.
+    const legacyId = machineSetWorkflowId({ namespace: 'default', name: 'demo-legacy' });
+    const legacy = env.client.workflow.getHandle(legacyId);
+    await env.client.workflow.start(MachineSetWorkflow, {
+      workflowId: legacyId,
+      taskQueue: env.taskQueue,
+      args: [{ ...input, machineSet: { ...input.machineSet, name: 'demo-legacy' } }],
+      typedSearchAttributes: objectSearchAttributes('MachineSet', 'default', 'demo', 'Pending'),
+      memo: { flow: 3 },
+    });
+    await eventually('two machines started', async () => ((await legacy.query(machineSetStatusQuery)).machines.length === 2 ? true : undefined));
+    expect(childStartsPerTask((await legacy.fetchHistory()).events ?? [])).toEqual([1, 1]);
+    await legacy.signal(deleteMachineSetSignal, {});
+    await legacy.result();
+    expect((await liveVms(env.simClient)).filter((v) => v.name.startsWith('demo-legacy-'))).toHaveLength(0);
   }, 240_000);
 
   it('refuses a bad scale naming the field, and changes nothing', async () => {
