@@ -8,7 +8,7 @@ import { caCertHash } from '../providers/kubeadm/pki/cluster-pki.js';
 import { hasOpenssl, openssl } from '../providers/kubeadm/pki/openssl.test-helper.js';
 import { FileSecretStore } from '../providers/secrets/file-store.js';
 import type { ClusterContext } from '../workflows/types.js';
-import { bootstrapActivities } from './bootstrap.js';
+import { bootstrapActivities, loadCaCert, loadPki } from './bootstrap.js';
 
 const cluster = {
   key: { namespace: 'default', name: 'demo' },
@@ -85,5 +85,27 @@ describe.skipIf(!hasOpenssl)('ensureClusterCertificates', () => {
     for (const [name, bytes] of [...made, ['demo-ca', userFiles.ca], ['demo-etcd', userFiles.etcd]] as const) {
       expect(file(name).equals(bytes), name).toBe(true);
     }
+  });
+});
+
+describe.skipIf(!hasOpenssl)('loadCaCert (a worker join: the CA certificate only)', () => {
+  let dir: string;
+  let secrets: FileSecretStore;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'capstan-bootstrap-'));
+    secrets = new FileSecretStore(dir);
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads the CA certificate without its key or the other CAs; what is wrong names the secret', async () => {
+    const ca = opensslCa('kubernetes');
+    await secrets.create('default', 'demo-ca', { type: 'cluster.x-k8s.io/secret', data: { 'tls.crt': ca['tls.crt'] } });
+    expect(await loadCaCert(secrets, cluster.key)).toBe(ca['tls.crt']);
+    // A control-plane machine needs every CA with its key: the same store is not enough for it.
+    await expect(loadPki(secrets, cluster.key)).rejects.toThrow(/default\/demo-ca.*missing tls\.key/);
+
+    await expect(loadCaCert(secrets, { namespace: 'default', name: 'other' })).rejects.toThrow(/default\/other-ca/);
+    await secrets.create('default', 'bad-ca', { type: 'cluster.x-k8s.io/secret', data: { 'tls.crt': 'not a certificate' } });
+    await expect(loadCaCert(secrets, { namespace: 'default', name: 'bad' })).rejects.toThrow(/default\/bad-ca.*tls\.crt is not a PEM certificate/);
   });
 });

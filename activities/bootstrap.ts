@@ -82,6 +82,25 @@ export async function loadPki(secrets: SecretStore, cluster: ObjectKey): Promise
   return { ca, etcdCa, frontProxyCa, serviceAccount: { publicKeyPem: sa.certPem, privateKeyPem: sa.keyPem } } as ClusterPki;
 }
 
+/**
+ * The cluster CA's certificate alone: all a worker's join needs (its hash pins the API server).
+ * A worker's bootstrap data carries no key, so neither the keys nor the other CAs are read (nor
+ * parsed: for a fleet of workers created at once, that parsing was a third of their bootstrap).
+ */
+export async function loadCaCert(secrets: SecretStore, cluster: ObjectKey): Promise<string> {
+  const name = `${cluster.name}-${CERT_SECRETS.ca}`;
+  const s = await secrets.get(cluster.namespace, name);
+  if (!s) throw secretNotFound(cluster.namespace, name, 'cluster certificates are not generated yet');
+  const certPem = s.data['tls.crt'];
+  if (!certPem) throw malformedSecret(cluster.namespace, name, 'missing tls.crt');
+  try {
+    new X509Certificate(certPem);
+  } catch {
+    throw malformedSecret(cluster.namespace, name, 'tls.crt is not a PEM certificate');
+  }
+  return certPem;
+}
+
 /** Creates the workload cluster's bootstrap token Secret (kubeadm's bootstrap-token-<id>). */
 async function ensureWorkloadToken(secrets: SecretStore, cluster: ObjectKey, token: string, machineName: string): Promise<void> {
   const client = await workloadClient(secrets, cluster);
@@ -149,7 +168,6 @@ export function bootstrapActivities({ secrets }: BootstrapDeps) {
       const ns = cluster.key.namespace;
       let stored = await secrets.get(ns, input.configName);
       if (!stored) {
-        const pki = await loadPki(secrets, cluster.key);
         const token = generateBootstrapToken({ now: new Date(), ttlSeconds: BOOTSTRAP_TOKEN_TTL_SECONDS });
         const network = cluster.clusterNetwork;
         const common = {
@@ -162,6 +180,7 @@ export function bootstrapActivities({ secrets }: BootstrapDeps) {
         if (role === 'init') {
           if (!input.version) throw failure('InvalidConfiguration', `Machine ${machineName}: spec.version is required for a control-plane machine`);
           const reg = config.initConfiguration.nodeRegistration;
+          const pki = await loadPki(secrets, cluster.key);
           value = renderInitData({
             clusterConfiguration: buildClusterConfiguration({
               clusterName: cluster.key.name,
@@ -187,10 +206,13 @@ export function bootstrapActivities({ secrets }: BootstrapDeps) {
         } else {
           const reg = config.joinConfiguration.nodeRegistration;
           const controlPlane = role === 'control-plane-join';
+          // A worker's join needs the CA's certificate only; a control-plane join gets every CA.
+          const pki = controlPlane ? await loadPki(secrets, cluster.key) : undefined;
+          const caCertPem = pki?.ca.certPem ?? (await loadCaCert(secrets, cluster.key));
           const joinConfiguration = buildJoinConfiguration({
             apiServerEndpoint: cluster.endpoint,
             token: token.token,
-            caCertHashes: [caCertHash(pki.ca.certPem)],
+            caCertHashes: [caCertHash(caCertPem)],
             nodeRegistration: {
               name: reg.name ?? machineName,
               criSocket: CONTAINERD_CRI_SOCKET,
@@ -199,7 +221,7 @@ export function bootstrapActivities({ secrets }: BootstrapDeps) {
             },
             ...(controlPlane ? { controlPlane: { localAPIEndpoint } } : {}),
           });
-          value = controlPlane
+          value = pki
             ? renderJoinData({ joinConfiguration, controlPlane: true, pki, ...common })
             : renderJoinData({ joinConfiguration, controlPlane: false, ...common });
         }

@@ -21,7 +21,7 @@
 // latency 20–80 ms, VM deletion 2 s ± 20 %; kubelets renew their Lease every 10 s (kubelet
 // default; `--lease-renew-ms` changes it). Temporal is the in-memory dev server.
 //
-//   npm run bench:rollout -- --machines 30 [--idle-seconds 30] [--lease-renew-ms 10000] [--worker process|in-process]
+//   npm run bench:rollout -- --machines 30 [--create-only] [--idle-seconds 30] [--lease-renew-ms 10000] [--worker process|in-process]
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -42,6 +42,7 @@ const { values } = parseArgs({
     machines: { type: 'string', default: '10' },
     'idle-seconds': { type: 'string', default: '30' },
     'lease-renew-ms': { type: 'string', default: '10000' },
+    'create-only': { type: 'boolean', default: false },
     worker: { type: 'string', default: 'process' },
     out: { type: 'string', default: new URL('./out/', import.meta.url).pathname },
   },
@@ -182,225 +183,231 @@ try {
     byTypePerMachine: Object.fromEntries(Object.entries(sorted(createActions)).map(([k, v]) => [k, round(v / N, 2)])),
   };
   console.error(`[bench] cluster in ${clusterMs} ms; ${N} workers Ready ${createNodesMs} ms after the scale (slowest VM's own path ${create.lowerBoundMs} ms); settling 10 s, then rolling`);
-  const oldNodes = new Set((await mdNodes()).map((n) => n.metadata!.name!));
-  const kc = new KubeConfig();
-  kc.loadFromString(await readKubeconfig(env.dataDir, 'default', 'demo'));
-  const seqBefore = (await allEvents(env.simClient)).at(-1)!.seq;
-  await sleep(10_000);
+  if (values['create-only']) {
+    console.log(`capstan bench: create ${N} workers (scale 0 → ${N}); --create-only, no rollout`);
+    console.log(JSON.stringify(create, null, 2));
+    process.exitCode = 0;
+  } else {
+    const oldNodes = new Set((await mdNodes()).map((n) => n.metadata!.name!));
+    const kc = new KubeConfig();
+    kc.loadFromString(await readKubeconfig(env.dataDir, 'default', 'demo'));
+    const seqBefore = (await allEvents(env.simClient)).at(-1)!.seq;
+    await sleep(10_000);
 
-  // 2. The rollout, measured over its own window.
-  const before = await actions(env.temporal.metricsUrl);
-  const reqBefore = await apiserverRequests(kc);
-  nodeLists = 0;
-  const cpuBefore = workerCpuMs();
-  const temporalCpuBefore = procCpuMs(env.temporal.process.pid);
-  const simCpuBefore = treeCpuMs(env.sim.pid);
-  inRollout = true;
-  const t0 = Date.now();
-  const t0Iso = new Date(t0).toISOString();
-  await executePlan(env.client, env.taskQueue, loadPlan([{ file: 'md.yaml', text: rolled }]));
-  // Wait on the workload cluster and the cloud, not on Temporal, so the benchmark adds no
-  // actions while it runs; then confirm with queries, counted and excluded.
-  for (;;) {
-    const nodes = await mdNodes();
-    if (nodes.length === N && nodes.every((n) => nodeReady(n) && !oldNodes.has(n.metadata!.name!))) {
-      const vms = (await liveVms(env.simClient)).filter((v) => v.name.startsWith(`${MD}-`));
-      if (vms.length === N) break;
+    // 2. The rollout, measured over its own window.
+    const before = await actions(env.temporal.metricsUrl);
+    const reqBefore = await apiserverRequests(kc);
+    nodeLists = 0;
+    const cpuBefore = workerCpuMs();
+    const temporalCpuBefore = procCpuMs(env.temporal.process.pid);
+    const simCpuBefore = treeCpuMs(env.sim.pid);
+    inRollout = true;
+    const t0 = Date.now();
+    const t0Iso = new Date(t0).toISOString();
+    await executePlan(env.client, env.taskQueue, loadPlan([{ file: 'md.yaml', text: rolled }]));
+    // Wait on the workload cluster and the cloud, not on Temporal, so the benchmark adds no
+    // actions while it runs; then confirm with queries, counted and excluded.
+    for (;;) {
+      const nodes = await mdNodes();
+      if (nodes.length === N && nodes.every((n) => nodeReady(n) && !oldNodes.has(n.metadata!.name!))) {
+        const vms = (await liveVms(env.simClient)).filter((v) => v.name.startsWith(`${MD}-`));
+        if (vms.length === N) break;
+      }
+      await sleep(500);
     }
-    await sleep(500);
-  }
-  const nodesDoneMs = Date.now() - t0;
-  let queries = 0;
-  for (;;) {
-    queries++;
-    const v = await mdHandle.query(machineDeploymentStatusQuery);
-    if (v.sets.length === 1 && v.sets[0]!.revision === 2 && v.status?.availableReplicas === N && v.status.upToDateReplicas === N) break;
-    await sleep(200);
-  }
-  const elapsed = Date.now() - t0;
-  const tEndIso = new Date().toISOString();
-  inRollout = false;
-  const cpuMs = workerCpuMs() - cpuBefore;
-  const temporalCpu = procCpuMs(env.temporal.process.pid) - temporalCpuBefore;
-  const simCpu = treeCpuMs(env.sim.pid) - simCpuBefore;
-  const reqs = diff(await apiserverRequests(kc), reqBefore);
-  const benchLists = nodeLists;
-  reqs.set('LIST nodes', (reqs.get('LIST nodes') ?? 0) - benchLists);
-  // The server's counters trail the calls a little: let them settle before reading.
-  await sleep(5000);
-  const rollout = diff(await actions(env.temporal.metricsUrl), before);
-  rollout.set('grpc_QueryWorkflow', (rollout.get('grpc_QueryWorkflow') ?? 0) - queries);
+    const nodesDoneMs = Date.now() - t0;
+    let queries = 0;
+    for (;;) {
+      queries++;
+      const v = await mdHandle.query(machineDeploymentStatusQuery);
+      if (v.sets.length === 1 && v.sets[0]!.revision === 2 && v.status?.availableReplicas === N && v.status.upToDateReplicas === N) break;
+      await sleep(200);
+    }
+    const elapsed = Date.now() - t0;
+    const tEndIso = new Date().toISOString();
+    inRollout = false;
+    const cpuMs = workerCpuMs() - cpuBefore;
+    const temporalCpu = procCpuMs(env.temporal.process.pid) - temporalCpuBefore;
+    const simCpu = treeCpuMs(env.sim.pid) - simCpuBefore;
+    const reqs = diff(await apiserverRequests(kc), reqBefore);
+    const benchLists = nodeLists;
+    reqs.set('LIST nodes', (reqs.get('LIST nodes') ?? 0) - benchLists);
+    // The server's counters trail the calls a little: let them settle before reading.
+    await sleep(5000);
+    const rollout = diff(await actions(env.temporal.metricsUrl), before);
+    rollout.set('grpc_QueryWorkflow', (rollout.get('grpc_QueryWorkflow') ?? 0) - queries);
 
-  // 3. Where the time went, from the cloud's event log.
-  const events = (await allEvents(env.simClient)).filter((e) => e.seq > seqBefore);
-  const names = new Map<string, string>();
-  for (const e of events) {
-    const name = e.type === 'vm.created' ? /^VM (\S+) created/.exec(e.message)?.[1] : undefined;
-    if (name && e.vmId) names.set(e.vmId, name);
-  }
-  const isNew = (e: SimEvent) => !!e.vmId && names.has(e.vmId);
-  const firstOf = (type: string, vmId: string) => events.find((e) => e.type === type && e.vmId === vmId)?.time;
-  const newVms = [...names.keys()];
-  const own = newVms.map((id) => ms(firstOf('vm.created', id)!, firstOf('node.ready', id) ?? firstOf('vm.created', id)!));
-  const boot = newVms.map((id) => ms(firstOf('vm.created', id)!, firstOf('vm.running', id) ?? firstOf('vm.created', id)!));
-  // Each wave after the first: a new VM is created after an old one was let go, which happens
-  // after some new Node became Ready. Gaps: node.ready(new) → shutting-down(old) → created(new).
-  const readyToShutdown: number[] = [];
-  const shutdownToCreate: number[] = [];
-  const readyToCreate: number[] = [];
-  let lastReady: string | undefined;
-  let lastShutdown: string | undefined;
-  for (const e of events) {
-    if (e.type === 'node.ready' && isNew(e)) lastReady = e.time;
-    if (e.type === 'vm.shutting-down' && !isNew(e)) {
-      if (lastReady) readyToShutdown.push(ms(lastReady, e.time));
-      lastShutdown = e.time;
+    // 3. Where the time went, from the cloud's event log.
+    const events = (await allEvents(env.simClient)).filter((e) => e.seq > seqBefore);
+    const names = new Map<string, string>();
+    for (const e of events) {
+      const name = e.type === 'vm.created' ? /^VM (\S+) created/.exec(e.message)?.[1] : undefined;
+      if (name && e.vmId) names.set(e.vmId, name);
     }
-    if (e.type === 'vm.created' && isNew(e) && lastReady) {
-      readyToCreate.push(ms(lastReady, e.time));
-      if (lastShutdown) shutdownToCreate.push(ms(lastShutdown, e.time));
+    const isNew = (e: SimEvent) => !!e.vmId && names.has(e.vmId);
+    const firstOf = (type: string, vmId: string) => events.find((e) => e.type === type && e.vmId === vmId)?.time;
+    const newVms = [...names.keys()];
+    const own = newVms.map((id) => ms(firstOf('vm.created', id)!, firstOf('node.ready', id) ?? firstOf('vm.created', id)!));
+    const boot = newVms.map((id) => ms(firstOf('vm.created', id)!, firstOf('vm.running', id) ?? firstOf('vm.created', id)!));
+    // Each wave after the first: a new VM is created after an old one was let go, which happens
+    // after some new Node became Ready. Gaps: node.ready(new) → shutting-down(old) → created(new).
+    const readyToShutdown: number[] = [];
+    const shutdownToCreate: number[] = [];
+    const readyToCreate: number[] = [];
+    let lastReady: string | undefined;
+    let lastShutdown: string | undefined;
+    for (const e of events) {
+      if (e.type === 'node.ready' && isNew(e)) lastReady = e.time;
+      if (e.type === 'vm.shutting-down' && !isNew(e)) {
+        if (lastReady) readyToShutdown.push(ms(lastReady, e.time));
+        lastShutdown = e.time;
+      }
+      if (e.type === 'vm.created' && isNew(e) && lastReady) {
+        readyToCreate.push(ms(lastReady, e.time));
+        if (lastShutdown) shutdownToCreate.push(ms(lastShutdown, e.time));
+      }
     }
-  }
-  const firstCreate = events.find((e) => e.type === 'vm.created' && isNew(e))!.time;
-  const lastNodeReady = events.filter((e) => e.type === 'node.ready' && isNew(e)).at(-1)!.time;
-  const lastTerminated = events.filter((e) => e.type === 'vm.terminated' && !isNew(e)).at(-1)?.time ?? lastNodeReady;
-  const waves = Math.ceil(N / SURGE);
-  const cloudPath = mean(own) * waves; // what the cloud itself takes, wave after wave
+    const firstCreate = events.find((e) => e.type === 'vm.created' && isNew(e))!.time;
+    const lastNodeReady = events.filter((e) => e.type === 'node.ready' && isNew(e)).at(-1)!.time;
+    const lastTerminated = events.filter((e) => e.type === 'vm.terminated' && !isNew(e)).at(-1)?.time ?? lastNodeReady;
+    const waves = Math.ceil(N / SURGE);
+    const cloudPath = mean(own) * waves; // what the cloud itself takes, wave after wave
 
-  // 4. Histories: events per workflow kind, and the commands each kind issued in the window.
-  const kinds: Record<string, { workflows: number; events: number[]; windowCommands: Record<string, number> }> = {};
-  const allHistories: Record<string, number> = {};
-  for await (const wf of env.client.workflow.list()) {
-    const kind = parseWorkflowId(wf.workflowId)?.kind ?? 'other';
-    const k = (kinds[kind] ??= { workflows: 0, events: [], windowCommands: {} });
-    const h = await env.client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
-    const evs = h.events ?? [];
-    k.workflows++;
-    k.events.push(evs.length);
-    allHistories[wf.workflowId] = evs.length;
-    for (const e of evs) {
-      const secs = Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
-      const iso = new Date(secs).toISOString();
-      if (iso < t0Iso || iso > tEndIso) continue;
-      let t = String(EventType[e.eventType ?? 0] ?? e.eventType).replace(/^EVENT_TYPE_/, '');
-      if (t === 'ACTIVITY_TASK_SCHEDULED') t += ` ${e.activityTaskScheduledEventAttributes?.activityType?.name}`;
-      if (t === 'WORKFLOW_EXECUTION_SIGNALED') t += ` ${e.workflowExecutionSignaledEventAttributes?.signalName}`;
-      if (t === 'SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED') t += ` ${e.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName}`;
-      k.windowCommands[t] = (k.windowCommands[t] ?? 0) + 1;
+    // 4. Histories: events per workflow kind, and the commands each kind issued in the window.
+    const kinds: Record<string, { workflows: number; events: number[]; windowCommands: Record<string, number> }> = {};
+    const allHistories: Record<string, number> = {};
+    for await (const wf of env.client.workflow.list()) {
+      const kind = parseWorkflowId(wf.workflowId)?.kind ?? 'other';
+      const k = (kinds[kind] ??= { workflows: 0, events: [], windowCommands: {} });
+      const h = await env.client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
+      const evs = h.events ?? [];
+      k.workflows++;
+      k.events.push(evs.length);
+      allHistories[wf.workflowId] = evs.length;
+      for (const e of evs) {
+        const secs = Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
+        const iso = new Date(secs).toISOString();
+        if (iso < t0Iso || iso > tEndIso) continue;
+        let t = String(EventType[e.eventType ?? 0] ?? e.eventType).replace(/^EVENT_TYPE_/, '');
+        if (t === 'ACTIVITY_TASK_SCHEDULED') t += ` ${e.activityTaskScheduledEventAttributes?.activityType?.name}`;
+        if (t === 'WORKFLOW_EXECUTION_SIGNALED') t += ` ${e.workflowExecutionSignaledEventAttributes?.signalName}`;
+        if (t === 'SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED') t += ` ${e.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName}`;
+        k.windowCommands[t] = (k.windowCommands[t] ?? 0) + 1;
+      }
     }
-  }
-  const histories = Object.fromEntries(
-    Object.entries(kinds).map(([kind, k]) => [
-      kind,
-      {
-        workflows: k.workflows,
-        maxEvents: Math.max(...k.events),
-        meanEvents: round(mean(k.events), 1),
-        // Per replaced machine: the kind's events of that type in the rollout window, / N.
-        perReplacedMachine: Object.fromEntries(Object.entries(k.windowCommands).sort((a, b) => b[1] - a[1]).map(([t, c]) => [t, round(c / N, 2)])),
+    const histories = Object.fromEntries(
+      Object.entries(kinds).map(([kind, k]) => [
+        kind,
+        {
+          workflows: k.workflows,
+          maxEvents: Math.max(...k.events),
+          meanEvents: round(mean(k.events), 1),
+          // Per replaced machine: the kind's events of that type in the rollout window, / N.
+          perReplacedMachine: Object.fromEntries(Object.entries(k.windowCommands).sort((a, b) => b[1] - a[1]).map(([t, c]) => [t, round(c / N, 2)])),
+        },
+      ]),
+    );
+
+    // 5. Idle: converged, nothing to do.
+    await sleep(5000);
+    const idleBefore = await actions(env.temporal.metricsUrl);
+    const idleReqBefore = await apiserverRequests(kc);
+    await sleep(idleSeconds * 1000);
+    await sleep(5000);
+    const idle = diff(await actions(env.temporal.metricsUrl), idleBefore);
+    const idleReqs = diff(await apiserverRequests(kc), idleReqBefore);
+
+    const reqTotal = sum(reqs);
+    const leaseReqs = [...reqs].filter(([k]) => k.includes('coordination.k8s.io/leases')).reduce((a, [, v]) => a + v, 0);
+    const result = {
+      machines: N,
+      maxSurge: SURGE,
+      maxUnavailable: 0,
+      sim: { profile: 'demo', bootMs: '8000-12000', nodeReadyMs: '1600-2400', apiLatencyMs: '20-80', deleteMs: '1600-2400', leaseRenewMs },
+      temporal: 'dev server, in memory',
+      clusterMs,
+      create,
+      rollout: {
+        wallMs: elapsed,
+        nodesDoneMs,
+        lowerBoundMs: LOWER_BOUND_MS,
+        ratio: round(elapsed / LOWER_BOUND_MS, 3),
+        waves,
+        cloud: {
+          meanCreatedToNodeReadyMs: Math.round(mean(own)),
+          p90CreatedToNodeReadyMs: pct(own, 0.9),
+          meanBootMs: Math.round(mean(boot)),
+          cloudPathMs: Math.round(cloudPath),
+          ratioToCloudPath: round(elapsed / cloudPath, 3),
+          applyToFirstCreateMs: ms(t0Iso, firstCreate),
+          newNodeReadyToOldShutdownMeanMs: Math.round(mean(readyToShutdown)),
+          oldShutdownToNewCreateMeanMs: Math.round(mean(shutdownToCreate)),
+          newNodeReadyToNextCreateMeanMs: Math.round(mean(readyToCreate)),
+          newNodeReadyToNextCreateP90Ms: pct(readyToCreate, 0.9),
+          lastNodeReadyToDoneMs: ms(lastNodeReady, tEndIso),
+          lastOldTerminatedToDoneMs: ms(lastTerminated, tEndIso),
+        },
       },
-    ]),
-  );
-
-  // 5. Idle: converged, nothing to do.
-  await sleep(5000);
-  const idleBefore = await actions(env.temporal.metricsUrl);
-  const idleReqBefore = await apiserverRequests(kc);
-  await sleep(idleSeconds * 1000);
-  await sleep(5000);
-  const idle = diff(await actions(env.temporal.metricsUrl), idleBefore);
-  const idleReqs = diff(await apiserverRequests(kc), idleReqBefore);
-
-  const reqTotal = sum(reqs);
-  const leaseReqs = [...reqs].filter(([k]) => k.includes('coordination.k8s.io/leases')).reduce((a, [, v]) => a + v, 0);
-  const result = {
-    machines: N,
-    maxSurge: SURGE,
-    maxUnavailable: 0,
-    sim: { profile: 'demo', bootMs: '8000-12000', nodeReadyMs: '1600-2400', apiLatencyMs: '20-80', deleteMs: '1600-2400', leaseRenewMs },
-    temporal: 'dev server, in memory',
-    clusterMs,
-    create,
-    rollout: {
-      wallMs: elapsed,
-      nodesDoneMs,
-      lowerBoundMs: LOWER_BOUND_MS,
-      ratio: round(elapsed / LOWER_BOUND_MS, 3),
-      waves,
-      cloud: {
-        meanCreatedToNodeReadyMs: Math.round(mean(own)),
-        p90CreatedToNodeReadyMs: pct(own, 0.9),
-        meanBootMs: Math.round(mean(boot)),
-        cloudPathMs: Math.round(cloudPath),
-        ratioToCloudPath: round(elapsed / cloudPath, 3),
-        applyToFirstCreateMs: ms(t0Iso, firstCreate),
-        newNodeReadyToOldShutdownMeanMs: Math.round(mean(readyToShutdown)),
-        oldShutdownToNewCreateMeanMs: Math.round(mean(shutdownToCreate)),
-        newNodeReadyToNextCreateMeanMs: Math.round(mean(readyToCreate)),
-        newNodeReadyToNextCreateP90Ms: pct(readyToCreate, 0.9),
-        lastNodeReadyToDoneMs: ms(lastNodeReady, tEndIso),
-        lastOldTerminatedToDoneMs: ms(lastTerminated, tEndIso),
+      actions: {
+        total: sum(rollout),
+        perReplacedMachine: round(sum(rollout) / N, 2),
+        byType: sorted(rollout),
+        byTypePerMachine: Object.fromEntries(Object.entries(sorted(rollout)).map(([k, v]) => [k, round(v / N, 2)])),
+        benchQueriesExcluded: queries,
       },
-    },
-    actions: {
-      total: sum(rollout),
-      perReplacedMachine: round(sum(rollout) / N, 2),
-      byType: sorted(rollout),
-      byTypePerMachine: Object.fromEntries(Object.entries(sorted(rollout)).map(([k, v]) => [k, round(v / N, 2)])),
-      benchQueriesExcluded: queries,
-    },
-    histories,
-    worker: {
-      cpuMsPerMachine: round(cpuMs / N, 1),
-      cpuMsTotal: Math.round(cpuMs),
-      peakRssMiB: round(rssPeak / 2 ** 20, 1),
-      peakRssDuringRolloutMiB: round(rssPeakRollout / 2 ** 20, 1),
-      note: workerInProcess ? 'worker in the benchmark process (client and polling included)' : 'the worker process alone (capstan worker)',
-    },
-    otherCpu: { temporalServerMsPerMachine: round(temporalCpu / N, 1), simCloudTreeMsPerMachine: round(simCpu / N, 1) },
-    apiserver: {
-      requestsPerMachine: round(reqTotal / N, 2),
-      requestsPerMachineWithoutLeases: round((reqTotal - leaseReqs) / N, 2),
-      benchNodeListsExcluded: benchLists,
-      top: Object.fromEntries(Object.entries(sorted(reqs)).slice(0, 15)),
-    },
-    idle: {
-      seconds: idleSeconds,
-      actions: sum(idle),
-      perMachineHour: round((sum(idle) / N) * (3600 / idleSeconds), 2),
-      byType: sorted(idle),
-      apiserverRequests: sum(idleReqs),
-      apiserverTop: Object.fromEntries(Object.entries(sorted(idleReqs)).slice(0, 5)),
-    },
-    maxHistoryEvents: Math.max(...Object.values(allHistories)),
-  };
+      histories,
+      worker: {
+        cpuMsPerMachine: round(cpuMs / N, 1),
+        cpuMsTotal: Math.round(cpuMs),
+        peakRssMiB: round(rssPeak / 2 ** 20, 1),
+        peakRssDuringRolloutMiB: round(rssPeakRollout / 2 ** 20, 1),
+        note: workerInProcess ? 'worker in the benchmark process (client and polling included)' : 'the worker process alone (capstan worker)',
+      },
+      otherCpu: { temporalServerMsPerMachine: round(temporalCpu / N, 1), simCloudTreeMsPerMachine: round(simCpu / N, 1) },
+      apiserver: {
+        requestsPerMachine: round(reqTotal / N, 2),
+        requestsPerMachineWithoutLeases: round((reqTotal - leaseReqs) / N, 2),
+        benchNodeListsExcluded: benchLists,
+        top: Object.fromEntries(Object.entries(sorted(reqs)).slice(0, 15)),
+      },
+      idle: {
+        seconds: idleSeconds,
+        actions: sum(idle),
+        perMachineHour: round((sum(idle) / N) * (3600 / idleSeconds), 2),
+        byType: sorted(idle),
+        apiserverRequests: sum(idleReqs),
+        apiserverTop: Object.fromEntries(Object.entries(sorted(idleReqs)).slice(0, 5)),
+      },
+      maxHistoryEvents: Math.max(...Object.values(allHistories)),
+    };
 
-  const r = result.rollout;
-  console.log(`capstan bench: create ${N} workers (scale 0 → ${N}), then roll them`);
-  console.log(`  creation: Nodes Ready ${create.wallMs} ms after the scale; the slowest VM's own created → Ready ${create.lowerBoundMs} ms → ratio ${create.ratio} (${create.ratioToNominal} of boot + Ready)`);
-  console.log(`    scale → first VM ${create.scaleToFirstCreateMs} ms, first → last VM created ${create.firstToLastCreateMs} ms; ${create.actionsPerMachine} actions per machine`);
-  console.log(`    after the scale (p50 / max ms): ${Object.entries(fanOut).map(([k, v]) => `${k} ${v.p50} / ${v.max}`).join(', ')}`);
-  console.log(`capstan bench: roll a MachineDeployment of ${N} workers (maxSurge ${SURGE}, maxUnavailable 0), sim "demo" (boot 10 s, Ready 2 s, ±20 %), lease renewal ${leaseRenewMs} ms`);
-  console.log(`  rollout wall time:          ${r.wallMs} ms (Nodes done at ${r.nodesDoneMs} ms)`);
-  console.log(`  lower bound:                ${r.lowerBoundMs} ms = ${waves} waves × 12 s → ratio ${r.ratio}`);
-  console.log(`  cloud's own path:           ${r.cloud.cloudPathMs} ms (${waves} × mean created→Ready ${r.cloud.meanCreatedToNodeReadyMs} ms) → ratio ${r.cloud.ratioToCloudPath}`);
-  console.log(`  per wave: new Node Ready → old shutting down ${r.cloud.newNodeReadyToOldShutdownMeanMs} ms, → next new VM created ${r.cloud.newNodeReadyToNextCreateMeanMs} ms (p90 ${r.cloud.newNodeReadyToNextCreateP90Ms})`);
-  console.log(`  apply → first VM ${r.cloud.applyToFirstCreateMs} ms; last Node Ready → done ${r.cloud.lastNodeReadyToDoneMs} ms`);
-  console.log(`  Temporal actions: ${result.actions.total} → ${result.actions.perReplacedMachine} per replaced machine (${queries} bench queries excluded)`);
-  for (const [k, v] of Object.entries(result.actions.byTypePerMachine)) console.log(`    ${k.padEnd(45)} ${v}`);
-  console.log('  history events per workflow kind (max / mean), and per replaced machine in the window:');
-  for (const [kind, h] of Object.entries(histories)) {
-    console.log(`    ${kind.padEnd(20)} ${h.workflows} workflows, max ${h.maxEvents}, mean ${h.meanEvents}`);
-    for (const [t, v] of Object.entries(h.perReplacedMachine)) console.log(`      ${t.padEnd(60)} ${v}`);
+    const r = result.rollout;
+    console.log(`capstan bench: create ${N} workers (scale 0 → ${N}), then roll them`);
+    console.log(`  creation: Nodes Ready ${create.wallMs} ms after the scale; the slowest VM's own created → Ready ${create.lowerBoundMs} ms → ratio ${create.ratio} (${create.ratioToNominal} of boot + Ready)`);
+    console.log(`    scale → first VM ${create.scaleToFirstCreateMs} ms, first → last VM created ${create.firstToLastCreateMs} ms; ${create.actionsPerMachine} actions per machine`);
+    console.log(`    after the scale (p50 / max ms): ${Object.entries(fanOut).map(([k, v]) => `${k} ${v.p50} / ${v.max}`).join(', ')}`);
+    console.log(`capstan bench: roll a MachineDeployment of ${N} workers (maxSurge ${SURGE}, maxUnavailable 0), sim "demo" (boot 10 s, Ready 2 s, ±20 %), lease renewal ${leaseRenewMs} ms`);
+    console.log(`  rollout wall time:          ${r.wallMs} ms (Nodes done at ${r.nodesDoneMs} ms)`);
+    console.log(`  lower bound:                ${r.lowerBoundMs} ms = ${waves} waves × 12 s → ratio ${r.ratio}`);
+    console.log(`  cloud's own path:           ${r.cloud.cloudPathMs} ms (${waves} × mean created→Ready ${r.cloud.meanCreatedToNodeReadyMs} ms) → ratio ${r.cloud.ratioToCloudPath}`);
+    console.log(`  per wave: new Node Ready → old shutting down ${r.cloud.newNodeReadyToOldShutdownMeanMs} ms, → next new VM created ${r.cloud.newNodeReadyToNextCreateMeanMs} ms (p90 ${r.cloud.newNodeReadyToNextCreateP90Ms})`);
+    console.log(`  apply → first VM ${r.cloud.applyToFirstCreateMs} ms; last Node Ready → done ${r.cloud.lastNodeReadyToDoneMs} ms`);
+    console.log(`  Temporal actions: ${result.actions.total} → ${result.actions.perReplacedMachine} per replaced machine (${queries} bench queries excluded)`);
+    for (const [k, v] of Object.entries(result.actions.byTypePerMachine)) console.log(`    ${k.padEnd(45)} ${v}`);
+    console.log('  history events per workflow kind (max / mean), and per replaced machine in the window:');
+    for (const [kind, h] of Object.entries(histories)) {
+      console.log(`    ${kind.padEnd(20)} ${h.workflows} workflows, max ${h.maxEvents}, mean ${h.meanEvents}`);
+      for (const [t, v] of Object.entries(h.perReplacedMachine)) console.log(`      ${t.padEnd(60)} ${v}`);
+    }
+    console.log(`  worker CPU: ${result.worker.cpuMsPerMachine} ms per machine; peak RSS ${result.worker.peakRssMiB} MiB (${result.worker.peakRssDuringRolloutMiB} during the rollout)`);
+    console.log(`  Temporal server CPU ${result.otherCpu.temporalServerMsPerMachine} ms/machine; sim cloud + apiservers ${result.otherCpu.simCloudTreeMsPerMachine} ms/machine`);
+    console.log(`  workload apiserver: ${result.apiserver.requestsPerMachine} requests per machine (${result.apiserver.requestsPerMachineWithoutLeases} without kubelet leases)`);
+    console.log(`  idle ${idleSeconds} s: ${result.idle.actions} actions → ${result.idle.perMachineHour} per machine-hour; ${result.idle.apiserverRequests} apiserver requests`);
+    mkdirSync(values.out!, { recursive: true });
+    const file = `${values.out!.replace(/\/$/, '')}/rollout-N${N}.json`;
+    writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+    console.log(`  figures: test/bench/out/rollout-N${N}.json`);
   }
-  console.log(`  worker CPU: ${result.worker.cpuMsPerMachine} ms per machine; peak RSS ${result.worker.peakRssMiB} MiB (${result.worker.peakRssDuringRolloutMiB} during the rollout)`);
-  console.log(`  Temporal server CPU ${result.otherCpu.temporalServerMsPerMachine} ms/machine; sim cloud + apiservers ${result.otherCpu.simCloudTreeMsPerMachine} ms/machine`);
-  console.log(`  workload apiserver: ${result.apiserver.requestsPerMachine} requests per machine (${result.apiserver.requestsPerMachineWithoutLeases} without kubelet leases)`);
-  console.log(`  idle ${idleSeconds} s: ${result.idle.actions} actions → ${result.idle.perMachineHour} per machine-hour; ${result.idle.apiserverRequests} apiserver requests`);
-  mkdirSync(values.out!, { recursive: true });
-  const file = `${values.out!.replace(/\/$/, '')}/rollout-N${N}.json`;
-  writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
-  console.log(`  figures: test/bench/out/rollout-N${N}.json`);
 } finally {
   clearInterval(rssTimer);
   await env.stop();
