@@ -182,7 +182,7 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
   };
 
   const createMachine = async (role: BootstrapRole, failureDomain?: string) => {
-    const name = generateName(kcp.metadata.name, Math.random);
+    const name = generateName(kcp.metadata.name, Math.random, (n) => state.machines[n]?.deleted === false);
     const uid = uuid4();
     const made = madeNow();
     state.machines[name] = { uid, role, deleted: false, created: new Date().toISOString(), made, ...(failureDomain ? { failureDomain } : {}) };

@@ -213,7 +213,7 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
   // --- acting on sets ---
   const createSet = async (hash: string, replicas: number) => {
     const a = state.apply;
-    const setName = generateName(name, Math.random);
+    const setName = generateName(name, Math.random, (n) => n in state.sets);
     state.lastRevision++;
     state.sets[setName] = {
       templateHash: hash,

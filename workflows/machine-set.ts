@@ -9,6 +9,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  log,
   ParentClosePolicy,
   setCurrentDetails,
   setHandler,
@@ -16,6 +17,7 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { GROUPS, LABELS } from '../api/meta.js';
 import { machineWorkflowId } from './ids.js';
 import { machineFactsMemo, machineListMemo, startMemo } from './list-memo.js';
@@ -208,12 +210,12 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
 
   // --- acting ---
   const createMachine = async () => {
-    const name = generateName(ms.name, Math.random);
+    const name = generateName(ms.name, Math.random, (n) => n in state.machines);
     const uid = uuid4();
     state.machines[name] = { uid, created: new Date().toISOString(), deleting: false };
     const t = ms.spec.template;
     const labels = { ...t.metadata.labels, [LABELS.clusterName]: ms.spec.clusterName, [LABELS.setName]: ms.name };
-    const child = await startChild(MachineWorkflow, {
+    const started = startChild(MachineWorkflow, {
       workflowId: machineWorkflowId({ namespace: ms.namespace, name }),
       parentClosePolicy: ParentClosePolicy.ABANDON,
       // A revision-2 machine starts shown as Provisioning (the gate is open: it is created now).
@@ -248,6 +250,18 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
         },
       ],
     });
+    let child: Awaited<typeof started>;
+    try {
+      child = await started;
+    } catch (err) {
+      // A workflow of that name runs already (a machine this set forgot, or another's): this
+      // one was not made; the next round makes another under a new name instead of failing the set.
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      log.warn('machine name taken; another will be made', { machine: name });
+      delete state.machines[name];
+      changes++;
+      return;
+    }
     if (flow >= 2) {
       state.machines[name]!.parentRun = runId;
       goneOnCompletion(name, child.result());

@@ -85,6 +85,21 @@ describe('generateName', () => {
       }),
     );
   });
+
+  it('draws again while the name is taken (a collision once failed a set of 1,000 machines)', () => {
+    // The same draw twice, then another: the second equals the first and is refused.
+    const draws = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0.5, 0.5, 0.5, 0.5, 0.5];
+    let i = 0;
+    const random = () => draws[i++]!;
+    const first = generateName('ms', random);
+    expect(first).toBe('ms-bbbbb');
+    expect(generateName('ms', random, (n) => n === first)).toBe('ms-rrrrr');
+    expect(i).toBe(15);
+    // Without a taken name, one draw of five.
+    i = 0;
+    expect(generateName('ms', random, () => false)).toBe('ms-bbbbb');
+    expect(i).toBe(5);
+  });
 });
 
 describe('spec comparison', () => {
