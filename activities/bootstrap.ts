@@ -34,6 +34,7 @@ import type { ObjectKey } from '../workflows/ids.js';
 import type { BootstrapRole, ClusterContext } from '../workflows/types.js';
 import { failure, malformedSecret, secretNotFound } from './errors.js';
 import { apiStatus, kubeconfigSecretName, workloadClient } from './workload-client.js';
+import { workloadWrite } from './workload-limit.js';
 
 export interface BootstrapDeps {
   secrets: SecretStore;
@@ -234,7 +235,7 @@ export function bootstrapActivities({ secrets }: BootstrapDeps) {
       const token = stored.data.token!;
       // The init machine's token is created by `kubeadm init` itself (InitConfiguration);
       // a join's token must exist in the workload cluster before the machine boots.
-      if (role !== 'init') await ensureWorkloadToken(secrets, cluster.key, token, machineName);
+      if (role !== 'init') await workloadWrite(cluster.key, () => ensureWorkloadToken(secrets, cluster.key, token, machineName));
       return { dataSecretName: input.configName, tokenId: parseBootstrapToken(token).id };
     },
 
@@ -243,7 +244,7 @@ export function bootstrapActivities({ secrets }: BootstrapDeps) {
       if (input.tokenId) {
         try {
           const client = await workloadClient(secrets, input.cluster);
-          await client.core.deleteNamespacedSecret({ name: `bootstrap-token-${input.tokenId}`, namespace: 'kube-system' });
+          await workloadWrite(input.cluster, () => client.core.deleteNamespacedSecret({ name: `bootstrap-token-${input.tokenId}`, namespace: 'kube-system' }));
         } catch (err) {
           // Gone already, or the API is down (the cluster is being deleted): tokencleaner
           // removes an expired token anyway.

@@ -11,6 +11,7 @@ import { describeError, waitTrouble } from './errors.js';
 import { elapsedSinceFirstAttemptMs, pause } from './heartbeat.js';
 import { NodeWatches } from './node-watch.js';
 import { apiStatus, workloadClient, type WorkloadClient } from './workload-client.js';
+import { workloadWrite } from './workload-limit.js';
 
 export interface WorkloadDeps {
   secrets: SecretStore;
@@ -242,8 +243,8 @@ export function workloadActivities({ secrets, pollMs = 1000, unreachableGraceMs 
       for (;;) {
         let why: string;
         try {
-          client ??= await workloadClient(secrets, input.cluster);
-          await client.core.deleteNode({ name: input.nodeName });
+          const c = (client ??= await workloadClient(secrets, input.cluster));
+          await workloadWrite(input.cluster, () => c.core.deleteNode({ name: input.nodeName }));
           return { deleted: true };
         } catch (err) {
           if (apiStatus(err) === 404) return { deleted: true };
