@@ -169,6 +169,10 @@ export function bootstrapActivities({ secrets }: BootstrapDeps) {
       const ns = cluster.key.namespace;
       let stored = await secrets.get(ns, input.configName);
       if (!stored) {
+        // The secrets first (a missing or malformed one is what to report): a worker's join needs
+        // the CA's certificate only, a control-plane machine every CA with its key.
+        const pki = role === 'worker-join' ? undefined : await loadPki(secrets, cluster.key);
+        const caCertPem = pki ? pki.ca.certPem : await loadCaCert(secrets, cluster.key);
         const token = generateBootstrapToken({ now: new Date(), ttlSeconds: BOOTSTRAP_TOKEN_TTL_SECONDS });
         const network = cluster.clusterNetwork;
         const common = {
@@ -180,8 +184,8 @@ export function bootstrapActivities({ secrets }: BootstrapDeps) {
         let value: string;
         if (role === 'init') {
           if (!input.version) throw failure('InvalidConfiguration', `Machine ${machineName}: spec.version is required for a control-plane machine`);
+          if (!pki) throw new Error('unreachable: an init machine loads every CA');
           const reg = config.initConfiguration.nodeRegistration;
-          const pki = await loadPki(secrets, cluster.key);
           value = renderInitData({
             clusterConfiguration: buildClusterConfiguration({
               clusterName: cluster.key.name,
@@ -205,11 +209,8 @@ export function bootstrapActivities({ secrets }: BootstrapDeps) {
             ...common,
           });
         } else {
-          const reg = config.joinConfiguration.nodeRegistration;
           const controlPlane = role === 'control-plane-join';
-          // A worker's join needs the CA's certificate only; a control-plane join gets every CA.
-          const pki = controlPlane ? await loadPki(secrets, cluster.key) : undefined;
-          const caCertPem = pki?.ca.certPem ?? (await loadCaCert(secrets, cluster.key));
+          const reg = config.joinConfiguration.nodeRegistration;
           const joinConfiguration = buildJoinConfiguration({
             apiServerEndpoint: cluster.endpoint,
             token: token.token,
