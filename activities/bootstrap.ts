@@ -47,16 +47,21 @@ const TOKEN_ID_LABEL = 'bootstrap.capstan.dev/token-id';
 
 const pair = (certPem: string, keyPem: string) => ({ 'tls.crt': certPem, 'tls.key': keyPem });
 
+/** A `<cluster>-<suffix>` secret's tls.crt and, if it has one, tls.key; a missing secret or certificate is named. */
+async function readCertSecret(secrets: SecretStore, cluster: ObjectKey, suffix: string): Promise<{ name: string; certPem: string; keyPem?: string }> {
+  const name = `${cluster.name}-${suffix}`;
+  const s = await secrets.get(cluster.namespace, name);
+  if (!s) throw secretNotFound(cluster.namespace, name, 'cluster certificates are not generated yet');
+  const certPem = s.data['tls.crt'];
+  if (!certPem) throw malformedSecret(cluster.namespace, name, 'missing tls.crt');
+  return { name, certPem, keyPem: s.data['tls.key'] };
+}
+
 export async function loadPki(secrets: SecretStore, cluster: ObjectKey): Promise<ClusterPki> {
   // A missing secret may yet appear (retryable); one that is there but does not parse will not
   // mend itself (non-retryable). Parse errors name the secret and the key, never the content.
   const get = async (suffix: string, kind: 'cert' | 'public-key') => {
-    const name = `${cluster.name}-${suffix}`;
-    const s = await secrets.get(cluster.namespace, name);
-    if (!s) throw secretNotFound(cluster.namespace, name, 'cluster certificates are not generated yet');
-    const certPem = s.data['tls.crt'];
-    const keyPem = s.data['tls.key'];
-    if (!certPem) throw malformedSecret(cluster.namespace, name, 'missing tls.crt');
+    const { name, certPem, keyPem } = await readCertSecret(secrets, cluster, suffix);
     if (!keyPem) throw malformedSecret(cluster.namespace, name, 'missing tls.key (a CA without its key, an external CA, is not supported)');
     let publicKey: KeyObject;
     try {
@@ -89,11 +94,7 @@ export async function loadPki(secrets: SecretStore, cluster: ObjectKey): Promise
  * parsed: for a fleet of workers created at once, that parsing was a third of their bootstrap).
  */
 export async function loadCaCert(secrets: SecretStore, cluster: ObjectKey): Promise<string> {
-  const name = `${cluster.name}-${CERT_SECRETS.ca}`;
-  const s = await secrets.get(cluster.namespace, name);
-  if (!s) throw secretNotFound(cluster.namespace, name, 'cluster certificates are not generated yet');
-  const certPem = s.data['tls.crt'];
-  if (!certPem) throw malformedSecret(cluster.namespace, name, 'missing tls.crt');
+  const { name, certPem } = await readCertSecret(secrets, cluster, CERT_SECRETS.ca);
   try {
     new X509Certificate(certPem);
   } catch {

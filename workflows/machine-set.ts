@@ -338,14 +338,11 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
       templateVersion: ms.spec.template.spec.version,
     });
     if (flow >= 4) {
-      // Revision 4: the round's machines start together, its deletions are signalled with them.
-      for (let left = plan.create; left > 0; left -= START_BATCH) {
-        const creating = Array.from({ length: Math.min(left, START_BATCH) }, () => createMachine());
-        // (Every command of a task is issued before it completes: the deletions join the first batch.)
-        const deleting = left === plan.create ? plan.delete.map((name) => deleteMachine(name)) : [];
-        await Promise.all([...creating, ...deleting]);
-      }
-      if (plan.create === 0) await Promise.all(plan.delete.map((name) => deleteMachine(name)));
+      // Revision 4: the round's machines start together (a batch per task), its deletions are
+      // signalled with the first batch.
+      const startMachines = (n: number) => Array.from({ length: Math.min(n, START_BATCH) }, () => createMachine());
+      await Promise.all([...startMachines(plan.create), ...plan.delete.map((name) => deleteMachine(name))]);
+      for (let left = plan.create - START_BATCH; left > 0; left -= START_BATCH) await Promise.all(startMachines(left));
     } else {
       for (let i = 0; i < plan.create; i++) await createMachine();
       for (const name of plan.delete) await deleteMachine(name);

@@ -32,6 +32,7 @@ import { readKubeconfig } from '../../client/commands.js';
 import type { SimEvent } from '../../providers/sim/types.js';
 import { machineDeploymentWorkflowId, parseWorkflowId } from '../../workflows/ids.js';
 import { machineDeploymentStatusQuery, scaleMachineDeploymentUpdate } from '../../workflows/messages.js';
+import type { MachineDeploymentView } from '../../workflows/types.js';
 import { startCapstanEnv } from '../support/capstan-env.js';
 import { allEvents, liveVms, nodeReady, waitForAvailable, workloadNodes } from '../support/cluster-checks.js';
 import { actions, diff } from './actions.js';
@@ -114,6 +115,13 @@ try {
       }
     }
   };
+  /** Asks the deployment's status every `everyMs` until `ok`; returns how many queries it took (excluded from the actions). */
+  const untilStatus = async (ok: (v: MachineDeploymentView) => boolean, everyMs: number) => {
+    for (let queries = 1; ; queries++) {
+      if (ok(await mdStatus())) return queries;
+      await sleep(everyMs);
+    }
+  };
   // The benchmark's own LIST nodes are counted and taken off the apiserver's figures.
   let nodeLists = 0;
   const mdNodes = async () => {
@@ -140,13 +148,7 @@ try {
     await sleep(250);
   }
   const createNodesMs = Date.now() - tc;
-  let createQueries = 0;
-  for (;;) {
-    createQueries++;
-    const v = await mdStatus();
-    if (v.status?.availableReplicas === N && v.sets.length === 1) break;
-    await sleep(250);
-  }
+  const createQueries = await untilStatus((v) => v.status?.availableReplicas === N && v.sets.length === 1, 250);
   const createdMs = Date.now() - tc;
   await sleep(5000);
   const createActions = diff(await actions(env.temporal.metricsUrl), createBefore);
@@ -197,7 +199,6 @@ try {
   if (values['create-only']) {
     console.log(`capstan bench: create ${N} workers (scale 0 → ${N}); --create-only, no rollout`);
     console.log(JSON.stringify(create, null, 2));
-    process.exitCode = 0;
   } else {
     const oldNodes = new Set((await mdNodes()).map((n) => n.metadata!.name!));
     const kc = new KubeConfig();
@@ -227,13 +228,7 @@ try {
       await sleep(500);
     }
     const nodesDoneMs = Date.now() - t0;
-    let queries = 0;
-    for (;;) {
-      queries++;
-      const v = await mdStatus();
-      if (v.sets.length === 1 && v.sets[0]!.revision === 2 && v.status?.availableReplicas === N && v.status.upToDateReplicas === N) break;
-      await sleep(200);
-    }
+    const queries = await untilStatus((v) => v.sets.length === 1 && v.sets[0]!.revision === 2 && v.status?.availableReplicas === N && v.status.upToDateReplicas === N, 200);
     const elapsed = Date.now() - t0;
     const tEndIso = new Date().toISOString();
     inRollout = false;
