@@ -1,5 +1,6 @@
 // `capstan watch`: the CRD watcher in the foreground, until SIGINT/SIGTERM.
 import { KubeConfig } from '@kubernetes/client-node';
+import { shareConnections } from '../providers/kubernetes/shared-connections.js';
 import type { Client } from '@temporalio/client';
 import { managementKubeconfig } from './management-apply.js';
 import { TASK_QUEUE } from './temporal.js';
@@ -16,7 +17,7 @@ export async function runWatcher(temporal: Client, kubeconfigFile?: string): Pro
     (() => {
       const fallback = new KubeConfig();
       fallback.loadFromDefault();
-      return fallback;
+      return shareConnections(fallback);
     })();
   const server = kc.getCurrentCluster()?.server;
   if (!server) throw new Error('no management cluster: give --kubeconfig FILE or set KUBECONFIG');

@@ -3,6 +3,8 @@
 import { FileSecretStore } from '../providers/secrets/file-store.js';
 import type { SecretStore } from '../providers/secrets/store.js';
 import { join, resolve } from 'node:path';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { shareConnections } from '../providers/kubernetes/shared-connections.js';
 
 export interface WorkerSettings {
   dataDir: string;
@@ -39,9 +41,11 @@ export async function openSecretStore(o: { dataDir: string; secretStore?: 'file'
 }
 
 /** CAPSTAN_MANAGEMENT_KUBECONFIG: a kubeconfig file, or `in-cluster` (the pod's ServiceAccount, as in config/deploy). */
-export function loadManagementConfig(kc: { loadFromFile(f: string): void; loadFromCluster(): void }, setting: string): void {
+export function loadManagementConfig(kc: KubeConfig, setting: string): void {
   if (setting === 'in-cluster') kc.loadFromCluster();
   else kc.loadFromFile(setting);
+  // One connection pool for every client of the management cluster (the watcher, the secret store).
+  shareConnections(kc);
 }
 
 /** The store the CLI reads (e.g. `capstan get kubeconfig`): the same as the worker's, from the same environment. */

@@ -12,6 +12,7 @@ import {
   type ConfigurationOptions,
   type ObservableMiddleware,
 } from '@kubernetes/client-node';
+import { shareConnections } from '../../kubernetes/shared-connections.js';
 
 export type Credentials = { certPem: string; keyPem: string } | { token: string } | { anonymous: true };
 
@@ -41,6 +42,8 @@ export function kubeClients(server: string, caPem: string, credentials: Credenti
     contexts: [{ name: 'ctx', cluster: 'cluster', user: 'user' }],
     currentContext: 'ctx',
   });
+  // One connection per kubelet, as a real kubelet keeps (client-node would open one per request).
+  shareConnections(kc);
   return {
     server,
     config: kc,
