@@ -87,8 +87,9 @@ function buildClient(kc: KubeConfig): WorkloadClient {
   const u = kc.getCurrentUser()!;
   const decode = (s?: string) => (s ? Buffer.from(s, 'base64') : undefined);
   const server = new URL(c.server);
-  // Raw GETs (/readyz) keep their connection too.
-  const agent = new HttpsAgent({ keepAlive: true, ca: decode(c.caData), cert: decode(u.certData), key: decode(u.keyData) });
+  // Raw GETs (/readyz) keep their connection too, for at most 30 s idle: nothing else closes the
+  // agent of a client a changed kubeconfig replaced.
+  const agent = new HttpsAgent({ keepAlive: true, timeout: 30_000, ca: decode(c.caData), cert: decode(u.certData), key: decode(u.keyData) });
   return {
     core: kc.makeApiClient(CoreV1Api),
     get: (path, timeoutMs = 5000) =>

@@ -14,7 +14,7 @@ fi
 results=$(mktemp -d)
 trap 'rm -rf "$results"' EXIT
 echo "[capstan test] unit tests" >&2
-npx vitest run --reporter=default --reporter=json --outputFile="$results/unit.json" test/unit api activities providers/kubeadm
+npx vitest run --reporter=default --reporter=json --outputFile="$results/unit.json" test/unit api activities providers
 echo "[capstan test] tests against real servers" >&2
 npx vitest run --reporter=default --reporter=json --outputFile="$results/servers.json" --no-file-parallelism test/support test/sim test/workflow test/management test/e2e
 # One closing line over both runs, in the plain form any CI reads.
