@@ -55,10 +55,16 @@ function parseKubeconfig(cluster: ObjectKey, value: string): KubeConfig {
  * process (the tests) never share a cluster of the same name; a changed kubeconfig builds a new
  * client and lets the old one's connections close once their requests are done.
  */
-const cache = new WeakMap<SecretStore, Map<string, { digest: string; kc: KubeConfig; client: WorkloadClient }>>();
+interface CachedClient {
+  /** sha256 of the kubeconfig it was built from. */
+  digest: string;
+  kc: KubeConfig;
+  client: WorkloadClient;
+}
+const cache = new WeakMap<SecretStore, Map<string, CachedClient>>();
 
 export async function workloadClient(secrets: SecretStore, cluster: ObjectKey): Promise<WorkloadClient> {
-  const clusters = cache.get(secrets) ?? new Map<string, { digest: string; kc: KubeConfig; client: WorkloadClient }>();
+  const clusters = cache.get(secrets) ?? new Map<string, CachedClient>();
   cache.set(secrets, clusters);
   const key = `${cluster.namespace}/${cluster.name}`;
   const cached = clusters.get(key);

@@ -1,7 +1,7 @@
 // `capstan watch`: the CRD watcher in the foreground, until SIGINT/SIGTERM.
 import { KubeConfig } from '@kubernetes/client-node';
-import { shareConnections } from '../providers/kubernetes/shared-connections.js';
 import type { Client } from '@temporalio/client';
+import { shareConnections } from '../providers/kubernetes/shared-connections.js';
 import { managementKubeconfig } from './management-apply.js';
 import { TASK_QUEUE } from './temporal.js';
 import { Watcher } from './watcher.js';
