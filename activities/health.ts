@@ -2,8 +2,10 @@
 // Temporal's visibility: each Machine's search attributes and its static start memo, no query
 // per machine) joined with their Nodes (from the worker's Node watch of that cluster). The
 // activity returns the targets as soon as they differ from what the workflow last saw — a Node
-// condition changed, a machine came or went — or after maxWaitSeconds; the decision is the
-// workflow's (workflows/planners/health.ts).
+// condition changed, a machine came or went — and after observerQuietMs without a change it
+// returns them with its mark (observer-marks.ts): the check then stops observing until the
+// worker's waker sees the mark no longer match. The decision is the workflow's
+// (workflows/planners/health.ts).
 import { createHash } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { V1Node } from '@kubernetes/client-node';
@@ -13,22 +15,26 @@ import type { ObjectKey } from '../workflows/ids.js';
 import type { OwnedHealthTarget } from '../workflows/types.js';
 import { type MachineRecord, waitOnMachinesAndNodes } from './machine-list.js';
 import { NodeWatches } from './node-watch.js';
+import { healthTargetsMark, OBSERVER_QUIET_MS } from './observer-marks.js';
 
 export interface HealthDeps {
   temporal?: Client;
   nodeWatches: NodeWatches;
   unreachableGraceMs?: number;
+  /** How long an observer sees nothing change before it returns quiet (ms). */
+  observerQuietMs?: number;
 }
 
-export function healthActivities({ temporal, nodeWatches, unreachableGraceMs = 60_000 }: HealthDeps) {
+export function healthActivities({ temporal, nodeWatches, unreachableGraceMs = 60_000, observerQuietMs = OBSERVER_QUIET_MS }: HealthDeps) {
   return {
     /** `relistSeconds`: how often to look for new machines while no Node changes (the check asks sooner after it remediated: replacements come). */
-    async observeHealthTargets(input: { cluster: ObjectKey; selector: LabelSelector; knownDigest?: string; maxWaitSeconds: number; relistSeconds?: number }): Promise<{ digest: string; targets: OwnedHealthTarget[] }> {
-      const deadline = Date.now() + input.maxWaitSeconds * 1000;
+    async observeHealthTargets(input: { cluster: ObjectKey; selector: LabelSelector; knownDigest?: string; maxWaitSeconds: number; relistSeconds?: number }): Promise<{ digest: string; targets: OwnedHealthTarget[]; quiet?: string }> {
+      const deadline = Date.now() + Math.min(input.maxWaitSeconds * 1000, observerQuietMs);
       return waitOnMachinesAndNodes({ temporal, nodeWatches, graceMs: unreachableGraceMs }, input.cluster, 'MachineHealthChecks', (machines, nodes) => {
         const targets = healthTargets(machines, nodes, input.selector);
         const digest = createHash('sha256').update(JSON.stringify(targets)).digest('hex').slice(0, 16);
-        return digest !== input.knownDigest || Date.now() >= deadline ? { digest, targets } : undefined;
+        if (digest !== input.knownDigest) return { digest, targets };
+        return Date.now() >= deadline ? { digest, targets, quiet: healthTargetsMark(machines, nodes) } : undefined;
       }, input.relistSeconds !== undefined ? input.relistSeconds * 1000 : undefined);
     },
   };

@@ -28,6 +28,8 @@ export interface ActivityDeps {
   temporal?: Client;
   /** The management cluster, where external remediation requests are created (absent: none). */
   management?: KubeConfig;
+  /** How long an observer (Node conditions, health targets) sees nothing change before it returns quiet (ms). */
+  observerQuietMs?: number;
 }
 
 /** Every activity leaves through one error boundary (activities/errors.ts). */

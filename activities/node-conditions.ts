@@ -4,7 +4,10 @@
 // (workflows/planners/node-conditions.ts) differ from what it was last told, by one signal. A
 // healthy Node is what a machine sets itself on coming up, so only a change away from or back to
 // healthy sends anything: a steady fleet costs no signal, and the activity returns only then
-// (or after maxWaitSeconds) with what it told, which the Cluster keeps for the next round.
+// with what it told, which the Cluster keeps for the next round. After quietMs with nothing to
+// tell it returns its mark instead (observer-marks.ts): the Cluster stops observing until the
+// worker's waker sees the mark no longer match (observer-waker.ts), so an idle cluster costs no
+// action at all.
 import type { Client } from '@temporalio/client';
 import type { V1Node } from '@kubernetes/client-node';
 import type { ObjectKey } from '../workflows/ids.js';
@@ -12,12 +15,16 @@ import { nodeConditionsSignal } from '../workflows/messages.js';
 import { HEALTHY_NODE_KEY, nodeConditions, nodeConditionsKey, type NodeConditions } from '../workflows/planners/node-conditions.js';
 import { listMachines, type MachineRecord, waitOnMachinesAndNodes } from './machine-list.js';
 import type { NodeWatches } from './node-watch.js';
+import { nodeConditionsMark, OBSERVER_QUIET_MS } from './observer-marks.js';
 
 export interface NodeConditionsDeps {
   temporal?: Client;
   nodeWatches: NodeWatches;
   unreachableGraceMs?: number;
+  /** How long an observer sees nothing change before it returns quiet (ms). */
+  observerQuietMs?: number;
 }
+
 
 /** What to tell, per machine: those of `machines` (Running, with a Node) whose conditions differ from `told` (absent = healthy). */
 export function nodeConditionChanges(machines: MachineRecord[], nodes: readonly V1Node[], told: Record<string, string>): { machine: MachineRecord; conditions: NodeConditions; key: string }[] {
@@ -33,24 +40,28 @@ export function nodeConditionChanges(machines: MachineRecord[], nodes: readonly 
   return out;
 }
 
-export function nodeConditionActivities({ temporal, nodeWatches, unreachableGraceMs = 60_000 }: NodeConditionsDeps) {
+export function nodeConditionActivities({ temporal, nodeWatches, unreachableGraceMs = 60_000, observerQuietMs = OBSERVER_QUIET_MS }: NodeConditionsDeps) {
   return {
     /**
      * Waits until a Running machine's Node conditions differ from `told`, signals each such
      * machine, and returns what it has now told (healthy machines and machines gone dropped).
      * Signals are idempotent: a retried attempt may tell a machine the same thing again.
+     * Nothing to tell for observerQuietMs (or maxWaitSeconds, if shorter): returns `quiet`, the
+     * mark the worker's waker compares with what it sees.
      */
-    async mirrorNodeConditions(input: { cluster: ObjectKey; told: Record<string, string>; maxWaitSeconds: number }): Promise<{ told: Record<string, string>; changed: string[] }> {
-      const deadline = Date.now() + input.maxWaitSeconds * 1000;
+    async mirrorNodeConditions(input: { cluster: ObjectKey; told: Record<string, string>; maxWaitSeconds: number }): Promise<{ told: Record<string, string>; changed: string[]; quiet?: string }> {
+      const deadline = Date.now() + Math.min(input.maxWaitSeconds * 1000, observerQuietMs);
       const deps = { temporal, nodeWatches, graceMs: unreachableGraceMs };
       let machines: MachineRecord[];
       let changes: ReturnType<typeof nodeConditionChanges>;
+      let quiet: string | undefined;
       for (;;) {
-        ({ machines, changes } = await waitOnMachinesAndNodes(deps, input.cluster, 'node conditions', (ms, nodes) => {
+        ({ machines, changes, quiet } = await waitOnMachinesAndNodes(deps, input.cluster, 'node conditions', (ms, nodes) => {
           const c = nodeConditionChanges(ms, nodes, input.told);
-          return c.length || Date.now() >= deadline ? { machines: ms, changes: c } : undefined;
+          if (c.length) return { machines: ms, changes: c, quiet: undefined };
+          return Date.now() >= deadline ? { machines: ms, changes: c, quiet: nodeConditionsMark(ms, nodes) } : undefined;
         }));
-        if (!changes.length) break; // the deadline: return what was told
+        if (!changes.length) break; // the deadline: return what was told, and the mark
         // Look again before telling: a machine the list showed Running may be deleting by now
         // (its Node drained and deleted): it has nothing to hear, and a signal (and this
         // activity's return) are actions. Only what is still so is told; else wait on.
@@ -71,7 +82,7 @@ export function nodeConditionActivities({ temporal, nodeWatches, unreachableGrac
         if (c.key === HEALTHY_NODE_KEY) delete told[c.machine.name];
         else told[c.machine.name] = c.key;
       }
-      return { told, changed: changes.map((c) => c.machine.name) };
+      return { told, changed: changes.map((c) => c.machine.name), ...(quiet && !changes.length ? { quiet } : {}) };
     },
   };
 }

@@ -82,6 +82,26 @@ export class NodeWatches {
     }
   }
 
+  /**
+   * Follows the cluster's Nodes outside any activity (the worker's observer waker): `onChange`
+   * runs after every change and every failure; `nodes()` is the cache once listed, undefined
+   * before that and while the watch is failing. `close()` lets the watch stop when nobody else waits.
+   */
+  async follow(cluster: ObjectKey, onChange: () => void): Promise<{ nodes(): readonly V1Node[] | undefined; close(): void }> {
+    const w = await this.acquire(cluster);
+    w.waiters.add(onChange);
+    let closed = false;
+    return {
+      nodes: () => (w.synced && !w.trouble && !w.stopped ? w.informer.list() : undefined),
+      close: () => {
+        if (closed) return;
+        closed = true;
+        w.waiters.delete(onChange);
+        this.release(w);
+      },
+    };
+  }
+
   /** Stops every watch (the worker is shutting down). */
   async close(): Promise<void> {
     this.closed = true;

@@ -24,6 +24,12 @@ export interface WorkerSettings {
   managementKubeconfig?: string;
   /** Where secrets live: `file` (default: CAPSTAN_DATA_DIR/secrets) or `kubernetes` (Secrets in the management cluster). */
   secretStore?: 'file' | 'kubernetes';
+  /**
+   * How long an observer (a Cluster's Node conditions, a MachineHealthCheck's targets) sees
+   * nothing change before its workflow stops observing and the worker's waker takes over
+   * (CAPSTAN_OBSERVER_QUIET_SECONDS; default 50).
+   */
+  observerQuietSeconds?: number;
 }
 
 /**
@@ -76,8 +82,16 @@ export function workerSettings(env: NodeJS.ProcessEnv = process.env): WorkerSett
     maxConcurrentWorkflowTasks: num(env.CAPSTAN_MAX_CONCURRENT_WORKFLOW_TASKS, 40),
     maxCachedWorkflows: num(env.CAPSTAN_MAX_CACHED_WORKFLOWS, DEFAULT_MAX_CACHED_WORKFLOWS),
     maxActivitiesPerSecond: env.CAPSTAN_MAX_ACTIVITIES_PER_SECOND ? Number(env.CAPSTAN_MAX_ACTIVITIES_PER_SECOND) : undefined,
+    ...(env.CAPSTAN_OBSERVER_QUIET_SECONDS !== undefined ? { observerQuietSeconds: observerQuietSeconds(env.CAPSTAN_OBSERVER_QUIET_SECONDS) } : {}),
     ...secretSettings(env),
   };
+}
+
+/** CAPSTAN_OBSERVER_QUIET_SECONDS: a whole number of seconds from 1 to 100 (a quiet round must end before its first heartbeat, at 60 s). */
+export function observerQuietSeconds(v: string): number {
+  const n = /^\d+$/.test(v.trim()) ? Number(v) : NaN;
+  if (!(n >= 1 && n <= 100)) throw new Error(`CAPSTAN_OBSERVER_QUIET_SECONDS: "${v}" is not a whole number of seconds from 1 to 100`);
+  return n;
 }
 
 export const secretsDir = (dir: string) => join(dir, 'secrets');

@@ -5,6 +5,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import { NodeWatches } from '../activities/node-watch.js';
+import { ObserverWaker } from '../activities/observer-waker.js';
 import { SimCloudClient } from '../providers/sim/client.js';
 import { loadManagementConfig, openSecretStore, type WorkerSettings } from './config.js';
 
@@ -18,8 +19,10 @@ export interface CreateWorkerOptions {
   pollMs?: number;
   /** A prebuilt workflow bundle (tests share one across workers). */
   workflowBundle?: { code: string };
-  /** A Temporal client for the activities that read visibility (MachineHealthChecks). */
+  /** A Temporal client for the activities that read visibility (MachineHealthChecks) and the observer waker. */
   client?: Client;
+  /** How often the observer waker lists quiet workflows (ms; tests pass a shorter one). */
+  wakerListEveryMs?: number;
 }
 
 function managementConfig(file: string): KubeConfig {
@@ -37,6 +40,7 @@ export async function createWorker(o: CreateWorkerOptions): Promise<Worker> {
     pollMs: o.pollMs,
     nodeWatches,
     temporal: o.client,
+    ...(o.settings.observerQuietSeconds ? { observerQuietMs: o.settings.observerQuietSeconds * 1000 } : {}),
     ...(o.settings.managementKubeconfig ? { management: managementConfig(o.settings.managementKubeconfig) } : {}),
   });
   const worker = await Worker.create({
@@ -53,8 +57,16 @@ export async function createWorker(o: CreateWorkerOptions): Promise<Worker> {
     maxHeartbeatThrottleInterval: '100s',
     ...(o.settings.maxActivitiesPerSecond ? { maxTaskQueueActivitiesPerSecond: o.settings.maxActivitiesPerSecond } : {}),
   });
-  // The workload clusters' Node watches live as long as the worker: run() ends after they are closed.
+  // The waker of quiet observers (activities/observer-waker.ts) and the workload clusters' Node
+  // watches live as long as the worker: run() ends after they are stopped.
+  const waker = o.client ? new ObserverWaker({ temporal: o.client, nodeWatches, ...(o.wakerListEveryMs ? { listEveryMs: o.wakerListEveryMs } : {}) }) : undefined;
   const run = worker.run.bind(worker);
-  worker.run = () => run().finally(() => nodeWatches.close());
+  worker.run = () => {
+    waker?.start();
+    return run().finally(async () => {
+      await waker?.stop();
+      await nodeWatches.close();
+    });
+  };
   return worker;
 }

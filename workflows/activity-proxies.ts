@@ -23,10 +23,11 @@ const PROVIDER: ActivityOptions = { startToCloseTimeout: '30s' };
 const WAITS: ActivityOptions = { startToCloseTimeout: '24h', heartbeatTimeout: '30s' };
 
 /**
- * Observers: a long activity that returns only when what it watches changes (node conditions,
- * health targets) runs for as long as its cluster lives. Each heartbeat that reaches the server
- * is a billed action, so an observer heartbeats every ~96 s (0.8 × 2 min): an idle cluster costs
- * ~40 actions an hour per observer, and a worker that died is noticed within 2 minutes.
+ * Observers: an activity that returns when what it watches changes (node conditions, health
+ * targets), or quiet after the worker's observerQuietMs (50 s) without a change, after which its
+ * workflow stops observing until the worker's waker sees a change (quiet.ts). A round of less than
+ * a minute never heartbeats (activities/heartbeat.ts: the first heartbeat comes at half the
+ * heartbeatTimeout), and a worker that died mid-round is noticed within 2 minutes.
  */
 const OBSERVERS: ActivityOptions = { startToCloseTimeout: '24h', heartbeatTimeout: '2m' };
 

@@ -50,10 +50,12 @@ import {
   machineReportSignal,
   scaleControlPlaneSignal,
   updateControlPlaneSignal,
+  wakeObserverSignal,
 } from './messages.js';
 import { compareVersions } from './planners/control-plane-rollout.js';
 import { flowMemo, flowOf } from './flow.js';
 import { observer } from './observer.js';
+import { goQuiet, showQuietAfterContinue, wake } from './quiet.js';
 import { assertValid } from './validate.js';
 import { clusterListMemo, machineFactsMemo, machineListMemo, memoChange, startMemo } from './list-memo.js';
 import { recordMachineReport, signalOrForget } from './reports.js';
@@ -186,11 +188,14 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
   // --- revision 3: the Machines' NodeReady/NodeHealthy follow their Nodes ---
   // One observer at a time (activities/node-conditions.ts), from ControlPlaneInitialized until
   // the cluster is deleted, in its own scope so a deletion or a continue-as-new cancels it. It
-  // signals the machines itself and returns what it told them, kept here for the next round.
+  // signals the machines itself and returns what it told them, kept here for the next round; a
+  // round that had nothing to tell returns quiet, and none runs until the waker wakes the cluster.
   const mirror = observer(() => observers.mirrorNodeConditions({ cluster: key, told: state.nodeConditionsTold ?? {}, maxWaitSeconds: MIRROR_MAX_WAIT_SECONDS }), {
     result: (r) => {
       state.nodeConditionsTold = r.told;
       mirrorProblem = undefined;
+      // Nothing to tell for a while: stop observing until the worker's waker sees a change (quiet.ts).
+      if (r.quiet) goQuiet(state, r.quiet);
     },
     failure: (message) => (mirrorProblem = `mirrorNodeConditions: ${message}`),
     end: () => changes++,
@@ -355,6 +360,9 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
   });
   setHandler(machineReportSignal, (r) => {
     if (recordMachineReport(state.machines, r)) changes++;
+  });
+  setHandler(wakeObserverSignal, () => {
+    if (wake(state)) changes++;
   });
   setHandler(clusterStatusQuery, (): ClusterView => ({
     name: key.name,
@@ -565,10 +573,11 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
     state.controlPlaneStarted = true;
   }
 
+  showQuietAfterContinue(state);
   while (!state.deleteRequested) {
     const seen = changes;
     await reconcileMachines();
-    if (flow >= 3 && state.status.initialization.controlPlaneInitialized) mirror.ensure();
+    if (flow >= 3 && state.status.initialization.controlPlaneInitialized && state.quiet === undefined) mirror.ensure();
     if (state.controlPlaneSpec && !state.controlPlaneSpecSent && state.controlPlaneStarted) {
       const kcp = apply.controlPlane.metadata;
       await signalOrForget(controlPlaneWorkflowId({ namespace: kcp.namespace, name: kcp.name }), (h) => h.signal(updateControlPlaneSignal, state.controlPlaneSpec!), () => undefined);

@@ -4,7 +4,9 @@
 // only when they changed; decides with the pure planner (planners/health.ts); remediates an
 // unhealthy machine its owner will replace by deleting it (its MachineSet or control plane then
 // creates another); and sleeps on a durable timer only while a timeout is running, so it
-// remediates the moment one expires and costs no timer while everything is healthy.
+// remediates the moment one expires and costs no timer while everything is healthy. When its
+// targets have not changed for a while it stops observing altogether (quiet.ts) until the
+// worker's waker sees a change: an idle health check costs no action.
 import {
   allHandlersFinished,
   condition,
@@ -17,6 +19,7 @@ import {
 import { activities, terminalFailure } from './activity-proxies.js';
 import { setCondition, type ConditionInput } from './conditions.js';
 import { observer } from './observer.js';
+import { goQuiet, showQuietAfterContinue, wake } from './quiet.js';
 import { historyIsLong } from './flow.js';
 import { controlPlaneWorkflowId, machineWorkflowId } from './ids.js';
 import {
@@ -25,6 +28,7 @@ import {
   deleteMachineSignal,
   machineHealthCheckStatusQuery,
   remediateControlPlaneMachineSignal,
+  wakeObserverSignal,
 } from './messages.js';
 import { evaluateHealth, remediationsAllowed, unhealthyReason, type HealthTarget, type HealthVerdict } from './planners/health.js';
 import { backoffSeconds, pruneRemediations, remediationHold, remediationRecord } from './planners/remediation-backoff.js';
@@ -62,6 +66,7 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
       if (diffPaths(state.spec, next.spec).length === 0) return { generation: state.generation, result: 'unchanged' as const };
       state.spec = next.spec;
       state.generation++;
+      wake(state); // a new selector or timeout: observe again
       changes++;
       return { generation: state.generation, result: 'configured' as const };
     },
@@ -76,6 +81,9 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
   setHandler(deleteMachineHealthCheckSignal, () => {
     state.deleteRequested = true;
     changes++;
+  });
+  setHandler(wakeObserverSignal, () => {
+    if (wake(state)) changes++;
   });
   setHandler(machineHealthCheckStatusQuery, (): MachineHealthCheckView => ({
     name,
@@ -106,6 +114,8 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
         state.targets = r.targets;
         state.digest = r.digest;
         problem = undefined;
+        // Nothing changed for a while: stop observing until the worker's waker sees a change (quiet.ts).
+        if (r.quiet) goQuiet(state, r.quiet);
       },
       failure: (message) => (problem = `observeHealthTargets: ${message}`),
       end: () => changes++,
@@ -159,9 +169,10 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
     );
   };
 
+  showQuietAfterContinue(state);
   while (!state.deleteRequested) {
     const seen = changes;
-    observing.ensure();
+    if (state.quiet === undefined) observing.ensure();
     evaluate(state.targets);
     // Remediate: delete each unhealthy machine its owner replaces, once; the owner's new machine
     // is a new target. A machine that is no longer a target is forgotten.

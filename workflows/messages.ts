@@ -70,6 +70,12 @@ export const machineStatusQuery = defineQuery<MachineView>('status');
 /** A Running machine's NodeReady and NodeHealthy, sent only when they changed (activities/node-conditions.ts). */
 export const nodeConditionsSignal = defineSignal<[NodeConditions]>('nodeConditions');
 /**
+ * To a quiet observer's workflow (a Cluster's Node-conditions mirror, a MachineHealthCheck), from
+ * the worker's waker: what it watches no longer matches the mark it showed; observe again. One
+ * that is not quiet ignores it.
+ */
+export const wakeObserverSignal = defineSignal('wakeObserver');
+/**
  * Sets and removes a Machine's annotations (its spec stays immutable). The deletion hooks are
  * annotations: `pre-drain.delete.hook.machine.cluster.capstan.dev/<name>` and
  * `pre-terminate.delete.hook.machine.cluster.capstan.dev/<name>` hold a deletion until removed.

@@ -11,6 +11,7 @@ import type { MachineSet } from '../api/machine-set.js';
 import type { SimCluster, SimMachine, SimMachineSpec, SimMachineTemplate } from '../api/sim.js';
 import type { ObjectKey } from './ids.js';
 import type { DeletionOrder } from './planners/deletion-order.js';
+import type { QuietState } from './quiet.js';
 import type { HealthTarget } from './planners/health.js';
 import type { RemediationRecord } from './planners/remediation-backoff.js';
 import type { LastRemediation } from './planners/control-plane-remediation.js';
@@ -210,7 +211,7 @@ export interface WorkerMachineRecord {
   deleted: boolean;
 }
 
-export interface ClusterState {
+export interface ClusterState extends QuietState {
   uid: string;
   specHash: string;
   status: ClusterStatus;
@@ -474,7 +475,7 @@ export interface MachineHealthCheckWorkflowInput {
   state?: MachineHealthCheckState;
 }
 
-export interface MachineHealthCheckState {
+export interface MachineHealthCheckState extends QuietState {
   generation: number;
   spec: MachineHealthCheck['spec'];
   /** What the last observation saw (activities/health.ts) and its digest. */

@@ -34,6 +34,10 @@ export interface CapstanEnvOptions {
   temporalDbFile?: boolean;
   /** The dev server's dynamic config, e.g. { 'limit.historyCount.suggestContinueAsNew': 200 }. */
   temporalDynamicConfig?: Record<string, unknown>;
+  /** How long an observer sees nothing change before it goes quiet (CAPSTAN_OBSERVER_QUIET_SECONDS; default 50). */
+  observerQuietSeconds?: number;
+  /** How often the in-process worker's observer waker lists quiet workflows (ms; default 5000). */
+  wakerListEveryMs?: number;
 }
 
 export interface CapstanEnv {
@@ -91,6 +95,7 @@ export async function startCapstanEnv(o: CapstanEnvOptions = {}): Promise<Capsta
     // The CLI talks to this Temporal, never to a management cluster the developer's shell names.
     KUBECONFIG: '',
     CAPSTAN_MANAGEMENT_KUBECONFIG: '',
+    ...(o.observerQuietSeconds ? { CAPSTAN_OBSERVER_QUIET_SECONDS: String(o.observerQuietSeconds) } : {}),
   };
 
   const self: CapstanEnv = {
@@ -117,12 +122,14 @@ export async function startCapstanEnv(o: CapstanEnvOptions = {}): Promise<Capsta
           maxCachedWorkflows: DEFAULT_MAX_CACHED_WORKFLOWS,
           ...(o.managementKubeconfig ? { managementKubeconfig: o.managementKubeconfig } : {}),
           ...(o.secretStore ? { secretStore: o.secretStore } : {}),
+          ...(o.observerQuietSeconds ? { observerQuietSeconds: o.observerQuietSeconds } : {}),
         },
         connection: nativeConnection,
         namespace: temporal.namespace,
         pollMs: 200,
         workflowBundle: await workflowBundle(),
         client: self.client,
+        ...(o.wakerListEveryMs ? { wakerListEveryMs: o.wakerListEveryMs } : {}),
       });
       self.worker = worker;
       const running = worker.run().finally(() => nativeConnection.close());

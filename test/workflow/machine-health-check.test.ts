@@ -3,15 +3,19 @@
 // Ready=False/Unknown timeout is 3 s. The simulated cloud's node-not-ready fault makes a
 // kubelet post Ready=False: past the timeout, a MachineDeployment's machine is deleted and its
 // MachineSet replaces it; the machine nobody owns is reported unhealthy and left alone; with
-// maxUnhealthy 0 nothing is remediated and RemediationAllowed says why.
+// maxUnhealthy 0 nothing is remediated and RemediationAllowed says why. The observers go quiet
+// after 3 s without a change (activities/observer-waker.ts): an idle cluster costs no action, and
+// each fault below reaches a quiet Cluster and health check through the worker's waker.
 import { Worker } from '@temporalio/worker';
 import type { MachineStatus } from '../../api/machine.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executePlan, loadPlan } from '../../client/apply.js';
 import { getObjects } from '../../client/commands.js';
 import { machineDeploymentWorkflowId, machineHealthCheckWorkflowId, machineWorkflowId } from '../../workflows/ids.js';
-import { clusterStatusQuery, machineDeploymentStatusQuery, machineHealthCheckStatusQuery, machineSetStatusQuery, machineStatusQuery } from '../../workflows/messages.js';
+import { clusterStatusQuery, machineDeploymentStatusQuery, machineHealthCheckStatusQuery, machineSetStatusQuery, machineStatusQuery, wakeObserverSignal } from '../../workflows/messages.js';
 import type { MachineHealthCheckView } from '../../workflows/types.js';
+import { SA_QUIET } from '../../workflows/search-attributes.js';
+import { actions, diff } from '../bench/actions.js';
 import { eventually, fetchHistories, startCapstanEnv, workflowBundle, type CapstanEnv } from '../support/capstan-env.js';
 import { liveVms, waitForAvailable } from '../support/cluster-checks.js';
 import { DEMO_CLUSTER, DEMO_WORKER_MACHINES } from '../support/demo-manifests.js';
@@ -66,7 +70,7 @@ describe('MachineHealthCheck', () => {
   };
 
   beforeAll(async () => {
-    env = await startCapstanEnv();
+    env = await startCapstanEnv({ observerQuietSeconds: 3, wakerListEveryMs: 500 });
     const manifest = `${DEMO_CLUSTER.replace(/replicas: 3/g, 'replicas: 1').replace(/(kind: MachineDeployment[\s\S]*?)replicas: 1/, '$1replicas: 2')}\n---\n${DEMO_WORKER_MACHINES.split(/^---\n/m).slice(0, 3).join('---\n')}\n---\n${MHC('100%')}`;
     const plan = loadPlan([{ file: 'demo.yaml', text: manifest }]);
     expect(plan.machineDeployments[0]!.machineDeployment.spec.replicas).toBe(2);
@@ -80,6 +84,17 @@ describe('MachineHealthCheck', () => {
   afterAll(async () => {
     await env?.stop();
   });
+  /** The CapstanQuiet values of the Cluster and the health check, once both are quiet (and differ from `before`). */
+  const quietBoth = (before: (string | undefined)[] = []) =>
+    eventually('the Cluster and the health check quiet', async () => {
+      const values = await Promise.all([env.client.workflow.getHandle('cluster/default/demo'), mhc()].map(async (h) => (await h.describe()).typedSearchAttributes.get(SA_QUIET)));
+      return values.every((v, i) => v && v !== before[i]) ? values : undefined;
+    }, 60_000, 250);
+  const countActions = async (during: () => Promise<unknown>) => {
+    const before = await actions(env.temporal.metricsUrl);
+    await during();
+    return [...diff(await actions(env.temporal.metricsUrl), before).values()].reduce((a, b) => a + b, 0);
+  };
 
   it('get machinehealthchecks shows Cluster API’s columns', async () => {
     const table = (await getObjects(env.client, 'MachineHealthCheck', { namespace: 'default' }, 'table')).split('\n');
@@ -87,7 +102,27 @@ describe('MachineHealthCheck', () => {
     expect(table[1]!.split(/\s+/).slice(0, 5)).toEqual(['demo-workers', 'demo', '3', '100%', '3']);
   });
 
+  it('an idle cluster and its health check go quiet and cost no action; a wake-up is counted', async () => {
+    const quiet = await quietBoth();
+    // Nothing changes: no activity, heartbeat, timer or signal anywhere (the server's own count).
+    expect(await countActions(() => new Promise((r) => setTimeout(r, 8000)))).toBe(0);
+    // The planted case: one wake-up by hand is a signal and an observing round, and the counter sees them.
+    const woken = await countActions(async () => {
+      await env.client.workflow.getHandle('cluster/default/demo').signal(wakeObserverSignal);
+      await new Promise((r) => setTimeout(r, 1000));
+    });
+    expect(woken).toBeGreaterThanOrEqual(2);
+    // Nothing had changed: the Cluster goes quiet again, with a new value (a new spell); the health check stayed quiet.
+    const again = await eventually('the Cluster quiet again', async () => {
+      const v = (await env.client.workflow.getHandle('cluster/default/demo').describe()).typedSearchAttributes.get(SA_QUIET);
+      return v && v !== quiet[0] ? v : undefined;
+    }, 60_000, 250);
+    expect(again.split('.')[0]).toBe(quiet[0]!.split('.')[0]);
+    expect((await mhc().describe()).typedSearchAttributes.get(SA_QUIET)).toBe(quiet[1]);
+  }, 120_000);
+
   it('a deployment’s machine NotReady past the timeout is deleted and its MachineSet replaces it', async () => {
+    await quietBoth(); // so the fault reaches the health check through the waker
     const [victim, other] = (await mdMachines()).map((m) => m.name).sort();
     await env.simClient.vmAction((await vmOf(victim!)).id, 'node-not-ready');
     const v = await mhcUntil('the victim remediated', (x) => x.remediated.includes(victim!) || !x.status?.targets.includes(victim!));
@@ -111,6 +146,7 @@ describe('MachineHealthCheck', () => {
   }, 240_000);
 
   it('a machine no MachineSet or control plane owns is reported unhealthy and left alone', async () => {
+    await quietBoth(); // so the fault reaches the Cluster's mirror and the health check through the waker
     await env.simClient.vmAction((await vmOf('demo-worker-1')).id, 'node-not-ready');
     const v = await mhcUntil('demo-worker-1 unhealthy', (x) => x.unhealthy.includes('demo-worker-1'));
     expect(v.remediated).not.toContain('demo-worker-1');
