@@ -52,6 +52,8 @@ interface FollowedCluster {
 }
 
 const DEBOUNCE_MS = 200;
+/** A mismatch seen on a machine list older than this is checked on a new list before anyone is woken. */
+const RELIST_BEFORE_WAKE_MS = 1000;
 
 /** The mark a quiet workflow of `kind` would compute now. */
 export function currentMark(kind: string, machines: readonly MachineRecord[], nodes: readonly V1Node[]): string {
@@ -190,6 +192,12 @@ export class ObserverWaker {
     const waiting = c.sleepers.filter((s) => this.woken.get(s.workflowId) !== s.value);
     if (!waiting.length) return;
     if (!c.machines || Date.now() - c.listedAt >= this.relistMachinesMs) {
+      c.machines = await listMachines(this.o.temporal, c.key, 'the observer waker');
+      c.listedAt = Date.now();
+    }
+    // A Node that changed may belong to a machine whose new phase the list does not show yet (a
+    // deleting machine's Node goes): look again before waking anyone, as the mirror does before telling.
+    if (waiting.some((s) => currentMark(s.kind, c.machines!, nodes) !== s.mark) && Date.now() - c.listedAt >= RELIST_BEFORE_WAKE_MS) {
       c.machines = await listMachines(this.o.temporal, c.key, 'the observer waker');
       c.listedAt = Date.now();
     }
