@@ -23,6 +23,7 @@ import { executePlan, loadPlan } from '../../client/apply.js';
 import { readKubeconfig } from '../../client/commands.js';
 import { machineDeploymentWorkflowId, machineHealthCheckWorkflowId, machineWorkflowId } from '../../workflows/ids.js';
 import { machineDeploymentStatusQuery, machineHealthCheckStatusQuery } from '../../workflows/messages.js';
+import { SA_QUIET } from '../../workflows/search-attributes.js';
 import { startCapstanEnv } from '../support/capstan-env.js';
 import { allEvents, liveVms } from '../support/cluster-checks.js';
 import { DEMO_CONTROL_PLANE } from '../support/demo-manifests.js';
@@ -110,8 +111,16 @@ try {
     return s?.expectedMachines === N && s.currentHealthy === N ? true : undefined;
   }, 10 * 60_000, 2000);
   const createdMs = Date.now() - t00;
-  console.error(`[bench] ${N} workers up and healthy in ${createdMs} ms; settling 30 s, then ${idleSeconds} s idle`);
-  await sleep(30_000);
+  // Settled: the Cluster's Node-conditions observer and the health check's have both gone quiet
+  // (nothing changed for their quiet period, workflows/quiet.ts), then 5 s for the server's counters.
+  console.error(`[bench] ${N} workers up and healthy in ${createdMs} ms; waiting for the observers to go quiet, then ${idleSeconds} s idle`);
+  const settleStart = Date.now();
+  await until('the observers quiet', async () => {
+    const quiet = await Promise.all([env.client.workflow.getHandle('cluster/default/demo'), mhcHandle].map(async (h) => (await h.describe()).typedSearchAttributes.get(SA_QUIET)));
+    return quiet.every(Boolean) ? true : undefined;
+  }, 5 * 60_000, 1000);
+  const observersQuietAfterSeconds = round((Date.now() - settleStart) / 1000, 1);
+  await sleep(5000);
   const kc = new KubeConfig();
   kc.loadFromString(await readKubeconfig(env.dataDir, 'default', 'demo'));
 
@@ -162,6 +171,7 @@ try {
     timeoutSeconds,
     createdMs,
     idle: {
+      observersQuietAfterSeconds,
       seconds: idleSeconds,
       actions: sum(idle),
       perHealthyMachineHour: round((sum(idle) / N) * (3600 / idleSeconds), 3),

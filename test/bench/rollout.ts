@@ -14,14 +14,15 @@
 //     benchmark's client and polling), and the CPU of the Temporal server and of the simulated
 //     cloud (with its kube-apiservers) from /proc;
 //   - workload kube-apiserver requests per machine (apiserver_request_total, admin kubeconfig);
-//   - actions while converged and idle (default 30 s).
+//   - actions while converged and idle (default 120 s, as Cluster API's stability check), once
+//     the Cluster's Node-conditions observer has gone quiet (its 50 s quiet period).
 // Figures go to test/bench/out/rollout-N<n>.json; `npm run bench:plot` draws them against N.
 //
 // The simulated cloud runs its `demo` profile: boot 10 s ± 20 %, Node Ready 2 s ± 20 %, API
 // latency 20–80 ms, VM deletion 2 s ± 20 %; kubelets renew their Lease every 10 s (kubelet
 // default; `--lease-renew-ms` changes it). Temporal is the in-memory dev server.
 //
-//   npm run bench:rollout -- --machines 30 [--create-only] [--idle-seconds 30] [--lease-renew-ms 10000] [--worker process|in-process]
+//   npm run bench:rollout -- --machines 30 [--create-only] [--idle-seconds 120] [--lease-renew-ms 10000] [--worker process|in-process]
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -32,6 +33,7 @@ import { readKubeconfig } from '../../client/commands.js';
 import type { SimEvent } from '../../providers/sim/types.js';
 import { machineDeploymentWorkflowId, parseWorkflowId } from '../../workflows/ids.js';
 import { machineDeploymentStatusQuery, scaleMachineDeploymentUpdate } from '../../workflows/messages.js';
+import { SA_QUIET } from '../../workflows/search-attributes.js';
 import type { MachineDeploymentView } from '../../workflows/types.js';
 import { startCapstanEnv } from '../support/capstan-env.js';
 import { allEvents, liveVms, nodeReady, waitForAvailable, workloadNodes } from '../support/cluster-checks.js';
@@ -41,7 +43,7 @@ import { apiserverRequests, procCpuMs, processRss, treeCpuMs } from './measure.j
 const { values } = parseArgs({
   options: {
     machines: { type: 'string', default: '10' },
-    'idle-seconds': { type: 'string', default: '30' },
+    'idle-seconds': { type: 'string', default: '120' },
     'lease-renew-ms': { type: 'string', default: '10000' },
     'create-only': { type: 'boolean', default: false },
     worker: { type: 'string', default: 'process' },
@@ -314,7 +316,13 @@ try {
       ]),
     );
 
-    // 5. Idle: converged, nothing to do.
+    // 5. Idle: converged, nothing to do. The Cluster's Node-conditions observer stops (goes quiet)
+    // once it has seen nothing change for its quiet period (workflows/quiet.ts); the window starts then.
+    const settleStart = Date.now();
+    for (let deadline = Date.now() + 180_000; Date.now() < deadline; await sleep(1000)) {
+      if ((await env.client.workflow.getHandle('cluster/default/demo').describe()).typedSearchAttributes.get(SA_QUIET)) break;
+    }
+    const observersQuietAfterSeconds = round((Date.now() - settleStart) / 1000, 1);
     await sleep(5000);
     const idleBefore = await actions(env.temporal.metricsUrl);
     const idleReqBefore = await apiserverRequests(kc);
@@ -377,6 +385,7 @@ try {
         top: Object.fromEntries(Object.entries(sorted(reqs)).slice(0, 15)),
       },
       idle: {
+        observersQuietAfterSeconds,
         seconds: idleSeconds,
         actions: sum(idle),
         perMachineHour: round((sum(idle) / N) * (3600 / idleSeconds), 2),
@@ -408,7 +417,7 @@ try {
     console.log(`  worker CPU: ${result.worker.cpuMsPerMachine} ms per machine; peak RSS ${result.worker.peakRssMiB} MiB (${result.worker.peakRssDuringRolloutMiB} during the rollout)`);
     console.log(`  Temporal server CPU ${result.otherCpu.temporalServerMsPerMachine} ms/machine; sim cloud + apiservers ${result.otherCpu.simCloudTreeMsPerMachine} ms/machine`);
     console.log(`  workload apiserver: ${result.apiserver.requestsPerMachine} requests per machine (${result.apiserver.requestsPerMachineWithoutLeases} without kubelet leases)`);
-    console.log(`  idle ${idleSeconds} s: ${result.idle.actions} actions → ${result.idle.perMachineHour} per machine-hour; ${result.idle.apiserverRequests} apiserver requests`);
+    console.log(`  idle ${idleSeconds} s (from ${observersQuietAfterSeconds} s after convergence, the observer quiet): ${result.idle.actions} actions → ${result.idle.perMachineHour} per machine-hour; ${result.idle.apiserverRequests} apiserver requests`);
     mkdirSync(values.out!, { recursive: true });
     const file = `${values.out!.replace(/\/$/, '')}/rollout-N${N}.json`;
     writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
