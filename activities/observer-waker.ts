@@ -23,6 +23,8 @@ import { healthTargetsMark, nodeConditionsMark } from './observer-marks.js';
 export interface ObserverWakerOptions {
   temporal: Client;
   nodeWatches: NodeWatches;
+  /** The worker's task queue: the quiet workflows of another capstan sharing the namespace are not this one's. */
+  taskQueue: string;
   /** How often the quiet workflows are listed (ms). */
   listEveryMs?: number;
   /** How often a followed cluster's Machines are listed again (ms). */
@@ -102,7 +104,7 @@ export class ObserverWaker {
 
   /** One pass: list the quiet workflows, follow their clusters, wake those whose mark no longer matches. */
   async pass(): Promise<void> {
-    const query = `${SA_QUIET.name} != '' AND ExecutionStatus = 'Running'`;
+    const query = `${SA_QUIET.name} != '' AND ExecutionStatus = 'Running' AND TaskQueue = '${this.o.taskQueue}'`;
     const byCluster = new Map<string, { key: ObjectKey; sleepers: Sleeper[] }>();
     for await (const wf of this.o.temporal.workflow.list({ query })) {
       const value = wf.typedSearchAttributes.get(SA_QUIET);

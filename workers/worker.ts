@@ -59,7 +59,7 @@ export async function createWorker(o: CreateWorkerOptions): Promise<Worker> {
   });
   // The waker of quiet observers (activities/observer-waker.ts) and the workload clusters' Node
   // watches live as long as the worker: run() ends after they are stopped.
-  const waker = o.client ? new ObserverWaker({ temporal: o.client, nodeWatches, ...(o.wakerListEveryMs ? { listEveryMs: o.wakerListEveryMs } : {}) }) : undefined;
+  const waker = o.client ? new ObserverWaker({ temporal: o.client, nodeWatches, taskQueue: o.settings.taskQueue, ...(o.wakerListEveryMs ? { listEveryMs: o.wakerListEveryMs } : {}) }) : undefined;
   const run = worker.run.bind(worker);
   worker.run = () => {
     waker?.start();

@@ -10,8 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { executePlan, loadPlan } from '../../client/apply.js';
-import { machineDeploymentWorkflowId } from '../../workflows/ids.js';
-import { machineDeploymentStatusQuery } from '../../workflows/messages.js';
+import { PRE_DRAIN_HOOK } from '../../workflows/machine.js';
+import { machineDeploymentWorkflowId, machineWorkflowId } from '../../workflows/ids.js';
+import { annotateMachineUpdate, machineDeploymentStatusQuery } from '../../workflows/messages.js';
 import type { MachineDeploymentView } from '../../workflows/types.js';
 import { eventually, startCapstanEnv, type CapstanEnv } from '../support/capstan-env.js';
 import { liveVms } from '../support/cluster-checks.js';
@@ -143,12 +144,19 @@ describe('capstan MachineDeployment commands on real workflows', { timeout: 120_
     expect((await view()).spec.paused).toBe(false);
   });
 
+  const HOLD = `${PRE_DRAIN_HOOK}test-hold`;
   it('restart replaces every machine; rollout status waits for it (--watch=false prints once, --timeout gives up) and ends as kubectl does', async () => {
-    const before = new Set((await mdVms()).map((v) => v.id));
+    const oldVms = await mdVms();
+    const before = new Set(oldVms.map((v) => v.id));
     const revision = (await view()).sets[0]!.revision;
+    // Held mid-rollout: a pre-drain hook keeps the old machines (on the test profile a rollout of
+    // two ends in about 2 s, sooner than the next CLI command), and a pause, so the next answers
+    // cannot race the rollout's end.
+    const hold = (change: { set?: Record<string, string>; remove?: string[] }) =>
+      Promise.all(oldVms.map((v) => env.client.workflow.getHandle(machineWorkflowId({ namespace: 'default', name: v.name })).executeUpdate(annotateMachineUpdate, { args: [change] })));
+    await hold({ set: { [HOLD]: '' } });
     const restarted = await capstan(['rollout', 'restart', 'machinedeployment', 'demo-md-0']);
     expect(restarted).toEqual({ code: 0, stdout: 'machinedeployment.cluster.capstan.dev/demo-md-0 restarted\n', stderr: '' });
-    // Held mid-rollout by a pause, so the next two answers cannot race the rollout's end.
     expect((await capstan(['rollout', 'pause', 'md', 'demo-md-0'])).code).toBe(0);
     expect((await view()).spec.rollout.after).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
     const once = await capstan(['rollout', 'status', 'machinedeployment', 'demo-md-0', '--watch=false']);
@@ -169,6 +177,7 @@ describe('capstan MachineDeployment commands on real workflows', { timeout: 120_
     try {
       await eventually('the first status line', async () => out.includes('\n'), 60_000);
       expect(await capstan(['rollout', 'resume', 'machinedeployment', 'demo-md-0'])).toMatchObject({ code: 0 });
+      await hold({ remove: [HOLD] });
       expect(await exited).toBe(0);
     } finally {
       child.kill('SIGINT');
