@@ -32,7 +32,7 @@ import { installCapstan } from '../../client/management-install.js';
 import { LABELS } from '../../api/meta.js';
 import { machineWorkflowId } from '../../workflows/ids.js';
 import { machineFactsMemo, machineListMemo, startMemo } from '../../workflows/list-memo.js';
-import { objectSearchAttributes } from '../../workflows/search-attributes.js';
+import { objectSearchAttributes, SA_QUIET } from '../../workflows/search-attributes.js';
 import { eventually, startCapstanEnv } from '../support/capstan-env.js';
 import { DEMO_CLUSTER } from '../support/demo-manifests.js';
 import { actions, diff } from './actions.js';
@@ -185,8 +185,13 @@ const lag = { p50: round(pct(lags, 50), 1), p99: round(pct(lags, 99), 1), max: r
 say(`lag from the patch's answer to the workflow's update (${CHANGES} changes): p50 ${lag.p50} ms, p99 ${lag.p99} ms, max ${lag.max} ms`);
 
 // --- 3. stability ---------------------------------------------------------------------------
-// Converged: the last change's settling (10 s) over, then the window.
+// Converged: the last change's settling (10 s) over and the real cluster's Node-conditions
+// observer quiet (it stops after 50 s without a change: workflows/quiet.ts), then the window.
 await new Promise((r) => setTimeout(r, 15_000));
+const settleStart = Date.now();
+await eventually('the Cluster’s observer quiet', async () => ((await env.client.workflow.getHandle('cluster/default/demo').describe()).typedSearchAttributes.get(SA_QUIET) ? true : undefined), 180_000, 1000);
+say(`the Cluster's Node-conditions observer quiet ${round((Date.now() - settleStart) / 1000, 1)} s later`);
+await new Promise((r) => setTimeout(r, 5000));
 const idleFrom = new Date();
 const actionsBefore = await actions(env.temporal.metricsUrl);
 await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
