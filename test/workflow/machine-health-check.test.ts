@@ -111,12 +111,15 @@ describe('MachineHealthCheck', () => {
     await new Promise((r) => setTimeout(r, 2000));
     const idle = await countActions(() => new Promise((r) => setTimeout(r, 8000)));
     expect(idle).toEqual({});
-    // The planted case: one wake-up by hand is a signal and an observing round, and the counter sees them.
-    const woken = await countActions(async () => {
-      await env.client.workflow.getHandle('cluster/default/demo').signal(wakeObserverSignal);
-      await new Promise((r) => setTimeout(r, 1000));
-    });
-    expect(total(woken)).toBeGreaterThanOrEqual(2);
+    // The planted case: one wake-up by hand is a signal and an observing round, and the counter
+    // sees them (once they reach the metrics endpoint).
+    const before = await actions(env.temporal.metricsUrl);
+    await env.client.workflow.getHandle('cluster/default/demo').signal(wakeObserverSignal);
+    const woken = await eventually('the wake-up counted', async () => {
+      const n = total(Object.fromEntries(diff(await actions(env.temporal.metricsUrl), before)));
+      return n >= 2 ? n : undefined;
+    }, 30_000, 250);
+    expect(woken).toBeGreaterThanOrEqual(2);
     // Nothing had changed: the Cluster goes quiet again, with a new value (a new spell); the health check stayed quiet.
     const again = await eventually('the Cluster quiet again', async () => {
       const v = (await env.client.workflow.getHandle('cluster/default/demo').describe()).typedSearchAttributes.get(SA_QUIET);
