@@ -12,10 +12,10 @@ import type { Client } from '@temporalio/client';
 import type { V1Node } from '@kubernetes/client-node';
 import type { ObjectKey } from '../workflows/ids.js';
 import { nodeConditionsSignal } from '../workflows/messages.js';
-import { HEALTHY_NODE_KEY, nodeConditions, nodeConditionsKey, type NodeConditions } from '../workflows/planners/node-conditions.js';
+import { HEALTHY_NODE_KEY } from '../workflows/planners/node-conditions.js';
 import { listMachines, type MachineRecord, waitOnMachinesAndNodes } from './machine-list.js';
 import type { NodeWatches } from './node-watch.js';
-import { nodeConditionsMark, OBSERVER_QUIET_MS } from './observer-marks.js';
+import { nodeConditionChanges, nodeConditionsMark, OBSERVER_QUIET_MS } from './observer-marks.js';
 
 export interface NodeConditionsDeps {
   temporal?: Client;
@@ -26,19 +26,7 @@ export interface NodeConditionsDeps {
 }
 
 
-/** What to tell, per machine: those of `machines` (Running, with a Node) whose conditions differ from `told` (absent = healthy). */
-export function nodeConditionChanges(machines: MachineRecord[], nodes: readonly V1Node[], told: Record<string, string>): { machine: MachineRecord; conditions: NodeConditions; key: string }[] {
-  const byName = new Map(nodes.map((n) => [n.metadata?.name, n]));
-  const out = [];
-  for (const m of machines) {
-    if (m.phase !== 'Running' || !m.nodeName) continue;
-    const node = byName.get(m.nodeName);
-    const conditions = nodeConditions(m.nodeName, node ? { conditions: node.status?.conditions ?? [] } : undefined);
-    const key = nodeConditionsKey(conditions);
-    if (key !== (told[m.name] ?? HEALTHY_NODE_KEY)) out.push({ machine: m, conditions, key });
-  }
-  return out;
-}
+export { nodeConditionChanges };
 
 export function nodeConditionActivities({ temporal, nodeWatches, unreachableGraceMs = 60_000, observerQuietMs = OBSERVER_QUIET_MS }: NodeConditionsDeps) {
   return {

@@ -44,6 +44,13 @@ export interface NodeWaitOptions {
   periodic?: { everyMs: number; run: () => Promise<void> };
 }
 
+/** A cluster's Nodes followed outside any activity (NodeWatches.follow). */
+export interface NodeFollow {
+  nodes(): readonly V1Node[] | undefined;
+  failingSince(): number | undefined;
+  close(): void;
+}
+
 export class NodeWatches {
   private readonly watches = new Map<string, ClusterWatch>();
   private closed = false;
@@ -85,14 +92,16 @@ export class NodeWatches {
   /**
    * Follows the cluster's Nodes outside any activity (the worker's observer waker): `onChange`
    * runs after every change and every failure; `nodes()` is the cache once listed, undefined
-   * before that and while the watch is failing. `close()` lets the watch stop when nobody else waits.
+   * before that and while the watch is failing; `failingSince()` is when the watch started failing
+   * (undefined while it works). `close()` lets the watch stop when nobody else waits.
    */
-  async follow(cluster: ObjectKey, onChange: () => void): Promise<{ nodes(): readonly V1Node[] | undefined; close(): void }> {
+  async follow(cluster: ObjectKey, onChange: () => void): Promise<NodeFollow> {
     const w = await this.acquire(cluster);
     w.waiters.add(onChange);
     let closed = false;
     return {
       nodes: () => (w.synced && !w.trouble && !w.stopped ? w.informer.list() : undefined),
+      failingSince: () => w.trouble?.since,
       close: () => {
         if (closed) return;
         closed = true;

@@ -5,7 +5,7 @@
 // sides use these functions, so they agree on what counts as a change.
 import { createHash } from 'node:crypto';
 import type { V1Node } from '@kubernetes/client-node';
-import { HEALTHY_NODE_KEY, nodeConditions, nodeConditionsKey } from '../workflows/planners/node-conditions.js';
+import { HEALTHY_NODE_KEY, nodeConditions, nodeConditionsKey, type NodeConditions } from '../workflows/planners/node-conditions.js';
 import type { MachineRecord } from './machine-list.js';
 
 /** An observer's default quiet period: under half its heartbeatTimeout (2 min), so a quiet round never heartbeats. */
@@ -13,20 +13,27 @@ export const OBSERVER_QUIET_MS = 50_000;
 
 const digest = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16);
 
+/** What to tell, per machine: those of `machines` (Running, with a Node) whose conditions differ from `told` (absent = healthy). */
+export function nodeConditionChanges(machines: readonly MachineRecord[], nodes: readonly V1Node[], told: Record<string, string>): { machine: MachineRecord; conditions: NodeConditions; key: string }[] {
+  const byName = new Map(nodes.map((n) => [n.metadata?.name, n]));
+  const out = [];
+  for (const m of machines) {
+    if (m.phase !== 'Running' || !m.nodeName) continue;
+    const node = byName.get(m.nodeName);
+    const conditions = nodeConditions(m.nodeName, node ? { conditions: node.status?.conditions ?? [] } : undefined);
+    const key = nodeConditionsKey(conditions);
+    if (key !== (told[m.name] ?? HEALTHY_NODE_KEY)) out.push({ machine: m, conditions, key });
+  }
+  return out;
+}
+
 /**
  * The Cluster's Node-conditions mirror: what it would have told each Running machine with a Node
  * (healthy machines left out, as the mirror leaves them out of what it told). A machine coming
  * up or going away healthy changes nothing; a Node turning NotReady, or back, does.
  */
 export function nodeConditionsMark(machines: readonly MachineRecord[], nodes: readonly V1Node[]): string {
-  const byName = new Map(nodes.map((n) => [n.metadata?.name, n]));
-  const told: [string, string][] = [];
-  for (const m of machines) {
-    if (m.phase !== 'Running' || !m.nodeName) continue;
-    const node = byName.get(m.nodeName);
-    const key = nodeConditionsKey(nodeConditions(m.nodeName, node ? { conditions: node.status?.conditions ?? [] } : undefined));
-    if (key !== HEALTHY_NODE_KEY) told.push([m.name, key]);
-  }
+  const told = nodeConditionChanges(machines, nodes, {}).map((c): [string, string] => [c.machine.name, c.key]);
   return digest(told.sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 

@@ -7,9 +7,11 @@
 // search attribute. This waker, in every worker process and outside any activity, lists the quiet
 // workflows (visibility: no action), follows their clusters' Nodes through the worker's Node
 // watches and their Machines through visibility, computes the same mark, and signals a workflow
-// whose mark no longer matches; it then observes again. Nothing here is state that matters: a
-// worker that dies loses nothing (another worker's waker, or its replacement's, lists the same
-// workflows), and a second worker only repeats a wake-up, which a workflow that is no longer quiet ignores.
+// whose mark no longer matches; it then observes again. A workload API that fails for longer than
+// a wait tolerates wakes them too, so the Cluster shows the failure as an observing one does.
+// Nothing here is state that matters: a worker that dies loses nothing (another worker's waker,
+// or its replacement's, lists the same workflows), and a second worker only repeats a wake-up,
+// which a workflow that is no longer quiet ignores.
 import type { Client } from '@temporalio/client';
 import type { V1Node } from '@kubernetes/client-node';
 import type { ObjectKey } from '../workflows/ids.js';
@@ -17,7 +19,7 @@ import { wakeObserverSignal } from '../workflows/messages.js';
 import { markOf, SA_CLUSTER, SA_KIND, SA_NAMESPACE, SA_PHASE, SA_QUIET } from '../workflows/search-attributes.js';
 import { describeError } from './errors.js';
 import { listMachines, type MachineRecord } from './machine-list.js';
-import type { NodeWatches } from './node-watch.js';
+import type { NodeFollow, NodeWatches } from './node-watch.js';
 import { healthTargetsMark, nodeConditionsMark } from './observer-marks.js';
 
 export interface ObserverWakerOptions {
@@ -29,6 +31,8 @@ export interface ObserverWakerOptions {
   listEveryMs?: number;
   /** How often a followed cluster's Machines are listed again (ms). */
   relistMachinesMs?: number;
+  /** How long a cluster's workload API may fail before its quiet observers are woken to show it (ms; the waits' grace, 60 s). */
+  unreachableGraceMs?: number;
   /** Where a failure is told (a line, no secret); default: stderr. */
   log?: (line: string) => void;
 }
@@ -44,7 +48,7 @@ interface Sleeper {
 interface FollowedCluster {
   key: ObjectKey;
   sleepers: Sleeper[];
-  follow?: { nodes(): readonly V1Node[] | undefined; close(): void };
+  follow?: NodeFollow;
   following?: Promise<void>;
   machines?: MachineRecord[];
   listedAt: number;
@@ -71,6 +75,7 @@ export class ObserverWaker {
   private passing?: Promise<void>;
   private readonly listEveryMs: number;
   private readonly relistMachinesMs: number;
+  private readonly unreachableGraceMs: number;
   private readonly log: (line: string) => void;
   private lastLogged = '';
   /** Wake-ups sent (for tests and the benchmark). */
@@ -79,6 +84,7 @@ export class ObserverWaker {
   constructor(private readonly o: ObserverWakerOptions) {
     this.listEveryMs = o.listEveryMs ?? 5000;
     this.relistMachinesMs = o.relistMachinesMs ?? 30_000;
+    this.unreachableGraceMs = o.unreachableGraceMs ?? 60_000;
     this.log = o.log ?? ((line) => process.stderr.write(`[capstan worker] observer waker: ${line}\n`));
   }
 
@@ -189,22 +195,44 @@ export class ObserverWaker {
   }
 
   private async checkOnce(c: FollowedCluster): Promise<void> {
-    const nodes = c.follow?.nodes();
-    if (!nodes) return; // not listed yet, or the workload API is failing: nothing to compare
     const waiting = c.sleepers.filter((s) => this.woken.get(s.workflowId) !== s.value);
     if (!waiting.length) return;
-    if (!c.machines || Date.now() - c.listedAt >= this.relistMachinesMs) {
-      c.machines = await listMachines(this.o.temporal, c.key, 'the observer waker');
-      c.listedAt = Date.now();
+    const nodes = c.follow?.nodes();
+    if (!nodes) {
+      // Not listed yet, or the workload API is failing. Once it has failed for as long as a wait
+      // tolerates, the observers are woken: their failing rounds show why on their objects (the
+      // Cluster's "following Nodes: …"), where a quiet observer would show nothing.
+      const since = c.follow?.failingSince();
+      if (since !== undefined && Date.now() - since >= this.unreachableGraceMs) await this.wake(waiting);
+      return;
     }
+    if (!c.machines || Date.now() - c.listedAt >= this.relistMachinesMs) await this.listMachines(c);
+    // Each kind's mark once per list (every sleeper of a kind watches the same machines and Nodes).
+    const changed = () => {
+      const marks = new Map<string, string>();
+      return waiting.filter((s) => {
+        if (!marks.has(s.kind)) marks.set(s.kind, currentMark(s.kind, c.machines!, nodes));
+        return marks.get(s.kind) !== s.mark;
+      });
+    };
+    let wake = changed();
     // A Node that changed may belong to a machine whose new phase the list does not show yet (a
     // deleting machine's Node goes): look again before waking anyone, as the mirror does before telling.
-    if (waiting.some((s) => currentMark(s.kind, c.machines!, nodes) !== s.mark) && Date.now() - c.listedAt >= RELIST_BEFORE_WAKE_MS) {
-      c.machines = await listMachines(this.o.temporal, c.key, 'the observer waker');
-      c.listedAt = Date.now();
+    if (wake.length && Date.now() - c.listedAt >= RELIST_BEFORE_WAKE_MS) {
+      await this.listMachines(c);
+      wake = changed();
     }
-    for (const s of waiting) {
-      if (currentMark(s.kind, c.machines, nodes) === s.mark) continue;
+    await this.wake(wake);
+  }
+
+  private async listMachines(c: FollowedCluster): Promise<void> {
+    c.machines = await listMachines(this.o.temporal, c.key, 'the observer waker');
+    c.listedAt = Date.now();
+  }
+
+  /** Signals each one wakeObserver, once per CapstanQuiet value. */
+  private async wake(sleepers: Sleeper[]): Promise<void> {
+    for (const s of sleepers) {
       try {
         await this.o.temporal.workflow.getHandle(s.workflowId).signal(wakeObserverSignal);
         this.wakes++;

@@ -23,6 +23,8 @@ export interface CreateWorkerOptions {
   client?: Client;
   /** How often the observer waker lists quiet workflows (ms; tests pass a shorter one). */
   wakerListEveryMs?: number;
+  /** How long a workload API may fail before a wait fails and a quiet observer is woken to say so (ms; default 60 s). */
+  unreachableGraceMs?: number;
 }
 
 function managementConfig(file: string): KubeConfig {
@@ -39,6 +41,7 @@ export async function createWorker(o: CreateWorkerOptions): Promise<Worker> {
     secrets,
     pollMs: o.pollMs,
     nodeWatches,
+    ...(o.unreachableGraceMs ? { unreachableGraceMs: o.unreachableGraceMs } : {}),
     temporal: o.client,
     ...(o.settings.observerQuietSeconds ? { observerQuietMs: o.settings.observerQuietSeconds * 1000 } : {}),
     ...(o.settings.managementKubeconfig ? { management: managementConfig(o.settings.managementKubeconfig) } : {}),
@@ -59,7 +62,15 @@ export async function createWorker(o: CreateWorkerOptions): Promise<Worker> {
   });
   // The waker of quiet observers (activities/observer-waker.ts) and the workload clusters' Node
   // watches live as long as the worker: run() ends after they are stopped.
-  const waker = o.client ? new ObserverWaker({ temporal: o.client, nodeWatches, taskQueue: o.settings.taskQueue, ...(o.wakerListEveryMs ? { listEveryMs: o.wakerListEveryMs } : {}) }) : undefined;
+  const waker = o.client
+    ? new ObserverWaker({
+        temporal: o.client,
+        nodeWatches,
+        taskQueue: o.settings.taskQueue,
+        ...(o.wakerListEveryMs ? { listEveryMs: o.wakerListEveryMs } : {}),
+        ...(o.unreachableGraceMs ? { unreachableGraceMs: o.unreachableGraceMs } : {}),
+      })
+    : undefined;
   const run = worker.run.bind(worker);
   worker.run = () => {
     waker?.start();

@@ -181,8 +181,10 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
   const flow = flowOf(workflowInfo().memo);
   let mirrorProblem: string | undefined;
   const { provider, waits, observers } = activities((r) => {
-    if (r.activity === 'mirrorNodeConditions') mirrorProblem = `${r.activity}: ${r.attempts} attempts: ${r.message}`;
-    else cond(retryingCondition(state.status.conditions, stepCondition(r.activity), r));
+    if (r.activity === 'mirrorNodeConditions') {
+      mirrorProblem = `${r.activity}: ${r.attempts} attempts: ${r.message}`;
+      changes++; // shown in the details now, not at the next change
+    } else cond(retryingCondition(state.status.conditions, stepCondition(r.activity), r));
   });
 
   // --- revision 3: the Machines' NodeReady/NodeHealthy follow their Nodes ---

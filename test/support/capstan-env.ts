@@ -38,6 +38,8 @@ export interface CapstanEnvOptions {
   observerQuietSeconds?: number;
   /** How often the in-process worker's observer waker lists quiet workflows (ms; default 5000). */
   wakerListEveryMs?: number;
+  /** How long the in-process worker tolerates a failing workload API (ms; default 60 s). */
+  unreachableGraceMs?: number;
 }
 
 export interface CapstanEnv {
@@ -130,6 +132,7 @@ export async function startCapstanEnv(o: CapstanEnvOptions = {}): Promise<Capsta
         workflowBundle: await workflowBundle(),
         client: self.client,
         ...(o.wakerListEveryMs ? { wakerListEveryMs: o.wakerListEveryMs } : {}),
+        ...(o.unreachableGraceMs ? { unreachableGraceMs: o.unreachableGraceMs } : {}),
       });
       self.worker = worker;
       const running = worker.run().finally(() => nativeConnection.close());

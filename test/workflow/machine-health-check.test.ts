@@ -70,7 +70,7 @@ describe('MachineHealthCheck', () => {
   };
 
   beforeAll(async () => {
-    env = await startCapstanEnv({ observerQuietSeconds: 3, wakerListEveryMs: 500 });
+    env = await startCapstanEnv({ observerQuietSeconds: 3, wakerListEveryMs: 500, unreachableGraceMs: 3000 });
     const manifest = `${DEMO_CLUSTER.replace(/replicas: 3/g, 'replicas: 1').replace(/(kind: MachineDeployment[\s\S]*?)replicas: 1/, '$1replicas: 2')}\n---\n${DEMO_WORKER_MACHINES.split(/^---\n/m).slice(0, 3).join('---\n')}\n---\n${MHC('100%')}`;
     const plan = loadPlan([{ file: 'demo.yaml', text: manifest }]);
     expect(plan.machineDeployments[0]!.machineDeployment.spec.replicas).toBe(2);
@@ -85,11 +85,11 @@ describe('MachineHealthCheck', () => {
     await env?.stop();
   });
   /** The CapstanQuiet values of the Cluster and the health check, once both are quiet (and differ from `before`). */
-  const quietBoth = (before: (string | undefined)[] = []) =>
+  const quietBoth = (before: (string | undefined)[] = [], timeoutMs = 60_000) =>
     eventually('the Cluster and the health check quiet', async () => {
       const values = await Promise.all([env.client.workflow.getHandle('cluster/default/demo'), mhc()].map(async (h) => (await h.describe()).typedSearchAttributes.get(SA_QUIET)));
       return values.every((v, i) => v && v !== before[i]) ? values : undefined;
-    }, 60_000, 250);
+    }, timeoutMs, 250);
   /** The server's actions while `during` runs, by type. */
   const countActions = async (during: () => Promise<unknown>) => {
     const before = await actions(env.temporal.metricsUrl);
@@ -233,6 +233,29 @@ describe('MachineHealthCheck', () => {
     await env.simClient.vmAction((await vmOf(victim!)).id, 'node-ready');
     await eventually('the deployment sees 2 available again', async () => ((await md().query(machineDeploymentStatusQuery)).status?.availableReplicas === 2 ? true : undefined), 60_000, 250);
   }, 120_000);
+
+  it('a quiet cluster whose workload API stops answering is woken and says why; once it answers, both go quiet again', async () => {
+    const quiet = await quietBoth();
+    const cluster = env.client.workflow.getHandle('cluster/default/demo');
+    const details = async () => (await cluster.query<{ currentDetails?: string }>('__temporal_workflow_metadata')).currentDetails ?? '';
+    expect(await details()).toBe('nothing to do');
+    // The simulated cloud goes, and with it the load balancer in front of the workload API.
+    await env.sim.stop();
+    try {
+      // Past the grace (3 s here), the waker wakes the quiet observers; the Cluster's round fails and shows why.
+      const shown = await eventually('the Cluster shows the failing workload API', async () => {
+        const d = await details();
+        return d.startsWith('following Nodes: mirrorNodeConditions: ') ? d : undefined;
+      }, 90_000, 500);
+      expect(shown).toMatch(/workload cluster|Nodes|ECONNREFUSED|connect/i);
+    } finally {
+      await env.restartSim();
+    }
+    // The API answers again: nothing had changed, so both (both were woken) go quiet again, each
+    // with a new spell, once their next round passes (a failing observer's later rounds come a minute apart).
+    await quietBoth(quiet, 150_000);
+    expect(await details()).toBe('nothing to do');
+  }, 240_000);
 
   it('replays the health check’s histories with today’s workflow code', async () => {
     const histories = await fetchHistories(env.client, 'WorkflowId STARTS_WITH "machinehealthcheck/" OR WorkflowId = "cluster/default/demo"');
