@@ -7,9 +7,11 @@
 // `kubectl describe` show what the workflows do.
 //
 // What it costs Temporal: Machines come from visibility (their phase, Node and provider ID are
-// search attributes, their labels and owner a memo written at start): a list, no action. A
-// deployment is asked (one query) only when one of its machines changed or its object did, and a
-// set once, when its object is first written. A converged fleet costs nothing, and writes
+// search attributes, their labels and owner a memo written at start; their Nodes' health is in
+// their Cluster's memo): a list, no action. A deployment or health check is asked (one query)
+// only when one of its machines changed (its Node's health included) or its object did, or the
+// health check's memo shows another set of unhealthy machines; a set once, when its object is
+// first written. A converged fleet costs nothing, and writes
 // nothing to the management API: every write is compared with what the object already says.
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubernetesObject, type V1OwnerReference } from '@kubernetes/client-node';
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
@@ -17,8 +19,9 @@ import { customObjectAt } from '../api/crd.js';
 import type { KindName } from '../api/kinds.js';
 import { ANNOTATIONS, type Condition, GROUPS, LABELS, VERSION } from '../api/meta.js';
 import { clusterWorkflowId, controlPlaneWorkflowId, machineDeploymentWorkflowId, machineHealthCheckWorkflowId, machineSetWorkflowId, parseWorkflowId } from '../workflows/ids.js';
-import { type ClusterListMemo, LIST_MEMO, MACHINE_FACTS_MEMO, type MachineFacts, type MachineListMemo } from '../workflows/list-memo.js';
+import { type ClusterListMemo, LIST_MEMO, MACHINE_FACTS_MEMO, type MachineFacts, type MachineListMemo, UNHEALTHY_MEMO } from '../workflows/list-memo.js';
 import { ConditionType, Reason } from '../workflows/conditions.js';
+import { HEALTHY_NODE_KEY, nodeConditionsFromKey } from '../workflows/planners/node-conditions.js';
 import { machineDeploymentStatusQuery, machineHealthCheckStatusQuery, machineSetStatusQuery, machineStatusQuery } from '../workflows/messages.js';
 import { SA_CLUSTER, SA_KIND, SA_NODE_NAME, SA_PHASE, SA_PROVIDER_ID } from '../workflows/search-attributes.js';
 import { compareVersions } from '../workflows/planners/control-plane-rollout.js';
@@ -44,6 +47,8 @@ export interface MirroredObject extends KubernetesObject {
 export interface Visible {
   machines: VisibleMachine[];
   clusters: Map<string, { phase: string; memo: ClusterListMemo }>;
+  /** Each health check's unhealthy machines as its memo shows them (revision 5), by workflow ID. */
+  healthChecks: Map<string, string>;
   runs: Map<string, string>;
 }
 
@@ -59,6 +64,11 @@ export interface VisibleMachine {
   providerID?: string;
   version?: string;
   facts: MachineFacts;
+  /**
+   * A Running machine's NodeReady/NodeHealthy key (planners/node-conditions.ts), from its
+   * Cluster's list memo (revision 5); undefined when its Cluster does not say.
+   */
+  nodeKey?: string;
 }
 
 export interface ObjectMirrorOptions {
@@ -97,7 +107,19 @@ async function forEachLimit<T>(items: T[], limit: number, fn: (item: T) => Promi
 
 // Key order aside: the API server gives objects back with their keys sorted.
 const same = (a: unknown, b: unknown) => canonicalJson(a) === canonicalJson(b);
-const ready = (m: VisibleMachine) => m.phase === 'Running' && !!m.nodeName;
+/** Ready as Cluster API counts it: Running with a Node that is healthy (or not known to be otherwise). */
+const ready = (m: VisibleMachine) => m.phase === 'Running' && !!m.nodeName && (m.nodeKey === undefined || m.nodeKey === HEALTHY_NODE_KEY);
+
+/**
+ * A Running machine's Node conditions as its Cluster told them (NodeReady, NodeHealthy) and the
+ * Ready that follows NodeHealthy, as the Machine workflow sets them; none when the Cluster does not say.
+ */
+export function nodeHealthConditions(m: Pick<VisibleMachine, 'phase' | 'nodeName' | 'nodeKey'>): Omit<Condition, 'lastTransitionTime'>[] {
+  if (m.phase !== 'Running' || !m.nodeName || m.nodeKey === undefined) return [];
+  const { nodeReady, nodeHealthy } = nodeConditionsFromKey(m.nodeKey);
+  const ready = nodeHealthy.status === 'True' ? { type: ConditionType.Ready, status: 'True' as const, reason: Reason.Ready } : { ...nodeHealthy, type: ConditionType.Ready };
+  return [nodeReady, nodeHealthy, ready].map((c) => ({ ...c, message: c.message ?? '' }));
+}
 
 /** A label selector as `kubectl get -l` and the scale subresource's status.selector write it. */
 export function selectorString(selector: { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] }): string {
@@ -238,7 +260,7 @@ export class ObjectMirror {
    * since revision 2), the Clusters' list memos, and each workflow's current run.
    */
   async visible(): Promise<Visible> {
-    const out: Visible = { machines: [], clusters: new Map(), runs: new Map() };
+    const out: Visible = { machines: [], clusters: new Map(), healthChecks: new Map(), runs: new Map() };
     for await (const wf of this.o.temporal.workflow.list({ query: 'ExecutionStatus = "Running"' })) {
       const id = parseWorkflowId(wf.workflowId);
       if (!id) continue;
@@ -248,6 +270,10 @@ export class ObjectMirror {
       if (kind === 'Cluster') {
         const memo = wf.memo?.[LIST_MEMO] as ClusterListMemo | undefined;
         if (memo) out.clusters.set(wf.workflowId, { phase: sa.get(SA_PHASE) ?? '', memo });
+        continue;
+      }
+      if (kind === 'MachineHealthCheck') {
+        if (wf.memo?.[UNHEALTHY_MEMO]) out.healthChecks.set(wf.workflowId, JSON.stringify(wf.memo[UNHEALTHY_MEMO]));
         continue;
       }
       const facts = wf.memo?.[MACHINE_FACTS_MEMO] as MachineFacts | undefined;
@@ -266,20 +292,25 @@ export class ObjectMirror {
         facts,
       });
     }
+    // A Running machine's Node conditions, as its Cluster's mirror told them (revision 5).
+    for (const m of out.machines) {
+      const nodes = out.clusters.get(clusterWorkflowId({ namespace: m.namespace, name: m.cluster }))?.memo.nodes;
+      if (nodes && m.phase === 'Running' && m.nodeName) m.nodeKey = nodes[m.name] ?? HEALTHY_NODE_KEY;
+    }
     return out;
   }
 
   /** One pass: Clusters; sets and deployments (machines' owners), then machines, then control planes and health checks. */
   async pass(): Promise<void> {
     this.index = new Map(this.o.cached().map((o) => [objectKey(o.kind ?? '', o.metadata?.namespace ?? '', o.metadata?.name ?? ''), o]));
-    const { machines, clusters, runs } = await this.visible();
+    const { machines, clusters, healthChecks, runs } = await this.visible();
     await this.clusters(clusters);
     await this.deployments(machines);
     await this.standaloneSets(machines);
     await this.machines(machines);
     await this.orphanedParts();
     await this.controlPlanes(machines);
-    await this.healthChecks(machines);
+    await this.healthChecks(machines, healthChecks);
     await this.runAnnotations(runs);
   }
 
@@ -354,8 +385,8 @@ export class ObjectMirror {
    * generation, the generation applied to its workflow, its machines' phases and Nodes — or did
    * (or a write followed) less than settleMs ago.
    */
-  private changed(id: string, obj: MirroredObject, machines: VisibleMachine[]): boolean {
-    const f = JSON.stringify([obj.metadata?.generation, this.o.applied.get(id), machines.map((m) => [m.name, m.phase, m.nodeName]).sort()]);
+  private changed(id: string, obj: MirroredObject, machines: VisibleMachine[], also?: string): boolean {
+    const f = JSON.stringify([obj.metadata?.generation, this.o.applied.get(id), machines.map((m) => [m.name, m.phase, m.nodeName, m.nodeKey]).sort(), also]);
     if (this.seen.get(id) !== f) {
       this.seen.set(id, f);
       this.unsettled(id);
@@ -419,13 +450,13 @@ export class ObjectMirror {
     return this.patchMetadata(kind, obj, { annotations });
   }
 
-  /** A health check's counts, from its workflow when a machine of its cluster changed. */
-  private async healthChecks(machines: VisibleMachine[]): Promise<void> {
+  /** A health check's counts, from its workflow when a machine of its cluster changed, or what it found unhealthy. */
+  private async healthChecks(machines: VisibleMachine[], unhealthy: Visible['healthChecks']): Promise<void> {
     for (const mhc of this.o.cached().filter((o) => o.kind === 'MachineHealthCheck' && !o.metadata?.deletionTimestamp)) {
       const { namespace, name } = mhc.metadata as { namespace: string; name: string };
       const id = objectKey('MachineHealthCheck', namespace, name);
       const mine = machines.filter((m) => m.namespace === namespace && m.cluster === mhc.spec?.clusterName);
-      if (!this.changed(id, mhc, mine)) continue;
+      if (!this.changed(id, mhc, mine, unhealthy.get(machineHealthCheckWorkflowId({ namespace, name })))) continue;
       const view: MachineHealthCheckView | undefined = await this.ask(id, () => this.o.temporal.workflow.getHandle(machineHealthCheckWorkflowId({ namespace, name })).query(machineHealthCheckStatusQuery));
       if (!view?.status) continue;
       const generation = this.generationOf(id);
@@ -569,10 +600,12 @@ export class ObjectMirror {
     const observed = generation === undefined ? {} : { observedGeneration: generation };
     if (current.asked) return atGeneration(current.asked.conditions, observed);
     // A condition's transition time: when it last changed status, as the object says (a restarted
-    // watcher keeps them) or as this mirror saw it.
+    // watcher, or a second one, takes what is written rather than write its own) or as this mirror saw it.
     const written = (obj.status?.conditions ?? []) as Condition[];
     const stamps = (current.stamps ??= Object.fromEntries(written.map((c) => [c.type, { status: c.status, at: c.lastTransitionTime }])));
-    const stamped = phaseConditions(m.phase).map((c): Condition => {
+    const stamped = [...phaseConditions(m.phase), ...nodeHealthConditions(m)].map((c): Condition => {
+      const w = written.find((x) => x.type === c.type);
+      if (w?.status === c.status && w.lastTransitionTime) stamps[c.type] = { status: c.status, at: w.lastTransitionTime };
       const stamp = stamps[c.type]?.status === c.status ? stamps[c.type]! : (stamps[c.type] = { status: c.status, at: new Date(now).toISOString() });
       return { ...c, lastTransitionTime: stamp.at };
     });

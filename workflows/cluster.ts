@@ -145,7 +145,8 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
   });
   // What `capstan get clusters` shows, in the memo; written only when a shown value changed.
   const syncListMemo = () => {
-    const change = memoChange(workflowInfo().memo, clusterListMemo(state.status, cpApplied().controlPlane.spec.version));
+    // Revision 5: with the Node conditions its mirror told the machines, for the watcher to show.
+    const change = memoChange(workflowInfo().memo, clusterListMemo(state.status, cpApplied().controlPlane.spec.version, flow >= 5 ? (state.nodeConditionsTold ?? {}) : undefined));
     if (change) upsertMemo(change);
   };
   const liveMachines = () => Object.entries(state.machines).filter(([, m]) => !m.deleted);
@@ -494,6 +495,8 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
         workflowId: id,
         parentClosePolicy: ParentClosePolicy.ABANDON,
         typedSearchAttributes: objectSearchAttributes('MachineHealthCheck', key.namespace, key.name, 'Running'),
+        // Revision 5: it shows its unhealthy machines in its memo (list-memo.ts UNHEALTHY_MEMO).
+        ...(flow >= 5 ? { memo: flowMemo() } : {}),
         args: [{ machineHealthCheck: h.object, cluster: key, ownerWorkflowId: workflowInfo().workflowId }],
       });
       h.started = true;

@@ -25,8 +25,14 @@
 //   each `await startChild` waited for its child's start to come back before the next was issued:
 //   a set of 100 started its machines one round trip after another, seconds apart.
 // - MachineDeployment: a pass's scale signals (and a new set's start) go in one workflow task.
+//
+// Revision 5 (issue 9, Node health in the management cluster):
+// - Cluster: its list memo also carries what its Node-conditions mirror told the machines whose
+//   Nodes are not healthy (list-memo.ts `nodes`), so the watcher shows NodeReady, NodeHealthy and
+//   Ready on the Machine objects and asks the deployment and health check again when they change
+//   (one memo upsert per change; nothing while nothing changes).
 export const FLOW_MEMO = 'flow';
-export const CURRENT_FLOW = 4;
+export const CURRENT_FLOW = 5;
 
 /**
  * Revision 4: the most StartChild commands one workflow task issues. Each carries the machine's

@@ -16,6 +16,12 @@ export interface ClusterListMemo {
   workers: string;
   endpoint: string;
   version: string;
+  /**
+   * Revision 5: the machines whose Nodes are not healthy, each with the key of the NodeReady and
+   * NodeHealthy it was told (planners/node-conditions.ts); every other Running machine's Node is
+   * healthy. Absent on a Cluster started before it: its machines' Node conditions are unknown here.
+   */
+  nodes?: Record<string, string>;
 }
 
 /**
@@ -36,13 +42,15 @@ export interface MachineRow extends MachineListMemo {
 
 const conditionStatus = (s: { conditions: { type: string; status: string }[] }, type: string) => s.conditions.find((c) => c.type === type)?.status ?? 'Unknown';
 
-export function clusterListMemo(status: Pick<ClusterStatus, 'controlPlane' | 'workers' | 'conditions' | 'controlPlaneEndpoint'>, version: string): ClusterListMemo {
+export function clusterListMemo(status: Pick<ClusterStatus, 'controlPlane' | 'workers' | 'conditions' | 'controlPlaneEndpoint'>, version: string, nodes?: Record<string, string>): ClusterListMemo {
   return {
     available: conditionStatus(status, 'Available'),
     controlPlane: `${status.controlPlane.readyReplicas}/${status.controlPlane.desiredReplicas}`,
     workers: `${status.workers.readyReplicas}/${status.workers.desiredReplicas}`,
     endpoint: status.controlPlaneEndpoint ? `${status.controlPlaneEndpoint.host}:${status.controlPlaneEndpoint.port}` : '',
     version,
+    // Sorted, so the memo compares equal whatever order the machines were told in.
+    ...(nodes ? { nodes: Object.fromEntries(Object.entries(nodes).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) } : {}),
   };
 }
 
@@ -85,3 +93,10 @@ export interface MachineFacts {
   createdAt: string;
 }
 export const machineFactsMemo = (facts: MachineFacts) => ({ [MACHINE_FACTS_MEMO]: facts });
+
+/**
+ * Revision 5: a MachineHealthCheck's unhealthy machines (sorted), upserted when one becomes
+ * unhealthy or recovers (not when an unhealthy one is gone: the watcher sees that in the
+ * machines' list), so the watcher knows to ask the health check for its status again.
+ */
+export const UNHEALTHY_MEMO = 'unhealthy';

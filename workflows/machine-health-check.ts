@@ -14,13 +14,15 @@ import {
   patched,
   setCurrentDetails,
   setHandler,
+  upsertMemo,
   workflowInfo,
 } from '@temporalio/workflow';
 import { activities, terminalFailure } from './activity-proxies.js';
 import { setCondition, type ConditionInput } from './conditions.js';
 import { observer } from './observer.js';
 import { goQuiet, showQuietAfterContinue, wake } from './quiet.js';
-import { historyIsLong } from './flow.js';
+import { flowOf, historyIsLong } from './flow.js';
+import { UNHEALTHY_MEMO } from './list-memo.js';
 import { controlPlaneWorkflowId, machineWorkflowId } from './ids.js';
 import {
   applyMachineHealthCheckUpdate,
@@ -48,6 +50,8 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
   const { namespace, name } = mhc.metadata;
   const state: MachineHealthCheckState = input.state ?? { generation: 1, spec: mhc.spec, targets: [], remediated: [], deleteRequested: false };
   let changes = 0;
+  // Revision 5 (flow.ts): started by a Cluster of revision 5 with it in its memo.
+  const flow = flowOf(workflowInfo().memo);
   let verdict: HealthVerdict = { unhealthy: [], remediate: [], shortCircuited: false };
   let problem: string | undefined;
   let heldBack: { machine: string; owner: string; until: string; generation: number }[] = [];
@@ -169,6 +173,13 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
     );
   };
 
+  /** Revision 5: the unhealthy machines in the memo, for the watcher (list-memo.ts); one upsert per change it cannot see itself. */
+  const showUnhealthy = (targets: Set<string>) => {
+    const shown = (workflowInfo().memo?.[UNHEALTHY_MEMO] as string[] | undefined) ?? [];
+    const next = [...verdict.unhealthy].sort();
+    if (next.some((m) => !shown.includes(m)) || shown.some((m) => !next.includes(m) && targets.has(m))) upsertMemo({ [UNHEALTHY_MEMO]: next });
+  };
+
   showQuietAfterContinue(state);
   while (!state.deleteRequested) {
     const seen = changes;
@@ -233,6 +244,7 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
     // one round trip after another; a history from before this (one after another) replays so.
     if (sends.length > 1 && patched('mhc-concurrent-remediation')) await Promise.all(sends.map((send) => send()));
     else for (const send of sends) await send();
+    if (flow >= 5) showUnhealthy(targetNames);
     cond(
       heldBack.length
         ? {

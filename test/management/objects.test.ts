@@ -109,6 +109,10 @@ describe('objects the workflows make, in the management cluster', () => {
       expect(w.status!.conditions).toEqual([
         expect.objectContaining({ type: 'BootstrapConfigReady', status: 'True', reason: 'DataSecretAvailable', lastTransitionTime: expect.any(String) }),
         expect.objectContaining({ type: 'InfrastructureReady', status: 'True', reason: 'Provisioned', lastTransitionTime: expect.any(String) }),
+        // Its Node's, as the Cluster's mirror tells them (healthy here).
+        expect.objectContaining({ type: 'NodeReady', status: 'True', reason: 'Ready' }),
+        expect.objectContaining({ type: 'NodeHealthy', status: 'True', reason: 'Ready' }),
+        expect.objectContaining({ type: 'Ready', status: 'True', reason: 'Ready' }),
       ]);
     }
     // `kubectl get machines`: NAME CLUSTER NODE NAME PROVIDER ID PHASE AGE VERSION, every cell filled.
@@ -190,6 +194,39 @@ describe('objects the workflows make, in the management cluster', () => {
     await new Promise((r) => setTimeout(r, 6 * 500 + 300));
     expect([watcher.writes - writes, watcher.mirror.queries - queries]).toEqual([0, 0]);
   }, 60_000);
+
+  it('shows a worker\'s Node going NotReady on its Machine, in the MachineDeployment\'s ready count and the health check\'s, and its recovery', async () => {
+    const [victim] = (await workers()).map((w) => w.metadata.name).sort();
+    const vm = (await liveVms(env.simClient)).find((v) => v.name === victim)!;
+    const condition = (o: Obj, type: string) => (o.status?.conditions as { type: string; status: string; reason: string; message?: string }[] | undefined)?.find((c) => c.type === type);
+    await env.simClient.vmAction(vm.id, 'node-not-ready');
+    try {
+      // As Cluster API's Machine shows it: NodeReady from the Node, NodeHealthy and Ready False.
+      const machine = await eventually('the Machine object\'s NodeHealthy False', async () => {
+        const o = await get('Machine', victim!);
+        return condition(o, 'NodeHealthy')?.status === 'False' ? o : undefined;
+      }, 60_000, 250);
+      expect(machine.status?.phase).toBe('Running');
+      expect(condition(machine, 'NodeReady')).toMatchObject({ status: 'False' });
+      expect(condition(machine, 'Ready')).toMatchObject({ status: 'False', reason: 'NodeNotHealthy' });
+      await eventually('the MachineDeployment\'s ready count', async () => ((await get('MachineDeployment', 'demo-md-0')).status?.readyReplicas === 1 ? true : undefined), 60_000, 250);
+      // The health check counts it unhealthy once its 60 s timeout has passed (Cluster API's
+      // currentHealthy), with no machine changing meanwhile; 1 of 2 is over its 40 %: not remediated.
+      const mhc = await eventually('the health check\'s count', async () => {
+        const o = await get('MachineHealthCheck', 'demo-md-0-unhealthy');
+        return o.status?.currentHealthy === 1 ? o : undefined;
+      }, 120_000, 500);
+      expect(mhc.status).toMatchObject({ expectedMachines: 2, remediationsAllowed: 0 });
+      expect(condition(mhc, 'RemediationAllowed')).toMatchObject({ status: 'False', reason: 'TooManyUnhealthy' });
+    } finally {
+      await env.simClient.vmAction(vm.id, 'node-ready');
+    }
+    await eventually('all healthy again', async () => {
+      const [o, md, mhc] = await Promise.all([get('Machine', victim!), get('MachineDeployment', 'demo-md-0'), get('MachineHealthCheck', 'demo-md-0-unhealthy')]);
+      return condition(o, 'Ready')?.status === 'True' && condition(o, 'NodeHealthy')?.status === 'True' && md.status?.readyReplicas === 2 && mhc.status?.currentHealthy === 2 ? true : undefined;
+    }, 60_000, 250);
+    expect((await workers()).map((w) => w.metadata.name)).toContain(victim);
+  }, 300_000);
 
   it('scales through the scale subresource (kubectl scale), and a restart replaces the set', async () => {
     await objects.patchNamespacedCustomObjectScale(

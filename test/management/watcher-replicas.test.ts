@@ -57,6 +57,19 @@ describe('CRD watchers: two at once, and one after downtime', () => {
     await eventually('both watchers to have applied it', async () => a.lastLines.has('default/first') && b.lastLines.has('default/first'), 30_000, 100);
     expect(await runs('first')).toBe(1);
     expect((await clusterObject('first')).metadata.finalizers).toEqual([FINALIZER]);
+    // Both mirror the machine's status; converged, neither writes: each takes the conditions'
+    // transition times the other wrote instead of writing its own over them.
+    await eventually('the Machine object Running, with its Node\'s conditions', async () => {
+      const ms = (await objects.listNamespacedCustomObject({ ...plural.Machine!, version: 'v1alpha1', namespace: 'default' })) as { items: { status?: { phase?: string; conditions?: { type: string }[] } }[] };
+      return ms.items.some((o) => o.status?.phase === 'Running' && o.status.conditions?.some((c) => c.type === 'NodeHealthy'));
+    }, 60_000, 250);
+    let last = -1;
+    await eventually('the two watchers to stop writing', async () => {
+      const now = a.writes + b.writes;
+      const still = now === last;
+      last = now;
+      return still;
+    }, 60_000, 5000);
     for (const w of [a, b]) await w.stop();
   }, 300_000);
 

@@ -1,9 +1,10 @@
 // A Machine's NodeReady/NodeHealthy from its Node (workflows/planners/node-conditions.ts) and
 // which machines the mirror tells (activities/node-conditions.ts): table tests.
 import type { V1Node } from '@kubernetes/client-node';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { nodeConditionChanges } from '../../activities/node-conditions.js';
-import { HEALTHY_NODE, HEALTHY_NODE_KEY, nodeConditions, nodeConditionsKey } from '../../workflows/planners/node-conditions.js';
+import { HEALTHY_NODE, HEALTHY_NODE_KEY, nodeConditions, nodeConditionsFromKey, nodeConditionsKey } from '../../workflows/planners/node-conditions.js';
 
 const ready = (status: string, extra: object = {}) => ({ type: 'Ready', status, ...extra });
 
@@ -55,5 +56,38 @@ describe('nodeConditionChanges', () => {
     expect(nodeConditionChanges(machines, [node('n1', 'True'), node('n2', 'False')], { m2: notReadyKey })).toEqual([]);
     const back = nodeConditionChanges(machines, [node('n1', 'True'), node('n2', 'True')], { m2: notReadyKey });
     expect(back.map((c) => [c.machine.name, c.key === HEALTHY_NODE_KEY])).toEqual([['m2', true]]);
+  });
+});
+
+describe('nodeConditionsFromKey (what the Cluster\'s list memo carries)', () => {
+  const status = fc.constantFrom('True', 'False', 'Unknown');
+  // Whatever a kubelet writes in its Ready condition's message, save a "|" (the key's separator).
+  const text = fc.string({ maxLength: 40 }).filter((t) => !t.includes('|'));
+  const node = fc.option(
+    fc.record({
+      conditions: fc.array(
+        fc.record({ type: fc.constantFrom('Ready', 'MemoryPressure', 'DiskPressure', 'PIDPressure', 'NetworkUnavailable'), status, reason: fc.option(fc.stringMatching(/^[A-Za-z]{0,12}$/), { nil: undefined }), message: fc.option(text, { nil: undefined }) }),
+        { maxLength: 4 },
+      ),
+    }),
+    { nil: undefined },
+  );
+
+  it('gives back the conditions a key was made of', () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[a-z0-9-]{1,12}$/), node, (name, n) => {
+        const c = nodeConditions(name, n);
+        const back = nodeConditionsFromKey(nodeConditionsKey(c));
+        expect(nodeConditionsKey(back)).toBe(nodeConditionsKey(c));
+        expect(back.nodeReady.type).toBe('NodeReady');
+        expect(back.nodeHealthy.type).toBe('NodeHealthy');
+      }),
+    );
+    expect(nodeConditionsFromKey(HEALTHY_NODE_KEY)).toEqual(HEALTHY_NODE);
+  });
+
+  it('reads anything else as a Node whose state is Unknown, saying what it read', () => {
+    const c = nodeConditionsFromKey('not a key');
+    expect([c.nodeReady.status, c.nodeHealthy.status, c.nodeHealthy.message]).toEqual(['Unknown', 'Unknown', 'not a key']);
   });
 });

@@ -2,7 +2,8 @@
 // its KubeadmConfig and SimMachine are cloned from, and the label selector string of the scale
 // subresource.
 import { describe, expect, it } from 'vitest';
-import { type MirroredObject, partTemplates, phaseConditions, selectorString } from '../../client/object-mirror.js';
+import { type MirroredObject, nodeHealthConditions, partTemplates, phaseConditions, selectorString } from '../../client/object-mirror.js';
+import { HEALTHY_NODE_KEY, nodeConditions, nodeConditionsKey } from '../../workflows/planners/node-conditions.js';
 
 describe('phaseConditions', () => {
   it.each([
@@ -20,6 +21,22 @@ describe('phaseConditions', () => {
     for (const phase of ['Pending', 'Provisioning', 'Provisioned', 'Running', 'Deleting', 'Failed']) {
       expect(phaseConditions(phase).map((c) => c.type)).not.toContain('NodeReady');
     }
+  });
+});
+
+describe('nodeHealthConditions (a Running machine\'s Node, as its Cluster told it)', () => {
+  const notReady = nodeConditionsKey(nodeConditions('n1', { conditions: [{ type: 'Ready', status: 'False', reason: 'KubeletNotReady', message: 'PLEG is not healthy' }] }));
+  it.each([
+    ['healthy', { phase: 'Running', nodeName: 'n1', nodeKey: HEALTHY_NODE_KEY }, [['NodeReady', 'True', 'Ready'], ['NodeHealthy', 'True', 'Ready'], ['Ready', 'True', 'Ready']]],
+    ['not ready', { phase: 'Running', nodeName: 'n1', nodeKey: notReady }, [['NodeReady', 'False', 'KubeletNotReady'], ['NodeHealthy', 'False', 'NodeNotHealthy'], ['Ready', 'False', 'NodeNotHealthy']]],
+    ['a Cluster that does not say', { phase: 'Running', nodeName: 'n1' }, []],
+    ['not Running', { phase: 'Deleting', nodeName: 'n1', nodeKey: notReady }, []],
+    ['no Node yet', { phase: 'Running', nodeKey: HEALTHY_NODE_KEY }, []],
+  ])('%s', (_, m, want) => {
+    expect(nodeHealthConditions(m).map((c) => [c.type, c.status, c.reason])).toEqual(want);
+  });
+  it('keeps the kubelet\'s message on NodeReady', () => {
+    expect(nodeHealthConditions({ phase: 'Running', nodeName: 'n1', nodeKey: notReady })[0]!.message).toBe('PLEG is not healthy');
   });
 });
 

@@ -65,3 +65,20 @@ export function nodeConditionsKey(c: NodeConditions): string {
 }
 
 export const HEALTHY_NODE_KEY = nodeConditionsKey(HEALTHY_NODE);
+
+const KEY = /^(True|False|Unknown)\/([^/|]*)\/(.*)\|(True|False|Unknown)\/([^/|]*)\/(.*)$/s;
+
+/**
+ * The conditions behind a key (what the Cluster's list memo carries): the inverse of
+ * nodeConditionsKey. Reasons never hold "/" or "|"; a first message holding "|True/…/" would be
+ * read wrong, and a key that is not one reads as a Node whose state is Unknown.
+ */
+export function nodeConditionsFromKey(key: string): NodeConditions {
+  const m = KEY.exec(key);
+  if (!m) {
+    const unknown = { status: 'Unknown' as const, reason: 'NodeHealthUnknown', message: key };
+    return { nodeReady: { type: ConditionType.NodeReady, ...unknown }, nodeHealthy: { type: ConditionType.NodeHealthy, ...unknown } };
+  }
+  const c = (type: string, status: string, reason: string, message: string): ConditionInput => ({ type, status: status as ConditionInput['status'], reason, ...(message ? { message } : {}) });
+  return { nodeReady: c(ConditionType.NodeReady, m[1]!, m[2]!, m[3]!), nodeHealthy: c(ConditionType.NodeHealthy, m[4]!, m[5]!, m[6]!) };
+}
