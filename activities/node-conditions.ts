@@ -25,9 +25,6 @@ export interface NodeConditionsDeps {
   observerQuietMs?: number;
 }
 
-
-export { nodeConditionChanges };
-
 export function nodeConditionActivities({ temporal, nodeWatches, unreachableGraceMs = 60_000, observerQuietMs = OBSERVER_QUIET_MS }: NodeConditionsDeps) {
   return {
     /**

@@ -11,8 +11,8 @@
 // their Cluster's memo): a list, no action. A deployment or health check is asked (one query)
 // only when one of its machines changed (its Node's health included) or its object did, or the
 // health check's memo shows another set of unhealthy machines; a set once, when its object is
-// first written. A converged fleet costs nothing, and writes
-// nothing to the management API: every write is compared with what the object already says.
+// first written. A converged fleet costs nothing, and writes nothing to the management API: every
+// write is compared with what the object already says.
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubernetesObject, type V1OwnerReference } from '@kubernetes/client-node';
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { customObjectAt } from '../api/crd.js';

@@ -3,7 +3,7 @@
 import type { V1Node } from '@kubernetes/client-node';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { nodeConditionChanges } from '../../activities/node-conditions.js';
+import { nodeConditionChanges } from '../../activities/observer-marks.js';
 import { HEALTHY_NODE, HEALTHY_NODE_KEY, nodeConditions, nodeConditionsFromKey, nodeConditionsKey } from '../../workflows/planners/node-conditions.js';
 
 const ready = (status: string, extra: object = {}) => ({ type: 'Ready', status, ...extra });
