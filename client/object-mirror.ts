@@ -684,7 +684,10 @@ export class ObjectMirror {
       const counts = machineCounts(mine, (m) => m.version === kcp.spec?.version);
       const versions = mine.map((m) => m.version).filter((v): v is string => !!v).sort(compareVersions);
       const generation = this.generationOf(objectKey('KubeadmControlPlane', namespace, name));
-      const initialized = counts.readyReplicas > 0 || kcp.status?.initialization?.controlPlaneInitialized === true;
+      // Its API server answers while a control-plane machine is Running with a Node, whatever that
+      // Node's kubelet says (Cluster API's Available follows the control plane's components).
+      const serving = mine.some((m) => m.phase === 'Running' && !!m.nodeName);
+      const initialized = serving || kcp.status?.initialization?.controlPlaneInitialized === true;
       await this.writeStatus('KubeadmControlPlane', kcp, {
         selector: selectorString({ matchLabels: { [LABELS.clusterName]: cluster ?? '', [LABELS.controlPlaneName]: name } }),
         replicas: counts.replicas,
@@ -694,8 +697,7 @@ export class ObjectMirror {
         ...(versions[0] ? { version: versions[0] } : {}),
         initialization: { controlPlaneInitialized: initialized },
         ...generation,
-        // Its API server answers while a control-plane machine is Running with a Node.
-        conditions: [{ type: 'Available', status: counts.readyReplicas > 0 ? 'True' : 'False', reason: counts.readyReplicas > 0 ? 'Available' : 'NotAvailable', ...generation }],
+        conditions: [{ type: 'Available', status: serving ? 'True' : 'False', reason: serving ? 'Available' : 'NotAvailable', ...generation }],
       });
     }
   }

@@ -53,6 +53,7 @@ import {
   wakeObserverSignal,
 } from './messages.js';
 import { compareVersions } from './planners/control-plane-rollout.js';
+import { nodeHealthKey } from './planners/node-conditions.js';
 import { flowMemo, flowOf } from './flow.js';
 import { observer } from './observer.js';
 import { goQuiet, showQuietAfterContinue, wake } from './quiet.js';
@@ -146,7 +147,8 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
   // What `capstan get clusters` shows, in the memo; written only when a shown value changed.
   const syncListMemo = () => {
     // Revision 5: with the Node conditions its mirror told the machines, for the watcher to show.
-    const change = memoChange(workflowInfo().memo, clusterListMemo(state.status, cpApplied().controlPlane.spec.version, flow >= 5 ? (state.nodeConditionsTold ?? {}) : undefined));
+    const nodes = flow >= 5 ? Object.fromEntries(Object.entries(state.nodeConditionsTold ?? {}).map(([m, key]) => [m, nodeHealthKey(key)])) : undefined;
+    const change = memoChange(workflowInfo().memo, clusterListMemo(state.status, cpApplied().controlPlane.spec.version, nodes));
     if (change) upsertMemo(change);
   };
   const liveMachines = () => Object.entries(state.machines).filter(([, m]) => !m.deleted);
@@ -184,7 +186,8 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
   const { provider, waits, observers } = activities((r) => {
     if (r.activity === 'mirrorNodeConditions') {
       mirrorProblem = `${r.activity}: ${r.attempts} attempts: ${r.message}`;
-      changes++; // shown in the details now, not at the next change
+      // Shown now, not at the loop's next pass (details are no command: histories replay as before).
+      setCurrentDetails(`following Nodes: ${mirrorProblem}`);
     } else cond(retryingCondition(state.status.conditions, stepCondition(r.activity), r));
   });
 

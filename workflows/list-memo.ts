@@ -18,8 +18,9 @@ export interface ClusterListMemo {
   version: string;
   /**
    * Revision 5: the machines whose Nodes are not healthy, each with the key of the NodeReady and
-   * NodeHealthy it was told (planners/node-conditions.ts); every other Running machine's Node is
-   * healthy. Absent on a Cluster started before it: its machines' Node conditions are unknown here.
+   * NodeHealthy it was told, without their messages (planners/node-conditions.ts nodeHealthKey);
+   * every other Running machine's Node is healthy. Absent on a Cluster started before it: its
+   * machines' Node conditions are unknown here.
    */
   nodes?: Record<string, string>;
 }

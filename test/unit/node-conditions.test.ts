@@ -4,7 +4,7 @@ import type { V1Node } from '@kubernetes/client-node';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { nodeConditionChanges } from '../../activities/observer-marks.js';
-import { HEALTHY_NODE, HEALTHY_NODE_KEY, nodeConditions, nodeConditionsFromKey, nodeConditionsKey } from '../../workflows/planners/node-conditions.js';
+import { HEALTHY_NODE, HEALTHY_NODE_KEY, nodeConditions, nodeConditionsFromKey, nodeConditionsKey, nodeHealthKey } from '../../workflows/planners/node-conditions.js';
 
 const ready = (status: string, extra: object = {}) => ({ type: 'Ready', status, ...extra });
 
@@ -77,10 +77,9 @@ describe('nodeConditionsFromKey (what the Cluster\'s list memo carries)', () => 
     fc.assert(
       fc.property(fc.stringMatching(/^[a-z0-9-]{1,12}$/), node, (name, n) => {
         const c = nodeConditions(name, n);
-        const back = nodeConditionsFromKey(nodeConditionsKey(c));
-        expect(nodeConditionsKey(back)).toBe(nodeConditionsKey(c));
-        expect(back.nodeReady.type).toBe('NodeReady');
-        expect(back.nodeHealthy.type).toBe('NodeHealthy');
+        // An empty message is no message.
+        const norm = (x: typeof c) => ({ nodeReady: { ...x.nodeReady, message: x.nodeReady.message || undefined }, nodeHealthy: { ...x.nodeHealthy, message: x.nodeHealthy.message || undefined } });
+        expect(norm(nodeConditionsFromKey(nodeConditionsKey(c)))).toEqual(norm(c));
       }),
     );
     expect(nodeConditionsFromKey(HEALTHY_NODE_KEY)).toEqual(HEALTHY_NODE);
@@ -89,5 +88,22 @@ describe('nodeConditionsFromKey (what the Cluster\'s list memo carries)', () => 
   it('reads anything else as a Node whose state is Unknown, saying what it read', () => {
     const c = nodeConditionsFromKey('not a key');
     expect([c.nodeReady.status, c.nodeHealthy.status, c.nodeHealthy.message]).toEqual(['Unknown', 'Unknown', 'not a key']);
+  });
+
+  it('nodeHealthKey keeps statuses and reasons, not the kubelet\'s messages (the memo changes only with them)', () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[a-z0-9-]{1,12}$/), node, text, (name, n, other) => {
+        const c = nodeConditions(name, n);
+        const h = nodeHealthKey(nodeConditionsKey(c));
+        const back = nodeConditionsFromKey(h);
+        expect([back.nodeReady.status, back.nodeReady.reason, back.nodeHealthy.status, back.nodeHealthy.reason]).toEqual([c.nodeReady.status, c.nodeReady.reason, c.nodeHealthy.status, c.nodeHealthy.reason]);
+        expect([back.nodeReady.message, back.nodeHealthy.message]).toEqual([undefined, undefined]);
+        expect(nodeHealthKey(h)).toBe(h);
+        // Another message, the same key.
+        const reworded = { nodeReady: { ...c.nodeReady, message: other }, nodeHealthy: { ...c.nodeHealthy, message: other } };
+        expect(nodeHealthKey(nodeConditionsKey(reworded))).toBe(h);
+      }),
+    );
+    expect(nodeHealthKey(HEALTHY_NODE_KEY)).toBe(HEALTHY_NODE_KEY);
   });
 });

@@ -251,6 +251,7 @@ describe('MachineHealthCheck', () => {
       expect(shown).toMatch(/workload API/);
       // Woken, they still show the value of the quiet spell they were woken from (a wake-up upserts nothing).
       woken = await quietValues();
+      expect(woken.every(Boolean)).toBe(true);
     } finally {
       await env.restartSim();
     }

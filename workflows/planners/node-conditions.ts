@@ -70,8 +70,8 @@ const KEY = /^(True|False|Unknown)\/([^/|]*)\/(.*)\|(True|False|Unknown)\/([^/|]
 
 /**
  * The conditions behind a key (what the Cluster's list memo carries): the inverse of
- * nodeConditionsKey. Reasons never hold "/" or "|"; a first message holding "|True/…/" would be
- * read wrong, and a key that is not one reads as a Node whose state is Unknown.
+ * nodeConditionsKey for reasons without "/" or "|" (Kubernetes' reasons are CamelCase words). A
+ * key that is not one reads as a Node whose state is Unknown, with the key as its message.
  */
 export function nodeConditionsFromKey(key: string): NodeConditions {
   const m = KEY.exec(key);
@@ -81,4 +81,16 @@ export function nodeConditionsFromKey(key: string): NodeConditions {
   }
   const c = (type: string, status: string, reason: string, message: string): ConditionInput => ({ type, status: status as ConditionInput['status'], reason, ...(message ? { message } : {}) });
   return { nodeReady: c(ConditionType.NodeReady, m[1]!, m[2]!, m[3]!), nodeHealthy: c(ConditionType.NodeHealthy, m[4]!, m[5]!, m[6]!) };
+}
+
+/**
+ * A key without its messages: what the Cluster's list memo keeps (revision 5). A kubelet's
+ * message may change at every status post ("PLEG … last seen active 3m0.5s ago"); the memo, and
+ * what the watcher asks again on, change only with a status or a reason, and a memo of many
+ * NotReady Nodes stays small.
+ */
+export function nodeHealthKey(key: string): string {
+  const { nodeReady, nodeHealthy } = nodeConditionsFromKey(key);
+  const bare = (c: ConditionInput): ConditionInput => ({ type: c.type, status: c.status, reason: c.reason });
+  return nodeConditionsKey({ nodeReady: bare(nodeReady), nodeHealthy: bare(nodeHealthy) });
 }
