@@ -107,18 +107,20 @@ async function forEachLimit<T>(items: T[], limit: number, fn: (item: T) => Promi
 
 // Key order aside: the API server gives objects back with their keys sorted.
 const same = (a: unknown, b: unknown) => canonicalJson(a) === canonicalJson(b);
+/** Running with a Node: its kubelet has joined (whatever it says since). */
+const running = (m: Pick<VisibleMachine, 'phase' | 'nodeName'>) => m.phase === 'Running' && !!m.nodeName;
 /** Ready as Cluster API counts it: Running with a Node that is healthy (or not known to be otherwise). */
-const ready = (m: VisibleMachine) => m.phase === 'Running' && !!m.nodeName && (m.nodeKey === undefined || m.nodeKey === HEALTHY_NODE_KEY);
+const ready = (m: VisibleMachine) => running(m) && (m.nodeKey === undefined || m.nodeKey === HEALTHY_NODE_KEY);
 
 /**
  * A Running machine's Node conditions as its Cluster told them (NodeReady, NodeHealthy) and the
  * Ready that follows NodeHealthy, as the Machine workflow sets them; none when the Cluster does not say.
  */
 export function nodeHealthConditions(m: Pick<VisibleMachine, 'phase' | 'nodeName' | 'nodeKey'>): Omit<Condition, 'lastTransitionTime'>[] {
-  if (m.phase !== 'Running' || !m.nodeName || m.nodeKey === undefined) return [];
+  if (!running(m) || m.nodeKey === undefined) return [];
   const { nodeReady, nodeHealthy } = nodeConditionsFromKey(m.nodeKey);
-  const ready = nodeHealthy.status === 'True' ? { type: ConditionType.Ready, status: 'True' as const, reason: Reason.Ready } : { ...nodeHealthy, type: ConditionType.Ready };
-  return [nodeReady, nodeHealthy, ready].map((c) => ({ ...c, message: c.message ?? '' }));
+  const machineReady = nodeHealthy.status === 'True' ? { type: ConditionType.Ready, status: 'True' as const, reason: Reason.Ready } : { ...nodeHealthy, type: ConditionType.Ready };
+  return [nodeReady, nodeHealthy, machineReady].map((c) => ({ ...c, message: c.message ?? '' }));
 }
 
 /** A label selector as `kubectl get -l` and the scale subresource's status.selector write it. */
@@ -295,7 +297,7 @@ export class ObjectMirror {
     // A Running machine's Node conditions, as its Cluster's mirror told them (revision 5).
     for (const m of out.machines) {
       const nodes = out.clusters.get(clusterWorkflowId({ namespace: m.namespace, name: m.cluster }))?.memo.nodes;
-      if (nodes && m.phase === 'Running' && m.nodeName) m.nodeKey = nodes[m.name] ?? HEALTHY_NODE_KEY;
+      if (nodes && running(m)) m.nodeKey = nodes[m.name] ?? HEALTHY_NODE_KEY;
     }
     return out;
   }
@@ -602,7 +604,7 @@ export class ObjectMirror {
     // A condition's transition time: when it last changed status, as the object says (a restarted
     // watcher, or a second one, takes what is written rather than write its own) or as this mirror saw it.
     const written = (obj.status?.conditions ?? []) as Condition[];
-    const stamps = (current.stamps ??= Object.fromEntries(written.map((c) => [c.type, { status: c.status, at: c.lastTransitionTime }])));
+    const stamps = (current.stamps ??= {});
     const stamped = [...phaseConditions(m.phase), ...nodeHealthConditions(m)].map((c): Condition => {
       const w = written.find((x) => x.type === c.type);
       if (w?.status === c.status && w.lastTransitionTime) stamps[c.type] = { status: c.status, at: w.lastTransitionTime };
@@ -686,7 +688,7 @@ export class ObjectMirror {
       const generation = this.generationOf(objectKey('KubeadmControlPlane', namespace, name));
       // Its API server answers while a control-plane machine is Running with a Node, whatever that
       // Node's kubelet says (Cluster API's Available follows the control plane's components).
-      const serving = mine.some((m) => m.phase === 'Running' && !!m.nodeName);
+      const serving = mine.some(running);
       const initialized = serving || kcp.status?.initialization?.controlPlaneInitialized === true;
       await this.writeStatus('KubeadmControlPlane', kcp, {
         selector: selectorString({ matchLabels: { [LABELS.clusterName]: cluster ?? '', [LABELS.controlPlaneName]: name } }),
