@@ -154,16 +154,32 @@ function cancelled(): boolean {
   }
 }
 
+/** The details of a failure that ends a wait on a failing workload API (waitTrouble). */
+export interface FailingSinceDetails {
+  /** When the workload API last answered, as far as this worker knows: when it started failing (ISO 8601). */
+  failingSince: string;
+}
+
+/** The failingSince of a failure's details (FailingSinceDetails), when it has one. */
+export function failingSinceOf(details: unknown): string | undefined {
+  const first: unknown = Array.isArray(details) ? details[0] : undefined;
+  const since = first && typeof first === 'object' ? (first as { failingSince?: unknown }).failingSince : undefined;
+  return typeof since === 'string' && !Number.isNaN(Date.parse(since)) ? since : undefined;
+}
+
 /**
  * A wait's view of a workload API that has been failing since `since`: a non-retryable failure
  * ends the wait at once; a retryable one (not answering, 5xx, 403) is part of waiting until it
  * has lasted `graceMs`, and then fails the attempt with how long it lasted, so the reason reaches
- * the object's condition. Returns the reason to heartbeat while it is still a wait.
+ * the object's condition, and since when in its details (FailingSinceDetails: the Cluster's
+ * RemoteConnectionProbe says when the probe last succeeded). Returns the reason to heartbeat while
+ * it is still a wait.
  */
 export function waitTrouble(err: unknown, since: number, graceMs: number): string {
   const f = classifyError(err);
   if (!('nonRetryable' in f) || f.nonRetryable) throw f;
   const lasted = Date.now() - since;
-  if (lasted > graceMs) throw failure(f.type as ErrorType, `${f.message} (for ${Math.round(lasted / 1000)} s)`);
+  const details: FailingSinceDetails = { failingSince: new Date(since).toISOString() };
+  if (lasted > graceMs) throw failure(f.type as ErrorType, `${f.message} (for ${Math.round(lasted / 1000)} s)`, { details: [details] });
   return `workload API not answering: ${describeError(err)}`;
 }

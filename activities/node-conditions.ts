@@ -14,6 +14,8 @@ import type { ObjectKey } from '../workflows/ids.js';
 import { nodeConditionsSignal } from '../workflows/messages.js';
 import { HEALTHY_NODE_KEY } from '../workflows/planners/node-conditions.js';
 import { listMachines, type MachineRecord, waitOnMachinesAndNodes } from './machine-list.js';
+import { ApplicationFailure } from '@temporalio/activity';
+import { failingSinceOf } from './errors.js';
 import type { NodeWatches } from './node-watch.js';
 import { nodeConditionChanges, nodeConditionsMark, OBSERVER_QUIET_MS } from './observer-marks.js';
 
@@ -33,41 +35,64 @@ export function nodeConditionActivities({ temporal, nodeWatches, unreachableGrac
      * Signals are idempotent: a retried attempt may tell a machine the same thing again.
      * Nothing to tell for observerQuietMs (or maxWaitSeconds, if shorter): returns `quiet`, the
      * mark the worker's waker compares with what it sees.
+     *
+     * Revision 6 (`probe` given): the round is also the Cluster's RemoteConnectionProbe. A workload
+     * API that has not answered for the grace ends it with `unreachable` (since when) instead of
+     * failing; a round that starts knowing so (`probe.failedSince`) waits, however long, for the
+     * API to answer again, and returns as soon as it does.
      */
-    async mirrorNodeConditions(input: { cluster: ObjectKey; told: Record<string, string>; maxWaitSeconds: number }): Promise<{ told: Record<string, string>; changed: string[]; quiet?: string }> {
-      const deadline = Date.now() + Math.min(input.maxWaitSeconds * 1000, observerQuietMs);
-      const deps = { temporal, nodeWatches, graceMs: unreachableGraceMs };
-      let machines: MachineRecord[];
-      let changes: ReturnType<typeof nodeConditionChanges>;
-      let quiet: string | undefined;
-      for (;;) {
-        ({ machines, changes, quiet } = await waitOnMachinesAndNodes(deps, input.cluster, 'node conditions', (ms, nodes) => {
-          const c = nodeConditionChanges(ms, nodes, input.told);
-          if (c.length) return { machines: ms, changes: c, quiet: undefined };
-          return Date.now() >= deadline ? { machines: ms, changes: c, quiet: nodeConditionsMark(ms, nodes) } : undefined;
-        }));
-        if (!changes.length) break; // the deadline: return what was told, and the mark
-        // Look again before telling: a machine the list showed Running may be deleting by now
-        // (its Node drained and deleted): it has nothing to hear, and a signal (and this
-        // activity's return) are actions. Only what is still so is told; else wait on.
-        machines = await listMachines(temporal, input.cluster, 'node conditions');
-        const listed = machines;
-        changes = await nodeWatches.waitFor(input.cluster, (nodes) => nodeConditionChanges(listed, nodes, input.told), { waiting: () => 'reading Nodes', graceMs: unreachableGraceMs });
-        if (changes.length || Date.now() >= deadline) break;
+    async mirrorNodeConditions(input: {
+      cluster: ObjectKey;
+      told: Record<string, string>;
+      maxWaitSeconds: number;
+      probe?: { failedSince?: string };
+    }): Promise<{ told: Record<string, string>; changed: string[]; quiet?: string; unreachable?: string }> {
+      try {
+        return await mirrorRound(input);
+      } catch (err) {
+        const since = input.probe && !input.probe.failedSince && err instanceof ApplicationFailure ? failingSinceOf(err.details) : undefined;
+        if (since) return { told: input.told, changed: [], unreachable: since };
+        throw err;
       }
-      const live = new Set(machines.map((m) => m.name));
-      const told = Object.fromEntries(Object.entries(input.told).filter(([name]) => live.has(name)));
-      for (const c of changes) {
-        // A machine that finished meanwhile has nobody to tell; it is recorded as told all the
-        // same, so it is not tried again in a loop (and leaves the record once it is not listed).
-        await temporal!.workflow
-          .getHandle(c.machine.workflowId)
-          .signal(nodeConditionsSignal, c.conditions)
-          .catch(() => undefined);
-        if (c.key === HEALTHY_NODE_KEY) delete told[c.machine.name];
-        else told[c.machine.name] = c.key;
-      }
-      return { told, changed: changes.map((c) => c.machine.name), ...(quiet && !changes.length ? { quiet } : {}) };
     },
   };
+
+  async function mirrorRound(input: { cluster: ObjectKey; told: Record<string, string>; maxWaitSeconds: number; probe?: { failedSince?: string } }): Promise<{ told: Record<string, string>; changed: string[]; quiet?: string }> {
+    const recovering = !!input.probe?.failedSince;
+    const deadline = Date.now() + Math.min(input.maxWaitSeconds * 1000, observerQuietMs);
+    // Known to be down: waiting for it to answer (not for the Nodes last seen) is the round's job, not a failure.
+    const deps = { temporal, nodeWatches, graceMs: recovering ? Infinity : unreachableGraceMs, freshOnly: recovering };
+    let machines: MachineRecord[];
+    let changes: ReturnType<typeof nodeConditionChanges>;
+    let quiet: string | undefined;
+    for (;;) {
+      ({ machines, changes, quiet } = await waitOnMachinesAndNodes(deps, input.cluster, 'node conditions', (ms, nodes) => {
+        const c = nodeConditionChanges(ms, nodes, input.told);
+        // Answering again after an outage: said at once, with whatever changed meanwhile.
+        if (c.length || recovering) return { machines: ms, changes: c, quiet: undefined };
+        return Date.now() >= deadline ? { machines: ms, changes: c, quiet: nodeConditionsMark(ms, nodes) } : undefined;
+      }));
+      if (!changes.length) break; // the deadline: return what was told, and the mark
+      // Look again before telling: a machine the list showed Running may be deleting by now
+      // (its Node drained and deleted): it has nothing to hear, and a signal (and this
+      // activity's return) are actions. Only what is still so is told; else wait on.
+      machines = await listMachines(temporal, input.cluster, 'node conditions');
+      const listed = machines;
+      changes = await nodeWatches.waitFor(input.cluster, (nodes) => nodeConditionChanges(listed, nodes, input.told), { waiting: () => 'reading Nodes', graceMs: deps.graceMs, freshOnly: recovering });
+      if (changes.length || recovering || Date.now() >= deadline) break;
+    }
+    const live = new Set(machines.map((m) => m.name));
+    const told = Object.fromEntries(Object.entries(input.told).filter(([name]) => live.has(name)));
+    for (const c of changes) {
+      // A machine that finished meanwhile has nobody to tell; it is recorded as told all the
+      // same, so it is not tried again in a loop (and leaves the record once it is not listed).
+      await temporal!.workflow
+        .getHandle(c.machine.workflowId)
+        .signal(nodeConditionsSignal, c.conditions)
+        .catch(() => undefined);
+      if (c.key === HEALTHY_NODE_KEY) delete told[c.machine.name];
+      else told[c.machine.name] = c.key;
+    }
+    return { told, changed: changes.map((c) => c.machine.name), ...(quiet && !changes.length ? { quiet } : {}) };
+  }
 }

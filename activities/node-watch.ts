@@ -40,6 +40,11 @@ export interface NodeWaitOptions {
   waiting: (nodes: readonly V1Node[]) => string;
   /** How long a failing watch is tolerated before the attempt fails with its reason (ms). */
   graceMs: number;
+  /**
+   * Ask `pick` only while the watch works (default: also over the last Nodes seen while it fails).
+   * A wait for the API to answer again needs this.
+   */
+  freshOnly?: boolean;
   /** Runs every few seconds while waiting (e.g. to refresh a bootstrap token). */
   periodic?: { everyMs: number; run: () => Promise<void> };
 }
@@ -69,7 +74,7 @@ export class NodeWatches {
     let nextPeriodic = Date.now() + (o.periodic?.everyMs ?? Infinity);
     try {
       for (;;) {
-        if (w.synced) {
+        if (w.synced && !(o.freshOnly && w.trouble)) {
           const found = pick(w.informer.list());
           if (found !== undefined) return found;
         }

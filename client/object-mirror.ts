@@ -22,6 +22,7 @@ import { clusterWorkflowId, controlPlaneWorkflowId, machineDeploymentWorkflowId,
 import { type ClusterListMemo, LIST_MEMO, MACHINE_FACTS_MEMO, type MachineFacts, type MachineListMemo, UNHEALTHY_MEMO } from '../workflows/list-memo.js';
 import { ConditionType, Reason } from '../workflows/conditions.js';
 import { HEALTHY_NODE_KEY, nodeConditionsFromKey } from '../workflows/planners/node-conditions.js';
+import { connectionDownKey, PROBE_OK } from '../workflows/planners/remote-connection.js';
 import { machineDeploymentStatusQuery, machineHealthCheckStatusQuery, machineSetStatusQuery, machineStatusQuery } from '../workflows/messages.js';
 import { SA_CLUSTER, SA_KIND, SA_NODE_NAME, SA_PHASE, SA_PROVIDER_ID } from '../workflows/search-attributes.js';
 import { compareVersions } from '../workflows/planners/control-plane-rollout.js';
@@ -66,7 +67,8 @@ export interface VisibleMachine {
   facts: MachineFacts;
   /**
    * A Running machine's NodeReady/NodeHealthy key (planners/node-conditions.ts), from its
-   * Cluster's list memo (revision 5); undefined when its Cluster does not say.
+   * Cluster's list memo (revision 5); Unknown/ConnectionDown while the Cluster's workload API
+   * does not answer (revision 6); undefined when its Cluster does not say.
    */
   nodeKey?: string;
 }
@@ -296,8 +298,10 @@ export class ObjectMirror {
     }
     // A Running machine's Node conditions, as its Cluster's mirror told them (revision 5).
     for (const m of out.machines) {
-      const nodes = out.clusters.get(clusterWorkflowId({ namespace: m.namespace, name: m.cluster }))?.memo.nodes;
-      if (nodes && running(m)) m.nodeKey = nodes[m.name] ?? HEALTHY_NODE_KEY;
+      const memo = out.clusters.get(clusterWorkflowId({ namespace: m.namespace, name: m.cluster }))?.memo;
+      if (!memo?.nodes || !running(m)) continue;
+      // While the cluster's workload API does not answer, its Nodes' state is unknown (revision 6).
+      m.nodeKey = memo.probe && memo.probe !== PROBE_OK ? connectionDownKey(memo.probe) : (memo.nodes[m.name] ?? HEALTHY_NODE_KEY);
     }
     return out;
   }

@@ -3,6 +3,7 @@
 // object). The watcher writes it to the status subresource only when it differs from what the
 // object already says, so a converged fleet costs the management API nothing.
 import type { ClusterListMemo } from '../workflows/list-memo.js';
+import { PROBE_OK, remoteConnectionProbe } from '../workflows/planners/remote-connection.js';
 
 export interface MirroredClusterStatus {
   phase: string;
@@ -11,8 +12,14 @@ export interface MirroredClusterStatus {
   controlPlane: { readyReplicas: number; desiredReplicas: number };
   workers: { readyReplicas: number; desiredReplicas: number };
   controlPlaneEndpoint?: { host: string; port: number };
-  conditions: { type: 'Available'; status: string }[];
+  /** Available; and RemoteConnectionProbe (with its reason and message) from a revision-6 Cluster's memo. */
+  conditions: MirroredClusterCondition[];
 }
+
+export type MirroredClusterCondition = { type: 'Available'; status: string } | { type: 'RemoteConnectionProbe'; status: string; reason: string; message: string };
+
+/** The condition types the mirror writes on a Cluster object (the rest of a status is left alone). */
+const MIRRORED_CONDITIONS = new Set(['Available', 'RemoteConnectionProbe']);
 
 const counts = (readyOfDesired: string) => {
   const [ready, desired] = readyOfDesired.split('/').map(Number);
@@ -28,7 +35,10 @@ export function clusterStatusFrom(phase: string, memo: ClusterListMemo, observed
     controlPlane: counts(memo.controlPlane),
     workers: counts(memo.workers),
     ...(host && port ? { controlPlaneEndpoint: { host, port } } : {}),
-    conditions: [{ type: 'Available', status: memo.available || 'Unknown' }],
+    conditions: [
+      { type: 'Available', status: memo.available || 'Unknown' },
+      ...(memo.probe ? [probeCondition(memo.probe)] : []),
+    ],
   };
 }
 
@@ -43,6 +53,17 @@ export function mirroredPart(status: Record<string, unknown> | undefined): Parti
     ...(s.controlPlane ? { controlPlane: { readyReplicas: s.controlPlane.readyReplicas, desiredReplicas: s.controlPlane.desiredReplicas } } : {}),
     ...(s.workers ? { workers: { readyReplicas: s.workers.readyReplicas, desiredReplicas: s.workers.desiredReplicas } } : {}),
     ...(s.controlPlaneEndpoint ? { controlPlaneEndpoint: { host: s.controlPlaneEndpoint.host, port: s.controlPlaneEndpoint.port } } : {}),
-    ...(s.conditions ? { conditions: s.conditions.filter((c) => c.type === 'Available').map((c) => ({ type: c.type, status: c.status })) } : {}),
+    ...(s.conditions
+      ? {
+          conditions: s.conditions
+            .filter((c) => MIRRORED_CONDITIONS.has(c.type))
+            .map((c): MirroredClusterCondition => (c.type === 'Available' ? { type: c.type, status: c.status } : { type: c.type, status: c.status, reason: c.reason, message: c.message })),
+        }
+      : {}),
   };
+}
+
+function probeCondition(probe: string): MirroredClusterCondition {
+  const c = remoteConnectionProbe(probe === PROBE_OK ? undefined : probe);
+  return { type: 'RemoteConnectionProbe', status: c.status, reason: c.reason, message: c.message ?? '' };
 }

@@ -53,6 +53,7 @@ import {
   wakeObserverSignal,
 } from './messages.js';
 import { compareVersions } from './planners/control-plane-rollout.js';
+import { PROBE_OK, remoteConnectionProbe } from './planners/remote-connection.js';
 import { nodeHealthKey } from './planners/node-conditions.js';
 import { flowMemo, flowOf } from './flow.js';
 import { observer } from './observer.js';
@@ -148,7 +149,10 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
   const syncListMemo = () => {
     // Revision 5: with the Node conditions its mirror told the machines, for the watcher to show.
     const nodes = flow >= 5 ? Object.fromEntries(Object.entries(state.nodeConditionsTold ?? {}).map(([m, key]) => [m, nodeHealthKey(key)])) : undefined;
-    const change = memoChange(workflowInfo().memo, clusterListMemo(state.status, cpApplied().controlPlane.spec.version, nodes));
+    // Revision 6: with whether its workload API answers (the watcher shows RemoteConnectionProbe and
+    // the machines' Node conditions Unknown while it does not).
+    const probe = flow >= 6 && state.status.initialization.controlPlaneInitialized ? (state.probeFailedSince ?? PROBE_OK) : undefined;
+    const change = memoChange(workflowInfo().memo, clusterListMemo(state.status, cpApplied().controlPlane.spec.version, nodes, probe));
     if (change) upsertMemo(change);
   };
   const liveMachines = () => Object.entries(state.machines).filter(([, m]) => !m.deleted);
@@ -196,10 +200,17 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
   // the cluster is deleted, in its own scope so a deletion or a continue-as-new cancels it. It
   // signals the machines itself and returns what it told them, kept here for the next round; a
   // round that had nothing to tell returns quiet, and none runs until the waker wakes the cluster.
-  const mirror = observer(() => observers.mirrorNodeConditions({ cluster: key, told: state.nodeConditionsTold ?? {}, maxWaitSeconds: MIRROR_MAX_WAIT_SECONDS }), {
+  //
+  // Revision 6: each round is also the RemoteConnectionProbe. A workload API that has not answered
+  // for the waits' grace ends a round with `unreachable` (since when); the next round waits for it
+  // to answer and returns as soon as it does.
+  const probe = () => (flow >= 6 ? { probe: state.probeFailedSince ? { failedSince: state.probeFailedSince } : {} } : {});
+  const mirror = observer(() => observers.mirrorNodeConditions({ cluster: key, told: state.nodeConditionsTold ?? {}, maxWaitSeconds: MIRROR_MAX_WAIT_SECONDS, ...probe() }), {
     result: (r) => {
       state.nodeConditionsTold = r.told;
       mirrorProblem = undefined;
+      state.probeFailedSince = r.unreachable;
+      if (r.unreachable) mirrorProblem = `workload API not answering since ${r.unreachable}`;
       // Nothing to tell for a while: stop observing until the worker's waker sees a change (quiet.ts).
       if (r.quiet) goQuiet(state, r.quiet);
     },
@@ -426,7 +437,11 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
         ? { type: ConditionType.WorkersAvailable, status: 'True', reason: Reason.Available }
         : { type: ConditionType.WorkersAvailable, status: 'False', reason: Reason.NotAvailable, message: `${readyWorkers} of ${desiredWorkers} worker machines ready` },
     );
-    const available = s.initialization.infrastructureProvisioned && !!cp?.available && readyWorkers >= desiredWorkers;
+    // Revision 6: RemoteConnectionProbe, once the control plane answered; as in Cluster API, a
+    // failing probe makes the Cluster not Available.
+    const probing = flow >= 6 && s.initialization.controlPlaneInitialized;
+    if (probing) cond(remoteConnectionProbe(state.probeFailedSince));
+    const available = s.initialization.infrastructureProvisioned && !!cp?.available && readyWorkers >= desiredWorkers && !(probing && state.probeFailedSince);
     cond(
       available
         ? { type: ConditionType.Available, status: 'True', reason: Reason.Available }

@@ -56,6 +56,7 @@ export const ConditionType = {
   CertificatesAvailable: 'CertificatesAvailable',
   HealthCheckSucceeded: 'HealthCheckSucceeded',
   OwnerRemediated: 'OwnerRemediated',
+  RemoteConnectionProbe: 'RemoteConnectionProbe',
 } as const;
 
 export const Reason = {
@@ -84,6 +85,9 @@ export const Reason = {
   Deleted: 'Deleted',
   ScalingUp: 'ScalingUp',
   MachineDeleting: 'MachineDeleting',
+  ProbeSucceeded: 'ProbeSucceeded',
+  ProbeFailed: 'ProbeFailed',
+  ConnectionDown: 'ConnectionDown',
 } as const;
 
 /**

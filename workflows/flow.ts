@@ -31,8 +31,15 @@
 //   Nodes are not healthy (list-memo.ts `nodes`), so the watcher shows NodeReady, NodeHealthy and
 //   Ready on the Machine objects and asks the deployment and health check again when they change
 //   (one memo upsert per change; nothing while nothing changes).
+//
+// Revision 6 (issue 9, a workload API that does not answer):
+// - Cluster: RemoteConnectionProbe (Cluster API's condition) False while its Node-conditions mirror
+//   fails on a workload API that has not answered for the waits' grace, True again at the mirror's
+//   next result; Available follows it, and the list memo says it (`probe`), so the watcher shows it
+//   and the Running machines' NodeReady/NodeHealthy as Unknown/ConnectionDown meanwhile (one memo
+//   upsert as the API stops answering, one as it answers again).
 export const FLOW_MEMO = 'flow';
-export const CURRENT_FLOW = 5;
+export const CURRENT_FLOW = 6;
 
 /**
  * Revision 4: the most StartChild commands one workflow task issues. Each carries the machine's

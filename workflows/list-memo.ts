@@ -23,6 +23,11 @@ export interface ClusterListMemo {
    * machines' Node conditions are unknown here.
    */
   nodes?: Record<string, string>;
+  /**
+   * Revision 6, once the control plane is initialized: `ok` while the workload API answers, else
+   * since when it has not (ISO 8601; planners/remote-connection.ts). Absent before: unknown here.
+   */
+  probe?: string;
 }
 
 /**
@@ -43,7 +48,7 @@ export interface MachineRow extends MachineListMemo {
 
 const conditionStatus = (s: { conditions: { type: string; status: string }[] }, type: string) => s.conditions.find((c) => c.type === type)?.status ?? 'Unknown';
 
-export function clusterListMemo(status: Pick<ClusterStatus, 'controlPlane' | 'workers' | 'conditions' | 'controlPlaneEndpoint'>, version: string, nodes?: Record<string, string>): ClusterListMemo {
+export function clusterListMemo(status: Pick<ClusterStatus, 'controlPlane' | 'workers' | 'conditions' | 'controlPlaneEndpoint'>, version: string, nodes?: Record<string, string>, probe?: string): ClusterListMemo {
   return {
     available: conditionStatus(status, 'Available'),
     controlPlane: `${status.controlPlane.readyReplicas}/${status.controlPlane.desiredReplicas}`,
@@ -52,6 +57,7 @@ export function clusterListMemo(status: Pick<ClusterStatus, 'controlPlane' | 'wo
     version,
     // Sorted, so the memo compares equal whatever order the machines were told in.
     ...(nodes ? { nodes: Object.fromEntries(Object.entries(nodes).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) } : {}),
+    ...(probe ? { probe } : {}),
   };
 }
 

@@ -233,6 +233,12 @@ export interface ClusterState extends QuietState {
   controlPlaneSpecSent?: boolean;
   /** Revision 3: the machines last told a Node condition other than healthy, and what (activities/node-conditions.ts). */
   nodeConditionsTold?: Record<string, string>;
+  /**
+   * Revision 6: since when the workload API has not answered the Node-conditions mirror, as its
+   * failure said (activities/errors.ts FailingSinceDetails); cleared by the mirror's next result.
+   * The Cluster's RemoteConnectionProbe is False while it is set.
+   */
+  probeFailedSince?: string;
   deleteRequested: boolean;
 }
 

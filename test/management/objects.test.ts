@@ -44,10 +44,12 @@ describe('objects the workflows make, in the management cluster', () => {
         resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
       );
     });
+  const condition = (o: Obj, type: string) => (o.status?.conditions as { type: string; status: string; reason: string; message?: string }[] | undefined)?.find((c) => c.type === type);
   const workers = async () => (await list('Machine')).filter((m) => m.metadata.labels?.['cluster.capstan.dev/deployment-name'] === 'demo-md-0');
 
   beforeAll(async () => {
-    m = await startWatchedManagement('capstan-objects-', { settleMs: 2000, stuckMs: 3000 });
+    // A workload API that does not answer for 5 s fails the Cluster's probe (the last test but one).
+    m = await startWatchedManagement('capstan-objects-', { settleMs: 2000, stuckMs: 3000 }, { unreachableGraceMs: 5000 });
     ({ env, api, kc, objects, watcher, log } = m);
     work = mkdtempSync(path.join(os.tmpdir(), 'capstan-objects-files-'));
   }, 120_000);
@@ -198,7 +200,6 @@ describe('objects the workflows make, in the management cluster', () => {
   it('shows a worker\'s Node going NotReady on its Machine, in the MachineDeployment\'s ready count and the health check\'s, and its recovery', async () => {
     const [victim] = (await workers()).map((w) => w.metadata.name).sort();
     const vm = (await liveVms(env.simClient)).find((v) => v.name === victim)!;
-    const condition = (o: Obj, type: string) => (o.status?.conditions as { type: string; status: string; reason: string; message?: string }[] | undefined)?.find((c) => c.type === type);
     await env.simClient.vmAction(vm.id, 'node-not-ready');
     try {
       // As Cluster API's Machine shows it: NodeReady from the Node, NodeHealthy and Ready False.
@@ -226,6 +227,40 @@ describe('objects the workflows make, in the management cluster', () => {
       return condition(o, 'Ready')?.status === 'True' && condition(o, 'NodeHealthy')?.status === 'True' && md.status?.readyReplicas === 2 && mhc.status?.currentHealthy === 2 ? true : undefined;
     }, 60_000, 250);
     expect((await workers()).map((w) => w.metadata.name)).toContain(victim);
+  }, 300_000);
+
+  it('shows a workload API that stops answering: RemoteConnectionProbe on the Cluster, its Machines\' Node conditions Unknown, and its recovery', async () => {
+    // The simulated cloud goes, and with it the load balancer in front of the workload API.
+    await env.sim.stop();
+    try {
+      // As Cluster API shows it: the Cluster's RemoteConnectionProbe False, and so not Available…
+      const cluster = await eventually('the Cluster object\'s RemoteConnectionProbe False', async () => {
+        const o = await get('Cluster', 'demo');
+        return condition(o, 'RemoteConnectionProbe')?.status === 'False' ? o : undefined;
+      }, 90_000, 250);
+      expect(condition(cluster, 'RemoteConnectionProbe')).toMatchObject({ reason: 'ProbeFailed', message: expect.stringMatching(/^Remote connection probe failed, probe last succeeded at \d{4}-/) });
+      expect(condition(cluster, 'Available')?.status).toBe('False');
+      // …its Running Machines' Node conditions Unknown (ConnectionDown), so none counts as ready.
+      await eventually('every Machine\'s NodeHealthy Unknown', async () => {
+        const machines = await list('Machine');
+        return machines.length > 0 && machines.every((o) => o.status?.phase === 'Running' && condition(o, 'NodeHealthy')?.reason === 'ConnectionDown' && condition(o, 'Ready')?.status === 'Unknown');
+      }, 30_000, 250);
+      const machine = (await list('Machine'))[0]!;
+      expect(condition(machine, 'NodeReady')).toMatchObject({ status: 'Unknown', reason: 'ConnectionDown', message: expect.stringMatching(/^Last successful probe at /) });
+      await eventually('the MachineDeployment\'s ready count 0', async () => (await get('MachineDeployment', 'demo-md-0')).status?.readyReplicas === 0, 30_000, 250);
+    } finally {
+      await env.restartSim();
+    }
+    // It answers again: all of it comes back, nothing replaced.
+    const before = (await list('Machine')).map((o) => o.metadata.name).sort();
+    await eventually('the Cluster and its Machines as before', async () => {
+      const [cluster, md, machines] = await Promise.all([get('Cluster', 'demo'), get('MachineDeployment', 'demo-md-0'), list('Machine')]);
+      return condition(cluster, 'RemoteConnectionProbe')?.status === 'True' &&
+        condition(cluster, 'Available')?.status === 'True' &&
+        md.status?.readyReplicas === 2 &&
+        machines.every((o) => condition(o, 'Ready')?.status === 'True');
+    }, 120_000, 250);
+    expect((await list('Machine')).map((o) => o.metadata.name).sort()).toEqual(before);
   }, 300_000);
 
   it('scales through the scale subresource (kubectl scale), and a restart replaces the set', async () => {

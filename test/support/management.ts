@@ -11,7 +11,7 @@ import { installCapstan } from '../../client/management-install.js';
 import { Watcher, type WatcherOptions } from '../../client/watcher.js';
 import type { Client } from '@temporalio/client';
 import { ManagementClient } from '../../providers/management/client.js';
-import { startCapstanEnv, type CapstanEnv } from './capstan-env.js';
+import { startCapstanEnv, type CapstanEnv, type CapstanEnvOptions } from './capstan-env.js';
 
 const CRD_DIR = new URL('../../config/crd/', import.meta.url);
 
@@ -42,8 +42,8 @@ export interface Management {
 }
 
 /** capstan (Temporal, the simulated cloud, a worker) and a management cluster with the CRDs installed. */
-export async function startManagement(prefix: string): Promise<Management> {
-  const env = await startCapstanEnv();
+export async function startManagement(prefix: string, envOptions: CapstanEnvOptions = {}): Promise<Management> {
+  const env = await startCapstanEnv(envOptions);
   const work = mkdtempSync(path.join(os.tmpdir(), prefix));
   const api = await startManagementApi(work);
   const kc = new KubeConfig();
@@ -70,8 +70,8 @@ export interface WatchedManagement extends Management {
 }
 
 /** startManagement, and a watcher (500 ms passes) on it. */
-export async function startWatchedManagement(prefix: string, o: Partial<WatcherOptions> = {}): Promise<WatchedManagement> {
-  const m = await startManagement(prefix);
+export async function startWatchedManagement(prefix: string, o: Partial<WatcherOptions> = {}, envOptions: CapstanEnvOptions = {}): Promise<WatchedManagement> {
+  const m = await startManagement(prefix, envOptions);
   const log: string[] = [];
   const watcher = new Watcher({ kubeconfig: m.kc, temporal: m.env.client, taskQueue: m.env.taskQueue, log: (l) => log.push(l), statusIntervalMs: 500, ...o });
   await watcher.start();

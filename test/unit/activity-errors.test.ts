@@ -9,7 +9,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bootstrapActivities } from '../../activities/bootstrap.js';
-import { classifiedActivities, classifyError, ERROR_TYPES, failure, type ErrorType } from '../../activities/errors.js';
+import { classifiedActivities, classifyError, ERROR_TYPES, failingSinceOf, failure, type ErrorType } from '../../activities/errors.js';
 import { workloadActivities } from '../../activities/workload.js';
 import { HEARTBEAT_AFTER_MS, pause } from '../../activities/heartbeat.js';
 import { FileSecretStore } from '../../providers/secrets/file-store.js';
@@ -149,6 +149,7 @@ describe('waits on a workload API that never answers', () => {
     const env = new MockActivityEnvironment();
     const beats: unknown[] = [];
     env.on('heartbeat', (d: unknown) => beats.push(d));
+    const started = Date.now();
     for (const run of [
       () => env.run(acts.waitForWorkloadAPI, { cluster: { namespace: 'default', name: 'gone' } }),
       () => env.run(acts.waitForNode, { cluster: { namespace: 'default', name: 'gone' }, providerID: 'sim://x' }),
@@ -157,6 +158,12 @@ describe('waits on a workload API that never answers', () => {
       () => env.run(acts.deleteNode, { cluster: { namespace: 'default', name: 'gone' }, nodeName: 'n', timeoutSeconds: 0 }),
     ]) {
       await expect(run()).rejects.toMatchObject({ type: 'WorkloadAPIUnavailable', nonRetryable: false, message: expect.stringMatching(/ECONNREFUSED \(for \d+ s\)/) });
+      // …and since when, in its details (the Cluster's RemoteConnectionProbe says it).
+      const failed = (await run().catch((err: ApplicationFailure) => err)) as ApplicationFailure;
+      const since = failingSinceOf(failed.details);
+      expect(since).toBeDefined();
+      expect(Date.parse(since!)).toBeGreaterThanOrEqual(started);
+      expect(Date.parse(since!)).toBeLessThan(Date.now() - 300);
     }
     // Within the grace it was a wait, with the reason in the heartbeat.
     expect(beats.some((b) => typeof b === 'string' && b.includes('ECONNREFUSED'))).toBe(true);
@@ -197,5 +204,17 @@ describe('heartbeats of a wait', () => {
   it('a young wait sends none (each is a billed action); one past HEARTBEAT_AFTER_MS does', async () => {
     expect(await beatsOf(0)).toEqual([]);
     expect(await beatsOf(HEARTBEAT_AFTER_MS + 1000)).toEqual(['waiting']);
+  });
+});
+
+describe('failingSinceOf (what the Node-conditions mirror reads of a failure\'s details)', () => {
+  it.each([
+    ['a wait\'s details', [{ failingSince: '2026-12-01T01:02:03.000Z' }], '2026-12-01T01:02:03.000Z'],
+    ['no details', undefined, undefined],
+    ['other details', [{ code: 'InvalidParameter' }], undefined],
+    ['not a time', [{ failingSince: 'yesterday' }], undefined],
+    ['not a string', [{ failingSince: 12 }], undefined],
+  ])('%s', (_, details, want) => {
+    expect(failingSinceOf(details)).toBe(want);
   });
 });

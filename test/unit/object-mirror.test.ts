@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { type MirroredObject, nodeHealthConditions, partTemplates, phaseConditions, selectorString } from '../../client/object-mirror.js';
 import { HEALTHY_NODE_KEY, nodeConditions, nodeConditionsKey } from '../../workflows/planners/node-conditions.js';
+import { connectionDownKey } from '../../workflows/planners/remote-connection.js';
 
 describe('phaseConditions', () => {
   it.each([
@@ -32,11 +33,16 @@ describe('nodeHealthConditions (a Running machine\'s Node, as its Cluster told i
     ['a Cluster that does not say', { phase: 'Running', nodeName: 'n1' }, []],
     ['not Running', { phase: 'Deleting', nodeName: 'n1', nodeKey: notReady }, []],
     ['no Node yet', { phase: 'Running', nodeKey: HEALTHY_NODE_KEY }, []],
+    ["its cluster's API not answering", { phase: 'Running', nodeName: 'n1', nodeKey: connectionDownKey('2026-12-01T01:02:03.000Z') }, [['NodeReady', 'Unknown', 'ConnectionDown'], ['NodeHealthy', 'Unknown', 'ConnectionDown'], ['Ready', 'Unknown', 'ConnectionDown']]],
   ])('%s', (_, m, want) => {
     expect(nodeHealthConditions(m).map((c) => [c.type, c.status, c.reason])).toEqual(want);
   });
   it('keeps the kubelet\'s message on NodeReady', () => {
     expect(nodeHealthConditions({ phase: 'Running', nodeName: 'n1', nodeKey: notReady })[0]!.message).toBe('PLEG is not healthy');
+  });
+  it('says when the probe last succeeded while the API does not answer', () => {
+    const conditions = nodeHealthConditions({ phase: 'Running', nodeName: 'n1', nodeKey: connectionDownKey('2026-12-01T01:02:03.000Z') });
+    expect(conditions.map((c) => c.message)).toEqual(Array(3).fill('Last successful probe at 2026-12-01T01:02:03.000Z'));
   });
 });
 

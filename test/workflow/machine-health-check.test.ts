@@ -246,12 +246,23 @@ describe('MachineHealthCheck', () => {
       // Past the grace (3 s here), the waker wakes the quiet observers; the Cluster's round fails and shows why.
       const shown = await eventually('the Cluster shows the failing workload API', async () => {
         const d = await details();
-        return d.startsWith('following Nodes: mirrorNodeConditions: ') ? d : undefined;
+        return d.startsWith('following Nodes: workload API not answering since ') ? d : undefined;
       }, 90_000, 500);
-      expect(shown).toMatch(/workload API/);
+      expect(Date.parse(shown.slice(shown.lastIndexOf(' ') + 1))).toBeLessThan(Date.now());
       // Woken, they still show the value of the quiet spell they were woken from (a wake-up upserts nothing).
       woken = await quietValues();
       expect(woken.every(Boolean)).toBe(true);
+      // Revision 6: the probe failed, since the watch stopped answering; the Cluster is not Available
+      // meanwhile, and its memo says so for the watcher.
+      const failing = await eventually('RemoteConnectionProbe to fail', async () => {
+        const c = (await cluster.query(clusterStatusQuery)).status.conditions.find((x) => x.type === 'RemoteConnectionProbe');
+        return c?.status === 'False' ? c : undefined;
+      }, 30_000, 250);
+      expect(failing).toMatchObject({ reason: 'ProbeFailed', message: expect.stringMatching(/^Remote connection probe failed, probe last succeeded at \d{4}-\d\d-\d\dT/) });
+      const since = failing.message!.slice(failing.message!.lastIndexOf(' ') + 1);
+      expect(Date.parse(since)).toBeLessThan(Date.now() - 3000);
+      expect((await cluster.query(clusterStatusQuery)).status.conditions.find((x) => x.type === 'Available')?.status).toBe('False');
+      expect(((await cluster.describe()).memo?.list as { probe?: string }).probe).toBe(since);
     } finally {
       await env.restartSim();
     }
@@ -259,6 +270,14 @@ describe('MachineHealthCheck', () => {
     // once their next round passes (a failing observer's later rounds come a minute apart).
     await quietBoth(woken, 150_000);
     expect(await details()).toBe('nothing to do');
+    const conditions = (await cluster.query(clusterStatusQuery)).status.conditions;
+    expect(conditions.filter((x) => ['RemoteConnectionProbe', 'Available'].includes(x.type)).map((x) => [x.type, x.status, x.reason])).toEqual(
+      expect.arrayContaining([
+        ['RemoteConnectionProbe', 'True', 'ProbeSucceeded'],
+        ['Available', 'True', 'Available'],
+      ]),
+    );
+    expect(((await cluster.describe()).memo?.list as { probe?: string }).probe).toBe('ok');
   }, 240_000);
 
   it('replays the health check’s histories with today’s workflow code', async () => {
