@@ -71,6 +71,8 @@ export interface VisibleMachine {
    * does not answer (revision 6); undefined when its Cluster does not say.
    */
   nodeKey?: string;
+  /** Revision 6: its Cluster's workload API does not answer (nodeKey says Unknown/ConnectionDown). */
+  connectionDown?: boolean;
 }
 
 export interface ObjectMirrorOptions {
@@ -301,7 +303,10 @@ export class ObjectMirror {
       const memo = out.clusters.get(clusterWorkflowId({ namespace: m.namespace, name: m.cluster }))?.memo;
       if (!memo?.nodes || !running(m)) continue;
       // While the cluster's workload API does not answer, its Nodes' state is unknown (revision 6).
-      m.nodeKey = memo.probe && memo.probe !== PROBE_OK ? connectionDownKey(memo.probe) : (memo.nodes[m.name] ?? HEALTHY_NODE_KEY);
+      if (memo.probe && memo.probe !== PROBE_OK) {
+        m.nodeKey = connectionDownKey(memo.probe);
+        m.connectionDown = true;
+      } else m.nodeKey = memo.nodes[m.name] ?? HEALTHY_NODE_KEY;
     }
     return out;
   }
@@ -495,12 +500,15 @@ export class ObjectMirror {
       const counts = machineCounts(mine, (m) => view.sets.some((s) => s.new && s.name === m.facts.labels[LABELS.setName]));
       const generation = this.generationOf(id);
       const replicas = view.status?.replicas ?? counts.replicas;
-      const availableReplicas = view.status?.availableReplicas ?? counts.availableReplicas;
+      // The deployment counts what its machines last reported; while its cluster's workload API does
+      // not answer, none is known to be ready (Cluster API counts Machines whose Ready is True).
+      const blind = mine.some((m) => m.connectionDown);
+      const availableReplicas = blind ? counts.availableReplicas : (view.status?.availableReplicas ?? counts.availableReplicas);
       const wrote = await this.writeStatus('MachineDeployment', md, {
         selector: selectorString(view.spec.selector),
         phase: machineDeploymentPhase(view),
         replicas,
-        readyReplicas: view.status?.readyReplicas ?? counts.readyReplicas,
+        readyReplicas: blind ? counts.readyReplicas : (view.status?.readyReplicas ?? counts.readyReplicas),
         availableReplicas,
         upToDateReplicas: view.status?.upToDateReplicas ?? counts.upToDateReplicas,
         // Cluster API's: replicas − available, never below 0.
