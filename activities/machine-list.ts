@@ -47,7 +47,7 @@ export async function listMachines(temporal: Client | undefined, cluster: Object
  * Node that no listed machine claims appears (a new machine), so an idle cluster costs few list calls.
  */
 export async function waitOnMachinesAndNodes<T>(
-  deps: { temporal?: Client; nodeWatches: NodeWatches; graceMs: number; freshOnly?: boolean },
+  deps: { temporal?: Client; nodeWatches: NodeWatches; graceMs: number },
   cluster: ObjectKey,
   who: string,
   pick: (machines: MachineRecord[], nodes: readonly V1Node[]) => T | undefined,
@@ -67,7 +67,7 @@ export async function waitOnMachinesAndNodes<T>(
         if (age >= RELIST_ON_UNKNOWN_NODE_MS && nodes.some((n) => !claimed.has(n.metadata?.name))) return null;
         return undefined;
       },
-      { waiting: () => `${who}: watching ${machines.length} machine(s) of cluster ${cluster.name}`, graceMs: deps.graceMs, freshOnly: deps.freshOnly },
+      { waiting: () => `${who}: watching ${machines.length} machine(s) of cluster ${cluster.name}`, graceMs: deps.graceMs },
     );
     if (r) return r.answer;
   }

@@ -14,7 +14,8 @@ import type { ObjectKey } from '../workflows/ids.js';
 import { nodeConditionsSignal } from '../workflows/messages.js';
 import { HEALTHY_NODE_KEY } from '../workflows/planners/node-conditions.js';
 import { listMachines, type MachineRecord, waitOnMachinesAndNodes } from './machine-list.js';
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { heartbeat } from './heartbeat.js';
 import { failingSinceOf } from './errors.js';
 import type { NodeWatches } from './node-watch.js';
 import { nodeConditionChanges, nodeConditionsMark, OBSERVER_QUIET_MS } from './observer-marks.js';
@@ -27,6 +28,9 @@ export interface NodeConditionsDeps {
   observerQuietMs?: number;
 }
 
+/** How often a round that waits for a workload API to answer again asks it (revision 6). */
+const PROBE_EVERY_MS = 2000;
+
 export function nodeConditionActivities({ temporal, nodeWatches, unreachableGraceMs = 60_000, observerQuietMs = OBSERVER_QUIET_MS }: NodeConditionsDeps) {
   return {
     /**
@@ -36,10 +40,12 @@ export function nodeConditionActivities({ temporal, nodeWatches, unreachableGrac
      * Nothing to tell for observerQuietMs (or maxWaitSeconds, if shorter): returns `quiet`, the
      * mark the worker's waker compares with what it sees.
      *
-     * Revision 6 (`probe` given): the round is also the Cluster's RemoteConnectionProbe. A workload
-     * API that has not answered for the grace ends it with `unreachable` (since when) instead of
-     * failing; a round that starts knowing so (`probe.failedSince`) waits, however long, for the
-     * API to answer again, and returns as soon as it does.
+     * Revision 6 (`probe` given): the round is also the Cluster's RemoteConnectionProbe. A watch
+     * that has failed for the grace, on an API that does not answer /readyz either, ends it with
+     * `unreachable` (since when the watch failed) instead of failing; a round that starts knowing so
+     * (`probe.failedSince`) asks /readyz every few seconds, however long, and returns as soon as
+     * the API answers. Both ask the API itself, not only this worker's watch, which may be a
+     * backoff behind or a dead stream ahead of it.
      */
     async mirrorNodeConditions(input: {
       cluster: ObjectKey;
@@ -47,29 +53,41 @@ export function nodeConditionActivities({ temporal, nodeWatches, unreachableGrac
       maxWaitSeconds: number;
       probe?: { failedSince?: string };
     }): Promise<{ told: Record<string, string>; changed: string[]; quiet?: string; unreachable?: string }> {
+      if (input.probe?.failedSince) {
+        await untilAnswering(input.cluster, input.probe.failedSince);
+        return { told: input.told, changed: [] };
+      }
       try {
         return await mirrorRound(input);
       } catch (err) {
-        const since = input.probe && !input.probe.failedSince && err instanceof ApplicationFailure ? failingSinceOf(err.details) : undefined;
-        if (since) return { told: input.told, changed: [], unreachable: since };
+        const since = input.probe && err instanceof ApplicationFailure ? failingSinceOf(err.details) : undefined;
+        // The watch failed for the grace: unreachable, unless the API answers after all (then the
+        // watch, started again, is retried as any failing round is).
+        if (since && !(await nodeWatches.answers(input.cluster))) return { told: input.told, changed: [], unreachable: since };
         throw err;
       }
     },
   };
 
-  async function mirrorRound(input: { cluster: ObjectKey; told: Record<string, string>; maxWaitSeconds: number; probe?: { failedSince?: string } }): Promise<{ told: Record<string, string>; changed: string[]; quiet?: string }> {
-    const recovering = !!input.probe?.failedSince;
+  /** Returns once the cluster's API answers /readyz, heartbeating meanwhile (cancellable). */
+  async function untilAnswering(cluster: ObjectKey, since: string): Promise<void> {
+    const ctx = Context.current();
+    while (!(await nodeWatches.answers(cluster))) {
+      heartbeat(`workload API not answering since ${since}`);
+      await ctx.sleep(PROBE_EVERY_MS);
+    }
+  }
+
+  async function mirrorRound(input: { cluster: ObjectKey; told: Record<string, string>; maxWaitSeconds: number }): Promise<{ told: Record<string, string>; changed: string[]; quiet?: string }> {
     const deadline = Date.now() + Math.min(input.maxWaitSeconds * 1000, observerQuietMs);
-    // Known to be down: waiting for it to answer (not for the Nodes last seen) is the round's job, not a failure.
-    const deps = { temporal, nodeWatches, graceMs: recovering ? Infinity : unreachableGraceMs, freshOnly: recovering };
+    const deps = { temporal, nodeWatches, graceMs: unreachableGraceMs };
     let machines: MachineRecord[];
     let changes: ReturnType<typeof nodeConditionChanges>;
     let quiet: string | undefined;
     for (;;) {
       ({ machines, changes, quiet } = await waitOnMachinesAndNodes(deps, input.cluster, 'node conditions', (ms, nodes) => {
         const c = nodeConditionChanges(ms, nodes, input.told);
-        // Answering again after an outage: said at once, with whatever changed meanwhile.
-        if (c.length || recovering) return { machines: ms, changes: c, quiet: undefined };
+        if (c.length) return { machines: ms, changes: c, quiet: undefined };
         return Date.now() >= deadline ? { machines: ms, changes: c, quiet: nodeConditionsMark(ms, nodes) } : undefined;
       }));
       if (!changes.length) break; // the deadline: return what was told, and the mark
@@ -78,8 +96,8 @@ export function nodeConditionActivities({ temporal, nodeWatches, unreachableGrac
       // activity's return) are actions. Only what is still so is told; else wait on.
       machines = await listMachines(temporal, input.cluster, 'node conditions');
       const listed = machines;
-      changes = await nodeWatches.waitFor(input.cluster, (nodes) => nodeConditionChanges(listed, nodes, input.told), { waiting: () => 'reading Nodes', graceMs: deps.graceMs, freshOnly: recovering });
-      if (changes.length || recovering || Date.now() >= deadline) break;
+      changes = await nodeWatches.waitFor(input.cluster, (nodes) => nodeConditionChanges(listed, nodes, input.told), { waiting: () => 'reading Nodes', graceMs: unreachableGraceMs });
+      if (changes.length || Date.now() >= deadline) break;
     }
     const live = new Set(machines.map((m) => m.name));
     const told = Object.fromEntries(Object.entries(input.told).filter(([name]) => live.has(name)));

@@ -11,11 +11,13 @@ import type { SecretStore } from '../providers/secrets/store.js';
 import type { ObjectKey } from '../workflows/ids.js';
 import { waitTrouble } from './errors.js';
 import { heartbeat } from './heartbeat.js';
-import { workloadKubeConfig } from './workload-client.js';
+import { workloadClient, workloadKubeConfig } from './workload-client.js';
 
 const IDLE_STOP_MS = 60_000;
 const BACKOFF_FIRST_MS = 1000;
 const BACKOFF_MAX_MS = 30_000;
+/** How long the active probe (NodeWatches.answers) waits for /readyz. */
+const PROBE_TIMEOUT_MS = 5000;
 /** How often a wait looks at its deadline and heartbeats while nothing changes. */
 const TICK_MS = 1000;
 
@@ -40,11 +42,6 @@ export interface NodeWaitOptions {
   waiting: (nodes: readonly V1Node[]) => string;
   /** How long a failing watch is tolerated before the attempt fails with its reason (ms). */
   graceMs: number;
-  /**
-   * Ask `pick` only while the watch works (default: also over the last Nodes seen while it fails).
-   * A wait for the API to answer again needs this.
-   */
-  freshOnly?: boolean;
   /** Runs every few seconds while waiting (e.g. to refresh a bootstrap token). */
   periodic?: { everyMs: number; run: () => Promise<void> };
 }
@@ -74,7 +71,7 @@ export class NodeWatches {
     let nextPeriodic = Date.now() + (o.periodic?.everyMs ?? Infinity);
     try {
       for (;;) {
-        if (w.synced && !(o.freshOnly && w.trouble)) {
+        if (w.synced) {
           const found = pick(w.informer.list());
           if (found !== undefined) return found;
         }
@@ -114,6 +111,28 @@ export class NodeWatches {
         this.release(w);
       },
     };
+  }
+
+  /**
+   * Whether the cluster's API answers now: one GET /readyz (an active probe, as Cluster API's
+   * cluster cache makes one, not this worker's view of its watch, which may be a backoff behind
+   * or a dead stream ahead). When it answers, a failing watch is started again at once.
+   */
+  async answers(cluster: ObjectKey, timeoutMs = PROBE_TIMEOUT_MS): Promise<boolean> {
+    let ok: boolean;
+    try {
+      ok = (await (await workloadClient(this.secrets, cluster)).get('/readyz', timeoutMs)).status === 200;
+    } catch {
+      ok = false;
+    }
+    const w = this.watches.get(`${cluster.namespace}/${cluster.name}`);
+    if (ok && w?.trouble && w.restartTimer && !w.stopped) {
+      clearTimeout(w.restartTimer);
+      w.restartTimer = undefined;
+      w.backoffMs = BACKOFF_FIRST_MS;
+      this.start(w);
+    }
+    return ok;
   }
 
   /** Stops every watch (the worker is shutting down). */

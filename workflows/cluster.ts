@@ -75,6 +75,9 @@ const STEP_CONDITION: Record<string, string> = {
 const stepCondition = (activity: string) => STEP_CONDITION[activity] ?? ConditionType.Available;
 /** The longest one round of mirrorNodeConditions runs when nothing changes. */
 const MIRROR_MAX_WAIT_SECONDS = 1800;
+/** Revision 6: after a round that failed for good (no retry helps), the next waits 1 min, doubling to 15. */
+const MIRROR_FAILED_FIRST_MS = 60_000;
+const MIRROR_FAILED_MAX_MS = 15 * 60_000;
 
 function initialStatus(apply: ClusterApply): ClusterStatus {
   return {
@@ -204,17 +207,27 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
   // Revision 6: each round is also the RemoteConnectionProbe. A workload API that has not answered
   // for the waits' grace ends a round with `unreachable` (since when); the next round waits for it
   // to answer and returns as soon as it does.
+  let mirrorRetryAt: number | undefined;
+  let mirrorBackoffMs = 0;
   const probe = () => (flow >= 6 ? { probe: state.probeFailedSince ? { failedSince: state.probeFailedSince } : {} } : {});
   const mirror = observer(() => observers.mirrorNodeConditions({ cluster: key, told: state.nodeConditionsTold ?? {}, maxWaitSeconds: MIRROR_MAX_WAIT_SECONDS, ...probe() }), {
     result: (r) => {
       state.nodeConditionsTold = r.told;
       mirrorProblem = undefined;
+      mirrorBackoffMs = 0;
       state.probeFailedSince = r.unreachable;
       if (r.unreachable) mirrorProblem = `workload API not answering since ${r.unreachable}`;
       // Nothing to tell for a while: stop observing until the worker's waker sees a change (quiet.ts).
       if (r.quiet) goQuiet(state, r.quiet);
     },
-    failure: (message) => (mirrorProblem = `mirrorNodeConditions: ${message}`),
+    failure: (message) => {
+      mirrorProblem = `mirrorNodeConditions: ${message}`;
+      // Revision 6: not again at once (a malformed kubeconfig fails every round the same way).
+      if (flow >= 6) {
+        mirrorBackoffMs = Math.min(mirrorBackoffMs ? mirrorBackoffMs * 2 : MIRROR_FAILED_FIRST_MS, MIRROR_FAILED_MAX_MS);
+        mirrorRetryAt = Date.now() + mirrorBackoffMs;
+      }
+    },
     end: () => changes++,
   });
 
@@ -409,7 +422,12 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
     const s = state.status;
     const cp = state.controlPlane;
     s.initialization.controlPlaneInitialized = cp?.initialized ?? s.initialization.controlPlaneInitialized;
-    s.controlPlane = { desiredReplicas: cpReplicas(), replicas: cp?.replicas ?? 0, readyReplicas: cp?.readyReplicas ?? 0 };
+    // Revision 6: RemoteConnectionProbe, once the control plane answered. While it fails no machine
+    // is known to be ready (Cluster API counts Machines whose Ready is True, Unknown meanwhile), and
+    // the Cluster is not Available.
+    const probing = flow >= 6 && s.initialization.controlPlaneInitialized;
+    const blind = probing && !!state.probeFailedSince;
+    s.controlPlane = { desiredReplicas: cpReplicas(), replicas: cp?.replicas ?? 0, readyReplicas: blind ? 0 : (cp?.readyReplicas ?? 0) };
     const workers = liveMachines();
     // A deployment scaled through its own workflow reports its new desired count.
     const fromDeployments = [
@@ -417,7 +435,7 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
       // MachineSets applied on their own count as their deployments do.
       ...liveSets().map(([, m]) => ({ desired: m.report?.desiredReplicas ?? m.apply.machineSet.spec.replicas, replicas: m.report?.replicas ?? 0, ready: m.report?.readyReplicas ?? 0 })),
     ];
-    const readyWorkers = workers.filter(([, m]) => m.report?.nodeReady).length + fromDeployments.reduce((a, d) => a + d.ready, 0);
+    const readyWorkers = blind ? 0 : workers.filter(([, m]) => m.report?.nodeReady).length + fromDeployments.reduce((a, d) => a + d.ready, 0);
     const desiredWorkers = workers.length + fromDeployments.reduce((a, d) => a + d.desired, 0);
     s.workers = { desiredReplicas: desiredWorkers, replicas: workers.length + fromDeployments.reduce((a, d) => a + d.replicas, 0), readyReplicas: readyWorkers };
     cond(
@@ -437,11 +455,8 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
         ? { type: ConditionType.WorkersAvailable, status: 'True', reason: Reason.Available }
         : { type: ConditionType.WorkersAvailable, status: 'False', reason: Reason.NotAvailable, message: `${readyWorkers} of ${desiredWorkers} worker machines ready` },
     );
-    // Revision 6: RemoteConnectionProbe, once the control plane answered; as in Cluster API, a
-    // failing probe makes the Cluster not Available.
-    const probing = flow >= 6 && s.initialization.controlPlaneInitialized;
     if (probing) cond(remoteConnectionProbe(state.probeFailedSince));
-    const available = s.initialization.infrastructureProvisioned && !!cp?.available && readyWorkers >= desiredWorkers && !(probing && state.probeFailedSince);
+    const available = s.initialization.infrastructureProvisioned && !!cp?.available && readyWorkers >= desiredWorkers && !blind;
     cond(
       available
         ? { type: ConditionType.Available, status: 'True', reason: Reason.Available }
@@ -600,7 +615,10 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
   while (!state.deleteRequested) {
     const seen = changes;
     await reconcileMachines();
-    if (flow >= 3 && state.status.initialization.controlPlaneInitialized && state.quiet === undefined) mirror.ensure();
+    if (flow >= 3 && state.status.initialization.controlPlaneInitialized && state.quiet === undefined && (mirrorRetryAt === undefined || Date.now() >= mirrorRetryAt)) {
+      mirrorRetryAt = undefined;
+      mirror.ensure();
+    }
     if (state.controlPlaneSpec && !state.controlPlaneSpecSent && state.controlPlaneStarted) {
       const kcp = apply.controlPlane.metadata;
       await signalOrForget(controlPlaneWorkflowId({ namespace: kcp.namespace, name: kcp.name }), (h) => h.signal(updateControlPlaneSignal, state.controlPlaneSpec!), () => undefined);
@@ -620,7 +638,10 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
           ? 'nothing to do'
           : 'waiting for machines to be ready',
     );
-    await condition(() => changes !== seen || state.deleteRequested || workflowInfo().continueAsNewSuggested);
+    const settled = () => changes !== seen || state.deleteRequested || workflowInfo().continueAsNewSuggested;
+    // A failed mirror's next round is due (revision 6 only: a timer is a command).
+    if (mirrorRetryAt !== undefined) await condition(settled, Math.max(1, mirrorRetryAt - Date.now()));
+    else await condition(settled);
     if (workflowInfo().continueAsNewSuggested && !state.deleteRequested) {
       await mirror.stop();
       await condition(allHandlersFinished);

@@ -33,11 +33,16 @@
 //   (one memo upsert per change; nothing while nothing changes).
 //
 // Revision 6 (issue 9, a workload API that does not answer):
-// - Cluster: RemoteConnectionProbe (Cluster API's condition) False while its Node-conditions mirror
-//   fails on a workload API that has not answered for the waits' grace, True again at the mirror's
-//   next result; Available follows it, and the list memo says it (`probe`), so the watcher shows it
-//   and the Running machines' NodeReady/NodeHealthy as Unknown/ConnectionDown meanwhile (one memo
-//   upsert as the API stops answering, one as it answers again).
+// - Cluster: RemoteConnectionProbe (Cluster API's condition). Its Node-conditions mirror is given
+//   `probe`: a round whose watch failed for the waits' grace, on an API that does not answer
+//   /readyz either, returns `unreachable` (since when) instead of failing, and the next round waits
+//   for /readyz and returns the moment it answers. Meanwhile the probe is False, no machine counts
+//   as ready, the Cluster is not Available, and the list memo says it (`probe`), so the watcher shows
+//   it and the Running machines' NodeReady/NodeHealthy as Unknown/ConnectionDown (one memo upsert
+//   as the API stops answering, one as it answers again). A mirror round that failed for good (no
+//   retry helps) is started again after 1 min, doubling to 15, not at once.
+// - MachineHealthCheck (started by a revision-6 Cluster): remediates nothing while its observation
+//   of the Nodes fails, as Cluster API's does while it cannot reach the cluster.
 export const FLOW_MEMO = 'flow';
 export const CURRENT_FLOW = 6;
 

@@ -59,8 +59,12 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
     state.status ??= { expectedMachines: 0, currentHealthy: 0, remediationsAllowed: 0, targets: [], conditions: [], observedGeneration: state.generation };
     setCondition(state.status.conditions, c, new Date(), state.generation);
   };
+  // Revision 6: whether its observation of the Nodes is failing (the workload API does not answer):
+  // as Cluster API's does while it cannot reach the cluster, it remediates nothing meanwhile.
+  let blind = false;
   const { observers, provider } = activities((r) => {
     problem = `${r.activity}: ${r.attempts} attempts: ${r.message}`;
+    if (r.activity === 'observeHealthTargets') blind = true;
     changes++;
   });
 
@@ -118,10 +122,14 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
         state.targets = r.targets;
         state.digest = r.digest;
         problem = undefined;
+        blind = false;
         // Nothing changed for a while: stop observing until the worker's waker sees a change (quiet.ts).
         if (r.quiet) goQuiet(state, r.quiet);
       },
-      failure: (message) => (problem = `observeHealthTargets: ${message}`),
+      failure: (message) => {
+        problem = `observeHealthTargets: ${message}`;
+        blind = true;
+      },
       end: () => changes++,
     },
   );
@@ -211,6 +219,7 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
     const sends: (() => Promise<void>)[] = [];
     for (const m of verdict.remediate) {
       if (state.remediated.includes(m)) continue;
+      if (flow >= 6 && blind) break;
       const target: OwnedHealthTarget = state.targets.find((t) => t.machine === m)!;
       if (target.owner) {
         // A replacement that fails again waits out its backoff (planners/remediation-backoff.ts).

@@ -42,7 +42,7 @@ describe('nodeHealthConditions (a Running machine\'s Node, as its Cluster told i
   });
   it('says when the probe last succeeded while the API does not answer', () => {
     const conditions = nodeHealthConditions({ phase: 'Running', nodeName: 'n1', nodeKey: connectionDownKey('2026-12-01T01:02:03.000Z') });
-    expect(conditions.map((c) => c.message)).toEqual(Array(3).fill('Last successful probe at 2026-12-01T01:02:03.000Z'));
+    expect(conditions.map((c) => c.message)).toEqual(Array(3).fill('Last successful probe at 2026-12-01T01:02:03Z'));
   });
 });
 

@@ -19,7 +19,7 @@ describe('clusterStatusFrom', () => {
       memo({ available: 'False', probe: '2026-12-01T01:02:03.000Z' }),
       [
         { type: 'Available', status: 'False' },
-        { type: 'RemoteConnectionProbe', status: 'False', reason: 'ProbeFailed', message: 'Remote connection probe failed, probe last succeeded at 2026-12-01T01:02:03.000Z' },
+        { type: 'RemoteConnectionProbe', status: 'False', reason: 'ProbeFailed', message: 'Remote connection probe failed, probe last succeeded at 2026-12-01T01:02:03Z' },
       ],
     ],
   ])('%s', (_, m, conditions) => {

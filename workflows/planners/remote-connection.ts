@@ -10,16 +10,19 @@ import { type NodeConditions, nodeConditionsKey } from './node-conditions.js';
 /** The Cluster's list memo `probe` while the probe succeeds (else: since when it has failed). */
 export const PROBE_OK = 'ok';
 
+/** A time as Cluster API's messages write it (RFC 3339, to the second). */
+const rfc3339 = (iso: string) => iso.replace(/\.\d+Z$/, 'Z');
+
 /** The Cluster's RemoteConnectionProbe: True, or False since `failedSince` (the API last answered then). */
 export function remoteConnectionProbe(failedSince: string | undefined): ConditionInput {
   return failedSince
-    ? { type: ConditionType.RemoteConnectionProbe, status: 'False', reason: Reason.ProbeFailed, message: `Remote connection probe failed, probe last succeeded at ${failedSince}` }
+    ? { type: ConditionType.RemoteConnectionProbe, status: 'False', reason: Reason.ProbeFailed, message: `Remote connection probe failed, probe last succeeded at ${rfc3339(failedSince)}` }
     : { type: ConditionType.RemoteConnectionProbe, status: 'True', reason: Reason.ProbeSucceeded };
 }
 
 /** A Running machine's Node conditions while its cluster's probe fails: unknown, since `failedSince`. */
 export function connectionDownConditions(failedSince: string): NodeConditions {
-  const unknown = { status: 'Unknown' as const, reason: Reason.ConnectionDown, message: `Last successful probe at ${failedSince}` };
+  const unknown = { status: 'Unknown' as const, reason: Reason.ConnectionDown, message: `Last successful probe at ${rfc3339(failedSince)}` };
   return { nodeReady: { type: ConditionType.NodeReady, ...unknown }, nodeHealthy: { type: ConditionType.NodeHealthy, ...unknown } };
 }
 
