@@ -71,8 +71,8 @@ export interface VisibleMachine {
    * does not answer (revision 6); undefined when its Cluster does not say.
    */
   nodeKey?: string;
-  /** Revision 6: its Cluster's workload API does not answer (nodeKey says Unknown/ConnectionDown). */
-  connectionDown?: boolean;
+  /** Revision 6: since when its Cluster's workload API has not answered (nodeKey says Unknown/ConnectionDown). */
+  connectionDownSince?: string;
 }
 
 export interface ObjectMirrorOptions {
@@ -125,6 +125,15 @@ export function nodeHealthConditions(m: Pick<VisibleMachine, 'phase' | 'nodeName
   const { nodeReady, nodeHealthy } = nodeConditionsFromKey(m.nodeKey);
   const machineReady = nodeHealthy.status === 'True' ? { type: ConditionType.Ready, status: 'True' as const, reason: Reason.Ready } : { ...nodeHealthy, type: ConditionType.Ready };
   return [nodeReady, nodeHealthy, machineReady].map((c) => ({ ...c, message: c.message ?? '' }));
+}
+
+/**
+ * A deployment's conditions while its cluster's workload API does not answer: not Available (no
+ * machine is known to be), since the probe failed — a fixed time, so passes write nothing new.
+ */
+export function blindAvailable(conditions: Condition[] | undefined, since: string, cluster: string): Condition[] {
+  const available: Condition = { type: ConditionType.Available, status: 'False', reason: Reason.NotAvailable, message: `0 available replicas: the workload API of cluster ${cluster} is not answering`, lastTransitionTime: since };
+  return [available, ...(conditions ?? []).filter((c) => c.type !== ConditionType.Available)];
 }
 
 /** A label selector as `kubectl get -l` and the scale subresource's status.selector write it. */
@@ -305,7 +314,7 @@ export class ObjectMirror {
       // While the cluster's workload API does not answer, its Nodes' state is unknown (revision 6).
       if (memo.probe && memo.probe !== PROBE_OK) {
         m.nodeKey = connectionDownKey(memo.probe);
-        m.connectionDown = true;
+        m.connectionDownSince = memo.probe;
       } else m.nodeKey = memo.nodes[m.name] ?? HEALTHY_NODE_KEY;
     }
     return out;
@@ -502,7 +511,8 @@ export class ObjectMirror {
       const replicas = view.status?.replicas ?? counts.replicas;
       // The deployment counts what its machines last reported; while its cluster's workload API does
       // not answer, none is known to be ready (Cluster API counts Machines whose Ready is True).
-      const blind = mine.some((m) => m.connectionDown);
+      const blindSince = mine.find((m) => m.connectionDownSince)?.connectionDownSince;
+      const blind = blindSince !== undefined;
       const availableReplicas = blind ? counts.availableReplicas : (view.status?.availableReplicas ?? counts.availableReplicas);
       const wrote = await this.writeStatus('MachineDeployment', md, {
         selector: selectorString(view.spec.selector),
@@ -514,7 +524,7 @@ export class ObjectMirror {
         // Cluster API's: replicas − available, never below 0.
         unavailableReplicas: Math.max(0, replicas - availableReplicas),
         ...generation,
-        conditions: atGeneration(view.status?.conditions, generation),
+        conditions: atGeneration(blind ? blindAvailable(view.status?.conditions, blindSince, mine[0]!.cluster) : view.status?.conditions, generation),
       });
       if (wrote) this.unsettled(id);
     }

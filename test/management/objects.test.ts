@@ -247,7 +247,12 @@ describe('objects the workflows make, in the management cluster', () => {
       }, 30_000, 250);
       const machine = (await list('Machine'))[0]!;
       expect(condition(machine, 'NodeReady')).toMatchObject({ status: 'Unknown', reason: 'ConnectionDown', message: expect.stringMatching(/^Last successful probe at /) });
-      await eventually('the MachineDeployment\'s ready count 0', async () => (await get('MachineDeployment', 'demo-md-0')).status?.readyReplicas === 0, 30_000, 250);
+      const md = await eventually('the MachineDeployment\'s ready count 0', async () => {
+        const o = await get('MachineDeployment', 'demo-md-0');
+        return o.status?.readyReplicas === 0 ? o : undefined;
+      }, 30_000, 250);
+      expect(md.status).toMatchObject({ availableReplicas: 0, unavailableReplicas: 2 });
+      expect(condition(md, 'Available')).toMatchObject({ status: 'False', reason: 'NotAvailable', message: expect.stringContaining('workload API') });
     } finally {
       await env.restartSim();
     }
@@ -258,6 +263,7 @@ describe('objects the workflows make, in the management cluster', () => {
       return condition(cluster, 'RemoteConnectionProbe')?.status === 'True' &&
         condition(cluster, 'Available')?.status === 'True' &&
         md.status?.readyReplicas === 2 &&
+        condition(md, 'Available')?.status === 'True' &&
         machines.every((o) => condition(o, 'Ready')?.status === 'True');
     }, 120_000, 250);
     expect((await list('Machine')).map((o) => o.metadata.name).sort()).toEqual(before);

@@ -2,7 +2,7 @@
 // its KubeadmConfig and SimMachine are cloned from, and the label selector string of the scale
 // subresource.
 import { describe, expect, it } from 'vitest';
-import { type MirroredObject, nodeHealthConditions, partTemplates, phaseConditions, selectorString } from '../../client/object-mirror.js';
+import { blindAvailable, type MirroredObject, nodeHealthConditions, partTemplates, phaseConditions, selectorString } from '../../client/object-mirror.js';
 import { HEALTHY_NODE_KEY, nodeConditions, nodeConditionsKey } from '../../workflows/planners/node-conditions.js';
 import { connectionDownKey } from '../../workflows/planners/remote-connection.js';
 
@@ -83,5 +83,23 @@ describe('selectorString', () => {
         ],
       }),
     ).toBe('a=1,b=2,c in (x,y),d notin (z),e,!f');
+  });
+});
+
+describe('blindAvailable (a deployment whose cluster\'s API does not answer)', () => {
+  const since = '2026-12-01T01:02:03.000Z';
+  const conditions = [
+    { type: 'Available', status: 'True' as const, reason: 'Available', message: '', lastTransitionTime: '2026-11-30T00:00:00Z' },
+    { type: 'RollingOut', status: 'False' as const, reason: 'NotRollingOut', message: '', lastTransitionTime: '2026-11-30T00:00:00Z' },
+  ];
+  it('is not Available since the probe failed, and keeps the other conditions', () => {
+    const c = blindAvailable(conditions, since, 'demo');
+    expect(c.map((x) => [x.type, x.status, x.reason, x.lastTransitionTime])).toEqual([
+      ['Available', 'False', 'NotAvailable', since],
+      ['RollingOut', 'False', 'NotRollingOut', '2026-11-30T00:00:00Z'],
+    ]);
+  });
+  it('is the same at every pass (nothing new to write)', () => {
+    expect(blindAvailable(conditions, since, 'demo')).toEqual(blindAvailable(conditions, since, 'demo'));
   });
 });
