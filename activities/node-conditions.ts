@@ -8,15 +8,15 @@
 // tell it returns its mark instead (observer-marks.ts): the Cluster stops observing until the
 // worker's waker sees the mark no longer match (observer-waker.ts), so an idle cluster costs no
 // action at all.
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { V1Node } from '@kubernetes/client-node';
 import type { ObjectKey } from '../workflows/ids.js';
 import { nodeConditionsSignal } from '../workflows/messages.js';
 import { HEALTHY_NODE_KEY } from '../workflows/planners/node-conditions.js';
 import { listMachines, type MachineRecord, waitOnMachinesAndNodes } from './machine-list.js';
-import { ApplicationFailure, Context } from '@temporalio/activity';
-import { heartbeat } from './heartbeat.js';
 import { failingSinceOf } from './errors.js';
+import { heartbeat } from './heartbeat.js';
 import type { NodeWatches } from './node-watch.js';
 import { nodeConditionChanges, nodeConditionsMark, OBSERVER_QUIET_MS } from './observer-marks.js';
 

@@ -22,7 +22,7 @@ import { clusterWorkflowId, controlPlaneWorkflowId, machineDeploymentWorkflowId,
 import { type ClusterListMemo, LIST_MEMO, MACHINE_FACTS_MEMO, type MachineFacts, type MachineListMemo, UNHEALTHY_MEMO } from '../workflows/list-memo.js';
 import { ConditionType, Reason } from '../workflows/conditions.js';
 import { HEALTHY_NODE_KEY, nodeConditionsFromKey } from '../workflows/planners/node-conditions.js';
-import { connectionDownKey, PROBE_OK } from '../workflows/planners/remote-connection.js';
+import { connectionDownKey, probeFailedSince } from '../workflows/planners/remote-connection.js';
 import { machineDeploymentStatusQuery, machineHealthCheckStatusQuery, machineSetStatusQuery, machineStatusQuery } from '../workflows/messages.js';
 import { SA_CLUSTER, SA_KIND, SA_NODE_NAME, SA_PHASE, SA_PROVIDER_ID } from '../workflows/search-attributes.js';
 import { compareVersions } from '../workflows/planners/control-plane-rollout.js';
@@ -312,9 +312,10 @@ export class ObjectMirror {
       const memo = out.clusters.get(clusterWorkflowId({ namespace: m.namespace, name: m.cluster }))?.memo;
       if (!memo?.nodes || !running(m)) continue;
       // While the cluster's workload API does not answer, its Nodes' state is unknown (revision 6).
-      if (memo.probe && memo.probe !== PROBE_OK) {
-        m.nodeKey = connectionDownKey(memo.probe);
-        m.connectionDownSince = memo.probe;
+      const since = probeFailedSince(memo.probe);
+      if (since) {
+        m.nodeKey = connectionDownKey(since);
+        m.connectionDownSince = since;
       } else m.nodeKey = memo.nodes[m.name] ?? HEALTHY_NODE_KEY;
     }
     return out;

@@ -3,7 +3,7 @@
 // object). The watcher writes it to the status subresource only when it differs from what the
 // object already says, so a converged fleet costs the management API nothing.
 import type { ClusterListMemo } from '../workflows/list-memo.js';
-import { PROBE_OK, remoteConnectionProbe } from '../workflows/planners/remote-connection.js';
+import { probeFailedSince, remoteConnectionProbe } from '../workflows/planners/remote-connection.js';
 
 export interface MirroredClusterStatus {
   phase: string;
@@ -64,6 +64,6 @@ export function mirroredPart(status: Record<string, unknown> | undefined): Parti
 }
 
 function probeCondition(probe: string): MirroredClusterCondition {
-  const c = remoteConnectionProbe(probe === PROBE_OK ? undefined : probe);
+  const c = remoteConnectionProbe(probeFailedSince(probe));
   return { type: 'RemoteConnectionProbe', status: c.status, reason: c.reason, message: c.message ?? '' };
 }

@@ -154,10 +154,12 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
     const nodes = flow >= 5 ? Object.fromEntries(Object.entries(state.nodeConditionsTold ?? {}).map(([m, key]) => [m, nodeHealthKey(key)])) : undefined;
     // Revision 6: with whether its workload API answers (the watcher shows RemoteConnectionProbe and
     // the machines' Node conditions Unknown while it does not).
-    const probe = flow >= 6 && state.status.initialization.controlPlaneInitialized ? (state.probeFailedSince ?? PROBE_OK) : undefined;
+    const probe = probing() ? (state.probeFailedSince ?? PROBE_OK) : undefined;
     const change = memoChange(workflowInfo().memo, clusterListMemo(state.status, cpApplied().controlPlane.spec.version, nodes, probe));
     if (change) upsertMemo(change);
   };
+  /** Revision 6: whether the Cluster has a RemoteConnectionProbe (once the control plane answered). */
+  const probing = () => flow >= 6 && state.status.initialization.controlPlaneInitialized;
   const liveMachines = () => Object.entries(state.machines).filter(([, m]) => !m.deleted);
   /** The control plane's spec.replicas: as last applied. */
   const cpReplicas = () => state.controlPlaneReplicas ?? apply.controlPlane.spec.replicas;
@@ -422,11 +424,9 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
     const s = state.status;
     const cp = state.controlPlane;
     s.initialization.controlPlaneInitialized = cp?.initialized ?? s.initialization.controlPlaneInitialized;
-    // Revision 6: RemoteConnectionProbe, once the control plane answered. While it fails no machine
-    // is known to be ready (Cluster API counts Machines whose Ready is True, Unknown meanwhile), and
-    // the Cluster is not Available.
-    const probing = flow >= 6 && s.initialization.controlPlaneInitialized;
-    const blind = probing && !!state.probeFailedSince;
+    // Revision 6: while the RemoteConnectionProbe fails no machine is known to be ready (Cluster API
+    // counts Machines whose Ready is True, Unknown meanwhile), and the Cluster is not Available.
+    const blind = probing() && !!state.probeFailedSince;
     s.controlPlane = { desiredReplicas: cpReplicas(), replicas: cp?.replicas ?? 0, readyReplicas: blind ? 0 : (cp?.readyReplicas ?? 0) };
     const workers = liveMachines();
     // A deployment scaled through its own workflow reports its new desired count.
@@ -455,7 +455,7 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
         ? { type: ConditionType.WorkersAvailable, status: 'True', reason: Reason.Available }
         : { type: ConditionType.WorkersAvailable, status: 'False', reason: Reason.NotAvailable, message: `${readyWorkers} of ${desiredWorkers} worker machines ready` },
     );
-    if (probing) cond(remoteConnectionProbe(state.probeFailedSince));
+    if (probing()) cond(remoteConnectionProbe(state.probeFailedSince));
     const available = s.initialization.infrastructureProvisioned && !!cp?.available && readyWorkers >= desiredWorkers && !blind;
     cond(
       available

@@ -10,6 +10,9 @@ import { type NodeConditions, nodeConditionsKey } from './node-conditions.js';
 /** The Cluster's list memo `probe` while the probe succeeds (else: since when it has failed). */
 export const PROBE_OK = 'ok';
 
+/** Since when the probe has failed, from the list memo's `probe` (undefined: it succeeds, or the Cluster does not say). */
+export const probeFailedSince = (probe: string | undefined): string | undefined => (probe && probe !== PROBE_OK ? probe : undefined);
+
 /** A time as Cluster API's messages write it (RFC 3339, to the second). */
 const rfc3339 = (iso: string) => iso.replace(/\.\d+Z$/, 'Z');
 
