@@ -6,7 +6,9 @@
 //   (the client token returns the same one on a retry);
 // - waitForMachineReady: the instance running, the Node with its providerID, the Node Ready;
 // - teardownMachine: delete the instance and wait for it to terminate, then the Node and the
-//   bootstrap data, best effort (what could not be done comes back, for the Deleting condition).
+//   bootstrap data, best effort (what could not be done comes back, for the Deleting condition);
+// - drainAndTeardownMachine (revision 7): a slice of the drain and, when it ends the drain, the
+//   teardown, for a machine with no pre-terminate hook (nothing to wait for between the two).
 import type { MachineAddress } from '../api/machine.js';
 import type { KubeadmConfigSpec } from '../api/kubeadm-config.js';
 import type { SimMachineSpec } from '../api/sim.js';
@@ -16,7 +18,7 @@ import type { ActivityDeps } from './index.js';
 import { bootstrapActivities } from './bootstrap.js';
 import { classifyError } from './errors.js';
 import { infrastructureActivities } from './infrastructure.js';
-import { workloadActivities } from './workload.js';
+import { workloadActivities, type DrainResult } from './workload.js';
 
 /** How often a machine waiting for its Node checks that its instance still runs (one cloud read). */
 const INSTANCE_CHECK_MS = 5000;
@@ -49,6 +51,16 @@ export interface SkippedCleanup {
   what: string;
   type: string;
   message: string;
+}
+
+export type DrainNodeInput = Parameters<ReturnType<typeof workloadActivities>['drainNode']>[0];
+
+export interface DrainAndTeardownResult {
+  drain: DrainResult;
+  /** The drain failed for good (no retry helps): the machine was torn down without it. */
+  drainSkipped?: SkippedCleanup;
+  /** Present when the drain ended (drained, timed out or skipped) and the machine was torn down. */
+  teardown?: { skipped: SkippedCleanup[] };
 }
 
 export function machineStepActivities(deps: ActivityDeps) {
@@ -100,13 +112,38 @@ export function machineStepActivities(deps: ActivityDeps) {
       return { addresses, nodeName };
     },
 
-    async teardownMachine(input: TeardownMachineInput): Promise<{ skipped: SkippedCleanup[] }> {
-      await infra.deleteMachineInfra({ instanceId: input.instanceId, clientToken: input.clientToken, providerClusterId: input.providerClusterId });
-      const skipped: SkippedCleanup[] = [];
-      const { node, bootstrap } = input;
-      if (node) await bestEffort(`deleting Node ${node.nodeName}`, () => workload.deleteNode(node), skipped);
-      if (bootstrap) await bestEffort('deleting the bootstrap data', () => boot.deleteBootstrapData(bootstrap), skipped);
-      return { skipped };
+    teardownMachine,
+
+    /**
+     * Revision 7: one slice of the drain (as drainNode) and, when the slice ends the drain, the
+     * teardown (as teardownMachine): one activity where a machine without a pre-terminate hook
+     * took two. A drain that cannot be done for good (the workload API refuses us) is skipped, as
+     * the workflow's best effort skips it, and comes back for the Deleting condition. A slice that
+     * ends with pods still on the Node tears nothing down: the workflow shows what blocks it and
+     * calls again. Idempotent: a retry drains a drained Node at once, and tears down by ID or token.
+     */
+    async drainAndTeardownMachine(input: { drain: DrainNodeInput; teardown: TeardownMachineInput }): Promise<DrainAndTeardownResult> {
+      let drain: DrainResult;
+      let drainSkipped: SkippedCleanup | undefined;
+      try {
+        drain = await workload.drainNode(input.drain);
+      } catch (err) {
+        const f = classifyError(err);
+        if (!('nonRetryable' in f && f.nonRetryable)) throw f;
+        drainSkipped = { what: `draining Node ${input.drain.nodeName}`, type: f.type ?? 'Unexpected', message: f.message };
+        drain = { evicted: 0, done: true, timedOut: false };
+      }
+      if (!drain.done && !drain.timedOut) return { drain };
+      return { drain, ...(drainSkipped ? { drainSkipped } : {}), teardown: await teardownMachine(input.teardown) };
     },
   };
+
+  async function teardownMachine(input: TeardownMachineInput): Promise<{ skipped: SkippedCleanup[] }> {
+    await infra.deleteMachineInfra({ instanceId: input.instanceId, clientToken: input.clientToken, providerClusterId: input.providerClusterId });
+    const skipped: SkippedCleanup[] = [];
+    const { node, bootstrap } = input;
+    if (node) await bestEffort(`deleting Node ${node.nodeName}`, () => workload.deleteNode(node), skipped);
+    if (bootstrap) await bestEffort('deleting the bootstrap data', () => boot.deleteBootstrapData(bootstrap), skipped);
+    return { skipped };
+  }
 }

@@ -12,6 +12,10 @@ import type { Activities } from '../activities/index.js';
 
 export const ATTEMPTS_PER_ROUND = 5;
 
+/** An activity's input and result, as a workflow builds and reads them (types only). */
+export type ActivityInput<K extends keyof Activities> = Parameters<Activities[K]>[0];
+export type ActivityResult<K extends keyof Activities> = Awaited<ReturnType<Activities[K]>>;
+
 const FIRST_ROUND = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: ATTEMPTS_PER_ROUND };
 // A step that failed a whole round is not going to mend in a second: space the next ones out.
 const LATER_ROUNDS = { initialInterval: '30s', backoffCoefficient: 1, maximumInterval: '30s', maximumAttempts: ATTEMPTS_PER_ROUND };

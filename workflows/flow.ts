@@ -43,8 +43,19 @@
 //   retry helps) is started again after 1 min, doubling to 15, not at once.
 // - MachineHealthCheck (started by a revision-6 Cluster): remediates nothing while its observation
 //   of the Nodes fails, as Cluster API's does while it cannot reach the cluster.
+//
+// Revision 7 (issue 7, fewer actions per replaced machine):
+// - MachineSet: deletes a machine whose completion its run awaits by cancelling the machine's
+//   workflow (RequestCancelExternalWorkflowExecution, which Temporal does not bill) instead of a
+//   deleteMachine signal (which it does); it still signals a machine it does not await, and while
+//   its Cluster is being deleted.
+// - Machine: a cancellation of its workflow is a request to delete it — from its set, whose run
+//   awaits it, when its owner is a set (no Deleting report, no Deleted report unless the set said
+//   otherwise) — and its deletion runs to the end whatever is cancelled. A machine without a
+//   pre-terminate hook drains and tears down in one activity (drainAndTeardownMachine); while it
+//   runs, a pre-terminate hook that would come too late to hold the instance is refused.
 export const FLOW_MEMO = 'flow';
-export const CURRENT_FLOW = 6;
+export const CURRENT_FLOW = 7;
 
 /**
  * Revision 4: the most StartChild commands one workflow task issues. Each carries the machine's

@@ -277,7 +277,11 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
     if (awaits) m.awaited = true;
     await signalOrForget(
       machineWorkflowId({ namespace: ms.namespace, name }),
-      (h) => h.signal(deleteMachineSignal, { clusterDeleting: state.clusterDeleting, fromOwner: true, ...(awaits ? { ownerAwaitsCompletion: true } : {}) }),
+      // Revision 7: a machine whose completion this run awaits is deleted by cancelling its
+      // workflow, which asks for the same as this signal and is not a billed action (MachineWorkflow's cancelDeletes).
+      flow >= 7 && awaits && !state.clusterDeleting
+        ? (h) => h.cancel()
+        : (h) => h.signal(deleteMachineSignal, { clusterDeleting: state.clusterDeleting, fromOwner: true, ...(awaits ? { ownerAwaitsCompletion: true } : {}) }),
       () => delete state.machines[name],
     );
   };

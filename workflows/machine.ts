@@ -16,9 +16,10 @@ import {
 } from '@temporalio/workflow';
 import type { MachinePhase, MachineStatus } from '../api/machine.js';
 import { ANNOTATIONS } from '../api/meta.js';
-import { activities, terminalFailure } from './activity-proxies.js';
+import { activities, terminalFailure, type ActivityInput, type ActivityResult } from './activity-proxies.js';
 import { ConditionType, Reason, retryingCondition, setCondition, type ConditionInput } from './conditions.js';
 import { flowOf } from './flow.js';
+import { parseWorkflowId } from './ids.js';
 import { keepsListData } from './list-memo.js';
 import { transition } from './machine.phases.js';
 import { annotateMachineUpdate, controlPlaneInitializedSignal, deleteMachineSignal, machineReportSignal, machineStatusQuery, nodeConditionsSignal } from './messages.js';
@@ -46,6 +47,7 @@ const STEP_CONDITION: Record<string, string> = {
   waitForMachineReady: ConditionType.NodeReady,
   drainNode: ConditionType.Deleting,
   teardownMachine: ConditionType.Deleting,
+  drainAndTeardownMachine: ConditionType.Deleting,
   deleteMachineInfra: ConditionType.Deleting,
   deleteNode: ConditionType.Deleting,
   deleteBootstrapData: ConditionType.Deleting,
@@ -90,6 +92,15 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
   // and a phase upserted only when the search attribute shows another one.
   const flow = flowOf(workflowInfo().memo);
   const fewerSteps = flow >= 2 && input.role !== 'init';
+  // Revision 7: a cancellation of this workflow is a request to delete the machine (its set's way
+  // to delete a machine whose completion it awaits: a RequestCancelExternal command is not a
+  // billed action, a signal is), and the deletion itself cannot be cancelled. A machine without a
+  // pre-terminate hook drains and tears down in one activity.
+  const cancelDeletes = flow >= 7;
+  const root = CancellationScope.current();
+  const ownedBySet = parseWorkflowId(input.ownerWorkflowId)?.kind === 'machineset';
+  /** Set while a drainAndTeardownMachine runs: a pre-terminate hook can no longer hold its instance. */
+  let terminating = false;
   const shown = { phase: workflowInfo().typedSearchAttributes.get(SA_PHASE) };
   /** `upsert: false` passes through a phase without showing it (the next one follows in the same task). */
   const setPhase = (to: MachinePhase, upsert = true) => {
@@ -115,7 +126,9 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
   });
 
   const tellOwner = reporter(input.ownerWorkflowId, machineReportSignal);
-  const report = () =>
+  // (Revision 7: not cancelled by a cancellation of the workflow, which is a delete request.)
+  const report = () => (cancelDeletes ? CancellationScope.nonCancellable(sendReport) : sendReport());
+  const sendReport = () =>
     tellOwner({
       name: machine.name,
       phase: state.phase,
@@ -146,6 +159,11 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
         if (bad !== undefined) throw new Error(`Machine "${machine.name}": metadata.annotations: ${JSON.stringify(bad)} is not a valid annotation key`);
         const badValue = Object.entries(req?.set ?? {}).find(([, v]) => typeof v !== 'string');
         if (badValue) throw new Error(`Machine "${machine.name}": metadata.annotations[${JSON.stringify(badValue[0])}]: must be a string`);
+        // A hook that could hold nothing is refused, not accepted and ignored.
+        const late = terminating ? Object.keys(req?.set ?? {}).find((k) => k.startsWith(PRE_TERMINATE_HOOK) && !(k in annotations())) : undefined;
+        if (late !== undefined) {
+          throw new Error(`Machine "${machine.name}": metadata.annotations[${JSON.stringify(late)}]: too late for a pre-terminate hook: the Node is draining and the instance goes as soon as it is drained (set pre-terminate hooks before the Machine is deleted)`);
+        }
       },
     },
   );
@@ -175,6 +193,27 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
     changed = setCondition(state.status.conditions, ready, new Date(), state.status.observedGeneration) || changed;
     if (changed) nodeChanges++;
   });
+  /** Revision 7: a cancellation, as its set sends it (see cancelDeletes), asks for what its deleteMachine signal would. */
+  const onCancelled = () => {
+    if (state.deleteRequested) return;
+    state.deleteRequested = true;
+    if (ownedBySet) {
+      ownerKnowsDeleting = true;
+      // Unless the set already said otherwise (it does before it continues as new).
+      state.ownerAwaitsCompletion ??= true;
+    }
+    provisioning?.cancel();
+  };
+  if (cancelDeletes) root.cancelRequested.catch(onCancelled);
+  /** condition(), where (revision 7) a cancellation of the workflow ends the wait as a delete request. */
+  const until = async (fn: () => boolean): Promise<void> => {
+    try {
+      await condition(fn);
+    } catch (err) {
+      if (!(cancelDeletes && isCancellation(err))) throw err;
+      onCancelled();
+    }
+  };
   setHandler(deleteMachineSignal, (req) => {
     state.deleteRequested = true;
     if (req?.clusterDeleting) state.clusterDeleting = true;
@@ -367,6 +406,26 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
     }
     // Cluster API's deletion hooks: whoever set a pre-drain hook is doing something first.
     await waitForHooks(PRE_DRAIN_HOOK, Reason.WaitingForPreDrainHook, 'pre-drain');
+    // Revision 2: instance, Node and bootstrap data in one activity; a cleanup that cannot be
+    // done for good comes back and is shown, as bestEffort does for the separate steps.
+    const teardownInput = (): ActivityInput<'teardownMachine'> => {
+      const nodeName = nodeCleanup ? state.status.nodeRef?.name : undefined;
+      const dataSecretName = state.status.bootstrap.dataSecretName;
+      return {
+        instanceId: state.instanceId,
+        clientToken: machine.uid,
+        providerClusterId: input.cluster.providerClusterId,
+        ...(nodeName ? { node: { cluster: clusterKey, nodeName, timeoutSeconds: deletion.nodeDeletionTimeoutSeconds } } : {}),
+        ...(dataSecretName ? { bootstrap: { cluster: clusterKey, dataSecretName, tokenId: state.clusterDeleting ? undefined : state.tokenId } } : {}),
+      };
+    };
+    const tornDown = (r: ActivityResult<'teardownMachine'>) => {
+      state.status.initialization.infrastructureProvisioned = false;
+      for (const sk of r.skipped) {
+        cond({ type: ConditionType.Deleting, status: 'True', reason: sk.type, message: `${sk.what} skipped: ${sk.message}` });
+      }
+    };
+    let done = false;
     if (nodeCleanup && state.status.nodeRef) {
       const nodeName = state.status.nodeRef.name;
       waitingFor(`draining Node ${nodeName}`);
@@ -374,48 +433,52 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
       state.drainStartedAt ??= new Date().toISOString();
       // In slices: each returns what still blocks the drain, so the condition can say so.
       let knownBudgets: string[] = [];
+      const drainInput = () => ({
+        cluster: clusterKey,
+        nodeName,
+        timeoutSeconds: deletion.nodeDrainTimeoutSeconds ?? 0,
+        startedAt: state.drainStartedAt,
+        sliceSeconds: DRAIN_SLICE_SECONDS,
+        knownBudgets,
+      });
+      const drainEnded = (r: ActivityResult<'drainNode'>): boolean => {
+        knownBudgets = r.blocked?.budgets ?? [];
+        if (r.timedOut) {
+          cond({ type: ConditionType.Deleting, status: 'True', reason: Reason.DrainTimedOut, message: `Drain of Node ${nodeName} gave up after nodeDrainTimeout (${deletion.nodeDrainTimeoutSeconds}s)${r.blocked ? `: ${drainBlockedMessage(r.blocked)}` : ''}` });
+          return true;
+        }
+        // (A drain scheduled by an earlier version returns no `done`: it returned only when done or timed out.)
+        if (r.done ?? true) return true;
+        if (r.blocked) cond({ type: ConditionType.Deleting, status: 'True', reason: Reason.DrainingNode, message: `Draining Node ${nodeName}: ${drainBlockedMessage(r.blocked)}` });
+        return false;
+      };
       for (let drained = false; !drained; ) {
-        const ran = await bestEffort(`draining Node ${nodeName}`, async () => {
-          const r = await waits.drainNode({
-            cluster: clusterKey,
-            nodeName,
-            timeoutSeconds: deletion.nodeDrainTimeoutSeconds ?? 0,
-            startedAt: state.drainStartedAt,
-            sliceSeconds: DRAIN_SLICE_SECONDS,
-            knownBudgets,
-          });
-          knownBudgets = r.blocked?.budgets ?? [];
-          // (A drain scheduled by an earlier version returns no `done`: it returned only when done or timed out.)
-          if (r.done ?? !r.timedOut) drained = true;
-          else if (r.timedOut) {
-            drained = true;
-            cond({ type: ConditionType.Deleting, status: 'True', reason: Reason.DrainTimedOut, message: `Drain of Node ${nodeName} gave up after nodeDrainTimeout (${deletion.nodeDrainTimeoutSeconds}s)${r.blocked ? `: ${drainBlockedMessage(r.blocked)}` : ''}` });
-          } else if (r.blocked) {
-            cond({ type: ConditionType.Deleting, status: 'True', reason: Reason.DrainingNode, message: `Draining Node ${nodeName}: ${drainBlockedMessage(r.blocked)}` });
+        if (cancelDeletes && fewerSteps && hooks(PRE_TERMINATE_HOOK).length === 0) {
+          // Revision 7: nothing to wait for between the drain and the teardown: one activity.
+          terminating = true;
+          const r = await waits.drainAndTeardownMachine({ drain: drainInput(), teardown: teardownInput() }).finally(() => (terminating = false));
+          if (r.drainSkipped) cond({ type: ConditionType.Deleting, status: 'True', reason: r.drainSkipped.type, message: `${r.drainSkipped.what} skipped: ${r.drainSkipped.message}` });
+          drained = drainEnded(r.drain);
+          if (r.teardown) {
+            tornDown(r.teardown);
+            done = drained = true;
           }
+          continue;
+        }
+        const ran = await bestEffort(`draining Node ${nodeName}`, async () => {
+          drained = drainEnded(await waits.drainNode(drainInput()));
         });
         if (!ran) drained = true;
       }
     }
-    await waitForHooks(PRE_TERMINATE_HOOK, Reason.WaitingForPreTerminateHook, 'pre-terminate');
-    if (fewerSteps) {
-      // Revision 2: instance, Node and bootstrap data in one activity; a cleanup that cannot be
-      // done for good comes back and is shown, as bestEffort does for the separate steps.
+    if (done) {
+      // Drained and torn down in one activity (revision 7).
+    } else if (fewerSteps) {
+      await waitForHooks(PRE_TERMINATE_HOOK, Reason.WaitingForPreTerminateHook, 'pre-terminate');
       waitingFor('deleting the instance, its Node and its bootstrap data');
-      const nodeName = nodeCleanup ? state.status.nodeRef?.name : undefined;
-      const dataSecretName = state.status.bootstrap.dataSecretName;
-      const r = await waits.teardownMachine({
-        instanceId: state.instanceId,
-        clientToken: machine.uid,
-        providerClusterId: input.cluster.providerClusterId,
-        ...(nodeName ? { node: { cluster: clusterKey, nodeName, timeoutSeconds: deletion.nodeDeletionTimeoutSeconds } } : {}),
-        ...(dataSecretName ? { bootstrap: { cluster: clusterKey, dataSecretName, tokenId: state.clusterDeleting ? undefined : state.tokenId } } : {}),
-      });
-      state.status.initialization.infrastructureProvisioned = false;
-      for (const sk of r.skipped) {
-        cond({ type: ConditionType.Deleting, status: 'True', reason: sk.type, message: `${sk.what} skipped: ${sk.message}` });
-      }
+      tornDown(await waits.teardownMachine(teardownInput()));
     } else {
+      await waitForHooks(PRE_TERMINATE_HOOK, Reason.WaitingForPreTerminateHook, 'pre-terminate');
       waitingFor('deleting the instance');
       // Deletes by instance ID or, if the create never returned, by its client token.
       await waits.deleteMachineInfra({
@@ -452,7 +515,8 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
     try {
       await provisioning.run(provision);
     } catch (err) {
-      if (state.deleteRequested && isCancellation(err)) {
+      if ((state.deleteRequested || (cancelDeletes && root.consideredCancelled)) && isCancellation(err)) {
+        if (cancelDeletes && root.consideredCancelled) onCancelled();
         // Deletion interrupted provisioning; fall through to remove().
       } else {
         const t = terminalFailure(err);
@@ -470,16 +534,14 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
     // annotation change its owner must know of (delete-machine) and a Node that stops or starts
     // being Ready are reported, deduplicated.
     for (let seen = annotationChanges, seenNode = nodeChanges; ; seen = annotationChanges, seenNode = nodeChanges) {
-      await condition(() => state.deleteRequested || workflowInfo().continueAsNewSuggested || annotationChanges !== seen || nodeChanges !== seenNode);
+      await until(() => state.deleteRequested || workflowInfo().continueAsNewSuggested || annotationChanges !== seen || nodeChanges !== seenNode);
       if (state.deleteRequested || workflowInfo().continueAsNewSuggested) break;
       await report();
     }
-    if (!state.deleteRequested) {
-      await condition(allHandlersFinished);
-      return continueAsNew<typeof MachineWorkflow>({ ...input, state });
-    }
+    if (!state.deleteRequested) await until(allHandlersFinished);
+    if (!state.deleteRequested) return continueAsNew<typeof MachineWorkflow>({ ...input, state });
   }
-  await remove();
+  await (cancelDeletes ? CancellationScope.nonCancellable(remove) : remove());
   return state.status;
 }
 

@@ -1,7 +1,8 @@
 // A Machine's deletion in full, on real servers with real pods: Cluster API's pre-drain and
 // pre-terminate hook annotations hold it until removed; the drain evicts through the workload
 // cluster's Eviction API and, while a PodDisruptionBudget refuses, the Machine's Deleting
-// condition names the pods left and the budget; then the instance goes, then the Node.
+// condition names the pods left and the budget; then the instance goes, then the Node. Without a
+// pre-terminate hook, drain and teardown are one activity, and a hook that comes too late is refused.
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { AppsV1Api, CoreV1Api, KubeConfig, PolicyV1Api, type V1Pod } from '@kubernetes/client-node';
@@ -35,6 +36,11 @@ describe('Machine deletion: hooks, drain, PodDisruptionBudgets', () => {
     }, 120_000, 250);
   const appPods = async () => (await core.listNamespacedPod({ namespace: NS, labelSelector: 'app=demo' })).items;
   const victimVm = async () => (await liveVms(env.simClient)).find((v) => v.name === victim);
+  /** The activities a machine's workflow scheduled, in order. */
+  const scheduled = async (name: string) =>
+    ((await env.client.workflow.getHandle(machineWorkflowId({ namespace: NS, name })).fetchHistory()).events ?? [])
+      .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
+      .filter((n): n is string => !!n);
   const cli = fileURLToPath(new URL('../../bin/capstan.mjs', import.meta.url));
   const capstan = (args: string[]) =>
     new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
@@ -123,5 +129,31 @@ describe('Machine deletion: hooks, drain, PodDisruptionBudgets', () => {
     expect((await machine().result()).phase).toBe('Deleted');
     expect(await victimVm()).toBeUndefined();
     expect((await core.listNode({})).items.map((n) => n.metadata!.name)).not.toContain(victim);
+    // With a pre-terminate hook, the drain and the teardown are separate activities.
+    expect(await scheduled(victim)).toEqual(expect.arrayContaining(['drainNode', 'teardownMachine']));
+    expect(await scheduled(victim)).not.toContain('drainAndTeardownMachine');
   }, 120_000);
+
+  it('without a pre-terminate hook, drains and tears down in one activity (revision 7); a pre-terminate hook added during that drain is refused', async () => {
+    // The other worker now holds every pod; the budget refuses every eviction again.
+    victim = (await core.listNode({})).items.map((n) => n.metadata!.name!).find((n) => n.startsWith('demo-worker-'))!;
+    expect(victim).toBeDefined();
+    await policy.createNamespacedPodDisruptionBudget({ namespace: NS, body: { metadata: { name: 'demo' }, spec: { minAvailable: 4, selector: { matchLabels: { app: 'demo' } } } } });
+    await machine().signal(deleteMachineSignal);
+    await until('the drain to be blocked', (x) => x.status.conditions.some((c) => c.type === 'Deleting' && c.reason === 'DrainingNode' && c.message.includes('PodDisruptionBudget')));
+    const hook = `${PRE_TERMINATE_HOOK}late`;
+    const err = await machine().executeUpdate(annotateMachineUpdate, { args: [{ set: { [hook]: '' } }] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
+    expect(String((err as WorkflowUpdateFailedError).cause?.message)).toContain(`metadata.annotations[${JSON.stringify(hook)}]: too late for a pre-terminate hook`);
+    expect((await machine().query(machineStatusQuery)).annotations).not.toHaveProperty(hook);
+    await policy.deleteNamespacedPodDisruptionBudget({ name: 'demo', namespace: NS });
+    expect((await machine().result()).phase).toBe('Deleted');
+    expect(await victimVm()).toBeUndefined();
+    expect((await core.listNode({})).items.map((n) => n.metadata!.name)).not.toContain(victim);
+    expect((await appPods()).filter((p) => p.spec!.nodeName === victim)).toEqual([]);
+    const steps = await scheduled(victim);
+    expect(steps.filter((s) => s === 'drainAndTeardownMachine').length).toBeGreaterThanOrEqual(2); // a blocked slice, then the last
+    expect(steps).not.toContain('drainNode');
+    expect(steps).not.toContain('teardownMachine');
+  }, 180_000);
 });

@@ -38,6 +38,14 @@ function childStartsPerTask(events: { workflowTaskCompletedEventAttributes?: unk
   return out;
 }
 
+/** How a set's history deleted machines: cancellations of their workflows, deleteMachine signals. */
+function deletionsIn(events: { requestCancelExternalWorkflowExecutionInitiatedEventAttributes?: unknown; signalExternalWorkflowExecutionInitiatedEventAttributes?: { signalName?: string | null } | null }[]) {
+  return {
+    cancelled: events.filter((e) => e.requestCancelExternalWorkflowExecutionInitiatedEventAttributes).length,
+    signalled: events.filter((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName === 'deleteMachine').length,
+  };
+}
+
 const mdSample = readFileSync(new URL('../../config/samples/machinedeployment.yaml', import.meta.url), 'utf8');
 // The demo's control plane with two individual worker Machines (demo-worker-1 and -2).
 const demo = DEMO_WITH_WORKER_MACHINES;
@@ -130,6 +138,8 @@ describe('MachineSetWorkflow', () => {
     await legacy.signal(deleteMachineSetSignal, {});
     await legacy.result();
     expect((await liveVms(env.simClient)).filter((v) => v.name.startsWith('demo-legacy-'))).toHaveLength(0);
+    // Before revision 7 a set deleted its machines by signal (the check below sees the difference).
+    expect(deletionsIn((await legacy.fetchHistory()).events ?? [])).toEqual({ cancelled: 0, signalled: 2 });
   }, 240_000);
 
   it('refuses a bad scale naming the field, and changes nothing', async () => {
@@ -156,6 +166,19 @@ describe('MachineSetWorkflow', () => {
     expect(vms).toHaveLength(3);
     expect(vms.map((x) => x.name)).not.toContain(victim);
     // Its Node was drained and deleted (the cluster lives on), not left behind.
+    expect((await setNodes()).map((n) => n.metadata!.name)).not.toContain(victim);
+  }, 240_000);
+
+  it('a machine whose workflow is cancelled (as from the Temporal UI) is deleted, not abandoned, and replaced', async () => {
+    const before = (await view()).machines.map((m) => m.name);
+    const victim = before[0]!;
+    const machine = env.client.workflow.getHandle(machineWorkflowId({ namespace: 'default', name: victim }));
+    await machine.cancel();
+    expect((await machine.result()).phase).toBe('Deleted');
+    expect((await machine.describe()).status.name).toBe('COMPLETED');
+    const v = await until('a replacement, ready', (x) => x.machines.length === 3 && !x.machines.some((m) => m.name === victim) && x.status?.readyReplicas === 3);
+    expect(v.machines.filter((m) => !before.includes(m.name))).toHaveLength(1);
+    expect((await setVms()).map((x) => x.name)).not.toContain(victim);
     expect((await setNodes()).map((n) => n.metadata!.name)).not.toContain(victim);
   }, 240_000);
 
@@ -190,6 +213,20 @@ describe('MachineSetWorkflow', () => {
     expect(v.machines[0]!.name).toBe(created.at(-1));
     expect(await setVms()).toHaveLength(1);
   }, 240_000);
+
+  it('deleted the machines it scaled down by cancelling their workflows (revision 7): no signal, one activity to drain and tear down, a completed workflow', async () => {
+    const cancelled = (await handle().fetchHistory()).events!.map((e) => e.requestCancelExternalWorkflowExecutionInitiatedEventAttributes?.workflowExecution?.workflowId).filter((w): w is string => !!w);
+    expect(deletionsIn((await handle().fetchHistory()).events ?? [])).toEqual({ cancelled: 2, signalled: 0 }); // 3 → 2 → 1
+    for (const machineId of cancelled) {
+      const machine = env.client.workflow.getHandle(machineId);
+      expect((await machine.describe()).status.name).toBe('COMPLETED');
+      const events = (await machine.fetchHistory()).events ?? [];
+      expect(events.some((e) => e.workflowExecutionCancelRequestedEventAttributes)).toBe(true);
+      expect(events.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean)).toEqual(['provisionMachine', 'waitForMachineReady', 'drainAndTeardownMachine']);
+      // Its Ready report, and nothing after: the set heard of the deletion from the completion it awaited.
+      expect(events.filter((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes)).toHaveLength(1);
+    }
+  });
 
   it('deletes every machine, then itself', async () => {
     await handle().signal(deleteMachineSetSignal);
