@@ -9,6 +9,8 @@
 //   bootstrap data, best effort (what could not be done comes back, for the Deleting condition);
 // - drainAndTeardownMachine (revision 7): a slice of the drain and, when it ends the drain, the
 //   teardown, for a machine with no pre-terminate hook (nothing to wait for between the two).
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import type { MachineAddress } from '../api/machine.js';
 import type { KubeadmConfigSpec } from '../api/kubeadm-config.js';
 import type { SimMachineSpec } from '../api/sim.js';
@@ -126,7 +128,11 @@ export function machineStepActivities(deps: ActivityDeps) {
       let drain: DrainResult;
       let drainSkipped: SkippedCleanup | undefined;
       try {
-        drain = await workload.drainNode(input.drain);
+        // A retry after the teardown began finds the instance gone: nothing is left to drain, and
+        // a workload API that fails would hold the teardown (and the Node's deletion) for ever.
+        const { instanceId } = input.teardown;
+        const gone = Context.current().info.attempt > 1 && instanceId !== undefined && (await infra.assertInstanceRunning({ instanceId }).then(() => false, isTerminated));
+        drain = gone ? { evicted: 0, done: true, timedOut: false } : await workload.drainNode(input.drain);
       } catch (err) {
         const f = classifyError(err);
         if (!('nonRetryable' in f && f.nonRetryable)) throw f;
@@ -142,8 +148,22 @@ export function machineStepActivities(deps: ActivityDeps) {
     await infra.deleteMachineInfra({ instanceId: input.instanceId, clientToken: input.clientToken, providerClusterId: input.providerClusterId });
     const skipped: SkippedCleanup[] = [];
     const { node, bootstrap } = input;
-    if (node) await bestEffort(`deleting Node ${node.nodeName}`, () => workload.deleteNode(node), skipped);
+    // nodeDeletionTimeout counts from here, not from the activity's start (a drain, the instance's termination).
+    const since = Date.now();
+    if (node) {
+      const what = `deleting Node ${node.nodeName}`;
+      await bestEffort(what, async () => {
+        const r = await workload.deleteNode({ ...node, sinceMs: since });
+        if (!r.deleted) skipped.push({ what, type: 'NodeDeletionTimedOut', message: `gave up after nodeDeletionTimeout (${node.timeoutSeconds}s)` });
+      }, skipped);
+    }
     if (bootstrap) await bestEffort('deleting the bootstrap data', () => boot.deleteBootstrapData(bootstrap), skipped);
     return { skipped };
   }
+}
+
+/** assertInstanceRunning's answer that the instance no longer runs (anything else is rethrown). */
+function isTerminated(err: unknown): boolean {
+  if (err instanceof ApplicationFailure && err.type === 'InstanceTerminated') return true;
+  throw err;
 }

@@ -237,7 +237,8 @@ export function workloadActivities({ secrets, pollMs = 1000, unreachableGraceMs 
     },
 
     /** Deletes the Node; gives up after timeoutSeconds (0 = keep trying), as Cluster API's nodeDeletionTimeout. */
-    async deleteNode(input: { cluster: ObjectKey; nodeName: string; timeoutSeconds: number }): Promise<{ deleted: boolean }> {
+    async deleteNode(input: { cluster: ObjectKey; nodeName: string; timeoutSeconds: number; /** When the timeout starts (ms since the epoch; default: the activity's first attempt). */ sinceMs?: number }): Promise<{ deleted: boolean }> {
+      const since = input.sinceMs ?? Date.now() - elapsedSinceFirstAttemptMs();
       const trouble = apiTrouble(unreachableGraceMs);
       let client: WorkloadClient | undefined;
       for (;;) {
@@ -248,7 +249,7 @@ export function workloadActivities({ secrets, pollMs = 1000, unreachableGraceMs 
           return { deleted: true };
         } catch (err) {
           if (apiStatus(err) === 404) return { deleted: true };
-          if (input.timeoutSeconds > 0 && elapsedSinceFirstAttemptMs() > input.timeoutSeconds * 1000) return { deleted: false };
+          if (input.timeoutSeconds > 0 && Date.now() - since > input.timeoutSeconds * 1000) return { deleted: false };
           why = trouble.failed(err);
           Context.current().log.info('node deletion failed; retrying', { node: input.nodeName, error: describeError(err) });
         }

@@ -49,11 +49,14 @@
 //   workflow (RequestCancelExternalWorkflowExecution, which Temporal does not bill) instead of a
 //   deleteMachine signal (which it does); it still signals a machine it does not await, and while
 //   its Cluster is being deleted.
-// - Machine: a cancellation of its workflow is a request to delete it — from its set, whose run
-//   awaits it, when its owner is a set (no Deleting report, no Deleted report unless the set said
-//   otherwise) — and its deletion runs to the end whatever is cancelled. A machine without a
-//   pre-terminate hook drains and tears down in one activity (drainAndTeardownMachine); while it
-//   runs, a pre-terminate hook that would come too late to hold the instance is refused.
+//   (The set records each machine's revision and cancels only a machine of revision 7 or later.)
+// - Machine: its life runs in a non-cancellable scope, and a cancellation of its workflow is a
+//   request to delete it: a set's machine takes it as from its set (no Deleting report, no Deleted
+//   report unless the set said otherwise); a control-plane machine asks its control plane to
+//   remove it (the etcd member first), as the watcher does for a deleted Machine object; any
+//   other is deleted as for a user's delete. A machine without a pre-terminate hook drains and
+//   tears down in one activity (drainAndTeardownMachine); while it runs, a pre-terminate hook
+//   that would come too late to hold the instance is refused.
 export const FLOW_MEMO = 'flow';
 export const CURRENT_FLOW = 7;
 

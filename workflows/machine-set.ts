@@ -34,7 +34,7 @@ import {
   scaleMachineSetUpdate,
   setMachineSetReplicasSignal,
 } from './messages.js';
-import { flowMemo, flowOf, historyIsLong, START_BATCH } from './flow.js';
+import { CURRENT_FLOW, flowMemo, flowOf, historyIsLong, START_BATCH } from './flow.js';
 import { generateName } from './names.js';
 import { planMachineSet } from './planners/machine-set.js';
 import { ownerMustHear } from './planners/set-view.js';
@@ -212,7 +212,8 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
   const createMachine = async () => {
     const name = generateName(ms.name, Math.random, (n) => n in state.machines);
     const uid = uuid4();
-    state.machines[name] = { uid, created: new Date().toISOString(), deleting: false };
+    // (Revision 7: the machine's revision, so a machine started by an older worker is never deleted by a cancellation it would not understand.)
+    state.machines[name] = { uid, created: new Date().toISOString(), deleting: false, ...(flow >= 7 ? { flow: CURRENT_FLOW } : {}) };
     const t = ms.spec.template;
     const labels = { ...t.metadata.labels, [LABELS.clusterName]: ms.spec.clusterName, [LABELS.setName]: ms.name };
     const started = startChild(MachineWorkflow, {
@@ -279,7 +280,7 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
       machineWorkflowId({ namespace: ms.namespace, name }),
       // Revision 7: a machine whose completion this run awaits is deleted by cancelling its
       // workflow, which asks for the same as this signal and is not a billed action (MachineWorkflow's cancelDeletes).
-      flow >= 7 && awaits && !state.clusterDeleting
+      flow >= 7 && awaits && !state.clusterDeleting && (m.flow ?? 0) >= 7
         ? (h) => h.cancel()
         : (h) => h.signal(deleteMachineSignal, { clusterDeleting: state.clusterDeleting, fromOwner: true, ...(awaits ? { ownerAwaitsCompletion: true } : {}) }),
       () => delete state.machines[name],

@@ -22,8 +22,8 @@ import { flowOf } from './flow.js';
 import { parseWorkflowId } from './ids.js';
 import { keepsListData } from './list-memo.js';
 import { transition } from './machine.phases.js';
-import { annotateMachineUpdate, controlPlaneInitializedSignal, deleteMachineSignal, machineReportSignal, machineStatusQuery, nodeConditionsSignal } from './messages.js';
-import { reporter } from './reports.js';
+import { annotateMachineUpdate, controlPlaneInitializedSignal, deleteMachineSignal, machineReportSignal, machineStatusQuery, nodeConditionsSignal, remediateControlPlaneMachineSignal } from './messages.js';
+import { reporter, signalOrForget } from './reports.js';
 import { SA_NODE_NAME, SA_PHASE, SA_PROVIDER_ID } from './search-attributes.js';
 import type { MachineState, MachineView, MachineWorkflowInput } from './types.js';
 
@@ -92,13 +92,13 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
   // and a phase upserted only when the search attribute shows another one.
   const flow = flowOf(workflowInfo().memo);
   const fewerSteps = flow >= 2 && input.role !== 'init';
-  // Revision 7: a cancellation of this workflow is a request to delete the machine (its set's way
-  // to delete a machine whose completion it awaits: a RequestCancelExternal command is not a
-  // billed action, a signal is), and the deletion itself cannot be cancelled. A machine without a
-  // pre-terminate hook drains and tears down in one activity.
+  // Revision 7: a cancellation of this workflow interrupts nothing (its life runs in a
+  // non-cancellable scope): it is a request to delete the machine, as a set sends it to a machine
+  // whose completion it awaits (a RequestCancelExternal command is not a billed action, a signal
+  // is). A machine without a pre-terminate hook drains and tears down in one activity.
   const cancelDeletes = flow >= 7;
   const root = CancellationScope.current();
-  const ownedBySet = parseWorkflowId(input.ownerWorkflowId)?.kind === 'machineset';
+  const ownerKind = parseWorkflowId(input.ownerWorkflowId)?.kind;
   /** Set while a drainAndTeardownMachine runs: a pre-terminate hook can no longer hold its instance. */
   let terminating = false;
   const shown = { phase: workflowInfo().typedSearchAttributes.get(SA_PHASE) };
@@ -126,9 +126,7 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
   });
 
   const tellOwner = reporter(input.ownerWorkflowId, machineReportSignal);
-  // (Revision 7: not cancelled by a cancellation of the workflow, which is a delete request.)
-  const report = () => (cancelDeletes ? CancellationScope.nonCancellable(sendReport) : sendReport());
-  const sendReport = () =>
+  const report = () =>
     tellOwner({
       name: machine.name,
       phase: state.phase,
@@ -193,27 +191,36 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
     changed = setCondition(state.status.conditions, ready, new Date(), state.status.observedGeneration) || changed;
     if (changed) nodeChanges++;
   });
-  /** Revision 7: a cancellation, as its set sends it (see cancelDeletes), asks for what its deleteMachine signal would. */
+  /**
+   * Revision 7: what a cancellation of this workflow asks for. A set's machine: what the set's
+   * deleteMachine signal would (no Deleting report, no Deleted report unless the set says
+   * otherwise). A cancellation carries no sender, so one from elsewhere (the Temporal UI) is read
+   * the same way: the machine is deleted in full, and its set hears of it from the workflow's end
+   * (a set that has continued as new since it started the machine does not). A control-plane
+   * machine: its control plane is asked to remove it, as the watcher asks for a deleted Machine
+   * object (the etcd member goes first). Any other: deleted, its owner told as for a user's delete.
+   */
   const onCancelled = () => {
     if (state.deleteRequested) return;
+    if (ownerKind === 'kubeadmcontrolplane') {
+      void CancellationScope.nonCancellable(() =>
+        signalOrForget(input.ownerWorkflowId, (h) => h.signal(remediateControlPlaneMachineSignal, { machine: machine.name, remediation: { healthCheck: '', reason: 'MachineDeleted', message: 'its workflow was cancelled' } }), () => undefined),
+      );
+      return;
+    }
     state.deleteRequested = true;
-    if (ownedBySet) {
+    if (ownerKind === 'machineset') {
       ownerKnowsDeleting = true;
       // Unless the set already said otherwise (it does before it continues as new).
       state.ownerAwaitsCompletion ??= true;
     }
     provisioning?.cancel();
   };
-  if (cancelDeletes) root.cancelRequested.catch(onCancelled);
-  /** condition(), where (revision 7) a cancellation of the workflow ends the wait as a delete request. */
-  const until = async (fn: () => boolean): Promise<void> => {
-    try {
-      await condition(fn);
-    } catch (err) {
-      if (!(cancelDeletes && isCancellation(err))) throw err;
-      onCancelled();
-    }
-  };
+  if (cancelDeletes) {
+    root.cancelRequested.catch(onCancelled);
+    // Cancelled before it started (in the activation that starts it): no instance is made.
+    if (root.consideredCancelled) onCancelled();
+  }
   setHandler(deleteMachineSignal, (req) => {
     state.deleteRequested = true;
     if (req?.clusterDeleting) state.clusterDeleting = true;
@@ -509,40 +516,43 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
     if (!(flow >= 2 && state.ownerAwaitsCompletion)) await report();
   }
 
-  // Main line.
-  if (!state.deleteRequested && state.phase !== 'Failed' && !isFullyUp(state)) {
-    provisioning = new CancellationScope();
-    try {
-      await provisioning.run(provision);
-    } catch (err) {
-      if ((state.deleteRequested || (cancelDeletes && root.consideredCancelled)) && isCancellation(err)) {
-        if (cancelDeletes && root.consideredCancelled) onCancelled();
-        // Deletion interrupted provisioning; fall through to remove().
-      } else {
-        const t = terminalFailure(err);
-        if (!t) throw err;
-        markFailed(t.activity, t.failure);
+  // Main line (revision 7: not cancellable, see cancelDeletes).
+  return cancelDeletes ? CancellationScope.nonCancellable(live) : live();
+
+  async function live(): Promise<MachineStatus> {
+    if (!state.deleteRequested && state.phase !== 'Failed' && !isFullyUp(state)) {
+      provisioning = new CancellationScope();
+      try {
+        await provisioning.run(provision);
+      } catch (err) {
+        if (state.deleteRequested && isCancellation(err)) {
+          // Deletion interrupted provisioning; fall through to remove().
+        } else {
+          const t = terminalFailure(err);
+          if (!t) throw err;
+          markFailed(t.activity, t.failure);
+          await report();
+        }
+      }
+      provisioning = undefined;
+    }
+
+    if (!state.deleteRequested) {
+      waitingFor(state.phase === 'Failed' ? `failed: ${state.status.failureMessage}` : 'nothing to do');
+      // Idle until deleted: no timers, no polling; a Running machine costs no actions. An
+      // annotation change its owner must know of (delete-machine) and a Node that stops or starts
+      // being Ready are reported, deduplicated.
+      for (let seen = annotationChanges, seenNode = nodeChanges; ; seen = annotationChanges, seenNode = nodeChanges) {
+        await condition(() => state.deleteRequested || workflowInfo().continueAsNewSuggested || annotationChanges !== seen || nodeChanges !== seenNode);
+        if (state.deleteRequested || workflowInfo().continueAsNewSuggested) break;
         await report();
       }
+      if (!state.deleteRequested) await condition(allHandlersFinished);
+      if (!state.deleteRequested) return continueAsNew<typeof MachineWorkflow>({ ...input, state });
     }
-    provisioning = undefined;
+    await remove();
+    return state.status;
   }
-
-  if (!state.deleteRequested) {
-    waitingFor(state.phase === 'Failed' ? `failed: ${state.status.failureMessage}` : 'nothing to do');
-    // Idle until deleted: no timers, no polling; a Running machine costs no actions. An
-    // annotation change its owner must know of (delete-machine) and a Node that stops or starts
-    // being Ready are reported, deduplicated.
-    for (let seen = annotationChanges, seenNode = nodeChanges; ; seen = annotationChanges, seenNode = nodeChanges) {
-      await until(() => state.deleteRequested || workflowInfo().continueAsNewSuggested || annotationChanges !== seen || nodeChanges !== seenNode);
-      if (state.deleteRequested || workflowInfo().continueAsNewSuggested) break;
-      await report();
-    }
-    if (!state.deleteRequested) await until(allHandlersFinished);
-    if (!state.deleteRequested) return continueAsNew<typeof MachineWorkflow>({ ...input, state });
-  }
-  await (cancelDeletes ? CancellationScope.nonCancellable(remove) : remove());
-  return state.status;
 }
 
 /** "2 pod(s) left: default/a, default/b; eviction refused by PodDisruptionBudget demo-app" */

@@ -341,6 +341,8 @@ export interface MachineSetMachine {
   parentRun?: string;
   /** Told to delete and to let its completion say it is gone: the set must not continue-as-new before then. */
   awaited?: boolean;
+  /** The revision it was started with (revision 7): only a machine of revision 7 or later is deleted by a cancellation. */
+  flow?: number;
 }
 
 export interface MachineSetState {

@@ -1,8 +1,8 @@
 // A MachineHealthCheck over a 3-machine control plane asks the KubeadmControlPlane to remediate,
 // and the control plane never loses etcd's quorum: with 2 of 3 machines NotReady it remediates
 // neither and says why on its Remediating condition; once one recovers (the health check
-// withdraws that request) it deletes the other and replaces it. The workload API is polled
-// throughout and never fails.
+// withdraws that request) it deletes the other and replaces it. A machine whose workflow is
+// cancelled goes the same way. The workload API is polled throughout and never fails.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MachineStatus } from '../../api/machine.js';
 import { executePlan, loadPlan } from '../../client/apply.js';
@@ -96,4 +96,22 @@ describe('control-plane remediation', () => {
     expect(api!.polls).toBeGreaterThan(20);
     expect(api!.failures).toEqual([]);
   }, 180_000);
+
+  it('a control-plane machine whose workflow is cancelled (as from the Temporal UI) goes through its control plane: replaced, the API answering throughout (revision 7)', async () => {
+    const before = (await kcp().query(controlPlaneStatusQuery)).machines.map((m) => m.name).sort();
+    const victim = env.client.workflow.getHandle(machineWorkflowId({ namespace: 'default', name: before[2]! }));
+    await victim.cancel();
+    const result = (await victim.result()) as MachineStatus;
+    expect(result.phase).toBe('Deleted');
+    expect((await victim.describe()).status.name).toBe('COMPLETED');
+    // Its control plane deleted it (the etcd member first), as for a deleted Machine object.
+    expect(result.conditions.find((x) => x.type === 'OwnerRemediated')).toMatchObject({ status: 'False', reason: 'MachineDeleting' });
+    const v = await eventually('3 ready control-plane machines again', async () => {
+      const x = await kcp().query(controlPlaneStatusQuery);
+      return x.status.readyReplicas === 3 && x.machines.length === 3 && !x.machines.some((m) => m.name === before[2]) ? x : undefined;
+    }, 150_000, 250);
+    expect(v.machines.map((m) => m.name)).toEqual(expect.arrayContaining(before.slice(0, 2)));
+    expect(await vmOf(before[2]!)).toBeUndefined();
+    expect(api!.failures).toEqual([]);
+  }, 200_000);
 });
