@@ -7,6 +7,10 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { AppsV1Api, CoreV1Api, KubeConfig, PolicyV1Api, type V1Pod } from '@kubernetes/client-node';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { machineStepActivities, type DrainAndTeardownResult } from '../../activities/machine-steps.js';
+import { FileSecretStore } from '../../providers/secrets/file-store.js';
+import { secretsDir } from '../../workers/config.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executePlan, loadPlan } from '../../client/apply.js';
 import { readKubeconfig } from '../../client/commands.js';
@@ -156,4 +160,26 @@ describe('Machine deletion: hooks, drain, PodDisruptionBudgets', () => {
     expect(steps).not.toContain('drainNode');
     expect(steps).not.toContain('teardownMachine');
   }, 180_000);
+
+  it('drainAndTeardownMachine, retried once its instance is gone, tears down without draining again; a Node it cannot delete in nodeDeletionTimeout is said', async () => {
+    const vm = (await env.simClient.listVms({})).find((v) => v.name === victim)!;
+    expect(vm.state).toBe('terminated');
+    const secrets = new FileSecretStore(secretsDir(env.dataDir));
+    // A cluster with no kubeconfig: every call to its API fails (retryably) for as long as it is asked.
+    const gone = { namespace: NS, name: 'no-such-cluster' };
+    const input = {
+      drain: { cluster: gone, nodeName: victim, timeoutSeconds: 0, sliceSeconds: 5 },
+      teardown: { instanceId: vm.id, clientToken: 'none', providerClusterId: vm.clusterId },
+    };
+    const fast = machineStepActivities({ sim: env.simClient, secrets, pollMs: 100, unreachableGraceMs: 1000 });
+    // The first attempt drains, and the failing API fails it (the planted case: a retry that drained again would too).
+    await expect(new MockActivityEnvironment({ attempt: 1 }).run(fast.drainAndTeardownMachine, input)).rejects.toThrow();
+    expect(await new MockActivityEnvironment({ attempt: 2 }).run(fast.drainAndTeardownMachine, input)).toEqual({ drain: { evicted: 0, done: true, timedOut: false }, teardown: { skipped: [] } });
+    // nodeDeletionTimeout counts from the Node's deletion, and giving up comes back for the Deleting condition.
+    const patient = machineStepActivities({ sim: env.simClient, secrets, pollMs: 100, unreachableGraceMs: 30_000 });
+    const withNode = { ...input, teardown: { ...input.teardown, node: { cluster: gone, nodeName: victim, timeoutSeconds: 1 } } };
+    expect(((await new MockActivityEnvironment({ attempt: 2 }).run(patient.drainAndTeardownMachine, withNode)) as DrainAndTeardownResult).teardown).toEqual({
+      skipped: [{ what: `deleting Node ${victim}`, type: 'NodeDeletionTimedOut', message: 'gave up after nodeDeletionTimeout (1s)' }],
+    });
+  }, 60_000);
 });
