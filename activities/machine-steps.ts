@@ -125,22 +125,18 @@ export function machineStepActivities(deps: ActivityDeps) {
      * calls again. Idempotent: a retry drains a drained Node at once, and tears down by ID or token.
      */
     async drainAndTeardownMachine(input: { drain: DrainNodeInput; teardown: TeardownMachineInput }): Promise<DrainAndTeardownResult> {
-      let drain: DrainResult;
-      let drainSkipped: SkippedCleanup | undefined;
-      try {
+      // Nothing to drain (skipped, or the instance is gone) counts as drained.
+      let drain: DrainResult = { evicted: 0, done: true, timedOut: false };
+      const skipped: SkippedCleanup[] = [];
+      await bestEffort(`draining Node ${input.drain.nodeName}`, async () => {
         // A retry after the teardown began finds the instance gone: nothing is left to drain, and
         // a workload API that fails would hold the teardown (and the Node's deletion) for ever.
         const { instanceId } = input.teardown;
         const gone = Context.current().info.attempt > 1 && instanceId !== undefined && (await infra.assertInstanceRunning({ instanceId }).then(() => false, isTerminated));
-        drain = gone ? { evicted: 0, done: true, timedOut: false } : await workload.drainNode(input.drain);
-      } catch (err) {
-        const f = classifyError(err);
-        if (!('nonRetryable' in f && f.nonRetryable)) throw f;
-        drainSkipped = { what: `draining Node ${input.drain.nodeName}`, type: f.type ?? 'Unexpected', message: f.message };
-        drain = { evicted: 0, done: true, timedOut: false };
-      }
+        if (!gone) drain = await workload.drainNode(input.drain);
+      }, skipped);
       if (!drain.done && !drain.timedOut) return { drain };
-      return { drain, ...(drainSkipped ? { drainSkipped } : {}), teardown: await teardownMachine(input.teardown) };
+      return { drain, ...(skipped[0] ? { drainSkipped: skipped[0] } : {}), teardown: await teardownMachine(input.teardown) };
     },
   };
 

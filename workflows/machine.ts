@@ -460,7 +460,7 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
         return false;
       };
       for (let drained = false; !drained; ) {
-        if (cancelDeletes && fewerSteps && hooks(PRE_TERMINATE_HOOK).length === 0) {
+        if (flow >= 7 && fewerSteps && hooks(PRE_TERMINATE_HOOK).length === 0) {
           // Revision 7: nothing to wait for between the drain and the teardown: one activity.
           terminating = true;
           const r = await waits.drainAndTeardownMachine({ drain: drainInput(), teardown: teardownInput() }).finally(() => (terminating = false));
