@@ -10,7 +10,7 @@ import { FaultInjector, mergeFaults } from './faults.js';
 import { LoadBalancer } from './load-balancer.js';
 import { Prng, type SimProfile } from './profile.js';
 import type { RuntimeBootstrapStatus, VmRuntime, VmRuntimeContext } from './runtime.js';
-import { emptyState, sha256, StateStore, type PersistedState, type StoredCluster, type StoredVm } from './state.js';
+import { emptyState, sha256, StateStore, type PersistedState, type StoredCluster, type StoredVm, type Touched } from './state.js';
 import { zonesOf, type SimCluster, type SimEndpoint, type SimEtcdEndpoint, type SimEvent, type SimFaults, type SimVm, type SimVmState } from './types.js';
 import { parseClusterRequest, parseVmRequest, type ClusterRequest, type VmRequest } from './validate.js';
 
@@ -162,7 +162,7 @@ export class SimCloud {
     this.state.clusters[id] = { cluster, backend: null, octet, nextHost: 10 };
     this.state.clusterTokens[req.clientToken] = id;
     try {
-      this.commit([this.event('cluster.created', { clusterId: id, message: `cluster ${req.name} created`, data: { name: req.name, region: req.region, endpoint: cluster.endpoint, cidr: cluster.network.cidr } })]);
+      this.commit([this.event('cluster.created', { clusterId: id, message: `cluster ${req.name} created`, data: { name: req.name, region: req.region, endpoint: cluster.endpoint, cidr: cluster.network.cidr } })], { clusters: [id] });
     } catch (err) {
       delete this.state.clusters[id];
       delete this.state.clusterTokens[req.clientToken];
@@ -210,7 +210,7 @@ export class SimCloud {
     sc.backend = null;
     const events = [this.event('cluster.deleting', { clusterId: id, message: `cluster ${sc.cluster.name} deleting` })];
     if (hadBackend) events.push(this.event('loadbalancer.backend', { clusterId: id, message: 'load balancer backend cleared (cluster deleting)', data: { backend: null } }));
-    this.commit(events);
+    this.commit(events, { clusters: [id] });
     // The listener is gone before the caller hears 202.
     const lb = this.lbs.get(id);
     this.lbs.delete(id);
@@ -231,7 +231,7 @@ export class SimCloud {
     sc.cluster.state = 'deleted';
     sc.cluster.deletedAt = iso(Date.now());
     delete sc.deleteAt;
-    this.commitInBackground(`cluster ${id} deleted`, [this.event('cluster.deleted', { clusterId: id, message: `cluster ${sc.cluster.name} deleted` })]);
+    this.commitInBackground(`cluster ${id} deleted`, [this.event('cluster.deleted', { clusterId: id, message: `cluster ${sc.cluster.name} deleted` })], { clusters: [id] });
   }
 
   // ---- API: VMs --------------------------------------------------------------------------------
@@ -288,7 +288,8 @@ export class SimCloud {
     this.state.faults = this.faults.current;
     const data: Record<string, unknown> = { role, name: req.name, instanceType: req.instanceType, address };
     if (neverBoot) data.neverBoot = true;
-    this.commit([this.event('vm.created', { clusterId: req.clusterId, vmId: id, message: `VM ${req.name} created (${role})`, data })]);
+    // The cluster too: the VM took its next address.
+    this.commit([this.event('vm.created', { clusterId: req.clusterId, vmId: id, message: `VM ${req.name} created (${role})`, data })], { vms: [id], clusters: [req.clusterId] });
     if (!neverBoot) this.scheduleBoot(id);
     this.log(`vm ${id} (${req.name}) created in ${req.clusterId}, role ${role}${neverBoot ? ', will never boot (fault)' : ''}`);
     return { vm: copy(vm), created: true };
@@ -350,7 +351,7 @@ export class SimCloud {
     sv.vm.state = 'shutting-down';
     sv.terminateAt = Date.now() + this.latencyDice.sample(this.profile.deleteMs);
     delete sv.bootAt;
-    this.commit([this.event('vm.shutting-down', { clusterId: sv.vm.clusterId, vmId: id, message: `VM ${sv.vm.name} shutting down` })]);
+    this.commit([this.event('vm.shutting-down', { clusterId: sv.vm.clusterId, vmId: id, message: `VM ${sv.vm.name} shutting down` })], { vms: [id] });
     this.notifyVm(id);
     this.track(this.finishVmTermination(id));
     return copy(sv.vm);
@@ -368,7 +369,7 @@ export class SimCloud {
     sv.vm.state = 'terminated';
     sv.vm.terminatedAt = iso(Date.now());
     delete sv.terminateAt;
-    this.commitInBackground(`vm ${id} terminated`, [this.event('vm.terminated', { clusterId: sv.vm.clusterId, vmId: id, message: `VM ${sv.vm.name} terminated`, data: { reason: 'deleted' } })]);
+    this.commitInBackground(`vm ${id} terminated`, [this.event('vm.terminated', { clusterId: sv.vm.clusterId, vmId: id, message: `VM ${sv.vm.name} terminated`, data: { reason: 'deleted' } })], { vms: [id] });
     this.notifyVm(id);
   }
 
@@ -382,7 +383,7 @@ export class SimCloud {
     const next = mergeFaults(this.faults.current, body);
     this.faults.set(next);
     this.state.faults = next;
-    this.commit([this.event('faults.set', { message: 'fault injection changed', data: { ...next } })]);
+    this.commit([this.event('faults.set', { message: 'fault injection changed', data: { ...next } })], {});
     return next;
   }
 
@@ -430,7 +431,7 @@ export class SimCloud {
     this.commit([
       this.event('vm.killed', { clusterId: vm.clusterId, vmId: vm.id, message: `VM ${vm.name} killed (was ${from})`, data: { from } }),
       this.event('vm.terminated', { clusterId: vm.clusterId, vmId: vm.id, message: `VM ${vm.name} terminated`, data: { reason: 'killed' } }),
-    ]);
+    ], { vms: [vm.id] });
     this.notifyVm(vm.id);
     if (wasLaunched) {
       const snapshot = copy(vm);
@@ -468,7 +469,7 @@ export class SimCloud {
   recordApiPort(port: number): void {
     if (this.state.apiPort === port) return;
     this.state.apiPort = port;
-    this.commit([]);
+    this.commit([], {});
   }
 
   /** Stops timers and waits, closes the runtime, the load balancers and the event log. State stays on disk. */
@@ -489,6 +490,7 @@ export class SimCloud {
     this.lbs.clear();
     this.finalized = true;
     this.events.close();
+    this.store.close();
   }
 
   // ---- internals -------------------------------------------------------------------------------
@@ -501,16 +503,19 @@ export class SimCloud {
     return this.events.make(type, e);
   }
 
-  /** State first (with its events in the outbox), then the event log: see events.ts. */
-  private commit(events: SimEvent[]): void {
+  /**
+   * State first (with its events in the outbox), then the event log: see events.ts. `touched`
+   * names every VM and cluster record the change altered (state.ts journals those alone).
+   */
+  private commit(events: SimEvent[], touched: Touched): void {
     this.state.outbox = events;
-    this.store.save(this.state);
+    this.store.save(this.state, touched);
     this.events.append(events);
   }
 
-  private commitInBackground(what: string, events: SimEvent[]): void {
+  private commitInBackground(what: string, events: SimEvent[], touched: Touched): void {
     try {
-      this.commit(events);
+      this.commit(events, touched);
     } catch (err) {
       this.log(`could not persist (${what}): ${(err as Error).message}`);
     }
@@ -598,7 +603,7 @@ export class SimCloud {
     sv.vm.state = 'running';
     sv.vm.launchedAt = iso(Date.now());
     delete sv.bootAt;
-    this.commitInBackground(`vm ${id} running`, [this.event('vm.running', { clusterId: sv.vm.clusterId, vmId: id, message: `VM ${sv.vm.name} running` })]);
+    this.commitInBackground(`vm ${id} running`, [this.event('vm.running', { clusterId: sv.vm.clusterId, vmId: id, message: `VM ${sv.vm.name} running` })], { vms: [id] });
     this.notifyVm(id);
     const snapshot = copy(sv.vm);
     const userData = this.readUserDataOrFail(id);
@@ -679,14 +684,14 @@ export class SimCloud {
         message: next ? `load balancer forwards to ${next.host}:${next.port}` : 'load balancer backend cleared',
         data: { backend: next },
       }),
-    ]);
+    ], { clusters: [clusterId] });
   }
 
   private setBootstrapStatus(vmId: string, status: RuntimeBootstrapStatus, message?: string): void {
     const sv = this.state.vms[vmId];
     if (!sv) return;
     sv.vm.bootstrap = message === undefined ? { status } : { status, message };
-    this.commitInBackground(`bootstrap of ${vmId}`, []);
+    this.commitInBackground(`bootstrap of ${vmId}`, [], { vms: [vmId] });
   }
 
   private makeContext(): VmRuntimeContext {
