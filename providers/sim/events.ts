@@ -1,10 +1,10 @@
 // The cloud's append-only event log: one JSON object per line in <dataDir>/events.jsonl, every
 // line fsynced, all of it kept in memory for `GET /v1/events?since=`.
 //
-// Events that belong to a state change (vm.created, …) are first written into state.json's
-// outbox together with the change, then appended here; on start, outbox events the log lacks are
-// appended. So a crash between the two writes loses neither, and the log never tells of a change
-// that state.json does not hold.
+// Events that belong to a state change (vm.created, …) are first written into the state's outbox
+// together with the change (state.ts: its journal line, or its snapshot), then appended here; on
+// start, outbox events the log lacks are appended. So a crash between the two writes loses
+// neither, and the log never tells of a change the state does not hold.
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { atomicWriteFileSync } from './fsutil.js';
 import type { SimEvent } from './types.js';
