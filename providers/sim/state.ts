@@ -7,7 +7,7 @@
 // grown past it (so a change costs O(1) amortized) and at every start. User data lives in
 // <dataDir>/userdata/<vmId> (mode 0600).
 import { createHash } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, fdatasyncSync, ftruncateSync, fstatSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fdatasyncSync, ftruncateSync, fstatSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { atomicWriteFileSync, fsyncDir } from './fsutil.js';
 import { NO_FAULTS, type SimCluster, type SimEndpoint, type SimEvent, type SimFaults, type SimVm } from './types.js';
@@ -148,7 +148,7 @@ export class StateStore {
     this.journalFd = openSync(this.journalFile, 'a', 0o600);
     if (!hasJournal) fsyncDir(this.dataDir);
     if (replayed > 0 || (hasJournal && fstatSync(this.journalFd).size > 0)) this.snapshot(state);
-    else this.snapshotBytes = hasSnapshot ? fstatSizeOf(this.stateFile) : 0;
+    else this.snapshotBytes = hasSnapshot ? statSync(this.stateFile).size : 0;
     return { state, existed: hasSnapshot || replayed > 0 };
   }
 
@@ -236,13 +236,3 @@ function applyEntry(state: PersistedState, entry: JournalEntry): void {
   if (entry.apiPort !== undefined) state.apiPort = entry.apiPort;
   state.outbox = entry.outbox;
 }
-
-function fstatSizeOf(file: string): number {
-  const fd = openSync(file, 'r');
-  try {
-    return fstatSync(fd).size;
-  } finally {
-    closeSync(fd);
-  }
-}
-
