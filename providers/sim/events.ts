@@ -5,8 +5,8 @@
 // together with the change (state.ts: its journal line, or its snapshot), then appended here; on
 // start, outbox events the log lacks are appended. So a crash between the two writes loses
 // neither, and the log never tells of a change the state does not hold.
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { atomicWriteFileSync } from './fsutil.js';
+import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import { atomicWriteFileSync, readJsonLines } from './fsutil.js';
 import type { SimEvent } from './types.js';
 
 export interface EventInput {
@@ -27,29 +27,19 @@ export class EventLog {
 
   /** Reads the log (dropping a torn last line) and appends the outbox events it lacks. */
   load(outbox: readonly SimEvent[]): void {
-    if (existsSync(this.file)) {
-      const text = readFileSync(this.file, 'utf8');
-      let damaged = false;
-      for (const line of text.split('\n')) {
-        if (line === '') {
-          continue;
-        }
-        try {
-          const e = JSON.parse(line) as SimEvent;
-          if (typeof e.seq !== 'number' || e.seq <= this.seq) throw new Error('out of order');
-          this.events.push(e);
-          this.seq = e.seq;
-        } catch {
-          // Only the last line can be torn (a write cut by a crash); anything after it goes too.
-          damaged = true;
-          break;
-        }
+    const { entries, whole } = readJsonLines<SimEvent>(this.file);
+    let intact = whole;
+    for (const e of entries) {
+      // Sequence numbers only grow: a line out of order ends the log as a torn one does.
+      if (typeof e?.seq !== 'number' || e.seq <= this.seq) {
+        intact = false;
+        break;
       }
-      // Keep only whole lines, ending in a newline, so the next append starts a line of its own.
-      if (damaged || (text.length > 0 && !text.endsWith('\n'))) {
-        atomicWriteFileSync(this.file, this.events.map((e) => JSON.stringify(e) + '\n').join(''));
-      }
+      this.events.push(e);
+      this.seq = e.seq;
     }
+    // Keep only whole lines, ending in a newline, so the next append starts a line of its own.
+    if (!intact) atomicWriteFileSync(this.file, this.events.map((e) => JSON.stringify(e) + '\n').join(''));
     this.fd = openSync(this.file, 'a', 0o600);
     const missing = outbox.filter((e) => e.seq > this.seq).sort((a, b) => a.seq - b.seq);
     if (missing.length > 0) this.append(missing);

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, fdatasyncSync, ftruncateSync, fstatSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { atomicWriteFileSync, fsyncDir } from './fsutil.js';
+import { atomicWriteFileSync, fsyncDir, readJsonLines } from './fsutil.js';
 import { NO_FAULTS, type SimCluster, type SimEndpoint, type SimEvent, type SimFaults, type SimVm } from './types.js';
 
 export const STATE_VERSION = 1;
@@ -130,20 +130,11 @@ export class StateStore {
     }
     this.journalSeq = state.journalSeq ?? 0;
     let replayed = 0;
-    if (hasJournal) {
-      for (const line of readFileSync(this.journalFile, 'utf8').split('\n')) {
-        if (line === '') continue;
-        let entry: JournalEntry;
-        try {
-          entry = JSON.parse(line) as JournalEntry;
-        } catch {
-          break; // torn: only the last line can be, and nothing after it was acknowledged
-        }
-        if (entry.seq <= this.journalSeq) continue; // already in the snapshot
-        applyEntry(state, entry);
-        this.journalSeq = entry.seq;
-        replayed++;
-      }
+    for (const entry of readJsonLines<JournalEntry>(this.journalFile).entries) {
+      if (entry.seq <= this.journalSeq) continue; // already in the snapshot
+      applyEntry(state, entry);
+      this.journalSeq = entry.seq;
+      replayed++;
     }
     this.journalFd = openSync(this.journalFile, 'a', 0o600);
     if (!hasJournal) fsyncDir(this.dataDir);
