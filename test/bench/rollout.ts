@@ -297,6 +297,43 @@ try {
         if (lastShutdown) shutdownToCreate.push(ms(lastShutdown, e.time));
       }
     }
+    // Where the surge's slots went, by Little's law: at every moment the N + maxSurge slots hold old
+    // VMs up, old VMs shutting down, new VMs booting, new VMs Ready, or nothing. Beyond N, a slot
+    // is a new VM booting (the cloud), a new Ready VM whose old one is not yet shutting down
+    // (capstan: seeing it Ready, letting an old machine go, draining it), an old VM shutting down
+    // (the cloud), or empty (capstan: seeing the old VM gone, creating the next). Each stage's
+    // slot-time over N is its mean per replacement; they add up to maxSurge × wall time / N.
+    const slotMs = { booting: 0, readyUntilOldShutsDown: 0, oldShuttingDown: 0, empty: 0 };
+    {
+      const booting = new Set<string>();
+      const ready = new Set<string>();
+      const oldDown = new Set<string>();
+      const oldGone = new Set<string>();
+      let at = t0;
+      const until = (tMs: number) => {
+        const dt = Math.max(0, tMs - at);
+        const oldUp = N - oldDown.size - oldGone.size;
+        slotMs.booting += booting.size * dt;
+        slotMs.readyUntilOldShutsDown += Math.max(0, ready.size + oldUp - N) * dt;
+        slotMs.oldShuttingDown += oldDown.size * dt;
+        slotMs.empty += Math.max(0, N + SURGE - (booting.size + ready.size + oldUp + oldDown.size)) * dt;
+        at = Math.max(at, tMs);
+      };
+      for (const e of events) {
+        if (!e.vmId) continue;
+        until(Date.parse(e.time));
+        if (isNew(e)) {
+          if (e.type === 'vm.created') booting.add(e.vmId);
+          if (e.type === 'node.ready' && booting.delete(e.vmId)) ready.add(e.vmId);
+        } else if (e.type === 'vm.shutting-down' && !oldGone.has(e.vmId)) {
+          oldDown.add(e.vmId);
+        } else if (e.type === 'vm.terminated' && oldDown.delete(e.vmId)) {
+          oldGone.add(e.vmId);
+        }
+      }
+      until(Date.parse(tEndIso));
+    }
+    const perReplacement = Object.fromEntries(Object.entries(slotMs).map(([k, v]) => [k, Math.round(v / N)])) as Record<keyof typeof slotMs, number>;
     const firstCreate = events.find((e) => e.type === 'vm.created' && isNew(e))!.time;
     const lastNodeReady = events.filter((e) => e.type === 'node.ready' && isNew(e)).at(-1)!.time;
     const lastTerminated = events.filter((e) => e.type === 'vm.terminated' && !isNew(e)).at(-1)?.time ?? lastNodeReady;
@@ -376,6 +413,7 @@ try {
           cloudPathMs: Math.round(cloudPath),
           ratioToCloudPath: round(elapsed / cloudPath, 3),
           applyToFirstCreateMs: ms(t0Iso, firstCreate),
+          slotMsPerReplacement: perReplacement,
           newNodeReadyToOldShutdownMeanMs: Math.round(mean(readyToShutdown)),
           oldShutdownToNewCreateMeanMs: Math.round(mean(shutdownToCreate)),
           newNodeReadyToNextCreateMeanMs: Math.round(mean(readyToCreate)),
@@ -428,7 +466,9 @@ try {
     console.log(`  rollout wall time:          ${r.wallMs} ms (Nodes done at ${r.nodesDoneMs} ms)`);
     console.log(`  lower bound:                ${r.lowerBoundMs} ms = ${waves} waves × 12 s → ratio ${r.ratio}`);
     console.log(`  cloud's own path:           ${r.cloud.cloudPathMs} ms (${waves} × mean created→Ready ${r.cloud.meanCreatedToNodeReadyMs} ms) → ratio ${r.cloud.ratioToCloudPath}`);
-    console.log(`  per wave: new Node Ready → old shutting down ${r.cloud.newNodeReadyToOldShutdownMeanMs} ms, → next new VM created ${r.cloud.newNodeReadyToNextCreateMeanMs} ms (p90 ${r.cloud.newNodeReadyToNextCreateP90Ms})`);
+    const slot = r.cloud.slotMsPerReplacement;
+    console.log(`  a surge slot per replacement: new VM booting ${slot.booting} ms, Ready → old VM shutting down ${slot.readyUntilOldShutsDown} ms, shutting down ${slot.oldShuttingDown} ms, empty ${slot.empty} ms`);
+    console.log(`  nearest events (per wave only when maxSurge is 1): new Node Ready → old shutting down ${r.cloud.newNodeReadyToOldShutdownMeanMs} ms, → next new VM created ${r.cloud.newNodeReadyToNextCreateMeanMs} ms (p90 ${r.cloud.newNodeReadyToNextCreateP90Ms})`);
     console.log(`  apply → first VM ${r.cloud.applyToFirstCreateMs} ms; last Node Ready → done ${r.cloud.lastNodeReadyToDoneMs} ms`);
     console.log(`  Temporal actions: ${result.actions.total} → ${result.actions.perReplacedMachine} per replaced machine (${queries} bench queries excluded)`);
     for (const [k, v] of Object.entries(result.actions.byTypePerMachine)) console.log(`    ${k.padEnd(45)} ${v}`);
