@@ -1,6 +1,6 @@
 // The CRD watcher: capstan's objects in a management cluster drive the workflows.
 // One informer per kind (list + watch from a resourceVersion, re-list on 410 Gone: the
-// kubernetes-client informer; restarted with backoff after an error). Whatever changes in a
+// kubernetes-client informer; restarted with backoff after an error, client/watch-restart.ts). Whatever changes in a
 // namespace, the watcher reconciles the namespace as a whole, level-triggered as a controller is:
 // every live Cluster there, with the objects it references and the objects that name it, becomes
 // the same plan `capstan apply -f` makes (client/apply.ts), so both paths meet in one place. A new
@@ -20,6 +20,7 @@ import { VERSION } from '../api/meta.js';
 import { clusterWorkflowId, controlPlaneWorkflowId, machineDeploymentWorkflowId, machineHealthCheckWorkflowId, machineSetWorkflowId } from '../workflows/ids.js';
 import { annotateMachineUpdate, deleteClusterUpdate, deleteMachineDeploymentSignal, deleteMachineHealthCheckSignal, deleteMachineSetSignal, deleteMachineSignal, remediateControlPlaneMachineSignal } from '../workflows/messages.js';
 import { executePlan, loadPlan, type ApplyLine } from './apply.js';
+import { keepWatching } from './watch-restart.js';
 import { FINALIZER, ObjectMirror, objectKey, RUN_ID_ANNOTATION, WORKFLOW_ID_ANNOTATION } from './object-mirror.js';
 
 export { FINALIZER, RUN_ID_ANNOTATION, WORKFLOW_ID_ANNOTATION };
@@ -134,16 +135,11 @@ export class Watcher {
           this.machineAnnotations.delete(obj.metadata?.uid ?? '');
         }
       });
-      let backoffMs = 1000;
-      informer.on('connect', () => (backoffMs = 1000));
-      informer.on('error', (err: unknown) => {
-        if (this.stopped) return;
-        this.log(`watch of ${plural} failed (${(err as Error)?.message ?? String(err)}); listing again in ${backoffMs} ms`);
-        setTimeout(() => void (!this.stopped && informer.start().catch(() => undefined)), backoffMs);
-        backoffMs = Math.min(backoffMs * 2, 30_000);
-      });
       this.informers.push(informer as never);
-      await informer.start();
+      await keepWatching(informer, {
+        stopped: () => this.stopped,
+        onError: (err, ms) => this.log(`watch of ${plural} failed (${(err as Error)?.message ?? String(err)}); listing again in ${ms} ms`),
+      });
     }
     // The mirror's passes run on their own: a reconcile (a user's change reaching its workflow)
     // never waits behind a pass over a thousand machines.
