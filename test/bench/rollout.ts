@@ -301,29 +301,39 @@ try {
     // VMs up, old VMs shutting down, new VMs booting, new VMs Ready, or nothing. Beyond N, a slot
     // is a new VM booting (the cloud), a new Ready VM whose old one is not yet shutting down
     // (capstan: seeing it Ready, letting an old machine go, draining it), an old VM shutting down
-    // (the cloud), or empty (capstan: seeing the old VM gone, creating the next). Each stage's
-    // slot-time over N is its mean per replacement; they add up to maxSurge × wall time / N.
-    const slotMs = { booting: 0, readyUntilOldShutsDown: 0, oldShuttingDown: 0, empty: 0 };
+    // (the cloud), or empty. An empty slot is capstan's latency only while a replacement is still
+    // to be made: before the first new VM (the apply reaching the cloud), and between (seeing the
+    // old VM gone, creating the next). Once all N new VMs exist, a freed slot stays empty until the
+    // slowest replacement ends: the tail, the spread of N chains of random delays (T4), not capstan.
+    // Each stage's slot-time over N is its mean per replacement; they add up to maxSurge × wall time / N.
+    const slotMs = { booting: 0, readyUntilOldShutsDown: 0, oldShuttingDown: 0, emptyAtStart: 0, empty: 0, emptyTail: 0 };
     {
       const booting = new Set<string>();
       const ready = new Set<string>();
       const oldDown = new Set<string>();
       const oldGone = new Set<string>();
       let at = t0;
+      let created = 0;
       const until = (tMs: number) => {
         const dt = Math.max(0, tMs - at);
         const oldUp = N - oldDown.size - oldGone.size;
         slotMs.booting += booting.size * dt;
         slotMs.readyUntilOldShutsDown += Math.max(0, ready.size + oldUp - N) * dt;
         slotMs.oldShuttingDown += oldDown.size * dt;
-        slotMs.empty += Math.max(0, N + SURGE - (booting.size + ready.size + oldUp + oldDown.size)) * dt;
+        const empty = Math.max(0, N + SURGE - (booting.size + ready.size + oldUp + oldDown.size)) * dt;
+        if (created === 0) slotMs.emptyAtStart += empty;
+        else if (created < N) slotMs.empty += empty;
+        else slotMs.emptyTail += empty;
         at = Math.max(at, tMs);
       };
       for (const e of events) {
         if (!e.vmId) continue;
         until(Date.parse(e.time));
         if (isNew(e)) {
-          if (e.type === 'vm.created') booting.add(e.vmId);
+          if (e.type === 'vm.created') {
+            booting.add(e.vmId);
+            created++;
+          }
           if (e.type === 'node.ready' && booting.delete(e.vmId)) ready.add(e.vmId);
         } else if (e.type === 'vm.shutting-down' && !oldGone.has(e.vmId)) {
           oldDown.add(e.vmId);
@@ -467,7 +477,7 @@ try {
     console.log(`  lower bound:                ${r.lowerBoundMs} ms = ${waves} waves × 12 s → ratio ${r.ratio}`);
     console.log(`  cloud's own path:           ${r.cloud.cloudPathMs} ms (${waves} × mean created→Ready ${r.cloud.meanCreatedToNodeReadyMs} ms) → ratio ${r.cloud.ratioToCloudPath}`);
     const slot = r.cloud.slotMsPerReplacement;
-    console.log(`  a surge slot per replacement: new VM booting ${slot.booting} ms, Ready → old VM shutting down ${slot.readyUntilOldShutsDown} ms, shutting down ${slot.oldShuttingDown} ms, empty ${slot.empty} ms`);
+    console.log(`  a surge slot per replacement: new VM booting ${slot.booting} ms, Ready → old VM shutting down ${slot.readyUntilOldShutsDown} ms, shutting down ${slot.oldShuttingDown} ms, empty ${slot.emptyAtStart} ms at the start + ${slot.empty} ms between + ${slot.emptyTail} ms in the tail`);
     console.log(`  nearest events (per wave only when maxSurge is 1): new Node Ready → old shutting down ${r.cloud.newNodeReadyToOldShutdownMeanMs} ms, → next new VM created ${r.cloud.newNodeReadyToNextCreateMeanMs} ms (p90 ${r.cloud.newNodeReadyToNextCreateP90Ms})`);
     console.log(`  apply → first VM ${r.cloud.applyToFirstCreateMs} ms; last Node Ready → done ${r.cloud.lastNodeReadyToDoneMs} ms`);
     console.log(`  Temporal actions: ${result.actions.total} → ${result.actions.perReplacedMachine} per replaced machine (${queries} bench queries excluded)`);
