@@ -57,8 +57,15 @@
 //   other is deleted as for a user's delete. A machine without a pre-terminate hook drains and
 //   tears down in one activity (drainAndTeardownMachine); while it runs, a pre-terminate hook
 //   that would come too late to hold the instance is refused.
+//
+// Revision 8 (issue 7, Cluster API's OnDelete):
+// - MachineDeployment: under OnDelete, tells its old sets not to replace the machines the user
+//   deletes (disableMachineCreate, Cluster API's disable-machine-create annotation), lowers each
+//   old set to the machines it has left, and plans with Cluster API's planOnDelete (a scale down
+//   comes off the old sets, oldest first, not off the new set).
+// - MachineSet: creates no machine while told so, and then reports every change of its counts.
 export const FLOW_MEMO = 'flow';
-export const CURRENT_FLOW = 7;
+export const CURRENT_FLOW = 8;
 
 /**
  * Revision 4: the most StartChild commands one workflow task issues. Each carries the machine's

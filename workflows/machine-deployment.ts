@@ -38,11 +38,12 @@ import {
   restartMachineDeploymentUpdate,
   scaleMachineDeploymentUpdate,
   setMachineSetReplicasSignal,
+  disableMachineCreateSignal,
 } from './messages.js';
 import { flowMemo, flowOf, historyIsLong } from './flow.js';
 import { generateName } from './names.js';
 import { computeDeploymentStatus, deploymentStatusChanged } from './planners/machine-deployment.status.js';
-import { planRollout, resolveFenceposts, scalePaused, type SetState } from './planners/rollout.js';
+import { planRollout, resolveFenceposts, scalePaused, type RolloutInput, type RolloutStep, type SetState } from './planners/rollout.js';
 import { ownerView } from './planners/set-view.js';
 import { reporter, signalOrForget } from './reports.js';
 import { objectSearchAttributes } from './search-attributes.js';
@@ -327,13 +328,31 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
       return { acted: false, done: false };
     }
     if (flow >= 2) state.sizedFor = spec.replicas;
-    const step = planRollout({
+    let acted = false;
+    if (flow >= 8) {
+      // Revision 8, Cluster API's OnDelete: the old sets replace none of the machines the user
+      // deletes (disable-machine-create; the new set, or every set once the strategy is
+      // RollingUpdate again, may), and each old set is lowered to the machines it has left, so the
+      // planner gives their places to the new set.
+      const onDelete = spec.rollout.strategy.type === 'OnDelete';
+      for (const [n, s] of live()) {
+        const disabled = onDelete && n !== newSet && !s.deleting;
+        if (!!s.createDisabled === disabled) continue;
+        s.createDisabled = disabled;
+        await signalSet(n, (h) => h.signal(disableMachineCreateSignal, { disabled }));
+      }
+      for (const n of onDelete ? oldSets : []) {
+        const s = state.sets[n];
+        if (s?.createDisabled && s.report && s.report.replicas < s.replicas && (await scaleSet(n, s.report.replicas))) acted = true;
+      }
+    }
+    const input: RolloutInput = {
       replicas: spec.replicas,
       strategy: spec.rollout.strategy,
       newSet: newSet ? weight(newSet) : null,
       oldSets: oldSets.map(weight),
-    });
-    let acted = false;
+    };
+    const step = flow < 8 && input.strategy.type === 'OnDelete' ? onDeleteBeforeRevision8(input) : planRollout(input);
     // Down first, then up: a pass never holds more machines than the plan allows at any moment.
     // (Revision 4: the signals and the new set's start go in one workflow task, in that order.)
     const moves: Promise<boolean>[] = [];
@@ -446,4 +465,14 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
   const last = report(true);
   await tellCluster(last);
   return last;
+}
+
+/**
+ * OnDelete as a deployment before revision 8 planned it (its histories replay with it): old sets
+ * kept whatever replicas says, the new set given what is left.
+ */
+function onDeleteBeforeRevision8(input: RolloutInput): RolloutStep {
+  const step = planRollout(input);
+  const old = input.oldSets.reduce((a, s) => a + s.replicas, 0);
+  return { ...step, newSetReplicas: Math.max(0, input.replicas - old), oldSetReplicas: Object.fromEntries(input.oldSets.map((s) => [s.name, s.replicas])) };
 }

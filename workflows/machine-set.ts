@@ -27,6 +27,7 @@ import {
   controlPlaneInitializedSignal,
   deleteMachineSetSignal,
   deleteMachineSignal,
+  disableMachineCreateSignal,
   machineReportSignal,
   machineSetReportSignal,
   applyMachineSetUpdate,
@@ -162,6 +163,13 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
     if (!Number.isSafeInteger(replicas) || replicas < 0 || replicas === state.replicas) return;
     state.replicas = replicas;
     state.generation++;
+    changes++;
+  });
+  // Revision 8: an old set of an OnDelete rollout replaces no machine the user deletes; its owner
+  // lowers its replicas to what is left instead (Cluster API's disable-machine-create annotation).
+  setHandler(disableMachineCreateSignal, ({ disabled }) => {
+    if (!!state.createDisabled === disabled) return;
+    state.createDisabled = disabled;
     changes++;
   });
   setHandler(machineReportSignal, (r) => {
@@ -315,7 +323,9 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
       const counts = { replicas: next.replicas, readyReplicas: next.readyReplicas, availableReplicas: next.availableReplicas };
       // (Before any report the owner sees 0 of everything, and weighs the set by the replicas it asked for.)
       const heard = state.reported ?? { replicas: 0, readyReplicas: 0, availableReplicas: 0 };
-      if (flow < 2 || standalone || state.deleteRequested || ownerMustHear(heard, counts, state.replicas)) {
+      // (A set told not to replace its machines reports every change: its owner lowers its
+      // replicas to the machines left, which the owner's view of it would not show.)
+      if (flow < 2 || standalone || state.deleteRequested || state.createDisabled || ownerMustHear(heard, counts, state.replicas)) {
         state.reported = counts;
         await tellOwner(report());
       }
@@ -342,18 +352,19 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
       controlPlaneVersion: state.controlPlane?.version ?? input.controlPlaneVersion,
       templateVersion: ms.spec.template.spec.version,
     });
+    const create = state.createDisabled ? 0 : plan.create;
     if (flow >= 4) {
       // Revision 4: the round's machines start together (a batch per task), its deletions are
       // signalled with the first batch.
       const startMachines = (n: number) => Array.from({ length: Math.min(n, START_BATCH) }, () => createMachine());
-      await Promise.all([...startMachines(plan.create), ...plan.delete.map((name) => deleteMachine(name))]);
-      for (let left = plan.create - START_BATCH; left > 0; left -= START_BATCH) await Promise.all(startMachines(left));
+      await Promise.all([...startMachines(create), ...plan.delete.map((name) => deleteMachine(name))]);
+      for (let left = create - START_BATCH; left > 0; left -= START_BATCH) await Promise.all(startMachines(left));
     } else {
-      for (let i = 0; i < plan.create; i++) await createMachine();
+      for (let i = 0; i < create; i++) await createMachine();
       for (const name of plan.delete) await deleteMachine(name);
     }
     const wakeAt = await updateStatus(plan.blocked);
-    if (plan.create > 0 || plan.delete.length > 0) continue; // look again at once: nothing waits on a report
+    if (create > 0 || plan.delete.length > 0) continue; // look again at once: nothing waits on a report
     setCurrentDetails(
       plan.blocked
         ? `scale up blocked: ${plan.blocked.message}`

@@ -87,6 +87,12 @@ export const annotateMachineUpdate = defineUpdate<Record<string, string>, [{ set
 export const scaleMachineSetUpdate = defineUpdate<{ generation: number }, [{ replicas: number }]>('scaleMachineSet');
 /** The owning MachineDeployment's scale of the set (a workflow cannot send an Update). */
 export const setMachineSetReplicasSignal = defineSignal<[{ replicas: number }]>('setMachineSetReplicas');
+/**
+ * The owning MachineDeployment's word that the set must not replace the machines it loses (Cluster
+ * API's `machineset.cluster.x-k8s.io/disable-machine-create` annotation, set on the old sets of an
+ * OnDelete rollout) or may again (the set became the new one). Revision 8.
+ */
+export const disableMachineCreateSignal = defineSignal<[{ disabled: boolean }]>('disableMachineCreate');
 /** Deletes the set's machines, then the set; `clusterDeleting` as for deleteMachine. */
 export const deleteMachineSetSignal = defineSignal<[DeleteRequest?]>('deleteMachineSet');
 export const machineSetStatusQuery = defineQuery<MachineSetView>('status');

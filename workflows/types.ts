@@ -359,6 +359,8 @@ export interface MachineSetState {
   status?: MachineSetStatus;
   /** The counts last reported to the owner (revision 2: reports only what the owner cannot predict). */
   reported?: { replicas: number; readyReplicas: number; availableReplicas: number };
+  /** Revision 8: the owner said not to replace lost machines (an old set of an OnDelete rollout). */
+  createDisabled?: boolean;
 }
 
 /**
@@ -431,6 +433,8 @@ export interface DeploymentSet {
   gateOpen: boolean;
   /** controlPlaneFactsKey of what it was last told (or started with). */
   controlPlaneTold?: string;
+  /** Revision 8: whether the set was told not to replace lost machines (an old set of an OnDelete rollout). */
+  createDisabled?: boolean;
 }
 
 export interface MachineDeploymentState {

@@ -133,6 +133,16 @@ const properties: { name: string; arbitrary: fc.Arbitrary<RolloutInput>; holds: 
       return step.newSetReplicas === (input.newSet?.replicas ?? 0) && input.oldSets.every((s) => step.oldSetReplicas[s.name] === s.replicas);
     },
   },
+  {
+    // Cluster API's planOnDelete: the new set takes what the old ones give up, a scale down comes
+    // off the old sets, and the new set shrinks only when it is above replicas.
+    name: 'planRollout: OnDelete → total spec replicas = replicas, and the new set keeps min(its replicas, replicas)',
+    arbitrary: rollingInput.map((i) => ({ ...i, strategy: { type: 'OnDelete' as const } })),
+    holds: (plan, input) => {
+      const step = plan(input);
+      return totalAfter(step) === input.replicas && step.newSetReplicas >= Math.min(input.newSet?.replicas ?? 0, input.replicas);
+    },
+  },
 ];
 
 // One planted violation per property, each a small change to the real planner.
@@ -167,6 +177,13 @@ const broken: Record<string, Planner> = {
     return { ...s, newSetReplicas: s.newSetReplicas / 2 };
   },
   'reports done while old machines remain': (i) => ({ ...planRollout(i), done: i.oldSets.length > 0, newSetReplicas: i.replicas }),
+  // The planner before Cluster API's OnDelete was followed: old sets kept, the new set cut to fit.
+  'takes an OnDelete scale down off the new set': (i) => {
+    const s = planRollout(i);
+    if (i.strategy.type !== 'OnDelete') return s;
+    const oldSetReplicas = Object.fromEntries(i.oldSets.map((o) => [o.name, o.replicas]));
+    return { ...s, oldSetReplicas, newSetReplicas: Math.max(0, i.replicas - i.oldSets.reduce((a, o) => a + o.replicas, 0)) };
+  },
 };
 const plantFor = Object.keys(broken);
 

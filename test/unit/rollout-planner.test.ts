@@ -170,9 +170,20 @@ describe('planRollout', () => {
       want: { newSetReplicas: 1, oldSetReplicas: { ms1: 2 }, done: false },
     },
     {
-      name: 'planRollout: OnDelete with replicas below the old sets → old sets untouched, new set 0',
+      name: 'planRollout: OnDelete with replicas below the sets → the old sets give it up, the new set keeps its machines',
       input: { replicas: 2, strategy: { type: 'OnDelete' }, newSet: set('ms2', 1, 1), oldSets: [set('ms1', 3)] },
-      want: { newSetReplicas: 0, oldSetReplicas: { ms1: 3 }, done: false },
+      want: { newSetReplicas: 1, oldSetReplicas: { ms1: 1 }, done: false },
+    },
+    {
+      // Cluster API's reconcileOldMachineSetsOnDelete: the excess comes off the oldest set first.
+      name: 'planRollout: OnDelete scaled down across two old sets → the oldest gives up first',
+      input: { replicas: 3, strategy: { type: 'OnDelete' }, newSet: set('ms3', 2, 2), oldSets: [set('ms1', 2), set('ms2', 2)] },
+      want: { newSetReplicas: 2, oldSetReplicas: { ms1: 0, ms2: 1 }, done: false },
+    },
+    {
+      name: 'planRollout: OnDelete with a new set above replicas → the new set comes down to replicas, old sets to 0',
+      input: { replicas: 2, strategy: { type: 'OnDelete' }, newSet: set('ms2', 3, 3), oldSets: [set('ms1', 1)] },
+      want: { newSetReplicas: 2, oldSetReplicas: { ms1: 0 }, done: false },
     },
     {
       name: 'planRollout: OnDelete ignores maxSurge/maxUnavailable, even both 0',

@@ -160,7 +160,8 @@ export function runSequence(scenario: Scenario, planner: Planner = planRollout, 
     log.push(`tick ${pad(tick)}  ${describeState(oldSets, newSet)}  → ${describeStep(step, input, `ms${setCount + 1}`)}`);
     if (step.done) {
       const finalOk = newSet !== null || replicas === 0;
-      if (!finalOk || oldSets.length > 0 || available(all()) !== replicas || all().some((s) => s.machines.length !== s.spec)) {
+      // (An old set already at 0 with no machine is one the owner deletes: replicas 0 from the start.)
+      if (!finalOk || oldSets.some((s) => s.spec > 0 || s.machines.length > 0) || available(all()) !== replicas || all().some((s) => s.machines.length !== s.spec)) {
         violations.push(`tick ${tick}: planner says done but the sets are not converged`);
       }
       return { log, trace, violations, converged: true, ticks: tick };

@@ -23,9 +23,12 @@
 //   availability stays at least min(available now, replicas − maxUnavailable): when the
 //   proportional share would cost more available machines, unavailable ones elsewhere go
 //   instead. That step only scales; the rolling step follows on the next call.
-// - OnDelete: old sets are left to the user (never scaled, up or down); the new set takes
-//   what they give up: replicas − Σ old replicas. The caller lowers an old set's replicas as
-//   the user deletes its machines (as Cluster API does), so the set does not replace them.
+// - OnDelete (Cluster API's planOnDelete): old sets are never scaled up and keep their machines
+//   until the user deletes them; the new set takes what they give up (up to replicas − Σ all
+//   sets' replicas more, never above replicas). Replicas below the total (a scale down) come off
+//   the old sets, oldest first, never off the new set. The caller lowers an old set's replicas to
+//   the machines it has left as the user deletes them, and tells it not to replace them (Cluster
+//   API's disable-machine-create annotation).
 // - `done`: the new set's replicas and availableReplicas both equal `replicas`, and every
 //   old set has replicas 0 and no available machine left.
 // - Paused: no rollout step; a change of replicas is still applied, proportionally across the
@@ -75,7 +78,7 @@ export function planRollout(input: RolloutInput): RolloutStep {
 
   let plan: { newSet: number; oldSets: number[] };
   if (input.strategy.type === 'OnDelete') {
-    plan = planOnDelete(replicas, oldSets);
+    plan = planOnDelete(replicas, newSet, oldSets);
   } else if (input.strategy.type === 'RollingUpdate') {
     const fp = resolveFenceposts(replicas, input.strategy.rollingUpdate);
     plan = planRollingUpdate(replicas, fp, newSet, oldSets);
@@ -177,9 +180,19 @@ function checkCount(v: number, path: string): void {
   if (!Number.isSafeInteger(v) || v < 0) throw new Error(`${path}: ${v} is not a non-negative integer`);
 }
 
-function planOnDelete(replicas: number, oldSets: Working[]): { newSet: number; oldSets: number[] } {
+function planOnDelete(replicas: number, newSet: Working, oldSets: Working[]): { newSet: number; oldSets: number[] } {
   const oldSpecs = oldSets.map((s) => s.spec);
-  return { newSet: Math.max(0, replicas - sum(oldSpecs)), oldSets: oldSpecs };
+  const total = newSet.spec + sum(oldSpecs);
+  const next = newSet.spec > replicas ? replicas : total >= replicas ? newSet.spec : newSet.spec + (replicas - total);
+  let excess = Math.max(0, sum(oldSpecs) + next - replicas);
+  return {
+    newSet: next,
+    oldSets: oldSpecs.map((spec) => {
+      const cut = Math.min(spec, excess);
+      excess -= cut;
+      return spec - cut;
+    }),
+  };
 }
 
 function planRollingUpdate(
