@@ -47,8 +47,20 @@ export function parseCommand(spec: CommandSpec, argv: string[]): ParsedCommand {
   const fail = (msg: string): never => {
     throw new UsageError(`${spec.name}: ${msg}`, spec.usage);
   };
+  // A flag that takes a value takes a negative number after it (`--replicas -1`, as kubectl's
+  // flags do), which parseArgs would read as a flag of its own: it is joined as `--replicas=-1`.
+  const joined: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const name = /^--([\w-]+)$/.exec(a)?.[1] ?? Object.entries(spec.options).find(([, o]) => o.short && `-${o.short}` === a)?.[0];
+    const next = argv[i + 1];
+    if (name && spec.options[name]?.type === 'string' && next !== undefined && /^-\d+(\.\d+)?$/.test(next)) {
+      joined.push(`--${name}=${next}`);
+      i++;
+    } else joined.push(a);
+  }
   // kubectl spells a false boolean `--wait=false`; parseArgs knows only `--no-wait`.
-  const args = argv.map((a) => {
+  const args = joined.map((a) => {
     const m = /^--([\w-]+)=(.*)$/.exec(a);
     if (!m || !spec.negatable?.includes(m[1]!)) return a;
     if (m[2] === 'true') return `--${m[1]}`;

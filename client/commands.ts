@@ -144,7 +144,7 @@ const COLUMNS: Record<Kind, string[]> = {
   Machine: ['NAME', 'CLUSTER', 'ROLE', 'NODENAME', 'PROVIDERID', 'PHASE', 'AGE', 'VERSION'],
   // As Cluster API's printer columns for `kubectl get machinedeployments|machinesets`.
   MachineDeployment: ['NAME', 'CLUSTER', 'REPLICAS', 'READY', 'UPDATED', 'UNAVAILABLE', 'PHASE', 'AGE', 'VERSION'],
-  MachineSet: ['NAME', 'CLUSTER', 'REPLICAS', 'READY', 'AVAILABLE', 'AGE', 'VERSION'],
+  MachineSet: ['NAME', 'CLUSTER', 'DESIRED', 'CURRENT', 'READY', 'AVAILABLE', 'UP-TO-DATE', 'AGE', 'VERSION'],
   // As Cluster API's printer columns for `kubectl get machinehealthchecks`.
   MachineHealthCheck: ['NAME', 'CLUSTER', 'EXPECTEDMACHINES', 'MAXUNHEALTHY', 'CURRENTHEALTHY', 'AGE'],
   // As Cluster API's printer columns for `kubectl get kubeadmcontrolplanes`.

@@ -46,11 +46,11 @@ export function machineDeploymentRow(v: MachineDeploymentView, started: Date | u
   ];
 }
 
-/** NAME CLUSTER REPLICAS READY AVAILABLE AGE VERSION. */
+/** NAME CLUSTER DESIRED CURRENT READY AVAILABLE UP-TO-DATE AGE VERSION (Cluster API's `kubectl get machinesets`). */
 export function machineSetRow(v: MachineSetView, started: Date | undefined, now?: Date): string[] {
   const s = v.status;
   const n = (x: number | undefined) => (x === undefined ? '' : String(x));
-  return [v.name, v.clusterName, n(s?.replicas ?? v.replicas), n(s?.readyReplicas), n(s?.availableReplicas), age(started, now), v.version ?? ''];
+  return [v.name, v.clusterName, String(v.replicas), n(s?.replicas), n(s?.readyReplicas), n(s?.availableReplicas), n(s?.upToDateReplicas), age(started, now), v.version ?? ''];
 }
 
 function strategyLine(v: MachineDeploymentView): string {

@@ -40,6 +40,16 @@ export function temporalSettings(env: NodeJS.ProcessEnv = process.env): Temporal
 }
 
 export async function connectClient(settings = temporalSettings()): Promise<{ client: Client; connection: Connection }> {
-  const connection = await Connection.connect(settings.connection);
+  let connection: Connection;
+  try {
+    connection = await Connection.connect(settings.connection);
+  } catch (err) {
+    // The SDK says only "Failed to connect before the deadline": say where, and what to do.
+    throw new Error(
+      `cannot reach Temporal at ${settings.address} (TEMPORAL_ADDRESS): ${(err as Error).message}. ` +
+        'Is it running? `capstan dev` (or `npm start`) runs a local one; for a Temporal cluster or Temporal Cloud set TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE and TEMPORAL_API_KEY or TEMPORAL_TLS_*',
+      { cause: err },
+    );
+  }
   return { client: new Client({ connection, namespace: settings.namespace }), connection };
 }

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { parseAnnotationArgs } from '../../client/annotate.js';
+import { parseCommand } from '../../client/args.js';
 import { main } from '../../client/cli.js';
 import { describeMachineDeployment, machineDeploymentPhase, machineDeploymentRow, machineSetRow, parseDuration, progressLine, rolloutProgress, rolloutStatus } from '../../client/machine-deployments.js';
 import { COMMANDS } from '../../client/usage.js';
@@ -265,7 +266,7 @@ describe('capstan rollout plan', () => {
 
   it.each([
     { name: 'an unknown flag', args: ['--replicas', '3'], message: 'rollout plan: unknown flag --replicas' },
-    { name: 'a negative --from-replicas', args: ['--from-replicas', '-1'], message: 'rollout plan: flag --from-replicas needs a value' },
+    { name: 'a negative --from-replicas', args: ['--from-replicas', '-1'], message: 'rollout plan: --from-replicas: "-1" is not an integer between 0 and 10000' },
     { name: 'a --from-replicas that is no integer', args: ['--from-replicas', 'three'], message: 'rollout plan: --from-replicas: "three" is not an integer between 0 and 10000' },
     { name: '-o yaml', args: ['-o', 'yaml'], message: 'rollout plan: -o/--output: "yaml" is not one of table, json' },
   ])('$name → exit 2 with a one-line error and the usage', async ({ args, message }) => {
@@ -367,7 +368,7 @@ describe('capstan MachineDeployment commands: output', () => {
     const row = machineDeploymentRow(view({ replicas: 3, status: { replicas: 4, readyReplicas: 3, availableReplicas: 3, upToDateReplicas: 1 } }), started, new Date('2026-01-01T00:05:00Z'));
     expect(row).toEqual(['demo-md-0', 'demo', '4', '3', '1', '1', 'ScalingDown', '5m', 'v1.37.2']);
     const set: MachineSetView = { name: 'demo-md-0-abcde', namespace: 'default', clusterName: 'demo', generation: 1, replicas: 3, version: 'v1.37.2', spec: { clusterName: 'demo', replicas: 3, template: { metadata: { labels: {} }, spec: { clusterName: 'demo', bootstrap: { dataSecretName: 'x' }, infrastructureRef: { apiGroup: 'infrastructure.capstan.dev', kind: 'SimMachineTemplate', name: 'x' }, minReadySeconds: 0, deletion: { nodeDeletionTimeoutSeconds: 10 } } } }, machines: [], status: { replicas: 3, readyReplicas: 2, availableReplicas: 1, upToDateReplicas: 3, observedGeneration: 1, conditions: [] } };
-    expect(machineSetRow(set, started, new Date('2026-01-01T00:00:30Z'))).toEqual(['demo-md-0-abcde', 'demo', '3', '2', '1', '30s', 'v1.37.2']);
+    expect(machineSetRow(set, started, new Date('2026-01-01T00:00:30Z'))).toEqual(['demo-md-0-abcde', 'demo', '3', '3', '2', '1', '3', '30s', 'v1.37.2']);
   });
 
   it.each([
@@ -457,5 +458,21 @@ describe('capstan MachineDeployment commands: output', () => {
     let timedOut = '';
     expect(await rolloutStatus(client([views[0]!]), 'default', 'demo-md-0', { watch: true, timeoutMs: 30, intervalMs: 5, tty: false, write: (t) => void (timedOut += t) })).toBe(false);
     expect(timedOut.split('\n').filter(Boolean)).toHaveLength(1);
+  });
+});
+
+// A flag's value may be a negative number, as kubectl's flags take it: `--replicas -1` is the
+// value -1 (refused later naming spec.replicas), not an unknown flag `-1`.
+describe('capstan command lines: a negative number after a flag', () => {
+  const scale = COMMANDS['scale machinedeployment']!;
+  it.each([
+    { args: ['a', '--replicas', '-1'], replicas: '-1' },
+    { args: ['a', '--replicas=-2'], replicas: '-2' },
+    { args: ['a', '--replicas', '3'], replicas: '3' },
+  ])('$args → --replicas $replicas', ({ args, replicas }) => {
+    expect(parseCommand(scale, args).values.replicas).toBe(replicas);
+  });
+  it('a -1 after a flag\'s value is no value: refused', () => {
+    expect(() => parseCommand(scale, ['a', '-n', 'x', '--kubeconfig', 'f', '-1'])).toThrow(/unknown flag -1|unexpected argument/);
   });
 });

@@ -77,7 +77,7 @@ describe('capstan MachineDeployment commands on real workflows', { timeout: 120_
     const v = await view();
     const r = await capstan(['get', 'machinesets', '--cluster', 'demo']);
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
-    expect(readTable(r.stdout)).toEqual([{ NAME: v.sets[0]!.name, CLUSTER: 'demo', REPLICAS: '3', READY: '3', AVAILABLE: '3', AGE: expect.any(String), VERSION: 'v1.37.2' }]);
+    expect(readTable(r.stdout)).toEqual([{ NAME: v.sets[0]!.name, CLUSTER: 'demo', DESIRED: '3', CURRENT: '3', READY: '3', AVAILABLE: '3', 'UP-TO-DATE': '3', AGE: expect.any(String), VERSION: 'v1.37.2' }]);
     const json = JSON.parse((await capstan(['get', 'machinesets', '-o', 'json'])).stdout);
     expect(json).toMatchObject({ apiVersion: 'v1', kind: 'List', items: [{ apiVersion: 'cluster.capstan.dev/v1alpha1', kind: 'MachineSet', name: v.sets[0]!.name, version: 'v1.37.2' }] });
     expect(json.items[0].machines).toHaveLength(3);
