@@ -34,6 +34,10 @@ const CLUSTER: PrinterColumn = { name: 'Cluster', type: 'string', jsonPath: '.sp
 /** For kinds without spec.clusterName (a machine's KubeadmConfig and SimMachine): capstan's cluster-name label. */
 const CLUSTER_LABEL: PrinterColumn = { name: 'Cluster', type: 'string', jsonPath: ".metadata.labels['cluster\\.capstan\\.dev/cluster-name']", description: 'Cluster' };
 
+/** A label selector that selects something (an empty one selects every Machine). */
+const selectorNotEmpty =
+  '(has(self.spec.selector.matchLabels) && size(self.spec.selector.matchLabels) > 0) || (has(self.spec.selector.matchExpressions) && size(self.spec.selector.matchExpressions) > 0)';
+
 // Printer columns as Cluster API's v1beta2 kinds print them.
 const INFO: Record<KindName, KindInfo> = {
   Cluster: {
@@ -76,6 +80,7 @@ const INFO: Record<KindName, KindInfo> = {
         message: 'Machine spec is immutable: Machines are replaced, not updated',
         fieldPath: '.spec',
       },
+      { rule: 'has(self.spec.bootstrap.configRef) || has(self.spec.bootstrap.dataSecretName)', message: 'one of configRef or dataSecretName is required', fieldPath: '.spec.bootstrap' },
     ],
   },
   MachineSet: {
@@ -92,7 +97,7 @@ const INFO: Record<KindName, KindInfo> = {
       AGE,
       { name: 'Version', type: 'string', jsonPath: '.spec.template.spec.version', description: 'Kubernetes version associated with this MachineSet' },
     ],
-    rules: [clusterNameImmutable()],
+    rules: [clusterNameImmutable(), ...setLikeRules()],
   },
   MachineDeployment: {
     plural: 'machinedeployments',
@@ -110,11 +115,18 @@ const INFO: Record<KindName, KindInfo> = {
     ],
     rules: [
       clusterNameImmutable(),
+      ...setLikeRules(),
       {
-        // Cluster API's webhook: a rollout that may neither add nor remove a machine never progresses.
+        // Cluster API's webhook: a rollout that may neither add nor remove a machine never
+        // progresses. (Zero however written: 0, "0%", "00%".)
         rule:
-          "!has(self.spec.rollout) || !has(self.spec.rollout.strategy) || !has(self.spec.rollout.strategy.rollingUpdate) || !(has(self.spec.rollout.strategy.rollingUpdate.maxSurge) && has(self.spec.rollout.strategy.rollingUpdate.maxUnavailable) && string(self.spec.rollout.strategy.rollingUpdate.maxSurge) in ['0', '0%'] && string(self.spec.rollout.strategy.rollingUpdate.maxUnavailable) in ['0', '0%'])",
+          "!has(self.spec.rollout) || !has(self.spec.rollout.strategy) || !has(self.spec.rollout.strategy.rollingUpdate) || !(has(self.spec.rollout.strategy.rollingUpdate.maxSurge) && has(self.spec.rollout.strategy.rollingUpdate.maxUnavailable) && string(self.spec.rollout.strategy.rollingUpdate.maxSurge).matches('^0+%?$') && string(self.spec.rollout.strategy.rollingUpdate.maxUnavailable).matches('^0+%?$'))",
         message: 'maxSurge and maxUnavailable cannot both be 0',
+        fieldPath: '.spec.rollout.strategy.rollingUpdate',
+      },
+      {
+        rule: "!has(self.spec.rollout) || !has(self.spec.rollout.strategy) || self.spec.rollout.strategy.type != 'OnDelete' || !has(self.spec.rollout.strategy.rollingUpdate)",
+        message: 'must not be set when type is OnDelete',
         fieldPath: '.spec.rollout.strategy.rollingUpdate',
       },
     ],
@@ -128,7 +140,15 @@ const INFO: Record<KindName, KindInfo> = {
       { name: 'Healthy', type: 'integer', jsonPath: '.status.currentHealthy', description: 'Current observed healthy machines' },
       AGE,
     ],
-    rules: [clusterNameImmutable()],
+    rules: [
+      clusterNameImmutable(),
+      { rule: selectorNotEmpty, message: 'must not be empty (it would select every Machine of the cluster)', fieldPath: '.spec.selector' },
+      {
+        rule: "!has(self.spec.remediation) || !has(self.spec.remediation.templateRef) || self.spec.remediation.templateRef.kind.endsWith('Template')",
+        message: 'must be a remediation template kind (ending in "Template")',
+        fieldPath: '.spec.remediation.templateRef.kind',
+      },
+    ],
   },
   KubeadmControlPlane: {
     plural: 'kubeadmcontrolplanes',
@@ -208,6 +228,28 @@ export const PLURAL = Object.fromEntries(Object.entries(INFO).map(([kind, i]) =>
 
 /** Where an object of a kind is served: the coordinates the CustomObjectsApi takes. */
 export const customObjectAt = (kind: KindName, namespace: string, name: string) => ({ group: KINDS[kind].group, version: VERSION, plural: PLURAL[kind], namespace, name });
+
+/**
+ * A MachineSet's or MachineDeployment's cross-field rules, as its zod schema has them
+ * (api/machine-set.ts setLikeProblems): a selector that selects, and selects the machines the
+ * template makes; a template for this cluster.
+ */
+function setLikeRules() {
+  const labels = 'self.spec.template.metadata.labels';
+  const has = `(has(${labels}) ? ${labels} : {})`;
+  return [
+    { rule: selectorNotEmpty, message: 'must not be empty (it would select every Machine of the namespace)', fieldPath: '.spec.selector' },
+    {
+      rule: [
+        `(!has(self.spec.selector.matchLabels) || self.spec.selector.matchLabels.all(k, k in ${has} && ${has}[k] == self.spec.selector.matchLabels[k]))`,
+        `(!has(self.spec.selector.matchExpressions) || self.spec.selector.matchExpressions.all(e, e.operator == 'In' ? (e.key in ${has} && ${has}[e.key] in e.values) : e.operator == 'NotIn' ? !(e.key in ${has} && ${has}[e.key] in e.values) : e.operator == 'Exists' ? e.key in ${has} : !(e.key in ${has})))`,
+      ].join(' && '),
+      message: 'does not match spec.template.metadata.labels',
+      fieldPath: '.spec.selector',
+    },
+    { rule: 'self.spec.template.spec.clusterName == self.spec.clusterName', message: "must be the set's spec.clusterName (a template for another cluster)", fieldPath: '.spec.template.spec.clusterName' },
+  ];
+}
 
 function clusterNameImmutable() {
   return { rule: 'self.spec.clusterName == oldSelf.spec.clusterName', message: 'spec.clusterName is immutable', fieldPath: '.spec.clusterName' };

@@ -7,18 +7,39 @@ import { type Condition, GROUPS, objectMetaSchema, objectName, VERSION } from '.
 
 export const LABEL_SELECTOR_OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'] as const;
 
+/**
+ * Bounds of label maps and selectors. Kubernetes bounds a label value at 63 characters and a key
+ * at 317 (a 253-character prefix, '/', a 63-character name); the counts are capstan's, and give
+ * the API server what it needs to cost the CRDs' selector rules (api/crd.ts), which it refuses
+ * over unbounded maps and lists.
+ */
+export const MAX_LABELS = 64;
+export const MAX_SELECTOR_EXPRESSIONS = 16;
+export const MAX_SELECTOR_VALUES = 64;
+const labelKey = () => z.string().min(1, { error: 'is required' }).max(317, { error: 'a label key is at most 317 characters' });
+const labelValue = () => z.string().max(63, { error: 'a label value is at most 63 characters' });
+
+/** A map of labels: at most MAX_LABELS, each value at most 63 characters. */
+export function labelMapSchema() {
+  return z
+    .record(labelKey(), labelValue())
+    .refine((r) => Object.keys(r).length <= MAX_LABELS, { error: `at most ${MAX_LABELS} labels` })
+    .meta({ maxProperties: MAX_LABELS });
+}
+
 /** metav1.LabelSelector. */
 export function labelSelectorSchema() {
   return z.strictObject({
-    matchLabels: z.record(z.string(), z.string()).default({}),
+    matchLabels: labelMapSchema().default({}),
     matchExpressions: z
       .array(
         z.strictObject({
-          key: z.string().min(1, { error: 'is required' }),
+          key: labelKey(),
           operator: z.enum(LABEL_SELECTOR_OPERATORS, { error: `must be one of ${LABEL_SELECTOR_OPERATORS.join(', ')}` }),
-          values: z.array(z.string()).default([]),
+          values: z.array(labelValue()).max(MAX_SELECTOR_VALUES, { error: `at most ${MAX_SELECTOR_VALUES} values` }).default([]),
         }),
       )
+      .max(MAX_SELECTOR_EXPRESSIONS, { error: `at most ${MAX_SELECTOR_EXPRESSIONS} expressions` })
       .default([]),
   });
 }
@@ -47,7 +68,7 @@ export function machineTemplateSchema() {
   return z.strictObject({
     metadata: z
       .strictObject({
-        labels: z.record(z.string(), z.string()).default({}).describe('labels of every Machine made from this template; the selector must match them.'),
+        labels: labelMapSchema().default({}).describe('labels of every Machine made from this template; the selector must match them.'),
         annotations: z.record(z.string(), z.string()).default({}).describe('annotations of every Machine made from this template.'),
       })
       .default({ labels: {}, annotations: {} })

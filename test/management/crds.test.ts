@@ -114,6 +114,32 @@ describe('CRDs on a real kube-apiserver', () => {
     expect(await create(badVersion)).toMatch(/spec\.template\.spec\.version/);
   });
 
+  let goodCount = 0;
+  // What the zod schemas refuse across fields, the API server refuses too: an object `kubectl
+  // apply` lets in would otherwise reach the watcher and be refused only there.
+  it.each([
+    { name: 'zero written "00%" for both fenceposts', kind: 'MachineDeployment', edit: (o: any) => (o.spec.rollout.strategy.rollingUpdate = { maxSurge: '00%', maxUnavailable: 0 }), error: /spec\.rollout\.strategy\.rollingUpdate: Invalid value: .*maxSurge and maxUnavailable cannot both be 0/ },
+    { name: 'OnDelete with rollingUpdate', kind: 'MachineDeployment', edit: (o: any) => (o.spec.rollout.strategy.type = 'OnDelete'), error: /spec\.rollout\.strategy\.rollingUpdate: Invalid value: .*must not be set when type is OnDelete/ },
+    { name: 'a template for another cluster', kind: 'MachineDeployment', edit: (o: any) => (o.spec.template.spec.clusterName = 'other'), error: /spec\.template\.spec\.clusterName: Invalid value: .*a template for another cluster/ },
+    { name: 'a selector that misses the template\'s labels', kind: 'MachineDeployment', edit: (o: any) => (o.spec.selector.matchLabels = { pool: 'a' }), error: /spec\.selector: Invalid value: .*does not match spec\.template\.metadata\.labels/ },
+    { name: 'a selector expression the labels fail', kind: 'MachineDeployment', edit: (o: any) => (o.spec.selector.matchExpressions = [{ key: 'cluster.capstan.dev/cluster-name', operator: 'NotIn', values: ['demo'] }]), error: /spec\.selector: Invalid value: .*does not match/ },
+    { name: 'an empty selector', kind: 'MachineDeployment', edit: (o: any) => (o.spec.selector = {}), error: /spec\.selector: Invalid value: .*must not be empty/ },
+    { name: 'a health check selecting everything', kind: 'MachineHealthCheck', edit: (o: any) => (o.spec.selector = {}), error: /spec\.selector: Invalid value: .*must not be empty/ },
+    { name: 'a Machine without bootstrap', kind: 'Machine', edit: (o: any) => (o.spec.bootstrap = {}), error: /spec\.bootstrap: Invalid value: .*one of configRef or dataSecretName is required/ },
+  ])('refuses $name, naming the field', async ({ kind, edit, error }) => {
+    const o =
+      kind === 'Machine'
+        ? { apiVersion: 'cluster.capstan.dev/v1alpha1', kind, metadata: { name: 'bad' }, spec: { clusterName: 'demo', bootstrap: { configRef: { apiGroup: 'bootstrap.capstan.dev', kind: 'KubeadmConfig', name: 'bad' } }, infrastructureRef: { apiGroup: 'infrastructure.capstan.dev', kind: 'SimMachine', name: 'bad' } } }
+        : kind === 'MachineHealthCheck'
+          ? { apiVersion: 'cluster.capstan.dev/v1alpha1', kind, metadata: { name: 'bad' }, spec: { clusterName: 'demo', selector: { matchLabels: { a: 'b' } } } }
+          : { ...demoObject(kind), metadata: { name: 'bad' } };
+    // The unedited object is accepted (a rule that refuses everything would pass the check below).
+    const good = `good-${++goodCount}`;
+    expect(await create(structuredClone({ ...o, metadata: { name: good } })), good).toBeUndefined();
+    edit(o);
+    expect(await create(o)).toMatch(error);
+  });
+
   it('keeps a Machine\'s spec and a MachineDeployment\'s clusterName immutable', async () => {
     const machine = {
       apiVersion: 'cluster.capstan.dev/v1alpha1',
