@@ -561,7 +561,8 @@ export class ObjectMirror {
 
   /** A set applied on its own: its status, from its workflow when one of its machines changed. */
   private async standaloneSets(machines: VisibleMachine[]): Promise<void> {
-    for (const ms of this.o.cached().filter((o) => o.kind === 'MachineSet' && !o.metadata?.ownerReferences?.length && !o.metadata?.deletionTimestamp)) {
+    // (A set of the user's own has no controller; its Cluster owns it, as an owner that is not one.)
+    for (const ms of this.o.cached().filter((o) => o.kind === 'MachineSet' && !o.metadata?.ownerReferences?.some((r) => r.controller) && !o.metadata?.deletionTimestamp)) {
       const { namespace, name } = ms.metadata as { namespace: string; name: string };
       const mine = machines.filter((m) => m.namespace === namespace && m.facts.labels[LABELS.setName] === name);
       const id = objectKey('MachineSet', namespace, name);
@@ -588,8 +589,9 @@ export class ObjectMirror {
       await this.writeStatus('Machine', obj, machineStatus(m, obj.metadata?.generation, await this.machineConditions(m, obj, obj.metadata?.generation)));
       if (owner && obj.metadata?.uid) await this.machineParts(m, obj, owner);
     });
-    // A machine the workflows created and have since deleted: its object goes too.
-    const gone = this.o.cached().filter((o) => o.kind === 'Machine' && o.metadata?.annotations?.[WORKFLOW_ID_ANNOTATION] && o.metadata.ownerReferences?.length && !visible.has(objectKey('Machine', o.metadata.namespace!, o.metadata.name!)));
+    // A machine the workflows created and have since deleted: its object goes too. (A Machine of
+    // the user's own has no controller: the watcher lets it go once its workflow has deleted it.)
+    const gone = this.o.cached().filter((o) => o.kind === 'Machine' && o.metadata?.annotations?.[WORKFLOW_ID_ANNOTATION] && o.metadata.ownerReferences?.some((r) => r.controller) && !visible.has(objectKey('Machine', o.metadata.namespace!, o.metadata.name!)));
     await forEachLimit(gone, WRITE_CONCURRENCY, async (obj) => {
       // Visibility trails a start by a moment: a machine is gone only when its workflow says so.
       const closed = await this.o.temporal.workflow

@@ -9,7 +9,8 @@
 // finalizer only once that workflow has finished; so do a Cluster's deployments, sets and health
 // checks. What the workflows make, and every kind's status, is written back by the mirror
 // (client/object-mirror.ts), on a timer.
-import { CustomObjectsApi, KubeConfig, makeInformer, PatchStrategy, setHeaderOptions, type Informer, type KubernetesObject } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, KubeConfig, makeInformer, PatchStrategy, setHeaderOptions, type Informer, type KubernetesObject } from '@kubernetes/client-node';
+import { hostname } from 'node:os';
 import type { Client } from '@temporalio/client';
 import { type WorkflowHandle, WorkflowNotFoundError } from '@temporalio/client';
 import { stringify } from 'yaml';
@@ -17,7 +18,7 @@ import { customObjectAt, PLURAL } from '../api/crd.js';
 import { canonicalJson } from '../workflows/spec-diff.js';
 import { KINDS, type KindName } from '../api/kinds.js';
 import { VERSION } from '../api/meta.js';
-import { clusterWorkflowId, controlPlaneWorkflowId, machineDeploymentWorkflowId, machineHealthCheckWorkflowId, machineSetWorkflowId } from '../workflows/ids.js';
+import { clusterWorkflowId, controlPlaneWorkflowId, machineDeploymentWorkflowId, machineHealthCheckWorkflowId, machineSetWorkflowId, machineWorkflowId } from '../workflows/ids.js';
 import { annotateMachineUpdate, deleteClusterUpdate, deleteMachineDeploymentSignal, deleteMachineHealthCheckSignal, deleteMachineSetSignal, deleteMachineSignal, remediateControlPlaneMachineSignal } from '../workflows/messages.js';
 import { executePlan, loadPlan, type ApplyLine } from './apply.js';
 import { keepWatching } from './watch-restart.js';
@@ -68,6 +69,9 @@ export interface WatcherOptions {
 export class Watcher {
   private readonly informers: (Informer<CapstanObject> & { list(namespace?: string): CapstanObject[] })[] = [];
   private readonly objects: CustomObjectsApi;
+  private readonly core: CoreV1Api;
+  /** The refusal last told on each object (by UID): its generation and message. */
+  private readonly refused = new Map<string, string>();
   private readonly pending = new Set<string>();
   private readonly deleting = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
@@ -91,6 +95,7 @@ export class Watcher {
 
   constructor(private readonly o: WatcherOptions) {
     this.objects = o.kubeconfig.makeApiClient(CustomObjectsApi);
+    this.core = o.kubeconfig.makeApiClient(CoreV1Api);
     this.log = o.log ?? (() => undefined);
     this.mirror = new ObjectMirror({
       objects: this.objects,
@@ -129,6 +134,7 @@ export class Watcher {
       informer.on('update', changed);
       informer.on('delete', (obj: CapstanObject) => {
         this.intents.delete(obj.metadata?.uid ?? '');
+        this.refused.delete(obj.metadata?.uid ?? '');
         if (!madeByOwner(obj)) this.enqueue(obj.metadata?.namespace ?? 'default');
         else if (obj.kind === 'Machine') {
           this.deleting.delete(objectKey('Machine', obj.metadata?.namespace ?? '', obj.metadata?.name ?? ''));
@@ -195,9 +201,24 @@ export class Watcher {
     const all = this.cached(namespace);
     // A deployment, set or health check of a Cluster's: its finalizer first; once it is deleted,
     // its workflow deletes its machines, and the object goes when that workflow has ended.
+    const liveCluster = (name: string | undefined) => all.find((x) => x.kind === 'Cluster' && x.metadata?.name === name && !x.metadata?.deletionTimestamp && x.metadata?.uid);
     for (const o of all.filter((x) => DELETABLE[x.kind!] && !madeByOwner(x))) {
-      if (o.metadata?.deletionTimestamp) await this.deleteOwned(namespace, o, all);
-      else if (!o.metadata?.finalizers?.includes(FINALIZER)) await this.setFinalizers(o, [...(o.metadata?.finalizers ?? []), FINALIZER], { [WORKFLOW_ID_ANNOTATION]: DELETABLE[o.kind!]!.id({ namespace, name: o.metadata!.name! }) });
+      if (o.metadata?.deletionTimestamp) {
+        await this.deleteOwned(namespace, o, all);
+        continue;
+      }
+      // Its finalizer, and its Cluster as an owner (in one write).
+      const cluster = liveCluster(o.spec?.clusterName);
+      const owner = cluster && !ownedBy(o, cluster) ? cluster : undefined;
+      if (!o.metadata?.finalizers?.includes(FINALIZER) || owner) {
+        await this.setFinalizers(o, [...new Set([...(o.metadata?.finalizers ?? []), FINALIZER])], { [WORKFLOW_ID_ANNOTATION]: DELETABLE[o.kind!]!.id({ namespace, name: o.metadata!.name! }) }, owner);
+      }
+    }
+    // What a live Cluster references (its control plane and infrastructure, and the templates its
+    // objects are made from) is owned by it too, as Cluster API's controllers make it: deleting the
+    // Cluster object leaves nothing behind (the garbage collector takes them once it is gone).
+    for (const c of all.filter((x) => x.kind === 'Cluster' && !x.metadata?.deletionTimestamp && x.metadata?.uid)) {
+      for (const [o, owner] of ownership(c, all)) if (!DELETABLE[o.kind!] && !ownedBy(o, owner)) await this.setFinalizers(o, o.metadata?.finalizers ?? [], undefined, owner);
     }
     const clusters = all.filter((o) => o.kind === 'Cluster');
     for (const c of clusters) {
@@ -216,30 +237,102 @@ export class Watcher {
       // action): a deployment's change is one Update to its workflow, a label changes nothing.
       const changedDocs = docs.filter((d) => d.metadata?.generation === undefined || this.applied.get(objectKey(d.kind!, namespace, d.metadata.name!)) !== d.metadata.generation);
       if (!changedDocs.length) continue;
-      const text = docs.map((o) => stringify(asManifest(o))).join('---\n');
       try {
-        const plan = loadPlan([{ file: `${namespace}/${name}`, text }]);
-        // The whole plan when the Cluster, its control plane, infrastructure or a template changed
-        // (a template is what deployments resolve); else just the objects that changed.
-        if (changedDocs.every((d) => OWNED_BY_CLUSTER.has(d.kind!))) {
-          const changed = new Set(changedDocs.map((d) => `${d.kind}/${d.metadata!.name}`));
-          plan.clusters = [];
-          plan.machines = plan.machines.filter((m) => changed.has(`Machine/${m.machine.metadata.name}`));
-          plan.machineDeployments = plan.machineDeployments.filter((m) => changed.has(`MachineDeployment/${m.machineDeployment.metadata.name}`));
-          plan.machineSets = plan.machineSets.filter((m) => changed.has(`MachineSet/${m.machineSet.metadata.name}`));
-          plan.machineHealthChecks = plan.machineHealthChecks.filter((m) => changed.has(`MachineHealthCheck/${m.metadata.name}`));
-          plan.resolved = [];
-        }
-        const lines = await executePlan(this.o.temporal, this.o.taskQueue, plan);
-        this.lastLines.set(`${namespace}/${name}`, lines);
-        this.o.onReconciled?.(`${namespace}/${name}`, lines);
-        for (const d of docs) if (d.metadata?.generation !== undefined) this.applied.set(objectKey(d.kind!, namespace, d.metadata.name!), d.metadata.generation);
-        const changed = lines.filter((l) => l.result !== 'unchanged' && l.result !== 'resolved');
-        if (changed.length) this.log(changed.map((l) => `${l.object} ${l.result}`).join('\n'));
+        await this.applyDocs(namespace, name, docs, changedDocs);
+        for (const d of docs) this.refused.delete(d.metadata?.uid ?? '');
       } catch (err) {
-        this.log(`Cluster ${namespace}/${name}: ${(err as Error).message}`);
+        // One object refused must not hold back the others (each is reconciled on its own in
+        // Cluster API): the Cluster's own objects (itself, its control plane, infrastructure and
+        // templates) are applied together, then each deployment, set, health check and machine on
+        // its own beside them; a refusal is told on the object refused (a Warning Event that
+        // `kubectl describe` shows) and in the log.
+        const owned = (d: CapstanObject) => OWNED_BY_CLUSTER.has(d.kind!);
+        const base = docs.filter((d) => !owned(d));
+        const baseChanged = changedDocs.some((d) => !owned(d));
+        if (changedDocs.length === 1 || !docs.some(owned)) {
+          await this.refuse(changedDocs.length === 1 ? changedDocs[0]! : c, err);
+          continue;
+        }
+        if (baseChanged) {
+          try {
+            await this.applyDocs(namespace, name, base, base);
+          } catch (baseErr) {
+            await this.refuse(c, baseErr);
+            continue;
+          }
+        }
+        // A changed template reaches every deployment that resolves it; else only what changed.
+        for (const d of baseChanged ? docs.filter(owned) : changedDocs) {
+          try {
+            await this.applyDocs(namespace, name, [...base, d], [d]);
+            this.refused.delete(d.metadata?.uid ?? '');
+          } catch (oneErr) {
+            await this.refuse(d, oneErr);
+          }
+        }
       }
     }
+  }
+
+  /**
+   * Applies a Cluster's documents to the workflows, as `capstan apply -f` of them would: the whole
+   * plan when the Cluster, its control plane, infrastructure or a template changed (a template is
+   * what deployments resolve); else just the objects that changed. Throws what refused them.
+   */
+  private async applyDocs(namespace: string, cluster: string, docs: CapstanObject[], changedDocs: CapstanObject[]): Promise<void> {
+    const text = docs.map((o) => stringify(asManifest(o))).join('---\n');
+    const plan = loadPlan([{ file: `${namespace}/${cluster}`, text }]);
+    if (changedDocs.every((d) => OWNED_BY_CLUSTER.has(d.kind!))) {
+      const changed = new Set(changedDocs.map((d) => `${d.kind}/${d.metadata!.name}`));
+      plan.clusters = [];
+      plan.machines = plan.machines.filter((m) => changed.has(`Machine/${m.machine.metadata.name}`));
+      plan.machineDeployments = plan.machineDeployments.filter((m) => changed.has(`MachineDeployment/${m.machineDeployment.metadata.name}`));
+      plan.machineSets = plan.machineSets.filter((m) => changed.has(`MachineSet/${m.machineSet.metadata.name}`));
+      plan.machineHealthChecks = plan.machineHealthChecks.filter((m) => changed.has(`MachineHealthCheck/${m.metadata.name}`));
+      plan.resolved = [];
+    }
+    const lines = await executePlan(this.o.temporal, this.o.taskQueue, plan);
+    this.lastLines.set(`${namespace}/${cluster}`, lines);
+    this.o.onReconciled?.(`${namespace}/${cluster}`, lines);
+    for (const d of docs) if (d.metadata?.generation !== undefined) this.applied.set(objectKey(d.kind!, namespace, d.metadata.name!), d.metadata.generation);
+    const changed = lines.filter((l) => l.result !== 'unchanged' && l.result !== 'resolved');
+    if (changed.length) this.log(changed.map((l) => `${l.object} ${l.result}`).join('\n'));
+  }
+
+  /**
+   * A refusal, told where a Cluster API user looks: a Warning Event on the object (once per
+   * generation and message) and the log. The object is not marked applied: its next change, or
+   * the next change of its Cluster, tries again.
+   */
+  private async refuse(o: CapstanObject, err: unknown): Promise<void> {
+    // Where in the watcher's own manifest a problem was found means nothing to the user: each
+    // line names the object instead (`MachineDeployment "md": spec…`).
+    const message = ((err as Error)?.message ?? String(err)).replace(/^\S+: document \d+ \(([^)]*)\): /gm, '$1: ');
+    const m = o.metadata!;
+    this.log(`${o.kind} ${m.namespace}/${m.name}: ${message}`);
+    const key = `${m.generation ?? ''}\n${message}`;
+    if (this.refused.get(m.uid ?? '') === key) return;
+    this.refused.set(m.uid ?? '', key);
+    const now = new Date();
+    await this.core
+      .createNamespacedEvent({
+        namespace: m.namespace!,
+        body: {
+          metadata: { generateName: `${m.name}.` },
+          involvedObject: { apiVersion: o.apiVersion, kind: o.kind, name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion },
+          type: 'Warning',
+          reason: 'ReconcileError',
+          // An Event's message is at most 1 KiB.
+          message: message.length > 1024 ? `${message.slice(0, 1021)}...` : message,
+          source: { component: 'capstan-watcher' },
+          reportingComponent: 'capstan.dev/watcher',
+          reportingInstance: hostname(),
+          firstTimestamp: now,
+          lastTimestamp: now,
+          count: 1,
+        },
+      })
+      .catch((e: unknown) => this.log(`${o.kind} ${m.namespace}/${m.name}: the refusal could not be recorded as an Event: ${(e as Error).message}`));
   }
 
   /**
@@ -363,13 +456,17 @@ export class Watcher {
     })();
   }
 
-  private async setFinalizers(o: CapstanObject, finalizers: string[], annotations?: Record<string, string>): Promise<void> {
+  /** Sets an object's finalizers (and annotations); with `owner`, adds it to the object's owners (not as controller: the object stays the user's). */
+  private async setFinalizers(o: CapstanObject, finalizers: string[], annotations?: Record<string, string>, owner?: CapstanObject): Promise<void> {
     const kind = o.kind as KindName;
+    const ownerReferences = owner
+      ? [...(o.metadata?.ownerReferences ?? []), { apiVersion: owner.apiVersion!, kind: owner.kind!, name: owner.metadata!.name!, uid: owner.metadata!.uid! }]
+      : undefined;
     await this.objects.patchNamespacedCustomObject(
       {
         ...customObjectAt(kind, o.metadata!.namespace!, o.metadata!.name!),
         // With its resourceVersion: a concurrent change makes this fail, and the next pass sees it.
-        body: { metadata: { finalizers, resourceVersion: o.metadata!.resourceVersion, ...(annotations ? { annotations } : {}) } },
+        body: { metadata: { finalizers, resourceVersion: o.metadata!.resourceVersion, ...(annotations ? { annotations } : {}), ...(ownerReferences ? { ownerReferences } : {}) } },
       },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
@@ -381,8 +478,46 @@ function unlessNotFound(err: unknown): void {
   if (!(err instanceof WorkflowNotFoundError)) throw err;
 }
 
-/** The kinds a user deletes on their own (a Cluster's deployments, sets and health checks): their workflow and how to tell it. */
+/** Whether `owner` is among the object's owners. */
+const ownedBy = (o: CapstanObject, owner: CapstanObject) => o.metadata?.ownerReferences?.some((r) => r.uid === owner.metadata?.uid) ?? false;
+
+/**
+ * Who owns what a Cluster is made of, in its namespace, as Cluster API's controllers set it: the
+ * Cluster owns its control plane, infrastructure and the control plane's machine template, its
+ * deployments, sets, health checks and machines (named by spec.clusterName) and the templates they
+ * are made from; a machine owns its KubeadmConfig and SimMachine, which go with it.
+ */
+function ownership(c: CapstanObject, all: CapstanObject[]): [CapstanObject, CapstanObject][] {
+  const name = c.metadata!.name!;
+  const find = (kind: string, ref: { name?: string } | undefined) => (ref?.name ? all.find((o) => o.kind === kind && o.metadata?.name === ref.name) : undefined);
+  const kcp = find('KubeadmControlPlane', c.spec?.controlPlaneRef);
+  const out: [CapstanObject | undefined, CapstanObject][] = [
+    [find('SimCluster', c.spec?.infrastructureRef), c],
+    [kcp, c],
+    [find('SimMachineTemplate', kcp?.spec?.machineTemplate?.spec?.infrastructureRef), c],
+  ];
+  for (const o of all.filter((x) => OWNED_BY_CLUSTER.has(x.kind!) && x.spec?.clusterName === name && !madeByOwner(x) && !x.metadata?.deletionTimestamp)) {
+    out.push([o, c]);
+    if (o.kind === 'Machine') {
+      if (o.metadata?.uid) out.push([find('KubeadmConfig', o.spec?.bootstrap?.configRef), o], [find('SimMachine', o.spec?.infrastructureRef), o]);
+    } else {
+      out.push([find('KubeadmConfigTemplate', o.spec?.template?.spec?.bootstrap?.configRef), c], [find('SimMachineTemplate', o.spec?.template?.spec?.infrastructureRef), c]);
+    }
+  }
+  const seen = new Set<string>();
+  return out.filter((p): p is [CapstanObject, CapstanObject] => {
+    const [o, owner] = p;
+    const key = `${o?.metadata?.uid}/${owner.metadata?.uid}`;
+    if (!o || o.metadata?.deletionTimestamp || seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** The kinds a user deletes on their own (a Cluster's machines, deployments, sets and health checks): their workflow and how to tell it. */
 const DELETABLE: Record<string, { id: (k: { namespace: string; name: string }) => string; signal: (h: WorkflowHandle) => Promise<void> } | undefined> = {
+  // A Machine of the user's own (a workflow-made one is its owner's, see madeObjectChanged): drained and deleted.
+  Machine: { id: machineWorkflowId, signal: (h) => h.signal(deleteMachineSignal) },
   MachineDeployment: { id: machineDeploymentWorkflowId, signal: (h) => h.signal(deleteMachineDeploymentSignal) },
   MachineSet: { id: machineSetWorkflowId, signal: (h) => h.signal(deleteMachineSetSignal) },
   MachineHealthCheck: { id: machineHealthCheckWorkflowId, signal: (h) => h.signal(deleteMachineHealthCheckSignal) },

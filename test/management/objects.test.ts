@@ -380,12 +380,14 @@ describe('objects the workflows make, in the management cluster', () => {
     expect(secretKinds(planted, needles)).not.toEqual([]);
   });
 
-  it('leaves no Machine, MachineSet, KubeadmConfig, SimMachine or VM behind when the Cluster is deleted (capstan delete cluster)', async () => {
+  it('leaves no object (machines, sets, deployments, health checks, control plane, infrastructure, templates) and no VM behind when the Cluster is deleted (capstan delete cluster)', async () => {
     const r = await capstan(['delete', 'cluster', 'demo']);
     expect([r.code, r.stdout.trim()]).toEqual([0, 'cluster.cluster.capstan.dev "demo" deleted']);
     expect(await get('Cluster', 'demo').then(() => false, (err: { code?: number }) => err.code === 404)).toBe(true);
     // (90 s: the garbage collector learns of new kinds every 30 s.)
     await eventually('no Machine, MachineSet, KubeadmConfig or SimMachine object left', () => noneLeft(list, ['Machine', 'MachineSet', 'KubeadmConfig', 'SimMachine']), 90_000, 250);
+    // What the user applied goes too: the watcher made the Cluster their owner, as Cluster API's controllers do.
+    await eventually('nothing the Cluster was made of left', () => noneLeft(list, Object.keys(plural).filter((k) => k !== 'Cluster')), 90_000, 250);
     expect((await liveVms(env.simClient)).filter((v) => v.name.startsWith('demo-'))).toEqual([]);
   }, 300_000);
 });

@@ -2,16 +2,20 @@
 // Cluster's workflow (with the finalizer capstan.dev/lifecycle on the object first), a spec change
 // made there reaches the running workflow, and deleting the Cluster object deletes the workload
 // cluster — the object goes only once the workflow has finished, and no VM is left.
-import { type CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { readFileSync } from 'node:fs';
+import { CoreV1Api, type CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FINALIZER, Watcher } from '../../client/watcher.js';
-import { controlPlaneWorkflowId } from '../../workflows/ids.js';
+import { controlPlaneWorkflowId, machineDeploymentWorkflowId } from '../../workflows/ids.js';
 import { controlPlaneStatusQuery } from '../../workflows/messages.js';
 import { eventually, type CapstanEnv } from '../support/capstan-env.js';
 import { liveVms, waitForAvailable } from '../support/cluster-checks.js';
-import { DEMO_CONTROL_PLANE } from '../support/demo-manifests.js';
+import { DEMO_CONTROL_PLANE, DEMO_WORKER_MACHINES } from '../support/demo-manifests.js';
 import { crdResources, fetchJson, startWatchedManagement, type WatchedManagement } from '../support/management.js';
+
+const MD_SAMPLE = readFileSync(new URL('../../config/samples/machinedeployment.yaml', import.meta.url), 'utf8');
+type Obj = { kind: string; metadata: { name: string; uid?: string; deletionTimestamp?: string; finalizers?: string[]; ownerReferences?: { kind: string; name: string; uid: string; controller?: boolean }[] }; spec: Record<string, any> };
 
 describe('CRD watcher', () => {
   let m: WatchedManagement;
@@ -21,11 +25,14 @@ describe('CRD watcher', () => {
   let log: string[];
   const kubeconfig = () => m.kc;
   const plural = crdResources();
+  const get = (kind: string, name: string) => objects.getNamespacedCustomObject({ ...plural[kind]!, version: 'v1alpha1', namespace: 'default', name });
+  let core: CoreV1Api;
   const clusterObject = () => objects.getNamespacedCustomObject({ group: 'cluster.capstan.dev', version: 'v1alpha1', namespace: 'default', plural: 'clusters', name: 'demo' }) as Promise<{ metadata: { finalizers?: string[] } }>;
 
   beforeAll(async () => {
     m = await startWatchedManagement('capstan-watcher-');
     ({ env, objects, watcher, log } = m);
+    core = m.kc.makeApiClient(CoreV1Api);
   }, 120_000);
   afterAll(async () => {
     await m?.stop();
@@ -85,6 +92,53 @@ describe('CRD watcher', () => {
     }, 180_000, 250);
   }, 240_000);
 
+  it('a Machine the user created: owned by its Cluster (its parts by it), drained and deleted with its object, which goes only then', async () => {
+    for (const doc of parseAllDocuments(DEMO_WORKER_MACHINES).slice(0, 3)) {
+      const o = doc.toJS() as { kind: string };
+      await objects.createNamespacedCustomObject({ ...plural[o.kind]!, version: 'v1alpha1', namespace: 'default', body: o });
+    }
+    await eventually('its VM', async () => ((await liveVms(env.simClient)).some((v) => v.name === 'demo-worker-1') ? true : undefined), 180_000, 250);
+    const machine = await eventually('its finalizer and its Cluster as owner', async () => {
+      const o = (await get('Machine', 'demo-worker-1')) as Obj;
+      return o.metadata.finalizers?.includes(FINALIZER) && o.metadata.ownerReferences?.some((r) => r.kind === 'Cluster' && r.name === 'demo' && !r.controller) ? o : undefined;
+    }, 30_000, 250);
+    for (const kind of ['KubeadmConfig', 'SimMachine']) {
+      await eventually(`its ${kind} owned by it`, async () => (((await get(kind, 'demo-worker-1')) as Obj).metadata.ownerReferences?.some((r) => r.uid === machine.metadata.uid) ? true : undefined), 30_000, 250);
+    }
+    await objects.deleteNamespacedCustomObject({ ...plural.Machine!, version: 'v1alpha1', namespace: 'default', name: 'demo-worker-1' });
+    expect(((await get('Machine', 'demo-worker-1')) as Obj).metadata.deletionTimestamp).toBeDefined();
+    await eventually('the Machine object to be gone', async () => get('Machine', 'demo-worker-1').then(() => undefined, (err: { code?: number }) => err.code === 404 || undefined), 180_000, 250);
+    // Gone only once its workflow deleted the instance; its parts go with it (the garbage collector).
+    expect((await liveVms(env.simClient)).some((v) => v.name === 'demo-worker-1')).toBe(false);
+    for (const kind of ['KubeadmConfig', 'SimMachine']) {
+      await eventually(`its ${kind} to be gone`, async () => get(kind, 'demo-worker-1').then(() => undefined, (err: { code?: number }) => err.code === 404 || undefined), 90_000, 250);
+    }
+  }, 300_000);
+
+  it('refuses one object without holding the others back: a MachineDeployment whose template is missing gets a Warning Event, another is still started', async () => {
+    const [md, ...templates] = parseAllDocuments(MD_SAMPLE).map((d) => d.toJS() as Obj & { apiVersion: string });
+    md!.spec.replicas = 0;
+    const bad = structuredClone(md!);
+    bad.metadata.name = 'bad-md';
+    bad.spec.template.spec.bootstrap.configRef.name = 'nowhere';
+    const create = (o: Obj) => objects.createNamespacedCustomObject({ ...plural[o.kind]!, version: 'v1alpha1', namespace: 'default', body: o });
+    const events = async () => (await core.listNamespacedEvent({ namespace: 'default', fieldSelector: 'involvedObject.name=bad-md' })).items;
+    for (const t of templates) await create(t);
+    await create(bad);
+    const [event] = await eventually('a Warning Event on the refused deployment', async () => ((await events()).length ? events() : undefined), 30_000, 250);
+    expect(event).toMatchObject({ type: 'Warning', reason: 'ReconcileError', involvedObject: { kind: 'MachineDeployment', name: 'bad-md' } });
+    expect(event!.message).toBe('MachineDeployment "bad-md": spec.template.spec.bootstrap.configRef: KubeadmConfigTemplate "nowhere" not found in namespace "default" of the applied documents');
+    // The cluster's other objects still reach their workflows: a deployment created next starts.
+    await create(md!);
+    await eventually('the good deployment\'s workflow', () => env.client.workflow.getHandle(machineDeploymentWorkflowId({ namespace: 'default', name: 'demo-md-0' })).describe().then((d) => d.status.name === 'RUNNING' || undefined, () => undefined), 60_000, 250);
+    // Told once, though the refused object was tried again with the others.
+    expect((await events()).map((e) => e.message)).toEqual([event!.message]);
+    for (const name of ['bad-md', 'demo-md-0']) await objects.deleteNamespacedCustomObject({ ...plural.MachineDeployment!, version: 'v1alpha1', namespace: 'default', name });
+    for (const name of ['bad-md', 'demo-md-0']) {
+      await eventually(`${name} to be gone`, async () => get('MachineDeployment', name).then(() => undefined, (err: { code?: number }) => err.code === 404 || undefined), 120_000, 250);
+    }
+  }, 240_000);
+
   it('deletes the workload cluster when the Cluster object is deleted, and lets the object go only then', async () => {
     await objects.deleteNamespacedCustomObject({ group: 'cluster.capstan.dev', version: 'v1alpha1', namespace: 'default', plural: 'clusters', name: 'demo' });
     // Held by the finalizer while the workflow deletes…
@@ -93,5 +147,10 @@ describe('CRD watcher', () => {
     await eventually('the Cluster object to be gone', async () => clusterObject().then(() => false, (err: { code?: number }) => err.code === 404), 180_000, 250);
     expect((await liveVms(env.simClient)).filter((v) => v.name.startsWith('demo-'))).toEqual([]);
     expect(log.join('\n')).toContain('cluster default/demo: deleted');
+    // What the Cluster was made of goes with it (the garbage collector, through the owners the
+    // watcher set): its control plane, infrastructure and templates.
+    for (const kind of ['KubeadmControlPlane', 'SimCluster', 'SimMachineTemplate', 'KubeadmConfigTemplate']) {
+      await eventually(`no ${kind} left`, async () => ((await objects.listNamespacedCustomObject({ ...plural[kind]!, version: 'v1alpha1', namespace: 'default' })) as { items: unknown[] }).items.length === 0 || undefined, 90_000, 250);
+    }
   }, 240_000);
 });
