@@ -213,10 +213,10 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       }
       case 'get nodes':
-        console.log(await getNodes(dir, namespace, objectName(spec, 'CLUSTER', arg)!));
+        console.log(await getNodes(dir, namespace, objectName(spec, 'CLUSTER', arg)!, managementKubeconfig(str(p, 'kubeconfig'))));
         return 0;
       case 'get kubeconfig':
-        process.stdout.write(await readKubeconfig(dir, namespace, objectName(spec, 'CLUSTER', arg)!));
+        process.stdout.write(await readKubeconfig(dir, namespace, objectName(spec, 'CLUSTER', arg)!, managementKubeconfig(str(p, 'kubeconfig'))));
         return 0;
       case 'describe cluster':
       case 'describe machine':

@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import type { TypedSearchAttributes } from '@temporalio/common';
 import { stringify } from 'yaml';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { cliSecretStore } from '../workers/config.js';
 import type { ClusterWorkflow } from '../workflows/cluster.js';
 import { clusterWorkflowId, controlPlaneWorkflowId, machineDeploymentWorkflowId, machineHealthCheckWorkflowId, machineSetWorkflowId, machineWorkflowId, type ObjectKey, parseWorkflowId } from '../workflows/ids.js';
@@ -277,18 +278,34 @@ export async function watchObjects(
 }
 
 /** The workload cluster's admin kubeconfig (a secret: printed only on request, never logged). */
-export async function readKubeconfig(dataDir: string, namespace: string, cluster: string): Promise<string> {
-  const secret = await (await cliSecretStore(dataDir)).get(namespace, `${cluster}-kubeconfig`);
-  if (!secret?.data.value) throw new ApplyError(`no kubeconfig for cluster "${cluster}" in namespace "${namespace}" (is the control plane initialized?)`);
+/**
+ * A workload cluster's admin kubeconfig: the Secret `<cluster>-kubeconfig` of the management
+ * cluster when one is given (as Cluster API keeps it; a worker with CAPSTAN_SECRETS=kubernetes
+ * writes it there), else, or when it is not there, the worker's own store.
+ */
+export async function readKubeconfig(dataDir: string, namespace: string, cluster: string, management?: KubeConfig): Promise<string> {
+  const name = `${cluster}-kubeconfig`;
+  let looked = '';
+  if (management) {
+    const { KubernetesSecretStore } = await import('../providers/secrets/kubernetes-store.js');
+    const found = await new KubernetesSecretStore(management).get(namespace, name).catch((err: unknown) => {
+      looked = ` (the management cluster's Secret ${namespace}/${name} could not be read: ${(err as Error).message})`;
+      return undefined;
+    });
+    if (found?.data.value) return found.data.value;
+    looked ||= ` (no Secret ${namespace}/${name} in the management cluster either)`;
+  }
+  const secret = await (await cliSecretStore(dataDir)).get(namespace, name);
+  if (!secret?.data.value) throw new ApplyError(`no kubeconfig for cluster "${cluster}" in namespace "${namespace}"${looked} (is the control plane initialized?)`);
   return secret.data.value;
 }
 
 /** `kubectl get nodes` for a workload cluster, for users without kubectl. */
-export async function getNodes(dataDir: string, namespace: string, cluster: string): Promise<string> {
+export async function getNodes(dataDir: string, namespace: string, cluster: string, management?: KubeConfig): Promise<string> {
   // Loaded on demand: @kubernetes/client-node takes seconds to import, and only this command needs it.
   const { CoreV1Api, KubeConfig } = await import('@kubernetes/client-node');
   const kc = new KubeConfig();
-  kc.loadFromString(await readKubeconfig(dataDir, namespace, cluster));
+  kc.loadFromString(await readKubeconfig(dataDir, namespace, cluster, management));
   const nodes = await kc.makeApiClient(CoreV1Api).listNode({});
   const rows = nodes.items
     .map((n) => {

@@ -62,6 +62,12 @@ const managementHelp = [
   '                            $KUBECONFIG; with neither, the change goes to Temporal directly)',
 ].join('\n');
 
+const kubeconfigSourceHelp = [
+  '      --kubeconfig FILE     the management cluster whose Secret <CLUSTER>-kubeconfig holds it, as in',
+  '                            Cluster API (default: $CAPSTAN_MANAGEMENT_KUBECONFIG, then $KUBECONFIG);',
+  '                            without one, or when it has none, the worker\'s own store',
+].join('\n');
+
 const rolloutVerb = (verb: string, what: string[]) =>
   spec({
     name: `rollout ${verb}`,
@@ -161,14 +167,14 @@ export const COMMANDS: Record<string, CommandSpec> = {
   }),
   'get nodes': spec({
     name: 'get nodes',
-    usage: ['Usage: capstan get nodes CLUSTER [-n NS]', '', 'The workload cluster\'s Nodes, like kubectl get nodes.', nsHelp],
-    options: NAMESPACE,
+    usage: ['Usage: capstan get nodes CLUSTER [-n NS] [--kubeconfig FILE]', '', 'The workload cluster\'s Nodes, like kubectl get nodes.', nsHelp, kubeconfigSourceHelp],
+    options: { ...NAMESPACE, ...MANAGEMENT },
     positionals: { names: ['CLUSTER'], required: 1 },
   }),
   'get kubeconfig': spec({
     name: 'get kubeconfig',
-    usage: ['Usage: capstan get kubeconfig CLUSTER [-n NS]', '', 'Prints the workload cluster\'s admin kubeconfig.', nsHelp],
-    options: NAMESPACE,
+    usage: ['Usage: capstan get kubeconfig CLUSTER [-n NS] [--kubeconfig FILE]', '', 'Prints the workload cluster\'s admin kubeconfig.', nsHelp, kubeconfigSourceHelp],
+    options: { ...NAMESPACE, ...MANAGEMENT },
     positionals: { names: ['CLUSTER'], required: 1 },
   }),
   'describe cluster': spec({

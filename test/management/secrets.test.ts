@@ -2,11 +2,13 @@
 // SecretStore contract the file store keeps, on a real kube-apiserver; a cluster's CAs, keys and
 // kubeconfig land there under Cluster API's names (and nothing in the data directory); and a CA the
 // user put there first (`<cluster>-ca`) is the one the workload API's serving chain ends at.
+import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
+import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executePlan, loadPlan } from '../../client/apply.js';
@@ -77,6 +79,25 @@ describe('secrets in the management cluster', () => {
       expect(names).toEqual(expect.arrayContaining(['demo-etcd', 'demo-kubeconfig', 'demo-proxy', 'demo-sa']));
       expect(await store.get('default', 'demo-ca')).toMatchObject({ data: { 'tls.crt': userCa.certPem } });
       expect(existsSync(path.join(secretsDir(env.dataDir), 'default'))).toBe(false);
+    });
+
+    it('capstan get kubeconfig reads it from the management cluster it is given (--kubeconfig), as clusterctl does', async () => {
+      const cli = fileURLToPath(new URL('../../bin/capstan.mjs', import.meta.url));
+      const run = (args: string[]) =>
+        new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+          // Neither CAPSTAN_SECRETS nor a management kubeconfig in the environment: only the flag says where.
+          const { CAPSTAN_SECRETS: _s, CAPSTAN_MANAGEMENT_KUBECONFIG: _m, KUBECONFIG: _k, ...rest } = process.env;
+          execFile(process.execPath, [cli, 'get', 'kubeconfig', 'demo', ...args], { encoding: 'utf8', env: { ...rest, CAPSTAN_DATA_DIR: env.dataDir }, timeout: 60_000 }, (err, stdout, stderr) =>
+            resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+          );
+        });
+      const found = await run(['--kubeconfig', api.kubeconfigFile]);
+      expect({ code: found.code, stderr: found.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(found.stdout).toBe((await store.get('default', 'demo-kubeconfig'))!.data.value);
+      // Without it, the worker's file store is all there is, and it holds nothing: the error says so.
+      const missing = await run([]);
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toContain('no kubeconfig for cluster "demo" in namespace "default"');
     });
 
     it("serves the workload API with a chain that ends at the user's CA", async () => {
