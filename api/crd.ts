@@ -97,7 +97,7 @@ const INFO: Record<KindName, KindInfo> = {
       AGE,
       { name: 'Version', type: 'string', jsonPath: '.spec.template.spec.version', description: 'Kubernetes version associated with this MachineSet' },
     ],
-    rules: [clusterNameImmutable(), ...setLikeRules()],
+    rules: [clusterNameImmutable(), ...setLikeRules(), labelIs('cluster.capstan.dev/set-name', 'self.metadata.name', "must be the set's name (its machines carry it)")],
   },
   MachineDeployment: {
     plural: 'machinedeployments',
@@ -116,6 +116,7 @@ const INFO: Record<KindName, KindInfo> = {
     rules: [
       clusterNameImmutable(),
       ...setLikeRules(),
+      labelIs('cluster.capstan.dev/deployment-name', 'self.metadata.name', "must be the deployment's name (its machines carry it)"),
       {
         // Cluster API's webhook: a rollout that may neither add nor remove a machine never
         // progresses. (Zero however written: 0, "0%", "00%".)
@@ -248,7 +249,14 @@ function setLikeRules() {
       fieldPath: '.spec.selector',
     },
     { rule: 'self.spec.template.spec.clusterName == self.spec.clusterName', message: "must be the set's spec.clusterName (a template for another cluster)", fieldPath: '.spec.template.spec.clusterName' },
+    labelIs('cluster.capstan.dev/cluster-name', 'self.spec.clusterName', "must be spec.clusterName (the machines carry their cluster's name)"),
   ];
+}
+
+/** A template label that, when set, must be `value` (the label capstan puts on the machines). */
+function labelIs(label: string, value: string, message: string) {
+  const labels = 'self.spec.template.metadata.labels';
+  return { rule: `!has(${labels}) || !('${label}' in ${labels}) || ${labels}['${label}'] == ${value}`, message, fieldPath: `.spec.template.metadata.labels['${label}']` };
 }
 
 function clusterNameImmutable() {

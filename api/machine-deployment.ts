@@ -2,8 +2,8 @@
 // which rolls a template change through an old and a new MachineSet within maxSurge and
 // maxUnavailable (RollingUpdate), or leaves replacing machines to the user (OnDelete).
 import { z } from 'zod';
-import { machineSetLikeFields, setLikeProblems } from './machine-set.js';
-import { type Condition, GROUPS, objectMetaSchema, seconds, VERSION } from './meta.js';
+import { machineSetLikeFields, ownerLabelProblem, setLikeProblems } from './machine-set.js';
+import { type Condition, GROUPS, LABELS, objectMetaSchema, seconds, VERSION } from './meta.js';
 import { resolveFenceposts } from './rollout-fenceposts.js';
 
 const ROLLING_UPDATE_PATH = ['rollout', 'strategy', 'rollingUpdate'];
@@ -94,12 +94,17 @@ export function machineDeploymentSpecSchema() {
 export type MachineDeploymentSpec = z.infer<ReturnType<typeof machineDeploymentSpecSchema>>;
 
 export function machineDeploymentSchema() {
-  return z.strictObject({
-    apiVersion: z.literal(`${GROUPS.cluster}/${VERSION}`),
-    kind: z.literal('MachineDeployment'),
-    metadata: objectMetaSchema(),
-    spec: machineDeploymentSpecSchema(),
-  });
+  return z
+    .strictObject({
+      apiVersion: z.literal(`${GROUPS.cluster}/${VERSION}`),
+      kind: z.literal('MachineDeployment'),
+      metadata: objectMetaSchema(),
+      spec: machineDeploymentSpecSchema(),
+    })
+    .superRefine((o, ctx) => {
+      const p = ownerLabelProblem(o.spec, LABELS.deploymentName, o.metadata.name);
+      if (p) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
+    });
 }
 export type MachineDeployment = z.infer<ReturnType<typeof machineDeploymentSchema>>;
 

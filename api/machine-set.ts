@@ -3,7 +3,7 @@
 // the label selector, the machine template and the rules that tie them to the spec.
 import { z } from 'zod';
 import { machineSpecSchema } from './machine.js';
-import { type Condition, GROUPS, objectMetaSchema, objectName, VERSION } from './meta.js';
+import { type Condition, GROUPS, LABELS, objectMetaSchema, objectName, VERSION } from './meta.js';
 
 export const LABEL_SELECTOR_OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'] as const;
 
@@ -140,7 +140,24 @@ export function setLikeProblems(spec: SetLikeSpec): { path: (string | number)[];
       message: `must be the set's spec.clusterName "${spec.clusterName}" (a template for cluster "${spec.template.spec.clusterName}")`,
     });
   }
+  // The machines are labelled with their cluster's name whatever the template says: a template
+  // (and a selector) that says another would never select them.
+  const named = spec.template.metadata.labels[LABELS.clusterName];
+  if (named !== undefined && named !== spec.clusterName) {
+    out.push({ path: ['template', 'metadata', 'labels', LABELS.clusterName], message: `must be spec.clusterName "${spec.clusterName}" (the machines carry their cluster's name), not "${named}"` });
+  }
   return out;
+}
+
+/**
+ * The label an owner puts on what it makes, named after itself (a deployment's
+ * `cluster.capstan.dev/deployment-name`, a set's `cluster.capstan.dev/set-name`): a template that
+ * says another name would select none of the machines made.
+ */
+export function ownerLabelProblem(spec: SetLikeSpec, label: string, name: string): { path: (string | number)[]; message: string } | undefined {
+  const v = spec.template.metadata.labels[label];
+  if (v === undefined || v === name) return undefined;
+  return { path: ['spec', 'template', 'metadata', 'labels', label], message: `must be this object's name "${name}" (its machines carry it), not "${v}"` };
 }
 
 export function machineSetSpecSchema() {
@@ -151,12 +168,17 @@ export function machineSetSpecSchema() {
 export type MachineSetSpec = z.infer<ReturnType<typeof machineSetSpecSchema>>;
 
 export function machineSetSchema() {
-  return z.strictObject({
-    apiVersion: z.literal(`${GROUPS.cluster}/${VERSION}`),
-    kind: z.literal('MachineSet'),
-    metadata: objectMetaSchema(),
-    spec: machineSetSpecSchema(),
-  });
+  return z
+    .strictObject({
+      apiVersion: z.literal(`${GROUPS.cluster}/${VERSION}`),
+      kind: z.literal('MachineSet'),
+      metadata: objectMetaSchema(),
+      spec: machineSetSpecSchema(),
+    })
+    .superRefine((o, ctx) => {
+      const p = ownerLabelProblem(o.spec, LABELS.setName, o.metadata.name);
+      if (p) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
+    });
 }
 export type MachineSet = z.infer<ReturnType<typeof machineSetSchema>>;
 

@@ -125,6 +125,8 @@ describe('CRDs on a real kube-apiserver', () => {
     { name: 'a selector expression the labels fail', kind: 'MachineDeployment', edit: (o: any) => (o.spec.selector.matchExpressions = [{ key: 'cluster.capstan.dev/cluster-name', operator: 'NotIn', values: ['demo'] }]), error: /spec\.selector: Invalid value: .*does not match/ },
     { name: 'an empty selector', kind: 'MachineDeployment', edit: (o: any) => (o.spec.selector = {}), error: /spec\.selector: Invalid value: .*must not be empty/ },
     { name: 'a health check selecting everything', kind: 'MachineHealthCheck', edit: (o: any) => (o.spec.selector = {}), error: /spec\.selector: Invalid value: .*must not be empty/ },
+    { name: 'a template labelled for another cluster', kind: 'MachineDeployment', edit: (o: any) => { o.spec.template.metadata.labels['cluster.capstan.dev/cluster-name'] = 'other'; o.spec.selector.matchLabels['cluster.capstan.dev/cluster-name'] = 'other'; }, error: /spec\.template\.metadata\.labels\[.*cluster-name.*\]: Invalid value: .*must be spec\.clusterName/ },
+    { name: 'a template labelled for another deployment', kind: 'MachineDeployment', edit: (o: any) => { o.spec.template.metadata.labels['cluster.capstan.dev/deployment-name'] = 'other'; o.spec.selector.matchLabels['cluster.capstan.dev/deployment-name'] = 'other'; }, error: /Invalid value: .*must be the deployment's name/ },
     { name: 'a Machine without bootstrap', kind: 'Machine', edit: (o: any) => (o.spec.bootstrap = {}), error: /spec\.bootstrap: Invalid value: .*one of configRef or dataSecretName is required/ },
   ])('refuses $name, naming the field', async ({ kind, edit, error }) => {
     const o =
@@ -133,6 +135,11 @@ describe('CRDs on a real kube-apiserver', () => {
         : kind === 'MachineHealthCheck'
           ? { apiVersion: 'cluster.capstan.dev/v1alpha1', kind, metadata: { name: 'bad' }, spec: { clusterName: 'demo', selector: { matchLabels: { a: 'b' } } } }
           : { ...demoObject(kind), metadata: { name: 'bad' } };
+    // Renamed, a deployment cannot keep the demo's deployment-name label (its machines carry their deployment's name).
+    if (kind === 'MachineDeployment') {
+      delete (o as any).spec.template.metadata.labels['cluster.capstan.dev/deployment-name'];
+      delete (o as any).spec.selector.matchLabels['cluster.capstan.dev/deployment-name'];
+    }
     // The unedited object is accepted (a rule that refuses everything would pass the check below).
     const good = `good-${++goodCount}`;
     expect(await create(structuredClone({ ...o, metadata: { name: good } })), good).toBeUndefined();

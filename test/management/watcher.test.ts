@@ -120,6 +120,8 @@ describe('CRD watcher', () => {
     md!.spec.replicas = 0;
     const bad = structuredClone(md!);
     bad.metadata.name = 'bad-md';
+    bad.spec.template.metadata.labels['cluster.capstan.dev/deployment-name'] = 'bad-md';
+    bad.spec.selector.matchLabels['cluster.capstan.dev/deployment-name'] = 'bad-md';
     bad.spec.template.spec.bootstrap.configRef.name = 'nowhere';
     const create = (o: Obj) => objects.createNamespacedCustomObject({ ...plural[o.kind]!, version: 'v1alpha1', namespace: 'default', body: o });
     const events = async () => (await core.listNamespacedEvent({ namespace: 'default', fieldSelector: 'involvedObject.name=bad-md' })).items;

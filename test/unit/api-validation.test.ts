@@ -60,6 +60,27 @@ describe('validateDocument', () => {
     ).toEqual(['spec.controlPlaneRef: is required']);
   });
 
+  it('refuses a template labelled for another cluster or deployment: the machines carry their own (the selector would miss them)', () => {
+    const md = (labels: Record<string, string>) => ({
+      apiVersion: 'cluster.capstan.dev/v1alpha1',
+      kind: 'MachineDeployment',
+      metadata: { name: 'md' },
+      spec: {
+        clusterName: 'demo',
+        replicas: 1,
+        selector: { matchLabels: labels },
+        template: { metadata: { labels }, spec: { clusterName: 'demo', bootstrap: { configRef: { apiGroup: 'bootstrap.capstan.dev', kind: 'KubeadmConfigTemplate', name: 't' } }, infrastructureRef: { apiGroup: 'infrastructure.capstan.dev', kind: 'SimMachineTemplate', name: 't' } } },
+      },
+    });
+    expect(validateDocument(md({ 'cluster.capstan.dev/cluster-name': 'demo', 'cluster.capstan.dev/deployment-name': 'md' })).ok).toBe(true);
+    expect(errorsOf(md({ 'cluster.capstan.dev/cluster-name': 'other' }))).toEqual([
+      'spec.template.metadata.labels["cluster.capstan.dev/cluster-name"]: must be spec.clusterName "demo" (the machines carry their cluster\'s name), not "other"',
+    ]);
+    expect(errorsOf(md({ 'cluster.capstan.dev/deployment-name': 'other' }))).toEqual([
+      'spec.template.metadata.labels["cluster.capstan.dev/deployment-name"]: must be this object\'s name "md" (its machines carry it), not "other"',
+    ]);
+  });
+
   it('keeps cluster names to a DNS label', () => {
     const errs = errorsOf({ apiVersion: 'cluster.capstan.dev/v1alpha1', kind: 'Cluster', metadata: { name: 'a'.repeat(64) }, spec: {} });
     expect(errs).toContain('metadata.name: must be no more than 63 characters');
