@@ -4,12 +4,14 @@
 // would. The objects stay the truth: a change sent to a workflow behind the watcher's back would
 // be undone by its next pass.
 import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { stringify } from 'yaml';
 import { customObjectAt } from '../api/crd.js';
 import { KINDS, type KindName } from '../api/kinds.js';
 import { loadManagementConfig } from '../workers/config.js';
 import { ApplyError, loadPlan } from './apply.js';
 import type { SpecChange } from './machine-deployments.js';
 import { readDocuments } from './manifests.js';
+import { asManifest, type CapstanObject, madeByOwner } from './object-manifest.js';
 import { FIELD_MANAGER } from './object-mirror.js';
 
 /**
@@ -43,11 +45,17 @@ function refusal(err: unknown, what: string): Error {
 /**
  * Validates every document as `capstan apply` does (nothing is written when one is wrong), then
  * server-side applies each, in the manifest's order. Lines as kubectl's `serverside-applied`.
+ * References resolve against the documents and what the management cluster already holds (a
+ * MachineDeployment applied alone uses the templates already there), as the watcher resolves them.
  */
 export async function applyToManagement(kc: KubeConfig, files: { file: string; text: string }[]): Promise<string[]> {
-  loadPlan(files);
+  const docs = files.flatMap((f) => readDocuments(f.file, f.text));
+  const applied = new Set(docs.map((d) => objectId(d.content as CapstanObject)));
+  const namespaces = [...new Set(docs.map((d) => (d.content as CapstanObject).metadata?.namespace ?? 'default'))];
+  const held = (await Promise.all(namespaces.map((ns) => heldObjects(kc, ns)))).flat().filter((o) => !applied.has(objectId(o)));
+  loadPlan([...files, ...(held.length ? [{ file: '(the management cluster)', text: held.map((o) => stringify(asManifest(o))).join('---\n') }] : [])]);
   const lines: string[] = [];
-  for (const doc of files.flatMap((f) => readDocuments(f.file, f.text))) {
+  for (const doc of docs) {
     const o = doc.content as { apiVersion: string; kind: KindName; metadata: { name: string; namespace?: string } };
     const namespace = o.metadata.namespace ?? 'default';
     const what = `${o.kind.toLowerCase()}.${KINDS[o.kind].group}/${o.metadata.name}`;
@@ -62,6 +70,30 @@ export async function applyToManagement(kc: KubeConfig, files: { file: string; t
     lines.push(`${what} serverside-applied`);
   }
   return lines;
+}
+
+const objectId = (o: CapstanObject) => `${o.kind}/${o.metadata?.namespace ?? 'default'}/${o.metadata?.name}`;
+
+/** The kinds a document references (a Cluster its control plane and infrastructure; a deployment its templates…). */
+const REFERENCED: KindName[] = ['KubeadmControlPlane', 'SimCluster', 'SimMachineTemplate', 'KubeadmConfigTemplate', 'KubeadmConfig', 'SimMachine'];
+
+/**
+ * A namespace's objects of the kinds documents reference, of the user's own (not those the
+ * workflows made) and live. (Only those: a broken deployment already there does not stop the
+ * apply of another; the watcher tells its refusal on it.)
+ */
+async function heldObjects(kc: KubeConfig, namespace: string): Promise<CapstanObject[]> {
+  const lists = await Promise.all(
+    REFERENCED.map(async (kind) => {
+      const { group, version, plural } = customObjectAt(kind, namespace, '');
+      try {
+        return ((await api(kc).listNamespacedCustomObject({ group, version, plural, namespace })) as { items: CapstanObject[] }).items;
+      } catch (err) {
+        throw refusal(err, `listing ${plural} in namespace "${namespace}"`);
+      }
+    }),
+  );
+  return lists.flat().filter((o) => !madeByOwner(o) && !o.metadata?.deletionTimestamp);
 }
 
 /** Deletes the Cluster object; the watcher deletes the cluster and then lets the object go. */

@@ -9,7 +9,7 @@
 // finalizer only once that workflow has finished; so do a Cluster's deployments, sets and health
 // checks. What the workflows make, and every kind's status, is written back by the mirror
 // (client/object-mirror.ts), on a timer.
-import { CoreV1Api, CustomObjectsApi, KubeConfig, makeInformer, PatchStrategy, setHeaderOptions, type Informer, type KubernetesObject } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, KubeConfig, makeInformer, PatchStrategy, setHeaderOptions, type Informer } from '@kubernetes/client-node';
 import { hostname } from 'node:os';
 import type { Client } from '@temporalio/client';
 import { type WorkflowHandle, WorkflowNotFoundError } from '@temporalio/client';
@@ -21,6 +21,7 @@ import { VERSION } from '../api/meta.js';
 import { clusterWorkflowId, controlPlaneWorkflowId, machineDeploymentWorkflowId, machineHealthCheckWorkflowId, machineSetWorkflowId, machineWorkflowId } from '../workflows/ids.js';
 import { annotateMachineUpdate, deleteClusterUpdate, deleteMachineDeploymentSignal, deleteMachineHealthCheckSignal, deleteMachineSetSignal, deleteMachineSignal, remediateControlPlaneMachineSignal } from '../workflows/messages.js';
 import { executePlan, loadPlan, type ApplyLine } from './apply.js';
+import { asManifest, type CapstanObject, madeByOwner, userAnnotations } from './object-manifest.js';
 import { keepWatching } from './watch-restart.js';
 import { FINALIZER, ObjectMirror, objectKey, RUN_ID_ANNOTATION, WORKFLOW_ID_ANNOTATION } from './object-mirror.js';
 
@@ -28,14 +29,6 @@ export { FINALIZER, RUN_ID_ANNOTATION, WORKFLOW_ID_ANNOTATION };
 
 /** Objects that belong to one Cluster by `spec.clusterName`. */
 const OWNED_BY_CLUSTER = new Set<string>(['Machine', 'MachineSet', 'MachineDeployment', 'MachineHealthCheck']);
-
-interface CapstanObject extends KubernetesObject {
-  kind?: string;
-  spec?: Record<string, any> & { clusterName?: string };
-}
-
-/** An object a workflow made (a deployment's set, a set's or control plane's machine): its owner drives it. */
-const madeByOwner = (o: CapstanObject) => o.metadata?.ownerReferences?.some((r) => r.controller) ?? false;
 
 /** What a reconcile acts on: spec (generation), deletion, finalizers, labels and the user's annotations; not status. */
 const intent = (o: CapstanObject) =>
@@ -523,18 +516,3 @@ const DELETABLE: Record<string, { id: (k: { namespace: string; name: string }) =
   MachineHealthCheck: { id: machineHealthCheckWorkflowId, signal: (h) => h.signal(deleteMachineHealthCheckSignal) },
 };
 
-/** An object's annotations but kubectl's and capstan's own, which are about the object, not what it asks for. */
-const userAnnotations = (o: CapstanObject): Record<string, string> =>
-  Object.fromEntries(Object.entries(o.metadata?.annotations ?? {}).filter(([k]) => k !== 'kubectl.kubernetes.io/last-applied-configuration' && !k.startsWith('capstan.dev/')));
-
-/** An object as a manifest: apiVersion, kind, name, namespace, labels, annotations and spec. */
-function asManifest(o: CapstanObject): Record<string, unknown> {
-  const m = o.metadata ?? {};
-  const annotations = userAnnotations(o);
-  return {
-    apiVersion: o.apiVersion,
-    kind: o.kind,
-    metadata: { name: m.name, namespace: m.namespace, ...(m.labels ? { labels: m.labels } : {}), ...(Object.keys(annotations).length ? { annotations } : {}) },
-    ...(o.spec ? { spec: o.spec } : {}),
-  };
-}

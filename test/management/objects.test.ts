@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { CoreV1Api, type CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments, stringify } from 'yaml';
 import type { ManagementApi } from '../../client/management-api.js';
 import type { Watcher } from '../../client/watcher.js';
 import { eventually, type CapstanEnv } from '../support/capstan-env.js';
@@ -77,6 +78,19 @@ describe('objects the workflows make, in the management cluster', () => {
     expect(r.stdout).toContain('machinedeployment.cluster.capstan.dev/demo-md-0 serverside-applied');
     const applied = (await objects.getNamespacedCustomObject({ ...plural.Cluster!, version: 'v1alpha1', namespace: 'default', name: 'demo' })) as { metadata: { managedFields?: { manager: string; operation: string }[] } };
     expect(applied.metadata.managedFields).toEqual(expect.arrayContaining([expect.objectContaining({ manager: 'capstan', operation: 'Apply' })]));
+
+    // A document alone resolves its references with what the management cluster holds, as
+    // `kubectl apply -f md.yaml` would take it; one naming a template that is nowhere is refused.
+    const mdDoc = parseAllDocuments(text).map((d) => d.toJS() as Obj & { apiVersion: string }).find((o) => o.kind === 'MachineDeployment')!;
+    const alone = path.join(work, 'md-alone.yaml');
+    writeFileSync(alone, stringify(mdDoc));
+    const again = await capstan(['apply', '-f', alone]);
+    expect([again.code, again.stderr, again.stdout.trim()]).toEqual([0, '', 'machinedeployment.cluster.capstan.dev/demo-md-0 serverside-applied']);
+    mdDoc.spec.template.spec.infrastructureRef.name = 'nowhere';
+    writeFileSync(alone, stringify(mdDoc));
+    const missing = await capstan(['apply', '-f', alone]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('spec.template.spec.infrastructureRef: SimMachineTemplate "nowhere" not found');
   }, 120_000);
 
   it('makes the MachineSet and the Machines as objects with owners, labels and status', async () => {

@@ -1,0 +1,27 @@
+// A capstan object as the management cluster holds it, and as a manifest: what the watcher
+// applies to the workflows and what `capstan apply` resolves references against.
+import type { KubernetesObject } from '@kubernetes/client-node';
+
+export interface CapstanObject extends KubernetesObject {
+  kind?: string;
+  spec?: Record<string, any> & { clusterName?: string };
+}
+
+/** An object a workflow made (a deployment's set, a set's or control plane's machine): its owner drives it. */
+export const madeByOwner = (o: CapstanObject) => o.metadata?.ownerReferences?.some((r) => r.controller) ?? false;
+
+/** An object's annotations but kubectl's and capstan's own, which are about the object, not what it asks for. */
+export const userAnnotations = (o: CapstanObject): Record<string, string> =>
+  Object.fromEntries(Object.entries(o.metadata?.annotations ?? {}).filter(([k]) => k !== 'kubectl.kubernetes.io/last-applied-configuration' && !k.startsWith('capstan.dev/')));
+
+/** An object as a manifest: apiVersion, kind, name, namespace, labels, annotations and spec. */
+export function asManifest(o: CapstanObject): Record<string, unknown> {
+  const m = o.metadata ?? {};
+  const annotations = userAnnotations(o);
+  return {
+    apiVersion: o.apiVersion,
+    kind: o.kind,
+    metadata: { name: m.name, namespace: m.namespace, ...(m.labels ? { labels: m.labels } : {}), ...(Object.keys(annotations).length ? { annotations } : {}) },
+    ...(o.spec ? { spec: o.spec } : {}),
+  };
+}
