@@ -552,7 +552,11 @@ export class ObjectMirror {
       });
     }
     const counts = machineCounts(machines, () => s.new);
-    await this.writeStatus('MachineSet', obj, { selector: selectorString(obj.spec!.selector ?? {}), ...counts, observedGeneration: obj.metadata!.generation });
+    // A Ready machine is available only after minReadySeconds: the set's own count (as its
+    // deployment last heard it) says which are; without minReadySeconds, every Ready one is.
+    const minReady = view.spec.minReadySeconds || view.spec.template.spec.minReadySeconds || 0;
+    const availableReplicas = minReady > 0 ? Math.min(counts.readyReplicas, s.availableReplicas) : counts.availableReplicas;
+    await this.writeStatus('MachineSet', obj, { selector: selectorString(obj.spec!.selector ?? {}), ...counts, availableReplicas, observedGeneration: obj.metadata!.generation });
   }
 
   private async setSpec(namespace: string, name: string): Promise<MachineSetView['spec'] | undefined> {
