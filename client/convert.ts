@@ -61,6 +61,8 @@ function simKind(kind: string): string | undefined {
 export function convertDocuments(docs: SourceDocument[]): Conversion {
   const documents: Json[] = [];
   const notes: string[] = [];
+  // The provider documents converted with these (a reference to one of them needs no note of its own).
+  const inFile = new Set(docs.map((d) => d.content as Json).filter((o) => isCapi(o?.apiVersion)).map((o) => `${o.kind}/${o.metadata?.name}`));
   for (const d of docs) {
     const o = d.content as Json;
     if (!isCapi(o?.apiVersion)) {
@@ -89,7 +91,9 @@ export function convertDocuments(docs: SourceDocument[]): Conversion {
     const out: Json = { apiVersion: `${GROUP_MAP[group]}/${VERSION}`, kind: o.kind, metadata: metadata(o.metadata), spec };
     if (version === 'v1beta1') fromV1beta1(o.kind, spec, note);
     renameLabelKeys(o.kind, spec);
-    refs(spec);
+    refs(spec, note, 'spec', o.metadata?.namespace, inFile);
+    // What the controllers wrote is theirs: capstan's workflows write their own.
+    if (hasFields(o.status)) note('status', 'written by the controllers, not carried over (capstan writes its own)');
     dropUnknown(out, note);
     documents.push(out);
   }
@@ -107,8 +111,17 @@ function hasFields(v: unknown): boolean {
 /** As YAML documents, for `capstan convert`. */
 export const conversionYaml = (c: Conversion) => c.documents.map((doc) => stringify(doc)).join('---\n');
 
+/** What the API server (and kubectl) set on an object it holds: not part of a manifest, dropped without a note. */
+const SERVER_SET_METADATA = ['uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'managedFields', 'selfLink', 'ownerReferences', 'finalizers'];
+
 function metadata(m: Json | undefined): Json {
   const out: Json = { ...(m ?? {}) };
+  for (const k of SERVER_SET_METADATA) delete out[k];
+  if (out.annotations) {
+    const { 'kubectl.kubernetes.io/last-applied-configuration': _applied, ...rest } = out.annotations as Json;
+    out.annotations = rest;
+    if (!Object.keys(rest).length) delete out.annotations;
+  }
   if (out.labels) out.labels = renameKeys(out.labels);
   if (out.annotations) out.annotations = renameKeys(out.annotations);
   return out;
@@ -258,18 +271,24 @@ function renameLabelKeys(kind: string, spec: Json): void {
 }
 
 /** Every object reference (`apiVersion` → `apiGroup`, Cluster API's groups → capstan's, a provider's kinds → the simulated cloud's). */
-function refs(node: unknown): void {
-  if (Array.isArray(node)) return node.forEach(refs);
+function refs(node: unknown, note: (path: string, why: string) => void, path: string, namespace: unknown, inFile: Set<string>): void {
+  if (Array.isArray(node)) return node.forEach((v, i) => refs(v, note, `${path}[${i}]`, namespace, inFile));
   if (!node || typeof node !== 'object') return;
   const o = node as Json;
   for (const [k, v] of Object.entries(o)) {
+    const at = `${path}.${k}`;
     if (/Ref$|^templateRef$|^configRef$/.test(k) && v && typeof v === 'object' && !Array.isArray(v) && 'kind' in v) {
       const r = v as Json;
       const group = typeof r.apiGroup === 'string' ? r.apiGroup : typeof r.apiVersion === 'string' ? r.apiVersion.split('/')[0] : undefined;
       const apiGroup = group && GROUP_MAP[group] ? GROUP_MAP[group] : group;
       const kind = group === 'infrastructure.cluster.x-k8s.io' ? (simKind(r.kind) ?? r.kind) : r.kind;
+      // A provider's kind becomes the simulated cloud's (the document it names, when in the file,
+      // is converted the same way and noted there).
+      if (kind !== r.kind && !inFile.has(`${r.kind}/${r.name}`)) note(at, `${r.kind} is the ${group} provider's: it references the simulated cloud's ${kind} "${r.name}" instead, which must exist`);
+      // capstan resolves a reference in the object's own namespace (as Cluster API's v1beta2 does).
+      if (typeof r.namespace === 'string' && r.namespace !== (namespace ?? 'default')) note(`${at}.namespace`, `"${r.namespace}": a reference is resolved in the object's own namespace: not carried over`);
       o[k] = { apiGroup, kind, name: r.name };
-    } else refs(v);
+    } else refs(v, note, at, namespace, inFile);
   }
 }
 

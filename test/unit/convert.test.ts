@@ -102,7 +102,42 @@ spec: {}
     expect(md!.spec.template.spec.infrastructureRef).toEqual({ apiGroup: 'infrastructure.capstan.dev', kind: 'SimMachineTemplate', name: 'md' });
     expect(ms).toEqual({ apiVersion: 'cluster.capstan.dev/v1alpha1', kind: 'MachineSet', metadata: { name: 'as-is' }, spec: { clusterName: 'c' } });
     expect(c.documents).toHaveLength(2);
-    expect(c.notes).toEqual(['v1beta2.yaml: document 3 (ClusterClass "quick-start"): kind ClusterClass (cluster.x-k8s.io) has no counterpart in capstan: not converted']);
+    expect(c.notes).toEqual([
+      // The provider's template is not in the file: its rewrite is said, not done quietly.
+      'v1beta2.yaml: document 1 (MachineDeployment "md"): spec.template.spec.infrastructureRef: AWSMachineTemplate is the infrastructure.cluster.x-k8s.io provider\'s: it references the simulated cloud\'s SimMachineTemplate "md" instead, which must exist',
+      'v1beta2.yaml: document 3 (ClusterClass "quick-start"): kind ClusterClass (cluster.x-k8s.io) has no counterpart in capstan: not converted',
+    ]);
+  });
+
+  it('takes an object as `kubectl get -o yaml` prints it: what the server set goes without a note, its status and a reference into another namespace with one', () => {
+    const got = `apiVersion: cluster.x-k8s.io/v1beta2
+kind: MachineHealthCheck
+metadata:
+  name: mhc
+  namespace: team-a
+  uid: 0b7e5c1e-1111-2222-3333-444455556666
+  resourceVersion: "4242"
+  generation: 3
+  creationTimestamp: "2026-01-01T00:00:00Z"
+  managedFields: [{manager: kubectl, operation: Apply}]
+  ownerReferences: [{apiVersion: cluster.x-k8s.io/v1beta2, kind: Cluster, name: c, uid: 0b7e5c1e-0000-0000-0000-000000000000}]
+  annotations:
+    kubectl.kubernetes.io/last-applied-configuration: "{}"
+spec:
+  clusterName: c
+  selector: {matchLabels: {pool: a}}
+  remediation:
+    templateRef: {apiVersion: infrastructure.cluster.x-k8s.io/v1beta2, kind: MetalRemediationTemplate, name: r, namespace: infra}
+status:
+  expectedMachines: 3
+  currentHealthy: 3
+`;
+    const c = convert('got.yaml', got);
+    expect(c.documents[0]!.metadata).toEqual({ name: 'mhc', namespace: 'team-a' });
+    expect(c.notes).toEqual([
+      'got.yaml: document 1 (MachineHealthCheck "mhc"): spec.remediation.templateRef.namespace: "infra": a reference is resolved in the object\'s own namespace: not carried over',
+      'got.yaml: document 1 (MachineHealthCheck "mhc"): status: written by the controllers, not carried over (capstan writes its own)',
+    ]);
   });
 
   it.each([
