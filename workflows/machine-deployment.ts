@@ -39,6 +39,7 @@ import {
   scaleMachineDeploymentUpdate,
   setMachineSetReplicasSignal,
   disableMachineCreateSignal,
+  updateMachineSetInPlaceSignal,
 } from './messages.js';
 import { flowMemo, flowOf, historyIsLong } from './flow.js';
 import { generateName } from './names.js';
@@ -48,15 +49,21 @@ import { ownerView } from './planners/set-view.js';
 import { reporter, signalOrForget } from './reports.js';
 import { objectSearchAttributes } from './search-attributes.js';
 import { canonicalJson } from './spec-diff.js';
-import { controlPlaneFactsKey, type ControlPlaneFacts, type MachineDeploymentApply, type MachineDeploymentReport, type MachineDeploymentState, type MachineDeploymentView, type MachineDeploymentWorkflowInput } from './types.js';
+import { controlPlaneFactsKey, type ControlPlaneFacts, type MachineDeploymentApply, type MachineDeploymentReport, type MachineDeploymentState, type MachineDeploymentView, type MachineDeploymentWorkflowInput, type SetInPlace } from './types.js';
 
 /** Immediate re-plans after acting, before waiting for reports (the plan is a fixed point by then). */
 const MAX_PASSES = 3;
 
-/** FNV-1a (32 bit) of the canonical template: deterministic, no crypto in workflow code. */
-export function templateHash(a: MachineDeploymentApply): string {
+/**
+ * FNV-1a (32 bit) of the canonical template: deterministic, no crypto in workflow code. From
+ * revision 8, what changes in place (minReadySeconds, the deletion timeouts) is not part of it: a
+ * change of those rolls nothing, as in Cluster API, whose new set is the one whose version,
+ * bootstrap, infrastructure template and failure domain are the desired ones.
+ */
+export function templateHash(a: MachineDeploymentApply, flow = 1): string {
+  const { minReadySeconds: _m, deletion: _d, ...rolled } = a.machineDeployment.spec.template.spec;
   const text = canonicalJson({
-    spec: a.machineDeployment.spec.template.spec,
+    spec: flow >= 8 ? rolled : a.machineDeployment.spec.template.spec,
     bootstrap: a.bootstrapTemplate.spec.template.spec,
     infrastructure: a.infrastructureTemplate.spec.template.spec,
   });
@@ -189,7 +196,7 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
     changes++;
   });
   setHandler(machineDeploymentStatusQuery, (): MachineDeploymentView => {
-    const hash = templateHash(state.apply);
+    const hash = templateHash(state.apply, flow);
     return {
       name,
       namespace,
@@ -225,6 +232,7 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
       gateOpen: state.gateOpen,
       // A set starts knowing the version; that the control plane is upgrading it is told next.
       ...(state.controlPlane ? { controlPlaneTold: controlPlaneFactsKey({ version: controlPlaneFacts().version, upgrading: false }) } : {}),
+      ...(flow >= 8 ? { inPlaceTold: canonicalJson(inPlaceOf()) } : {}),
     };
     const spec = a.machineDeployment.spec;
     await startChild(MachineSetWorkflow, {
@@ -256,6 +264,12 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
         },
       ],
     });
+  };
+
+  /** What the sets take in place (revision 8): as a new set is started with them. */
+  const inPlaceOf = (): SetInPlace => {
+    const spec = md().spec;
+    return { minReadySeconds: spec.minReadySeconds || spec.template.spec.minReadySeconds, deletion: spec.template.spec.deletion, ...(spec.deletion?.order ? { order: spec.deletion.order } : {}) };
   };
 
   const signalSet = (setName: string, send: (h: ExternalWorkflowHandle) => Promise<void>) =>
@@ -298,7 +312,7 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
   /** One round: plan from the sets' reports, scale, create, clean up. Returns whether it acted. */
   const rolloutPass = async (): Promise<{ acted: boolean; done: boolean }> => {
     const spec = md().spec;
-    const hash = templateHash(state.apply);
+    const hash = templateHash(state.apply, flow);
     const byRevision = live().filter(([, s]) => !s.deleting).sort(([, a], [, b]) => a.revision - b.revision);
     const newSet = byRevision.find(([, s]) => isNewSet(s, hash))?.[0];
     const oldSets = byRevision.filter(([n]) => n !== newSet).map(([n]) => n);
@@ -387,7 +401,7 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
 
   const updateStatus = async () => {
     const spec = md().spec;
-    const hash = templateHash(state.apply);
+    const hash = templateHash(state.apply, flow);
     const maxUnavailable = spec.rollout.strategy.type === 'RollingUpdate' ? resolveFenceposts(spec.replicas, spec.rollout.strategy.rollingUpdate).maxUnavailable : 0;
     const next = computeDeploymentStatus(
       {
@@ -428,6 +442,12 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
       if (key && s.controlPlaneTold !== key && state.sets[n]) {
         s.controlPlaneTold = key;
         await signalSet(n, (h) => h.signal(controlPlaneChangedSignal, state.controlPlane!));
+      }
+      // Revision 8: what changed in place reaches every set (no rollout), as Cluster API propagates it.
+      const inPlace = flow >= 8 ? inPlaceOf() : undefined;
+      if (inPlace && !s.deleting && s.inPlaceTold !== canonicalJson(inPlace) && state.sets[n]) {
+        s.inPlaceTold = canonicalJson(inPlace);
+        await signalSet(n, (h) => h.signal(updateMachineSetInPlaceSignal, inPlace));
       }
     }
     let pass = { acted: false, done: false };

@@ -28,6 +28,7 @@ import {
   deleteMachineSetSignal,
   deleteMachineSignal,
   disableMachineCreateSignal,
+  updateMachineSetInPlaceSignal,
   machineReportSignal,
   machineSetReportSignal,
   applyMachineSetUpdate,
@@ -44,7 +45,7 @@ import { reporter, signalOrForget } from './reports.js';
 import { diffPaths } from './spec-diff.js';
 import { assertValid } from './validate.js';
 import { objectSearchAttributes } from './search-attributes.js';
-import type { ClusterContext, MachineSetApply, MachineSetReport, MachineSetState, MachineSetView, MachineSetWorkflowInput } from './types.js';
+import type { ClusterContext, MachineSetApply, MachineSetReport, MachineSetState, MachineSetView, MachineSetWorkflowInput, SetInPlace } from './types.js';
 
 /** The input of a MachineSet applied on its own, whose owner is its Cluster. */
 export function standaloneSetInput(a: MachineSetApply, cluster: ClusterContext, ownerWorkflowId: string, gateOpen: boolean, controlPlaneVersion?: string): MachineSetWorkflowInput {
@@ -73,7 +74,14 @@ const immutablePart = (a: MachineSetApply) => ({
 });
 
 export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promise<MachineSetReport> {
-  const ms = input.machineSet;
+  // The set as started, with what its owner changed in place since (revision 8).
+  const withInPlace = (inPlace: SetInPlace | undefined): MachineSetWorkflowInput['machineSet'] => {
+    const s = input.machineSet;
+    if (!inPlace) return s;
+    const { order, minReadySeconds, deletion } = inPlace;
+    return { ...s, spec: { ...s.spec, deletion: order ? { order } : {}, template: { ...s.spec.template, spec: { ...s.spec.template.spec, minReadySeconds, deletion } } } };
+  };
+  let ms = withInPlace(input.state?.inPlace);
   const state: MachineSetState = input.state ?? {
     uid: uuid4(),
     generation: 1,
@@ -163,6 +171,11 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
     if (!Number.isSafeInteger(replicas) || replicas < 0 || replicas === state.replicas) return;
     state.replicas = replicas;
     state.generation++;
+    changes++;
+  });
+  setHandler(updateMachineSetInPlaceSignal, (inPlace) => {
+    state.inPlace = inPlace;
+    ms = withInPlace(inPlace);
     changes++;
   });
   // Revision 8: an old set of an OnDelete rollout replaces no machine the user deletes; its owner

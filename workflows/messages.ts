@@ -23,6 +23,7 @@ import type {
   MachineSetView,
   MachineView,
   RemediationReason,
+  SetInPlace,
 } from './types.js';
 
 // Cluster
@@ -93,6 +94,12 @@ export const setMachineSetReplicasSignal = defineSignal<[{ replicas: number }]>(
  * OnDelete rollout) or may again (the set became the new one). Revision 8.
  */
 export const disableMachineCreateSignal = defineSignal<[{ disabled: boolean }]>('disableMachineCreate');
+/**
+ * What its owner changes on a set in place, without a rollout (Cluster API's in-place propagated
+ * fields): minReadySeconds, the machines' deletion timeouts and the set's deletion order. The set
+ * gives them to the machines it makes from then on. Revision 8.
+ */
+export const updateMachineSetInPlaceSignal = defineSignal<[SetInPlace]>('updateMachineSetInPlace');
 /** Deletes the set's machines, then the set; `clusterDeleting` as for deleteMachine. */
 export const deleteMachineSetSignal = defineSignal<[DeleteRequest?]>('deleteMachineSet');
 export const machineSetStatusQuery = defineQuery<MachineSetView>('status');

@@ -300,6 +300,13 @@ export interface ControlPlaneView {
  * templates resolved (bootstrap config and infrastructure specs embedded, as apply resolves
  * references until the management cluster exists).
  */
+/** A set's fields its owner changes in place (revision 8): see updateMachineSetInPlaceSignal. */
+export interface SetInPlace {
+  minReadySeconds: number;
+  deletion: MachineSpec['deletion'];
+  order?: DeletionOrder;
+}
+
 export interface MachineSetWorkflowInput {
   machineSet: {
     name: string;
@@ -361,6 +368,8 @@ export interface MachineSetState {
   reported?: { replicas: number; readyReplicas: number; availableReplicas: number };
   /** Revision 8: the owner said not to replace lost machines (an old set of an OnDelete rollout). */
   createDisabled?: boolean;
+  /** Revision 8: what its owner changed in place since the set started. */
+  inPlace?: SetInPlace;
 }
 
 /**
@@ -435,6 +444,8 @@ export interface DeploymentSet {
   controlPlaneTold?: string;
   /** Revision 8: whether the set was told not to replace lost machines (an old set of an OnDelete rollout). */
   createDisabled?: boolean;
+  /** Revision 8: canonical JSON of the in-place fields the set was last told (or started with). */
+  inPlaceTold?: string;
 }
 
 export interface MachineDeploymentState {

@@ -8,12 +8,13 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executePlan, loadPlan } from '../../client/apply.js';
-import { machineDeploymentWorkflowId } from '../../workflows/ids.js';
+import { machineDeploymentWorkflowId, machineSetWorkflowId } from '../../workflows/ids.js';
 import {
   applyMachineDeploymentUpdate,
   deleteClusterUpdate,
   deleteMachineDeploymentSignal,
   machineDeploymentStatusQuery,
+  machineSetStatusQuery,
   pauseMachineDeploymentUpdate,
   restartMachineDeploymentUpdate,
   scaleMachineDeploymentUpdate,
@@ -81,6 +82,8 @@ describe('MachineDeploymentWorkflow', () => {
     const other = mdApply();
     other.machineDeployment.spec.clusterName = 'other';
     other.machineDeployment.spec.template.spec.clusterName = 'other';
+    other.machineDeployment.spec.template.metadata.labels['cluster.capstan.dev/cluster-name'] = 'other';
+    other.machineDeployment.spec.selector.matchLabels['cluster.capstan.dev/cluster-name'] = 'other';
     const err2 = await handle().executeUpdate(applyMachineDeploymentUpdate, { args: [other] }).catch((e: unknown) => e);
     expect(String((err2 as WorkflowUpdateFailedError).cause?.message)).toContain('spec.clusterName: is immutable');
     expect((await handle().query(machineDeploymentStatusQuery)).generation).toBe(1);
@@ -119,6 +122,24 @@ describe('MachineDeploymentWorkflow', () => {
     await until('2 machines', (x) => x.status?.replicas === 2 && x.sets.length === 1);
     expect(await mdVms()).toHaveLength(2);
   }, 240_000);
+
+  it('changes minReadySeconds and the deletion timeouts in place, rolling nothing (revision 8; Cluster API\'s in-place fields)', async () => {
+    const before = await handle().query(machineDeploymentStatusQuery);
+    const vms = new Set((await mdVms()).map((v) => v.id));
+    const changed = mdApply(sample.replace('instanceType: sim.medium', 'instanceType: sim.large').replace('replicas: 3', 'replicas: 2'));
+    changed.machineDeployment.spec.template.spec.deletion = { nodeDrainTimeoutSeconds: 30, nodeDeletionTimeoutSeconds: 20 };
+    changed.machineDeployment.spec.minReadySeconds = 1;
+    const { generation } = await handle().executeUpdate(applyMachineDeploymentUpdate, { args: [changed] });
+    const v = await until('the change observed', (x) => x.status?.observedGeneration === generation);
+    expect(v.sets.map((s) => [s.name, s.revision])).toEqual(before.sets.map((s) => [s.name, s.revision]));
+    const set = await eventually('the set to take it', async () => {
+      const sv = await env.client.workflow.getHandle(machineSetWorkflowId({ namespace: 'default', name: before.sets[0]!.name })).query(machineSetStatusQuery);
+      return sv.spec.template.spec.deletion.nodeDrainTimeoutSeconds === 30 ? sv : undefined;
+    });
+    expect(set.spec.template.spec).toMatchObject({ minReadySeconds: 1, deletion: { nodeDrainTimeoutSeconds: 30, nodeDeletionTimeoutSeconds: 20 } });
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(new Set((await mdVms()).map((x) => x.id))).toEqual(vms);
+  }, 120_000);
 
   it('scale, pause, resume and restart: Updates validated as the spec is', async () => {
     const err = await handle().executeUpdate(scaleMachineDeploymentUpdate, { args: [{ replicas: -1 }] }).catch((e: unknown) => e);
