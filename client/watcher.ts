@@ -241,19 +241,22 @@ export class Watcher {
         // `kubectl describe` shows) and in the log.
         const owned = (d: CapstanObject) => OWNED_BY_CLUSTER.has(d.kind!);
         const base = docs.filter((d) => !owned(d));
-        const baseChanged = changedDocs.some((d) => !owned(d));
-        if (changedDocs.length === 1 || !docs.some(owned)) {
-          await this.refuse(changedDocs.length === 1 ? changedDocs[0]! : c, err);
+        const baseChanges = changedDocs.filter((d) => !owned(d));
+        // (The Cluster's own objects are refused together: on the one that changed, else on the Cluster.)
+        const blame = baseChanges.length === 1 ? baseChanges[0]! : c;
+        if (!docs.some(owned)) {
+          await this.refuse(blame, err);
           continue;
         }
-        if (baseChanged) {
+        if (baseChanges.length) {
           try {
             await this.applyDocs(namespace, name, base, base);
           } catch (baseErr) {
-            await this.refuse(c, baseErr);
+            await this.refuse(blame, baseErr);
             continue;
           }
         }
+        const baseChanged = baseChanges.length > 0;
         // A changed template reaches every deployment that resolves it; else only what changed.
         for (const d of baseChanged ? docs.filter(owned) : changedDocs) {
           try {
