@@ -5,7 +5,7 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions, type V1Deployment } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startManagementApi, type ManagementApi } from '../../client/management-api.js';
@@ -145,6 +145,13 @@ describe('CRDs on a real kube-apiserver', () => {
     expect(await create(structuredClone({ ...o, metadata: { name: good } })), good).toBeUndefined();
     edit(o);
     expect(await create(o)).toMatch(error);
+  });
+
+  it('config/deploy is a Deployment the API server takes (a server-side dry run)', async () => {
+    await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: 'capstan-system' } } });
+    const [deployment] = parseAllDocuments(readFileSync(new URL('../../config/deploy/capstan.yaml', import.meta.url), 'utf8')).map((d) => d.toJS() as V1Deployment);
+    const created = await kc.makeApiClient(AppsV1Api).createNamespacedDeployment({ namespace: 'capstan-system', body: deployment!, dryRun: 'All' });
+    expect(created.spec?.template.spec?.containers.map((c) => c.name)).toEqual(['worker', 'watcher']);
   });
 
   it('keeps a Machine\'s spec and a MachineDeployment\'s clusterName immutable', async () => {
