@@ -18,9 +18,28 @@ export interface ApplyLine {
   result: ApplyResult['result'] | 'resolved';
 }
 
+const withoutOmitted = ({ omitted: _o, ...a }: ApplyPlan['machineDeployments'][number]) => a;
+
 export function loadPlan(files: { file: string; text: string }[]): ApplyPlan {
   const docs = files.flatMap((f) => readDocuments(f.file, f.text));
   return planApply(validateDocuments(docs));
+}
+
+/**
+ * The plan `capstan apply -f` sends to Temporal directly: a MachineDeployment whose manifest does
+ * not say `spec.paused` or `spec.rollout.after` keeps them as they are on the running deployment
+ * (as kubectl's apply leaves alone what `rollout pause` or `restart` set), instead of the defaults.
+ */
+export function loadApplyPlan(files: { file: string; text: string }[]): ApplyPlan {
+  const plan = loadPlan(files);
+  const raw = files.flatMap((f) => readDocuments(f.file, f.text)).map((d) => d.content as { kind?: string; metadata?: { name?: string; namespace?: string }; spec?: { paused?: unknown; rollout?: { after?: unknown } } });
+  for (const a of plan.machineDeployments) {
+    const m = a.machineDeployment.metadata;
+    const doc = raw.find((o) => o?.kind === 'MachineDeployment' && o.metadata?.name === m.name && (o.metadata?.namespace ?? 'default') === m.namespace);
+    const omitted = [...(doc?.spec?.paused === undefined ? (['paused'] as const) : []), ...(doc?.spec?.rollout?.after === undefined ? (['rollout.after'] as const) : [])];
+    if (omitted.length) a.omitted = omitted;
+  }
+  return plan;
 }
 
 const ref = (kind: string, group: string, name: string) => `${kind.toLowerCase()}.${group}/${name}`;
@@ -102,7 +121,8 @@ export async function executePlan(client: Client, taskQueue: string, plan: Apply
       await applyOwnedByCluster(client, 'MachineDeployment', { namespace, name, cluster: d.machineDeployment.spec.clusterName }, {
         running: (id) => client.workflow.getHandle(id).executeUpdate(applyMachineDeploymentUpdate, { args: [d] }),
         runningId: machineDeploymentWorkflowId({ namespace, name }),
-        add: (h) => h.executeUpdate(addMachineDeploymentUpdate, { args: [d] }),
+        // (A new one takes the manifest as it is: what it omits is defaulted.)
+        add: (h) => h.executeUpdate(addMachineDeploymentUpdate, { args: [withoutOmitted(d)] }),
       }),
     );
   }

@@ -13,7 +13,7 @@ import { clusterListMemo, type ClusterListMemo, LIST_MEMO, machineRow, type Mach
 import { clusterStatusQuery, controlPlaneStatusQuery, deleteClusterUpdate, machineDeploymentStatusQuery, machineHealthCheckStatusQuery, machineSetStatusQuery, machineStatusQuery } from '../workflows/messages.js';
 import { SA_CLUSTER, SA_NAMESPACE, SA_NODE_NAME, SA_PHASE, SA_PROVIDER_ID } from '../workflows/search-attributes.js';
 import type { ClusterView, ControlPlaneView, MachineDeploymentView, MachineHealthCheckView, MachineSetView, MachineView } from '../workflows/types.js';
-import { executePlan, describePlan, loadPlan, ApplyError } from './apply.js';
+import { executePlan, describePlan, loadApplyPlan, loadPlan, ApplyError } from './apply.js';
 import { describeMachineDeployment, machineDeploymentRow, machineSetRow } from './machine-deployments.js';
 import { age, columnWidths, conditionsTable, fields, formatLine, indent, renderTable } from './table.js';
 import type { Output } from './usage.js';
@@ -32,7 +32,7 @@ export async function applyCommand(opts: {
   connect: () => Promise<Client>;
   taskQueue: string;
 }): Promise<string[]> {
-  const plan = loadPlan(opts.files);
+  const plan = loadApplyPlan(opts.files);
   if (opts.dryRun) return describePlan(plan).map((o) => `${o} validated (dry run)`);
   const client = await opts.connect();
   const lines = await executePlan(client, opts.taskQueue, plan);

@@ -75,6 +75,20 @@ export function templateHash(a: MachineDeploymentApply, flow = 1): string {
   return h.toString(16).padStart(8, '0');
 }
 
+/** An apply with what its manifest did not set taken from the running deployment (kubectl apply's field ownership). */
+function keepOmitted(sent: MachineDeploymentApply, current: MachineDeploymentApply): MachineDeploymentApply {
+  const { omitted, ...next } = sent;
+  if (!omitted?.length || !next.machineDeployment?.spec) return next;
+  const now = current.machineDeployment.spec;
+  const spec = { ...next.machineDeployment.spec, rollout: { ...next.machineDeployment.spec.rollout } };
+  if (omitted.includes('paused')) spec.paused = now.paused;
+  if (omitted.includes('rollout.after')) {
+    if (now.rollout.after === undefined) delete spec.rollout.after;
+    else spec.rollout.after = now.rollout.after;
+  }
+  return { ...next, machineDeployment: { ...next.machineDeployment, spec } };
+}
+
 /** Re-validates every object with its schema, and what may not change; throws naming the field. */
 function assertApplicable(current: MachineDeploymentApply, next: MachineDeploymentApply): void {
   const problems: string[] = [];
@@ -131,7 +145,8 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
   // --- message handlers, registered before any await ---
   setHandler(
     applyMachineDeploymentUpdate,
-    (next) => {
+    (sent) => {
+      const next = keepOmitted(sent, state.apply);
       if (canonicalJson(next) === canonicalJson(state.apply)) return { generation: state.generation, result: 'unchanged' as const };
       state.apply = next;
       state.generation++;
@@ -139,9 +154,9 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
       return { generation: state.generation, result: 'configured' as const };
     },
     {
-      validator: (next) => {
+      validator: (sent) => {
         if (state.deleteRequested) throw new Error(`MachineDeployment "${name}" is being deleted`);
-        assertApplicable(state.apply, next);
+        assertApplicable(state.apply, keepOmitted(sent, state.apply));
       },
     },
   );

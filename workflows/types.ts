@@ -406,6 +406,12 @@ export interface MachineDeploymentApply {
   machineDeployment: MachineDeployment;
   bootstrapTemplate: KubeadmConfigTemplate;
   infrastructureTemplate: SimMachineTemplate;
+  /**
+   * Fields the manifest does not set, which an apply to a running deployment keeps as they are, as
+   * kubectl's apply leaves alone a field it does not own (`capstan rollout pause` and `restart`
+   * set these). Absent: the manifest is the whole spec.
+   */
+  omitted?: ('paused' | 'rollout.after')[];
 }
 
 /** A MachineSet with the templates its machines are made from, resolved. */

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { loadApplyPlan, loadPlan } from '../../client/apply.js';
 import { ManifestError, planApply, readDocuments, validateDocuments } from '../../client/manifests.js';
 import { DEMO_CLUSTER, DEMO_WITH_WORKER_MACHINES } from '../support/demo-manifests.js';
 
@@ -135,5 +136,20 @@ describe('apply planning: MachineDeployments and MachineSets', () => {
     },
   ])('names file, document, object and field for $name', ({ text, want }) => {
     expect(problems(text)).toEqual([want]);
+  });
+});
+
+// `capstan apply` straight to Temporal: what a MachineDeployment's manifest does not set of what
+// `rollout pause|restart` change is marked, so the running deployment keeps it.
+describe('loadApplyPlan', () => {
+  it.each([
+    { name: 'neither paused nor rollout.after', text: md, omitted: ['paused', 'rollout.after'] },
+    { name: 'paused set (even false)', text: md.replace('  replicas: 3\n', '  replicas: 3\n  paused: false\n'), omitted: ['rollout.after'] },
+    { name: 'both set', text: md.replace('  replicas: 3\n', '  replicas: 3\n  paused: true\n').replace('  rollout:\n', '  rollout:\n    after: "2026-01-01T00:00:00Z"\n'), omitted: undefined },
+  ])('$name → omitted $omitted', ({ text, omitted }) => {
+    const [a] = loadApplyPlan([{ file: 'md.yaml', text }]).machineDeployments;
+    expect(a!.omitted).toEqual(omitted);
+    // The plan `capstan apply` to a management cluster and the watcher use is the manifest alone.
+    expect(loadPlan([{ file: 'md.yaml', text }]).machineDeployments[0]!.omitted).toBeUndefined();
   });
 });
