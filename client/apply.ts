@@ -84,7 +84,7 @@ export async function executePlan(client: Client, taskQueue: string, plan: Apply
           typedSearchAttributes: objectSearchAttributes('Cluster', key.namespace, key.name, 'Pending'),
           // What `capstan get clusters` shows until the workflow's first status pass.
           memo: {
-            ...startMemo(clusterListMemo({ controlPlane: { desiredReplicas: c.controlPlane.spec.replicas, replicas: 0, readyReplicas: 0 }, workers: { desiredReplicas: 0, replicas: 0, readyReplicas: 0 }, conditions: [] }, c.controlPlane.spec.version, {})),
+            ...startMemo(clusterListMemo({ controlPlane: { desiredReplicas: c.controlPlane.spec.replicas, replicas: 0, readyReplicas: 0 }, workers: { desiredReplicas: 0, replicas: 0, readyReplicas: 0 }, conditions: [] }, c.controlPlane.spec.version, {}, undefined, true)),
             ...flowMemo(),
           },
         }),

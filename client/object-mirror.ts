@@ -342,7 +342,7 @@ export class ObjectMirror {
       const wf = visible.get(clusterWorkflowId({ namespace, name }));
       if (!wf) continue;
       const want = clusterStatusFrom(wf.phase, wf.memo, this.o.applied.get(objectKey('Cluster', namespace, name)));
-      await this.writeStatus('Cluster', obj, want as unknown as Record<string, unknown>, mirroredPart);
+      await this.writeStatus('Cluster', obj, want as unknown as Record<string, unknown>, (status) => mirroredPart(status, want));
       const referenced = (ref: { kind?: KindName; name?: string } | undefined) => (ref?.kind && ref.name ? this.find(ref.kind, namespace, ref.name) : undefined);
       const infra = referenced(obj.spec?.infrastructureRef);
       // As Cluster API's Cluster controller labels them: `kubectl get kcp,simclusters` shows the cluster.

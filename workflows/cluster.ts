@@ -155,7 +155,8 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
     // Revision 6: with whether its workload API answers (the watcher shows RemoteConnectionProbe and
     // the machines' Node conditions Unknown while it does not).
     const probe = probing() ? (state.probeFailedSince ?? PROBE_OK) : undefined;
-    const change = memoChange(workflowInfo().memo, clusterListMemo(state.status, cpApplied().controlPlane.spec.version, nodes, probe));
+    // Revision 9: with its conditions, for the watcher to write on the Cluster object.
+    const change = memoChange(workflowInfo().memo, clusterListMemo(state.status, cpApplied().controlPlane.spec.version, nodes, probe, flow >= 9));
     if (change) upsertMemo(change);
   };
   /** Revision 6: whether the Cluster has a RemoteConnectionProbe (once the control plane answered). */

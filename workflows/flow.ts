@@ -64,8 +64,13 @@
 //   old set to the machines it has left, and plans with Cluster API's planOnDelete (a scale down
 //   comes off the old sets, oldest first, not off the new set).
 // - MachineSet: creates no machine while told so, and then reports every change of its counts.
+//
+// Revision 9 (issue 7, a blocked scale up said by the deployment):
+// - MachineSet: reports to its deployment when why it creates no machine it lacks (a preflight
+//   check: the control plane mid-upgrade, a version skew) changes, so the deployment's ScalingUp
+//   says "is blocked because: * MachineSet <name>: <why>" as Cluster API's does.
 export const FLOW_MEMO = 'flow';
-export const CURRENT_FLOW = 8;
+export const CURRENT_FLOW = 9;
 
 /**
  * Revision 4: the most StartChild commands one workflow task issues. Each carries the machine's

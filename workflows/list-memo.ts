@@ -5,6 +5,7 @@
 // the values shown only change a few times in an object's life (none while it idles).
 import type { ClusterStatus } from '../api/cluster.js';
 import type { MachineStatus } from '../api/machine.js';
+import type { Condition, ConditionStatus } from '../api/meta.js';
 import type { BootstrapRole } from './types.js';
 
 /** The memo field that holds the shown values. */
@@ -28,6 +29,37 @@ export interface ClusterListMemo {
    * since when it has not (ISO 8601; planners/remote-connection.ts). Absent before: unknown here.
    */
   probe?: string;
+  /**
+   * Revision 9: the Cluster's conditions, each `[type, status, reason, lastTransitionTime, message]`
+   * (the message left out when empty, and when it is the machine count that `controlPlane` and
+   * `workers` already carry: see countMessage), so the watcher writes them on the Cluster object as
+   * the workflow keeps them and `kubectl describe cluster` shows them. Absent on a Cluster started
+   * before it: the watcher shows Available alone.
+   */
+  conditions?: MemoCondition[];
+}
+
+/** A condition in a Cluster's list memo: type, status, reason, lastTransitionTime and, when not derived, the message. */
+export type MemoCondition = [type: string, status: ConditionStatus, reason: string, lastTransitionTime: string, message?: string];
+
+/** The longest condition message a memo carries (an activity's error can be long; a memo is small). */
+export const MEMO_MESSAGE_MAX = 512;
+
+/**
+ * The message of a Cluster's ControlPlaneAvailable or WorkersAvailable while not available for
+ * want of ready machines (workflows/cluster.ts), from the counts the memo carries (`ready/desired`);
+ * undefined for any other condition. The memo leaves these messages out: they change with every
+ * machine, and the counts are in it already.
+ */
+export function countMessage(type: string, reason: string, memo: Pick<ClusterListMemo, 'controlPlane' | 'workers'>): string | undefined {
+  if (reason !== 'NotAvailable') return undefined;
+  const of = (readyOfDesired: string, what: string) => {
+    const [ready, desired] = readyOfDesired.split('/');
+    return `${ready ?? 0} of ${desired ?? 0} ${what} machines ready`;
+  };
+  if (type === 'ControlPlaneAvailable') return of(memo.controlPlane, 'control-plane');
+  if (type === 'WorkersAvailable') return of(memo.workers, 'worker');
+  return undefined;
 }
 
 /**
@@ -48,16 +80,31 @@ export interface MachineRow extends MachineListMemo {
 
 const conditionStatus = (s: { conditions: { type: string; status: string }[] }, type: string) => s.conditions.find((c) => c.type === type)?.status ?? 'Unknown';
 
-export function clusterListMemo(status: Pick<ClusterStatus, 'controlPlane' | 'workers' | 'conditions' | 'controlPlaneEndpoint'>, version: string, nodes?: Record<string, string>, probe?: string): ClusterListMemo {
-  return {
-    available: conditionStatus(status, 'Available'),
+export function clusterListMemo(
+  status: Pick<ClusterStatus, 'controlPlane' | 'workers' | 'conditions' | 'controlPlaneEndpoint'>,
+  version: string,
+  nodes?: Record<string, string>,
+  probe?: string,
+  withConditions = false,
+): ClusterListMemo {
+  const shown = {
     controlPlane: `${status.controlPlane.readyReplicas}/${status.controlPlane.desiredReplicas}`,
     workers: `${status.workers.readyReplicas}/${status.workers.desiredReplicas}`,
+  };
+  const memoCondition = (c: Condition): MemoCondition => {
+    const derived = countMessage(c.type, c.reason, shown) === c.message;
+    const message = derived || !c.message ? undefined : c.message.length > MEMO_MESSAGE_MAX ? `${c.message.slice(0, MEMO_MESSAGE_MAX - 1)}…` : c.message;
+    return message === undefined ? [c.type, c.status, c.reason, c.lastTransitionTime] : [c.type, c.status, c.reason, c.lastTransitionTime, message];
+  };
+  return {
+    available: conditionStatus(status, 'Available'),
+    ...shown,
     endpoint: status.controlPlaneEndpoint ? `${status.controlPlaneEndpoint.host}:${status.controlPlaneEndpoint.port}` : '',
     version,
     // Sorted, so the memo compares equal whatever order the machines were told in.
     ...(nodes ? { nodes: Object.fromEntries(Object.entries(nodes).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) } : {}),
     ...(probe ? { probe } : {}),
+    ...(withConditions ? { conditions: status.conditions.map(memoCondition) } : {}),
   };
 }
 

@@ -430,6 +430,7 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
           replicas: s.report?.replicas ?? 0,
           readyReplicas: counts(s).readyReplicas,
           availableReplicas: counts(s).availableReplicas,
+          ...(s.report?.scaleUpBlocked ? { scaleUpBlocked: s.report.scaleUpBlocked } : {}),
         })),
         observedGeneration: state.generation,
         now: new Date().toISOString(),

@@ -42,7 +42,7 @@ import { planMachineSet } from './planners/machine-set.js';
 import { ownerMustHear } from './planners/set-view.js';
 import { computeMachineSetStatus, machineSetStatusChanged, nextStatusChangeAt, type StatusMachine } from './planners/machine-set.status.js';
 import { reporter, signalOrForget } from './reports.js';
-import { diffPaths } from './spec-diff.js';
+import { canonicalJson, diffPaths } from './spec-diff.js';
 import { assertValid } from './validate.js';
 import { objectSearchAttributes } from './search-attributes.js';
 import type { ClusterContext, MachineSetApply, MachineSetReport, MachineSetState, MachineSetView, MachineSetWorkflowInput, SetInPlace } from './types.js';
@@ -120,6 +120,7 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
     upToDateReplicas: state.status?.upToDateReplicas ?? 0,
     deleted,
     ...(standalone ? { desiredReplicas: state.replicas } : {}),
+    ...(flow >= 9 && state.blocked ? { scaleUpBlocked: state.blocked } : {}),
   });
 
   // --- message handlers, registered before any await ---
@@ -338,7 +339,10 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
       const heard = state.reported ?? { replicas: 0, readyReplicas: 0, availableReplicas: 0 };
       // (A set told not to replace its machines reports every change: its owner lowers its
       // replicas to the machines left, which the owner's view of it would not show.)
-      if (flow < 2 || standalone || state.deleteRequested || state.createDisabled || ownerMustHear(heard, counts, state.replicas)) {
+      // (Revision 9: and why a scale up is blocked, when that changed: its owner's ScalingUp says it.)
+      const blockedChanged = flow >= 9 && canonicalJson(blocked ?? null) !== canonicalJson(state.blocked ?? null);
+      if (flow >= 9) state.blocked = blocked;
+      if (flow < 2 || standalone || state.deleteRequested || state.createDisabled || blockedChanged || ownerMustHear(heard, counts, state.replicas)) {
         state.reported = counts;
         await tellOwner(report());
       }

@@ -370,6 +370,8 @@ export interface MachineSetState {
   createDisabled?: boolean;
   /** Revision 8: what its owner changed in place since the set started. */
   inPlace?: SetInPlace;
+  /** Revision 9: why a scale up is blocked, as last reported to the owner. */
+  blocked?: { reason: string; message: string };
 }
 
 /**
@@ -385,6 +387,8 @@ export interface MachineSetReport {
   deleted: boolean;
   /** The set's spec.replicas: told to an owner that does not set it (its Cluster). */
   desiredReplicas?: number;
+  /** Revision 9: why the set creates no machine it lacks (a preflight check), for its owner's ScalingUp. */
+  scaleUpBlocked?: { reason: string; message: string };
 }
 
 export interface MachineSetView {

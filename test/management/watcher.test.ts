@@ -51,10 +51,16 @@ describe('CRD watcher', () => {
   it('mirrors the Cluster\'s status into the object, writing only what changed', async () => {
     const o = await eventually('the status to say Provisioned and Available', async () => {
       const c = (await clusterObject()) as { metadata: { annotations?: Record<string, string>; generation?: number }; status?: Record<string, any> };
-      return c.status?.phase === 'Provisioned' && c.status.conditions?.[0]?.status === 'True' && c.status.controlPlane?.readyReplicas === 3 ? c : undefined;
+      return c.status?.phase === 'Provisioned' && c.status.conditions?.find((x: { type: string }) => x.type === 'Available')?.status === 'True' && c.status.controlPlane?.readyReplicas === 3 ? c : undefined;
     }, 60_000, 250);
     expect(o.status).toMatchObject({ version: 'v1.37.2', controlPlane: { desiredReplicas: 3 }, observedGeneration: o.metadata.generation });
     expect(o.metadata.annotations?.['capstan.dev/workflow-id']).toBe('cluster/default/demo');
+    // Cluster API's Cluster conditions, as the workflow keeps them (revision 9), for `kubectl describe cluster`.
+    const conditions = o.status!.conditions as { type: string; status: string; reason: string; lastTransitionTime?: string; observedGeneration?: number }[];
+    for (const [type, reason] of [['InfrastructureReady', 'Provisioned'], ['ControlPlaneInitialized', 'Initialized'], ['ControlPlaneAvailable', 'Available'], ['WorkersAvailable', 'Available'], ['RemoteConnectionProbe', 'ProbeSucceeded'], ['Available', 'Available']]) {
+      expect(conditions.find((c) => c.type === type), type).toMatchObject({ status: 'True', reason, observedGeneration: o.metadata.generation });
+    }
+    expect(conditions.every((c) => !Number.isNaN(Date.parse(c.lastTransitionTime ?? '')))).toBe(true);
     // What `kubectl get clusters` prints.
     const table = await fetchJson(kubeconfig(), '/apis/cluster.capstan.dev/v1alpha1/namespaces/default/clusters', 'application/json;as=Table;v=v1;g=meta.k8s.io');
     const row = (table.rows as { cells: unknown[] }[])[0]!.cells;

@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApplyError, executePlan, loadPlan } from '../../client/apply.js';
 import { ManifestError } from '../../client/manifests.js';
 import { kubernetesVersions } from '../../scripts/lib/tools.js';
-import { controlPlaneWorkflowId } from '../../workflows/ids.js';
-import { controlPlaneStatusQuery } from '../../workflows/messages.js';
+import { controlPlaneWorkflowId, machineDeploymentWorkflowId } from '../../workflows/ids.js';
+import { controlPlaneStatusQuery, machineDeploymentStatusQuery } from '../../workflows/messages.js';
 import type { SimEvent } from '../../providers/sim/types.js';
 import { type ApiPoller, pollWorkloadApi } from '../support/api-poller.js';
 import { eventually, startCapstanEnv, type CapstanEnv } from '../support/capstan-env.js';
@@ -121,6 +121,13 @@ describe('control-plane upgrade', () => {
     const blocked = await eventually('the MachineSet to say why it creates nothing', async () => (await scalingUp()).find((m) => m.includes('"KubernetesVersionSkew" preflight check failed')), 60_000, 250);
     expect(blocked).toContain('MachineSet version is higher than ControlPlane version');
     expect((await liveVms(env.simClient)).filter((x) => x.name.startsWith('demo-md-0-'))).toEqual([]);
+    // The deployment says it too, as Cluster API's does: its ScalingUp names the set and the reason (revision 9).
+    const md = env.client.workflow.getHandle(machineDeploymentWorkflowId({ namespace: 'default', name: 'demo-md-0' }));
+    const scaling = await eventually('the MachineDeployment to say why it does not scale up', async () => {
+      const c = (await md.query(machineDeploymentStatusQuery)).status?.conditions.find((x) => x.type === 'ScalingUp');
+      return c?.message?.includes('"KubernetesVersionSkew" preflight check failed') ? c : undefined;
+    }, 60_000, 250);
+    expect(scaling.message).toMatch(/^Scaling up from 0 to \d+ replicas is blocked because:\n\* MachineSet demo-md-0-[a-z0-9]{5}: /);
   }, 90_000);
 
   it(`upgrades 3 machines to ${current} one at a time with the workload API answering throughout`, async () => {

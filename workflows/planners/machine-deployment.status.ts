@@ -14,6 +14,8 @@ export interface DeploymentStatusSet {
   replicas: number; // the set's machines, deleting ones included
   readyReplicas: number;
   availableReplicas: number;
+  /** Why the set creates no machine it lacks, as it reported (Cluster API's MachineSet ScalingUp). */
+  scaleUpBlocked?: { reason: string; message: string };
 }
 
 export interface DeploymentStatusInput {
@@ -46,7 +48,9 @@ export function computeDeploymentStatus(input: DeploymentStatusInput, previous?:
   else set('RollingOut', 'False', 'NotRollingOut');
 
   const specTotal = sum((s) => s.specReplicas);
-  if (replicas < input.replicas) set('ScalingUp', 'True', 'ScalingUp', `Scaling up from ${replicas} to ${input.replicas} replicas`);
+  // As Cluster API's: a set that cannot create its machines says why, under the deployment's own line.
+  const blocked = input.sets.filter((s) => s.scaleUpBlocked).map((s) => `* MachineSet ${s.name}: ${s.scaleUpBlocked!.message}`);
+  if (replicas < input.replicas) set('ScalingUp', 'True', 'ScalingUp', `Scaling up from ${replicas} to ${input.replicas} replicas${blocked.length ? ` is blocked because:\n${blocked.join('\n')}` : ''}`);
   else set('ScalingUp', 'False', 'NotScalingUp');
   if (replicas > input.replicas || specTotal < replicas) set('ScalingDown', 'True', 'ScalingDown', `Scaling down from ${replicas} to ${input.replicas} replicas`);
   else set('ScalingDown', 'False', 'NotScalingDown');
