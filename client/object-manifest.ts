@@ -14,14 +14,21 @@ export const madeByOwner = (o: CapstanObject) => o.metadata?.ownerReferences?.so
 export const userAnnotations = (o: CapstanObject): Record<string, string> =>
   Object.fromEntries(Object.entries(o.metadata?.annotations ?? {}).filter(([k]) => k !== 'kubectl.kubernetes.io/last-applied-configuration' && !k.startsWith('capstan.dev/')));
 
-/** An object as a manifest: apiVersion, kind, name, namespace, labels, annotations and spec. */
+/** Kinds whose `spec.providerID` the controllers set (the watcher, once the instance exists), not the user. */
+const PROVIDER_SET = new Set(['Machine', 'SimMachine']);
+
+/**
+ * An object as a manifest: apiVersion, kind, name, namespace, labels, annotations and spec (without
+ * a Machine's or SimMachine's `spec.providerID`: what the instance turned out to be, not what is asked).
+ */
 export function asManifest(o: CapstanObject): Record<string, unknown> {
   const m = o.metadata ?? {};
   const annotations = userAnnotations(o);
+  const spec = o.spec && PROVIDER_SET.has(o.kind ?? '') && 'providerID' in o.spec ? (({ providerID: _p, ...rest }) => rest)(o.spec) : o.spec;
   return {
     apiVersion: o.apiVersion,
     kind: o.kind,
     metadata: { name: m.name, namespace: m.namespace, ...(m.labels ? { labels: m.labels } : {}), ...(Object.keys(annotations).length ? { annotations } : {}) },
-    ...(o.spec ? { spec: o.spec } : {}),
+    ...(spec ? { spec } : {}),
   };
 }

@@ -337,11 +337,17 @@ export class ObjectMirror {
 
   /** Each Cluster's status from its workflow's phase and list memo (client/status-mirror.ts), read from visibility. */
   private async clusters(visible: Visible['clusters']): Promise<void> {
-    for (const obj of this.o.cached().filter((o) => o.kind === 'Cluster' && !o.metadata?.deletionTimestamp)) {
+    for (const obj of this.o.cached().filter((o) => o.kind === 'Cluster')) {
       const { namespace, name } = obj.metadata as { namespace: string; name: string };
       const wf = visible.get(clusterWorkflowId({ namespace, name }));
       if (!wf) continue;
       const want = clusterStatusFrom(wf.phase, wf.memo, this.o.applied.get(objectKey('Cluster', namespace, name)));
+      // A Cluster being deleted shows it too (phase Deleting, its Deleting condition) until its
+      // finalizer goes, as Cluster API's does; it may be gone by the time the status is written.
+      if (obj.metadata?.deletionTimestamp) {
+        await this.writeStatus('Cluster', obj, want as unknown as Record<string, unknown>, (status) => mirroredPart(status, want)).catch(unlessGone);
+        continue;
+      }
       await this.writeStatus('Cluster', obj, want as unknown as Record<string, unknown>, (status) => mirroredPart(status, want));
       const referenced = (ref: { kind?: KindName; name?: string } | undefined) => (ref?.kind && ref.name ? this.find(ref.kind, namespace, ref.name) : undefined);
       const infra = referenced(obj.spec?.infrastructureRef);
@@ -592,6 +598,7 @@ export class ObjectMirror {
       if (!obj) return;
       await this.writeStatus('Machine', obj, machineStatus(m, obj.metadata?.generation, await this.machineConditions(m, obj, obj.metadata?.generation)));
       if (owner && obj.metadata?.uid) await this.machineParts(m, obj, owner);
+      else if (!ownerKind && !obj.metadata?.deletionTimestamp) await this.userMachineParts(m, obj);
     });
     // A machine the workflows created and have since deleted: its object goes too. (A Machine of
     // the user's own has no controller: the watcher lets it go once its workflow has deleted it.)
@@ -667,6 +674,33 @@ export class ObjectMirror {
       instance = await this.apply('SimMachine', { ...meta(`${GROUPS.infrastructure}/${VERSION}`, 'SimMachine'), spec: { ...templates().infrastructure, ...(m.providerID ? { providerID: m.providerID } : {}) } });
     }
     if (m.providerID) await this.writeStatus('SimMachine', instance, { initialization: { provisioned: true }, observedGeneration: instance.metadata?.generation });
+  }
+
+  /**
+   * A Machine of the user's own, with its KubeadmConfig and SimMachine (the user's too), as Cluster
+   * API's controllers complete them: the Machine's and the SimMachine's `spec.providerID` once the
+   * instance exists (set once; only that field, under capstan's field manager) and the SimMachine's
+   * status then, the KubeadmConfig's status once its bootstrap data exists (the Secret named after
+   * it, as the workflow wrote it).
+   */
+  private async userMachineParts(m: VisibleMachine, machine: MirroredObject): Promise<void> {
+    const namespace = m.namespace;
+    const providerID = (apiVersion: string, kind: KindName, name: string) =>
+      this.apply(kind, { apiVersion, kind, metadata: { name, namespace }, spec: { providerID: m.providerID } } as MirroredObject);
+    if (m.providerID && machine.spec?.providerID !== m.providerID) {
+      machine = await providerID(`${GROUPS.cluster}/${VERSION}`, 'Machine', m.name);
+    }
+    const spec = machine.spec as { bootstrap?: { configRef?: { kind?: string; name?: string } }; infrastructureRef?: { kind?: string; name?: string } } | undefined;
+    const configName = spec?.bootstrap?.configRef?.kind === 'KubeadmConfig' ? spec.bootstrap.configRef.name : undefined;
+    const config = configName ? this.find('KubeadmConfig', namespace, configName) : undefined;
+    if (config && !config.metadata?.deletionTimestamp && m.phase !== 'Pending') {
+      await this.writeStatus('KubeadmConfig', config, { initialization: { dataSecretCreated: true }, dataSecretName: configName, observedGeneration: config.metadata?.generation });
+    }
+    const instanceName = spec?.infrastructureRef?.kind === 'SimMachine' ? spec.infrastructureRef.name : undefined;
+    let instance = instanceName ? this.find('SimMachine', namespace, instanceName) : undefined;
+    if (!instance || instance.metadata?.deletionTimestamp || !m.providerID) return;
+    if (instance.spec?.providerID !== m.providerID) instance = await providerID(`${GROUPS.infrastructure}/${VERSION}`, 'SimMachine', instanceName!);
+    await this.writeStatus('SimMachine', instance, { initialization: { provisioned: true }, observedGeneration: instance.metadata?.generation });
   }
 
   /**

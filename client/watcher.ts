@@ -79,6 +79,8 @@ export class Watcher {
   private statusTimer: NodeJS.Timeout | undefined;
   /** The generation of each object (`Kind/namespace/name`) last applied to its workflow: status.observedGeneration. */
   private readonly applied = new Map<string, number>();
+  /** The object (UID) and manifest of each generation in `applied`: a new generation that changes neither applies nothing. */
+  private readonly appliedManifests = new Map<string, { uid: string | undefined; manifest: string }>();
   /** What each object's last reconcile-worthy state was (by UID): status writes reconcile nothing. */
   private readonly intents = new Map<string, string>();
   /** The user's annotations of each workflow-made Machine (by UID), as last delivered to its workflow. */
@@ -228,7 +230,20 @@ export class Watcher {
       const docs = all.filter((o) => (o.kind === 'Cluster' ? o === c : !OWNED_BY_CLUSTER.has(o.kind!) || o.spec?.clusterName === name) && !o.metadata?.deletionTimestamp && !madeByOwner(o));
       // Only what changed since it was last applied goes to the workflows (each Update is an
       // action): a deployment's change is one Update to its workflow, a label changes nothing.
-      const changedDocs = docs.filter((d) => d.metadata?.generation === undefined || this.applied.get(objectKey(d.kind!, namespace, d.metadata.name!)) !== d.metadata.generation);
+      const changedDocs = docs.filter((d) => {
+        const key = objectKey(d.kind!, namespace, d.metadata!.name!);
+        if (d.metadata?.generation === undefined) return true;
+        // (An object deleted and created again under its name is new, whatever its generation.)
+        const was = this.appliedManifests.get(key);
+        if (!was || was.uid !== d.metadata.uid) return true;
+        if (this.applied.get(key) === d.metadata.generation) return false;
+        // A new generation that asks for nothing new (a provider ID the mirror set) is applied as it stands.
+        if (was.manifest === canonicalJson(asManifest(d))) {
+          this.applied.set(key, d.metadata.generation);
+          return false;
+        }
+        return true;
+      });
       if (!changedDocs.length) continue;
       try {
         await this.applyDocs(namespace, name, docs, changedDocs);
@@ -290,7 +305,11 @@ export class Watcher {
     const lines = await executePlan(this.o.temporal, this.o.taskQueue, plan);
     this.lastLines.set(`${namespace}/${cluster}`, lines);
     this.o.onReconciled?.(`${namespace}/${cluster}`, lines);
-    for (const d of docs) if (d.metadata?.generation !== undefined) this.applied.set(objectKey(d.kind!, namespace, d.metadata.name!), d.metadata.generation);
+    for (const d of docs) {
+      if (d.metadata?.generation === undefined) continue;
+      this.applied.set(objectKey(d.kind!, namespace, d.metadata.name!), d.metadata.generation);
+      this.appliedManifests.set(objectKey(d.kind!, namespace, d.metadata.name!), { uid: d.metadata.uid, manifest: canonicalJson(asManifest(d)) });
+    }
     const changed = lines.filter((l) => l.result !== 'unchanged' && l.result !== 'resolved');
     if (changed.length) this.log(changed.map((l) => `${l.object} ${l.result}`).join('\n'));
   }

@@ -672,6 +672,8 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
   // --- deletion, in Cluster API's order: deployments (their sets and machines), machines, control plane, infrastructure ---
   setPhase('Deleting');
   cond({ type: ConditionType.Deleting, status: 'True', reason: Reason.Deleting });
+  // Revision 9: the watcher shows the Deleting condition on the Cluster object (one memo upsert).
+  if (flow >= 9) syncListMemo();
   if (mirror.running) await mirror.stop();
   // Health checks first: nothing is remediated while the cluster goes.
   for (const [name, h] of liveHealthChecks()) {

@@ -111,6 +111,15 @@ describe('CRD watcher', () => {
     for (const kind of ['KubeadmConfig', 'SimMachine']) {
       await eventually(`its ${kind} owned by it`, async () => (((await get(kind, 'demo-worker-1')) as Obj).metadata.ownerReferences?.some((r) => r.uid === machine.metadata.uid) ? true : undefined), 30_000, 250);
     }
+    // Completed as Cluster API's controllers complete them: the provider ID on the Machine and the
+    // SimMachine, their parts' status; and that new generation is no change for its workflow.
+    const vm = (await liveVms(env.simClient)).find((v) => v.name === 'demo-worker-1')!;
+    await eventually('the provider ID and the parts\' status', async () => {
+      const [m, sm, kc] = (await Promise.all(['Machine', 'SimMachine', 'KubeadmConfig'].map((k) => get(k, 'demo-worker-1')))) as (Obj & { status?: Record<string, any> })[];
+      return m!.spec.providerID === vm.providerID && sm!.spec.providerID === vm.providerID && sm!.status?.initialization?.provisioned === true && kc!.status?.dataSecretName === 'demo-worker-1' ? true : undefined;
+    }, 60_000, 250);
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(log.join('\n')).not.toMatch(/demo-worker-1.*(immutable|refused)/);
     await objects.deleteNamespacedCustomObject({ ...plural.Machine!, version: 'v1alpha1', namespace: 'default', name: 'demo-worker-1' });
     expect(((await get('Machine', 'demo-worker-1')) as Obj).metadata.deletionTimestamp).toBeDefined();
     await eventually('the Machine object to be gone', async () => get('Machine', 'demo-worker-1').then(() => undefined, (err: { code?: number }) => err.code === 404 || undefined), 180_000, 250);
@@ -151,6 +160,11 @@ describe('CRD watcher', () => {
     await objects.deleteNamespacedCustomObject({ group: 'cluster.capstan.dev', version: 'v1alpha1', namespace: 'default', plural: 'clusters', name: 'demo' });
     // Held by the finalizer while the workflow deletes…
     expect((await clusterObject()).metadata.finalizers).toEqual([FINALIZER]);
+    // …showing it, as Cluster API's does: phase Deleting and the Deleting condition (revision 9)…
+    await eventually('the Cluster object to say Deleting', async () => {
+      const status = ((await clusterObject()) as { status?: { phase?: string; conditions?: { type: string; status: string }[] } }).status;
+      return status?.phase === 'Deleting' && status.conditions?.some((c) => c.type === 'Deleting' && c.status === 'True') ? true : undefined;
+    }, 60_000, 100);
     // …and gone once it has.
     await eventually('the Cluster object to be gone', async () => clusterObject().then(() => false, (err: { code?: number }) => err.code === 404), 180_000, 250);
     expect((await liveVms(env.simClient)).filter((v) => v.name.startsWith('demo-'))).toEqual([]);
