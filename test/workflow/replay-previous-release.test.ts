@@ -10,6 +10,10 @@
 // - release-3: the release of revision 6 (a workload API that does not answer), the same
 //   scenario: its machines deleted by signal, drained and torn down in two activities, which
 //   revision 7 does otherwise.
+// - release-4: the release of revision 8 (Cluster API's OnDelete), the same scenario. (Revision 9
+//   changes what a Cluster's memo upserts hold, which replay does not compare — Temporal checks a
+//   command's kind, not a memo's content — and adds upserts and reports on paths the scenario
+//   does not take: a cluster's deletion, a blocked scale up.)
 import { readdirSync, readFileSync } from 'node:fs';
 import protoPkg from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
@@ -36,6 +40,7 @@ const RELEASES: { name: string; expect: (files: string[]) => void }[] = [
   { name: 'release-1', expect: (files) => expect(files).toHaveLength(7) },
   { name: 'release-2', expect: recordedScenario },
   { name: 'release-3', expect: recordedScenario },
+  { name: 'release-4', expect: recordedScenario },
 ];
 
 describe.each(RELEASES)('histories of $name', ({ name, expect: expectFiles }) => {
