@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { KINDS, type KindName } from './kinds.js';
 import { VERSION } from './meta.js';
+import { statusSchema } from './status.js';
 
 type Json = Record<string, unknown>;
 
@@ -273,7 +274,8 @@ export function customResourceDefinition(kind: KindName): Json {
   schema.description = KIND_DOCS[kind];
   const spec = schema.properties.spec as Json | undefined;
   if (spec && !spec.description) spec.description = `spec is the desired state of the ${kind}.`;
-  schema.properties.status = { type: 'object', 'x-kubernetes-preserve-unknown-fields': true, description: 'Written by capstan\'s workflows: phase, replica counts, conditions, observedGeneration.' };
+  // The status as the watcher writes it (api/status.ts): documented, and pruned to those fields.
+  schema.properties.status = { ...(structural(z.toJSONSchema(statusSchema(kind), { io: 'output' }) as Json) as Json), description: `status is the observed state of the ${kind}, written by capstan.` };
   delete schema.additionalProperties;
   // Transition rules (oldSelf) run on updates only, so they sit at the root, beside the creation rules.
   if (info.rules?.length) schema['x-kubernetes-validations'] = info.rules;

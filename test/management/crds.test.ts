@@ -192,6 +192,35 @@ describe('CRDs on a real kube-apiserver', () => {
     expect(rollout.description).toMatch(/^rollout says how and when a MachineDeployment replaces its machines/);
     expect(rollout.properties.strategy.properties.rollingUpdate.properties.maxSurge.description).toMatch(/^maxSurge is how many machines/);
     expect(rollout.properties.after.description).toMatch(/capstan rollout restart/);
+    // …and `kubectl explain machinedeployment.status`: the status the watcher writes, documented.
+    expect(md.properties.status.properties.unavailableReplicas.description).toMatch(/^unavailableReplicas is replicas/);
+    expect(md.properties.status.properties.conditions.items.properties.lastTransitionTime.description).toMatch(/^lastTransitionTime/);
+  });
+
+  it('keeps the status fields the schema declares, and prunes what it does not (a structural status)', async () => {
+    const name = 'status-schema';
+    await objects.createNamespacedCustomObject({
+      group: 'cluster.capstan.dev', version: 'v1alpha1', namespace: 'default', plural: 'machinedeployments',
+      body: (() => {
+        const o = demoObject('MachineDeployment');
+        o.metadata = { name };
+        for (const labels of [o.spec.selector.matchLabels, o.spec.template.metadata.labels]) labels['cluster.capstan.dev/deployment-name'] = name;
+        return o;
+      })(),
+    });
+    const written = (await objects.patchNamespacedCustomObjectStatus(
+      { group: 'cluster.capstan.dev', version: 'v1alpha1', namespace: 'default', plural: 'machinedeployments', name, body: { status: { replicas: 2, phase: 'Running', unexpected: 'x', conditions: [{ type: 'Available', status: 'True', reason: 'Available', message: '', lastTransitionTime: '2026-12-02T00:00:00Z', observedGeneration: 1 }] } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    )) as { status: Record<string, unknown> };
+    expect(written.status).toEqual({ replicas: 2, phase: 'Running', conditions: [{ type: 'Available', status: 'True', reason: 'Available', message: '', lastTransitionTime: '2026-12-02T00:00:00Z', observedGeneration: 1 }] });
+    // A field of the wrong type is refused, naming it.
+    await expect(
+      objects.patchNamespacedCustomObjectStatus(
+        { group: 'cluster.capstan.dev', version: 'v1alpha1', namespace: 'default', plural: 'machinedeployments', name, body: { status: { replicas: 'two' } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      ),
+    ).rejects.toThrow(/status\.replicas/);
+    await objects.deleteNamespacedCustomObject({ group: 'cluster.capstan.dev', version: 'v1alpha1', namespace: 'default', plural: 'machinedeployments', name });
   });
 
   it('serves the category, short names, printer columns and the scale subresource', async () => {
