@@ -11,6 +11,7 @@ import {
   setCurrentDetails,
   setHandler,
   type SignalDefinition,
+  sleep,
   startChild,
   upsertMemo,
   upsertSearchAttributes,
@@ -283,7 +284,10 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
     (m: MachineApply): ApplyResult => {
       const name = m.machine.metadata.name;
       const id = machineWorkflowId({ namespace: key.namespace, name });
-      if (state.machines[name]) return { result: 'unchanged', workflowId: id };
+      // Revision 9: a Machine deleted and created again under its name is a new machine, as in
+      // Cluster API (before, the name stayed taken and the new object got no machine).
+      const existing = state.machines[name];
+      if (existing && (!existing.deleted || flow < 9)) return { result: 'unchanged', workflowId: id };
       state.machines[name] = { apply: m, specHash: canonicalJson(m), uid: uuid4(), started: false, gateOpened: false, deleted: false };
       changes++;
       return { result: 'created', workflowId: id };
@@ -303,7 +307,7 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
           throw new Error(`Machine "${name}": spec.bootstrap.configRef: a KubeadmConfig is required (dataSecretName is not supported yet)`);
         }
         const existing = state.machines[name];
-        if (existing && existing.specHash !== canonicalJson(m)) {
+        if (existing && !(flow >= 9 && existing.deleted) && existing.specHash !== canonicalJson(m)) {
           const fields = diffPaths(existing.apply, m).map((f) => f.replace(/^machine\./, ''));
           throw new Error(
             `Machine "${name}" is immutable: ${fields.join(', ')} cannot be changed; Machines are replaced, not updated (delete it and apply a new one)`,
@@ -476,7 +480,7 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
       const id = machineWorkflowId({ namespace: key.namespace, name });
       if (!m.started) {
         const { machine, infrastructure, bootstrapConfig } = m.apply;
-        await startChild(MachineWorkflow, {
+        const start = startChild(MachineWorkflow, {
           workflowId: id,
           parentClosePolicy: ParentClosePolicy.ABANDON,
           typedSearchAttributes: objectSearchAttributes('Machine', key.namespace, key.name, 'Pending'),
@@ -494,6 +498,17 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
             },
           ],
         });
+        try {
+          await start;
+        } catch (err) {
+          // Revision 9: a machine created again under its name while its earlier workflow is still
+          // ending (it reported Deleted a moment ago): started on a pass a second later.
+          if (flow < 9 || !(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+          log.warn('Machine not started yet: its earlier workflow is still ending', { workflowId: id });
+          await sleep(1000);
+          changes++;
+          continue;
+        }
         m.started = true;
         m.gateOpened = initialized;
       } else if (initialized && !m.gateOpened) {

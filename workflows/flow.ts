@@ -65,10 +65,14 @@
 //   comes off the old sets, oldest first, not off the new set).
 // - MachineSet: creates no machine while told so, and then reports every change of its counts.
 //
-// Revision 9 (issue 7, a blocked scale up said by the deployment):
+// Revision 9 (issues 7 and 9, Cluster API's status where it was thin):
 // - MachineSet: reports to its deployment when why it creates no machine it lacks (a preflight
 //   check: the control plane mid-upgrade, a version skew) changes, so the deployment's ScalingUp
 //   says "is blocked because: * MachineSet <name>: <why>" as Cluster API's does.
+// - Cluster: its list memo carries its conditions (list-memo.ts `conditions`), upserted when they
+//   change and once more as its deletion begins (Deleting), for the watcher to write on the object.
+//   A Machine deleted and then applied again under its name is a new machine (before, the name
+//   stayed taken: `unchanged`, and no machine).
 export const FLOW_MEMO = 'flow';
 export const CURRENT_FLOW = 9;
 

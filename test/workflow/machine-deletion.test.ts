@@ -182,4 +182,17 @@ describe('Machine deletion: hooks, drain, PodDisruptionBudgets', () => {
       skipped: [{ what: `deleting Node ${victim}`, type: 'NodeDeletionTimedOut', message: 'gave up after nodeDeletionTimeout (1s)' }],
     });
   }, 60_000);
+
+  it('a Machine deleted and applied again under its name is made again, as a new machine (revision 9)', async () => {
+    const before = (await env.simClient.listVms({})).filter((v) => v.name === victim).map((v) => v.id);
+    const lines = await executePlan(env.client, env.taskQueue, loadPlan([{ file: 'demo.yaml', text: DEMO_WITH_WORKER_MACHINES.replace('replicas: 3', 'replicas: 1') }]));
+    expect(lines).toContainEqual(expect.objectContaining({ object: `machine.cluster.capstan.dev/${victim}`, result: 'created' }));
+    const v = await until('the machine made again to be Running', (x) => x.status.phase === 'Running');
+    expect(v.status.providerID).toBeDefined();
+    const vm = (await victimVm())!;
+    expect(before).not.toContain(vm.id);
+    // Applied again as it is, it is unchanged.
+    const again = await executePlan(env.client, env.taskQueue, loadPlan([{ file: 'demo.yaml', text: DEMO_WITH_WORKER_MACHINES.replace('replicas: 3', 'replicas: 1') }]));
+    expect(again).toContainEqual(expect.objectContaining({ object: `machine.cluster.capstan.dev/${victim}`, result: 'unchanged' }));
+  }, 180_000);
 });
