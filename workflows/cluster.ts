@@ -472,6 +472,24 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
     }
   };
 
+  /**
+   * Whether an owned child started. Revision 9: one whose workflow ID is still held by its earlier
+   * workflow, which is ending (an object deleted and applied again at once), is started on a pass a
+   * second later instead of failing the Cluster; before, that error ended the Cluster's workflow.
+   */
+  const startedOwned = async (start: Promise<unknown>, workflowId: string): Promise<boolean> => {
+    try {
+      await start;
+      return true;
+    } catch (err) {
+      if (flow < 9 || !(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      log.warn('not started yet: its workflow ID is held by an earlier workflow that is ending', { workflowId });
+      await sleep(1000);
+      changes++;
+      return false;
+    }
+  };
+
   // --- worker machines: start each, and open the gate once the control plane is initialized ---
   const reconcileMachines = async () => {
     const initialized = state.status.initialization.controlPlaneInitialized;
@@ -498,17 +516,7 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
             },
           ],
         });
-        try {
-          await start;
-        } catch (err) {
-          // Revision 9: a machine created again under its name while its earlier workflow is still
-          // ending (it reported Deleted a moment ago): started on a pass a second later.
-          if (flow < 9 || !(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-          log.warn('Machine not started yet: its earlier workflow is still ending', { workflowId: id });
-          await sleep(1000);
-          changes++;
-          continue;
-        }
+        if (!(await startedOwned(start, id))) continue;
         m.started = true;
         m.gateOpened = initialized;
       } else if (initialized && !m.gateOpened) {
@@ -519,13 +527,14 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
     for (const [name, d] of liveDeployments()) {
       const id = machineDeploymentWorkflowId({ namespace: key.namespace, name });
       if (!d.started) {
-        await startChild(MachineDeploymentWorkflow, {
+        const start = startChild(MachineDeploymentWorkflow, {
           workflowId: id,
           parentClosePolicy: ParentClosePolicy.ABANDON,
           typedSearchAttributes: objectSearchAttributes('MachineDeployment', key.namespace, key.name, 'Pending'),
           memo: flowMemo(),
           args: [{ apply: d.apply, cluster: context(), ownerWorkflowId: workflowInfo().workflowId, gateOpen: initialized, controlPlaneVersion: cpVersion() }],
         });
+        if (!(await startedOwned(start, id))) continue;
         d.started = true;
         d.gateOpened = initialized;
         if (cpFacts()) d.controlPlaneTold = controlPlaneFactsKey({ version: cpVersion(), upgrading: false });
@@ -540,7 +549,7 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
     for (const [name, h] of liveHealthChecks()) {
       if (h.started || !initialized) continue;
       const id = machineHealthCheckWorkflowId({ namespace: key.namespace, name });
-      await startChild(MachineHealthCheckWorkflow, {
+      const start = startChild(MachineHealthCheckWorkflow, {
         workflowId: id,
         parentClosePolicy: ParentClosePolicy.ABANDON,
         typedSearchAttributes: objectSearchAttributes('MachineHealthCheck', key.namespace, key.name, 'Running'),
@@ -548,6 +557,7 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
         ...(flow >= 5 ? { memo: flowMemo() } : {}),
         args: [{ machineHealthCheck: h.object, cluster: key, ownerWorkflowId: workflowInfo().workflowId }],
       });
+      if (!(await startedOwned(start, id))) continue;
       h.started = true;
       // Its end is its deletion: the Cluster forgets it then.
     }
