@@ -23,7 +23,7 @@ import { type ClusterListMemo, LIST_MEMO, MACHINE_FACTS_MEMO, type MachineFacts,
 import { ConditionType, Reason } from '../workflows/conditions.js';
 import { HEALTHY_NODE_KEY, nodeConditionsFromKey } from '../workflows/planners/node-conditions.js';
 import { connectionDownKey, probeFailedSince } from '../workflows/planners/remote-connection.js';
-import { machineDeploymentStatusQuery, machineHealthCheckStatusQuery, machineSetStatusQuery, machineStatusQuery } from '../workflows/messages.js';
+import { controlPlaneStatusQuery, machineDeploymentStatusQuery, machineHealthCheckStatusQuery, machineSetStatusQuery, machineStatusQuery } from '../workflows/messages.js';
 import { SA_CLUSTER, SA_KIND, SA_NODE_NAME, SA_PHASE, SA_PROVIDER_ID } from '../workflows/search-attributes.js';
 import { compareVersions } from '../workflows/planners/control-plane-rollout.js';
 import { canonicalJson } from '../workflows/spec-diff.js';
@@ -739,12 +739,23 @@ export class ObjectMirror {
   /** The parts (by UID) whose Machine was missing at the last pass, and since when. */
   private orphans = new Map<string, number>();
 
-  /** A control plane's replica counts and version, from its machines. */
+  /**
+   * A control plane's replica counts and version, from its machines; its conditions (Cluster API's
+   * KubeadmControlPlane conditions: CertificatesAvailable, Available, MachinesReady, RollingOut,
+   * ScalingUp, Remediating, …) from its workflow, asked (one query) only when its object or one of
+   * its machines changed, as a deployment is.
+   */
   private async controlPlanes(machines: VisibleMachine[]): Promise<void> {
     for (const kcp of this.o.cached().filter((o) => o.kind === 'KubeadmControlPlane' && !o.metadata?.deletionTimestamp)) {
       const { namespace, name } = kcp.metadata as { namespace: string; name: string };
       const mine = machines.filter((m) => m.namespace === namespace && m.facts.labels[LABELS.controlPlaneName] === name);
       if (!mine.length && kcp.status === undefined) continue;
+      const id = objectKey('KubeadmControlPlane', namespace, name);
+      if (this.changed(id, kcp, mine)) {
+        const view = await this.ask(id, () => this.o.temporal.workflow.getHandle(controlPlaneWorkflowId({ namespace, name })).query(controlPlaneStatusQuery));
+        if (view) this.controlPlaneConditions.set(id, view.status.conditions);
+      }
+      const asked = this.controlPlaneConditions.get(id);
       const cluster = mine[0]?.cluster ?? kcp.metadata?.labels?.[LABELS.clusterName];
       const counts = machineCounts(mine, (m) => m.version === kcp.spec?.version);
       const versions = mine.map((m) => m.version).filter((v): v is string => !!v).sort(compareVersions);
@@ -762,8 +773,11 @@ export class ObjectMirror {
         ...(versions[0] ? { version: versions[0] } : {}),
         initialization: { controlPlaneInitialized: initialized },
         ...generation,
-        conditions: [{ type: 'Available', status: serving ? 'True' : 'False', reason: serving ? 'Available' : 'NotAvailable', ...generation }],
+        // (Until its workflow has answered: whether its API server answers.)
+        conditions: asked ? atGeneration(asked, generation) : [{ type: 'Available', status: serving ? 'True' : 'False', reason: serving ? 'Available' : 'NotAvailable', ...generation }],
       });
     }
   }
+  /** Each control plane's conditions, as its workflow last told them. */
+  private readonly controlPlaneConditions = new Map<string, Condition[]>();
 }

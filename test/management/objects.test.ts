@@ -171,9 +171,12 @@ describe('objects the workflows make, in the management cluster', () => {
 
     const kcp = await eventually('the control plane\'s status', async () => {
       const o = await get('KubeadmControlPlane', 'demo-control-plane');
-      return o.status?.readyReplicas === 1 ? o : undefined;
+      return o.status?.readyReplicas === 1 && condition(o, 'Available')?.status === 'True' ? o : undefined;
     }, 30_000, 250);
-    expect(kcp.status).toMatchObject({ replicas: 1, upToDateReplicas: 1, unavailableReplicas: 0, version: 'v1.37.2', initialization: { controlPlaneInitialized: true }, conditions: [expect.objectContaining({ type: 'Available', status: 'True' })] });
+    expect(kcp.status).toMatchObject({ replicas: 1, upToDateReplicas: 1, unavailableReplicas: 0, version: 'v1.37.2', initialization: { controlPlaneInitialized: true } });
+    // Its conditions are its workflow's (Cluster API's KubeadmControlPlane conditions), at the object's generation.
+    for (const type of ['CertificatesAvailable', 'MachinesReady']) expect(condition(kcp, type), type).toMatchObject({ status: 'True' });
+    expect(new Set((kcp.status!.conditions as { observedGeneration: number }[]).map((c) => c.observedGeneration))).toEqual(new Set([kcp.metadata.generation]));
     // Labelled with its cluster, as Cluster API's Cluster controller labels it: `kubectl get kcp` shows it.
     expect(kcp.metadata.labels?.['cluster.capstan.dev/cluster-name']).toBe('demo');
     const infra = await eventually('the SimCluster\'s endpoint', async () => {
