@@ -9,14 +9,17 @@
 // and the cloud's event log shows that at no moment were more than replicas + maxSurge of the
 // deployment's VMs alive nor fewer than replicas − maxUnavailable running.
 // Then (e) stability: once converged, a quiet window with no Temporal action (a long observer's
-// heartbeat aside: no workflow task, no write) and no cloud event;
+// heartbeat aside: no workflow task, no write), no cloud event and no write to the workload API
+// but the simulated kubelets' own (Lease renewals, Node status);
 // and (f) continue-as-new: the server suggests it after a few hundred events, so the deployment
 // and its sets continue as new during the rollouts, and every run's history replays.
 // REPLICAS is 20 (about 3.5 minutes for the file on 2 cores); CAPSTAN_ROLLOUT_REPLICAS overrides it.
 import { readFileSync } from 'node:fs';
 import { Worker } from '@temporalio/worker';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executePlan, loadPlan } from '../../client/apply.js';
+import { readKubeconfig } from '../../client/commands.js';
 import { machineDeploymentWorkflowId, machineSetWorkflowId } from '../../workflows/ids.js';
 import { machineDeploymentStatusQuery, machineSetStatusQuery } from '../../workflows/messages.js';
 import type { MachineDeploymentView } from '../../workflows/types.js';
@@ -24,6 +27,7 @@ import { eventually, startCapstanEnv, workflowBundle, type CapstanEnv } from '..
 import { allEvents, fewestReadyNodes, liveVms, readyNodesLow, slowestActivities, nodeReady, vmExtremes, workloadNodes } from '../support/cluster-checks.js';
 import { DEMO_CONTROL_PLANE } from '../support/demo-manifests.js';
 import { actions as actionsByType } from '../bench/actions.js';
+import { apiserverRequests } from '../bench/measure.js';
 import { type SimCloudClient, SimServerError, SimThrottledError } from '../../providers/sim/client.js';
 
 /** The cloud's client, retrying what the injected faults answer (429, 500) for the test's own reads. */
@@ -254,16 +258,31 @@ describe(`MachineDeployment rollout of ${REPLICAS} machines (maxSurge ${MAX_SURG
     expect(retried).toBeGreaterThan(0);
   }, 400_000);
 
-  it('(e) once converged, a quiet window: no Temporal action (but an observer\'s heartbeat) and no cloud event', async () => {
+  it('(e) once converged, a quiet window: no Temporal action (but an observer\'s heartbeat), no cloud event, no workload-API write', async () => {
     // The rollout just converged (d); a moment for the last reports to land, then nothing may move.
     await new Promise((r) => setTimeout(r, 3000));
+    const kc = new KubeConfig();
+    kc.loadFromString(await readKubeconfig(env.dataDir, 'default', 'demo'));
+    // Writes to the workload API (its own request counter) but the simulated kubelets' Lease
+    // renewals and Node status, and Events (capstan writes none there; the cluster's controllers
+    // post theirs a while after a Node goes): capstan's cordons, evictions, Node deletions, tokens.
+    const writes = async () =>
+      new Map([...(await apiserverRequests(kc))].filter(([k]) => /^(POST|PUT|PATCH|DELETE|APPLY) /.test(k) && !/ (coordination\.k8s\.io\/leases|nodes\/status|(events\.k8s\.io\/)?events)$/.test(k)));
+    const changed = (a: Map<string, number>, b: Map<string, number>) => [...b].filter(([k, n]) => n !== (a.get(k) ?? 0)).map(([k, n]) => `${k} +${n - (a.get(k) ?? 0)}`);
     const seq = (await allEvents(cloud)).at(-1)!.seq;
     const before = await actions(env.temporal.metricsUrl, { heartbeats: false });
+    const writesBefore = await writes();
     // No query in the window: a query is an action too.
     await new Promise((r) => setTimeout(r, 10_000));
     const after = await actions(env.temporal.metricsUrl, { heartbeats: false });
+    const writesAfter = await writes();
     expect(after - before).toBe(0);
     expect((await allEvents(cloud)).filter((e) => e.seq > seq)).toEqual([]);
+    expect(changed(writesBefore, writesAfter)).toEqual([]);
+    // The write counter sees a write (planted: a Node labelled, as a cordon would be).
+    const node = (await workloadNodes(env.dataDir, 'demo')).find((n) => n.metadata!.name!.startsWith(PREFIX))!;
+    await kc.makeApiClient(CoreV1Api).patchNode({ name: node.metadata!.name!, body: [{ op: 'add', path: '/metadata/labels/planted', value: 'yes' }] });
+    expect(changed(writesAfter, await writes())).toEqual(['PATCH nodes +1']);
     // The counter is live, not a metric that was never there: the rollouts counted, and a query counts now.
     expect(before).toBeGreaterThan(0);
     await status();
