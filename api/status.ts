@@ -36,6 +36,13 @@ const replicaCounts = (of: string) => ({
   upToDateReplicas: count(`upToDateReplicas is the number of ${of} Machines made from the current template.`),
 });
 
+/** `initialization`: flags that turn true once, each with its doc. */
+const initialization = (what: string, flags: Record<string, string>) =>
+  z
+    .object(Object.fromEntries(Object.entries(flags).map(([flag, doc]) => [flag, z.boolean().optional().describe(doc)])))
+    .optional()
+    .describe(what);
+
 const endpoint = () =>
   z
     .object({ host: z.string().optional().describe('host is the endpoint\'s address.'), port: z.number().int().optional().describe('port is the endpoint\'s port.') })
@@ -56,13 +63,10 @@ const STATUS: Record<KindName, () => z.ZodType> = {
         .optional()
         .describe('workers counts the worker machines.'),
       controlPlaneEndpoint: endpoint(),
-      initialization: z
-        .object({
-          infrastructureProvisioned: z.boolean().optional().describe('infrastructureProvisioned is true once the cluster infrastructure exists.'),
-          controlPlaneInitialized: z.boolean().optional().describe('controlPlaneInitialized is true once the first control-plane machine has initialized the cluster.'),
-        })
-        .optional()
-        .describe('initialization tells the Cluster\'s first steps.'),
+      initialization: initialization('initialization tells the Cluster\'s first steps.', {
+        infrastructureProvisioned: 'infrastructureProvisioned is true once the cluster infrastructure exists.',
+        controlPlaneInitialized: 'controlPlaneInitialized is true once the first control-plane machine has initialized the cluster.',
+      }),
       observedGeneration: observedGeneration(),
       conditions: conditions('InfrastructureReady, ControlPlaneInitialized, ControlPlaneAvailable, WorkersAvailable, RemoteConnectionProbe, Available, Deleting'),
     }),
@@ -106,38 +110,28 @@ const STATUS: Record<KindName, () => z.ZodType> = {
       upToDateReplicas: count('upToDateReplicas is the number of control-plane machines at the desired version.'),
       unavailableReplicas: count('unavailableReplicas is replicas − readyReplicas, never below 0.'),
       version: z.string().optional().describe('version is the oldest Kubernetes version the control-plane machines run.'),
-      initialization: z
-        .object({ controlPlaneInitialized: z.boolean().optional().describe('controlPlaneInitialized is true once the first machine has initialized the cluster.') })
-        .optional()
-        .describe('initialization tells the control plane\'s first step.'),
+      initialization: initialization('initialization tells the control plane\'s first step.', {
+        controlPlaneInitialized: 'controlPlaneInitialized is true once the first machine has initialized the cluster.',
+      }),
       observedGeneration: observedGeneration(),
       conditions: conditions('Available'),
     }),
   KubeadmConfig: () =>
     z.object({
       dataSecretName: z.string().optional().describe('dataSecretName is the Secret holding the machine\'s bootstrap data (cloud-init).'),
-      initialization: z
-        .object({ dataSecretCreated: z.boolean().optional().describe('dataSecretCreated is true once the bootstrap data exists.') })
-        .optional()
-        .describe('initialization tells whether the bootstrap data exists.'),
+      initialization: initialization('initialization tells whether the bootstrap data exists.', { dataSecretCreated: 'dataSecretCreated is true once the bootstrap data exists.' }),
       observedGeneration: observedGeneration(),
     }),
   KubeadmConfigTemplate: () => z.object({}).describe('A template has no status.'),
   SimCluster: () =>
     z.object({
       controlPlaneEndpoint: endpoint(),
-      initialization: z
-        .object({ provisioned: z.boolean().optional().describe('provisioned is true once the cluster infrastructure (its load balancer) exists.') })
-        .optional()
-        .describe('initialization tells whether the infrastructure exists.'),
+      initialization: initialization('initialization tells whether the infrastructure exists.', { provisioned: 'provisioned is true once the cluster infrastructure (its load balancer) exists.' }),
       observedGeneration: observedGeneration(),
     }),
   SimMachine: () =>
     z.object({
-      initialization: z
-        .object({ provisioned: z.boolean().optional().describe('provisioned is true once the instance exists (spec.providerID is set).') })
-        .optional()
-        .describe('initialization tells whether the instance exists.'),
+      initialization: initialization('initialization tells whether the instance exists.', { provisioned: 'provisioned is true once the instance exists (spec.providerID is set).' }),
       observedGeneration: observedGeneration(),
     }),
   SimMachineTemplate: () => z.object({}).describe('A template has no status.'),

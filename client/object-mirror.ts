@@ -342,13 +342,14 @@ export class ObjectMirror {
       const wf = visible.get(clusterWorkflowId({ namespace, name }));
       if (!wf) continue;
       const want = clusterStatusFrom(wf.phase, wf.memo, this.o.applied.get(objectKey('Cluster', namespace, name)));
+      const written = this.writeStatus('Cluster', obj, want as unknown as Record<string, unknown>, (status) => mirroredPart(status, want));
       // A Cluster being deleted shows it too (phase Deleting, its Deleting condition) until its
       // finalizer goes, as Cluster API's does; it may be gone by the time the status is written.
       if (obj.metadata?.deletionTimestamp) {
-        await this.writeStatus('Cluster', obj, want as unknown as Record<string, unknown>, (status) => mirroredPart(status, want)).catch(unlessGone);
+        await written.catch(unlessGone);
         continue;
       }
-      await this.writeStatus('Cluster', obj, want as unknown as Record<string, unknown>, (status) => mirroredPart(status, want));
+      await written;
       const referenced = (ref: { kind?: KindName; name?: string } | undefined) => (ref?.kind && ref.name ? this.find(ref.kind, namespace, ref.name) : undefined);
       const infra = referenced(obj.spec?.infrastructureRef);
       // As Cluster API's Cluster controller labels them: `kubectl get kcp,simclusters` shows the cluster.
@@ -668,12 +669,22 @@ export class ObjectMirror {
     let config = this.find('KubeadmConfig', m.namespace, m.name);
     if (!config) config = await this.apply('KubeadmConfig', { ...meta(`${GROUPS.bootstrap}/${VERSION}`, 'KubeadmConfig'), spec: templates().config });
     // The bootstrap data is made before the instance is asked for (phase Provisioning).
-    if (m.phase !== 'Pending') await this.writeStatus('KubeadmConfig', config, { initialization: { dataSecretCreated: true }, dataSecretName: m.name, observedGeneration: config.metadata?.generation });
+    if (m.phase !== 'Pending') await this.configReady(config, m.name);
     let instance = this.find('SimMachine', m.namespace, m.name);
     if (!instance || (m.providerID && instance.spec?.providerID !== m.providerID)) {
       instance = await this.apply('SimMachine', { ...meta(`${GROUPS.infrastructure}/${VERSION}`, 'SimMachine'), spec: { ...templates().infrastructure, ...(m.providerID ? { providerID: m.providerID } : {}) } });
     }
-    if (m.providerID) await this.writeStatus('SimMachine', instance, { initialization: { provisioned: true }, observedGeneration: instance.metadata?.generation });
+    if (m.providerID) await this.instanceProvisioned(instance);
+  }
+
+  /** A KubeadmConfig's status once its bootstrap data exists (in the Secret `dataSecretName`). */
+  private configReady(config: MirroredObject, dataSecretName: string): Promise<boolean> {
+    return this.writeStatus('KubeadmConfig', config, { initialization: { dataSecretCreated: true }, dataSecretName, observedGeneration: config.metadata?.generation });
+  }
+
+  /** A SimMachine's status once its instance exists. */
+  private instanceProvisioned(instance: MirroredObject): Promise<boolean> {
+    return this.writeStatus('SimMachine', instance, { initialization: { provisioned: true }, observedGeneration: instance.metadata?.generation });
   }
 
   /**
@@ -694,13 +705,13 @@ export class ObjectMirror {
     const configName = spec?.bootstrap?.configRef?.kind === 'KubeadmConfig' ? spec.bootstrap.configRef.name : undefined;
     const config = configName ? this.find('KubeadmConfig', namespace, configName) : undefined;
     if (config && !config.metadata?.deletionTimestamp && m.phase !== 'Pending') {
-      await this.writeStatus('KubeadmConfig', config, { initialization: { dataSecretCreated: true }, dataSecretName: configName, observedGeneration: config.metadata?.generation });
+      await this.configReady(config, configName!);
     }
     const instanceName = spec?.infrastructureRef?.kind === 'SimMachine' ? spec.infrastructureRef.name : undefined;
     let instance = instanceName ? this.find('SimMachine', namespace, instanceName) : undefined;
     if (!instance || instance.metadata?.deletionTimestamp || !m.providerID) return;
     if (instance.spec?.providerID !== m.providerID) instance = await providerID(`${GROUPS.infrastructure}/${VERSION}`, 'SimMachine', instanceName!);
-    await this.writeStatus('SimMachine', instance, { initialization: { provisioned: true }, observedGeneration: instance.metadata?.generation });
+    await this.instanceProvisioned(instance);
   }
 
   /**
