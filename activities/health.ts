@@ -28,10 +28,11 @@ export interface HealthDeps {
 export function healthActivities({ temporal, nodeWatches, unreachableGraceMs = 60_000, observerQuietMs = OBSERVER_QUIET_MS }: HealthDeps) {
   return {
     /** `relistSeconds`: how often to look for new machines while no Node changes (the check asks sooner after it remediated: replacements come). */
-    async observeHealthTargets(input: { cluster: ObjectKey; selector: LabelSelector; knownDigest?: string; maxWaitSeconds: number; relistSeconds?: number }): Promise<{ digest: string; targets: OwnedHealthTarget[]; quiet?: string }> {
+    /** `includeDeleting` (revision 10): machines being deleted are targets too, marked `deleting`, as Cluster API counts them. */
+    async observeHealthTargets(input: { cluster: ObjectKey; selector: LabelSelector; knownDigest?: string; maxWaitSeconds: number; relistSeconds?: number; includeDeleting?: boolean }): Promise<{ digest: string; targets: OwnedHealthTarget[]; quiet?: string }> {
       const deadline = Date.now() + Math.min(input.maxWaitSeconds * 1000, observerQuietMs);
       return waitOnMachinesAndNodes({ temporal, nodeWatches, graceMs: unreachableGraceMs }, input.cluster, 'MachineHealthChecks', (machines, nodes) => {
-        const targets = healthTargets(machines, nodes, input.selector);
+        const targets = healthTargets(machines, nodes, input.selector, input.includeDeleting);
         const digest = createHash('sha256').update(JSON.stringify(targets)).digest('hex').slice(0, 16);
         if (digest !== input.knownDigest) return { digest, targets };
         return Date.now() >= deadline ? { digest, targets, quiet: healthTargetsMark(machines, nodes) } : undefined;
@@ -40,11 +41,15 @@ export function healthActivities({ temporal, nodeWatches, unreachableGraceMs = 6
   };
 }
 
-/** The selected machines as health targets; machines being deleted are not targets (Cluster API skips them). */
-export function healthTargets(machines: MachineRecord[], nodes: readonly V1Node[], selector: LabelSelector): OwnedHealthTarget[] {
+/**
+ * The selected machines as health targets. A machine being deleted is a target marked `deleting`
+ * with `includeDeleting` (Cluster API counts it: never healthy), else it is left out (before
+ * revision 10); a deleted one never is.
+ */
+export function healthTargets(machines: MachineRecord[], nodes: readonly V1Node[], selector: LabelSelector, includeDeleting = false): OwnedHealthTarget[] {
   const byName = new Map(nodes.map((n) => [n.metadata?.name, n]));
   return machines
-    .filter((m) => m.facts && m.phase !== 'Deleting' && m.phase !== 'Deleted' && selectorMatches(selector, m.facts.labels))
+    .filter((m) => m.facts && (includeDeleting || m.phase !== 'Deleting') && m.phase !== 'Deleted' && selectorMatches(selector, m.facts.labels))
     .map((m): OwnedHealthTarget => {
       const node = m.nodeName ? byName.get(m.nodeName) : undefined;
       const labels = m.facts!.labels;
@@ -55,6 +60,7 @@ export function healthTargets(machines: MachineRecord[], nodes: readonly V1Node[
         remediationAllowed: m.facts!.ownerKind !== undefined,
         machineCreatedAt: m.facts!.createdAt,
         ...(m.phase === 'Failed' ? { failed: true } : {}),
+        ...(m.phase === 'Deleting' ? { deleting: true } : {}),
         ...(m.nodeName ? { nodeName: m.nodeName } : {}),
         ...(m.nodeName && !node ? { nodeMissing: true } : {}),
         ...(node

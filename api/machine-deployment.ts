@@ -109,7 +109,7 @@ export function machineDeploymentSchema() {
 export type MachineDeployment = z.infer<ReturnType<typeof machineDeploymentSchema>>;
 
 /** The condition types a MachineDeployment reports (Cluster API v1beta2's). */
-export const MACHINE_DEPLOYMENT_CONDITIONS = ['Available', 'RollingOut', 'ScalingUp', 'ScalingDown', 'Paused'] as const;
+export const MACHINE_DEPLOYMENT_CONDITIONS = ['Available', 'RollingOut', 'ScalingUp', 'ScalingDown', 'MachinesReady', 'MachinesUpToDate', 'Deleting', 'Paused'] as const;
 export type MachineDeploymentConditionType = (typeof MACHINE_DEPLOYMENT_CONDITIONS)[number];
 
 export interface MachineDeploymentStatus {

@@ -17,6 +17,8 @@ export const ANNOTATIONS = {
   deleteMachine: 'cluster.capstan.dev/delete-machine',
   /** Cluster API's machinedeployment.clusters.x-k8s.io/revision: on a deployment's sets. */
   revision: 'machinedeployment.cluster.capstan.dev/revision',
+  /** Cluster API's machinedeployment.clusters.x-k8s.io/revision-history: the revisions a set had before a rollback. */
+  revisionHistory: 'machinedeployment.cluster.capstan.dev/revision-history',
 } as const;
 
 export const LABELS = {

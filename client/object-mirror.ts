@@ -542,7 +542,9 @@ export class ObjectMirror {
   private async deploymentSet(md: MirroredObject, view: MachineDeploymentView, s: MachineDeploymentView['sets'][number], machines: VisibleMachine[]): Promise<void> {
     const namespace = md.metadata!.namespace!;
     let obj = this.find('MachineSet', namespace, s.name);
-    if (!obj || obj.spec?.replicas !== s.replicas || obj.metadata?.annotations?.[ANNOTATIONS.revision] !== String(s.revision)) {
+    const annotations = setAnnotations(namespace, s);
+    const shown = obj?.metadata?.annotations ?? {};
+    if (!obj || obj.spec?.replicas !== s.replicas || [ANNOTATIONS.revision, ANNOTATIONS.revisionHistory].some((k) => shown[k] !== annotations[k])) {
       const spec = obj?.spec ?? setObjectSpec(s.name, view, await this.setSpec(namespace, s.name));
       if (!spec) return;
       obj = await this.apply('MachineSet', {
@@ -552,7 +554,7 @@ export class ObjectMirror {
           name: s.name,
           namespace,
           labels: { [LABELS.clusterName]: view.clusterName, [LABELS.deploymentName]: view.name },
-          annotations: { [WORKFLOW_ID_ANNOTATION]: machineSetWorkflowId({ namespace, name: s.name }), [ANNOTATIONS.revision]: String(s.revision) },
+          annotations,
           ownerReferences: [ownerReference(md)],
         },
         spec: { ...spec, replicas: s.replicas },
@@ -791,4 +793,16 @@ export class ObjectMirror {
   }
   /** Each control plane's conditions, as its workflow last told them. */
   private readonly controlPlaneConditions = new Map<string, Condition[]>();
+}
+
+/**
+ * A deployment's set's annotations: its workflow, its revision and — once a rollback made it the new
+ * set again — the revisions it had before, comma-separated (Cluster API's revision-history).
+ */
+export function setAnnotations(namespace: string, s: { name: string; revision: number; revisionHistory?: number[] }): Record<string, string> {
+  return {
+    [WORKFLOW_ID_ANNOTATION]: machineSetWorkflowId({ namespace, name: s.name }),
+    [ANNOTATIONS.revision]: String(s.revision),
+    ...(s.revisionHistory?.length ? { [ANNOTATIONS.revisionHistory]: s.revisionHistory.join(',') } : {}),
+  };
 }

@@ -73,8 +73,16 @@
 //   change and once more as its deletion begins (Deleting), for the watcher to write on the object.
 //   A Machine deleted and then applied again under its name is a new machine (before, the name
 //   stayed taken: `unchanged`, and no machine).
+//
+// Revision 10 (Cluster API's MachineHealthCheck count):
+// - MachineHealthCheck: machines being deleted are targets (observeHealthTargets' includeDeleting),
+//   counted against maxUnhealthy and never healthy, and a target whose check timeout is running is
+//   not healthy either (planners/health.ts countAsClusterApi): a remediation still in flight holds
+//   back the next one as in Cluster API, where before it was no target at all.
+// (Not revisions, since they change no command: a rolled-back set's revision is raised to the
+// newest, and a deployment's status carries MachinesReady, MachinesUpToDate and Deleting.)
 export const FLOW_MEMO = 'flow';
-export const CURRENT_FLOW = 9;
+export const CURRENT_FLOW = 10;
 
 /**
  * Revision 4: the most StartChild commands one workflow task issues. Each carries the machine's

@@ -49,7 +49,7 @@ import { ownerView } from './planners/set-view.js';
 import { reporter, signalOrForget } from './reports.js';
 import { objectSearchAttributes } from './search-attributes.js';
 import { canonicalJson } from './spec-diff.js';
-import { controlPlaneFactsKey, type ControlPlaneFacts, type MachineDeploymentApply, type MachineDeploymentReport, type MachineDeploymentState, type MachineDeploymentView, type MachineDeploymentWorkflowInput, type SetInPlace } from './types.js';
+import { controlPlaneFactsKey, type ControlPlaneFacts, type DeploymentSet, type MachineDeploymentApply, type MachineDeploymentReport, type MachineDeploymentState, type MachineDeploymentView, type MachineDeploymentWorkflowInput, type SetInPlace } from './types.js';
 
 /** Immediate re-plans after acting, before waiting for reports (the plan is a fixed point by then). */
 const MAX_PASSES = 3;
@@ -76,6 +76,9 @@ export function templateHash(a: MachineDeploymentApply, flow = 1): string {
 }
 
 /** An apply with what its manifest did not set taken from the running deployment (kubectl apply's field ownership). */
+/** The revision a set shows: its creation order, or what a rollback raised it to. */
+const shownRevision = (s: DeploymentSet): number => s.shownRevision ?? s.revision;
+
 function keepOmitted(sent: MachineDeploymentApply, current: MachineDeploymentApply): MachineDeploymentApply {
   const { omitted, ...next } = sent;
   if (!omitted?.length || !next.machineDeployment?.spec) return next;
@@ -220,10 +223,11 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
       spec: md().spec,
       status: state.status,
       sets: live()
-        .sort(([, a], [, b]) => a.revision - b.revision)
+        .sort(([, a], [, b]) => shownRevision(a) - shownRevision(b))
         .map(([setName, s]) => ({
           name: setName,
-          revision: s.revision,
+          revision: shownRevision(s),
+          ...(s.revisionHistory?.length ? { revisionHistory: s.revisionHistory } : {}),
           new: isNewSet(s, hash),
           replicas: s.replicas,
           readyReplicas: s.report?.readyReplicas ?? 0,
@@ -314,6 +318,19 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
     return !!s.created && Date.parse(s.created) >= at;
   };
 
+  /**
+   * A rollback (the desired template is an old set's again): that set becomes the newest revision,
+   * its former one kept in its history, as Cluster API's SetNewMachineSetAnnotations does. Only what
+   * the sets show changes; no command does, so histories replay as they were.
+   */
+  const bumpRolledBack = (setName: string) => {
+    const s = state.sets[setName]!;
+    const shown = shownRevision(s);
+    if (!live().some(([n, other]) => n !== setName && shownRevision(other) > shown)) return;
+    s.revisionHistory = [...(s.revisionHistory ?? []), shown];
+    s.shownRevision = ++state.lastRevision;
+  };
+
   /** A set's counts as this deployment plans with them (revision 2: seen through the replicas it asked for). */
   const counts = (s: { replicas: number; report?: { replicas: number; readyReplicas: number; availableReplicas: number } }) => {
     const reported = { replicas: s.report?.replicas ?? 0, readyReplicas: s.report?.readyReplicas ?? 0, availableReplicas: s.report?.availableReplicas ?? 0 };
@@ -331,6 +348,7 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
     const byRevision = live().filter(([, s]) => !s.deleting).sort(([, a], [, b]) => a.revision - b.revision);
     const newSet = byRevision.find(([, s]) => isNewSet(s, hash))?.[0];
     const oldSets = byRevision.filter(([n]) => n !== newSet).map(([n]) => n);
+    if (newSet) bumpRolledBack(newSet);
     if (spec.paused) {
       // Paused: no rollout step. A sole set still follows spec.replicas (scaling is not a rollout).
       if (newSet && oldSets.length === 0) {
@@ -414,14 +432,18 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
     return { acted, done: step.done };
   };
 
-  const updateStatus = async () => {
+  /** The status from the sets' last reports; `deleting` once the deployment's deletion began. */
+  const nextStatus = (deleting = false) => {
     const spec = md().spec;
     const hash = templateHash(state.apply, flow);
-    const maxUnavailable = spec.rollout.strategy.type === 'RollingUpdate' ? resolveFenceposts(spec.replicas, spec.rollout.strategy.rollingUpdate).maxUnavailable : 0;
-    const next = computeDeploymentStatus(
+    const strategy = spec.rollout.strategy;
+    const maxUnavailable = strategy.type === 'RollingUpdate' ? resolveFenceposts(spec.replicas, strategy.rollingUpdate).maxUnavailable : 0;
+    return computeDeploymentStatus(
       {
         replicas: spec.replicas,
         maxUnavailable,
+        ...(strategy.type === 'RollingUpdate' ? { maxUnavailableSpec: strategy.rollingUpdate?.maxUnavailable ?? 0 } : {}),
+        ...(deleting ? { deleting } : {}),
         paused: spec.paused,
         sets: live().map(([n, s]) => ({
           name: n,
@@ -437,6 +459,10 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
       },
       state.status,
     );
+  };
+
+  const updateStatus = async () => {
+    const next = nextStatus();
     if (deploymentStatusChanged(state.status, next)) {
       state.status = next;
       await tellCluster(report());
@@ -492,11 +518,18 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
 
   // --- deletion: every set (each deletes its machines), then the deployment ---
   setCurrentDetails('deleting machine sets');
+  // Deleting, as its object shows it while its finalizer holds it (the status only: its report to
+  // the Cluster, and so the commands, are as before).
+  state.status = nextStatus(true);
   for (const [n, s] of live()) {
     s.deleting = true;
     await signalSet(n, (h) => h.signal(deleteMachineSetSignal, { clusterDeleting: state.clusterDeleting }));
   }
-  await condition(() => live().length === 0);
+  while (live().length > 0) {
+    const seen = changes;
+    await condition(() => changes !== seen || live().length === 0);
+    state.status = nextStatus(true);
+  }
   setCurrentDetails('Deleted');
   const last = report(true);
   await tellCluster(last);

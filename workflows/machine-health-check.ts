@@ -52,7 +52,7 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
   let changes = 0;
   // Revision 5 (flow.ts): started by a Cluster of revision 5 with it in its memo.
   const flow = flowOf(workflowInfo().memo);
-  let verdict: HealthVerdict = { unhealthy: [], remediate: [], shortCircuited: false };
+  let verdict: HealthVerdict = { unhealthy: [], remediate: [], shortCircuited: false, healthy: 0 };
   let problem: string | undefined;
   let heldBack: { machine: string; owner: string; until: string; generation: number }[] = [];
   const cond = (c: ConditionInput) => {
@@ -116,6 +116,7 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
         maxWaitSeconds: OBSERVE_MAX_WAIT_SECONDS,
         // Replacements of what it remediated lately come soon: look for new machines often then.
         relistSeconds: recentlyRemediated() ? 2 : 30,
+        ...(flow >= 10 ? { includeDeleting: true } : {}),
       }),
     {
       result: (r) => {
@@ -157,8 +158,8 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
       maxUnhealthy: remediation.triggerIf.unhealthyLessThanOrEqualTo,
       unhealthyRange: remediation.triggerIf.unhealthyInRange,
     };
-    verdict = evaluateHealth({ now: new Date().toISOString(), ...common, targets });
-    const healthy = targets.filter((t) => !verdict.unhealthy.includes(t.machine) && t.nodeName && !t.nodeMissing).length;
+    verdict = evaluateHealth({ now: new Date().toISOString(), ...common, targets, ...(flow >= 10 ? { countAsClusterApi: true } : {}) });
+    const healthy = flow >= 10 ? verdict.healthy : targets.filter((t) => !verdict.unhealthy.includes(t.machine) && t.nodeName && !t.nodeMissing).length;
     const unhealthyCount = targets.length - healthy;
     state.status = {
       expectedMachines: targets.length,
@@ -168,14 +169,19 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
       conditions: state.status?.conditions ?? [],
       observedGeneration: state.generation,
     };
-    const limit = common.unhealthyRange !== undefined ? `unhealthyInRange ${common.unhealthyRange}` : `maxUnhealthy ${common.maxUnhealthy ?? '100%'}`;
+    // Cluster API's words (machinehealthcheck_controller.go), its `unhealthy` being the machines that need remediation.
+    const counts = `total: ${targets.length}, unhealthy: ${verdict.unhealthy.length}`;
+    const why =
+      common.unhealthyRange !== undefined
+        ? `does not fall within the range (${counts}, unhealthyRange: ${common.unhealthyRange})`
+        : `exceeds maxUnhealthy (${counts}, maxUnhealthy: ${common.maxUnhealthy ?? '100%'})`;
     cond(
       verdict.shortCircuited
         ? {
             type: 'RemediationAllowed',
             status: 'False',
             reason: 'TooManyUnhealthy',
-            message: `Remediation is not allowed: ${unhealthyCount} of ${targets.length} machines are not started or unhealthy (${limit})`,
+            message: `Remediation is not allowed, the number of not started or unhealthy machines ${why}`,
           }
         : { type: 'RemediationAllowed', status: 'True', reason: 'RemediationAllowed' },
     );
@@ -196,10 +202,14 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
     // Remediate: delete each unhealthy machine its owner replaces, once; the owner's new machine
     // is a new target. A machine that is no longer a target is forgotten.
     const targetNames = new Set(state.targets.map((t) => t.machine));
+    // Revision 10: machines being deleted are targets (counted as Cluster API counts them), but
+    // for all else here they are as before, when they were not: not "healthy again", not shown.
+    const deleting = new Set(state.targets.filter((t) => t.deleting).map((t) => t.machine));
+    const liveTargetNames = new Set([...targetNames].filter((m) => !deleting.has(m)));
     // External remediation: a request whose machine is healthy again, or gone, is deleted.
     const requests = (state.remediationRequests ??= {});
     for (const [m, templateRef] of Object.entries(requests)) {
-      if (targetNames.has(m) && verdict.unhealthy.includes(m)) continue;
+      if (liveTargetNames.has(m) && verdict.unhealthy.includes(m)) continue;
       await requestStep(() => provider.deleteRemediationRequest({ templateRef, namespace, machine: m }));
       delete requests[m];
       state.remediated = state.remediated.filter((x) => x !== m);
@@ -207,7 +217,7 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
     state.remediated = state.remediated.filter((m) => targetNames.has(m));
     // A control-plane machine the control plane was asked to remediate that is healthy again:
     // the request is withdrawn (the control plane may have held it back to keep etcd's quorum).
-    for (const m of state.remediated.filter((x) => !verdict.unhealthy.includes(x))) {
+    for (const m of state.remediated.filter((x) => !verdict.unhealthy.includes(x) && !deleting.has(x))) {
       const owner = controlPlaneOwner(state.targets.find((t) => t.machine === m));
       if (!owner) continue;
       state.remediated = state.remediated.filter((x) => x !== m);
@@ -253,7 +263,7 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
     // one round trip after another; a history from before this (one after another) replays so.
     if (sends.length > 1 && patched('mhc-concurrent-remediation')) await Promise.all(sends.map((send) => send()));
     else for (const send of sends) await send();
-    if (flow >= 5) showUnhealthy(targetNames);
+    if (flow >= 5) showUnhealthy(liveTargetNames);
     cond(
       heldBack.length
         ? {

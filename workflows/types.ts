@@ -440,8 +440,15 @@ export interface MachineDeploymentWorkflowInput {
 export interface DeploymentSet {
   /** The template's fingerprint: the set whose hash is the desired template's is the new set. */
   templateHash: string;
-  /** Its revision (Cluster API's machinedeployment.clusters.x-k8s.io/revision): 1, 2, … */
+  /** Its creation order, and its revision until a rollback gives it a new one: 1, 2, … */
   revision: number;
+  /**
+   * The revision it shows once a rollback made it the new set again (Cluster API's
+   * machinedeployment.clusters.x-k8s.io/revision, raised to the newest + 1), and those it had before
+   * (revision-history). Old sets are still ordered by `revision`, their creation order.
+   */
+  shownRevision?: number;
+  revisionHistory?: number[];
   /** spec.replicas as the deployment last set it. */
   replicas: number;
   /** Workflow time of creation, RFC 3339: a set created before rollout.after is rolled out. */
@@ -498,7 +505,7 @@ export interface MachineDeploymentView {
   generation: number;
   spec: MachineDeployment['spec'];
   status?: MachineDeploymentStatus;
-  sets: { name: string; revision: number; new: boolean; replicas: number; readyReplicas: number; availableReplicas: number; deleting: boolean }[];
+  sets: { name: string; revision: number; revisionHistory?: number[]; new: boolean; replicas: number; readyReplicas: number; availableReplicas: number; deleting: boolean }[];
 }
 
 export interface MachineHealthCheckWorkflowInput {

@@ -3,6 +3,7 @@
 // a planted violation.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { healthTargets } from '../../activities/health.js';
 import { evaluateHealth, unhealthyReason, type HealthInput, type HealthTarget, type HealthVerdict } from '../../workflows/planners/health.js';
 
 const T0 = Date.parse('2026-11-29T12:00:00Z');
@@ -17,21 +18,21 @@ const input = (targets: HealthTarget[], more: Partial<HealthInput> = {}): Health
 
 describe('evaluateHealth: the rules', () => {
   it('a Node NotReady for longer than the timeout is unhealthy and remediated; for less, healthy with the time left', () => {
-    expect(evaluateHealth(input([target('a', { nodeConditions: ready(-301, 'False') })]))).toEqual({ unhealthy: ['a'], remediate: ['a'], shortCircuited: false });
-    expect(evaluateHealth(input([target('a', { nodeConditions: ready(-270, 'Unknown') })]))).toEqual({ unhealthy: [], remediate: [], shortCircuited: false, nextCheckInSeconds: 30 });
+    expect(evaluateHealth(input([target('a', { nodeConditions: ready(-301, 'False') })]))).toEqual({ unhealthy: ['a'], remediate: ['a'], shortCircuited: false, healthy: 0 });
+    expect(evaluateHealth(input([target('a', { nodeConditions: ready(-270, 'Unknown') })]))).toEqual({ unhealthy: [], remediate: [], shortCircuited: false, healthy: 1, nextCheckInSeconds: 30 });
   });
   it('at exactly the timeout it is still healthy (strictly longer, as Cluster API), next check in 0 s', () => {
-    expect(evaluateHealth(input([target('a', { nodeConditions: ready(-300, 'False') })]))).toEqual({ unhealthy: [], remediate: [], shortCircuited: false, nextCheckInSeconds: 0 });
+    expect(evaluateHealth(input([target('a', { nodeConditions: ready(-300, 'False') })]))).toEqual({ unhealthy: [], remediate: [], shortCircuited: false, healthy: 1, nextCheckInSeconds: 0 });
   });
   it('a Ready Node runs no timeout', () => {
-    expect(evaluateHealth(input([target('a')]))).toEqual({ unhealthy: [], remediate: [], shortCircuited: false });
+    expect(evaluateHealth(input([target('a')]))).toEqual({ unhealthy: [], remediate: [], shortCircuited: false, healthy: 1 });
   });
   it('no Node: unhealthy after nodeStartupTimeoutSeconds (default 600) from creation, or from infrastructure ready if later; 0 disables', () => {
     const starting = target('a', { nodeName: undefined, nodeConditions: undefined, machineCreatedAt: at(-700) });
     expect(evaluateHealth(input([starting])).unhealthy).toEqual(['a']);
     expect(evaluateHealth(input([{ ...starting, infrastructureReadyAt: at(-100) }])).nextCheckInSeconds).toBe(500);
     expect(evaluateHealth(input([starting], { nodeStartupTimeoutSeconds: 800 })).nextCheckInSeconds).toBe(100);
-    expect(evaluateHealth(input([starting], { nodeStartupTimeoutSeconds: 0 }))).toEqual({ unhealthy: [], remediate: [], shortCircuited: false });
+    expect(evaluateHealth(input([starting], { nodeStartupTimeoutSeconds: 0 }))).toEqual({ unhealthy: [], remediate: [], shortCircuited: false, healthy: 0 });
   });
   it('a failed machine, and one whose Node is gone, are unhealthy at once', () => {
     const v = evaluateHealth(input([target('b', { failed: true }), target('a', { nodeMissing: true }), target('c')]));
@@ -57,6 +58,15 @@ describe('evaluateHealth: the rules', () => {
     expect(evaluateHealth(input(fleet(2), { unhealthyRange: '[1-3]', maxUnhealthy: 0 }))).toMatchObject({ remediate: ['m0', 'm1'], shortCircuited: false });
     expect(evaluateHealth(input(fleet(4), { unhealthyRange: '[1-3]' }))).toMatchObject({ remediate: [], shortCircuited: true });
     expect(evaluateHealth(input(fleet(1), { unhealthyRange: '[2-3]' }))).toMatchObject({ remediate: [], shortCircuited: true });
+  });
+  it('revision 10 counts as Cluster API: a target whose timeout runs is not healthy; a deleting one counts, is never healthy, never remediated again', () => {
+    const fleet = [target('a', { failed: true }), target('b', { nodeConditions: ready(-100, 'False') }), target('c')];
+    expect(evaluateHealth(input(fleet, { maxUnhealthy: 1 }))).toMatchObject({ remediate: ['a'], shortCircuited: false, healthy: 2 });
+    expect(evaluateHealth(input(fleet, { maxUnhealthy: 1, countAsClusterApi: true }))).toMatchObject({ unhealthy: ['a'], remediate: [], shortCircuited: true, healthy: 1 });
+    // maxUnhealthy 1: the first remediation is still deleting its machine when a second machine fails.
+    const inFlight = [target('a', { deleting: true, failed: true }), target('b', { failed: true }), target('c')];
+    expect(evaluateHealth(input(inFlight, { maxUnhealthy: 1, countAsClusterApi: true }))).toEqual({ unhealthy: ['b'], remediate: [], shortCircuited: true, healthy: 1 });
+    expect(evaluateHealth(input(inFlight, { maxUnhealthy: 2, countAsClusterApi: true }))).toEqual({ unhealthy: ['b'], remediate: ['b'], shortCircuited: false, healthy: 1 });
   });
   it('says why a target is unhealthy, with Cluster API\'s reasons', () => {
     const i = { now: at(0), unhealthyNodeConditions: checks };
@@ -87,6 +97,7 @@ const arbTarget = (machine: string): fc.Arbitrary<HealthTarget> =>
     failed: fc.option(fc.boolean(), { nil: undefined, freq: 3 }),
     nodeName: fc.option(fc.constant(machine), { nil: undefined, freq: 5 }),
     nodeMissing: fc.option(fc.boolean(), { nil: undefined, freq: 3 }),
+    deleting: fc.option(fc.boolean(), { nil: undefined, freq: 3 }),
     nodeConditions: fc.option(
       fc.array(fc.record({ type: fc.constantFrom('Ready', 'DiskPressure'), status, lastTransitionTime: fc.integer({ min: -1000, max: 0 }).map(at) }), { maxLength: 2 }),
       { nil: undefined },
@@ -99,6 +110,7 @@ const arbInput: fc.Arbitrary<HealthInput> = fc.record({
   maxUnhealthy: fc.option(fc.oneof(fc.integer({ min: 0, max: 8 }), fc.integer({ min: 0, max: 100 }).map((p) => `${p}%`)), { nil: undefined }),
   unhealthyRange: fc.option(fc.tuple(fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 5 })).map(([a, b]) => `[${Math.min(a, b)}-${Math.max(a, b)}]`), { nil: undefined, freq: 4 }),
   targets: fc.integer({ min: 0, max: 8 }).chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => arbTarget(`m${i}`)))),
+  countAsClusterApi: fc.option(fc.boolean(), { nil: undefined }),
 });
 const later = (i: HealthInput, seconds: number): HealthInput => ({ ...i, now: new Date(Date.parse(i.now) + seconds * 1000).toISOString() });
 const sorted = (xs: string[]) => xs.every((x, k) => k === 0 || xs[k - 1]! < x);
@@ -131,6 +143,16 @@ const properties: { name: string; holds: (evaluate: Evaluate, i: HealthInput) =>
     },
   },
   {
+    name: 'counted as Cluster API: a deleting target is never healthy, unhealthy or remediated; healthy ≤ the count before revision 10',
+    holds: (ev, i) => {
+      if (!i.countAsClusterApi) return true;
+      const v = ev(i);
+      const deleting = i.targets.filter((t) => t.deleting).map((t) => t.machine);
+      const before = ev({ ...i, countAsClusterApi: undefined, targets: i.targets.filter((t) => !t.deleting) });
+      return deleting.every((m) => !v.unhealthy.includes(m) && !v.remediate.includes(m)) && v.healthy <= before.healthy && v.healthy <= i.targets.length - deleting.length;
+    },
+  },
+  {
     name: 'deterministic, and the input is not mutated',
     holds: (ev, i) => {
       const json = JSON.stringify(i);
@@ -160,8 +182,13 @@ describe('evaluateHealth: properties', () => {
         const v = evaluateHealth(i);
         return v.nextCheckInSeconds === undefined ? v : { ...v, nextCheckInSeconds: v.nextCheckInSeconds + 5 };
       },
-      // Marks what it decided on the caller's objects.
+      // Counts a deleting machine with a Ready Node as healthy (it is on its way out).
       [properties[3]!.name]: (i) => {
+        const v = evaluateHealth(i);
+        return { ...v, healthy: v.healthy + i.targets.filter((t) => t.deleting && t.nodeName && !t.nodeMissing).length };
+      },
+      // Marks what it decided on the caller's objects.
+      [properties[4]!.name]: (i) => {
         const v = evaluateHealth(i);
         for (const t of i.targets) if (v.unhealthy.includes(t.machine)) t.failed = true;
         return v;
@@ -171,5 +198,16 @@ describe('evaluateHealth: properties', () => {
       const r = fc.check(fc.property(arbInput, (i) => p.holds(planted[p.name]!, structuredClone(i))), { numRuns: 3000 });
       expect(r.failed, p.name).toBe(true);
     }
+  });
+});
+
+describe('healthTargets (what the activity hands the check)', () => {
+  const labels = { 'cluster.capstan.dev/deployment-name': 'md' };
+  const machines = (['Running', 'Deleting', 'Deleted'] as const).map((phase, i) => ({ name: `m${i}`, workflowId: `machine/default/m${i}`, phase, nodeName: `m${i}`, facts: { labels, ownerKind: 'MachineSet' as const, createdAt: at(-60) } }));
+  const nodes = machines.map((m) => ({ metadata: { name: m.nodeName }, status: { conditions: [{ type: 'Ready', status: 'True' }] } }));
+  const selector = { matchLabels: labels, matchExpressions: [] };
+  it('leaves a deleting machine out before revision 10, and lists it marked `deleting` from revision 10; a deleted one never', () => {
+    expect(healthTargets(machines, nodes, selector).map((t) => [t.machine, !!t.deleting])).toEqual([['m0', false]]);
+    expect(healthTargets(machines, nodes, selector, true).map((t) => [t.machine, !!t.deleting])).toEqual([['m0', false], ['m1', true]]);
   });
 });

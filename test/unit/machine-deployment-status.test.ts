@@ -20,3 +20,68 @@ describe('computeDeploymentStatus: ScalingUp', () => {
     expect(scalingUp(input(sets))).toMatchObject(want);
   });
 });
+
+const cond = (i: DeploymentStatusInput, type: string) => {
+  const c = computeDeploymentStatus(i).conditions.find((x) => x.type === type);
+  return c && { status: c.status, reason: c.reason, message: c.message };
+};
+
+describe('computeDeploymentStatus: Cluster API v1beta2’s other conditions', () => {
+  it('sets every condition Cluster API’s deployment sets but Remediating, in its order', () => {
+    expect(computeDeploymentStatus(input([set({ replicas: 3, readyReplicas: 3, availableReplicas: 3 })])).conditions.map((c) => c.type)).toEqual([
+      'Available', 'RollingOut', 'ScalingUp', 'ScalingDown', 'MachinesReady', 'MachinesUpToDate', 'Deleting', 'Paused',
+    ]);
+  });
+
+  it.each([
+    { name: 'enough available', over: {}, sets: [set({ replicas: 3, availableReplicas: 3 })], want: { status: 'True', reason: 'Available', message: '' } },
+    {
+      name: 'too few, a rolling update: the spec’s maxUnavailable as written',
+      over: { maxUnavailable: 1, maxUnavailableSpec: '25%' },
+      sets: [set({ replicas: 3, availableReplicas: 1 })],
+      want: { status: 'False', reason: 'NotAvailable', message: '1 available replicas, at least 2 required (spec.rollout.strategy.rollingUpdate.maxUnavailable is 25%, spec.replicas is 3)' },
+    },
+    { name: 'too few, OnDelete', over: {}, sets: [set({ replicas: 3, availableReplicas: 1 })], want: { status: 'False', reason: 'NotAvailable', message: '1 available replicas, at least 3 required' } },
+    { name: 'too few while deleting', over: { deleting: true }, sets: [set({ replicas: 1, availableReplicas: 0 })], want: { status: 'False', reason: 'NotAvailable', message: 'Deletion in progress' } },
+  ])('Available: $name', ({ over, sets, want }) => {
+    expect(cond({ ...input(sets), ...over }, 'Available')).toEqual(want);
+  });
+
+  it.each([
+    // maxSurge 0, maxUnavailable 1: the old set was lowered to 2 and its third machine is draining.
+    { name: 'an old set lowered below its machines is not a scale down of the deployment', over: {}, sets: [set({ isNew: false, specReplicas: 2, replicas: 3 }), set({ name: 'md-new', specReplicas: 1, replicas: 0 })], want: { status: 'False', reason: 'NotScalingDown', message: '' } },
+    { name: 'more machines than replicas', over: {}, sets: [set({ replicas: 4, specReplicas: 3 })], want: { status: 'True', reason: 'ScalingDown', message: 'Scaling down from 4 to 3 replicas' } },
+    { name: 'deleting: down to 0', over: { deleting: true }, sets: [set({ replicas: 2 })], want: { status: 'True', reason: 'ScalingDown', message: 'Scaling down from 2 to 0 replicas' } },
+  ])('ScalingDown: $name', ({ over, sets, want }) => {
+    expect(cond({ ...input(sets), ...over }, 'ScalingDown')).toEqual(want);
+  });
+
+  it('ScalingUp: none while deleting', () => {
+    expect(cond({ ...input([set({ replicas: 1 })]), deleting: true }, 'ScalingUp')).toMatchObject({ status: 'False', reason: 'NotScalingUp' });
+  });
+
+  it.each([
+    { name: 'no machines', sets: [set({ replicas: 0, readyReplicas: 0 })], ready: ['True', 'NoReplicas', ''], upToDate: ['True', 'NoReplicas', ''] },
+    { name: 'all ready and up to date', sets: [set({ replicas: 3, readyReplicas: 3 })], ready: ['True', 'Ready', ''], upToDate: ['True', 'UpToDate', ''] },
+    {
+      name: 'mid-rollout',
+      sets: [set({ name: 'md-old', isNew: false, replicas: 2, readyReplicas: 1 }), set({ name: 'md-new', replicas: 2, readyReplicas: 1 })],
+      ready: ['False', 'NotReady', '* MachineSet md-old: 1 of 2 Machines not ready\n* MachineSet md-new: 1 of 2 Machines not ready'],
+      upToDate: ['False', 'NotUpToDate', '* MachineSet md-old: 2 of 2 Machines not up to date'],
+    },
+  ])('MachinesReady and MachinesUpToDate: $name', ({ sets, ready, upToDate }) => {
+    const i = input(sets);
+    expect(Object.values(cond(i, 'MachinesReady')!)).toEqual(ready);
+    expect(Object.values(cond(i, 'MachinesUpToDate')!)).toEqual(upToDate);
+  });
+
+  it.each([
+    { name: 'not deleting', over: {}, sets: [set()], want: { status: 'False', reason: 'NotDeleting', message: '' } },
+    { name: 'machines left', over: { deleting: true }, sets: [set({ replicas: 1 }), set({ name: 'md-2', replicas: 2 })], want: { status: 'True', reason: 'Deleting', message: 'Deleting 3 Machines' } },
+    { name: 'one machine left', over: { deleting: true }, sets: [set({ replicas: 1 })], want: { status: 'True', reason: 'Deleting', message: 'Deleting 1 Machine' } },
+    { name: 'sets without machines left', over: { deleting: true }, sets: [set({ replicas: 0 })], want: { status: 'True', reason: 'Deleting', message: 'Deleting 1 MachineSet' } },
+    { name: 'nothing left', over: { deleting: true }, sets: [], want: { status: 'True', reason: 'Deleting', message: 'Deletion completed' } },
+  ])('Deleting: $name', ({ over, sets, want }) => {
+    expect(cond({ ...input(sets), ...over }, 'Deleting')).toEqual(want);
+  });
+});

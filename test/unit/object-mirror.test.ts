@@ -2,7 +2,7 @@
 // its KubeadmConfig and SimMachine are cloned from, and the label selector string of the scale
 // subresource.
 import { describe, expect, it } from 'vitest';
-import { blindAvailable, type MirroredObject, nodeHealthConditions, partTemplates, phaseConditions, selectorString } from '../../client/object-mirror.js';
+import { blindAvailable, type MirroredObject, nodeHealthConditions, partTemplates, phaseConditions, selectorString, setAnnotations } from '../../client/object-mirror.js';
 import { HEALTHY_NODE_KEY, nodeConditions, nodeConditionsKey } from '../../workflows/planners/node-conditions.js';
 import { connectionDownKey } from '../../workflows/planners/remote-connection.js';
 
@@ -101,5 +101,18 @@ describe('blindAvailable (a deployment whose cluster\'s API does not answer)', (
   });
   it('is the same at every pass (nothing new to write)', () => {
     expect(blindAvailable(conditions, since, 'demo')).toEqual(blindAvailable(conditions, since, 'demo'));
+  });
+});
+
+describe('setAnnotations (a deployment\'s set)', () => {
+  it('shows its revision, and its revision history only after a rollback', () => {
+    expect(setAnnotations('default', { name: 'md-abcde', revision: 2 })).toEqual({
+      'capstan.dev/workflow-id': 'machineset/default/md-abcde',
+      'machinedeployment.cluster.capstan.dev/revision': '2',
+    });
+    expect(setAnnotations('default', { name: 'md-abcde', revision: 5, revisionHistory: [1, 3] })).toMatchObject({
+      'machinedeployment.cluster.capstan.dev/revision': '5',
+      'machinedeployment.cluster.capstan.dev/revision-history': '1,3',
+    });
   });
 });

@@ -195,4 +195,30 @@ describe('Machine deletion: hooks, drain, PodDisruptionBudgets', () => {
     const again = await executePlan(env.client, env.taskQueue, loadPlan([{ file: 'demo.yaml', text: DEMO_WITH_WORKER_MACHINES.replace('replicas: 3', 'replicas: 1') }]));
     expect(again).toContainEqual(expect.objectContaining({ object: `machine.cluster.capstan.dev/${victim}`, result: 'unchanged' }));
   }, 180_000);
+
+  it('a Machine applied again while its workflow ID is still held waits for it, and its Cluster lives on (revision 9)', async () => {
+    await machine().signal(deleteMachineSignal);
+    expect((await machine().result()).phase).toBe('Deleted');
+    const cluster = env.client.workflow.getHandle('cluster/default/demo');
+    await eventually('the Cluster to know the machine is gone', async () => ((await cluster.describe()).status.name === 'RUNNING' && !(await victimVm()) ? true : undefined), 60_000, 250);
+    // Something else holds the machine's workflow ID, as an earlier run still ending would: a
+    // workflow on a task queue no worker polls. The Cluster's start of the new machine is refused
+    // with WorkflowExecutionAlreadyStartedError; before revision 9 that failed the Cluster.
+    const holder = await env.client.workflow.start('Placeholder', { taskQueue: `${env.taskQueue}-nobody`, workflowId: machineWorkflowId({ namespace: NS, name: victim }), args: [] });
+    const lines = await executePlan(env.client, env.taskQueue, loadPlan([{ file: 'demo.yaml', text: DEMO_WITH_WORKER_MACHINES.replace('replicas: 3', 'replicas: 1') }]));
+    expect(lines).toContainEqual(expect.objectContaining({ object: `machine.cluster.capstan.dev/${victim}`, result: 'created' }));
+    // The Cluster tries again every second while the ID is held (a timer each, no failure).
+    await eventually('the Cluster to have tried twice', async () => {
+      const events = (await cluster.fetchHistory()).events ?? [];
+      const refused = events.filter((e) => e.startChildWorkflowExecutionFailedEventAttributes?.workflowId === holder.workflowId);
+      return refused.length >= 2 ? refused : undefined;
+    }, 60_000, 250);
+    expect((await cluster.describe()).status.name).toBe('RUNNING');
+    expect(await victimVm()).toBeUndefined();
+    await holder.terminate('the test lets the ID go');
+    const v = await until('the machine to be made once the ID is free', (x) => x.status.phase === 'Running');
+    expect(v.status.providerID).toBeDefined();
+    expect((await env.simClient.listVms({})).filter((x) => x.name === victim && x.state !== 'terminated')).toHaveLength(1);
+    expect((await cluster.describe()).status.name).toBe('RUNNING');
+  }, 180_000);
 });

@@ -198,6 +198,26 @@ describe('MachineDeploymentWorkflow', () => {
     }
   }, 240_000);
 
+  it('a rollback (an old set’s template again) makes that set the newest revision, its former one in its history, as Cluster API does', async () => {
+    // Still paused from the case above, with an old set (sim.large) and a stalled new one (sim.medium).
+    const before = await handle().query(machineDeploymentStatusQuery);
+    expect(before.sets).toHaveLength(2);
+    const old = before.sets.find((st) => !st.new)!;
+    const stalled = before.sets.find((st) => st.new)!;
+    await executePlan(env.client, env.taskQueue, loadPlan([{ file: 'md.yaml', text: sample.replace('instanceType: sim.medium', 'instanceType: sim.large') }]));
+    // Cluster API raises the revision even while paused (its sync takes the new set's annotations).
+    const v = await until('the old set to be the new one again', (x) => x.sets.find((st) => st.name === old.name)?.new === true);
+    expect(v.spec.paused).toBe(true);
+    expect(v.sets.map((st) => [st.name, st.revision, st.revisionHistory ?? []])).toEqual([
+      [stalled.name, stalled.revision, []],
+      [old.name, stalled.revision + 1, [old.revision]],
+    ]);
+    await handle().executeUpdate(pauseMachineDeploymentUpdate, { args: [{ paused: false }] });
+    // The manifest says replicas 3 again (the case above scaled to 7 by hand).
+    const done = await until('the rollback to finish', (x) => x.sets.length === 1 && x.status?.availableReplicas === 3 && x.status.upToDateReplicas === 3);
+    expect(done.sets[0]).toMatchObject({ name: old.name, revision: stalled.revision + 1, revisionHistory: [old.revision] });
+  }, 240_000);
+
   it('deletes every set and machine, then itself; the cluster lives on', async () => {
     await handle().signal(deleteMachineDeploymentSignal);
     expect(await handle().result()).toMatchObject({ deleted: true });

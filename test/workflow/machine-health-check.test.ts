@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executePlan, loadPlan } from '../../client/apply.js';
 import { getObjects } from '../../client/commands.js';
 import { machineDeploymentWorkflowId, machineHealthCheckWorkflowId, machineWorkflowId } from '../../workflows/ids.js';
-import { clusterStatusQuery, machineDeploymentStatusQuery, machineHealthCheckStatusQuery, machineSetStatusQuery, machineStatusQuery, wakeObserverSignal } from '../../workflows/messages.js';
+import { annotateMachineUpdate, clusterStatusQuery, machineDeploymentStatusQuery, machineHealthCheckStatusQuery, machineSetStatusQuery, machineStatusQuery, wakeObserverSignal } from '../../workflows/messages.js';
+import { PRE_DRAIN_HOOK } from '../../workflows/machine.js';
 import type { MachineHealthCheckView } from '../../workflows/types.js';
 import { SA_QUIET } from '../../workflows/search-attributes.js';
 import { actions, diff } from '../bench/actions.js';
@@ -222,7 +223,7 @@ describe('MachineHealthCheck', () => {
     const v = await mhcUntil('short-circuited', (x) => x.unhealthy.includes(victim!) && x.status?.conditions.some((c) => c.type === 'RemediationAllowed' && c.status === 'False') === true);
     expect(v.status?.conditions.find((c) => c.type === 'RemediationAllowed')).toMatchObject({
       reason: 'TooManyUnhealthy',
-      message: 'Remediation is not allowed: 1 of 3 machines are not started or unhealthy (maxUnhealthy 0)',
+      message: 'Remediation is not allowed, the number of not started or unhealthy machines exceeds maxUnhealthy (total: 3, unhealthy: 1, maxUnhealthy: 0)',
     });
     expect(v.remediated).not.toContain(victim);
     expect(v.status?.remediationsAllowed).toBe(0);
@@ -233,6 +234,38 @@ describe('MachineHealthCheck', () => {
     await env.simClient.vmAction((await vmOf(victim!)).id, 'node-ready');
     await eventually('the deployment sees 2 available again', async () => ((await md().query(machineDeploymentStatusQuery)).status?.availableReplicas === 2 ? true : undefined), 60_000, 250);
   }, 120_000);
+
+  it('a remediation still in flight counts against maxUnhealthy, as in Cluster API (revision 10): the next waits for it', async () => {
+    await executePlan(env.client, env.taskQueue, loadPlan([{ file: 'mhc.yaml', text: MHC('1') }]));
+    await mhcUntil('3 healthy targets', (x) => x.status?.expectedMachines === 3 && x.status.currentHealthy === 3);
+    await quietBoth();
+    const [first, second] = (await mdMachines()).map((m) => m.name).sort();
+    // The first one's deletion is held at a pre-drain hook: it stays Deleting, its set replaces it only once it is gone.
+    const hook = `${PRE_DRAIN_HOOK}hold`;
+    const firstHandle = env.client.workflow.getHandle(machineWorkflowId({ namespace: 'default', name: first! }));
+    await firstHandle.executeUpdate(annotateMachineUpdate, { args: [{ set: { [hook]: '' } }] });
+    await env.simClient.vmAction((await vmOf(first!)).id, 'node-not-ready');
+    await mhcUntil('the first remediated, still deleting, still a target', (x) => x.remediated.includes(first!) && x.status?.expectedMachines === 3);
+    expect((await firstHandle.query(machineStatusQuery)).status.phase).toBe('Deleting');
+    await env.simClient.vmAction((await vmOf(second!)).id, 'node-not-ready');
+    // 3 targets, 1 healthy (the Machine of the user's own): 2 not healthy > maxUnhealthy 1. Before revision 10 the
+    // deleting machine was no target: 2 targets, 1 healthy, and the second was deleted at once.
+    const v = await mhcUntil('the second unhealthy, short-circuited', (x) => x.unhealthy.includes(second!) && x.status?.conditions.some((c) => c.type === 'RemediationAllowed' && c.status === 'False') === true);
+    expect(v.status?.conditions.find((c) => c.type === 'RemediationAllowed')).toMatchObject({
+      reason: 'TooManyUnhealthy',
+      message: 'Remediation is not allowed, the number of not started or unhealthy machines exceeds maxUnhealthy (total: 3, unhealthy: 1, maxUnhealthy: 1)',
+    });
+    expect(v.status?.currentHealthy).toBe(1);
+    await new Promise((r) => setTimeout(r, 4000));
+    expect((await mhc().query(machineHealthCheckStatusQuery)).remediated).not.toContain(second);
+    expect((await mdMachines()).map((m) => m.name)).toContain(second);
+    // The first goes; once its replacement has a Node, the second is remediated.
+    await firstHandle.executeUpdate(annotateMachineUpdate, { args: [{ remove: [hook] }] });
+    expect(((await firstHandle.result()) as MachineStatus).phase).toBe('Deleted');
+    await mhcUntil('the second remediated', (x) => x.remediated.includes(second!) || !x.status?.targets.includes(second!));
+    await eventually('2 available workers again', async () => ((await md().query(machineDeploymentStatusQuery)).status?.availableReplicas === 2 ? true : undefined), 180_000, 300);
+    await mhcUntil('3 healthy again', (x) => x.status?.currentHealthy === 3 && x.unhealthy.length === 0);
+  }, 300_000);
 
   it('a quiet cluster whose workload API stops answering is woken and says why; once it answers, both go quiet again', async () => {
     await quietBoth();

@@ -18,7 +18,13 @@
 // so a machine still starting counts against the limit, as in Cluster API. With unhealthyRange
 // "[min-max]" remediation is allowed while min ≤ count ≤ max; otherwise while count ≤
 // maxUnhealthy (an integer, or a percentage of the targets rounded down; default 100%).
-// When it is not allowed, nothing is remediated. Only targets whose owner replaces them
+// When it is not allowed, nothing is remediated. With `countAsClusterApi` (revision 10) the count
+// is exactly Cluster API's healthCheckTargets: a target whose check timeout is still running
+// ("likely to go unhealthy") is not healthy either, and a target being deleted (a remediation in
+// flight, or any other deletion) is a target that is never healthy and never remediated again —
+// so with maxUnhealthy 1, a second machine failing while the first one's replacement is under way
+// stops remediation. Before, both counted as healthy or were not targets at all.
+// Only targets whose owner replaces them
 // (`remediationAllowed`: a MachineSet or a control plane) are remediated; the others are
 // reported unhealthy and left alone.
 
@@ -31,6 +37,8 @@ export interface HealthTarget {
   nodeName?: string; // absent = no node yet
   nodeMissing?: boolean; // it had a node and the node is gone
   nodeConditions?: { type: string; status: 'True' | 'False' | 'Unknown'; lastTransitionTime: string }[];
+  /** Being deleted (revision 10 lists such machines): counted, never healthy, never remediated again. */
+  deleting?: boolean;
 }
 
 export interface HealthInput {
@@ -40,12 +48,15 @@ export interface HealthInput {
   maxUnhealthy?: number | string; // default '100%'
   unhealthyRange?: string; // '[1-3]'; wins over maxUnhealthy when set
   targets: HealthTarget[];
+  /** Revision 10: count healthy targets as Cluster API does (see above). */
+  countAsClusterApi?: boolean;
 }
 
 export interface HealthVerdict {
   unhealthy: string[]; // need remediation, sorted
   remediate: string[]; // remediated now: allowed and not short-circuited, sorted
   shortCircuited: boolean; // too many unhealthy: nothing is remediated
+  healthy: number; // the targets counted healthy (status.currentHealthy)
   nextCheckInSeconds?: number; // soonest moment a healthy target could turn unhealthy, if a timeout is running
 }
 
@@ -63,12 +74,16 @@ export function evaluateHealth(input: HealthInput): HealthVerdict {
   const nextChecks: number[] = [];
   let healthy = 0;
   input.targets.forEach((t, i) => {
+    if (input.countAsClusterApi && t.deleting) return;
     const r = check(t, `targets[${i}]`, now, startupTimeout, input.unhealthyNodeConditions);
     if (r.needsRemediation) {
       unhealthy.push(t);
       return;
     }
-    if (r.nextCheckInSeconds !== undefined) nextChecks.push(r.nextCheckInSeconds);
+    if (r.nextCheckInSeconds !== undefined) {
+      nextChecks.push(r.nextCheckInSeconds);
+      if (input.countAsClusterApi) return;
+    }
     if (t.nodeName && !t.nodeMissing) healthy++;
   });
 
@@ -79,6 +94,7 @@ export function evaluateHealth(input: HealthInput): HealthVerdict {
     unhealthy: names(unhealthy),
     remediate: allowed ? names(unhealthy.filter((t) => t.remediationAllowed)) : [],
     shortCircuited: !allowed,
+    healthy,
     ...(nextChecks.length ? { nextCheckInSeconds: Math.min(...nextChecks) } : {}),
   };
 }

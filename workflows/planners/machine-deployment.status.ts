@@ -1,7 +1,14 @@
 // A MachineDeployment's status in one pass, from what its MachineSets last reported: replica
 // counts summed over the sets, upToDate from the new set, and Cluster API v1beta2's conditions
-// (Available, RollingOut, ScalingUp, ScalingDown, Paused), each always set. Pure workflow code:
-// `now` is passed in; the caller writes (reports) the status only when it changed.
+// (Available, RollingOut, ScalingUp, ScalingDown, MachinesReady, MachinesUpToDate, Deleting,
+// Paused), each always set. Pure workflow code: `now` is passed in; the caller writes (reports)
+// the status only when it changed. Remediating is not among them: a deployment's sets do not
+// report which machines a health check is remediating.
+//
+// MachinesReady and MachinesUpToDate are Cluster API's aggregates of its machines' Ready and
+// UpToDate conditions; a deployment knows its sets' counts, not each machine, so they say how
+// many machines are not ready / not up to date, and which set holds them. They change exactly
+// when the counts do, so they cost no report of their own.
 import type { MachineDeploymentStatus } from '../../api/machine-deployment.js';
 import { setCondition } from '../conditions.js';
 import { canonicalJson } from '../spec-diff.js';
@@ -21,6 +28,10 @@ export interface DeploymentStatusSet {
 export interface DeploymentStatusInput {
   replicas: number; // the deployment's spec.replicas
   maxUnavailable: number; // resolved; 0 for OnDelete
+  /** maxUnavailable as the spec gives it (an integer or a percent), for Available's message; absent for OnDelete. */
+  maxUnavailableSpec?: number | string;
+  /** The deployment is being deleted: desired replicas 0, Deleting True. */
+  deleting?: boolean;
   paused: boolean;
   sets: DeploymentStatusSet[];
   observedGeneration: number;
@@ -40,20 +51,41 @@ export function computeDeploymentStatus(input: DeploymentStatusInput, previous?:
 
   const minAvailable = Math.max(0, input.replicas - input.maxUnavailable);
   if (availableReplicas >= minAvailable) set('Available', 'True', 'Available');
-  else set('Available', 'False', 'NotAvailable', `${availableReplicas} available replicas, at least ${minAvailable} required (spec.replicas ${input.replicas}, maxUnavailable ${input.maxUnavailable})`);
+  else if (input.deleting) set('Available', 'False', 'NotAvailable', 'Deletion in progress');
+  else {
+    const why = input.maxUnavailableSpec === undefined ? '' : ` (spec.rollout.strategy.rollingUpdate.maxUnavailable is ${input.maxUnavailableSpec}, spec.replicas is ${input.replicas})`;
+    set('Available', 'False', 'NotAvailable', `${availableReplicas} available replicas, at least ${minAvailable} required${why}`);
+  }
 
   const old = input.sets.filter((s) => !s.isNew && s.replicas > 0);
   const notUpToDate = replicas - upToDateReplicas;
   if (notUpToDate > 0 || old.length > 0) set('RollingOut', 'True', 'RollingOut', `Rolling out ${notUpToDate} not up-to-date replicas`);
   else set('RollingOut', 'False', 'NotRollingOut');
 
-  const specTotal = sum((s) => s.specReplicas);
+  // As Cluster API's: scaling is machines against the desired replicas (0 while deleting).
+  const desired = input.deleting ? 0 : input.replicas;
   // As Cluster API's: a set that cannot create its machines says why, under the deployment's own line.
   const blocked = input.sets.filter((s) => s.scaleUpBlocked).map((s) => `* MachineSet ${s.name}: ${s.scaleUpBlocked!.message}`);
-  if (replicas < input.replicas) set('ScalingUp', 'True', 'ScalingUp', `Scaling up from ${replicas} to ${input.replicas} replicas${blocked.length ? ` is blocked because:\n${blocked.join('\n')}` : ''}`);
+  if (replicas < desired) set('ScalingUp', 'True', 'ScalingUp', `Scaling up from ${replicas} to ${desired} replicas${blocked.length ? ` is blocked because:\n${blocked.join('\n')}` : ''}`);
   else set('ScalingUp', 'False', 'NotScalingUp');
-  if (replicas > input.replicas || specTotal < replicas) set('ScalingDown', 'True', 'ScalingDown', `Scaling down from ${replicas} to ${input.replicas} replicas`);
+  if (replicas > desired) set('ScalingDown', 'True', 'ScalingDown', `Scaling down from ${replicas} to ${desired} replicas`);
   else set('ScalingDown', 'False', 'NotScalingDown');
+
+  const shortBy = (type: string, yes: string, no: string, words: string, missing: (s: DeploymentStatusSet) => number) => {
+    if (replicas === 0) return set(type, 'True', 'NoReplicas');
+    const lines = input.sets.filter((s) => missing(s) > 0).map((s) => `* MachineSet ${s.name}: ${missing(s)} of ${s.replicas} Machine${s.replicas === 1 ? '' : 's'} ${words}`);
+    if (lines.length === 0) set(type, 'True', yes);
+    else set(type, 'False', no, lines.join('\n'));
+  };
+  shortBy('MachinesReady', 'Ready', 'NotReady', 'not ready', (s) => Math.max(0, s.replicas - s.readyReplicas));
+  shortBy('MachinesUpToDate', 'UpToDate', 'NotUpToDate', 'not up to date', (s) => (s.isNew ? 0 : s.replicas));
+
+  if (!input.deleting) set('Deleting', 'False', 'NotDeleting');
+  else {
+    const sets = input.sets.length;
+    const message = replicas > 0 ? `Deleting ${replicas} Machine${replicas === 1 ? '' : 's'}` : sets > 0 ? `Deleting ${sets} MachineSet${sets === 1 ? '' : 's'}` : 'Deletion completed';
+    set('Deleting', 'True', 'Deleting', message);
+  }
 
   if (input.paused) set('Paused', 'True', 'Paused', 'The rollout is paused');
   else set('Paused', 'False', 'NotPaused');
