@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { KINDS, type KindName } from './kinds.js';
 import { VERSION } from './meta.js';
 import { statusSchema } from './status.js';
+import { CLUSTER_PAUSED_REFUSED } from './cluster.js';
 
 type Json = Record<string, unknown>;
 
@@ -54,6 +55,7 @@ const INFO: Record<KindName, KindInfo> = {
       // status carries the control plane's version instead.
       { name: 'Version', type: 'string', jsonPath: '.status.version', description: 'Kubernetes version of the control plane' },
     ],
+    rules: [{ rule: '!has(self.spec.paused) || !self.spec.paused', message: CLUSTER_PAUSED_REFUSED, fieldPath: '.spec.paused' }],
   },
   Machine: {
     plural: 'machines',

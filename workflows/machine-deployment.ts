@@ -75,10 +75,10 @@ export function templateHash(a: MachineDeploymentApply, flow = 1): string {
   return h.toString(16).padStart(8, '0');
 }
 
-/** An apply with what its manifest did not set taken from the running deployment (kubectl apply's field ownership). */
 /** The revision a set shows: its creation order, or what a rollback raised it to. */
 const shownRevision = (s: DeploymentSet): number => s.shownRevision ?? s.revision;
 
+/** An apply with what its manifest did not set taken from the running deployment (kubectl apply's field ownership). */
 function keepOmitted(sent: MachineDeploymentApply, current: MachineDeploymentApply): MachineDeploymentApply {
   const { omitted, ...next } = sent;
   if (!omitted?.length || !next.machineDeployment?.spec) return next;

@@ -85,4 +85,20 @@ describe('validateDocument', () => {
     const errs = errorsOf({ apiVersion: 'cluster.capstan.dev/v1alpha1', kind: 'Cluster', metadata: { name: 'a'.repeat(64) }, spec: {} });
     expect(errs).toContain('metadata.name: must be no more than 63 characters');
   });
+
+  it('refuses a paused Cluster, naming the field (capstan cannot pause its workflows yet), and takes paused: false', () => {
+    const cluster = (paused?: boolean) => ({
+      apiVersion: 'cluster.capstan.dev/v1alpha1',
+      kind: 'Cluster',
+      metadata: { name: 'demo' },
+      spec: {
+        ...(paused === undefined ? {} : { paused }),
+        controlPlaneRef: { apiGroup: 'controlplane.capstan.dev', kind: 'KubeadmControlPlane', name: 'demo-cp' },
+        infrastructureRef: { apiGroup: 'infrastructure.capstan.dev', kind: 'SimCluster', name: 'demo' },
+      },
+    });
+    expect(errorsOf(cluster(true))).toEqual([expect.stringMatching(/^spec\.paused: pausing a Cluster is not supported by capstan yet/)]);
+    expect(validateDocument(cluster(false)).ok).toBe(true);
+    expect(validateDocument(cluster()).ok).toBe(true);
+  });
 });

@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { healthTargets } from '../../activities/health.js';
-import { evaluateHealth, unhealthyReason, type HealthInput, type HealthTarget, type HealthVerdict } from '../../workflows/planners/health.js';
+import { evaluateHealth, goDuration, unhealthyReason, type HealthInput, type HealthTarget, type HealthVerdict } from '../../workflows/planners/health.js';
 
 const T0 = Date.parse('2026-11-29T12:00:00Z');
 const at = (s: number) => new Date(T0 + s * 1000).toISOString();
@@ -72,10 +72,13 @@ describe('evaluateHealth: the rules', () => {
     const i = { now: at(0), unhealthyNodeConditions: checks };
     expect(unhealthyReason(target('a', { failed: true }), i)?.reason).toBe('UnhealthyMachine');
     expect(unhealthyReason(target('a', { nodeMissing: true }), i)?.reason).toBe('NodeDeleted');
-    expect(unhealthyReason(target('a', { nodeName: undefined, machineCreatedAt: at(-601) }), i)).toEqual({ reason: 'NodeStartupTimeout', message: 'Health check failed: Node failed to report startup in 600s' });
-    expect(unhealthyReason(target('a', { nodeConditions: ready(-301, 'Unknown') }), i)).toEqual({ reason: 'UnhealthyNode', message: 'Health check failed: Condition Ready on Node is reported as Unknown for more than 300s' });
+    expect(unhealthyReason(target('a', { nodeName: undefined, machineCreatedAt: at(-601) }), i)).toEqual({ reason: 'NodeStartupTimeout', message: 'Health check failed: Node failed to report startup in 10m0s' });
+    expect(unhealthyReason(target('a', { nodeConditions: ready(-301, 'Unknown') }), i)).toEqual({ reason: 'UnhealthyNode', message: 'Health check failed: Condition Ready on Node is reported as Unknown for more than 5m0s' });
     expect(unhealthyReason(target('a', { nodeConditions: ready(-299, 'Unknown') }), i)).toBeUndefined();
     expect(unhealthyReason(target('a'), i)).toBeUndefined();
+  });
+  it.each([[3, '3s'], [0, '0s'], [300, '5m0s'], [600, '10m0s'], [90.5, '1m30.5s'], [3600, '1h0m0s'], [3725, '1h2m5s']])('a timeout of %ss reads as Go prints a duration: %s', (seconds, want) => {
+    expect(goDuration(seconds)).toBe(want);
   });
   it('refuses bad input naming the field', () => {
     expect(() => evaluateHealth(input([target('a')], { unhealthyRange: '1-3' }))).toThrow('unhealthyRange: "1-3" is not a range like "[1-3]"');

@@ -199,12 +199,13 @@ describe('MachineDeploymentWorkflow', () => {
   }, 240_000);
 
   it('a rollback (an old set’s template again) makes that set the newest revision, its former one in its history, as Cluster API does', async () => {
-    // Still paused from the case above, with an old set (sim.large) and a stalled new one (sim.medium).
+    // Still paused from the case above, with an old set (sim.small, made by the restart) and a stalled new one (sim.medium).
     const before = await handle().query(machineDeploymentStatusQuery);
     expect(before.sets).toHaveLength(2);
     const old = before.sets.find((st) => !st.new)!;
     const stalled = before.sets.find((st) => st.new)!;
-    await executePlan(env.client, env.taskQueue, loadPlan([{ file: 'md.yaml', text: sample.replace('instanceType: sim.medium', 'instanceType: sim.large') }]));
+    // As `capstan apply` sends it: the deployment stays paused, its restart time kept.
+    await executePlan(env.client, env.taskQueue, loadApplyPlan([{ file: 'md.yaml', text: sample.replace('instanceType: sim.medium', 'instanceType: sim.small') }]));
     // Cluster API raises the revision even while paused (its sync takes the new set's annotations).
     const v = await until('the old set to be the new one again', (x) => x.sets.find((st) => st.name === old.name)?.new === true);
     expect(v.spec.paused).toBe(true);

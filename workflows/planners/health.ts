@@ -121,7 +121,7 @@ function check(
     const infra = t.infrastructureReadyAt !== undefined ? time(t.infrastructureReadyAt, `${where}.infrastructureReadyAt`) : created;
     const since = Math.max(created, infra);
     const left = startupTimeout - (now - since) / 1000;
-    if (left < 0) return { needsRemediation: true, why: { reason: 'NodeStartupTimeout', message: `Health check failed: Node failed to report startup in ${startupTimeout}s` } };
+    if (left < 0) return { needsRemediation: true, why: { reason: 'NodeStartupTimeout', message: `Health check failed: Node failed to report startup in ${goDuration(startupTimeout)}` } };
     return { needsRemediation: false, nextCheckInSeconds: left };
   }
   const next: number[] = [];
@@ -130,7 +130,7 @@ function check(
     if (!nc || nc.status !== c.status) continue;
     const left = c.timeoutSeconds - (now - time(nc.lastTransitionTime, `${where}.nodeConditions[${c.type}].lastTransitionTime`)) / 1000;
     if (left < 0) {
-      return { needsRemediation: true, why: { reason: 'UnhealthyNode', message: `Health check failed: Condition ${c.type} on Node is reported as ${c.status} for more than ${c.timeoutSeconds}s` } };
+      return { needsRemediation: true, why: { reason: 'UnhealthyNode', message: `Health check failed: Condition ${c.type} on Node is reported as ${c.status} for more than ${goDuration(c.timeoutSeconds)}` } };
     }
     next.push(left);
   }
@@ -184,4 +184,15 @@ function compare(a: string, b: string): number {
 export function unhealthyReason(t: HealthTarget, input: Pick<HealthInput, 'now' | 'nodeStartupTimeoutSeconds' | 'unhealthyNodeConditions'>): UnhealthyReason | undefined {
   const r = check(t, `target ${t.machine}`, time(input.now, 'now'), input.nodeStartupTimeoutSeconds ?? DEFAULT_NODE_STARTUP_TIMEOUT_SECONDS, input.unhealthyNodeConditions);
   return r.needsRemediation ? r.why : undefined;
+}
+
+/** Seconds as Go's time.Duration prints them, as Cluster API's messages show a timeout: 3s, 5m0s, 1h0m0s, 1.5s. */
+export function goDuration(seconds: number): string {
+  if (seconds === 0) return '0s';
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = Number((seconds % 60).toFixed(9));
+  if (h > 0) return `${h}h${m}m${s}s`;
+  if (m > 0) return `${m}m${s}s`;
+  return `${s}s`;
 }
