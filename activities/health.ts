@@ -13,7 +13,7 @@ import { type LabelSelector, selectorMatches } from '../api/machine-set.js';
 import { LABELS } from '../api/meta.js';
 import type { ObjectKey } from '../workflows/ids.js';
 import type { OwnedHealthTarget } from '../workflows/types.js';
-import { type MachineRecord, waitOnMachinesAndNodes } from './machine-list.js';
+import { listCurrentSets, type MachineRecord, waitOnMachinesAndNodes } from './machine-list.js';
 import { NodeWatches } from './node-watch.js';
 import { healthTargetsMark, OBSERVER_QUIET_MS } from './observer-marks.js';
 
@@ -28,17 +28,36 @@ export interface HealthDeps {
 export function healthActivities({ temporal, nodeWatches, unreachableGraceMs = 60_000, observerQuietMs = OBSERVER_QUIET_MS }: HealthDeps) {
   return {
     /** `relistSeconds`: how often to look for new machines while no Node changes (the check asks sooner after it remediated: replacements come). */
-    /** `includeDeleting` (revision 10): machines being deleted are targets too, marked `deleting`, as Cluster API counts them. */
-    async observeHealthTargets(input: { cluster: ObjectKey; selector: LabelSelector; knownDigest?: string; maxWaitSeconds: number; relistSeconds?: number; includeDeleting?: boolean }): Promise<{ digest: string; targets: OwnedHealthTarget[]; quiet?: string }> {
+    /**
+     * Revision 10 (`asClusterApi`): machines being deleted are targets too, marked `deleting`, as
+     * Cluster API counts them; and a machine of a deployment's set other than its current one is
+     * marked `pendingRollout` (the deployments' memos, read with each list of the machines).
+     */
+    async observeHealthTargets(input: { cluster: ObjectKey; selector: LabelSelector; knownDigest?: string; maxWaitSeconds: number; relistSeconds?: number; asClusterApi?: boolean }): Promise<{ digest: string; targets: OwnedHealthTarget[]; quiet?: string }> {
       const deadline = Date.now() + Math.min(input.maxWaitSeconds * 1000, observerQuietMs);
-      return waitOnMachinesAndNodes({ temporal, nodeWatches, graceMs: unreachableGraceMs }, input.cluster, 'MachineHealthChecks', (machines, nodes) => {
-        const targets = healthTargets(machines, nodes, input.selector, input.includeDeleting);
-        const digest = createHash('sha256').update(JSON.stringify(targets)).digest('hex').slice(0, 16);
-        if (digest !== input.knownDigest) return { digest, targets };
-        return Date.now() >= deadline ? { digest, targets, quiet: healthTargetsMark(machines, nodes) } : undefined;
-      }, input.relistSeconds !== undefined ? input.relistSeconds * 1000 : undefined);
+      const currentSets = input.asClusterApi ? () => listCurrentSets(temporal, input.cluster, 'MachineHealthChecks') : undefined;
+      return waitOnMachinesAndNodes(
+        { temporal, nodeWatches, graceMs: unreachableGraceMs },
+        input.cluster,
+        'MachineHealthChecks',
+        (machines, nodes, sets: Record<string, string> | undefined) => {
+          const targets = healthTargets(machines, nodes, input.selector, input.asClusterApi, sets);
+          const digest = createHash('sha256').update(JSON.stringify(targets)).digest('hex').slice(0, 16);
+          if (digest !== input.knownDigest) return { digest, targets };
+          return Date.now() >= deadline ? { digest, targets, quiet: healthTargetsMark(machines, nodes, input.asClusterApi ? (sets ?? {}) : undefined) } : undefined;
+        },
+        input.relistSeconds !== undefined ? input.relistSeconds * 1000 : undefined,
+        currentSets,
+      );
     },
   };
+}
+
+/** A machine of a deployment's set that is not the deployment's current one (it knows one). */
+function pendingRollout(labels: Record<string, string>, currentSets: Record<string, string> | undefined): boolean {
+  const md = labels[LABELS.deploymentName];
+  const current = md !== undefined ? currentSets?.[md] : undefined;
+  return current !== undefined && labels[LABELS.setName] !== current;
 }
 
 /**
@@ -46,7 +65,7 @@ export function healthActivities({ temporal, nodeWatches, unreachableGraceMs = 6
  * with `includeDeleting` (Cluster API counts it: never healthy), else it is left out (before
  * revision 10); a deleted one never is.
  */
-export function healthTargets(machines: MachineRecord[], nodes: readonly V1Node[], selector: LabelSelector, includeDeleting = false): OwnedHealthTarget[] {
+export function healthTargets(machines: MachineRecord[], nodes: readonly V1Node[], selector: LabelSelector, includeDeleting = false, currentSets?: Record<string, string>): OwnedHealthTarget[] {
   const byName = new Map(nodes.map((n) => [n.metadata?.name, n]));
   return machines
     .filter((m) => m.facts && (includeDeleting || m.phase !== 'Deleting') && m.phase !== 'Deleted' && selectorMatches(selector, m.facts.labels))
@@ -61,6 +80,7 @@ export function healthTargets(machines: MachineRecord[], nodes: readonly V1Node[
         machineCreatedAt: m.facts!.createdAt,
         ...(m.phase === 'Failed' ? { failed: true } : {}),
         ...(m.phase === 'Deleting' ? { deleting: true } : {}),
+        ...(pendingRollout(labels, currentSets) ? { pendingRollout: true } : {}),
         ...(m.nodeName ? { nodeName: m.nodeName } : {}),
         ...(m.nodeName && !node ? { nodeMissing: true } : {}),
         ...(node

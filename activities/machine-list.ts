@@ -4,7 +4,7 @@
 import type { Client } from '@temporalio/client';
 import type { V1Node } from '@kubernetes/client-node';
 import type { ObjectKey } from '../workflows/ids.js';
-import { MACHINE_FACTS_MEMO, type MachineFacts } from '../workflows/list-memo.js';
+import { CURRENT_SET_MEMO, MACHINE_FACTS_MEMO, type MachineFacts } from '../workflows/list-memo.js';
 import { SA_CLUSTER, SA_KIND, SA_NAMESPACE, SA_NODE_NAME, SA_PHASE } from '../workflows/search-attributes.js';
 import { failure } from './errors.js';
 import type { NodeWatches } from './node-watch.js';
@@ -41,33 +41,59 @@ export async function listMachines(temporal: Client | undefined, cluster: Object
   return out.sort((a, b) => (a.name < b.name ? -1 : 1));
 }
 
+/** How often `alsoList` is read between lists of the machines (a few cheap rows: the cluster's deployments). */
+export const ALSO_LIST_MS = 3_000;
+
+/**
+ * Revision 10: each running MachineDeployment of the cluster and its current set (its memo,
+ * list-memo.ts CURRENT_SET_MEMO), from visibility: no query.
+ */
+export async function listCurrentSets(temporal: Client | undefined, cluster: ObjectKey, who: string): Promise<Record<string, string>> {
+  if (!temporal) throw failure('InvalidConfiguration', `this worker has no Temporal client: it cannot run ${who}`);
+  const query = `${SA_KIND.name} = 'MachineDeployment' AND ${SA_CLUSTER.name} = '${cluster.name}' AND ${SA_NAMESPACE.name} = '${cluster.namespace}' AND ExecutionStatus = 'Running'`;
+  const out: Record<string, string> = {};
+  for await (const wf of temporal.workflow.list({ query })) {
+    const current = wf.memo?.[CURRENT_SET_MEMO];
+    if (typeof current === 'string') out[wf.workflowId.split('/').at(-1)!] = current;
+  }
+  return out;
+}
+
 /**
  * Waits until `pick` answers over the cluster's running Machines (visibility) and Nodes (the
  * worker's Node watch). The machine list is read again every `relistMs` (30 s), and sooner when a
  * Node that no listed machine claims appears (a new machine), so an idle cluster costs few list calls.
  */
-export async function waitOnMachinesAndNodes<T>(
+export async function waitOnMachinesAndNodes<T, X = undefined>(
   deps: { temporal?: Client; nodeWatches: NodeWatches; graceMs: number },
   cluster: ObjectKey,
   who: string,
-  pick: (machines: MachineRecord[], nodes: readonly V1Node[]) => T | undefined,
+  pick: (machines: MachineRecord[], nodes: readonly V1Node[], extra: X) => T | undefined,
   relistMs = RELIST_MS,
+  /** Read with every list of the machines and every ALSO_LIST_MS between them, and handed to `pick`. */
+  alsoList?: () => Promise<X>,
 ): Promise<T> {
   for (;;) {
-    const machines = await listMachines(deps.temporal, cluster, who);
+    let extra: X;
+    let machines: MachineRecord[];
+    [machines, extra] = await Promise.all([listMachines(deps.temporal, cluster, who), alsoList ? alsoList() : (undefined as X)]);
     const listedAt = Date.now();
     const claimed = new Set(machines.map((m) => m.nodeName).filter(Boolean));
     const r = await deps.nodeWatches.waitFor(
       cluster,
       (nodes) => {
-        const answer = pick(machines, nodes);
+        const answer = pick(machines, nodes, extra);
         if (answer !== undefined) return { answer };
         const age = Date.now() - listedAt;
         if (age >= relistMs) return null;
         if (age >= RELIST_ON_UNKNOWN_NODE_MS && nodes.some((n) => !claimed.has(n.metadata?.name))) return null;
         return undefined;
       },
-      { waiting: () => `${who}: watching ${machines.length} machine(s) of cluster ${cluster.name}`, graceMs: deps.graceMs },
+      {
+        waiting: () => `${who}: watching ${machines.length} machine(s) of cluster ${cluster.name}`,
+        graceMs: deps.graceMs,
+        ...(alsoList ? { periodic: { everyMs: ALSO_LIST_MS, run: async () => void (extra = await alsoList()) } } : {}),
+      },
     );
     if (r) return r.answer;
   }

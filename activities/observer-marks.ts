@@ -42,10 +42,14 @@ export function nodeConditionsMark(machines: readonly MachineRecord[], nodes: re
  * and status; not the kubelet's heartbeat times). Any machine or Node condition change wakes the
  * check, which then decides with its own selector whether a target changed.
  */
-export function healthTargetsMark(machines: readonly MachineRecord[], nodes: readonly V1Node[]): string {
+export function healthTargetsMark(machines: readonly MachineRecord[], nodes: readonly V1Node[], currentSets?: Record<string, string>): string {
   const ms = machines.map((m) => [m.name, m.phase ?? '', m.nodeName ?? '']).sort(([a], [b]) => (a! < b! ? -1 : 1));
   const ns = nodes
     .map((n) => [n.metadata?.name ?? '', (n.status?.conditions ?? []).map((c) => `${c.type}=${c.status}`).sort().join(',')])
     .sort(([a], [b]) => (a! < b! ? -1 : 1));
-  return digest({ ms, ns });
+  // Revision 10: and each deployment's current set (a rollout, or its rollback, changes which
+  // unhealthy machines the check leaves to the rollout).
+  if (currentSets === undefined) return digest({ ms, ns });
+  const sets = Object.entries(currentSets).sort(([a], [b]) => (a < b ? -1 : 1));
+  return digest({ ms, ns, sets });
 }

@@ -14,11 +14,12 @@
 // which a workflow that is no longer quiet ignores.
 import type { Client } from '@temporalio/client';
 import type { V1Node } from '@kubernetes/client-node';
+import { flowOf } from '../workflows/flow.js';
 import type { ObjectKey } from '../workflows/ids.js';
 import { wakeObserverSignal } from '../workflows/messages.js';
 import { markOf, SA_CLUSTER, SA_KIND, SA_NAMESPACE, SA_PHASE, SA_QUIET } from '../workflows/search-attributes.js';
 import { describeError } from './errors.js';
-import { listMachines, type MachineRecord } from './machine-list.js';
+import { listCurrentSets, listMachines, type MachineRecord } from './machine-list.js';
 import type { NodeFollow, NodeWatches } from './node-watch.js';
 import { healthTargetsMark, nodeConditionsMark } from './observer-marks.js';
 
@@ -43,7 +44,12 @@ interface Sleeper {
   kind: string;
   value: string;
   mark: string;
+  /** Its behaviour revision: a revision-10 health check's mark also holds the deployments' current sets. */
+  flow: number;
 }
+
+/** Whether a sleeper's mark holds its cluster's deployments' current sets (revision 10). */
+const withSets = (s: Pick<Sleeper, 'kind' | 'flow'>) => s.kind === 'MachineHealthCheck' && s.flow >= 10;
 
 interface FollowedCluster {
   key: ObjectKey;
@@ -51,6 +57,8 @@ interface FollowedCluster {
   follow?: NodeFollow;
   following?: Promise<void>;
   machines?: MachineRecord[];
+  /** Each deployment's current set, listed with the machines while a revision-10 health check sleeps. */
+  currentSets?: Record<string, string>;
   listedAt: number;
   checking?: Promise<void>;
   again: boolean;
@@ -62,8 +70,8 @@ const DEBOUNCE_MS = 200;
 const RELIST_BEFORE_WAKE_MS = 1000;
 
 /** The mark a quiet workflow of `kind` would compute now. */
-export function currentMark(kind: string, machines: readonly MachineRecord[], nodes: readonly V1Node[]): string {
-  return kind === 'Cluster' ? nodeConditionsMark(machines, nodes) : healthTargetsMark(machines, nodes);
+export function currentMark(kind: string, machines: readonly MachineRecord[], nodes: readonly V1Node[], currentSets?: Record<string, string>): string {
+  return kind === 'Cluster' ? nodeConditionsMark(machines, nodes) : healthTargetsMark(machines, nodes, currentSets);
 }
 
 export class ObserverWaker {
@@ -122,7 +130,7 @@ export class ObserverWaker {
       if (!mark || !value || !kind || !name || !namespace || wf.typedSearchAttributes.get(SA_PHASE) === 'Deleting') continue;
       const id = `${namespace}/${name}`;
       const entry = byCluster.get(id) ?? { key: { namespace, name }, sleepers: [] };
-      entry.sleepers.push({ workflowId: wf.workflowId, kind, value, mark });
+      entry.sleepers.push({ workflowId: wf.workflowId, kind, value, mark, flow: flowOf(wf.memo) });
       byCluster.set(id, entry);
     }
     if (this.stopped) return;
@@ -211,8 +219,9 @@ export class ObserverWaker {
     const changed = () => {
       const marks = new Map<string, string>();
       return waiting.filter((s) => {
-        if (!marks.has(s.kind)) marks.set(s.kind, currentMark(s.kind, c.machines!, nodes));
-        return marks.get(s.kind) !== s.mark;
+        const key = `${s.kind}/${withSets(s)}`;
+        if (!marks.has(key)) marks.set(key, currentMark(s.kind, c.machines!, nodes, withSets(s) ? (c.currentSets ?? {}) : undefined));
+        return marks.get(key) !== s.mark;
       });
     };
     let wake = changed();
@@ -226,7 +235,11 @@ export class ObserverWaker {
   }
 
   private async listMachines(c: FollowedCluster): Promise<void> {
-    c.machines = await listMachines(this.o.temporal, c.key, 'the observer waker');
+    const sets = c.sleepers.some(withSets);
+    [c.machines, c.currentSets] = await Promise.all([
+      listMachines(this.o.temporal, c.key, 'the observer waker'),
+      sets ? listCurrentSets(this.o.temporal, c.key, 'the observer waker') : Promise.resolve(undefined),
+    ]);
     c.listedAt = Date.now();
   }
 

@@ -154,3 +154,11 @@ export const machineFactsMemo = (facts: MachineFacts) => ({ [MACHINE_FACTS_MEMO]
  * machines' list), so the watcher knows to ask the health check for its status again.
  */
 export const UNHEALTHY_MEMO = 'unhealthy';
+
+/**
+ * Revision 10: a MachineDeployment's current set — its newest revision, the new set once a
+ * rollout made one — upserted when it changes (once per rollout). A health check does not
+ * remediate a machine of the deployment's other sets, as Cluster API's MachineSet does not
+ * ("pending removal due to rollout"): the rollout replaces it.
+ */
+export const CURRENT_SET_MEMO = 'currentSet';

@@ -18,6 +18,7 @@ import {
   setCurrentDetails,
   setHandler,
   startChild,
+  upsertMemo,
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -42,6 +43,7 @@ import {
   updateMachineSetInPlaceSignal,
 } from './messages.js';
 import { flowMemo, flowOf, historyIsLong } from './flow.js';
+import { CURRENT_SET_MEMO } from './list-memo.js';
 import { generateName } from './names.js';
 import { computeDeploymentStatus, deploymentStatusChanged } from './planners/machine-deployment.status.js';
 import { planRollout, resolveFenceposts, scalePaused, type RolloutInput, type RolloutStep, type SetState } from './planners/rollout.js';
@@ -461,6 +463,14 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
     );
   };
 
+  /** Revision 10: the newest set in the memo (list-memo.ts CURRENT_SET_MEMO), when it changed. */
+  const showCurrentSet = () => {
+    const newest = live()
+      .filter(([, s]) => !s.deleting)
+      .sort(([, a], [, b]) => shownRevision(b) - shownRevision(a))[0]?.[0];
+    if (newest && workflowInfo().memo?.[CURRENT_SET_MEMO] !== newest) upsertMemo({ [CURRENT_SET_MEMO]: newest });
+  };
+
   const updateStatus = async () => {
     const next = nextStatus();
     if (deploymentStatusChanged(state.status, next)) {
@@ -498,6 +508,7 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
       if (!pass.acted) break;
     }
     await updateStatus();
+    if (flow >= 10) showCurrentSet();
     setCurrentDetails(
       md().spec.paused
         ? 'paused'

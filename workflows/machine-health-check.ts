@@ -103,7 +103,10 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
     unhealthy: verdict.unhealthy,
     remediated: [...state.remediated],
     heldBack: heldBack.map(({ machine, until }) => ({ machine, until })),
+    pendingRollout: pendingRollout(),
   }));
+  /** The unhealthy machines not remediated because a rollout removes them (revision 10). */
+  const pendingRollout = () => verdict.unhealthy.filter((m) => state.targets.find((t) => t.machine === m)?.pendingRollout);
 
   const recentlyRemediated = () => (state.remediationLog ?? []).some((r) => Date.now() - Date.parse(r.at) < 120_000) || state.remediated.length > 0;
   // One observation at a time, in its own scope so a deletion cancels it.
@@ -116,7 +119,7 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
         maxWaitSeconds: OBSERVE_MAX_WAIT_SECONDS,
         // Replacements of what it remediated lately come soon: look for new machines often then.
         relistSeconds: recentlyRemediated() ? 2 : 30,
-        ...(flow >= 10 ? { includeDeleting: true } : {}),
+        ...(flow >= 10 ? { asClusterApi: true } : {}),
       }),
     {
       result: (r) => {
@@ -280,7 +283,8 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
       problem ??
         `${state.status?.currentHealthy ?? 0}/${state.status?.expectedMachines ?? 0} healthy` +
           (verdict.unhealthy.length ? `; unhealthy: ${verdict.unhealthy.join(', ')}` : '') +
-          (verdict.shortCircuited ? '; remediation not allowed (too many unhealthy)' : ''),
+          (verdict.shortCircuited ? '; remediation not allowed (too many unhealthy)' : '') +
+          (pendingRollout().length ? `; pending removal due to rollout: ${pendingRollout().join(', ')}` : ''),
     );
     // Wake on a new observation, a spec change or deletion; while a timeout runs, also when it expires.
     const wake = () => changes !== seen || state.deleteRequested || historyIsLong(2, workflowInfo());

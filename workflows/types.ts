@@ -543,6 +543,8 @@ export interface MachineHealthCheckView {
   remediated: string[];
   /** Unhealthy replacements whose remediation waits out its backoff, and until when. */
   heldBack?: { machine: string; until: string }[];
+  /** Revision 10: unhealthy machines left to the rollout, as Cluster API's "pending removal due to rollout". */
+  pendingRollout?: string[];
 }
 
 /** A health target and the owner whose slot it fills (for the remediation backoff). */

@@ -68,6 +68,10 @@ describe('evaluateHealth: the rules', () => {
     expect(evaluateHealth(input(inFlight, { maxUnhealthy: 1, countAsClusterApi: true }))).toEqual({ unhealthy: ['b'], remediate: [], shortCircuited: true, healthy: 1 });
     expect(evaluateHealth(input(inFlight, { maxUnhealthy: 2, countAsClusterApi: true }))).toEqual({ unhealthy: ['b'], remediate: ['b'], shortCircuited: false, healthy: 1 });
   });
+  it('an unhealthy machine of a deployment\'s old set is reported and left to the rollout (revision 10, Cluster API\'s "pending removal due to rollout")', () => {
+    const v = evaluateHealth(input([target('old', { failed: true, pendingRollout: true }), target('new', { failed: true }), target('c')]));
+    expect(v).toEqual({ unhealthy: ['new', 'old'], remediate: ['new'], shortCircuited: false, healthy: 1 });
+  });
   it('says why a target is unhealthy, with Cluster API\'s reasons', () => {
     const i = { now: at(0), unhealthyNodeConditions: checks };
     expect(unhealthyReason(target('a', { failed: true }), i)?.reason).toBe('UnhealthyMachine');
@@ -101,6 +105,7 @@ const arbTarget = (machine: string): fc.Arbitrary<HealthTarget> =>
     nodeName: fc.option(fc.constant(machine), { nil: undefined, freq: 5 }),
     nodeMissing: fc.option(fc.boolean(), { nil: undefined, freq: 3 }),
     deleting: fc.option(fc.boolean(), { nil: undefined, freq: 3 }),
+    pendingRollout: fc.option(fc.boolean(), { nil: undefined, freq: 3 }),
     nodeConditions: fc.option(
       fc.array(fc.record({ type: fc.constantFrom('Ready', 'DiskPressure'), status, lastTransitionTime: fc.integer({ min: -1000, max: 0 }).map(at) }), { maxLength: 2 }),
       { nil: undefined },
@@ -120,10 +125,10 @@ const sorted = (xs: string[]) => xs.every((x, k) => k === 0 || xs[k - 1]! < x);
 
 const properties: { name: string; holds: (evaluate: Evaluate, i: HealthInput) => boolean }[] = [
   {
-    name: 'remediate ⊆ unhealthy, only targets whose owner replaces them, nothing when short-circuited; both sorted',
+    name: 'remediate ⊆ unhealthy, only targets whose owner replaces them and no rollout removes, nothing when short-circuited; both sorted',
     holds: (ev, i) => {
       const v = ev(i);
-      const allowed = new Set(i.targets.filter((t) => t.remediationAllowed).map((t) => t.machine));
+      const allowed = new Set(i.targets.filter((t) => t.remediationAllowed && !t.pendingRollout).map((t) => t.machine));
       return sorted(v.unhealthy) && sorted(v.remediate) && v.remediate.every((m) => v.unhealthy.includes(m) && allowed.has(m)) && (!v.shortCircuited || v.remediate.length === 0);
     },
   },
@@ -205,12 +210,18 @@ describe('evaluateHealth: properties', () => {
 });
 
 describe('healthTargets (what the activity hands the check)', () => {
-  const labels = { 'cluster.capstan.dev/deployment-name': 'md' };
+  const labels: Record<string, string> = { 'cluster.capstan.dev/deployment-name': 'md' };
   const machines = (['Running', 'Deleting', 'Deleted'] as const).map((phase, i) => ({ name: `m${i}`, workflowId: `machine/default/m${i}`, phase, nodeName: `m${i}`, facts: { labels, ownerKind: 'MachineSet' as const, createdAt: at(-60) } }));
   const nodes = machines.map((m) => ({ metadata: { name: m.nodeName }, status: { conditions: [{ type: 'Ready', status: 'True' }] } }));
   const selector = { matchLabels: labels, matchExpressions: [] };
   it('leaves a deleting machine out before revision 10, and lists it marked `deleting` from revision 10; a deleted one never', () => {
     expect(healthTargets(machines, nodes, selector).map((t) => [t.machine, !!t.deleting])).toEqual([['m0', false]]);
     expect(healthTargets(machines, nodes, selector, true).map((t) => [t.machine, !!t.deleting])).toEqual([['m0', false], ['m1', true]]);
+  });
+  it('marks a machine of a deployment\'s set other than its current one pendingRollout; none while the deployment says nothing', () => {
+    const inSets = machines.slice(0, 2).map((m, i) => ({ ...m, phase: 'Running', facts: { ...m.facts, labels: { ...labels, 'cluster.capstan.dev/set-name': i === 0 ? 'md-old' : 'md-new' } } }));
+    expect(healthTargets(inSets, nodes, selector, true, { md: 'md-new' }).map((t) => [t.machine, !!t.pendingRollout])).toEqual([['m0', true], ['m1', false]]);
+    expect(healthTargets(inSets, nodes, selector, true, { other: 'x' }).some((t) => t.pendingRollout)).toBe(false);
+    expect(healthTargets(inSets, nodes, selector, true).some((t) => t.pendingRollout)).toBe(false);
   });
 });

@@ -79,6 +79,13 @@ describe('healthTargetsMark (a quiet MachineHealthCheck)', () => {
     expect(currentMark('Cluster', machines, nodes)).toBe(nodeConditionsMark(machines, nodes));
     expect(currentMark('MachineHealthCheck', machines, nodes)).toBe(base);
   });
+  it('a revision-10 check’s also holds the deployments’ current sets: a rollout, or its rollback, changes it; their order does not', () => {
+    const sets = healthTargetsMark(machines, nodes, { a: 'a-1', b: 'b-1' });
+    expect(sets).not.toBe(base);
+    expect(healthTargetsMark(machines, nodes, { b: 'b-1', a: 'a-1' })).toBe(sets);
+    expect(healthTargetsMark(machines, nodes, { a: 'a-2', b: 'b-1' })).not.toBe(sets);
+    expect(currentMark('MachineHealthCheck', machines, nodes, { a: 'a-1', b: 'b-1' })).toBe(sets);
+  });
 });
 
 describe('CapstanQuiet values', () => {

@@ -9,9 +9,9 @@
 import { Worker } from '@temporalio/worker';
 import type { MachineStatus } from '../../api/machine.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { executePlan, loadPlan } from '../../client/apply.js';
+import { executePlan, loadApplyPlan, loadPlan } from '../../client/apply.js';
 import { getObjects } from '../../client/commands.js';
-import { machineDeploymentWorkflowId, machineHealthCheckWorkflowId, machineWorkflowId } from '../../workflows/ids.js';
+import { machineDeploymentWorkflowId, machineHealthCheckWorkflowId, machineSetWorkflowId, machineWorkflowId } from '../../workflows/ids.js';
 import { annotateMachineUpdate, clusterStatusQuery, machineDeploymentStatusQuery, machineHealthCheckStatusQuery, machineSetStatusQuery, machineStatusQuery, wakeObserverSignal } from '../../workflows/messages.js';
 import { PRE_DRAIN_HOOK } from '../../workflows/machine.js';
 import type { MachineHealthCheckView } from '../../workflows/types.js';
@@ -264,6 +264,49 @@ describe('MachineHealthCheck', () => {
     expect(((await firstHandle.result()) as MachineStatus).phase).toBe('Deleted');
     await mhcUntil('the second remediated', (x) => x.remediated.includes(second!) || !x.status?.targets.includes(second!));
     await eventually('2 available workers again', async () => ((await md().query(machineDeploymentStatusQuery)).status?.availableReplicas === 2 ? true : undefined), 180_000, 300);
+    await mhcUntil('3 healthy again', (x) => x.status?.currentHealthy === 3 && x.unhealthy.length === 0);
+  }, 300_000);
+
+  it('an unhealthy machine of a deployment’s old set is left to the rollout, as Cluster API’s "pending removal due to rollout" (revision 10)', async () => {
+    await executePlan(env.client, env.taskQueue, loadPlan([{ file: 'mhc.yaml', text: MHC('100%') }]));
+    // The deployment's own documents, at the replicas it runs with (2); `capstan apply` keeps the rest as it is.
+    const workers = (instanceType: string) =>
+      DEMO_CLUSTER.split(/^---\n/m)
+        .filter((d) => /^kind: (MachineDeployment|KubeadmConfigTemplate|SimMachineTemplate)\nmetadata:\n {2}name: demo-md-0$/m.test(d))
+        .map((d) => d.replace(/^ {2}replicas: \d+$/m, '  replicas: 2').replace('instanceType: sim.medium', `instanceType: ${instanceType}`))
+        .join('---\n');
+    const oldSet = (await md().query(machineDeploymentStatusQuery)).sets[0]!.name;
+    // A rollout that cannot finish: the new set's first VM never boots.
+    await env.simClient.setFaults({ neverBoot: 1 });
+    try {
+      await executePlan(env.client, env.taskQueue, loadApplyPlan([{ file: 'md.yaml', text: workers('sim.large') }]));
+      await eventually('the rollout to stall with an old and a new set', async () => {
+        const v = await md().query(machineDeploymentStatusQuery);
+        return v.sets.length === 2 && v.sets.some((st) => st.new && st.replicas >= 1) ? v : undefined;
+      }, 120_000, 300);
+      const oldMachines = (await env.client.workflow.getHandle(machineSetWorkflowId({ namespace: 'default', name: oldSet })).query(machineSetStatusQuery)).machines.map((m) => m.name).sort();
+      const victim = oldMachines[0]!;
+      await env.simClient.vmAction((await vmOf(victim)).id, 'node-not-ready');
+      const v = await mhcUntil('the old machine unhealthy and left to the rollout', (x) => x.unhealthy.includes(victim) && (x.pendingRollout ?? []).includes(victim));
+      expect(v.remediated).not.toContain(victim);
+      await new Promise((r) => setTimeout(r, 4000));
+      const later = await mhc().query(machineHealthCheckStatusQuery);
+      expect(later.remediated).not.toContain(victim);
+      // No delete signal reached it from the health check (the rollout may have taken it meanwhile: that is its job).
+      const signals = ((await env.client.workflow.getHandle(machineWorkflowId({ namespace: 'default', name: victim })).fetchHistory()).events ?? [])
+        .filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'deleteMachine');
+      expect(signals).toEqual([]);
+      // Rolled back, its set is the current one again: an unhealthy machine of it is remediated as any other.
+      await executePlan(env.client, env.taskQueue, loadApplyPlan([{ file: 'md.yaml', text: workers('sim.medium') }]));
+      // (A quiet check sees it too: the worker's waker compares the deployments' current sets as well.)
+      await mhcUntil('the victim remediated or gone', (x) => !(x.pendingRollout ?? []).includes(victim) && (x.remediated.includes(victim) || !x.status?.targets.includes(victim)));
+    } finally {
+      await env.simClient.setFaults({ neverBoot: 0 });
+    }
+    await eventually('one set of 2 available workers again', async () => {
+      const v = await md().query(machineDeploymentStatusQuery);
+      return v.sets.length === 1 && v.status?.availableReplicas === 2 ? v : undefined;
+    }, 180_000, 300);
     await mhcUntil('3 healthy again', (x) => x.status?.currentHealthy === 3 && x.unhealthy.length === 0);
   }, 300_000);
 

@@ -39,6 +39,12 @@ export interface HealthTarget {
   nodeConditions?: { type: string; status: 'True' | 'False' | 'Unknown'; lastTransitionTime: string }[];
   /** Being deleted (revision 10 lists such machines): counted, never healthy, never remediated again. */
   deleting?: boolean;
+  /**
+   * Revision 10: a machine of a MachineDeployment's set other than its current one. Unhealthy, it
+   * is reported and not remediated, as Cluster API's MachineSet leaves it: "pending removal due to
+   * rollout" (the rollout deletes it; its old set would replace it from the old template).
+   */
+  pendingRollout?: boolean;
 }
 
 export interface HealthInput {
@@ -92,7 +98,7 @@ export function evaluateHealth(input: HealthInput): HealthVerdict {
   const names = (ts: HealthTarget[]) => ts.map((t) => t.machine).sort(compare);
   return {
     unhealthy: names(unhealthy),
-    remediate: allowed ? names(unhealthy.filter((t) => t.remediationAllowed)) : [],
+    remediate: allowed ? names(unhealthy.filter((t) => t.remediationAllowed && !t.pendingRollout)) : [],
     shortCircuited: !allowed,
     healthy,
     ...(nextChecks.length ? { nextCheckInSeconds: Math.min(...nextChecks) } : {}),
