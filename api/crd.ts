@@ -29,6 +29,12 @@ interface KindInfo {
   columns: PrinterColumn[];
   /** CEL rules on the whole object (x-kubernetes-validations at the root). */
   rules?: { rule: string; message: string; fieldPath?: string; reason?: string }[];
+  /**
+   * CEL rules on one field (`self` is the field), by its path under the root, e.g. `spec.paused`.
+   * Unlike a root rule, an object stored before the rule, whose field is unchanged, still takes
+   * status writes and finalizer removals (the API server ratchets a rule whose value did not change).
+   */
+  fieldRules?: Record<string, { rule: string; message: string }[]>;
 }
 
 const AGE: PrinterColumn = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' };
@@ -55,7 +61,7 @@ const INFO: Record<KindName, KindInfo> = {
       // status carries the control plane's version instead.
       { name: 'Version', type: 'string', jsonPath: '.status.version', description: 'Kubernetes version of the control plane' },
     ],
-    rules: [{ rule: '!has(self.spec.paused) || !self.spec.paused', message: CLUSTER_PAUSED_REFUSED, fieldPath: '.spec.paused' }],
+    fieldRules: { 'spec.paused': [{ rule: '!self', message: CLUSTER_PAUSED_REFUSED }] },
   },
   Machine: {
     plural: 'machines',
@@ -281,6 +287,11 @@ export function customResourceDefinition(kind: KindName): Json {
   delete schema.additionalProperties;
   // Transition rules (oldSelf) run on updates only, so they sit at the root, beside the creation rules.
   if (info.rules?.length) schema['x-kubernetes-validations'] = info.rules;
+  for (const [path, rules] of Object.entries(info.fieldRules ?? {})) {
+    const field = path.split('.').reduce<Json | undefined>((at, key) => (at?.properties as Record<string, Json> | undefined)?.[key], schema);
+    if (!field) throw new Error(`${kind}: fieldRules: ${path} is not a field of the schema`);
+    field['x-kubernetes-validations'] = rules;
+  }
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',

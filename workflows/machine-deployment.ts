@@ -449,7 +449,8 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
         paused: spec.paused,
         sets: live().map(([n, s]) => ({
           name: n,
-          isNew: isNewSet(s, hash),
+          // Deleting, every set is marked so; its machines stay as up to date as they were.
+          isNew: isNewSet(deleting ? { ...s, deleting: false } : s, hash),
           specReplicas: s.replicas,
           replicas: s.report?.replicas ?? 0,
           readyReplicas: counts(s).readyReplicas,
@@ -529,8 +530,9 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
 
   // --- deletion: every set (each deletes its machines), then the deployment ---
   setCurrentDetails('deleting machine sets');
-  // Deleting, as its object shows it while its finalizer holds it (the status only: its report to
-  // the Cluster, and so the commands, are as before).
+  // Deleting, as its object shows it while its finalizer holds it. Only the status changes: the
+  // Cluster is told once, at the end, as before (its last report now carries the counts of the
+  // end, 0, where it carried those of the start; the Cluster drops a deleted deployment either way).
   state.status = nextStatus(true);
   for (const [n, s] of live()) {
     s.deleting = true;

@@ -52,7 +52,7 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
   let changes = 0;
   // Revision 5 (flow.ts): started by a Cluster of revision 5 with it in its memo.
   const flow = flowOf(workflowInfo().memo);
-  let verdict: HealthVerdict = { unhealthy: [], remediate: [], shortCircuited: false, healthy: 0 };
+  let verdict: HealthVerdict = { unhealthy: [], remediate: [], shortCircuited: false, healthy: 0, failing: 0 };
   let problem: string | undefined;
   let heldBack: { machine: string; owner: string; until: string; generation: number }[] = [];
   const cond = (c: ConditionInput) => {
@@ -106,9 +106,12 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
     pendingRollout: pendingRollout(),
   }));
   /** The unhealthy machines not remediated because a rollout removes them (revision 10). */
-  const pendingRollout = () => verdict.unhealthy.filter((m) => state.targets.find((t) => t.machine === m)?.pendingRollout);
+  const pendingRollout = () => (state.spec.remediation.templateRef ? [] : verdict.unhealthy.filter((m) => state.targets.find((t) => t.machine === m)?.pendingRollout));
 
-  const recentlyRemediated = () => (state.remediationLog ?? []).some((r) => Date.now() - Date.parse(r.at) < 120_000) || state.remediated.length > 0;
+  // (A remediated machine still being deleted — a revision-10 target — is not waited for: its replacement comes once it is gone.)
+  const recentlyRemediated = () =>
+    (state.remediationLog ?? []).some((r) => Date.now() - Date.parse(r.at) < 120_000) ||
+    state.remediated.some((m) => !state.targets.find((t) => t.machine === m)?.deleting);
   // One observation at a time, in its own scope so a deletion cancels it.
   const observing = observer(
     () =>
@@ -161,7 +164,13 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
       maxUnhealthy: remediation.triggerIf.unhealthyLessThanOrEqualTo,
       unhealthyRange: remediation.triggerIf.unhealthyInRange,
     };
-    verdict = evaluateHealth({ now: new Date().toISOString(), ...common, targets, ...(flow >= 10 ? { countAsClusterApi: true } : {}) });
+    verdict = evaluateHealth({
+      now: new Date().toISOString(),
+      ...common,
+      targets,
+      ...(flow >= 10 ? { countAsClusterApi: true } : {}),
+      ...(remediation.templateRef ? { externalRemediation: true } : {}),
+    });
     const healthy = flow >= 10 ? verdict.healthy : targets.filter((t) => !verdict.unhealthy.includes(t.machine) && t.nodeName && !t.nodeMissing).length;
     const unhealthyCount = targets.length - healthy;
     state.status = {
@@ -173,7 +182,7 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
       observedGeneration: state.generation,
     };
     // Cluster API's words (machinehealthcheck_controller.go), its `unhealthy` being the machines that need remediation.
-    const counts = `total: ${targets.length}, unhealthy: ${verdict.unhealthy.length}`;
+    const counts = `total: ${targets.length}, unhealthy: ${verdict.failing}`;
     const why =
       common.unhealthyRange !== undefined
         ? `does not fall within the range (${counts}, unhealthyRange: ${common.unhealthyRange})`

@@ -18,21 +18,21 @@ const input = (targets: HealthTarget[], more: Partial<HealthInput> = {}): Health
 
 describe('evaluateHealth: the rules', () => {
   it('a Node NotReady for longer than the timeout is unhealthy and remediated; for less, healthy with the time left', () => {
-    expect(evaluateHealth(input([target('a', { nodeConditions: ready(-301, 'False') })]))).toEqual({ unhealthy: ['a'], remediate: ['a'], shortCircuited: false, healthy: 0 });
-    expect(evaluateHealth(input([target('a', { nodeConditions: ready(-270, 'Unknown') })]))).toEqual({ unhealthy: [], remediate: [], shortCircuited: false, healthy: 1, nextCheckInSeconds: 30 });
+    expect(evaluateHealth(input([target('a', { nodeConditions: ready(-301, 'False') })]))).toEqual({ unhealthy: ['a'], remediate: ['a'], shortCircuited: false, failing: 1, healthy: 0 });
+    expect(evaluateHealth(input([target('a', { nodeConditions: ready(-270, 'Unknown') })]))).toEqual({ unhealthy: [], remediate: [], shortCircuited: false, failing: 0, healthy: 1, nextCheckInSeconds: 30 });
   });
   it('at exactly the timeout it is still healthy (strictly longer, as Cluster API), next check in 0 s', () => {
-    expect(evaluateHealth(input([target('a', { nodeConditions: ready(-300, 'False') })]))).toEqual({ unhealthy: [], remediate: [], shortCircuited: false, healthy: 1, nextCheckInSeconds: 0 });
+    expect(evaluateHealth(input([target('a', { nodeConditions: ready(-300, 'False') })]))).toEqual({ unhealthy: [], remediate: [], shortCircuited: false, failing: 0, healthy: 1, nextCheckInSeconds: 0 });
   });
   it('a Ready Node runs no timeout', () => {
-    expect(evaluateHealth(input([target('a')]))).toEqual({ unhealthy: [], remediate: [], shortCircuited: false, healthy: 1 });
+    expect(evaluateHealth(input([target('a')]))).toEqual({ unhealthy: [], remediate: [], shortCircuited: false, failing: 0, healthy: 1 });
   });
   it('no Node: unhealthy after nodeStartupTimeoutSeconds (default 600) from creation, or from infrastructure ready if later; 0 disables', () => {
     const starting = target('a', { nodeName: undefined, nodeConditions: undefined, machineCreatedAt: at(-700) });
     expect(evaluateHealth(input([starting])).unhealthy).toEqual(['a']);
     expect(evaluateHealth(input([{ ...starting, infrastructureReadyAt: at(-100) }])).nextCheckInSeconds).toBe(500);
     expect(evaluateHealth(input([starting], { nodeStartupTimeoutSeconds: 800 })).nextCheckInSeconds).toBe(100);
-    expect(evaluateHealth(input([starting], { nodeStartupTimeoutSeconds: 0 }))).toEqual({ unhealthy: [], remediate: [], shortCircuited: false, healthy: 0 });
+    expect(evaluateHealth(input([starting], { nodeStartupTimeoutSeconds: 0 }))).toEqual({ unhealthy: [], remediate: [], shortCircuited: false, failing: 0, healthy: 0 });
   });
   it('a failed machine, and one whose Node is gone, are unhealthy at once', () => {
     const v = evaluateHealth(input([target('b', { failed: true }), target('a', { nodeMissing: true }), target('c')]));
@@ -65,12 +65,14 @@ describe('evaluateHealth: the rules', () => {
     expect(evaluateHealth(input(fleet, { maxUnhealthy: 1, countAsClusterApi: true }))).toMatchObject({ unhealthy: ['a'], remediate: [], shortCircuited: true, healthy: 1 });
     // maxUnhealthy 1: the first remediation is still deleting its machine when a second machine fails.
     const inFlight = [target('a', { deleting: true, failed: true }), target('b', { failed: true }), target('c')];
-    expect(evaluateHealth(input(inFlight, { maxUnhealthy: 1, countAsClusterApi: true }))).toEqual({ unhealthy: ['b'], remediate: [], shortCircuited: true, healthy: 1 });
-    expect(evaluateHealth(input(inFlight, { maxUnhealthy: 2, countAsClusterApi: true }))).toEqual({ unhealthy: ['b'], remediate: ['b'], shortCircuited: false, healthy: 1 });
+    expect(evaluateHealth(input(inFlight, { maxUnhealthy: 1, countAsClusterApi: true }))).toEqual({ unhealthy: ['b'], remediate: [], shortCircuited: true, failing: 2, healthy: 1 });
+    expect(evaluateHealth(input(inFlight, { maxUnhealthy: 2, countAsClusterApi: true }))).toEqual({ unhealthy: ['b'], remediate: ['b'], shortCircuited: false, failing: 2, healthy: 1 });
   });
   it('an unhealthy machine of a deployment\'s old set is reported and left to the rollout (revision 10, Cluster API\'s "pending removal due to rollout")', () => {
     const v = evaluateHealth(input([target('old', { failed: true, pendingRollout: true }), target('new', { failed: true }), target('c')]));
-    expect(v).toEqual({ unhealthy: ['new', 'old'], remediate: ['new'], shortCircuited: false, healthy: 1 });
+    expect(v).toEqual({ unhealthy: ['new', 'old'], remediate: ['new'], shortCircuited: false, failing: 2, healthy: 1 });
+    // An external controller's remediation is requested whatever the set, as Cluster API's health check does.
+    expect(evaluateHealth(input([target('old', { failed: true, pendingRollout: true })], { externalRemediation: true })).remediate).toEqual(['old']);
   });
   it('says why a target is unhealthy, with Cluster API\'s reasons', () => {
     const i = { now: at(0), unhealthyNodeConditions: checks };
@@ -119,6 +121,7 @@ const arbInput: fc.Arbitrary<HealthInput> = fc.record({
   unhealthyRange: fc.option(fc.tuple(fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 5 })).map(([a, b]) => `[${Math.min(a, b)}-${Math.max(a, b)}]`), { nil: undefined, freq: 4 }),
   targets: fc.integer({ min: 0, max: 8 }).chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => arbTarget(`m${i}`)))),
   countAsClusterApi: fc.option(fc.boolean(), { nil: undefined }),
+  externalRemediation: fc.option(fc.boolean(), { nil: undefined, freq: 3 }),
 });
 const later = (i: HealthInput, seconds: number): HealthInput => ({ ...i, now: new Date(Date.parse(i.now) + seconds * 1000).toISOString() });
 const sorted = (xs: string[]) => xs.every((x, k) => k === 0 || xs[k - 1]! < x);
@@ -128,7 +131,7 @@ const properties: { name: string; holds: (evaluate: Evaluate, i: HealthInput) =>
     name: 'remediate ⊆ unhealthy, only targets whose owner replaces them and no rollout removes, nothing when short-circuited; both sorted',
     holds: (ev, i) => {
       const v = ev(i);
-      const allowed = new Set(i.targets.filter((t) => t.remediationAllowed && !t.pendingRollout).map((t) => t.machine));
+      const allowed = new Set(i.targets.filter((t) => t.remediationAllowed && (i.externalRemediation || !t.pendingRollout)).map((t) => t.machine));
       return sorted(v.unhealthy) && sorted(v.remediate) && v.remediate.every((m) => v.unhealthy.includes(m) && allowed.has(m)) && (!v.shortCircuited || v.remediate.length === 0);
     },
   },

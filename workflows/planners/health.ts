@@ -56,6 +56,12 @@ export interface HealthInput {
   targets: HealthTarget[];
   /** Revision 10: count healthy targets as Cluster API does (see above). */
   countAsClusterApi?: boolean;
+  /**
+   * Remediation is an external controller's (spec.remediation.templateRef): a `pendingRollout`
+   * target is remediated as any other, as Cluster API's health check requests it whatever the
+   * set (only a MachineSet's own remediation waits for the rollout).
+   */
+  externalRemediation?: boolean;
 }
 
 export interface HealthVerdict {
@@ -63,6 +69,7 @@ export interface HealthVerdict {
   remediate: string[]; // remediated now: allowed and not short-circuited, sorted
   shortCircuited: boolean; // too many unhealthy: nothing is remediated
   healthy: number; // the targets counted healthy (status.currentHealthy)
+  failing: number; // targets failing their checks, deleting ones included (Cluster API's len(unhealthy), for messages)
   nextCheckInSeconds?: number; // soonest moment a healthy target could turn unhealthy, if a timeout is running
 }
 
@@ -79,9 +86,13 @@ export function evaluateHealth(input: HealthInput): HealthVerdict {
   const unhealthy: HealthTarget[] = [];
   const nextChecks: number[] = [];
   let healthy = 0;
+  let failingDeleting = 0;
   input.targets.forEach((t, i) => {
-    if (input.countAsClusterApi && t.deleting) return;
     const r = check(t, `targets[${i}]`, now, startupTimeout, input.unhealthyNodeConditions);
+    if (input.countAsClusterApi && t.deleting) {
+      if (r.needsRemediation) failingDeleting++;
+      return;
+    }
     if (r.needsRemediation) {
       unhealthy.push(t);
       return;
@@ -98,9 +109,10 @@ export function evaluateHealth(input: HealthInput): HealthVerdict {
   const names = (ts: HealthTarget[]) => ts.map((t) => t.machine).sort(compare);
   return {
     unhealthy: names(unhealthy),
-    remediate: allowed ? names(unhealthy.filter((t) => t.remediationAllowed && !t.pendingRollout)) : [],
+    remediate: allowed ? names(unhealthy.filter((t) => t.remediationAllowed && (input.externalRemediation || !t.pendingRollout))) : [],
     shortCircuited: !allowed,
     healthy,
+    failing: unhealthy.length + failingDeleting,
     ...(nextChecks.length ? { nextCheckInSeconds: Math.min(...nextChecks) } : {}),
   };
 }
