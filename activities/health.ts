@@ -27,11 +27,12 @@ export interface HealthDeps {
 
 export function healthActivities({ temporal, nodeWatches, unreachableGraceMs = 60_000, observerQuietMs = OBSERVER_QUIET_MS }: HealthDeps) {
   return {
-    /** `relistSeconds`: how often to look for new machines while no Node changes (the check asks sooner after it remediated: replacements come). */
     /**
-     * Revision 10 (`asClusterApi`): machines being deleted are targets too, marked `deleting`, as
-     * Cluster API counts them; and a machine of a deployment's set other than its current one is
-     * marked `pendingRollout` (the deployments' memos, read with each list of the machines).
+     * `relistSeconds`: how often to look for new machines while no Node changes (the check asks
+     * sooner after it remediated: replacements come). Revision 10 (`asClusterApi`): machines being
+     * deleted are targets too, marked `deleting`, as Cluster API counts them; and a machine of a
+     * deployment's set other than its current one is marked `pendingRollout` (the deployments'
+     * memos, read with each list of the machines).
      */
     async observeHealthTargets(input: { cluster: ObjectKey; selector: LabelSelector; knownDigest?: string; maxWaitSeconds: number; relistSeconds?: number; asClusterApi?: boolean }): Promise<{ digest: string; targets: OwnedHealthTarget[]; quiet?: string }> {
       const deadline = Date.now() + Math.min(input.maxWaitSeconds * 1000, observerQuietMs);

@@ -23,12 +23,17 @@ export interface MachineRecord {
   nodeName?: string;
 }
 
+/** The cluster's running workflows of one kind, from visibility (`who` is named when this worker has no Temporal client). */
+function listRunning(temporal: Client | undefined, kind: 'Machine' | 'MachineDeployment', cluster: ObjectKey, who: string) {
+  if (!temporal) throw failure('InvalidConfiguration', `this worker has no Temporal client: it cannot run ${who}`);
+  const query = `${SA_KIND.name} = '${kind}' AND ${SA_CLUSTER.name} = '${cluster.name}' AND ${SA_NAMESPACE.name} = '${cluster.namespace}' AND ExecutionStatus = 'Running'`;
+  return temporal.workflow.list({ query });
+}
+
 /** The cluster's running Machine workflows, sorted by name. */
 export async function listMachines(temporal: Client | undefined, cluster: ObjectKey, who: string): Promise<MachineRecord[]> {
-  if (!temporal) throw failure('InvalidConfiguration', `this worker has no Temporal client: it cannot run ${who}`);
-  const query = `${SA_KIND.name} = 'Machine' AND ${SA_CLUSTER.name} = '${cluster.name}' AND ${SA_NAMESPACE.name} = '${cluster.namespace}' AND ExecutionStatus = 'Running'`;
   const out: MachineRecord[] = [];
-  for await (const wf of temporal.workflow.list({ query })) {
+  for await (const wf of listRunning(temporal, 'Machine', cluster, who)) {
     const facts = wf.memo?.[MACHINE_FACTS_MEMO] as MachineFacts | undefined;
     out.push({
       name: wf.workflowId.split('/').at(-1)!,
@@ -49,10 +54,8 @@ export const ALSO_LIST_MS = 3_000;
  * list-memo.ts CURRENT_SET_MEMO), from visibility: no query.
  */
 export async function listCurrentSets(temporal: Client | undefined, cluster: ObjectKey, who: string): Promise<Record<string, string>> {
-  if (!temporal) throw failure('InvalidConfiguration', `this worker has no Temporal client: it cannot run ${who}`);
-  const query = `${SA_KIND.name} = 'MachineDeployment' AND ${SA_CLUSTER.name} = '${cluster.name}' AND ${SA_NAMESPACE.name} = '${cluster.namespace}' AND ExecutionStatus = 'Running'`;
   const out: Record<string, string> = {};
-  for await (const wf of temporal.workflow.list({ query })) {
+  for await (const wf of listRunning(temporal, 'MachineDeployment', cluster, who)) {
     const current = wf.memo?.[CURRENT_SET_MEMO];
     if (typeof current === 'string') out[wf.workflowId.split('/').at(-1)!] = current;
   }
@@ -74,9 +77,8 @@ export async function waitOnMachinesAndNodes<T, X = undefined>(
   alsoList?: () => Promise<X>,
 ): Promise<T> {
   for (;;) {
-    let extra: X;
-    let machines: MachineRecord[];
-    [machines, extra] = await Promise.all([listMachines(deps.temporal, cluster, who), alsoList ? alsoList() : (undefined as X)]);
+    const [machines, listed] = await Promise.all([listMachines(deps.temporal, cluster, who), alsoList ? alsoList() : (undefined as X)]);
+    let extra = listed;
     const listedAt = Date.now();
     const claimed = new Set(machines.map((m) => m.nodeName).filter(Boolean));
     const r = await deps.nodeWatches.waitFor(

@@ -74,11 +74,16 @@
 //   A Machine deleted and then applied again under its name is a new machine (before, the name
 //   stayed taken: `unchanged`, and no machine).
 //
-// Revision 10 (Cluster API's MachineHealthCheck count):
-// - MachineHealthCheck: machines being deleted are targets (observeHealthTargets' includeDeleting),
-//   counted against maxUnhealthy and never healthy, and a target whose check timeout is running is
-//   not healthy either (planners/health.ts countAsClusterApi): a remediation still in flight holds
-//   back the next one as in Cluster API, where before it was no target at all.
+// Revision 10 (Cluster API's MachineHealthCheck, where it meets rollouts):
+// - MachineHealthCheck: observes with `asClusterApi`. Machines being deleted are targets, counted
+//   against maxUnhealthy and never healthy, and a target whose check timeout is running is not
+//   healthy either (planners/health.ts countAsClusterApi): a remediation still in flight holds back
+//   the next one as in Cluster API, where before it was no target at all. An unhealthy machine of
+//   a deployment's set other than its current one is left to the rollout (`pendingRollout`:
+//   Cluster API's "pending removal due to rollout"), unless remediation is external.
+// - MachineDeployment: upserts its current set (its newest revision) into its memo when it
+//   changes (list-memo.ts CURRENT_SET_MEMO), one upsert per rollout, for the health checks and
+//   the worker's observer waker to read from visibility.
 // (Not revisions, since they change no command: a rolled-back set's revision is raised to the
 // newest, and a deployment's status carries MachinesReady, MachinesUpToDate and Deleting.)
 export const FLOW_MEMO = 'flow';

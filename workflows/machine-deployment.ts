@@ -451,7 +451,6 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
           name: n,
           // Deleting, every set is marked so; its machines stay as up to date as they were.
           isNew: isNewSet(deleting ? { ...s, deleting: false } : s, hash),
-          specReplicas: s.replicas,
           replicas: s.report?.replicas ?? 0,
           readyReplicas: counts(s).readyReplicas,
           availableReplicas: counts(s).availableReplicas,

@@ -103,10 +103,8 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
     unhealthy: verdict.unhealthy,
     remediated: [...state.remediated],
     heldBack: heldBack.map(({ machine, until }) => ({ machine, until })),
-    pendingRollout: pendingRollout(),
+    pendingRollout: verdict.leftToRollout ?? [],
   }));
-  /** The unhealthy machines not remediated because a rollout removes them (revision 10). */
-  const pendingRollout = () => (state.spec.remediation.templateRef ? [] : verdict.unhealthy.filter((m) => state.targets.find((t) => t.machine === m)?.pendingRollout));
 
   // (A remediated machine still being deleted — a revision-10 target — is not waited for: its replacement comes once it is gone.)
   const recentlyRemediated = () =>
@@ -171,7 +169,7 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
       ...(flow >= 10 ? { countAsClusterApi: true } : {}),
       ...(remediation.templateRef ? { externalRemediation: true } : {}),
     });
-    const healthy = flow >= 10 ? verdict.healthy : targets.filter((t) => !verdict.unhealthy.includes(t.machine) && t.nodeName && !t.nodeMissing).length;
+    const healthy = verdict.healthy;
     const unhealthyCount = targets.length - healthy;
     state.status = {
       expectedMachines: targets.length,
@@ -293,7 +291,7 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
         `${state.status?.currentHealthy ?? 0}/${state.status?.expectedMachines ?? 0} healthy` +
           (verdict.unhealthy.length ? `; unhealthy: ${verdict.unhealthy.join(', ')}` : '') +
           (verdict.shortCircuited ? '; remediation not allowed (too many unhealthy)' : '') +
-          (pendingRollout().length ? `; pending removal due to rollout: ${pendingRollout().join(', ')}` : ''),
+          (verdict.leftToRollout ? `; pending removal due to rollout: ${verdict.leftToRollout.join(', ')}` : ''),
     );
     // Wake on a new observation, a spec change or deletion; while a timeout runs, also when it expires.
     const wake = () => changes !== seen || state.deleteRequested || historyIsLong(2, workflowInfo());

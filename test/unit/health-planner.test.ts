@@ -70,7 +70,7 @@ describe('evaluateHealth: the rules', () => {
   });
   it('an unhealthy machine of a deployment\'s old set is reported and left to the rollout (revision 10, Cluster API\'s "pending removal due to rollout")', () => {
     const v = evaluateHealth(input([target('old', { failed: true, pendingRollout: true }), target('new', { failed: true }), target('c')]));
-    expect(v).toEqual({ unhealthy: ['new', 'old'], remediate: ['new'], shortCircuited: false, failing: 2, healthy: 1 });
+    expect(v).toEqual({ unhealthy: ['new', 'old'], remediate: ['new'], shortCircuited: false, failing: 2, healthy: 1, leftToRollout: ['old'] });
     // An external controller's remediation is requested whatever the set, as Cluster API's health check does.
     expect(evaluateHealth(input([target('old', { failed: true, pendingRollout: true })], { externalRemediation: true })).remediate).toEqual(['old']);
   });

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { computeDeploymentStatus, type DeploymentStatusInput, type DeploymentStatusSet } from '../../workflows/planners/machine-deployment.status.js';
 
-const set = (over: Partial<DeploymentStatusSet> = {}): DeploymentStatusSet => ({ name: 'md-abcde', isNew: true, specReplicas: 3, replicas: 1, readyReplicas: 1, availableReplicas: 1, ...over });
+const set = (over: Partial<DeploymentStatusSet> = {}): DeploymentStatusSet => ({ name: 'md-abcde', isNew: true, replicas: 1, readyReplicas: 1, availableReplicas: 1, ...over });
 const input = (sets: DeploymentStatusSet[], replicas = 3): DeploymentStatusInput => ({ replicas, maxUnavailable: 0, paused: false, sets, observedGeneration: 1, now: '2026-01-01T00:00:00Z' });
 const scalingUp = (i: DeploymentStatusInput) => computeDeploymentStatus(i).conditions.find((c) => c.type === 'ScalingUp');
 
@@ -49,8 +49,8 @@ describe('computeDeploymentStatus: Cluster API v1beta2’s other conditions', ()
 
   it.each([
     // maxSurge 0, maxUnavailable 1: the old set was lowered to 2 and its third machine is draining.
-    { name: 'an old set lowered below its machines is not a scale down of the deployment', over: {}, sets: [set({ isNew: false, specReplicas: 2, replicas: 3 }), set({ name: 'md-new', specReplicas: 1, replicas: 0 })], want: { status: 'False', reason: 'NotScalingDown', message: '' } },
-    { name: 'more machines than replicas', over: {}, sets: [set({ replicas: 4, specReplicas: 3 })], want: { status: 'True', reason: 'ScalingDown', message: 'Scaling down from 4 to 3 replicas' } },
+    { name: 'an old set lowered below its machines is not a scale down of the deployment', over: {}, sets: [set({ isNew: false, replicas: 3 }), set({ name: 'md-new', replicas: 0 })], want: { status: 'False', reason: 'NotScalingDown', message: '' } },
+    { name: 'more machines than replicas', over: {}, sets: [set({ replicas: 4 })], want: { status: 'True', reason: 'ScalingDown', message: 'Scaling down from 4 to 3 replicas' } },
     { name: 'deleting: down to 0', over: { deleting: true }, sets: [set({ replicas: 2 })], want: { status: 'True', reason: 'ScalingDown', message: 'Scaling down from 2 to 0 replicas' } },
   ])('ScalingDown: $name', ({ over, sets, want }) => {
     expect(cond({ ...input(sets), ...over }, 'ScalingDown')).toEqual(want);

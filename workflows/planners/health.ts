@@ -70,6 +70,7 @@ export interface HealthVerdict {
   shortCircuited: boolean; // too many unhealthy: nothing is remediated
   healthy: number; // the targets counted healthy (status.currentHealthy)
   failing: number; // targets failing their checks, deleting ones included (Cluster API's len(unhealthy), for messages)
+  leftToRollout?: string[]; // unhealthy, and not remediated because their deployment's rollout removes them (sorted; absent when none)
   nextCheckInSeconds?: number; // soonest moment a healthy target could turn unhealthy, if a timeout is running
 }
 
@@ -107,12 +108,14 @@ export function evaluateHealth(input: HealthInput): HealthVerdict {
   const count = input.targets.length - healthy;
   const allowed = remediationAllowed(count, input.targets.length, input.maxUnhealthy, input.unhealthyRange);
   const names = (ts: HealthTarget[]) => ts.map((t) => t.machine).sort(compare);
+  const leftToRollout = input.externalRemediation ? [] : unhealthy.filter((t) => t.pendingRollout);
   return {
     unhealthy: names(unhealthy),
-    remediate: allowed ? names(unhealthy.filter((t) => t.remediationAllowed && (input.externalRemediation || !t.pendingRollout))) : [],
+    remediate: allowed ? names(unhealthy.filter((t) => t.remediationAllowed && !leftToRollout.includes(t))) : [],
     shortCircuited: !allowed,
     healthy,
     failing: unhealthy.length + failingDeleting,
+    ...(leftToRollout.length ? { leftToRollout: names(leftToRollout) } : {}),
     ...(nextChecks.length ? { nextCheckInSeconds: Math.min(...nextChecks) } : {}),
   };
 }

@@ -16,8 +16,6 @@ import { canonicalJson } from '../spec-diff.js';
 export interface DeploymentStatusSet {
   name: string;
   isNew: boolean;
-  /** spec.replicas as the deployment set it. */
-  specReplicas: number;
   replicas: number; // the set's machines, deleting ones included
   readyReplicas: number;
   availableReplicas: number;
@@ -73,7 +71,7 @@ export function computeDeploymentStatus(input: DeploymentStatusInput, previous?:
 
   const shortBy = (type: string, yes: string, no: string, words: string, missing: (s: DeploymentStatusSet) => number) => {
     if (replicas === 0) return set(type, 'True', 'NoReplicas');
-    const lines = input.sets.filter((s) => missing(s) > 0).map((s) => `* MachineSet ${s.name}: ${missing(s)} of ${s.replicas} Machine${s.replicas === 1 ? '' : 's'} ${words}`);
+    const lines = input.sets.filter((s) => missing(s) > 0).map((s) => `* MachineSet ${s.name}: ${missing(s)} of ${count(s.replicas, 'Machine')} ${words}`);
     if (lines.length === 0) set(type, 'True', yes);
     else set(type, 'False', no, lines.join('\n'));
   };
@@ -82,8 +80,7 @@ export function computeDeploymentStatus(input: DeploymentStatusInput, previous?:
 
   if (!input.deleting) set('Deleting', 'False', 'NotDeleting');
   else {
-    const sets = input.sets.length;
-    const message = replicas > 0 ? `Deleting ${replicas} Machine${replicas === 1 ? '' : 's'}` : sets > 0 ? `Deleting ${sets} MachineSet${sets === 1 ? '' : 's'}` : 'Deletion completed';
+    const message = replicas > 0 ? `Deleting ${count(replicas, 'Machine')}` : input.sets.length > 0 ? `Deleting ${count(input.sets.length, 'MachineSet')}` : 'Deletion completed';
     set('Deleting', 'True', 'Deleting', message);
   }
 
@@ -92,6 +89,9 @@ export function computeDeploymentStatus(input: DeploymentStatusInput, previous?:
 
   return { replicas, readyReplicas, availableReplicas, upToDateReplicas, conditions, observedGeneration: input.observedGeneration };
 }
+
+/** "1 Machine", "3 Machines". */
+const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
 
 /** Whether a new status differs from the last one written (Cluster API writes only changes: #5945). */
 export function deploymentStatusChanged(previous: MachineDeploymentStatus | undefined, next: MachineDeploymentStatus): boolean {
