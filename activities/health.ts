@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { V1Node } from '@kubernetes/client-node';
 import { type LabelSelector, selectorMatches } from '../api/machine-set.js';
-import { LABELS } from '../api/meta.js';
+import { ANNOTATIONS, LABELS } from '../api/meta.js';
 import type { ObjectKey } from '../workflows/ids.js';
 import type { OwnedHealthTarget } from '../workflows/types.js';
 import { listCurrentSets, type MachineRecord, waitOnMachinesAndNodes } from './machine-list.js';
@@ -64,12 +64,14 @@ function pendingRollout(labels: Record<string, string>, currentSets: Record<stri
 /**
  * The selected machines as health targets. A machine being deleted is a target marked `deleting`
  * with `includeDeleting` (Cluster API counts it: never healthy), else it is left out (before
- * revision 10); a deleted one never is.
+ * revision 10); a deleted one never is. As in Cluster API (shouldSkipRemediation), a machine
+ * with the skip-remediation annotation is no target at all, and one with remediate-machine is
+ * marked `remediateAnnotation` (revision 11).
  */
 export function healthTargets(machines: MachineRecord[], nodes: readonly V1Node[], selector: LabelSelector, includeDeleting = false, currentSets?: Record<string, string>): OwnedHealthTarget[] {
   const byName = new Map(nodes.map((n) => [n.metadata?.name, n]));
   return machines
-    .filter((m) => m.facts && (includeDeleting || m.phase !== 'Deleting') && m.phase !== 'Deleted' && selectorMatches(selector, m.facts.labels))
+    .filter((m) => m.facts && (includeDeleting || m.phase !== 'Deleting') && m.phase !== 'Deleted' && !m.remediation?.includes(ANNOTATIONS.skipRemediation) && selectorMatches(selector, m.facts.labels))
     .map((m): OwnedHealthTarget => {
       const node = m.nodeName ? byName.get(m.nodeName) : undefined;
       const labels = m.facts!.labels;
@@ -79,6 +81,7 @@ export function healthTargets(machines: MachineRecord[], nodes: readonly V1Node[
         ...(owner && m.facts!.ownerKind ? { owner } : {}),
         remediationAllowed: m.facts!.ownerKind !== undefined,
         machineCreatedAt: m.facts!.createdAt,
+        ...(m.remediation?.includes(ANNOTATIONS.remediateMachine) ? { remediateAnnotation: true } : {}),
         ...(m.phase === 'Failed' ? { failed: true } : {}),
         ...(m.phase === 'Deleting' ? { deleting: true } : {}),
         ...(pendingRollout(labels, currentSets) ? { pendingRollout: true } : {}),

@@ -4,7 +4,7 @@
 import type { Client } from '@temporalio/client';
 import type { V1Node } from '@kubernetes/client-node';
 import type { ObjectKey } from '../workflows/ids.js';
-import { CURRENT_SET_MEMO, MACHINE_FACTS_MEMO, type MachineFacts } from '../workflows/list-memo.js';
+import { CURRENT_SET_MEMO, MACHINE_FACTS_MEMO, type MachineFacts, REMEDIATION_MEMO } from '../workflows/list-memo.js';
 import { SA_CLUSTER, SA_KIND, SA_NAMESPACE, SA_NODE_NAME, SA_PHASE } from '../workflows/search-attributes.js';
 import { failure } from './errors.js';
 import type { NodeWatches } from './node-watch.js';
@@ -21,6 +21,8 @@ export interface MachineRecord {
   facts?: MachineFacts;
   phase?: string;
   nodeName?: string;
+  /** Revision 11: its remediation annotations (remediate-machine, skip-remediation) that are set, sorted; absent when none. */
+  remediation?: string[];
 }
 
 /** The cluster's running workflows of one kind, from visibility (`who` is named when this worker has no Temporal client). */
@@ -35,12 +37,14 @@ export async function listMachines(temporal: Client | undefined, cluster: Object
   const out: MachineRecord[] = [];
   for await (const wf of listRunning(temporal, 'Machine', cluster, who)) {
     const facts = wf.memo?.[MACHINE_FACTS_MEMO] as MachineFacts | undefined;
+    const remediation = wf.memo?.[REMEDIATION_MEMO];
     out.push({
       name: wf.workflowId.split('/').at(-1)!,
       workflowId: wf.workflowId,
       ...(facts ? { facts } : {}),
       phase: wf.typedSearchAttributes.get(SA_PHASE),
       nodeName: wf.typedSearchAttributes.get(SA_NODE_NAME) || undefined,
+      ...(Array.isArray(remediation) && remediation.length ? { remediation: remediation.map(String).sort() } : {}),
     });
   }
   return out.sort((a, b) => (a.name < b.name ? -1 : 1));

@@ -19,7 +19,14 @@ export const ANNOTATIONS = {
   revision: 'machinedeployment.cluster.capstan.dev/revision',
   /** Cluster API's machinedeployment.clusters.x-k8s.io/revision-history: the revisions a set had before a rollback. */
   revisionHistory: 'machinedeployment.cluster.capstan.dev/revision-history',
+  /** Cluster API's cluster.x-k8s.io/remediate-machine: a health check that selects this machine remediates it (manual remediation). */
+  remediateMachine: 'cluster.capstan.dev/remediate-machine',
+  /** Cluster API's cluster.x-k8s.io/skip-remediation: no health check counts or remediates this machine. */
+  skipRemediation: 'cluster.capstan.dev/skip-remediation',
 } as const;
+
+/** The annotations a Machine's health checks read, as Cluster API's MachineHealthCheck reads its own. */
+export const REMEDIATION_ANNOTATIONS = [ANNOTATIONS.remediateMachine, ANNOTATIONS.skipRemediation] as const;
 
 export const LABELS = {
   clusterName: 'cluster.capstan.dev/cluster-name',

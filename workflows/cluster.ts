@@ -60,7 +60,7 @@ import { flowMemo, flowOf } from './flow.js';
 import { observer } from './observer.js';
 import { goQuiet, showQuietAfterContinue, wake } from './quiet.js';
 import { assertValid } from './validate.js';
-import { clusterListMemo, machineFactsMemo, machineListMemo, memoChange, startMemo } from './list-memo.js';
+import { clusterListMemo, machineFactsMemo, machineListMemo, memoChange, remediationMemo, startMemo } from './list-memo.js';
 import { recordMachineReport, signalOrForget } from './reports.js';
 import { objectSearchAttributes, SA_PHASE } from './search-attributes.js';
 import { canonicalJson, diffPaths } from './spec-diff.js';
@@ -502,10 +502,10 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
           workflowId: id,
           parentClosePolicy: ParentClosePolicy.ABANDON,
           typedSearchAttributes: objectSearchAttributes('Machine', key.namespace, key.name, 'Pending'),
-          memo: { ...startMemo(machineListMemo('worker-join', machine.spec.version)), ...flowMemo(), ...machineFactsMemo({ labels: machine.metadata.labels, createdAt: new Date().toISOString() }) },
+          memo: { ...startMemo(machineListMemo('worker-join', machine.spec.version)), ...flowMemo(), ...machineFactsMemo({ labels: machine.metadata.labels, createdAt: new Date().toISOString() }), ...remediationMemo(machine.metadata.annotations) },
           args: [
             {
-              machine: { name, namespace: key.namespace, uid: m.uid, labels: machine.metadata.labels, spec: machine.spec },
+              machine: { name, namespace: key.namespace, uid: m.uid, labels: machine.metadata.labels, ...(Object.keys(machine.metadata.annotations ?? {}).length ? { annotations: machine.metadata.annotations } : {}), spec: machine.spec },
               role: 'worker-join',
               bootstrapConfig: bootstrapConfig!.spec,
               bootstrapConfigName: bootstrapConfig!.metadata.name,

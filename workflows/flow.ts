@@ -86,6 +86,14 @@
 //   the worker's observer waker to read from visibility.
 // (Not revisions, since they change no command: a rolled-back set's revision is raised to the
 // newest, and a deployment's status carries MachinesReady, MachinesUpToDate and Deleting.)
+//
+// Not a revision either (Cluster API's remediation annotations): a Machine shows its
+// remediate-machine and skip-remediation annotations in its memo (list-memo.ts REMEDIATION_MEMO),
+// in its start memo when it starts with them and by one upsert when a user changes them, behind
+// the patch `machine-remediation-annotations` (machine.ts REMEDIATION_PATCH), so a machine of an
+// earlier release takes them too. Every health check reads them from visibility: a machine with
+// skip-remediation is no target, one with remediate-machine is unhealthy at once
+// (HasRemediateAnnotation). A set's machines carry its template's annotations, as in Cluster API.
 export const FLOW_MEMO = 'flow';
 export const CURRENT_FLOW = 10;
 

@@ -5,7 +5,7 @@
 // the values shown only change a few times in an object's life (none while it idles).
 import type { ClusterStatus } from '../api/cluster.js';
 import type { MachineStatus } from '../api/machine.js';
-import type { Condition, ConditionStatus } from '../api/meta.js';
+import { type Condition, type ConditionStatus, REMEDIATION_ANNOTATIONS } from '../api/meta.js';
 import type { BootstrapRole } from './types.js';
 
 /** The memo field that holds the shown values. */
@@ -162,3 +162,27 @@ export const UNHEALTHY_MEMO = 'unhealthy';
  * ("pending removal due to rollout"): the rollout replaces it.
  */
 export const CURRENT_SET_MEMO = 'currentSet';
+
+/**
+ * Revision 11: a Machine's remediation annotations (api/meta.ts REMEDIATION_ANNOTATIONS) that are
+ * set, sorted: in its start memo when it starts with any, upserted when they change (a user's
+ * `kubectl annotate`; rare), for its health checks and the worker's observer waker to read from
+ * visibility. Absent: none.
+ */
+export const REMEDIATION_MEMO = 'remediation';
+
+/** The remediation annotations among `annotations`, sorted. */
+export function remediationMarks(annotations: Record<string, string> | undefined): string[] {
+  return REMEDIATION_ANNOTATIONS.filter((k) => annotations?.[k] !== undefined).sort();
+}
+
+/** The start memo entry for a machine with `annotations`: none when it has no remediation annotation. */
+export function remediationMemo(annotations: Record<string, string> | undefined): Record<string, string[]> {
+  const marks = remediationMarks(annotations);
+  return marks.length ? { [REMEDIATION_MEMO]: marks } : {};
+}
+
+/** A template's annotations for a set's input: none when empty (so the inputs of sets without any are as before). */
+export function templateAnnotations(annotations: Record<string, string> | undefined): { annotations?: Record<string, string> } {
+  return annotations && Object.keys(annotations).length ? { annotations } : {};
+}

@@ -20,7 +20,7 @@ import {
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { GROUPS, LABELS } from '../api/meta.js';
 import { machineWorkflowId } from './ids.js';
-import { machineFactsMemo, machineListMemo, startMemo } from './list-memo.js';
+import { machineFactsMemo, machineListMemo, remediationMemo, startMemo, templateAnnotations } from './list-memo.js';
 import { MachineWorkflow } from './machine.js';
 import {
   controlPlaneChangedSignal,
@@ -54,7 +54,7 @@ export function standaloneSetInput(a: MachineSetApply, cluster: ClusterContext, 
     machineSet: {
       name: ms.metadata.name,
       namespace: ms.metadata.namespace,
-      spec: { clusterName: ms.spec.clusterName, replicas: ms.spec.replicas, deletion: ms.spec.deletion, template: { metadata: { labels: ms.spec.template.metadata.labels }, spec: ms.spec.template.spec } },
+      spec: { clusterName: ms.spec.clusterName, replicas: ms.spec.replicas, deletion: ms.spec.deletion, template: { metadata: { labels: ms.spec.template.metadata.labels, ...templateAnnotations(ms.spec.template.metadata.annotations) }, spec: ms.spec.template.spec } },
     },
     bootstrapConfig: a.bootstrapTemplate.spec.template.spec,
     infrastructure: a.infrastructureTemplate.spec.template.spec,
@@ -247,6 +247,7 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
         ...startMemo(machineListMemo('worker-join', t.spec.version)),
         ...(flow >= 2 ? flowMemo() : {}),
         ...machineFactsMemo({ labels, ownerKind: 'MachineSet', createdAt: state.machines[name]!.created }),
+        ...remediationMemo(t.metadata.annotations),
       },
       args: [
         {
@@ -255,6 +256,8 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
             namespace: ms.namespace,
             uid,
             labels,
+            // The template's annotations are each machine's, as in Cluster API.
+            ...(t.metadata.annotations ? { annotations: t.metadata.annotations } : {}),
             spec: {
               ...t.spec,
               clusterName: ms.spec.clusterName,

@@ -8,8 +8,10 @@ import {
   condition,
   continueAsNew,
   isCancellation,
+  patched,
   setCurrentDetails,
   setHandler,
+  upsertMemo,
   upsertSearchAttributes,
   allHandlersFinished,
   workflowInfo,
@@ -20,7 +22,7 @@ import { activities, terminalFailure, type ActivityInput, type ActivityResult } 
 import { ConditionType, Reason, retryingCondition, setCondition, type ConditionInput } from './conditions.js';
 import { flowOf } from './flow.js';
 import { parseWorkflowId } from './ids.js';
-import { keepsListData } from './list-memo.js';
+import { keepsListData, REMEDIATION_MEMO, remediationMarks } from './list-memo.js';
 import { transition } from './machine.phases.js';
 import { annotateMachineUpdate, controlPlaneInitializedSignal, deleteMachineSignal, machineReportSignal, machineStatusQuery, nodeConditionsSignal, remediateControlPlaneMachineSignal } from './messages.js';
 import { reporter, signalOrForget } from './reports.js';
@@ -71,6 +73,9 @@ function initialStatus(): MachineStatus {
     observedGeneration: 1,
   };
 }
+
+/** The patch behind which a machine shows its remediation annotations in its memo (revision 11). */
+export const REMEDIATION_PATCH = 'machine-remediation-annotations';
 
 export async function MachineWorkflow(input: MachineWorkflowInput): Promise<MachineStatus> {
   const state: MachineState = input.state ?? {
@@ -149,6 +154,7 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
       for (const k of remove ?? []) delete a[k];
       Object.assign(a, set ?? {});
       annotationChanges++;
+      showRemediationMarks();
       return { ...a };
     },
     {
@@ -165,6 +171,18 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
       },
     },
   );
+  /**
+   * Revision 11: the remediation annotations its health checks read (Cluster API's remediate-machine
+   * and skip-remediation), in its memo (list-memo.ts REMEDIATION_MEMO), upserted when they change.
+   * Behind a patch, so a machine started by an earlier release takes them too, and its history
+   * replays as recorded.
+   */
+  function showRemediationMarks(): void {
+    const marks = remediationMarks(annotations());
+    const shown = (workflowInfo().memo?.[REMEDIATION_MEMO] as string[] | undefined) ?? [];
+    if (marks.join() !== shown.join() && patched(REMEDIATION_PATCH)) upsertMemo({ [REMEDIATION_MEMO]: marks });
+  }
+  showRemediationMarks();
   setHandler(machineStatusQuery, (): MachineView => ({
     name: machine.name,
     namespace: machine.namespace,

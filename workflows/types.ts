@@ -315,7 +315,8 @@ export interface MachineSetWorkflowInput {
       clusterName: string;
       replicas: number;
       deletion?: { order?: DeletionOrder };
-      template: { metadata: { labels: Record<string, string> }; spec: MachineSpec };
+      /** annotations: each machine's, as Cluster API propagates a template's (when it is made; absent: none). */
+      template: { metadata: { labels: Record<string, string>; annotations?: Record<string, string> }; spec: MachineSpec };
     };
   };
   /** The KubeadmConfigTemplate's spec, and the SimMachineTemplate's. */

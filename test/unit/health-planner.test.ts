@@ -74,12 +74,23 @@ describe('evaluateHealth: the rules', () => {
     // An external controller's remediation is requested whatever the set, as Cluster API's health check does.
     expect(evaluateHealth(input([target('old', { failed: true, pendingRollout: true })], { externalRemediation: true })).remediate).toEqual(['old']);
   });
+  it('the remediate-machine annotation makes a target unhealthy at once (revision 11, Cluster API\'s manual remediation); the rest still applies', () => {
+    const marked = target('a', { remediateAnnotation: true });
+    expect(evaluateHealth(input([marked, target('b')]))).toEqual({ unhealthy: ['a'], remediate: ['a'], shortCircuited: false, failing: 1, healthy: 1 });
+    // It counts against maxUnhealthy, is left alone when nobody replaces it, and waits for its deployment's rollout.
+    expect(evaluateHealth(input([marked, target('b', { failed: true })], { maxUnhealthy: 1 }))).toMatchObject({ remediate: [], shortCircuited: true });
+    expect(evaluateHealth(input([{ ...marked, remediationAllowed: false }])).remediate).toEqual([]);
+    expect(evaluateHealth(input([{ ...marked, pendingRollout: true }])).leftToRollout).toEqual(['a']);
+    // A deleting one is not remediated again.
+    expect(evaluateHealth(input([{ ...marked, deleting: true }], { countAsClusterApi: true }))).toMatchObject({ unhealthy: [], remediate: [], failing: 1 });
+    expect(unhealthyReason(marked, { now: at(0), unhealthyNodeConditions: checks })).toEqual({ reason: 'HasRemediateAnnotation', message: 'Health check failed: marked for remediation via cluster.capstan.dev/remediate-machine annotation' });
+  });
   it('says why a target is unhealthy, with Cluster API\'s reasons', () => {
     const i = { now: at(0), unhealthyNodeConditions: checks };
     expect(unhealthyReason(target('a', { failed: true }), i)?.reason).toBe('UnhealthyMachine');
     expect(unhealthyReason(target('a', { nodeMissing: true }), i)?.reason).toBe('NodeDeleted');
     expect(unhealthyReason(target('a', { nodeName: undefined, machineCreatedAt: at(-601) }), i)).toEqual({ reason: 'NodeStartupTimeout', message: 'Health check failed: Node failed to report startup in 10m0s' });
-    expect(unhealthyReason(target('a', { nodeConditions: ready(-301, 'Unknown') }), i)).toEqual({ reason: 'UnhealthyNode', message: 'Health check failed: Condition Ready on Node is reported as Unknown for more than 5m0s' });
+    expect(unhealthyReason(target('a', { nodeConditions: ready(-301, 'Unknown') }), i)).toEqual({ reason: 'UnhealthyNode', message: 'Health check failed: Condition Ready on Node is reporting status Unknown for more than 5m0s' });
     expect(unhealthyReason(target('a', { nodeConditions: ready(-299, 'Unknown') }), i)).toBeUndefined();
     expect(unhealthyReason(target('a'), i)).toBeUndefined();
   });
@@ -226,5 +237,13 @@ describe('healthTargets (what the activity hands the check)', () => {
     expect(healthTargets(inSets, nodes, selector, true, { md: 'md-new' }).map((t) => [t.machine, !!t.pendingRollout])).toEqual([['m0', true], ['m1', false]]);
     expect(healthTargets(inSets, nodes, selector, true, { other: 'x' }).some((t) => t.pendingRollout)).toBe(false);
     expect(healthTargets(inSets, nodes, selector, true).some((t) => t.pendingRollout)).toBe(false);
+  });
+  it('leaves out a machine with skip-remediation and marks one with remediate-machine, as Cluster API (revision 11)', () => {
+    const running = machines.slice(0, 1);
+    const marked = (remediation: string[]) => running.map((m) => ({ ...m, remediation }));
+    expect(healthTargets(marked(['cluster.capstan.dev/skip-remediation']), nodes, selector, true)).toEqual([]);
+    expect(healthTargets(marked(['cluster.capstan.dev/remediate-machine', 'cluster.capstan.dev/skip-remediation']), nodes, selector, true)).toEqual([]);
+    expect(healthTargets(marked(['cluster.capstan.dev/remediate-machine']), nodes, selector, true).map((t) => [t.machine, t.remediateAnnotation])).toEqual([['m0', true]]);
+    expect(healthTargets(running, nodes, selector, true)[0]).not.toHaveProperty('remediateAnnotation');
   });
 });

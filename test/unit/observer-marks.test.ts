@@ -72,8 +72,12 @@ describe('healthTargetsMark (a quiet MachineHealthCheck)', () => {
     ['a machine’s phase', [machines[0]!, machine('m2', 'Running', 'n2')], nodes],
     ['a new Node', machines, [...nodes, node('n2', 'True')]],
     ['a Node condition', machines, [node('n1', 'Unknown')]],
+    ['a machine’s remediation annotation (revision 11)', [{ ...machines[0]!, remediation: ['cluster.capstan.dev/remediate-machine'] }, machines[1]!], nodes],
   ])('changed by %s', (_what, ms, ns) => {
     expect(healthTargetsMark(ms, ns)).not.toBe(base);
+  });
+  it('a machine without remediation annotations marks as before them', () => {
+    expect(healthTargetsMark([{ ...machines[0]!, remediation: [] }, machines[1]!], nodes)).toBe(base);
   });
   it('the waker computes a Cluster’s mark and a health check’s as they do', () => {
     expect(currentMark('Cluster', machines, nodes)).toBe(nodeConditionsMark(machines, nodes));

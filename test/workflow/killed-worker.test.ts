@@ -98,7 +98,7 @@ describe('a worker killed during a rollout', () => {
     };
     // The new machine is the rollout's to keep: only the health check deletes it — as failed when
     // its instance died before its Node was Ready, else as unreachable once its Node went Unknown.
-    expect((await outcome(fresh.name))?.message).toMatch(/the Machine reports a terminal failure|Condition Ready on Node is reported as Unknown/);
+    expect((await outcome(fresh.name))?.message).toMatch(/the Machine reports a terminal failure|Condition Ready on Node is reporting status Unknown/);
     // The old one goes either way (the health check, or the rollout first).
     const hc = await outcome(old.name);
     if (hc) expect(hc.status).toBe('False');

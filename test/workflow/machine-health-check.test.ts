@@ -146,7 +146,7 @@ describe('MachineHealthCheck', () => {
     expect(result.conditions.find((c) => c.type === 'HealthCheckSucceeded')).toMatchObject({
       status: 'False',
       reason: 'UnhealthyNode',
-      message: 'Health check failed: Condition Ready on Node is reported as False for more than 3s (MachineHealthCheck demo-workers)',
+      message: 'Health check failed: Condition Ready on Node is reporting status False for more than 3s (MachineHealthCheck demo-workers)',
     });
     expect(result.conditions.find((c) => c.type === 'OwnerRemediated')).toMatchObject({ status: 'False', reason: 'MachineDeleting' });
     const machines = await eventually('a replacement, available', async () => {
@@ -156,6 +156,42 @@ describe('MachineHealthCheck', () => {
     expect(machines.map((m) => m.name)).toContain(other);
     await mhcUntil('3 healthy again', (x) => x.status?.currentHealthy === 3 && x.unhealthy.length === 0);
   }, 240_000);
+
+  it('Cluster API’s remediation annotations (revision 11): remediate-machine remediates a healthy machine; skip-remediation takes an unhealthy one out of the check', async () => {
+    await quietBoth(); // so each annotation reaches the quiet health check through the waker
+    const handle = (name: string) => env.client.workflow.getHandle(machineWorkflowId({ namespace: 'default', name }));
+    const annotate = (name: string, change: { set?: Record<string, string>; remove?: string[] }) => handle(name).executeUpdate(annotateMachineUpdate, { args: [change] });
+    const twoAvailable = () => eventually('2 available workers', async () => ((await md().query(machineDeploymentStatusQuery)).status?.availableReplicas === 2 ? true : undefined), 120_000, 300);
+    const [first, second] = (await mdMachines()).map((m) => m.name).sort();
+    // Manual remediation: a healthy machine, annotated, is deleted and replaced.
+    await annotate(first!, { set: { 'cluster.capstan.dev/remediate-machine': '' } });
+    expect((await handle(first!).describe()).memo?.remediation).toEqual(['cluster.capstan.dev/remediate-machine']);
+    const remediated = (await handle(first!).result()) as MachineStatus;
+    expect(remediated.conditions.find((c) => c.type === 'HealthCheckSucceeded')).toMatchObject({
+      status: 'False',
+      reason: 'HasRemediateAnnotation',
+      message: 'Health check failed: marked for remediation via cluster.capstan.dev/remediate-machine annotation (MachineHealthCheck demo-workers)',
+    });
+    await twoAvailable();
+    await mhcUntil('3 healthy again', (x) => x.status?.currentHealthy === 3 && x.unhealthy.length === 0);
+    // skip-remediation: the machine is no target; its Node NotReady past the timeout changes nothing.
+    await quietBoth();
+    await annotate(second!, { set: { 'cluster.capstan.dev/skip-remediation': 'true' } });
+    await mhcUntil('2 targets', (x) => x.status?.expectedMachines === 2 && !x.status.targets.includes(second!));
+    await env.simClient.vmAction((await vmOf(second!)).id, 'node-not-ready');
+    await eventually('the deployment sees 1 available', async () => ((await md().query(machineDeploymentStatusQuery)).status?.availableReplicas === 1 ? true : undefined), 60_000, 250);
+    await new Promise((r) => setTimeout(r, 4000)); // past the 3 s timeout
+    const skipped = await mhc().query(machineHealthCheckStatusQuery);
+    expect(skipped.unhealthy).not.toContain(second);
+    expect(skipped.remediated).not.toContain(second);
+    expect((await handle(second!).query(machineStatusQuery)).status.phase).toBe('Running');
+    // The planted case: the annotation removed, the same machine is a target again, unhealthy, and remediated.
+    await annotate(second!, { remove: ['cluster.capstan.dev/skip-remediation'] });
+    const result = (await handle(second!).result()) as MachineStatus;
+    expect(result.conditions.find((c) => c.type === 'HealthCheckSucceeded')).toMatchObject({ status: 'False', reason: 'UnhealthyNode' });
+    await twoAvailable();
+    await mhcUntil('3 healthy again', (x) => x.status?.expectedMachines === 3 && x.status.currentHealthy === 3);
+  }, 300_000);
 
   it('a machine no MachineSet or control plane owns is reported unhealthy and left alone', async () => {
     await quietBoth(); // so the fault reaches the Cluster's mirror and the health check through the waker

@@ -4,6 +4,7 @@
 // deterministic, no I/O, clock, random or module state; the input is never mutated.
 //
 // A target needs remediation when
+// - it carries the remediate-machine annotation (`remediateAnnotation`: manual remediation); or
 // - it reports a terminal failure; or
 // - it had a Node and the Node is gone (`nodeMissing`); or
 // - it has no Node yet and nodeStartupTimeoutSeconds (default 600; 0 disables) has passed since
@@ -28,12 +29,16 @@
 // (`remediationAllowed`: a MachineSet or a control plane) are remediated; the others are
 // reported unhealthy and left alone.
 
+import { ANNOTATIONS } from '../../api/meta.js';
+
 export interface HealthTarget {
   machine: string;
   remediationAllowed: boolean; // owned by a MachineSet or a control plane
   machineCreatedAt: string; // RFC3339
   infrastructureReadyAt?: string; // when its infrastructure became ready, if it has
   failed?: boolean; // the machine reports a terminal failure
+  /** Revision 11: the machine carries cluster.capstan.dev/remediate-machine (Cluster API's manual remediation). */
+  remediateAnnotation?: boolean;
   nodeName?: string; // absent = no node yet
   nodeMissing?: boolean; // it had a node and the node is gone
   nodeConditions?: { type: string; status: 'True' | 'False' | 'Unknown'; lastTransitionTime: string }[];
@@ -134,6 +139,7 @@ function check(
   startupTimeout: number,
   conditions: HealthInput['unhealthyNodeConditions'],
 ): { needsRemediation: false; nextCheckInSeconds?: number } | { needsRemediation: true; why: UnhealthyReason } {
+  if (t.remediateAnnotation) return { needsRemediation: true, why: { reason: 'HasRemediateAnnotation', message: `Health check failed: marked for remediation via ${ANNOTATIONS.remediateMachine} annotation` } };
   if (t.failed) return { needsRemediation: true, why: { reason: 'UnhealthyMachine', message: 'Health check failed: the Machine reports a terminal failure' } };
   if (t.nodeMissing) return { needsRemediation: true, why: { reason: 'NodeDeleted', message: `Health check failed: Node ${t.nodeName ?? ''} has been deleted` } };
   if (!t.nodeName) {
@@ -151,7 +157,7 @@ function check(
     if (!nc || nc.status !== c.status) continue;
     const left = c.timeoutSeconds - (now - time(nc.lastTransitionTime, `${where}.nodeConditions[${c.type}].lastTransitionTime`)) / 1000;
     if (left < 0) {
-      return { needsRemediation: true, why: { reason: 'UnhealthyNode', message: `Health check failed: Condition ${c.type} on Node is reported as ${c.status} for more than ${goDuration(c.timeoutSeconds)}` } };
+      return { needsRemediation: true, why: { reason: 'UnhealthyNode', message: `Health check failed: Condition ${c.type} on Node is reporting status ${c.status} for more than ${goDuration(c.timeoutSeconds)}` } };
     }
     next.push(left);
   }
