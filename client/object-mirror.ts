@@ -127,6 +127,30 @@ export function nodeHealthConditions(m: Pick<VisibleMachine, 'phase' | 'nodeName
   return [nodeReady, nodeHealthy, machineReady].map((c) => ({ ...c, message: c.message ?? '' }));
 }
 
+/** What a health check said at its last answer: its targets, and why each unhealthy one is. */
+export interface HealthVerdictSeen {
+  name: string;
+  namespace: string;
+  targets: Set<string>;
+  unhealthy: Record<string, { reason: string; message: string }>;
+}
+
+/**
+ * A machine's HealthCheckSucceeded, as Cluster API's MachineHealthCheck sets it on its targets:
+ * False with the reason when a check found it unhealthy; True (HealthCheckSucceeded) when it is a
+ * Running target with a Node that no check found unhealthy; none when no check targets it.
+ */
+export function healthCheckConditions(m: Pick<VisibleMachine, 'namespace' | 'name' | 'phase' | 'nodeName'>, verdicts: Iterable<HealthVerdictSeen>): Omit<Condition, 'lastTransitionTime'>[] {
+  let targeted = false;
+  for (const v of [...verdicts].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    if (v.namespace !== m.namespace || !v.targets.has(m.name)) continue;
+    const why = v.unhealthy[m.name];
+    if (why) return [{ type: ConditionType.HealthCheckSucceeded, status: 'False', reason: why.reason, message: `${why.message} (MachineHealthCheck ${v.name})` }];
+    targeted = true;
+  }
+  return targeted && running(m) ? [{ type: ConditionType.HealthCheckSucceeded, status: 'True', reason: 'HealthCheckSucceeded', message: '' }] : [];
+}
+
 /**
  * A deployment's conditions while its cluster's workload API does not answer: not Available (no
  * machine is known to be), since the probe failed — a fixed time, so passes write nothing new.
@@ -321,17 +345,18 @@ export class ObjectMirror {
     return out;
   }
 
-  /** One pass: Clusters; sets and deployments (machines' owners), then machines, then control planes and health checks. */
+  /** One pass: Clusters; sets and deployments (machines' owners), health checks, then machines, then control planes. */
   async pass(): Promise<void> {
     this.index = new Map(this.o.cached().map((o) => [objectKey(o.kind ?? '', o.metadata?.namespace ?? '', o.metadata?.name ?? ''), o]));
     const { machines, clusters, healthChecks, runs } = await this.visible();
     await this.clusters(clusters);
     await this.deployments(machines);
     await this.standaloneSets(machines);
+    // The health checks before the machines: a machine's HealthCheckSucceeded is what they found.
+    await this.healthChecks(machines, healthChecks);
     await this.machines(machines);
     await this.orphanedParts();
     await this.controlPlanes(machines);
-    await this.healthChecks(machines, healthChecks);
     await this.runAnnotations(runs);
   }
 
@@ -478,8 +503,13 @@ export class ObjectMirror {
     return this.patchMetadata(kind, obj, { annotations });
   }
 
+  /** What each health check found at its last answer (by object key): its targets and why each unhealthy one is. */
+  private readonly healthVerdicts = new Map<string, HealthVerdictSeen>();
+
   /** A health check's counts, from its workflow when a machine of its cluster changed, or what it found unhealthy. */
   private async healthChecks(machines: VisibleMachine[], unhealthy: Visible['healthChecks']): Promise<void> {
+    const live = new Set(this.o.cached().filter((o) => o.kind === 'MachineHealthCheck' && !o.metadata?.deletionTimestamp).map((o) => objectKey('MachineHealthCheck', o.metadata!.namespace!, o.metadata!.name!)));
+    for (const id of this.healthVerdicts.keys()) if (!live.has(id)) this.healthVerdicts.delete(id);
     for (const mhc of this.o.cached().filter((o) => o.kind === 'MachineHealthCheck' && !o.metadata?.deletionTimestamp)) {
       const { namespace, name } = mhc.metadata as { namespace: string; name: string };
       const id = objectKey('MachineHealthCheck', namespace, name);
@@ -487,6 +517,7 @@ export class ObjectMirror {
       if (!this.changed(id, mhc, mine, unhealthy.get(machineHealthCheckWorkflowId({ namespace, name })))) continue;
       const view: MachineHealthCheckView | undefined = await this.ask(id, () => this.o.temporal.workflow.getHandle(machineHealthCheckWorkflowId({ namespace, name })).query(machineHealthCheckStatusQuery));
       if (!view?.status) continue;
+      this.healthVerdicts.set(id, { name, namespace, targets: new Set(view.status.targets), unhealthy: view.unhealthyReasons ?? Object.fromEntries(view.unhealthy.map((m) => [m, { reason: 'UnhealthyNode', message: 'Health check failed' }])) });
       const generation = this.generationOf(id);
       if (await this.writeStatus('MachineHealthCheck', mhc, { ...view.status, ...generation, conditions: atGeneration(view.status.conditions, generation) })) this.unsettled(id);
     }
@@ -644,7 +675,7 @@ export class ObjectMirror {
     // watcher, or a second one, takes what is written rather than write its own) or as this mirror saw it.
     const written = (obj.status?.conditions ?? []) as Condition[];
     const stamps = (current.stamps ??= {});
-    const stamped = [...phaseConditions(m.phase), ...nodeHealthConditions(m)].map((c): Condition => {
+    const stamped = [...phaseConditions(m.phase), ...nodeHealthConditions(m), ...healthCheckConditions(m, this.healthVerdicts.values())].map((c): Condition => {
       const w = written.find((x) => x.type === c.type);
       if (w?.status === c.status && w.lastTransitionTime) stamps[c.type] = { status: c.status, at: w.lastTransitionTime };
       const stamp = stamps[c.type]?.status === c.status ? stamps[c.type]! : (stamps[c.type] = { status: c.status, at: new Date(now).toISOString() });

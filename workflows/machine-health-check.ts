@@ -104,6 +104,13 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
     remediated: [...state.remediated],
     heldBack: heldBack.map(({ machine, until }) => ({ machine, until })),
     pendingRollout: verdict.leftToRollout ?? [],
+    unhealthyReasons: Object.fromEntries(
+      verdict.unhealthy.flatMap((m) => {
+        const target = state.targets.find((t) => t.machine === m);
+        const why = target && unhealthyReason(target, { now: new Date().toISOString(), ...state.spec.checks });
+        return why ? [[m, why]] : [];
+      }),
+    ),
   }));
 
   // (A remediated machine still being deleted — a revision-10 target — is not waited for: its replacement comes once it is gone.)

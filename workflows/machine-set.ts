@@ -321,6 +321,8 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
       ready: m.deleting ? false : m.report ? m.report.nodeReady : undefined,
       ...(m.readySince ? { readySince: m.readySince } : {}),
       upToDate: true, // a set's machines are all of its one template
+      // A health check's remediation (the machine says so in its Deleting report): Remediating.
+      ...(m.deleting && m.report?.remediated ? { remediating: true } : {}),
     }));
 
   /** Status in one pass; reported to the owner only when it changed. Returns when to look again. */

@@ -140,6 +140,7 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
       nodeReady: state.status.conditions.some((c) => c.type === ConditionType.NodeReady && c.status === 'True'),
       failureMessage: state.status.failureMessage,
       ...(ANNOTATIONS.deleteMachine in annotations() ? { deleteMachine: true } : {}),
+      ...(state.status.conditions.some((c) => c.type === ConditionType.OwnerRemediated && c.status === 'False') ? { remediated: true } : {}),
     });
 
   const annotations = () => (state.annotations ??= { ...(machine.annotations ?? {}) });
@@ -180,7 +181,7 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
   function showRemediationMarks(): void {
     const marks = remediationMarks(annotations());
     const shown = (workflowInfo().memo?.[REMEDIATION_MEMO] as string[] | undefined) ?? [];
-    if (marks.join() !== shown.join() && patched(REMEDIATION_PATCH)) upsertMemo({ [REMEDIATION_MEMO]: marks });
+    if (marks.join() !== shown.join() && patched(REMEDIATION_PATCH)) upsertMemo({ [REMEDIATION_MEMO]: marks.length ? marks : null }); // null: removed
   }
   showRemediationMarks();
   setHandler(machineStatusQuery, (): MachineView => ({

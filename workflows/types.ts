@@ -12,7 +12,7 @@ import type { SimCluster, SimMachine, SimMachineSpec, SimMachineTemplate } from 
 import type { ObjectKey } from './ids.js';
 import type { DeletionOrder } from './planners/deletion-order.js';
 import type { QuietState } from './quiet.js';
-import type { HealthTarget } from './planners/health.js';
+import type { HealthTarget, UnhealthyReason } from './planners/health.js';
 import type { RemediationRecord } from './planners/remediation-backoff.js';
 import type { LastRemediation } from './planners/control-plane-remediation.js';
 import type { MachineSetStatus } from './planners/machine-set.status.js';
@@ -109,6 +109,8 @@ export interface MachineReport {
   failureMessage?: string;
   /** Marked for deletion first when its set scales down (the delete-machine annotation). */
   deleteMachine?: boolean;
+  /** Being deleted as a health check's remediation (its OwnerRemediated is False): its set shows it Remediating. */
+  remediated?: boolean;
 }
 
 export interface MachineView {
@@ -546,6 +548,8 @@ export interface MachineHealthCheckView {
   heldBack?: { machine: string; until: string }[];
   /** Revision 10: unhealthy machines left to the rollout, as Cluster API's "pending removal due to rollout". */
   pendingRollout?: string[];
+  /** Why each unhealthy machine is (Cluster API's HealthCheckSucceeded reason and message), as of the query. */
+  unhealthyReasons?: Record<string, UnhealthyReason>;
 }
 
 /** A health target and the owner whose slot it fills (for the remediation backoff). */

@@ -198,6 +198,11 @@ describe('objects the workflows make, in the management cluster', () => {
       return o.status?.expectedMachines === 2 && o.status.currentHealthy === 2 ? o : undefined;
     }, 30_000, 250);
     expect(mhc.status).toMatchObject({ expectedMachines: 2, currentHealthy: 2 });
+    // Its targets show it on their Machines, as Cluster API's health check marks them.
+    await eventually('HealthCheckSucceeded True on both workers', async () => {
+      const ws = await workers();
+      return ws.length === 2 && ws.every((w) => condition(w, 'HealthCheckSucceeded')?.status === 'True' && condition(w, 'HealthCheckSucceeded')?.reason === 'HealthCheckSucceeded');
+    }, 30_000, 250);
   }, 420_000);
 
   it('writes nothing and asks no workflow anything once converged', async () => {
@@ -236,12 +241,18 @@ describe('objects the workflows make, in the management cluster', () => {
       }, 120_000, 500);
       expect(mhc.status).toMatchObject({ expectedMachines: 2, remediationsAllowed: 0 });
       expect(condition(mhc, 'RemediationAllowed')).toMatchObject({ status: 'False', reason: 'TooManyUnhealthy' });
+      // The Machine says why, as Cluster API's health check writes it on the machine.
+      const marked = await eventually('the Machine object\'s HealthCheckSucceeded False', async () => {
+        const o = await get('Machine', victim!);
+        return condition(o, 'HealthCheckSucceeded')?.status === 'False' ? o : undefined;
+      }, 30_000, 250);
+      expect(condition(marked, 'HealthCheckSucceeded')).toMatchObject({ reason: 'UnhealthyNode', message: expect.stringMatching(/^Health check failed: Condition Ready on Node is reporting status (False|Unknown) for more than 1m0s \(MachineHealthCheck demo-md-0-unhealthy\)$/) });
     } finally {
       await env.simClient.vmAction(vm.id, 'node-ready');
     }
     await eventually('all healthy again', async () => {
       const [o, md, mhc] = await Promise.all([get('Machine', victim!), get('MachineDeployment', 'demo-md-0'), get('MachineHealthCheck', 'demo-md-0-unhealthy')]);
-      return condition(o, 'Ready')?.status === 'True' && condition(o, 'NodeHealthy')?.status === 'True' && md.status?.readyReplicas === 2 && mhc.status?.currentHealthy === 2 ? true : undefined;
+      return condition(o, 'Ready')?.status === 'True' && condition(o, 'NodeHealthy')?.status === 'True' && condition(o, 'HealthCheckSucceeded')?.status === 'True' && md.status?.readyReplicas === 2 && mhc.status?.currentHealthy === 2 ? true : undefined;
     }, 60_000, 250);
     expect((await workers()).map((w) => w.metadata.name)).toContain(victim);
   }, 300_000);

@@ -2,7 +2,7 @@
 // its KubeadmConfig and SimMachine are cloned from, and the label selector string of the scale
 // subresource.
 import { describe, expect, it } from 'vitest';
-import { blindAvailable, type MirroredObject, nodeHealthConditions, partTemplates, phaseConditions, selectorString, setAnnotations } from '../../client/object-mirror.js';
+import { blindAvailable, healthCheckConditions, type HealthVerdictSeen, type MirroredObject, nodeHealthConditions, partTemplates, phaseConditions, selectorString, setAnnotations } from '../../client/object-mirror.js';
 import { HEALTHY_NODE_KEY, nodeConditions, nodeConditionsKey } from '../../workflows/planners/node-conditions.js';
 import { connectionDownKey } from '../../workflows/planners/remote-connection.js';
 
@@ -43,6 +43,23 @@ describe('nodeHealthConditions (a Running machine\'s Node, as its Cluster told i
   it('says when the probe last succeeded while the API does not answer', () => {
     const conditions = nodeHealthConditions({ phase: 'Running', nodeName: 'n1', nodeKey: connectionDownKey('2026-12-01T01:02:03.000Z') });
     expect(conditions.map((c) => c.message)).toEqual(Array(3).fill('Last successful probe at 2026-12-01T01:02:03Z'));
+  });
+});
+
+describe('healthCheckConditions (a machine\'s HealthCheckSucceeded, as its health checks found it)', () => {
+  const m = { namespace: 'default', name: 'm1', phase: 'Running', nodeName: 'm1' };
+  const verdict = (name: string, targets: string[], unhealthy: HealthVerdictSeen['unhealthy'] = {}, namespace = 'default'): HealthVerdictSeen => ({ name, namespace, targets: new Set(targets), unhealthy });
+  const why = { reason: 'UnhealthyNode', message: 'Health check failed: Condition Ready on Node is reporting status False for more than 3s' };
+  it.each([
+    ['no check targets it: none', [verdict('a', ['m2'])], m, []],
+    ['a check in another namespace: none', [verdict('a', ['m1'], {}, 'other')], m, []],
+    ['a healthy Running target with a Node: True', [verdict('a', ['m1'])], m, [{ type: 'HealthCheckSucceeded', status: 'True', reason: 'HealthCheckSucceeded', message: '' }]],
+    ['a target still without a Node: none yet', [verdict('a', ['m1'])], { ...m, phase: 'Provisioning', nodeName: undefined }, []],
+    ['unhealthy: False with the reason, naming the check', [verdict('a', ['m1'], { m1: why })], m, [{ type: 'HealthCheckSucceeded', status: 'False', reason: 'UnhealthyNode', message: `${why.message} (MachineHealthCheck a)` }]],
+    ['one check of two finds it unhealthy: False', [verdict('a', ['m1']), verdict('b', ['m1'], { m1: why })], m, [expect.objectContaining({ status: 'False', message: expect.stringContaining('MachineHealthCheck b') })]],
+    ['unhealthy while deleting: still False', [verdict('a', ['m1'], { m1: why })], { ...m, phase: 'Deleting' }, [expect.objectContaining({ status: 'False' })]],
+  ] as const)('%s', (_what, verdicts, machine, want) => {
+    expect(healthCheckConditions(machine, verdicts)).toEqual(want);
   });
 });
 

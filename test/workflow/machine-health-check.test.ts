@@ -157,42 +157,6 @@ describe('MachineHealthCheck', () => {
     await mhcUntil('3 healthy again', (x) => x.status?.currentHealthy === 3 && x.unhealthy.length === 0);
   }, 240_000);
 
-  it('Cluster API’s remediation annotations (revision 11): remediate-machine remediates a healthy machine; skip-remediation takes an unhealthy one out of the check', async () => {
-    await quietBoth(); // so each annotation reaches the quiet health check through the waker
-    const handle = (name: string) => env.client.workflow.getHandle(machineWorkflowId({ namespace: 'default', name }));
-    const annotate = (name: string, change: { set?: Record<string, string>; remove?: string[] }) => handle(name).executeUpdate(annotateMachineUpdate, { args: [change] });
-    const twoAvailable = () => eventually('2 available workers', async () => ((await md().query(machineDeploymentStatusQuery)).status?.availableReplicas === 2 ? true : undefined), 120_000, 300);
-    const [first, second] = (await mdMachines()).map((m) => m.name).sort();
-    // Manual remediation: a healthy machine, annotated, is deleted and replaced.
-    await annotate(first!, { set: { 'cluster.capstan.dev/remediate-machine': '' } });
-    expect((await handle(first!).describe()).memo?.remediation).toEqual(['cluster.capstan.dev/remediate-machine']);
-    const remediated = (await handle(first!).result()) as MachineStatus;
-    expect(remediated.conditions.find((c) => c.type === 'HealthCheckSucceeded')).toMatchObject({
-      status: 'False',
-      reason: 'HasRemediateAnnotation',
-      message: 'Health check failed: marked for remediation via cluster.capstan.dev/remediate-machine annotation (MachineHealthCheck demo-workers)',
-    });
-    await twoAvailable();
-    await mhcUntil('3 healthy again', (x) => x.status?.currentHealthy === 3 && x.unhealthy.length === 0);
-    // skip-remediation: the machine is no target; its Node NotReady past the timeout changes nothing.
-    await quietBoth();
-    await annotate(second!, { set: { 'cluster.capstan.dev/skip-remediation': 'true' } });
-    await mhcUntil('2 targets', (x) => x.status?.expectedMachines === 2 && !x.status.targets.includes(second!));
-    await env.simClient.vmAction((await vmOf(second!)).id, 'node-not-ready');
-    await eventually('the deployment sees 1 available', async () => ((await md().query(machineDeploymentStatusQuery)).status?.availableReplicas === 1 ? true : undefined), 60_000, 250);
-    await new Promise((r) => setTimeout(r, 4000)); // past the 3 s timeout
-    const skipped = await mhc().query(machineHealthCheckStatusQuery);
-    expect(skipped.unhealthy).not.toContain(second);
-    expect(skipped.remediated).not.toContain(second);
-    expect((await handle(second!).query(machineStatusQuery)).status.phase).toBe('Running');
-    // The planted case: the annotation removed, the same machine is a target again, unhealthy, and remediated.
-    await annotate(second!, { remove: ['cluster.capstan.dev/skip-remediation'] });
-    const result = (await handle(second!).result()) as MachineStatus;
-    expect(result.conditions.find((c) => c.type === 'HealthCheckSucceeded')).toMatchObject({ status: 'False', reason: 'UnhealthyNode' });
-    await twoAvailable();
-    await mhcUntil('3 healthy again', (x) => x.status?.expectedMachines === 3 && x.status.currentHealthy === 3);
-  }, 300_000);
-
   it('a machine no MachineSet or control plane owns is reported unhealthy and left alone', async () => {
     await quietBoth(); // so the fault reaches the Cluster's mirror and the health check through the waker
     await env.simClient.vmAction((await vmOf('demo-worker-1')).id, 'node-not-ready');
@@ -283,6 +247,13 @@ describe('MachineHealthCheck', () => {
     await env.simClient.vmAction((await vmOf(first!)).id, 'node-not-ready');
     await mhcUntil('the first remediated, still deleting, still a target', (x) => x.remediated.includes(first!) && x.status?.expectedMachines === 3);
     expect((await firstHandle.query(machineStatusQuery)).status.phase).toBe('Deleting');
+    // Its MachineSet shows it being remediated (Cluster API's Remediating), from the machine's Deleting report.
+    const setName = (await md().query(machineDeploymentStatusQuery)).sets[0]!.name;
+    const remediating = await eventually('the set Remediating', async () => {
+      const c = (await env.client.workflow.getHandle(machineSetWorkflowId({ namespace: 'default', name: setName })).query(machineSetStatusQuery)).status?.conditions.find((x) => x.type === 'Remediating');
+      return c?.status === 'True' ? c : undefined;
+    }, 30_000, 250);
+    expect(remediating).toMatchObject({ reason: 'Remediating', message: `Machine ${first} is being remediated by the MachineSet` });
     await env.simClient.vmAction((await vmOf(second!)).id, 'node-not-ready');
     // 3 targets, 1 healthy (the Machine of the user's own): 2 not healthy > maxUnhealthy 1. Before revision 10 the
     // deleting machine was no target: 2 targets, 1 healthy, and the second was deleted at once.
@@ -409,6 +380,68 @@ describe('MachineHealthCheck', () => {
     );
     expect(((await cluster.describe()).memo?.list as { probe?: string }).probe).toBe('ok');
   }, 240_000);
+
+  it('Cluster API’s remediation annotations (revision 11): skip-remediation (here from a deployment’s template) takes a machine out of the check; remediate-machine remediates it', async () => {
+    // A deployment of its own: no remediation of demo-md-0's is in its backoff chain.
+    const mdDoc = DEMO_CLUSTER.split(/^---\n/m).find((d) => /^kind: MachineDeployment$/m.test(d))!;
+    const md1 = mdDoc
+      .replace(/^ {2}name: demo-md-0$/m, '  name: demo-md-1')
+      .replace(/deployment-name: demo-md-0/g, 'deployment-name: demo-md-1')
+      .replace(/^ {2}replicas: \d+$/m, '  replicas: 1')
+      .replace(/^( {4}metadata:\n)( {6}labels:)/m, '$1      annotations:\n        cluster.capstan.dev/skip-remediation: ""\n$2');
+    expect(md1).toContain('skip-remediation');
+    const templates = DEMO_CLUSTER.split(/^---\n/m).filter((d) => /^kind: (KubeadmConfigTemplate|SimMachineTemplate)\nmetadata:\n {2}name: demo-md-0$/m.test(d));
+    await executePlan(env.client, env.taskQueue, loadApplyPlan([{ file: 'md1.yaml', text: [md1, ...templates].join('---\n') }]));
+    const md1Handle = env.client.workflow.getHandle(machineDeploymentWorkflowId({ namespace: 'default', name: 'demo-md-1' }));
+    const md1Available = (n: number) => eventually(`demo-md-1 with ${n} available`, async () => ((await md1Handle.query(machineDeploymentStatusQuery)).status?.availableReplicas === n ? true : undefined), 120_000, 300);
+    const md1Machine = async () => {
+      const v = await md1Handle.query(machineDeploymentStatusQuery);
+      const ms = (await env.client.workflow.getHandle(machineSetWorkflowId({ namespace: 'default', name: v.sets[0]!.name })).query(machineSetStatusQuery)).machines;
+      return ms.find((m) => !m.deleting)!.name;
+    };
+    const handle = (name: string) => env.client.workflow.getHandle(machineWorkflowId({ namespace: 'default', name }));
+    const annotate = (name: string, change: { set?: Record<string, string>; remove?: string[] }) => handle(name).executeUpdate(annotateMachineUpdate, { args: [change] });
+    await md1Available(1);
+    const first = await md1Machine();
+    // The template's annotation is the machine's, in its start memo: no upsert; it is no target.
+    expect((await handle(first).query(machineStatusQuery)).annotations).toMatchObject({ 'cluster.capstan.dev/skip-remediation': '' });
+    expect((await handle(first).describe()).memo?.remediation).toEqual(['cluster.capstan.dev/skip-remediation']);
+    const v0 = await mhcUntil('3 targets, demo-md-1’s not among them', (x) => x.status?.expectedMachines === 3 && x.status.currentHealthy === 3);
+    expect(v0.status?.targets).not.toContain(first);
+    // Its Node NotReady past the timeout changes nothing.
+    await quietBoth();
+    await env.simClient.vmAction((await vmOf(first)).id, 'node-not-ready');
+    await md1Available(0);
+    await new Promise((r) => setTimeout(r, 4000)); // past the 3 s timeout
+    const skipped = await mhc().query(machineHealthCheckStatusQuery);
+    expect(skipped.unhealthy).not.toContain(first);
+    expect(skipped.remediated).not.toContain(first);
+    expect((await handle(first).query(machineStatusQuery)).status.phase).toBe('Running');
+    // The planted case: the annotation removed (one memo upsert, which wakes the quiet check), the
+    // same machine is a target again, unhealthy, and remediated.
+    await annotate(first, { remove: ['cluster.capstan.dev/skip-remediation'] });
+    expect((await handle(first).describe()).memo).not.toHaveProperty('remediation');
+    const unhealthy = (await handle(first).result()) as MachineStatus;
+    expect(unhealthy.conditions.find((c) => c.type === 'HealthCheckSucceeded')).toMatchObject({ status: 'False', reason: 'UnhealthyNode' });
+    await md1Available(1);
+    // Manual remediation: its replacement is healthy. Marked remediate-machine, it stays out while
+    // it also has skip-remediation (Cluster API skips it first); without that, it is remediated at
+    // once (after the backoff of a replacement: 20 s of life).
+    const second = await md1Machine();
+    await annotate(second, { set: { 'cluster.capstan.dev/remediate-machine': '' } });
+    expect((await handle(second).describe()).memo?.remediation).toEqual(['cluster.capstan.dev/remediate-machine', 'cluster.capstan.dev/skip-remediation']);
+    await new Promise((r) => setTimeout(r, 2000));
+    expect((await mhc().query(machineHealthCheckStatusQuery)).status?.targets).not.toContain(second);
+    expect((await handle(second).query(machineStatusQuery)).status.phase).toBe('Running');
+    await annotate(second, { remove: ['cluster.capstan.dev/skip-remediation'] });
+    const remediated = (await handle(second).result()) as MachineStatus;
+    expect(remediated.conditions.find((c) => c.type === 'HealthCheckSucceeded')).toMatchObject({
+      status: 'False',
+      reason: 'HasRemediateAnnotation',
+      message: 'Health check failed: marked for remediation via cluster.capstan.dev/remediate-machine annotation (MachineHealthCheck demo-workers)',
+    });
+    await md1Available(1);
+  }, 300_000);
 
   it('replays the health check’s histories with today’s workflow code', async () => {
     const histories = await fetchHistories(env.client, 'WorkflowId STARTS_WITH "machinehealthcheck/" OR WorkflowId = "cluster/default/demo"');
