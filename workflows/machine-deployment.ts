@@ -455,6 +455,7 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
           readyReplicas: counts(s).readyReplicas,
           availableReplicas: counts(s).availableReplicas,
           ...(s.report?.scaleUpBlocked ? { scaleUpBlocked: s.report.scaleUpBlocked } : {}),
+          ...(s.report?.remediating?.length ? { remediating: s.report.remediating } : {}),
         })),
         observedGeneration: state.generation,
         now: new Date().toISOString(),

@@ -11,6 +11,7 @@ import {
   continueAsNew,
   log,
   ParentClosePolicy,
+  patched,
   setCurrentDetails,
   setHandler,
   startChild,
@@ -46,6 +47,9 @@ import { canonicalJson, diffPaths } from './spec-diff.js';
 import { assertValid } from './validate.js';
 import { objectSearchAttributes } from './search-attributes.js';
 import type { ClusterContext, MachineSetApply, MachineSetReport, MachineSetState, MachineSetView, MachineSetWorkflowInput, SetInPlace } from './types.js';
+
+/** The patch behind which a set tells its owner which of its machines a health check's remediation is deleting. */
+export const SET_REPORTS_REMEDIATING_PATCH = 'set-reports-remediating';
 
 /** The input of a MachineSet applied on its own, whose owner is its Cluster. */
 export function standaloneSetInput(a: MachineSetApply, cluster: ClusterContext, ownerWorkflowId: string, gateOpen: boolean, controlPlaneVersion?: string): MachineSetWorkflowInput {
@@ -121,6 +125,7 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
     deleted,
     ...(standalone ? { desiredReplicas: state.replicas } : {}),
     ...(flow >= 9 && state.blocked ? { scaleUpBlocked: state.blocked } : {}),
+    ...(state.remediating?.length ? { remediating: state.remediating } : {}),
   });
 
   // --- message handlers, registered before any await ---
@@ -347,7 +352,12 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
       // (Revision 9: and why a scale up is blocked, when that changed: its owner's ScalingUp says it.)
       const blockedChanged = flow >= 9 && canonicalJson(blocked ?? null) !== canonicalJson(state.blocked ?? null);
       if (flow >= 9) state.blocked = blocked;
-      if (flow < 2 || standalone || state.deleteRequested || state.createDisabled || blockedChanged || ownerMustHear(heard, counts, state.replicas)) {
+      // And which machines a health check's remediation is deleting, when that changed (the owner's
+      // Remediating says it): behind a patch, so a set of an earlier release reports it too.
+      const remediating = statusInput.machines.filter((m) => m.remediating).map((m) => m.name).sort();
+      const remediatingChanged = canonicalJson(remediating) !== canonicalJson(state.remediating ?? []) && patched(SET_REPORTS_REMEDIATING_PATCH);
+      if (remediatingChanged) state.remediating = remediating.length ? remediating : undefined;
+      if (flow < 2 || standalone || state.deleteRequested || state.createDisabled || blockedChanged || remediatingChanged || ownerMustHear(heard, counts, state.replicas)) {
         state.reported = counts;
         await tellOwner(report());
       }

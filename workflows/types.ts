@@ -375,6 +375,8 @@ export interface MachineSetState {
   inPlace?: SetInPlace;
   /** Revision 9: why a scale up is blocked, as last reported to the owner. */
   blocked?: { reason: string; message: string };
+  /** The machines a health check's remediation is deleting, as last reported to the owner (sorted; absent: none). */
+  remediating?: string[];
 }
 
 /**
@@ -392,6 +394,8 @@ export interface MachineSetReport {
   desiredReplicas?: number;
   /** Revision 9: why the set creates no machine it lacks (a preflight check), for its owner's ScalingUp. */
   scaleUpBlocked?: { reason: string; message: string };
+  /** Its machines a health check's remediation is deleting (sorted; absent: none), for its owner's Remediating. */
+  remediating?: string[];
 }
 
 export interface MachineSetView {

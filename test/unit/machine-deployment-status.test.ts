@@ -29,7 +29,7 @@ const cond = (i: DeploymentStatusInput, type: string) => {
 describe('computeDeploymentStatus: Cluster API v1beta2’s other conditions', () => {
   it('sets every condition Cluster API’s deployment sets but Remediating, in its order', () => {
     expect(computeDeploymentStatus(input([set({ replicas: 3, readyReplicas: 3, availableReplicas: 3 })])).conditions.map((c) => c.type)).toEqual([
-      'Available', 'RollingOut', 'ScalingUp', 'ScalingDown', 'MachinesReady', 'MachinesUpToDate', 'Deleting', 'Paused',
+      'Available', 'RollingOut', 'ScalingUp', 'ScalingDown', 'MachinesReady', 'MachinesUpToDate', 'Remediating', 'Deleting', 'Paused',
     ]);
   });
 
@@ -73,6 +73,18 @@ describe('computeDeploymentStatus: Cluster API v1beta2’s other conditions', ()
     const i = input(sets);
     expect(Object.values(cond(i, 'MachinesReady')!)).toEqual(ready);
     expect(Object.values(cond(i, 'MachinesUpToDate')!)).toEqual(upToDate);
+  });
+
+  it.each([
+    { name: 'none', sets: [set(), set({ name: 'md-old', isNew: false })], want: { status: 'False', reason: 'NotRemediating', message: '' } },
+    { name: 'one machine', sets: [set({ remediating: ['md-abcde-x'] })], want: { status: 'True', reason: 'Remediating', message: '* Machine md-abcde-x: Machine is deleting' } },
+    {
+      name: 'machines of two sets, sorted, the first three named',
+      sets: [set({ remediating: ['md-abcde-z', 'md-abcde-x'] }), set({ name: 'md-old', isNew: false, remediating: ['md-old-b', 'md-old-a'] })],
+      want: { status: 'True', reason: 'Remediating', message: '* Machines md-abcde-x, md-abcde-z, md-old-a, ... (1 more): Machine is deleting' },
+    },
+  ])('Remediating (Cluster API\'s, from the sets\' reports): $name', ({ sets, want }) => {
+    expect(cond(input(sets), 'Remediating')).toEqual(want);
   });
 
   it.each([

@@ -254,6 +254,12 @@ describe('MachineHealthCheck', () => {
       return c?.status === 'True' ? c : undefined;
     }, 30_000, 250);
     expect(remediating).toMatchObject({ reason: 'Remediating', message: `Machine ${first} is being remediated by the MachineSet` });
+    // And its deployment, as Cluster API's aggregates its machines' OwnerRemediated (the set reports it).
+    const mdRemediating = await eventually('the deployment Remediating', async () => {
+      const c = (await md().query(machineDeploymentStatusQuery)).status?.conditions.find((x) => x.type === 'Remediating');
+      return c?.status === 'True' ? c : undefined;
+    }, 30_000, 250);
+    expect(mdRemediating).toMatchObject({ reason: 'Remediating', message: `* Machine ${first}: Machine is deleting` });
     await env.simClient.vmAction((await vmOf(second!)).id, 'node-not-ready');
     // 3 targets, 1 healthy (the Machine of the user's own): 2 not healthy > maxUnhealthy 1. Before revision 10 the
     // deleting machine was no target: 2 targets, 1 healthy, and the second was deleted at once.
@@ -270,6 +276,7 @@ describe('MachineHealthCheck', () => {
     await firstHandle.executeUpdate(annotateMachineUpdate, { args: [{ remove: [hook] }] });
     expect(((await firstHandle.result()) as MachineStatus).phase).toBe('Deleted');
     await mhcUntil('the second remediated', (x) => x.remediated.includes(second!) || !x.status?.targets.includes(second!));
+    await eventually('the deployment no longer Remediating', async () => ((await md().query(machineDeploymentStatusQuery)).status?.conditions.find((x) => x.type === 'Remediating' && x.status === 'False') ? true : undefined), 120_000, 250);
     await eventually('2 available workers again', async () => ((await md().query(machineDeploymentStatusQuery)).status?.availableReplicas === 2 ? true : undefined), 180_000, 300);
     await mhcUntil('3 healthy again', (x) => x.status?.currentHealthy === 3 && x.unhealthy.length === 0);
   }, 300_000);

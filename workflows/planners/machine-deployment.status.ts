@@ -1,14 +1,14 @@
 // A MachineDeployment's status in one pass, from what its MachineSets last reported: replica
 // counts summed over the sets, upToDate from the new set, and Cluster API v1beta2's conditions
-// (Available, RollingOut, ScalingUp, ScalingDown, MachinesReady, MachinesUpToDate, Deleting,
-// Paused), each always set. Pure workflow code: `now` is passed in; the caller writes (reports)
-// the status only when it changed. Remediating is not among them: a deployment's sets do not
-// report which machines a health check is remediating.
+// (Available, RollingOut, ScalingUp, ScalingDown, MachinesReady, MachinesUpToDate, Remediating,
+// Deleting, Paused), each always set. Pure workflow code: `now` is passed in; the caller writes
+// (reports) the status only when it changed.
 //
 // MachinesReady and MachinesUpToDate are Cluster API's aggregates of its machines' Ready and
 // UpToDate conditions; a deployment knows its sets' counts, not each machine, so they say how
 // many machines are not ready / not up to date, and which set holds them. They change exactly
-// when the counts do, so they cost no report of their own.
+// when the counts do, so they cost no report of their own. Remediating names the machines a
+// health check's remediation is deleting, as their sets report them (a report when that changes).
 import type { MachineDeploymentStatus } from '../../api/machine-deployment.js';
 import { setCondition } from '../conditions.js';
 import { canonicalJson } from '../spec-diff.js';
@@ -21,6 +21,8 @@ export interface DeploymentStatusSet {
   availableReplicas: number;
   /** Why the set creates no machine it lacks, as it reported (Cluster API's MachineSet ScalingUp). */
   scaleUpBlocked?: { reason: string; message: string };
+  /** Its machines a health check's remediation is deleting, as it reported (their OwnerRemediated is False). */
+  remediating?: string[];
 }
 
 export interface DeploymentStatusInput {
@@ -78,6 +80,11 @@ export function computeDeploymentStatus(input: DeploymentStatusInput, previous?:
   shortBy('MachinesReady', 'Ready', 'NotReady', 'not ready', (s) => Math.max(0, s.replicas - s.readyReplicas));
   shortBy('MachinesUpToDate', 'UpToDate', 'NotUpToDate', 'not up to date', (s) => (s.isNew ? 0 : s.replicas));
 
+  // As Cluster API's: the machines being remediated, with their OwnerRemediated message.
+  const remediating = input.sets.flatMap((s) => s.remediating ?? []).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  if (remediating.length) set('Remediating', 'True', 'Remediating', `* ${remediating.length === 1 ? 'Machine' : 'Machines'} ${listed(remediating)}: Machine is deleting`);
+  else set('Remediating', 'False', 'NotRemediating');
+
   if (!input.deleting) set('Deleting', 'False', 'NotDeleting');
   else {
     const message = replicas > 0 ? `Deleting ${count(replicas, 'Machine')}` : input.sets.length > 0 ? `Deleting ${count(input.sets.length, 'MachineSet')}` : 'Deletion completed';
@@ -89,6 +96,9 @@ export function computeDeploymentStatus(input: DeploymentStatusInput, previous?:
 
   return { replicas, readyReplicas, availableReplicas, upToDateReplicas, conditions, observedGeneration: input.observedGeneration };
 }
+
+/** Names as Cluster API's aggregate messages list them: "a, b, c, ... (2 more)". */
+const listed = (names: string[]) => names.slice(0, 3).join(', ') + (names.length > 3 ? `, ... (${names.length - 3} more)` : '');
 
 /** "1 Machine", "3 Machines". */
 const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
