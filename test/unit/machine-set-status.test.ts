@@ -178,7 +178,7 @@ describe('computeMachineSetStatus conditions', () => {
       name: 'Remediating: a machine to remediate → True Remediating',
       input: base({ machines: [m('a', { healthy: false, remediating: true })] }),
       type: 'Remediating',
-      want: { status: 'True', reason: 'Remediating', message: 'Machine a is being remediated by the MachineSet' },
+      want: { status: 'True', reason: 'Remediating', message: '* Machine a: Machine is deleting' },
     },
     { name: 'Deleting: not deleting → False NotDeleting', input: base(), type: 'Deleting', want: { status: 'False', reason: 'NotDeleting', message: '' } },
     {

@@ -253,7 +253,7 @@ describe('MachineHealthCheck', () => {
       const c = (await env.client.workflow.getHandle(machineSetWorkflowId({ namespace: 'default', name: setName })).query(machineSetStatusQuery)).status?.conditions.find((x) => x.type === 'Remediating');
       return c?.status === 'True' ? c : undefined;
     }, 30_000, 250);
-    expect(remediating).toMatchObject({ reason: 'Remediating', message: `Machine ${first} is being remediated by the MachineSet` });
+    expect(remediating).toMatchObject({ reason: 'Remediating', message: `* Machine ${first}: Machine is deleting` });
     // And its deployment, as Cluster API's aggregates its machines' OwnerRemediated (the set reports it).
     const mdRemediating = await eventually('the deployment Remediating', async () => {
       const c = (await md().query(machineDeploymentStatusQuery)).status?.conditions.find((x) => x.type === 'Remediating');

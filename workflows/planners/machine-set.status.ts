@@ -249,7 +249,7 @@ function remediating(machines: StatusMachine[] | null): C {
   if (machines === null) return { type, status: 'Unknown', reason: MachineSetReason.InternalError, message: NOT_OBSERVED };
   const toRemediate = machines.filter((m) => m.remediating === true).map((m) => m.name);
   if (toRemediate.length > 0) {
-    return { type, status: 'True', reason: MachineSetReason.Remediating, message: `${machineList(toRemediate)} ${toRemediate.length === 1 ? 'is' : 'are'} being remediated by the MachineSet` };
+    return { type, status: 'True', reason: MachineSetReason.Remediating, message: `* ${machineList(toRemediate)}: Machine is deleting` }; // Cluster API's aggregate of their OwnerRemediated
   }
   const unhealthy = machines.filter((m) => m.healthy === false).map((m) => m.name);
   const message = unhealthy.length > 0 ? `${machineList(unhealthy)} ${unhealthy.length === 1 ? 'is' : 'are'} not healthy (not to be remediated by MachineSet)` : undefined;
