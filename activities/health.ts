@@ -66,7 +66,7 @@ function pendingRollout(labels: Record<string, string>, currentSets: Record<stri
  * with `includeDeleting` (Cluster API counts it: never healthy), else it is left out (before
  * revision 10); a deleted one never is. As in Cluster API (shouldSkipRemediation), a machine
  * with the skip-remediation annotation is no target at all, and one with remediate-machine is
- * marked `remediateAnnotation` (revision 11).
+ * marked `remediateAnnotation`.
  */
 export function healthTargets(machines: MachineRecord[], nodes: readonly V1Node[], selector: LabelSelector, includeDeleting = false, currentSets?: Record<string, string>): OwnedHealthTarget[] {
   const byName = new Map(nodes.map((n) => [n.metadata?.name, n]));

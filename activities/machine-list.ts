@@ -21,7 +21,7 @@ export interface MachineRecord {
   facts?: MachineFacts;
   phase?: string;
   nodeName?: string;
-  /** Revision 11: its remediation annotations (remediate-machine, skip-remediation) that are set, sorted; absent when none. */
+  /** Its remediation annotations (remediate-machine, skip-remediation) that are set, sorted; absent when none. */
   remediation?: string[];
 }
 

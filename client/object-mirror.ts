@@ -19,7 +19,7 @@ import { customObjectAt } from '../api/crd.js';
 import type { KindName } from '../api/kinds.js';
 import { ANNOTATIONS, type Condition, GROUPS, LABELS, VERSION } from '../api/meta.js';
 import { clusterWorkflowId, controlPlaneWorkflowId, machineDeploymentWorkflowId, machineHealthCheckWorkflowId, machineSetWorkflowId, parseWorkflowId } from '../workflows/ids.js';
-import { type ClusterListMemo, LIST_MEMO, MACHINE_FACTS_MEMO, type MachineFacts, type MachineListMemo, UNHEALTHY_MEMO } from '../workflows/list-memo.js';
+import { type ClusterListMemo, LIST_MEMO, MACHINE_FACTS_MEMO, type MachineFacts, type MachineListMemo, REMEDIATION_MEMO, UNHEALTHY_MEMO } from '../workflows/list-memo.js';
 import { ConditionType, Reason } from '../workflows/conditions.js';
 import { HEALTHY_NODE_KEY, nodeConditionsFromKey } from '../workflows/planners/node-conditions.js';
 import { connectionDownKey, probeFailedSince } from '../workflows/planners/remote-connection.js';
@@ -73,6 +73,8 @@ export interface VisibleMachine {
   nodeKey?: string;
   /** Revision 6: since when its Cluster's workload API has not answered (nodeKey says Unknown/ConnectionDown). */
   connectionDownSince?: string;
+  /** Its remediation annotations, from its memo (list-memo.ts REMEDIATION_MEMO): they change its health checks' targets. */
+  remediation?: string[];
 }
 
 export interface ObjectMirrorOptions {
@@ -328,6 +330,7 @@ export class ObjectMirror {
         ...(sa.get(SA_NODE_NAME) ? { nodeName: sa.get(SA_NODE_NAME) } : {}),
         ...(sa.get(SA_PROVIDER_ID) ? { providerID: sa.get(SA_PROVIDER_ID) } : {}),
         ...(list?.version ? { version: list.version } : {}),
+        ...(Array.isArray(wf.memo?.[REMEDIATION_MEMO]) ? { remediation: wf.memo[REMEDIATION_MEMO] as string[] } : {}),
         facts,
       });
     }
@@ -439,7 +442,7 @@ export class ObjectMirror {
    * (or a write followed) less than settleMs ago.
    */
   private changed(id: string, obj: MirroredObject, machines: VisibleMachine[], also?: string): boolean {
-    const f = JSON.stringify([obj.metadata?.generation, this.o.applied.get(id), machines.map((m) => [m.name, m.phase, m.nodeName, m.nodeKey]).sort(), also]);
+    const f = JSON.stringify([obj.metadata?.generation, this.o.applied.get(id), machines.map((m) => [m.name, m.phase, m.nodeName, m.nodeKey, ...(m.remediation ? [m.remediation] : [])]).sort(), also]);
     if (this.seen.get(id) !== f) {
       this.seen.set(id, f);
       this.unsettled(id);

@@ -164,7 +164,7 @@ export const UNHEALTHY_MEMO = 'unhealthy';
 export const CURRENT_SET_MEMO = 'currentSet';
 
 /**
- * Revision 11: a Machine's remediation annotations (api/meta.ts REMEDIATION_ANNOTATIONS) that are
+ * A Machine's remediation annotations (api/meta.ts REMEDIATION_ANNOTATIONS) that are
  * set, sorted: in its start memo when it starts with any, upserted when they change (a user's
  * `kubectl annotate`; rare), for its health checks and the worker's observer waker to read from
  * visibility. Absent: none.

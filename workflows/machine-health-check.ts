@@ -104,8 +104,9 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
     remediated: [...state.remediated],
     heldBack: heldBack.map(({ machine, until }) => ({ machine, until })),
     pendingRollout: verdict.leftToRollout ?? [],
+    // (And those it remediated that are still being deleted: Cluster API's mark stays on them.)
     unhealthyReasons: Object.fromEntries(
-      verdict.unhealthy.flatMap((m) => {
+      [...new Set([...verdict.unhealthy, ...state.remediated])].flatMap((m) => {
         const target = state.targets.find((t) => t.machine === m);
         const why = target && unhealthyReason(target, { now: new Date().toISOString(), ...state.spec.checks });
         return why ? [[m, why]] : [];

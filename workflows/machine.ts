@@ -74,7 +74,7 @@ function initialStatus(): MachineStatus {
   };
 }
 
-/** The patch behind which a machine shows its remediation annotations in its memo (revision 11). */
+/** The patch behind which a machine shows its remediation annotations in its memo. */
 export const REMEDIATION_PATCH = 'machine-remediation-annotations';
 
 export async function MachineWorkflow(input: MachineWorkflowInput): Promise<MachineStatus> {
@@ -140,7 +140,7 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
       nodeReady: state.status.conditions.some((c) => c.type === ConditionType.NodeReady && c.status === 'True'),
       failureMessage: state.status.failureMessage,
       ...(ANNOTATIONS.deleteMachine in annotations() ? { deleteMachine: true } : {}),
-      ...(state.status.conditions.some((c) => c.type === ConditionType.OwnerRemediated && c.status === 'False') ? { remediated: true } : {}),
+      ...(state.remediationDelete ? { remediated: true } : {}),
     });
 
   const annotations = () => (state.annotations ??= { ...(machine.annotations ?? {}) });
@@ -173,10 +173,11 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
     },
   );
   /**
-   * Revision 11: the remediation annotations its health checks read (Cluster API's remediate-machine
+   * The remediation annotations its health checks read (Cluster API's remediate-machine
    * and skip-remediation), in its memo (list-memo.ts REMEDIATION_MEMO), upserted when they change.
-   * Behind a patch, so a machine started by an earlier release takes them too, and its history
-   * replays as recorded.
+   * Behind a patch, so a machine started by an earlier release shows them from its next annotation
+   * change (one annotated before the upgrade shows nothing until then), and its history replays as
+   * recorded.
    */
   function showRemediationMarks(): void {
     const marks = remediationMarks(annotations());
@@ -241,6 +242,8 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
     if (root.consideredCancelled) onCancelled();
   }
   setHandler(deleteMachineSignal, (req) => {
+    // Decided once, as the deletion begins (its reports then change with the phase they carry anyway).
+    if (req?.remediation && !state.deleteRequested) state.remediationDelete = true;
     state.deleteRequested = true;
     if (req?.clusterDeleting) state.clusterDeleting = true;
     if (req?.fromOwner) ownerKnowsDeleting = true;

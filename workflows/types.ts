@@ -89,6 +89,8 @@ export interface MachineState {
   deleteRequested: boolean;
   /** The Cluster is being deleted: no drain, no Node deletion (Cluster API's isDeleteNodeAllowed). */
   clusterDeleting: boolean;
+  /** Its deletion was a health check's remediation (asked before anything else asked it): its reports say so. */
+  remediationDelete?: boolean;
   gateOpen: boolean;
   /** Annotations change (labels, annotations and status are a Machine's mutable parts); absent: the input's. */
   annotations?: Record<string, string>;

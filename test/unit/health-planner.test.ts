@@ -74,7 +74,7 @@ describe('evaluateHealth: the rules', () => {
     // An external controller's remediation is requested whatever the set, as Cluster API's health check does.
     expect(evaluateHealth(input([target('old', { failed: true, pendingRollout: true })], { externalRemediation: true })).remediate).toEqual(['old']);
   });
-  it('the remediate-machine annotation makes a target unhealthy at once (revision 11, Cluster API\'s manual remediation); the rest still applies', () => {
+  it('the remediate-machine annotation makes a target unhealthy at once (Cluster API\'s manual remediation); the rest still applies', () => {
     const marked = target('a', { remediateAnnotation: true });
     expect(evaluateHealth(input([marked, target('b')]))).toEqual({ unhealthy: ['a'], remediate: ['a'], shortCircuited: false, failing: 1, healthy: 1 });
     // It counts against maxUnhealthy, is left alone when nobody replaces it, and waits for its deployment's rollout.
@@ -238,7 +238,7 @@ describe('healthTargets (what the activity hands the check)', () => {
     expect(healthTargets(inSets, nodes, selector, true, { other: 'x' }).some((t) => t.pendingRollout)).toBe(false);
     expect(healthTargets(inSets, nodes, selector, true).some((t) => t.pendingRollout)).toBe(false);
   });
-  it('leaves out a machine with skip-remediation and marks one with remediate-machine, as Cluster API (revision 11)', () => {
+  it('leaves out a machine with skip-remediation and marks one with remediate-machine, as Cluster API', () => {
     const running = machines.slice(0, 1);
     const marked = (remediation: string[]) => running.map((m) => ({ ...m, remediation }));
     expect(healthTargets(marked(['cluster.capstan.dev/skip-remediation']), nodes, selector, true)).toEqual([]);

@@ -1,7 +1,7 @@
 // The MachineDeployment's status (workflows/planners/machine-deployment.status.ts): its ScalingUp
 // condition, and a set's blocked scale up said under it as Cluster API's deployment says it.
 import { describe, expect, it } from 'vitest';
-import { computeDeploymentStatus, type DeploymentStatusInput, type DeploymentStatusSet } from '../../workflows/planners/machine-deployment.status.js';
+import { computeDeploymentStatus, deploymentStatusChanged, type DeploymentStatusInput, type DeploymentStatusSet } from '../../workflows/planners/machine-deployment.status.js';
 
 const set = (over: Partial<DeploymentStatusSet> = {}): DeploymentStatusSet => ({ name: 'md-abcde', isNew: true, replicas: 1, readyReplicas: 1, availableReplicas: 1, ...over });
 const input = (sets: DeploymentStatusSet[], replicas = 3): DeploymentStatusInput => ({ replicas, maxUnavailable: 0, paused: false, sets, observedGeneration: 1, now: '2026-01-01T00:00:00Z' });
@@ -27,7 +27,7 @@ const cond = (i: DeploymentStatusInput, type: string) => {
 };
 
 describe('computeDeploymentStatus: Cluster API v1beta2’s other conditions', () => {
-  it('sets every condition Cluster API’s deployment sets but Remediating, in its order', () => {
+  it('sets every condition Cluster API’s deployment sets, in its order', () => {
     expect(computeDeploymentStatus(input([set({ replicas: 3, readyReplicas: 3, availableReplicas: 3 })])).conditions.map((c) => c.type)).toEqual([
       'Available', 'RollingOut', 'ScalingUp', 'ScalingDown', 'MachinesReady', 'MachinesUpToDate', 'Remediating', 'Deleting', 'Paused',
     ]);
@@ -85,6 +85,14 @@ describe('computeDeploymentStatus: Cluster API v1beta2’s other conditions', ()
     },
   ])('Remediating (Cluster API\'s, from the sets\' reports): $name', ({ sets, want }) => {
     expect(cond(input(sets), 'Remediating')).toEqual(want);
+  });
+  it('a status from a run that did not set Remediating gets it only once a set remediates (no change, so no report, a replay would not have)', () => {
+    const before = computeDeploymentStatus(input([set()]), undefined);
+    const carried = { ...before, conditions: before.conditions.filter((c) => c.type !== 'Remediating') };
+    expect(deploymentStatusChanged(carried, computeDeploymentStatus(input([set()]), carried))).toBe(false);
+    const remediating = computeDeploymentStatus(input([set({ remediating: ['m'] })]), carried);
+    expect(remediating.conditions.find((c) => c.type === 'Remediating')).toMatchObject({ status: 'True' });
+    expect(computeDeploymentStatus(input([set()]), remediating).conditions.find((c) => c.type === 'Remediating')).toMatchObject({ status: 'False', reason: 'NotRemediating' });
   });
 
   it.each([

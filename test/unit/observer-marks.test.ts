@@ -72,7 +72,7 @@ describe('healthTargetsMark (a quiet MachineHealthCheck)', () => {
     ['a machine’s phase', [machines[0]!, machine('m2', 'Running', 'n2')], nodes],
     ['a new Node', machines, [...nodes, node('n2', 'True')]],
     ['a Node condition', machines, [node('n1', 'Unknown')]],
-    ['a machine’s remediation annotation (revision 11)', [{ ...machines[0]!, remediation: ['cluster.capstan.dev/remediate-machine'] }, machines[1]!], nodes],
+    ['a machine’s remediation annotation', [{ ...machines[0]!, remediation: ['cluster.capstan.dev/remediate-machine'] }, machines[1]!], nodes],
   ])('changed by %s', (_what, ms, ns) => {
     expect(healthTargetsMark(ms, ns)).not.toBe(base);
   });

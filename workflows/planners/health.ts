@@ -37,7 +37,7 @@ export interface HealthTarget {
   machineCreatedAt: string; // RFC3339
   infrastructureReadyAt?: string; // when its infrastructure became ready, if it has
   failed?: boolean; // the machine reports a terminal failure
-  /** Revision 11: the machine carries cluster.capstan.dev/remediate-machine (Cluster API's manual remediation). */
+  /** The machine carries cluster.capstan.dev/remediate-machine (Cluster API's manual remediation). */
   remediateAnnotation?: boolean;
   nodeName?: string; // absent = no node yet
   nodeMissing?: boolean; // it had a node and the node is gone

@@ -83,7 +83,9 @@ export function computeDeploymentStatus(input: DeploymentStatusInput, previous?:
   // As Cluster API's: the machines being remediated, with their OwnerRemediated message.
   const remediating = input.sets.flatMap((s) => s.remediating ?? []).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   if (remediating.length) set('Remediating', 'True', 'Remediating', `* ${remediating.length === 1 ? 'Machine' : 'Machines'} ${listed(remediating)}: Machine is deleting`);
-  else set('Remediating', 'False', 'NotRemediating');
+  // (A status carried over from a run that did not set it gets it only once a set remediates: a
+  // new condition would be a change, and a change is a report that run's history does not have.)
+  else if (!previous || previous.conditions.some((c) => c.type === 'Remediating')) set('Remediating', 'False', 'NotRemediating');
 
   if (!input.deleting) set('Deleting', 'False', 'NotDeleting');
   else {
