@@ -4,7 +4,7 @@
 import type { Client } from '@temporalio/client';
 import type { V1Node } from '@kubernetes/client-node';
 import type { ObjectKey } from '../workflows/ids.js';
-import { CURRENT_SET_MEMO, MACHINE_FACTS_MEMO, type MachineFacts, REMEDIATION_MEMO } from '../workflows/list-memo.js';
+import { CURRENT_SET_MEMO, MACHINE_FACTS_MEMO, type MachineFacts, remediationShown } from '../workflows/list-memo.js';
 import { SA_CLUSTER, SA_KIND, SA_NAMESPACE, SA_NODE_NAME, SA_PHASE } from '../workflows/search-attributes.js';
 import { failure } from './errors.js';
 import type { NodeWatches } from './node-watch.js';
@@ -37,14 +37,14 @@ export async function listMachines(temporal: Client | undefined, cluster: Object
   const out: MachineRecord[] = [];
   for await (const wf of listRunning(temporal, 'Machine', cluster, who)) {
     const facts = wf.memo?.[MACHINE_FACTS_MEMO] as MachineFacts | undefined;
-    const remediation = wf.memo?.[REMEDIATION_MEMO];
+    const remediation = remediationShown(wf.memo);
     out.push({
       name: wf.workflowId.split('/').at(-1)!,
       workflowId: wf.workflowId,
       ...(facts ? { facts } : {}),
       phase: wf.typedSearchAttributes.get(SA_PHASE),
       nodeName: wf.typedSearchAttributes.get(SA_NODE_NAME) || undefined,
-      ...(Array.isArray(remediation) && remediation.length ? { remediation: remediation.map(String).sort() } : {}),
+      ...(remediation ? { remediation } : {}),
     });
   }
   return out.sort((a, b) => (a.name < b.name ? -1 : 1));

@@ -19,7 +19,7 @@ import { customObjectAt } from '../api/crd.js';
 import type { KindName } from '../api/kinds.js';
 import { ANNOTATIONS, type Condition, GROUPS, LABELS, VERSION } from '../api/meta.js';
 import { clusterWorkflowId, controlPlaneWorkflowId, machineDeploymentWorkflowId, machineHealthCheckWorkflowId, machineSetWorkflowId, parseWorkflowId } from '../workflows/ids.js';
-import { type ClusterListMemo, LIST_MEMO, MACHINE_FACTS_MEMO, type MachineFacts, type MachineListMemo, REMEDIATION_MEMO, UNHEALTHY_MEMO } from '../workflows/list-memo.js';
+import { type ClusterListMemo, LIST_MEMO, MACHINE_FACTS_MEMO, type MachineFacts, type MachineListMemo, remediationShown, UNHEALTHY_MEMO } from '../workflows/list-memo.js';
 import { ConditionType, Reason } from '../workflows/conditions.js';
 import { HEALTHY_NODE_KEY, nodeConditionsFromKey } from '../workflows/planners/node-conditions.js';
 import { connectionDownKey, probeFailedSince } from '../workflows/planners/remote-connection.js';
@@ -320,6 +320,7 @@ export class ObjectMirror {
       const facts = wf.memo?.[MACHINE_FACTS_MEMO] as MachineFacts | undefined;
       if (kind !== 'Machine' || !facts) continue;
       const list = wf.memo?.[LIST_MEMO] as MachineListMemo | undefined;
+      const remediation = remediationShown(wf.memo);
       out.machines.push({
         workflowId: wf.workflowId,
         runId: wf.runId,
@@ -330,7 +331,7 @@ export class ObjectMirror {
         ...(sa.get(SA_NODE_NAME) ? { nodeName: sa.get(SA_NODE_NAME) } : {}),
         ...(sa.get(SA_PROVIDER_ID) ? { providerID: sa.get(SA_PROVIDER_ID) } : {}),
         ...(list?.version ? { version: list.version } : {}),
-        ...(Array.isArray(wf.memo?.[REMEDIATION_MEMO]) ? { remediation: wf.memo[REMEDIATION_MEMO] as string[] } : {}),
+        ...(remediation ? { remediation } : {}),
         facts,
       });
     }
@@ -511,9 +512,10 @@ export class ObjectMirror {
 
   /** A health check's counts, from its workflow when a machine of its cluster changed, or what it found unhealthy. */
   private async healthChecks(machines: VisibleMachine[], unhealthy: Visible['healthChecks']): Promise<void> {
-    const live = new Set(this.o.cached().filter((o) => o.kind === 'MachineHealthCheck' && !o.metadata?.deletionTimestamp).map((o) => objectKey('MachineHealthCheck', o.metadata!.namespace!, o.metadata!.name!)));
+    const checks = this.o.cached().filter((o) => o.kind === 'MachineHealthCheck' && !o.metadata?.deletionTimestamp);
+    const live = new Set(checks.map((o) => objectKey('MachineHealthCheck', o.metadata!.namespace!, o.metadata!.name!)));
     for (const id of this.healthVerdicts.keys()) if (!live.has(id)) this.healthVerdicts.delete(id);
-    for (const mhc of this.o.cached().filter((o) => o.kind === 'MachineHealthCheck' && !o.metadata?.deletionTimestamp)) {
+    for (const mhc of checks) {
       const { namespace, name } = mhc.metadata as { namespace: string; name: string };
       const id = objectKey('MachineHealthCheck', namespace, name);
       const mine = machines.filter((m) => m.namespace === namespace && m.cluster === mhc.spec?.clusterName);

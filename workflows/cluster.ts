@@ -60,7 +60,7 @@ import { flowMemo, flowOf } from './flow.js';
 import { observer } from './observer.js';
 import { goQuiet, showQuietAfterContinue, wake } from './quiet.js';
 import { assertValid } from './validate.js';
-import { clusterListMemo, machineFactsMemo, machineListMemo, memoChange, remediationMemo, startMemo } from './list-memo.js';
+import { annotationsIfAny, clusterListMemo, machineFactsMemo, machineListMemo, memoChange, remediationMemo, startMemo } from './list-memo.js';
 import { recordMachineReport, signalOrForget } from './reports.js';
 import { objectSearchAttributes, SA_PHASE } from './search-attributes.js';
 import { canonicalJson, diffPaths } from './spec-diff.js';
@@ -505,7 +505,7 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
           memo: { ...startMemo(machineListMemo('worker-join', machine.spec.version)), ...flowMemo(), ...machineFactsMemo({ labels: machine.metadata.labels, createdAt: new Date().toISOString() }), ...remediationMemo(machine.metadata.annotations) },
           args: [
             {
-              machine: { name, namespace: key.namespace, uid: m.uid, labels: machine.metadata.labels, ...(Object.keys(machine.metadata.annotations ?? {}).length ? { annotations: machine.metadata.annotations } : {}), spec: machine.spec },
+              machine: { name, namespace: key.namespace, uid: m.uid, labels: machine.metadata.labels, ...annotationsIfAny(machine.metadata.annotations), spec: machine.spec },
               role: 'worker-join',
               bootstrapConfig: bootstrapConfig!.spec,
               bootstrapConfigName: bootstrapConfig!.metadata.name,

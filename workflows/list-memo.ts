@@ -182,7 +182,13 @@ export function remediationMemo(annotations: Record<string, string> | undefined)
   return marks.length ? { [REMEDIATION_MEMO]: marks } : {};
 }
 
-/** A template's annotations for a set's input: none when empty (so the inputs of sets without any are as before). */
-export function templateAnnotations(annotations: Record<string, string> | undefined): { annotations?: Record<string, string> } {
+/** The remediation annotations a machine's memo shows (sorted; absent when none), as visibility returns the memo. */
+export function remediationShown(memo: Record<string, unknown> | undefined): string[] | undefined {
+  const v = memo?.[REMEDIATION_MEMO];
+  return Array.isArray(v) && v.length ? v.map(String).sort() : undefined;
+}
+
+/** Annotations for a set's or a machine's input: none when empty (so the inputs of those without any are as before). */
+export function annotationsIfAny(annotations: Record<string, string> | undefined): { annotations?: Record<string, string> } {
   return annotations && Object.keys(annotations).length ? { annotations } : {};
 }

@@ -43,7 +43,7 @@ import {
   updateMachineSetInPlaceSignal,
 } from './messages.js';
 import { flowMemo, flowOf, historyIsLong } from './flow.js';
-import { CURRENT_SET_MEMO, templateAnnotations } from './list-memo.js';
+import { CURRENT_SET_MEMO, annotationsIfAny } from './list-memo.js';
 import { generateName } from './names.js';
 import { computeDeploymentStatus, deploymentStatusChanged } from './planners/machine-deployment.status.js';
 import { planRollout, resolveFenceposts, scalePaused, type RolloutInput, type RolloutStep, type SetState } from './planners/rollout.js';
@@ -271,7 +271,7 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
               replicas,
               deletion: spec.deletion,
               template: {
-                metadata: { labels: { ...spec.template.metadata.labels, [LABELS.deploymentName]: name }, ...templateAnnotations(spec.template.metadata.annotations) },
+                metadata: { labels: { ...spec.template.metadata.labels, [LABELS.deploymentName]: name }, ...annotationsIfAny(spec.template.metadata.annotations) },
                 spec: { ...spec.template.spec, minReadySeconds: spec.minReadySeconds || spec.template.spec.minReadySeconds },
               },
             },

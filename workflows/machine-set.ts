@@ -21,7 +21,7 @@ import {
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { GROUPS, LABELS } from '../api/meta.js';
 import { machineWorkflowId } from './ids.js';
-import { machineFactsMemo, machineListMemo, remediationMemo, startMemo, templateAnnotations } from './list-memo.js';
+import { machineFactsMemo, machineListMemo, remediationMemo, startMemo, annotationsIfAny } from './list-memo.js';
 import { MachineWorkflow } from './machine.js';
 import {
   controlPlaneChangedSignal,
@@ -58,7 +58,7 @@ export function standaloneSetInput(a: MachineSetApply, cluster: ClusterContext, 
     machineSet: {
       name: ms.metadata.name,
       namespace: ms.metadata.namespace,
-      spec: { clusterName: ms.spec.clusterName, replicas: ms.spec.replicas, deletion: ms.spec.deletion, template: { metadata: { labels: ms.spec.template.metadata.labels, ...templateAnnotations(ms.spec.template.metadata.annotations) }, spec: ms.spec.template.spec } },
+      spec: { clusterName: ms.spec.clusterName, replicas: ms.spec.replicas, deletion: ms.spec.deletion, template: { metadata: { labels: ms.spec.template.metadata.labels, ...annotationsIfAny(ms.spec.template.metadata.annotations) }, spec: ms.spec.template.spec } },
     },
     bootstrapConfig: a.bootstrapTemplate.spec.template.spec,
     infrastructure: a.infrastructureTemplate.spec.template.spec,
