@@ -135,21 +135,32 @@ export interface HealthVerdictSeen {
   namespace: string;
   targets: Set<string>;
   unhealthy: Record<string, { reason: string; message: string }>;
+  /** Targets not unhealthy with a timeout running: the check leaves their condition as it was. */
+  pending?: Set<string>;
 }
 
 /**
  * A machine's HealthCheckSucceeded, as Cluster API's MachineHealthCheck sets it on its targets:
- * False with the reason when a check found it unhealthy; True (HealthCheckSucceeded) when it is a
- * Running target with a Node that no check found unhealthy; none when no check targets it.
+ * False with the reason when a check found it unhealthy; as `written` while a check's timeout on it
+ * is running (Cluster API's "likely to go unhealthy" leaves the condition alone: a Node just gone
+ * NotReady is neither healthy nor yet unhealthy); True (HealthCheckSucceeded) when it is a Running
+ * target with a Node that no check found unhealthy; none when no check targets it.
  */
-export function healthCheckConditions(m: Pick<VisibleMachine, 'namespace' | 'name' | 'phase' | 'nodeName'>, verdicts: Iterable<HealthVerdictSeen>): Omit<Condition, 'lastTransitionTime'>[] {
+export function healthCheckConditions(
+  m: Pick<VisibleMachine, 'namespace' | 'name' | 'phase' | 'nodeName'>,
+  verdicts: Iterable<HealthVerdictSeen>,
+  written?: Pick<Condition, 'type' | 'status' | 'reason' | 'message'>,
+): Omit<Condition, 'lastTransitionTime'>[] {
   let targeted = false;
+  let pending = false;
   for (const v of [...verdicts].sort((a, b) => (a.name < b.name ? -1 : 1))) {
     if (v.namespace !== m.namespace || !v.targets.has(m.name)) continue;
     const why = v.unhealthy[m.name];
     if (why) return [{ type: ConditionType.HealthCheckSucceeded, status: 'False', reason: why.reason, message: `${why.message} (MachineHealthCheck ${v.name})` }];
     targeted = true;
+    if (v.pending?.has(m.name)) pending = true;
   }
+  if (pending) return written?.type === ConditionType.HealthCheckSucceeded ? [{ type: written.type, status: written.status, reason: written.reason, message: written.message ?? '' }] : [];
   return targeted && running(m) ? [{ type: ConditionType.HealthCheckSucceeded, status: 'True', reason: 'HealthCheckSucceeded', message: '' }] : [];
 }
 
@@ -522,7 +533,13 @@ export class ObjectMirror {
       if (!this.changed(id, mhc, mine, unhealthy.get(machineHealthCheckWorkflowId({ namespace, name })))) continue;
       const view: MachineHealthCheckView | undefined = await this.ask(id, () => this.o.temporal.workflow.getHandle(machineHealthCheckWorkflowId({ namespace, name })).query(machineHealthCheckStatusQuery));
       if (!view?.status) continue;
-      this.healthVerdicts.set(id, { name, namespace, targets: new Set(view.status.targets), unhealthy: view.unhealthyReasons ?? Object.fromEntries(view.unhealthy.map((m) => [m, { reason: 'UnhealthyNode', message: 'Health check failed' }])) });
+      this.healthVerdicts.set(id, {
+        name,
+        namespace,
+        targets: new Set(view.status.targets),
+        unhealthy: view.unhealthyReasons ?? Object.fromEntries(view.unhealthy.map((m) => [m, { reason: 'UnhealthyNode', message: 'Health check failed' }])),
+        ...(view.pendingTimeouts?.length ? { pending: new Set(view.pendingTimeouts) } : {}),
+      });
       const generation = this.generationOf(id);
       if (await this.writeStatus('MachineHealthCheck', mhc, { ...view.status, ...generation, conditions: atGeneration(view.status.conditions, generation) })) this.unsettled(id);
     }
@@ -680,7 +697,7 @@ export class ObjectMirror {
     // watcher, or a second one, takes what is written rather than write its own) or as this mirror saw it.
     const written = (obj.status?.conditions ?? []) as Condition[];
     const stamps = (current.stamps ??= {});
-    const stamped = [...phaseConditions(m.phase), ...nodeHealthConditions(m), ...healthCheckConditions(m, this.healthVerdicts.values())].map((c): Condition => {
+    const stamped = [...phaseConditions(m.phase), ...nodeHealthConditions(m), ...healthCheckConditions(m, this.healthVerdicts.values(), written.find((c) => c.type === ConditionType.HealthCheckSucceeded))].map((c): Condition => {
       const w = written.find((x) => x.type === c.type);
       if (w?.status === c.status && w.lastTransitionTime) stamps[c.type] = { status: c.status, at: w.lastTransitionTime };
       const stamp = stamps[c.type]?.status === c.status ? stamps[c.type]! : (stamps[c.type] = { status: c.status, at: new Date(now).toISOString() });

@@ -32,7 +32,7 @@ import {
   remediateControlPlaneMachineSignal,
   wakeObserverSignal,
 } from './messages.js';
-import { evaluateHealth, remediationsAllowed, unhealthyReason, type HealthTarget, type HealthVerdict } from './planners/health.js';
+import { evaluateHealth, remediationsAllowed, timeoutPending, unhealthyReason, type HealthTarget, type HealthVerdict } from './planners/health.js';
 import { backoffSeconds, pruneRemediations, remediationHold, remediationRecord } from './planners/remediation-backoff.js';
 import { signalOrForget } from './reports.js';
 import { diffPaths } from './spec-diff.js';
@@ -105,6 +105,10 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
     heldBack: heldBack.map(({ machine, until }) => ({ machine, until })),
     pendingRollout: verdict.leftToRollout ?? [],
     // (And those it remediated that are still being deleted: Cluster API's mark stays on them.)
+    pendingTimeouts: state.targets
+      .filter((t) => !t.deleting && !verdict.unhealthy.includes(t.machine) && timeoutPending(t, { now: new Date().toISOString(), ...state.spec.checks }))
+      .map((t) => t.machine)
+      .sort(),
     unhealthyReasons: Object.fromEntries(
       [...new Set([...verdict.unhealthy, ...state.remediated])].flatMap((m) => {
         const target = state.targets.find((t) => t.machine === m);

@@ -556,6 +556,8 @@ export interface MachineHealthCheckView {
   pendingRollout?: string[];
   /** Why each unhealthy machine is (Cluster API's HealthCheckSucceeded reason and message), as of the query. */
   unhealthyReasons?: Record<string, UnhealthyReason>;
+  /** Targets not unhealthy whose timeout is running, as of the query (their HealthCheckSucceeded stays as it was). */
+  pendingTimeouts?: string[];
 }
 
 /** A health target and the owner whose slot it fills (for the remediation backoff). */

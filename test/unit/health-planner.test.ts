@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { healthTargets } from '../../activities/health.js';
-import { evaluateHealth, goDuration, unhealthyReason, type HealthInput, type HealthTarget, type HealthVerdict } from '../../workflows/planners/health.js';
+import { evaluateHealth, goDuration, timeoutPending, unhealthyReason, type HealthInput, type HealthTarget, type HealthVerdict } from '../../workflows/planners/health.js';
 
 const T0 = Date.parse('2026-11-29T12:00:00Z');
 const at = (s: number) => new Date(T0 + s * 1000).toISOString();
@@ -93,6 +93,14 @@ describe('evaluateHealth: the rules', () => {
     expect(unhealthyReason(target('a', { nodeConditions: ready(-301, 'Unknown') }), i)).toEqual({ reason: 'UnhealthyNode', message: 'Health check failed: Condition Ready on Node is reporting status Unknown for more than 5m0s' });
     expect(unhealthyReason(target('a', { nodeConditions: ready(-299, 'Unknown') }), i)).toBeUndefined();
     expect(unhealthyReason(target('a'), i)).toBeUndefined();
+  });
+  it('says whether a target that is not unhealthy has a timeout running (Cluster API leaves its HealthCheckSucceeded alone then)', () => {
+    const i = { now: at(0), unhealthyNodeConditions: checks };
+    expect(timeoutPending(target('a', { nodeConditions: ready(-299, 'False') }), i)).toBe(true);
+    expect(timeoutPending(target('a', { nodeName: undefined, nodeConditions: undefined, machineCreatedAt: at(-10) }), i)).toBe(true);
+    expect(timeoutPending(target('a', { nodeName: undefined, nodeConditions: undefined, machineCreatedAt: at(-10) }), { ...i, nodeStartupTimeoutSeconds: 0 })).toBe(false);
+    expect(timeoutPending(target('a'), i)).toBe(false);
+    expect(timeoutPending(target('a', { nodeConditions: ready(-301, 'False') }), i)).toBe(false); // unhealthy, not pending
   });
   it.each([[3, '3s'], [0, '0s'], [300, '5m0s'], [600, '10m0s'], [90.5, '1m30.5s'], [3600, '1h0m0s'], [3725, '1h2m5s']])('a timeout of %ss reads as Go prints a duration: %s', (seconds, want) => {
     expect(goDuration(seconds)).toBe(want);

@@ -61,6 +61,24 @@ describe('healthCheckConditions (a machine\'s HealthCheckSucceeded, as its healt
   ] as const)('%s', (_what, verdicts, machine, want) => {
     expect(healthCheckConditions(machine, verdicts)).toEqual(want);
   });
+
+  describe('while a timeout is running (Cluster API leaves the condition as it was)', () => {
+    const pending = (name: string, targets: string[], unhealthy: HealthVerdictSeen['unhealthy'] = {}): HealthVerdictSeen => ({ ...verdict(name, targets, unhealthy), pending: new Set(['m1']) });
+    const wasTrue = { type: 'HealthCheckSucceeded', status: 'True' as const, reason: 'HealthCheckSucceeded', message: '' };
+    const wasFalse = { type: 'HealthCheckSucceeded', status: 'False' as const, reason: 'UnhealthyNode', message: 'x (MachineHealthCheck a)' };
+    it.each([
+      ['True before: stays True', [pending('a', ['m1'])], wasTrue, [wasTrue]],
+      ['False before: stays False', [pending('a', ['m1'])], wasFalse, [wasFalse]],
+      ['nothing before: none yet (not True)', [pending('a', ['m1'])], undefined, []],
+      ['another check finds it unhealthy: False all the same', [pending('a', ['m1']), verdict('b', ['m1'], { m1: why })], wasTrue, [expect.objectContaining({ status: 'False', message: expect.stringContaining('MachineHealthCheck b') })]],
+    ] as const)('%s', (_what, verdicts, written, want) => {
+      expect(healthCheckConditions(m, verdicts, written)).toEqual(want);
+    });
+
+    it('a pending mark the check did not give is not taken (the planted case: without it, True)', () => {
+      expect(healthCheckConditions(m, [verdict('a', ['m1'])], wasFalse)).toEqual([wasTrue]);
+    });
+  });
 });
 
 describe('partTemplates', () => {

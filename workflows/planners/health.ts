@@ -213,6 +213,16 @@ export function unhealthyReason(t: HealthTarget, input: Pick<HealthInput, 'now' 
   return r.needsRemediation ? r.why : undefined;
 }
 
+/**
+ * Whether a target that is not unhealthy has a timeout running (a Node condition in its unhealthy
+ * status, or no Node yet within nodeStartupTimeout): Cluster API's "likely to go unhealthy", whose
+ * HealthCheckSucceeded its check leaves as it was until the timeout decides.
+ */
+export function timeoutPending(t: HealthTarget, input: Pick<HealthInput, 'now' | 'nodeStartupTimeoutSeconds' | 'unhealthyNodeConditions'>): boolean {
+  const r = check(t, `target ${t.machine}`, time(input.now, 'now'), input.nodeStartupTimeoutSeconds ?? DEFAULT_NODE_STARTUP_TIMEOUT_SECONDS, input.unhealthyNodeConditions);
+  return !r.needsRemediation && r.nextCheckInSeconds !== undefined;
+}
+
 /** Seconds as Go's time.Duration prints them, as Cluster API's messages show a timeout: 3s, 5m0s, 1h0m0s, 1.5s. */
 export function goDuration(seconds: number): string {
   if (seconds === 0) return '0s';
