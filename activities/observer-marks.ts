@@ -43,8 +43,11 @@ export function nodeConditionsMark(machines: readonly MachineRecord[], nodes: re
  * check, which then decides with its own selector whether a target changed.
  */
 export function healthTargetsMark(machines: readonly MachineRecord[], nodes: readonly V1Node[], currentSets?: Record<string, string>): string {
-  // (And a machine's remediation annotations, when it has any: annotating one wakes the check.)
-  const ms = machines.map((m) => [m.name, m.phase ?? '', m.nodeName ?? '', ...(m.remediation?.length ? [m.remediation.join(',')] : [])]).sort(([a], [b]) => (a! < b! ? -1 : 1));
+  // (And a machine's remediation annotations, when it has any: annotating one wakes the check;
+  // and how often its labels changed in place, when they did: its check's selector reads them.)
+  const ms = machines
+    .map((m) => [m.name, m.phase ?? '', m.nodeName ?? '', ...(m.remediation?.length ? [m.remediation.join(',')] : []), ...(m.facts?.relabeled ? [`relabeled=${m.facts.relabeled}`] : [])])
+    .sort(([a], [b]) => (a! < b! ? -1 : 1));
   const ns = nodes
     .map((n) => [n.metadata?.name ?? '', (n.status?.conditions ?? []).map((c) => `${c.type}=${c.status}`).sort().join(',')])
     .sort(([a], [b]) => (a! < b! ? -1 : 1));

@@ -19,7 +19,7 @@ import { customObjectAt } from '../api/crd.js';
 import type { KindName } from '../api/kinds.js';
 import { ANNOTATIONS, type Condition, GROUPS, LABELS, VERSION } from '../api/meta.js';
 import { clusterWorkflowId, controlPlaneWorkflowId, machineDeploymentWorkflowId, machineHealthCheckWorkflowId, machineSetWorkflowId, parseWorkflowId } from '../workflows/ids.js';
-import { type ClusterListMemo, LIST_MEMO, MACHINE_FACTS_MEMO, type MachineFacts, type MachineListMemo, remediationShown, UNHEALTHY_MEMO } from '../workflows/list-memo.js';
+import { annotationsIfAny, type ClusterListMemo, LIST_MEMO, MACHINE_FACTS_MEMO, type MachineFacts, type MachineListMemo, remediationShown, UNHEALTHY_MEMO } from '../workflows/list-memo.js';
 import { ConditionType, Reason } from '../workflows/conditions.js';
 import { HEALTHY_NODE_KEY, nodeConditionsFromKey } from '../workflows/planners/node-conditions.js';
 import { connectionDownKey, probeFailedSince } from '../workflows/planners/remote-connection.js';
@@ -203,8 +203,33 @@ export function setObjectSpec(name: string, view: Pick<MachineDeploymentView, 's
     clusterName: spec.clusterName,
     replicas: spec.replicas,
     selector: { matchLabels: { ...selector.matchLabels, [LABELS.setName]: name }, ...(selector.matchExpressions.length ? { matchExpressions: selector.matchExpressions } : {}) },
-    template: { metadata: { labels: { ...spec.template.metadata.labels, [LABELS.setName]: name } }, spec: spec.template.spec },
+    template: { metadata: { labels: { ...spec.template.metadata.labels, [LABELS.setName]: name }, ...annotationsIfAny(spec.template.metadata.annotations) }, spec: spec.template.spec },
     ...(spec.deletion?.order ? { deletion: { order: spec.deletion.order } } : {}),
+  };
+}
+
+/**
+ * A deployment's set's spec as written, with what the deployment changes in place on its sets
+ * (the template's annotations, deletion timeouts and minReadySeconds: Cluster API's in-place
+ * propagation) taken from the deployment; undefined when the object shows them already.
+ */
+export function setSpecInPlace(written: Record<string, any>, view: Pick<MachineDeploymentView, 'spec'>): Record<string, unknown> | undefined {
+  const template = written.template ?? {};
+  const want = {
+    annotations: view.spec.template.metadata.annotations ?? {},
+    deletion: view.spec.template.spec.deletion ?? {},
+    minReadySeconds: view.spec.minReadySeconds || view.spec.template.spec.minReadySeconds || 0,
+  };
+  const have = { annotations: template.metadata?.annotations ?? {}, deletion: template.spec?.deletion ?? {}, minReadySeconds: template.spec?.minReadySeconds ?? 0 };
+  if (canonicalJson(want) === canonicalJson(have)) return undefined;
+  const { annotations: _a, ...metadata } = template.metadata ?? {};
+  return {
+    ...written,
+    template: {
+      ...template,
+      metadata: { ...metadata, ...annotationsIfAny(want.annotations) },
+      spec: { ...template.spec, deletion: want.deletion, minReadySeconds: want.minReadySeconds },
+    },
   };
 }
 
@@ -454,7 +479,7 @@ export class ObjectMirror {
    * (or a write followed) less than settleMs ago.
    */
   private changed(id: string, obj: MirroredObject, machines: VisibleMachine[], also?: string): boolean {
-    const f = JSON.stringify([obj.metadata?.generation, this.o.applied.get(id), machines.map((m) => [m.name, m.phase, m.nodeName, m.nodeKey, ...(m.remediation ? [m.remediation] : [])]).sort(), also]);
+    const f = JSON.stringify([obj.metadata?.generation, this.o.applied.get(id), machines.map((m) => [m.name, m.phase, m.nodeName, m.nodeKey, ...(m.remediation ? [m.remediation] : []), ...(m.facts.relabeled ? [m.facts.relabeled] : [])]).sort(), also]);
     if (this.seen.get(id) !== f) {
       this.seen.set(id, f);
       this.unsettled(id);
@@ -597,8 +622,9 @@ export class ObjectMirror {
     let obj = this.find('MachineSet', namespace, s.name);
     const annotations = setAnnotations(namespace, s);
     const shown = obj?.metadata?.annotations ?? {};
-    if (!obj || obj.spec?.replicas !== s.replicas || [ANNOTATIONS.revision, ANNOTATIONS.revisionHistory].some((k) => shown[k] !== annotations[k])) {
-      const spec = obj?.spec ?? setObjectSpec(s.name, view, await this.setSpec(namespace, s.name));
+    const inPlace = obj?.spec && setSpecInPlace(obj.spec, view);
+    if (!obj || inPlace || obj.spec?.replicas !== s.replicas || [ANNOTATIONS.revision, ANNOTATIONS.revisionHistory].some((k) => shown[k] !== annotations[k])) {
+      const spec = inPlace || obj?.spec || setObjectSpec(s.name, view, await this.setSpec(namespace, s.name));
       if (!spec) return;
       obj = await this.apply('MachineSet', {
         apiVersion: `${GROUPS.cluster}/${VERSION}`,
@@ -646,7 +672,7 @@ export class ObjectMirror {
       const ownerKind = m.facts.ownerKind;
       const ownerName = ownerKind && m.facts.labels[ownerKind === 'MachineSet' ? LABELS.setName : LABELS.controlPlaneName];
       const owner = ownerKind && ownerName ? this.find(ownerKind, m.namespace, ownerName) : undefined;
-      if (ownerKind && (!obj || (m.providerID && obj.spec?.providerID !== m.providerID) || obj.metadata?.annotations?.[RUN_ID_ANNOTATION] !== m.runId)) {
+      if (ownerKind && (!obj || (m.providerID && obj.spec?.providerID !== m.providerID) || obj.metadata?.annotations?.[RUN_ID_ANNOTATION] !== m.runId || this.relabeled(m, obj))) {
         // Its owner's object first (a deployment's new set is written in the same pass, just before).
         if (!owner?.metadata?.uid) return;
         obj = await this.apply('Machine', machineObject(m, owner));
@@ -668,6 +694,25 @@ export class ObjectMirror {
       if (closed) await this.removeMachine(obj);
     });
     for (const key of this.machinePhases.keys()) if (!visible.has(key)) this.machinePhases.delete(key);
+    for (const key of this.labelChanges.keys()) if (!visible.has(key)) this.labelChanges.delete(key);
+  }
+
+  /** How many in-place label changes each machine had when the mirror last wrote (or first saw) it. */
+  private readonly labelChanges = new Map<string, number>();
+
+  /**
+   * Whether a machine's labels changed in place (its set's template did) since its object was
+   * written: its object is applied again, which also takes away a label the template dropped
+   * (server-side apply). Seen for the first time (a watcher just started), only a label the object
+   * lacks or shows otherwise says so.
+   */
+  private relabeled(m: VisibleMachine, obj: MirroredObject): boolean {
+    const key = objectKey('Machine', m.namespace, m.name);
+    const count = m.facts.relabeled ?? 0;
+    const known = this.labelChanges.get(key);
+    this.labelChanges.set(key, count);
+    if (known === count) return false;
+    return known !== undefined || Object.entries(m.facts.labels).some(([k, v]) => obj.metadata?.labels?.[k] !== v);
   }
 
   /**

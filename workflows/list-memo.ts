@@ -145,6 +145,11 @@ export interface MachineFacts {
   labels: Record<string, string>;
   ownerKind?: 'MachineSet' | 'KubeadmControlPlane';
   createdAt: string;
+  /**
+   * How many times its set changed its labels in place (absent: never): the one fact that
+   * changes, upserted with the labels, so a quiet health check and the watcher's mirror see it.
+   */
+  relabeled?: number;
 }
 export const machineFactsMemo = (facts: MachineFacts) => ({ [MACHINE_FACTS_MEMO]: facts });
 

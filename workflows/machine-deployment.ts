@@ -15,6 +15,7 @@ import {
   condition,
   continueAsNew,
   ParentClosePolicy,
+  patched,
   setCurrentDetails,
   setHandler,
   startChild,
@@ -52,6 +53,9 @@ import { reporter, signalOrForget } from './reports.js';
 import { objectSearchAttributes } from './search-attributes.js';
 import { canonicalJson } from './spec-diff.js';
 import { controlPlaneFactsKey, type ControlPlaneFacts, type DeploymentSet, type MachineDeploymentApply, type MachineDeploymentReport, type MachineDeploymentState, type MachineDeploymentView, type MachineDeploymentWorkflowInput, type SetInPlace } from './types.js';
+
+/** A deployment tells its sets a change of its template's labels or annotations in place (no rollout), as Cluster API does. */
+export const TEMPLATE_METADATA_PATCH = 'template-metadata-in-place';
 
 /** Immediate re-plans after acting, before waiting for reports (the plan is a fixed point by then). */
 const MAX_PASSES = 3;
@@ -253,7 +257,7 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
       gateOpen: state.gateOpen,
       // A set starts knowing the version; that the control plane is upgrading it is told next.
       ...(state.controlPlane ? { controlPlaneTold: controlPlaneFactsKey({ version: controlPlaneFacts().version, upgrading: false }) } : {}),
-      ...(flow >= 8 ? { inPlaceTold: canonicalJson(inPlaceOf()) } : {}),
+      ...(flow >= 8 ? { inPlaceTold: canonicalJson(inPlaceOf()), metadataTold: canonicalJson(templateMetadata()) } : {}),
     };
     const spec = a.machineDeployment.spec;
     await startChild(MachineSetWorkflow, {
@@ -271,7 +275,7 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
               replicas,
               deletion: spec.deletion,
               template: {
-                metadata: { labels: { ...spec.template.metadata.labels, [LABELS.deploymentName]: name }, ...annotationsIfAny(spec.template.metadata.annotations) },
+                metadata: { labels: templateMetadata().labels, ...annotationsIfAny(spec.template.metadata.annotations) },
                 spec: { ...spec.template.spec, minReadySeconds: spec.minReadySeconds || spec.template.spec.minReadySeconds },
               },
             },
@@ -291,6 +295,12 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
   const inPlaceOf = (): SetInPlace => {
     const spec = md().spec;
     return { minReadySeconds: spec.minReadySeconds || spec.template.spec.minReadySeconds, deletion: spec.template.spec.deletion, ...(spec.deletion?.order ? { order: spec.deletion.order } : {}) };
+  };
+
+  /** The sets' template metadata (the deployment's, with its name label), which they carry to their machines in place when it changes. */
+  const templateMetadata = (): NonNullable<SetInPlace['metadata']> => {
+    const { labels, annotations } = md().spec.template.metadata;
+    return { labels: { ...labels, [LABELS.deploymentName]: name }, annotations: annotations ?? {} };
   };
 
   const signalSet = (setName: string, send: (h: ExternalWorkflowHandle) => Promise<void>) =>
@@ -498,9 +508,16 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
       }
       // Revision 8: what changed in place reaches every set (no rollout), as Cluster API propagates it.
       const inPlace = flow >= 8 ? inPlaceOf() : undefined;
-      if (inPlace && !s.deleting && s.inPlaceTold !== canonicalJson(inPlace) && state.sets[n]) {
+      // And the template's labels and annotations, when they changed since the set was made or
+      // last told (behind a patch; a set made before they were tracked takes its first pass's as told).
+      const metadata = canonicalJson(templateMetadata());
+      if (inPlace) s.metadataTold ??= metadata;
+      const metadataDue = !!inPlace && !s.deleting && s.metadataTold !== metadata && !!state.sets[n] && patched(TEMPLATE_METADATA_PATCH);
+      if (inPlace && !s.deleting && (s.inPlaceTold !== canonicalJson(inPlace) || metadataDue) && state.sets[n]) {
         s.inPlaceTold = canonicalJson(inPlace);
-        await signalSet(n, (h) => h.signal(updateMachineSetInPlaceSignal, inPlace));
+        if (metadataDue) s.metadataTold = metadata;
+        const told: SetInPlace = metadataDue ? { ...inPlace, metadata: templateMetadata() } : inPlace;
+        await signalSet(n, (h) => h.signal(updateMachineSetInPlaceSignal, told));
       }
     }
     let pass = { acted: false, done: false };

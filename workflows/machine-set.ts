@@ -29,6 +29,7 @@ import {
   deleteMachineSetSignal,
   deleteMachineSignal,
   disableMachineCreateSignal,
+  updateMachineInPlaceSignal,
   updateMachineSetInPlaceSignal,
   machineReportSignal,
   machineSetReportSignal,
@@ -50,6 +51,8 @@ import type { ClusterContext, MachineSetApply, MachineSetReport, MachineSetState
 
 /** The patch behind which a set tells its owner which of its machines a health check's remediation is deleting. */
 export const SET_REPORTS_REMEDIATING_PATCH = 'set-reports-remediating';
+/** A set tells its machines what its owner changed in place on the template (deletion timeouts, annotations). */
+export const SET_IN_PLACE_TO_MACHINES_PATCH = 'set-in-place-to-machines';
 
 /** The input of a MachineSet applied on its own, whose owner is its Cluster. */
 export function standaloneSetInput(a: MachineSetApply, cluster: ClusterContext, ownerWorkflowId: string, gateOpen: boolean, controlPlaneVersion?: string): MachineSetWorkflowInput {
@@ -83,7 +86,8 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
     const s = input.machineSet;
     if (!inPlace) return s;
     const { order, minReadySeconds, deletion } = inPlace;
-    return { ...s, spec: { ...s.spec, deletion: order ? { order } : {}, template: { ...s.spec.template, spec: { ...s.spec.template.spec, minReadySeconds, deletion } } } };
+    const metadata = inPlace.metadata ? { ...s.spec.template.metadata, ...inPlace.metadata } : s.spec.template.metadata;
+    return { ...s, spec: { ...s.spec, deletion: order ? { order } : {}, template: { ...s.spec.template, metadata, spec: { ...s.spec.template.spec, minReadySeconds, deletion } } } };
   };
   let ms = withInPlace(input.state?.inPlace);
   const state: MachineSetState = input.state ?? {
@@ -113,6 +117,8 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
   };
 
   const live = () => Object.entries(state.machines);
+  /** A machine's labels: its template's, its cluster's and its set's name. */
+  const machineLabels = () => ({ ...ms.spec.template.metadata.labels, [LABELS.clusterName]: ms.spec.clusterName, [LABELS.setName]: ms.name });
   const tellOwner = reporter(input.ownerWorkflowId, machineSetReportSignal);
   // A set applied on its own reports to its Cluster every change, with its desired count.
   const standalone = input.standalone;
@@ -180,8 +186,18 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
     changes++;
   });
   setHandler(updateMachineSetInPlaceSignal, (inPlace) => {
-    state.inPlace = inPlace;
-    ms = withInPlace(inPlace);
+    const before = ms.spec.template;
+    // (The metadata comes only when it changed: absent, the set keeps what it was last told.)
+    state.inPlace = !inPlace.metadata && state.inPlace?.metadata ? { ...inPlace, metadata: state.inPlace.metadata } : inPlace;
+    ms = withInPlace(state.inPlace);
+    // What its machines take in place, as Cluster API's MachineSet propagates its template.
+    const after = ms.spec.template;
+    const was = before.metadata.annotations ?? {};
+    const now = after.metadata.annotations ?? {};
+    if (canonicalJson([before.spec.deletion, before.metadata.labels, was]) !== canonicalJson([after.spec.deletion, after.metadata.labels, now])) {
+      const removed = [...new Set([...(state.toMachines?.removed ?? []), ...Object.keys(was)])].filter((k) => !(k in now)).sort();
+      state.toMachines = { deletion: after.spec.deletion, labels: machineLabels(), annotations: now, removed };
+    }
     changes++;
   });
   // Revision 8: an old set of an OnDelete rollout replaces no machine the user deletes; its owner
@@ -242,7 +258,7 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
     // (Revision 7: the machine's revision, so a machine started by an older worker is never deleted by a cancellation it would not understand.)
     state.machines[name] = { uid, created: new Date().toISOString(), deleting: false, ...(flow >= 7 ? { flow: CURRENT_FLOW } : {}) };
     const t = ms.spec.template;
-    const labels = { ...t.metadata.labels, [LABELS.clusterName]: ms.spec.clusterName, [LABELS.setName]: ms.name };
+    const labels = machineLabels();
     const started = startChild(MachineWorkflow, {
       workflowId: machineWorkflowId({ namespace: ms.namespace, name }),
       parentClosePolicy: ParentClosePolicy.ABANDON,
@@ -365,9 +381,32 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
     return nextStatusChangeAt(statusInput);
   };
 
+  /**
+   * Tells every machine what changed in place on the template (one signal each, only when
+   * something did): the deletion timeouts to all, the labels and annotations to those not being
+   * deleted.
+   * Behind a patch: a set whose history holds an in-place change from before replays as recorded.
+   */
+  const tellMachinesInPlace = async () => {
+    const told = state.toMachines;
+    if (!told || !patched(SET_IN_PLACE_TO_MACHINES_PATCH)) return;
+    state.toMachines = undefined;
+    const annotations = { set: told.annotations, remove: told.removed };
+    await Promise.all(
+      live().map(([name, m]) =>
+        signalOrForget(
+          machineWorkflowId({ namespace: ms.namespace, name }),
+          (h) => h.signal(updateMachineInPlaceSignal, { deletion: told.deletion, ...(m.deleting ? {} : { labels: told.labels, annotations }) }),
+          () => delete state.machines[name],
+        ),
+      ),
+    );
+  };
+
   // --- the loop: observe (reports), plan, act, status ---
   while (!state.deleteRequested) {
     const seen = changes;
+    await tellMachinesInPlace();
     const plan = planMachineSet({
       replicas: state.replicas,
       machines: live().map(([name, m]) => ({

@@ -22,9 +22,10 @@ import { activities, terminalFailure, type ActivityInput, type ActivityResult } 
 import { ConditionType, Reason, retryingCondition, setCondition, type ConditionInput } from './conditions.js';
 import { flowOf } from './flow.js';
 import { parseWorkflowId } from './ids.js';
-import { keepsListData, REMEDIATION_MEMO, remediationMarks } from './list-memo.js';
+import { keepsListData, MACHINE_FACTS_MEMO, type MachineFacts, REMEDIATION_MEMO, remediationMarks } from './list-memo.js';
+import { canonicalJson } from './spec-diff.js';
 import { transition } from './machine.phases.js';
-import { annotateMachineUpdate, controlPlaneInitializedSignal, deleteMachineSignal, machineReportSignal, machineStatusQuery, nodeConditionsSignal, remediateControlPlaneMachineSignal } from './messages.js';
+import { annotateMachineUpdate, controlPlaneInitializedSignal, deleteMachineSignal, machineReportSignal, machineStatusQuery, nodeConditionsSignal, remediateControlPlaneMachineSignal, updateMachineInPlaceSignal } from './messages.js';
 import { reporter, signalOrForget } from './reports.js';
 import { SA_NODE_NAME, SA_PHASE, SA_PROVIDER_ID } from './search-attributes.js';
 import type { MachineState, MachineView, MachineWorkflowInput } from './types.js';
@@ -148,16 +149,17 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
   let ownerKnowsDeleting = false;
   let annotationChanges = 0;
   const hooks = (prefix: string) => Object.keys(annotations()).filter((k) => k.startsWith(prefix)).sort();
+  const changeAnnotations = (set: Record<string, string> | undefined, remove: string[] | undefined) => {
+    const a = annotations();
+    for (const k of remove ?? []) delete a[k];
+    Object.assign(a, set ?? {});
+    annotationChanges++;
+    showRemediationMarks();
+    return a;
+  };
   setHandler(
     annotateMachineUpdate,
-    ({ set, remove }) => {
-      const a = annotations();
-      for (const k of remove ?? []) delete a[k];
-      Object.assign(a, set ?? {});
-      annotationChanges++;
-      showRemediationMarks();
-      return { ...a };
-    },
+    ({ set, remove }) => ({ ...changeAnnotations(set, remove) }),
     {
       validator: (req) => {
         const bad = [...Object.keys(req?.set ?? {}), ...(req?.remove ?? [])].find((k) => typeof k !== 'string' || !ANNOTATION_KEY.test(k) || k.length > 317);
@@ -185,14 +187,32 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
     if (marks.join() !== shown.join() && patched(REMEDIATION_PATCH)) upsertMemo({ [REMEDIATION_MEMO]: marks.length ? marks : null }); // null: removed
   }
   showRemediationMarks();
+  /** The deletion timeouts: the spec's, or as its owner changed them in place since. */
+  const deletion = () => state.deletion ?? machine.spec.deletion;
+  // Its set's template changed in place (Cluster API's in-place propagation): the deletion
+  // timeouts take effect at the next drain slice, even mid-drain; the template's annotations are
+  // not carried to a machine being deleted (as in Cluster API).
+  setHandler(updateMachineInPlaceSignal, (change) => {
+    if (change.deletion) state.deletion = change.deletion;
+    if (state.deleteRequested) return;
+    if (change.annotations) changeAnnotations(change.annotations.set, change.annotations.remove);
+    // Its labels are in its facts memo (a health check's selector reads them there): upserted
+    // with a count, so a quiet check's waker and the watcher's mirror see the change.
+    const facts = workflowInfo().memo?.[MACHINE_FACTS_MEMO] as MachineFacts | undefined;
+    if (change.labels && canonicalJson(change.labels) !== canonicalJson(state.labels ?? machine.labels ?? {})) {
+      state.labels = change.labels;
+      if (facts) upsertMemo({ [MACHINE_FACTS_MEMO]: { ...facts, labels: change.labels, relabeled: (facts.relabeled ?? 0) + 1 } });
+    }
+  });
   setHandler(machineStatusQuery, (): MachineView => ({
     name: machine.name,
     namespace: machine.namespace,
     clusterName: machine.spec.clusterName,
+    labels: { ...(state.labels ?? machine.labels) },
     annotations: { ...annotations() },
     role: input.role,
     version: machine.spec.version,
-    spec: machine.spec,
+    spec: state.deletion ? { ...machine.spec, deletion: state.deletion } : machine.spec,
     status: state.status,
   }));
   setHandler(controlPlaneInitializedSignal, () => {
@@ -425,7 +445,6 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
     setPhase('Deleting');
     cond({ type: ConditionType.Deleting, status: 'True', reason: Reason.Deleting });
     if (!ownerKnowsDeleting) await report();
-    const deletion = machine.spec.deletion;
     // Cluster API drains and deletes the Node only while the cluster lives on: when the whole
     // Cluster is being deleted, its API is going away (and with the last control-plane
     // machine, it is gone), so waiting on it would only burn the timeouts.
@@ -444,7 +463,7 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
         instanceId: state.instanceId,
         clientToken: machine.uid,
         providerClusterId: input.cluster.providerClusterId,
-        ...(nodeName ? { node: { cluster: clusterKey, nodeName, timeoutSeconds: deletion.nodeDeletionTimeoutSeconds } } : {}),
+        ...(nodeName ? { node: { cluster: clusterKey, nodeName, timeoutSeconds: deletion().nodeDeletionTimeoutSeconds } } : {}),
         ...(dataSecretName ? { bootstrap: { cluster: clusterKey, dataSecretName, tokenId: state.clusterDeleting ? undefined : state.tokenId } } : {}),
       };
     };
@@ -465,7 +484,7 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
       const drainInput = () => ({
         cluster: clusterKey,
         nodeName,
-        timeoutSeconds: deletion.nodeDrainTimeoutSeconds ?? 0,
+        timeoutSeconds: deletion().nodeDrainTimeoutSeconds ?? 0,
         startedAt: state.drainStartedAt,
         sliceSeconds: DRAIN_SLICE_SECONDS,
         knownBudgets,
@@ -473,7 +492,7 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
       const drainEnded = (r: ActivityResult<'drainNode'>): boolean => {
         knownBudgets = r.blocked?.budgets ?? [];
         if (r.timedOut) {
-          cond({ type: ConditionType.Deleting, status: 'True', reason: Reason.DrainTimedOut, message: `Drain of Node ${nodeName} gave up after nodeDrainTimeout (${deletion.nodeDrainTimeoutSeconds}s)${r.blocked ? `: ${drainBlockedMessage(r.blocked)}` : ''}` });
+          cond({ type: ConditionType.Deleting, status: 'True', reason: Reason.DrainTimedOut, message: `Drain of Node ${nodeName} gave up after nodeDrainTimeout (${deletion().nodeDrainTimeoutSeconds}s)${r.blocked ? `: ${drainBlockedMessage(r.blocked)}` : ''}` });
           return true;
         }
         // (A drain scheduled by an earlier version returns no `done`: it returned only when done or timed out.)
@@ -520,7 +539,7 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
         waitingFor(`deleting Node ${state.status.nodeRef.name}`);
         const nodeName = state.status.nodeRef.name;
         await bestEffort(`deleting Node ${nodeName}`, () =>
-          waits.deleteNode({ cluster: clusterKey, nodeName, timeoutSeconds: deletion.nodeDeletionTimeoutSeconds }),
+          waits.deleteNode({ cluster: clusterKey, nodeName, timeoutSeconds: deletion().nodeDeletionTimeoutSeconds }),
         );
       }
       if (state.status.bootstrap.dataSecretName) {

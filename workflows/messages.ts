@@ -24,6 +24,7 @@ import type {
   MachineView,
   RemediationReason,
   SetInPlace,
+  MachineInPlace,
 } from './types.js';
 
 // Cluster
@@ -100,6 +101,8 @@ export const disableMachineCreateSignal = defineSignal<[{ disabled: boolean }]>(
  * gives them to the machines it makes from then on. Revision 8.
  */
 export const updateMachineSetInPlaceSignal = defineSignal<[SetInPlace]>('updateMachineSetInPlace');
+/** Sent by a MachineSet to its machines when its template's deletion timeouts or annotations change (Cluster API's in-place propagation). */
+export const updateMachineInPlaceSignal = defineSignal<[MachineInPlace]>('updateMachineInPlace');
 /** Deletes the set's machines, then the set; `clusterDeleting` as for deleteMachine. */
 export const deleteMachineSetSignal = defineSignal<[DeleteRequest?]>('deleteMachineSet');
 export const machineSetStatusQuery = defineQuery<MachineSetView>('status');

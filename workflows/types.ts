@@ -94,6 +94,10 @@ export interface MachineState {
   gateOpen: boolean;
   /** Annotations change (labels, annotations and status are a Machine's mutable parts); absent: the input's. */
   annotations?: Record<string, string>;
+  /** Its labels as its owner changed them in place (absent: the input's). */
+  labels?: Record<string, string>;
+  /** The deletion timeouts as its owner changed them in place (absent: the spec's). */
+  deletion?: MachineSpec['deletion'];
   /** When the drain began (workflow time, RFC 3339): nodeDrainTimeout counts from it across slices. */
   drainStartedAt?: string;
   /** The owner learns of the deletion's end from this workflow's completion (DeleteRequest.ownerAwaitsCompletion). */
@@ -119,6 +123,7 @@ export interface MachineView {
   name: string;
   namespace: string;
   clusterName: string;
+  labels?: Record<string, string>;
   annotations?: Record<string, string>;
   role: BootstrapRole;
   version?: string;
@@ -309,6 +314,26 @@ export interface SetInPlace {
   minReadySeconds: number;
   deletion: MachineSpec['deletion'];
   order?: DeletionOrder;
+  /**
+   * The template's labels and annotations (spec.template.metadata, with the deployment's name
+   * label), when they changed since the set was made or last told them (behind the patch
+   * `template-metadata-in-place`); absent: as before. The set carries them, and the deletion
+   * timeouts, to its machines.
+   */
+  metadata?: { labels: Record<string, string>; annotations: Record<string, string> };
+}
+
+/**
+ * What a set changes in place on its machines, as Cluster API's MachineSet propagates its
+ * template: the deletion timeouts (to every machine, a deleting one included: a shorter
+ * nodeDrainTimeout frees a stuck drain) and the template's annotations (not to a deleting one).
+ * `remove`: template annotations the template no longer has.
+ */
+export interface MachineInPlace {
+  deletion?: MachineSpec['deletion'];
+  /** All its labels (the template's, its cluster's and its set's name). */
+  labels?: Record<string, string>;
+  annotations?: { set: Record<string, string>; remove: string[] };
 }
 
 export interface MachineSetWorkflowInput {
@@ -379,6 +404,8 @@ export interface MachineSetState {
   blocked?: { reason: string; message: string };
   /** The machines a health check's remediation is deleting, as last reported to the owner (sorted; absent: none). */
   remediating?: string[];
+  /** What its machines are still to be told in place (the template's deletion timeouts and annotations); absent: nothing. */
+  toMachines?: { deletion: MachineSpec['deletion']; labels: Record<string, string>; annotations: Record<string, string>; removed: string[] };
 }
 
 /**
@@ -472,6 +499,8 @@ export interface DeploymentSet {
   createDisabled?: boolean;
   /** Revision 8: canonical JSON of the in-place fields the set was last told (or started with). */
   inPlaceTold?: string;
+  /** Canonical JSON of the template metadata (labels, annotations) the set was last told or started with (absent: a set made before it was tracked, until its first pass). */
+  metadataTold?: string;
 }
 
 export interface MachineDeploymentState {

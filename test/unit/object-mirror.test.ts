@@ -2,7 +2,7 @@
 // its KubeadmConfig and SimMachine are cloned from, and the label selector string of the scale
 // subresource.
 import { describe, expect, it } from 'vitest';
-import { blindAvailable, healthCheckConditions, type HealthVerdictSeen, type MirroredObject, nodeHealthConditions, partTemplates, phaseConditions, selectorString, setAnnotations } from '../../client/object-mirror.js';
+import { blindAvailable, healthCheckConditions, type HealthVerdictSeen, type MirroredObject, nodeHealthConditions, partTemplates, phaseConditions, selectorString, setAnnotations, setSpecInPlace } from '../../client/object-mirror.js';
 import { HEALTHY_NODE_KEY, nodeConditions, nodeConditionsKey } from '../../workflows/planners/node-conditions.js';
 import { connectionDownKey } from '../../workflows/planners/remote-connection.js';
 
@@ -102,6 +102,24 @@ describe('partTemplates', () => {
   it('leaves the defaults when a template is not in the management cluster', () => {
     const set: MirroredObject = { kind: 'MachineSet', spec: { template: { spec: { bootstrap: { configRef: { kind: 'KubeadmConfigTemplate', name: 'missing' } }, infrastructureRef: { kind: 'SimMachineTemplate', name: 'missing' } } } } };
     expect(partTemplates(set, find)).toEqual({ config: {}, infrastructure: {} });
+  });
+});
+
+describe("setSpecInPlace (a deployment's set object takes what the deployment changes in place)", () => {
+  const view = (annotations: Record<string, string> | undefined, deletion: Record<string, number> = {}, minReadySeconds = 0) =>
+    ({ spec: { minReadySeconds, template: { metadata: { labels: { app: 'w' }, ...(annotations ? { annotations } : {}) }, spec: { minReadySeconds: 0, deletion } } } }) as never;
+  const written = { replicas: 2, template: { metadata: { labels: { app: 'w', 'cluster.x-k8s.io/set-name': 's' }, annotations: { a: '1' } }, spec: { version: 'v1.31.0', minReadySeconds: 0, deletion: {} } } };
+  it('nothing to write when the object shows them already', () => {
+    expect(setSpecInPlace(written, view({ a: '1' }))).toBeUndefined();
+  });
+  it('the annotations, deletion timeouts and minReadySeconds, the rest as written', () => {
+    expect(setSpecInPlace(written, view({ b: '2' }, { nodeDrainTimeoutSeconds: 30 }, 5))).toEqual({
+      replicas: 2,
+      template: { metadata: { labels: { app: 'w', 'cluster.x-k8s.io/set-name': 's' }, annotations: { b: '2' } }, spec: { version: 'v1.31.0', minReadySeconds: 5, deletion: { nodeDrainTimeoutSeconds: 30 } } },
+    });
+  });
+  it('the last annotation removed: none left on the template', () => {
+    expect((setSpecInPlace(written, view(undefined)) as { template: { metadata: object } }).template.metadata).toEqual({ labels: { app: 'w', 'cluster.x-k8s.io/set-name': 's' } });
   });
 });
 

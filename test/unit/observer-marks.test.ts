@@ -73,11 +73,15 @@ describe('healthTargetsMark (a quiet MachineHealthCheck)', () => {
     ['a new Node', machines, [...nodes, node('n2', 'True')]],
     ['a Node condition', machines, [node('n1', 'Unknown')]],
     ['a machine’s remediation annotation', [{ ...machines[0]!, remediation: ['cluster.capstan.dev/remediate-machine'] }, machines[1]!], nodes],
+    ['a machine’s labels changed in place', [{ ...machines[0]!, facts: { labels: { a: 'b' }, createdAt: '2026-01-01T00:00:00Z', relabeled: 1 } }, machines[1]!], nodes],
   ])('changed by %s', (_what, ms, ns) => {
     expect(healthTargetsMark(ms, ns)).not.toBe(base);
   });
   it('a machine without remediation annotations marks as before them', () => {
     expect(healthTargetsMark([{ ...machines[0]!, remediation: [] }, machines[1]!], nodes)).toBe(base);
+  });
+  it('a machine whose labels never changed marks as before (its facts are not in the mark)', () => {
+    expect(healthTargetsMark([{ ...machines[0]!, facts: { labels: { a: 'b' }, createdAt: '2026-01-01T00:00:00Z' } }, machines[1]!], nodes)).toBe(base);
   });
   it('the waker computes a Cluster’s mark and a health check’s as they do', () => {
     expect(currentMark('Cluster', machines, nodes)).toBe(nodeConditionsMark(machines, nodes));

@@ -8,18 +8,22 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executePlan, loadApplyPlan, loadPlan } from '../../client/apply.js';
-import { machineDeploymentWorkflowId, machineSetWorkflowId } from '../../workflows/ids.js';
+import { ANNOTATIONS, LABELS } from '../../api/meta.js';
+import { machineDeploymentWorkflowId, machineSetWorkflowId, machineWorkflowId } from '../../workflows/ids.js';
+import { MACHINE_FACTS_MEMO, type MachineFacts, remediationShown } from '../../workflows/list-memo.js';
 import {
+  annotateMachineUpdate,
   applyMachineDeploymentUpdate,
   deleteClusterUpdate,
   deleteMachineDeploymentSignal,
   machineDeploymentStatusQuery,
   machineSetStatusQuery,
+  machineStatusQuery,
   pauseMachineDeploymentUpdate,
   restartMachineDeploymentUpdate,
   scaleMachineDeploymentUpdate,
 } from '../../workflows/messages.js';
-import type { MachineDeploymentApply, MachineDeploymentView } from '../../workflows/types.js';
+import type { MachineDeploymentApply, MachineDeploymentView, MachineView } from '../../workflows/types.js';
 import { eventually, fetchHistories, startCapstanEnv, workflowBundle, type CapstanEnv } from '../support/capstan-env.js';
 import { allEvents, clusterView, liveVms, nodeReady, vmExtremes, waitForAvailable, workloadNodes } from '../support/cluster-checks.js';
 
@@ -140,6 +144,58 @@ describe('MachineDeploymentWorkflow', () => {
     await new Promise((r) => setTimeout(r, 1000));
     expect(new Set((await mdVms()).map((x) => x.id))).toEqual(vms);
   }, 120_000);
+
+  it("carries the template's labels, annotations and deletion timeouts to the existing machines in place, as Cluster API's MachineSet does; removed ones go, a user's stay", async () => {
+    const before = await handle().query(machineDeploymentStatusQuery);
+    const vms = new Set((await mdVms()).map((v) => v.id));
+    const setHandle = env.client.workflow.getHandle(machineSetWorkflowId({ namespace: 'default', name: before.sets[0]!.name }));
+    const names = (await setHandle.query(machineSetStatusQuery)).machines.map((m) => m.name).sort();
+    expect(names).toHaveLength(2);
+    const machine = (n: string) => env.client.workflow.getHandle(machineWorkflowId({ namespace: 'default', name: n }));
+    // A user's own annotation on one machine, which no template change may take away.
+    await machine(names[0]!).executeUpdate(annotateMachineUpdate, { args: [{ set: { 'example.com/owner': 'me' } }] });
+    const apply = (annotations: Record<string, string>, drain: number, labels: Record<string, string> = {}) => {
+      const a = mdApply(sample.replace('instanceType: sim.medium', 'instanceType: sim.large').replace('replicas: 3', 'replicas: 2'));
+      a.machineDeployment.spec.template.spec.deletion = { nodeDrainTimeoutSeconds: drain, nodeDeletionTimeoutSeconds: 20 };
+      a.machineDeployment.spec.minReadySeconds = 1;
+      a.machineDeployment.spec.template.metadata.annotations = annotations;
+      Object.assign(a.machineDeployment.spec.template.metadata.labels, labels);
+      return handle().executeUpdate(applyMachineDeploymentUpdate, { args: [a] });
+    };
+    const machinesShow = (what: string, ok: (v: MachineView) => boolean) =>
+      eventually(what, async () => {
+        const views = await Promise.all(names.map((n) => machine(n).query(machineStatusQuery)));
+        return views.every(ok) ? views : undefined;
+      }, 60_000, 250);
+
+    await apply({ 'example.com/team': 'blue', 'example.com/tier': 'gold', [ANNOTATIONS.skipRemediation]: '' }, 40, { 'example.com/pool': 'blue' });
+    const shown = await machinesShow('every machine to take them', (v) => v.annotations?.['example.com/team'] === 'blue' && v.spec.deletion.nodeDrainTimeoutSeconds === 40);
+    for (const v of shown) {
+      expect(v.annotations ?? {}).toMatchObject({ 'example.com/tier': 'gold', [ANNOTATIONS.skipRemediation]: '' });
+      // The template's new label beside the set's and the cluster's, in the facts its health checks select by.
+      expect(v.labels).toMatchObject({ 'example.com/pool': 'blue', [LABELS.setName]: before.sets[0]!.name, [LABELS.clusterName]: 'demo', [LABELS.deploymentName]: 'demo-md-0' });
+      const facts = (await machine(v.name).describe()).memo?.[MACHINE_FACTS_MEMO] as MachineFacts;
+      expect(facts).toMatchObject({ labels: v.labels, relabeled: 1, ownerKind: 'MachineSet' });
+    }
+    // The remediation annotation reached each machine's memo, where its health checks read it.
+    for (const n of names) expect(remediationShown((await machine(n).describe()).memo)).toEqual([ANNOTATIONS.skipRemediation]);
+    const set = await setHandle.query(machineSetStatusQuery);
+    expect(set.spec.template.metadata.annotations).toEqual({ 'example.com/team': 'blue', 'example.com/tier': 'gold', [ANNOTATIONS.skipRemediation]: '' });
+
+    // One removed, one changed: the removed one goes from every machine; the user's stays.
+    await apply({ 'example.com/team': 'green' }, 50);
+    await machinesShow('the label gone from every machine', (v) => v.labels?.['example.com/pool'] === undefined);
+    const after = await machinesShow('the change on every machine', (v) => v.annotations?.['example.com/team'] === 'green' && v.spec.deletion.nodeDrainTimeoutSeconds === 50);
+    for (const v of after) {
+      expect(v.annotations ?? {}).not.toHaveProperty('example.com/tier');
+      expect(v.annotations ?? {}).not.toHaveProperty(ANNOTATIONS.skipRemediation);
+    }
+    expect(after.find((v) => v.name === names[0])!.annotations ?? {}).toMatchObject({ 'example.com/owner': 'me' });
+    for (const n of names) expect(remediationShown((await machine(n).describe()).memo)).toBeUndefined();
+    // Nothing rolled: the same set, the same VMs.
+    expect((await handle().query(machineDeploymentStatusQuery)).sets.map((s) => s.name)).toEqual(before.sets.map((s) => s.name));
+    expect(new Set((await mdVms()).map((x) => x.id))).toEqual(vms);
+  }, 180_000);
 
   it('scale, pause, resume and restart: Updates validated as the spec is', async () => {
     const err = await handle().executeUpdate(scaleMachineDeploymentUpdate, { args: [{ replicas: -1 }] }).catch((e: unknown) => e);
