@@ -210,24 +210,25 @@ export function setObjectSpec(name: string, view: Pick<MachineDeploymentView, 's
 
 /**
  * A deployment's set's spec as written, with what the deployment changes in place on its sets
- * (the template's annotations, deletion timeouts and minReadySeconds: Cluster API's in-place
+ * (the template's labels, annotations, deletion timeouts and minReadySeconds: Cluster API's in-place
  * propagation) taken from the deployment; undefined when the object shows them already.
  */
-export function setSpecInPlace(written: Record<string, any>, view: Pick<MachineDeploymentView, 'spec'>): Record<string, unknown> | undefined {
+export function setSpecInPlace(written: Record<string, any>, view: Pick<MachineDeploymentView, 'name' | 'spec'>, setName: string): Record<string, unknown> | undefined {
   const template = written.template ?? {};
   const want = {
+    labels: { ...view.spec.template.metadata.labels, [LABELS.deploymentName]: view.name, [LABELS.setName]: setName },
     annotations: view.spec.template.metadata.annotations ?? {},
     deletion: view.spec.template.spec.deletion ?? {},
     minReadySeconds: view.spec.minReadySeconds || view.spec.template.spec.minReadySeconds || 0,
   };
-  const have = { annotations: template.metadata?.annotations ?? {}, deletion: template.spec?.deletion ?? {}, minReadySeconds: template.spec?.minReadySeconds ?? 0 };
+  const have = { labels: template.metadata?.labels ?? {}, annotations: template.metadata?.annotations ?? {}, deletion: template.spec?.deletion ?? {}, minReadySeconds: template.spec?.minReadySeconds ?? 0 };
   if (canonicalJson(want) === canonicalJson(have)) return undefined;
-  const { annotations: _a, ...metadata } = template.metadata ?? {};
+  const { annotations: _a, labels: _l, ...metadata } = template.metadata ?? {};
   return {
     ...written,
     template: {
       ...template,
-      metadata: { ...metadata, ...annotationsIfAny(want.annotations) },
+      metadata: { ...metadata, labels: want.labels, ...annotationsIfAny(want.annotations) },
       spec: { ...template.spec, deletion: want.deletion, minReadySeconds: want.minReadySeconds },
     },
   };
@@ -622,7 +623,7 @@ export class ObjectMirror {
     let obj = this.find('MachineSet', namespace, s.name);
     const annotations = setAnnotations(namespace, s);
     const shown = obj?.metadata?.annotations ?? {};
-    const inPlace = obj?.spec && setSpecInPlace(obj.spec, view);
+    const inPlace = obj?.spec && setSpecInPlace(obj.spec, view, s.name);
     if (!obj || inPlace || obj.spec?.replicas !== s.replicas || [ANNOTATIONS.revision, ANNOTATIONS.revisionHistory].some((k) => shown[k] !== annotations[k])) {
       const spec = inPlace || obj?.spec || setObjectSpec(s.name, view, await this.setSpec(namespace, s.name));
       if (!spec) return;

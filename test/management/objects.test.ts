@@ -368,6 +368,28 @@ describe('objects the workflows make, in the management cluster', () => {
     expect(after.map((m) => m.metadata.name).sort()).toEqual(before.map((m) => m.metadata.name).filter((n) => n !== chosen).sort());
   }, 240_000);
 
+  it("changes a deployment's template labels and annotations in place (kubectl edit md): the same set and machines take them, as in Cluster API", async () => {
+    const sets = await list('MachineSet');
+    const before = (await workers()).map((w) => w.metadata.uid).sort();
+    expect(sets).toHaveLength(1);
+    const patchTemplate = (metadata: Record<string, unknown>) =>
+      objects.patchNamespacedCustomObject(
+        { ...plural.MachineDeployment!, version: 'v1alpha1', namespace: 'default', name: 'demo-md-0', body: { spec: { template: { metadata } } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    await patchTemplate({ labels: { 'example.com/pool': 'blue' }, annotations: { 'example.com/team': 'blue' } });
+    await eventually('every worker Machine and the set to show them', async () => {
+      const set = await get('MachineSet', sets[0]!.metadata.name);
+      const w = await workers();
+      return set.spec.template.metadata.labels?.['example.com/pool'] === 'blue' && set.spec.template.metadata.annotations?.['example.com/team'] === 'blue' && w.every((m) => m.metadata.labels?.['example.com/pool'] === 'blue') ? w : undefined;
+    }, 60_000, 250);
+    // A label the template drops goes from the Machines too (server-side apply).
+    await patchTemplate({ labels: { 'example.com/pool': null } });
+    await eventually('the label gone from every worker Machine', async () => (await workers()).every((m) => m.metadata.labels?.['example.com/pool'] === undefined) || undefined, 60_000, 250);
+    expect((await list('MachineSet')).map((x) => x.metadata.name)).toEqual(sets.map((x) => x.metadata.name));
+    expect((await workers()).map((w) => w.metadata.uid).sort()).toEqual(before);
+  }, 150_000);
+
   it('says on the Machine object why its deletion waits (a pre-drain hook set with kubectl annotate), and goes once the hook is removed', async () => {
     const [w] = await workers();
     const name = w!.metadata.name;

@@ -106,20 +106,24 @@ describe('partTemplates', () => {
 });
 
 describe("setSpecInPlace (a deployment's set object takes what the deployment changes in place)", () => {
-  const view = (annotations: Record<string, string> | undefined, deletion: Record<string, number> = {}, minReadySeconds = 0) =>
-    ({ spec: { minReadySeconds, template: { metadata: { labels: { app: 'w' }, ...(annotations ? { annotations } : {}) }, spec: { minReadySeconds: 0, deletion } } } }) as never;
-  const written = { replicas: 2, template: { metadata: { labels: { app: 'w', 'cluster.x-k8s.io/set-name': 's' }, annotations: { a: '1' } }, spec: { version: 'v1.31.0', minReadySeconds: 0, deletion: {} } } };
+  const view = (annotations: Record<string, string> | undefined, deletion: Record<string, number> = {}, minReadySeconds = 0, labels: Record<string, string> = { app: 'w' }) =>
+    ({ name: 'md', spec: { minReadySeconds, template: { metadata: { labels, ...(annotations ? { annotations } : {}) }, spec: { minReadySeconds: 0, deletion } } } }) as never;
+  const labels = { app: 'w', 'cluster.capstan.dev/deployment-name': 'md', 'cluster.capstan.dev/set-name': 's' };
+  const written = { replicas: 2, template: { metadata: { labels, annotations: { a: '1' } }, spec: { version: 'v1.31.0', minReadySeconds: 0, deletion: {} } } };
   it('nothing to write when the object shows them already', () => {
-    expect(setSpecInPlace(written, view({ a: '1' }))).toBeUndefined();
+    expect(setSpecInPlace(written, view({ a: '1' }), 's')).toBeUndefined();
   });
   it('the annotations, deletion timeouts and minReadySeconds, the rest as written', () => {
-    expect(setSpecInPlace(written, view({ b: '2' }, { nodeDrainTimeoutSeconds: 30 }, 5))).toEqual({
+    expect(setSpecInPlace(written, view({ b: '2' }, { nodeDrainTimeoutSeconds: 30 }, 5), 's')).toEqual({
       replicas: 2,
-      template: { metadata: { labels: { app: 'w', 'cluster.x-k8s.io/set-name': 's' }, annotations: { b: '2' } }, spec: { version: 'v1.31.0', minReadySeconds: 5, deletion: { nodeDrainTimeoutSeconds: 30 } } },
+      template: { metadata: { labels, annotations: { b: '2' } }, spec: { version: 'v1.31.0', minReadySeconds: 5, deletion: { nodeDrainTimeoutSeconds: 30 } } },
     });
   });
+  it("the template's labels, with the deployment's and the set's name", () => {
+    expect((setSpecInPlace(written, view({ a: '1' }, {}, 0, { app: 'w', pool: 'blue' }), 's') as { template: { metadata: object } }).template.metadata).toEqual({ labels: { ...labels, pool: 'blue' }, annotations: { a: '1' } });
+  });
   it('the last annotation removed: none left on the template', () => {
-    expect((setSpecInPlace(written, view(undefined)) as { template: { metadata: object } }).template.metadata).toEqual({ labels: { app: 'w', 'cluster.x-k8s.io/set-name': 's' } });
+    expect((setSpecInPlace(written, view(undefined), 's') as { template: { metadata: object } }).template.metadata).toEqual({ labels });
   });
 });
 
