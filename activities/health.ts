@@ -13,7 +13,7 @@ import { type LabelSelector, selectorMatches } from '../api/machine-set.js';
 import { ANNOTATIONS, LABELS } from '../api/meta.js';
 import type { ObjectKey } from '../workflows/ids.js';
 import type { OwnedHealthTarget } from '../workflows/types.js';
-import { listCurrentSets, type MachineRecord, waitOnMachinesAndNodes } from './machine-list.js';
+import { type DeploymentFacts, listDeployments, type MachineRecord, waitOnMachinesAndNodes } from './machine-list.js';
 import { NodeWatches } from './node-watch.js';
 import { healthTargetsMark, OBSERVER_QUIET_MS } from './observer-marks.js';
 
@@ -36,19 +36,20 @@ export function healthActivities({ temporal, nodeWatches, unreachableGraceMs = 6
      */
     async observeHealthTargets(input: { cluster: ObjectKey; selector: LabelSelector; knownDigest?: string; maxWaitSeconds: number; relistSeconds?: number; asClusterApi?: boolean }): Promise<{ digest: string; targets: OwnedHealthTarget[]; quiet?: string }> {
       const deadline = Date.now() + Math.min(input.maxWaitSeconds * 1000, observerQuietMs);
-      const currentSets = input.asClusterApi ? () => listCurrentSets(temporal, input.cluster, 'MachineHealthChecks') : undefined;
+      const deployments = input.asClusterApi ? () => listDeployments(temporal, input.cluster, 'MachineHealthChecks') : undefined;
       return waitOnMachinesAndNodes(
         { temporal, nodeWatches, graceMs: unreachableGraceMs },
         input.cluster,
         'MachineHealthChecks',
-        (machines, nodes, sets: Record<string, string> | undefined) => {
-          const targets = healthTargets(machines, nodes, input.selector, input.asClusterApi, sets);
+        (machines, nodes, facts: DeploymentFacts | undefined) => {
+          const sets = facts?.currentSets;
+          const targets = healthTargets(machines, nodes, input.selector, input.asClusterApi, sets, facts?.maxInFlight);
           const digest = createHash('sha256').update(JSON.stringify(targets)).digest('hex').slice(0, 16);
           if (digest !== input.knownDigest) return { digest, targets };
           return Date.now() >= deadline ? { digest, targets, quiet: healthTargetsMark(machines, nodes, input.asClusterApi ? (sets ?? {}) : undefined) } : undefined;
         },
         input.relistSeconds !== undefined ? input.relistSeconds * 1000 : undefined,
-        currentSets,
+        deployments,
       );
     },
   };
@@ -68,7 +69,14 @@ function pendingRollout(labels: Record<string, string>, currentSets: Record<stri
  * with the skip-remediation annotation is no target at all, and one with remediate-machine is
  * marked `remediateAnnotation`.
  */
-export function healthTargets(machines: MachineRecord[], nodes: readonly V1Node[], selector: LabelSelector, includeDeleting = false, currentSets?: Record<string, string>): OwnedHealthTarget[] {
+export function healthTargets(
+  machines: MachineRecord[],
+  nodes: readonly V1Node[],
+  selector: LabelSelector,
+  includeDeleting = false,
+  currentSets?: Record<string, string>,
+  maxInFlight?: Record<string, number>,
+): OwnedHealthTarget[] {
   const byName = new Map(nodes.map((n) => [n.metadata?.name, n]));
   return machines
     .filter((m) => m.facts && (includeDeleting || m.phase !== 'Deleting') && m.phase !== 'Deleted' && !m.remediation?.includes(ANNOTATIONS.skipRemediation) && selectorMatches(selector, m.facts.labels))
@@ -79,6 +87,8 @@ export function healthTargets(machines: MachineRecord[], nodes: readonly V1Node[
       return {
         machine: m.name,
         ...(owner && m.facts!.ownerKind ? { owner } : {}),
+        // (Its deployment's spec.remediation.maxInFlight, when it has one.)
+        ...(m.facts!.ownerKind && labels[LABELS.deploymentName] !== undefined && maxInFlight?.[labels[LABELS.deploymentName]!] !== undefined ? { maxInFlight: maxInFlight[labels[LABELS.deploymentName]!] } : {}),
         remediationAllowed: m.facts!.ownerKind !== undefined,
         machineCreatedAt: m.facts!.createdAt,
         ...(m.remediation?.includes(ANNOTATIONS.remediateMachine) ? { remediateAnnotation: true } : {}),

@@ -4,7 +4,7 @@
 import type { Client } from '@temporalio/client';
 import type { V1Node } from '@kubernetes/client-node';
 import type { ObjectKey } from '../workflows/ids.js';
-import { CURRENT_SET_MEMO, MACHINE_FACTS_MEMO, type MachineFacts, remediationShown } from '../workflows/list-memo.js';
+import { CURRENT_SET_MEMO, MACHINE_FACTS_MEMO, MAX_IN_FLIGHT_MEMO, type MachineFacts, remediationShown } from '../workflows/list-memo.js';
 import { SA_CLUSTER, SA_KIND, SA_NAMESPACE, SA_NODE_NAME, SA_PHASE } from '../workflows/search-attributes.js';
 import { failure } from './errors.js';
 import type { NodeWatches } from './node-watch.js';
@@ -58,10 +58,23 @@ export const ALSO_LIST_MS = 3_000;
  * list-memo.ts CURRENT_SET_MEMO), from visibility: no query.
  */
 export async function listCurrentSets(temporal: Client | undefined, cluster: ObjectKey, who: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
+  return (await listDeployments(temporal, cluster, who)).currentSets;
+}
+
+/** What a health check reads of the cluster's deployments: each one's current set, and its remediation limit when it has one (list-memo.ts MAX_IN_FLIGHT_MEMO). */
+export interface DeploymentFacts {
+  currentSets: Record<string, string>;
+  maxInFlight: Record<string, number>;
+}
+
+export async function listDeployments(temporal: Client | undefined, cluster: ObjectKey, who: string): Promise<DeploymentFacts> {
+  const out: DeploymentFacts = { currentSets: {}, maxInFlight: {} };
   for await (const wf of listRunning(temporal, 'MachineDeployment', cluster, who)) {
+    const name = wf.workflowId.split('/').at(-1)!;
     const current = wf.memo?.[CURRENT_SET_MEMO];
-    if (typeof current === 'string') out[wf.workflowId.split('/').at(-1)!] = current;
+    if (typeof current === 'string') out.currentSets[name] = current;
+    const limit = wf.memo?.[MAX_IN_FLIGHT_MEMO];
+    if (typeof limit === 'number') out.maxInFlight[name] = limit;
   }
   return out;
 }

@@ -63,6 +63,14 @@ export function machineDeploymentSpecSchema() {
       rollout: rolloutSchema(),
       paused: z.boolean().default(false).describe('paused stops the rollout (no machine is replaced); replicas are still followed, scaling the sets proportionally.'),
       minReadySeconds: seconds().default(0).describe('minReadySeconds is how long a machine\'s Node must be Ready before the machine counts as available. Default 0.'),
+      remediation: z
+        .strictObject({
+          maxInFlight: intOrPercentSchema()
+            .optional()
+            .describe('maxInFlight is how many of the deployment\'s machines (or what percentage of replicas, rounded up) a MachineHealthCheck may be remediating at once; the newest unhealthy ones go first, the others wait. Unset: all at once.'),
+        })
+        .optional()
+        .describe('remediation limits how a MachineHealthCheck remediates the deployment\'s machines (Cluster API\'s spec.remediation).'),
     })
     .superRefine((spec, ctx) => {
       for (const p of setLikeProblems(spec)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });

@@ -178,7 +178,13 @@ function fromV1beta1(kind: string, spec: Json, note: (path: string, why: string)
             rollout.strategy.rollingUpdate = rest;
             if (deletePolicy !== undefined) spec.deletion = { order: deletePolicy };
           }
-          if ((spec.strategy as Json).remediation) note('spec.strategy.remediation', 'capstan has no per-deployment remediation limit: not converted');
+          const remediation = (spec.strategy as Json).remediation as Json | undefined;
+          if (remediation) {
+            // v1beta1's spec.strategy.remediation is v1beta2's (and capstan's) spec.remediation.
+            const { maxInFlight, ...other } = remediation;
+            if (maxInFlight !== undefined) spec.remediation = { maxInFlight };
+            for (const k of Object.keys(other)) note(`spec.strategy.remediation.${k}`, 'capstan has no such field: not converted');
+          }
           delete spec.strategy;
         }
         if (spec.rolloutAfter !== undefined) {

@@ -137,6 +137,8 @@ export interface HealthVerdictSeen {
   unhealthy: Record<string, { reason: string; message: string }>;
   /** Targets not unhealthy with a timeout running: the check leaves their condition as it was. */
   pending?: Set<string>;
+  /** Unhealthy machines waiting for their deployment's maxInFlight, and why (their OwnerRemediated). */
+  deferred?: Record<string, string>;
 }
 
 /**
@@ -156,7 +158,12 @@ export function healthCheckConditions(
   for (const v of [...verdicts].sort((a, b) => (a.name < b.name ? -1 : 1))) {
     if (v.namespace !== m.namespace || !v.targets.has(m.name)) continue;
     const why = v.unhealthy[m.name];
-    if (why) return [{ type: ConditionType.HealthCheckSucceeded, status: 'False', reason: why.reason, message: `${why.message} (MachineHealthCheck ${v.name})` }];
+    if (why) {
+      const failed: Omit<Condition, 'lastTransitionTime'> = { type: ConditionType.HealthCheckSucceeded, status: 'False', reason: why.reason, message: `${why.message} (MachineHealthCheck ${v.name})` };
+      // Waiting for its deployment's maxInFlight: Cluster API's MachineSet says so on OwnerRemediated.
+      const waiting = v.deferred?.[m.name];
+      return waiting ? [failed, { type: ConditionType.OwnerRemediated, status: 'False', reason: 'RemediationDeferred', message: waiting }] : [failed];
+    }
     targeted = true;
     if (v.pending?.has(m.name)) pending = true;
   }
@@ -565,6 +572,7 @@ export class ObjectMirror {
         targets: new Set(view.status.targets),
         unhealthy: view.unhealthyReasons ?? Object.fromEntries(view.unhealthy.map((m) => [m, { reason: 'UnhealthyNode', message: 'Health check failed' }])),
         ...(view.pendingTimeouts?.length ? { pending: new Set(view.pendingTimeouts) } : {}),
+        ...(view.deferred?.length ? { deferred: Object.fromEntries(view.deferred.map((d) => [d.machine, d.message])) } : {}),
       });
       const generation = this.generationOf(id);
       if (await this.writeStatus('MachineHealthCheck', mhc, { ...view.status, ...generation, conditions: atGeneration(view.status.conditions, generation) })) this.unsettled(id);

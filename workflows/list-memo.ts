@@ -169,6 +169,13 @@ export const UNHEALTHY_MEMO = 'unhealthy';
 export const CURRENT_SET_MEMO = 'currentSet';
 
 /**
+ * A MachineDeployment's spec.remediation.maxInFlight, resolved to a number of machines (a
+ * percentage of its replicas, rounded up), upserted when it changes; absent: no limit. Its health
+ * checks read it from visibility with the current set.
+ */
+export const MAX_IN_FLIGHT_MEMO = 'maxInFlight';
+
+/**
  * A Machine's remediation annotations (api/meta.ts REMEDIATION_ANNOTATIONS) that are
  * set, sorted: in its start memo when it starts with any, upserted when they change (a user's
  * `kubectl annotate`; rare), for its health checks and the worker's observer waker to read from

@@ -44,7 +44,8 @@ import {
   updateMachineSetInPlaceSignal,
 } from './messages.js';
 import { flowMemo, flowOf, historyIsLong } from './flow.js';
-import { CURRENT_SET_MEMO, annotationsIfAny } from './list-memo.js';
+import { CURRENT_SET_MEMO, MAX_IN_FLIGHT_MEMO, annotationsIfAny } from './list-memo.js';
+import { resolveMaxInFlight } from './planners/remediation-in-flight.js';
 import { generateName } from './names.js';
 import { computeDeploymentStatus, deploymentStatusChanged } from './planners/machine-deployment.status.js';
 import { planRollout, resolveFenceposts, scalePaused, type RolloutInput, type RolloutStep, type SetState } from './planners/rollout.js';
@@ -482,6 +483,12 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
     if (newest && workflowInfo().memo?.[CURRENT_SET_MEMO] !== newest) upsertMemo({ [CURRENT_SET_MEMO]: newest });
   };
 
+  /** Its remediation limit in the memo (list-memo.ts MAX_IN_FLIGHT_MEMO), when it changed: none for a deployment without one. */
+  const showMaxInFlight = () => {
+    const limit = resolveMaxInFlight(md().spec.remediation?.maxInFlight, md().spec.replicas) ?? null;
+    if (limit !== ((workflowInfo().memo?.[MAX_IN_FLIGHT_MEMO] as number | undefined) ?? null)) upsertMemo({ [MAX_IN_FLIGHT_MEMO]: limit });
+  };
+
   const updateStatus = async () => {
     const next = nextStatus();
     if (deploymentStatusChanged(state.status, next)) {
@@ -527,6 +534,7 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
     }
     await updateStatus();
     if (flow >= 10) showCurrentSet();
+    showMaxInFlight();
     setCurrentDetails(
       md().spec.paused
         ? 'paused'

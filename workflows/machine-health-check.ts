@@ -32,6 +32,7 @@ import {
   remediateControlPlaneMachineSignal,
   wakeObserverSignal,
 } from './messages.js';
+import { limitInFlight, type InFlightVerdict } from './planners/remediation-in-flight.js';
 import { evaluateHealth, remediationsAllowed, timeoutPending, unhealthyReason, type HealthTarget, type HealthVerdict } from './planners/health.js';
 import { backoffSeconds, pruneRemediations, remediationHold, remediationRecord } from './planners/remediation-backoff.js';
 import { signalOrForget } from './reports.js';
@@ -55,6 +56,8 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
   let verdict: HealthVerdict = { unhealthy: [], remediate: [], shortCircuited: false, healthy: 0, failing: 0 };
   let problem: string | undefined;
   let heldBack: { machine: string; owner: string; until: string; generation: number }[] = [];
+  /** Unhealthy machines waiting for their deployment's spec.remediation.maxInFlight, as of the last pass. */
+  let deferred: InFlightVerdict['deferred'] = [];
   const cond = (c: ConditionInput) => {
     state.status ??= { expectedMachines: 0, currentHealthy: 0, remediationsAllowed: 0, targets: [], conditions: [], observedGeneration: state.generation };
     setCondition(state.status.conditions, c, new Date(), state.generation);
@@ -103,6 +106,7 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
     unhealthy: verdict.unhealthy,
     remediated: [...state.remediated],
     heldBack: heldBack.map(({ machine, until }) => ({ machine, until })),
+    ...(deferred.length ? { deferred: deferred.map(({ machine, message }) => ({ machine, message })) } : {}),
     pendingRollout: verdict.leftToRollout ?? [],
     // (And those it remediated that are still being deleted: Cluster API's mark stays on them.)
     pendingTimeouts: state.targets
@@ -248,8 +252,18 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
     const now = new Date().toISOString();
     state.remediationLog = pruneRemediations(state.remediationLog ?? [], now);
     heldBack = [];
+    // A deployment's spec.remediation.maxInFlight: as many of its machines in remediation at once,
+    // the newest first; the others wait (revision 10, whose targets include those being deleted).
+    // (A machine its backoff holds back takes its place in the count: the limit is never exceeded.)
+    const candidates = verdict.remediate.filter((m) => !state.remediated.includes(m));
+    // (An external remediation is the external controller's to pace: no limit here.)
+    const limited =
+      flow >= 10 && !state.spec.remediation.templateRef
+        ? limitInFlight({ candidates: candidates.map((m) => state.targets.find((t) => t.machine === m)!), targets: state.targets, remediated: state.remediated })
+        : { remediate: candidates, deferred: [] };
+    deferred = limited.deferred;
     const sends: (() => Promise<void>)[] = [];
-    for (const m of verdict.remediate) {
+    for (const m of limited.remediate) {
       if (state.remediated.includes(m)) continue;
       if (flow >= 6 && blind) break;
       const target: OwnedHealthTarget = state.targets.find((t) => t.machine === m)!;
@@ -303,6 +317,7 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
         `${state.status?.currentHealthy ?? 0}/${state.status?.expectedMachines ?? 0} healthy` +
           (verdict.unhealthy.length ? `; unhealthy: ${verdict.unhealthy.join(', ')}` : '') +
           (verdict.shortCircuited ? '; remediation not allowed (too many unhealthy)' : '') +
+          (deferred.length ? `; waiting for maxInFlight: ${deferred.map((d) => d.machine).join(', ')}` : '') +
           (verdict.leftToRollout ? `; pending removal due to rollout: ${verdict.leftToRollout.join(', ')}` : ''),
     );
     // Wake on a new observation, a spec change or deletion; while a timeout runs, also when it expires.

@@ -585,12 +585,14 @@ export interface MachineHealthCheckView {
   pendingRollout?: string[];
   /** Why each unhealthy machine is (Cluster API's HealthCheckSucceeded reason and message), as of the query. */
   unhealthyReasons?: Record<string, UnhealthyReason>;
+  /** Unhealthy machines waiting for their deployment's spec.remediation.maxInFlight, and Cluster API's message (absent: none). */
+  deferred?: { machine: string; message: string }[];
   /** Targets not unhealthy whose timeout is running, as of the query (their HealthCheckSucceeded stays as it was). */
   pendingTimeouts?: string[];
 }
 
 /** A health target and the owner whose slot it fills (for the remediation backoff). */
-export type OwnedHealthTarget = HealthTarget & { owner?: string };
+export type OwnedHealthTarget = HealthTarget & { owner?: string; maxInFlight?: number };
 
 export interface HealthCheckRecord {
   object: MachineHealthCheck;

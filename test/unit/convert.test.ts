@@ -40,6 +40,7 @@ describe('capstan convert', () => {
     const md = byKind(c.documents, 'MachineDeployment').spec;
     expect(md.rollout).toEqual({ strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: 1 } }, after: '2026-01-02T15:04:05Z' });
     expect(md.deletion).toEqual({ order: 'Oldest' });
+    expect(md.remediation).toEqual({ maxInFlight: 1 });
     expect(md.selector.matchLabels).toEqual({ 'cluster.capstan.dev/cluster-name': 'capi-quickstart' });
     expect(md.template.spec.deletion).toEqual({ nodeDrainTimeoutSeconds: 90 });
     const mhc = byKind(c.documents, 'MachineHealthCheck').spec;

@@ -254,4 +254,10 @@ describe('healthTargets (what the activity hands the check)', () => {
     expect(healthTargets(marked(['cluster.capstan.dev/remediate-machine']), nodes, selector, true).map((t) => [t.machine, t.remediateAnnotation])).toEqual([['m0', true]]);
     expect(healthTargets(running, nodes, selector, true)[0]).not.toHaveProperty('remediateAnnotation');
   });
+  it("carries its deployment's maxInFlight on each of its machines; none for another deployment's, or without one", () => {
+    const running = machines.slice(0, 1);
+    expect(healthTargets(running, nodes, selector, true, {}, { md: 2 })[0]).toMatchObject({ machine: 'm0', owner: 'MachineDeployment/md', maxInFlight: 2 });
+    expect(healthTargets(running, nodes, selector, true, {}, { other: 2 })[0]).not.toHaveProperty('maxInFlight');
+    expect(healthTargets(running, nodes, selector, true)[0]).not.toHaveProperty('maxInFlight');
+  });
 });

@@ -58,6 +58,15 @@ describe('healthCheckConditions (a machine\'s HealthCheckSucceeded, as its healt
     ['unhealthy: False with the reason, naming the check', [verdict('a', ['m1'], { m1: why })], m, [{ type: 'HealthCheckSucceeded', status: 'False', reason: 'UnhealthyNode', message: `${why.message} (MachineHealthCheck a)` }]],
     ['one check of two finds it unhealthy: False', [verdict('a', ['m1']), verdict('b', ['m1'], { m1: why })], m, [expect.objectContaining({ status: 'False', message: expect.stringContaining('MachineHealthCheck b') })]],
     ['unhealthy while deleting: still False', [verdict('a', ['m1'], { m1: why })], { ...m, phase: 'Deleting' }, [expect.objectContaining({ status: 'False' })]],
+    [
+      'unhealthy and waiting for its deployment\'s maxInFlight: OwnerRemediated says so',
+      [{ ...verdict('a', ['m1'], { m1: why }), deferred: { m1: 'Waiting because there are already too many remediations in progress (spec.remediation.maxInFlight is 1)' } }],
+      m,
+      [
+        expect.objectContaining({ type: 'HealthCheckSucceeded', status: 'False' }),
+        { type: 'OwnerRemediated', status: 'False', reason: 'RemediationDeferred', message: 'Waiting because there are already too many remediations in progress (spec.remediation.maxInFlight is 1)' },
+      ],
+    ],
   ] as const)('%s', (_what, verdicts, machine, want) => {
     expect(healthCheckConditions(machine, verdicts)).toEqual(want);
   });

@@ -460,6 +460,47 @@ describe('MachineHealthCheck', () => {
     await md1Available(1);
   }, 300_000);
 
+  it("a deployment's spec.remediation.maxInFlight: one of its machines in remediation at a time, the other waits and says why (Cluster API's)", async () => {
+    await executePlan(env.client, env.taskQueue, loadPlan([{ file: 'mhc.yaml', text: MHC('100%') }]));
+    const mdDoc = DEMO_CLUSTER.split(/^---\n/m).find((d) => /^kind: MachineDeployment$/m.test(d))!;
+    const md2 = mdDoc
+      .replace(/^ {2}name: demo-md-0$/m, '  name: demo-md-2')
+      .replace(/deployment-name: demo-md-0/g, 'deployment-name: demo-md-2')
+      .replace(/^ {2}replicas: \d+$/m, '  replicas: 2\n  remediation:\n    maxInFlight: 1');
+    expect(md2).toContain('maxInFlight: 1');
+    const templates = DEMO_CLUSTER.split(/^---\n/m).filter((d) => /^kind: (KubeadmConfigTemplate|SimMachineTemplate)\nmetadata:\n {2}name: demo-md-0$/m.test(d));
+    await executePlan(env.client, env.taskQueue, loadApplyPlan([{ file: 'md2.yaml', text: [md2, ...templates].join('---\n') }]));
+    const md2Handle = env.client.workflow.getHandle(machineDeploymentWorkflowId({ namespace: 'default', name: 'demo-md-2' }));
+    await eventually('demo-md-2 with 2 available', async () => ((await md2Handle.query(machineDeploymentStatusQuery)).status?.availableReplicas === 2 ? true : undefined), 120_000, 300);
+    // Its limit, resolved, is in its memo, where its health checks read it.
+    expect((await md2Handle.describe()).memo?.maxInFlight).toBe(1);
+    const setName = (await md2Handle.query(machineDeploymentStatusQuery)).sets[0]!.name;
+    const names = (await env.client.workflow.getHandle(machineSetWorkflowId({ namespace: 'default', name: setName })).query(machineSetStatusQuery)).machines.map((m) => m.name).sort();
+    expect(names).toHaveLength(2);
+    const handle = (name: string) => env.client.workflow.getHandle(machineWorkflowId({ namespace: 'default', name }));
+    // Each one's deletion is held at a pre-drain hook, so a remediation stays in flight until the hook goes.
+    const hook = `${PRE_DRAIN_HOOK}hold`;
+    for (const n of names) await handle(n).executeUpdate(annotateMachineUpdate, { args: [{ set: { [hook]: '' } }] });
+    await mhcUntil('both healthy targets', (x) => names.every((n) => x.status?.targets.includes(n)) && !names.some((n) => x.unhealthy.includes(n)));
+    for (const n of names) await env.simClient.vmAction((await vmOf(n)).id, 'node-not-ready');
+    const v = await mhcUntil('both unhealthy, one remediated, the other waiting', (x) => names.every((n) => x.unhealthy.includes(n)) && names.some((n) => x.remediated.includes(n)) && (x.deferred?.length ?? 0) === 1);
+    const first = names.find((n) => v.remediated.includes(n))!;
+    const second = names.find((n) => n !== first)!;
+    expect(v.deferred).toEqual([{ machine: second, message: 'Waiting because there are already too many remediations in progress (spec.remediation.maxInFlight is 1)' }]);
+    // The planted case is the limit's own: without it both would go at once (a pass tells every unhealthy machine together).
+    await new Promise((r) => setTimeout(r, 4000));
+    expect((await mhc().query(machineHealthCheckStatusQuery)).remediated).not.toContain(second);
+    expect((await handle(second).query(machineStatusQuery)).status.phase).toBe('Running');
+    // The first goes: the second's turn.
+    await handle(first).executeUpdate(annotateMachineUpdate, { args: [{ remove: [hook] }] });
+    expect(((await handle(first).result()) as MachineStatus).phase).toBe('Deleted');
+    const after = await mhcUntil('the second remediated', (x) => x.remediated.includes(second));
+    expect(after.deferred ?? []).toEqual([]);
+    await handle(second).executeUpdate(annotateMachineUpdate, { args: [{ remove: [hook] }] });
+    expect(((await handle(second).result()) as MachineStatus).phase).toBe('Deleted');
+    await eventually('demo-md-2 with 2 available again', async () => ((await md2Handle.query(machineDeploymentStatusQuery)).status?.availableReplicas === 2 ? true : undefined), 180_000, 300);
+  }, 300_000);
+
   it('replays the health check’s histories with today’s workflow code', async () => {
     const histories = await fetchHistories(env.client, 'WorkflowId STARTS_WITH "machinehealthcheck/" OR WorkflowId = "cluster/default/demo"');
     expect(histories.length).toBeGreaterThanOrEqual(2);
