@@ -46,7 +46,7 @@ export function healthTargetsMark(machines: readonly MachineRecord[], nodes: rea
   // (And a machine's remediation annotations, when it has any: annotating one wakes the check;
   // and how often its labels changed in place, when they did: its check's selector reads them.)
   const ms = machines
-    .map((m) => [m.name, m.phase ?? '', m.nodeName ?? '', ...(m.remediation?.length ? [m.remediation.join(',')] : []), ...(m.facts?.relabeled ? [`relabeled=${m.facts.relabeled}`] : [])])
+    .map((m) => [m.name, m.phase ?? '', m.nodeName ?? '', ...(m.remediation?.length ? [m.remediation.join(',')] : []), ...(m.facts?.changedInPlace ? [`changedInPlace=${m.facts.changedInPlace}`] : [])])
     .sort(([a], [b]) => (a! < b! ? -1 : 1));
   const ns = nodes
     .map((n) => [n.metadata?.name ?? '', (n.status?.conditions ?? []).map((c) => `${c.type}=${c.status}`).sort().join(',')])

@@ -10,9 +10,19 @@ export interface CapstanObject extends KubernetesObject {
 /** An object a workflow made (a deployment's set, a set's or control plane's machine): its owner drives it. */
 export const madeByOwner = (o: CapstanObject) => o.metadata?.ownerReferences?.some((r) => r.controller) ?? false;
 
-/** An object's annotations but kubectl's and capstan's own, which are about the object, not what it asks for. */
-export const userAnnotations = (o: CapstanObject): Record<string, string> =>
-  Object.fromEntries(Object.entries(o.metadata?.annotations ?? {}).filter(([k]) => k !== 'kubectl.kubernetes.io/last-applied-configuration' && !k.startsWith('capstan.dev/')));
+/**
+ * On a workflow-made Machine: the keys of the annotations it has from its set's template (comma
+ * separated), which the mirror writes and a change of the template changes, not the user.
+ */
+export const TEMPLATE_ANNOTATIONS_ANNOTATION = 'capstan.dev/template-annotations';
+
+/** An object's annotations but kubectl's and capstan's own (and those a Machine has from its set's template), which are about the object, not what it asks for. */
+export const userAnnotations = (o: CapstanObject): Record<string, string> => {
+  const fromTemplate = new Set((o.metadata?.annotations?.[TEMPLATE_ANNOTATIONS_ANNOTATION] ?? '').split(',').filter(Boolean));
+  return Object.fromEntries(
+    Object.entries(o.metadata?.annotations ?? {}).filter(([k]) => k !== 'kubectl.kubernetes.io/last-applied-configuration' && !k.startsWith('capstan.dev/') && !fromTemplate.has(k)),
+  );
+};
 
 /** Kinds whose `spec.providerID` the controllers set (the watcher, once the instance exists), not the user. */
 const PROVIDER_SET = new Set(['Machine', 'SimMachine']);

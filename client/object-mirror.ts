@@ -29,6 +29,7 @@ import { compareVersions } from '../workflows/planners/control-plane-rollout.js'
 import { canonicalJson } from '../workflows/spec-diff.js';
 import type { MachineDeploymentView, MachineHealthCheckView, MachineSetView } from '../workflows/types.js';
 import { machineDeploymentPhase } from './machine-deployments.js';
+import { TEMPLATE_ANNOTATIONS_ANNOTATION } from './object-manifest.js';
 import { clusterStatusFrom, mirroredPart } from './status-mirror.js';
 
 export const FIELD_MANAGER = 'capstan';
@@ -272,7 +273,14 @@ export function machineObject(m: VisibleMachine, owner: MirroredObject): Mirrore
       name: m.name,
       namespace: m.namespace,
       labels: m.facts.labels,
-      annotations: { [WORKFLOW_ID_ANNOTATION]: m.workflowId, [RUN_ID_ANNOTATION]: m.runId },
+      // (And its set's template annotations, as Cluster API's MachineSet sets them, with their keys
+      // listed so the watcher does not take them for a user's and send them back.)
+      annotations: {
+        ...m.facts.annotations,
+        [WORKFLOW_ID_ANNOTATION]: m.workflowId,
+        [RUN_ID_ANNOTATION]: m.runId,
+        ...(m.facts.annotations && Object.keys(m.facts.annotations).length ? { [TEMPLATE_ANNOTATIONS_ANNOTATION]: Object.keys(m.facts.annotations).sort().join(',') } : {}),
+      },
       // `kubectl delete machine` waits, as Cluster API's does, until the machine is drained and its instance gone.
       finalizers: [FINALIZER],
       ownerReferences: [ownerReference(owner)],
@@ -487,7 +495,7 @@ export class ObjectMirror {
    * (or a write followed) less than settleMs ago.
    */
   private changed(id: string, obj: MirroredObject, machines: VisibleMachine[], also?: string): boolean {
-    const f = JSON.stringify([obj.metadata?.generation, this.o.applied.get(id), machines.map((m) => [m.name, m.phase, m.nodeName, m.nodeKey, ...(m.remediation ? [m.remediation] : []), ...(m.facts.relabeled ? [m.facts.relabeled] : [])]).sort(), also]);
+    const f = JSON.stringify([obj.metadata?.generation, this.o.applied.get(id), machines.map((m) => [m.name, m.phase, m.nodeName, m.nodeKey, ...(m.remediation ? [m.remediation] : []), ...(m.facts.changedInPlace ? [m.facts.changedInPlace] : [])]).sort(), also]);
     if (this.seen.get(id) !== f) {
       this.seen.set(id, f);
       this.unsettled(id);
@@ -681,7 +689,7 @@ export class ObjectMirror {
       const ownerKind = m.facts.ownerKind;
       const ownerName = ownerKind && m.facts.labels[ownerKind === 'MachineSet' ? LABELS.setName : LABELS.controlPlaneName];
       const owner = ownerKind && ownerName ? this.find(ownerKind, m.namespace, ownerName) : undefined;
-      if (ownerKind && (!obj || (m.providerID && obj.spec?.providerID !== m.providerID) || obj.metadata?.annotations?.[RUN_ID_ANNOTATION] !== m.runId || this.relabeled(m, obj))) {
+      if (ownerKind && (!obj || (m.providerID && obj.spec?.providerID !== m.providerID) || obj.metadata?.annotations?.[RUN_ID_ANNOTATION] !== m.runId || this.metadataChanged(m, obj))) {
         // Its owner's object first (a deployment's new set is written in the same pass, just before).
         if (!owner?.metadata?.uid) return;
         obj = await this.apply('Machine', machineObject(m, owner));
@@ -706,22 +714,23 @@ export class ObjectMirror {
     for (const key of this.labelChanges.keys()) if (!visible.has(key)) this.labelChanges.delete(key);
   }
 
-  /** How many in-place label changes each machine had when the mirror last wrote (or first saw) it. */
+  /** How many in-place metadata changes each machine had when the mirror last wrote (or first saw) it. */
   private readonly labelChanges = new Map<string, number>();
 
   /**
-   * Whether a machine's labels changed in place (its set's template did) since its object was
-   * written: its object is applied again, which also takes away a label the template dropped
-   * (server-side apply). Seen for the first time (a watcher just started), only a label the object
-   * lacks or shows otherwise says so.
+   * Whether a machine's labels or template annotations changed in place (its set's template did)
+   * since its object was written: its object is applied again, which also takes away what the
+   * template dropped (server-side apply). Seen for the first time (a watcher just started), only
+   * what the object lacks or shows otherwise says so.
    */
-  private relabeled(m: VisibleMachine, obj: MirroredObject): boolean {
+  private metadataChanged(m: VisibleMachine, obj: MirroredObject): boolean {
     const key = objectKey('Machine', m.namespace, m.name);
-    const count = m.facts.relabeled ?? 0;
+    const count = m.facts.changedInPlace ?? 0;
     const known = this.labelChanges.get(key);
     this.labelChanges.set(key, count);
     if (known === count) return false;
-    return known !== undefined || Object.entries(m.facts.labels).some(([k, v]) => obj.metadata?.labels?.[k] !== v);
+    const differs = (want: Record<string, string> | undefined, have: Record<string, string> | undefined) => Object.entries(want ?? {}).some(([k, v]) => have?.[k] !== v);
+    return known !== undefined || differs(m.facts.labels, obj.metadata?.labels) || differs(m.facts.annotations, obj.metadata?.annotations);
   }
 
   /**

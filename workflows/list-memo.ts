@@ -138,18 +138,21 @@ export function memoChange(current: Record<string, unknown> | undefined, next: C
 /**
  * What a MachineHealthCheck needs to know of a Machine without asking it (a query is a billed
  * action): its labels (for the selector), who owns it (only machines a MachineSet or control
- * plane will replace are remediated) and when it was created. Static, written once with the start.
+ * plane will replace are remediated) and when it was created. Written with the start; a set's
+ * change of its template's labels or annotations is upserted (rare).
  */
 export const MACHINE_FACTS_MEMO = 'machine';
 export interface MachineFacts {
   labels: Record<string, string>;
   ownerKind?: 'MachineSet' | 'KubeadmControlPlane';
   createdAt: string;
+  /** Its set's template annotations (absent: none), which its Machine object shows. */
+  annotations?: Record<string, string>;
   /**
-   * How many times its set changed its labels in place (absent: never): the one fact that
-   * changes, upserted with the labels, so a quiet health check and the watcher's mirror see it.
+   * How many times its set changed its labels or template annotations in place (absent: never):
+   * the facts that change, upserted together, so a quiet health check and the watcher's mirror see it.
    */
-  relabeled?: number;
+  changedInPlace?: number;
 }
 export const machineFactsMemo = (facts: MachineFacts) => ({ [MACHINE_FACTS_MEMO]: facts });
 

@@ -267,7 +267,7 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
       memo: {
         ...startMemo(machineListMemo('worker-join', t.spec.version)),
         ...(flow >= 2 ? flowMemo() : {}),
-        ...machineFactsMemo({ labels, ownerKind: 'MachineSet', createdAt: state.machines[name]!.created }),
+        ...machineFactsMemo({ labels, ownerKind: 'MachineSet', createdAt: state.machines[name]!.created, ...annotationsIfAny(t.metadata.annotations) }),
         ...remediationMemo(t.metadata.annotations),
       },
       args: [

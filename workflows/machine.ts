@@ -196,12 +196,18 @@ export async function MachineWorkflow(input: MachineWorkflowInput): Promise<Mach
     if (change.deletion) state.deletion = change.deletion;
     if (state.deleteRequested) return;
     if (change.annotations) changeAnnotations(change.annotations.set, change.annotations.remove);
-    // Its labels are in its facts memo (a health check's selector reads them there): upserted
-    // with a count, so a quiet check's waker and the watcher's mirror see the change.
+    // Its labels and its template's annotations are in its facts memo (a health check's selector
+    // reads the labels there, the watcher's mirror both): upserted with a count when they changed,
+    // so a quiet check's waker and the mirror see it.
     const facts = workflowInfo().memo?.[MACHINE_FACTS_MEMO] as MachineFacts | undefined;
-    if (change.labels && canonicalJson(change.labels) !== canonicalJson(state.labels ?? machine.labels ?? {})) {
-      state.labels = change.labels;
-      if (facts) upsertMemo({ [MACHINE_FACTS_MEMO]: { ...facts, labels: change.labels, relabeled: (facts.relabeled ?? 0) + 1 } });
+    if (change.labels) state.labels = change.labels;
+    if (!facts) return;
+    const labels = state.labels ?? machine.labels;
+    const { annotations: _was, ...rest } = facts;
+    const templateAnnotations = change.annotations ? change.annotations.set : facts.annotations;
+    const next: MachineFacts = { ...rest, labels, ...(templateAnnotations && Object.keys(templateAnnotations).length ? { annotations: templateAnnotations } : {}) };
+    if (canonicalJson({ ...next, changedInPlace: 0 }) !== canonicalJson({ ...facts, changedInPlace: 0 })) {
+      upsertMemo({ [MACHINE_FACTS_MEMO]: { ...next, changedInPlace: (facts.changedInPlace ?? 0) + 1 } });
     }
   });
   setHandler(machineStatusQuery, (): MachineView => ({

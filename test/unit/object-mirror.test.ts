@@ -2,7 +2,8 @@
 // its KubeadmConfig and SimMachine are cloned from, and the label selector string of the scale
 // subresource.
 import { describe, expect, it } from 'vitest';
-import { blindAvailable, healthCheckConditions, type HealthVerdictSeen, type MirroredObject, nodeHealthConditions, partTemplates, phaseConditions, selectorString, setAnnotations, setSpecInPlace } from '../../client/object-mirror.js';
+import { blindAvailable, healthCheckConditions, type HealthVerdictSeen, machineObject, type MirroredObject, nodeHealthConditions, partTemplates, phaseConditions, selectorString, setAnnotations, setSpecInPlace } from '../../client/object-mirror.js';
+import { userAnnotations } from '../../client/object-manifest.js';
 import { HEALTHY_NODE_KEY, nodeConditions, nodeConditionsKey } from '../../workflows/planners/node-conditions.js';
 import { connectionDownKey } from '../../workflows/planners/remote-connection.js';
 
@@ -133,6 +134,32 @@ describe("setSpecInPlace (a deployment's set object takes what the deployment ch
   });
   it('the last annotation removed: none left on the template', () => {
     expect((setSpecInPlace(written, view(undefined), 's') as { template: { metadata: object } }).template.metadata).toEqual({ labels });
+  });
+});
+
+describe("a workflow-made Machine object's annotations (its set's template's, as Cluster API's MachineSet sets them)", () => {
+  const owner: MirroredObject = { apiVersion: 'cluster.capstan.dev/v1alpha1', kind: 'MachineSet', metadata: { name: 's', uid: 'u1' } };
+  const m = { workflowId: 'machine/default/s-abcde', runId: 'r1', namespace: 'default', name: 's-abcde', cluster: 'demo', phase: 'Running', facts: { labels: { a: 'b' }, ownerKind: 'MachineSet' as const, createdAt: '2026-12-03T00:00:00Z' } };
+  it('the template annotations and their keys beside the workflow and run', () => {
+    const o = machineObject({ ...m, facts: { ...m.facts, annotations: { 'example.com/team': 'blue', 'cluster.capstan.dev/skip-remediation': '' } } }, owner);
+    expect(o.metadata?.annotations).toEqual({
+      'example.com/team': 'blue',
+      'cluster.capstan.dev/skip-remediation': '',
+      'capstan.dev/workflow-id': 'machine/default/s-abcde',
+      'capstan.dev/run-id': 'r1',
+      'capstan.dev/template-annotations': 'cluster.capstan.dev/skip-remediation,example.com/team',
+    });
+  });
+  it('none from a template without any', () => {
+    expect(machineObject(m, owner).metadata?.annotations).toEqual({ 'capstan.dev/workflow-id': 'machine/default/s-abcde', 'capstan.dev/run-id': 'r1' });
+  });
+  it("the watcher does not take them for a user's (it would send them back to the machine); a user's it does", () => {
+    const o = machineObject({ ...m, facts: { ...m.facts, annotations: { 'example.com/team': 'blue' } } }, owner);
+    expect(userAnnotations(o)).toEqual({});
+    expect(userAnnotations({ ...o, metadata: { ...o.metadata, annotations: { ...o.metadata!.annotations, 'example.com/mine': 'x' } } })).toEqual({ 'example.com/mine': 'x' });
+    // The planted case: without the list of keys, the template's are a user's.
+    const { 'capstan.dev/template-annotations': _k, ...unlisted } = o.metadata!.annotations!;
+    expect(userAnnotations({ ...o, metadata: { ...o.metadata, annotations: unlisted } })).toEqual({ 'example.com/team': 'blue' });
   });
 });
 

@@ -73,7 +73,7 @@ describe('healthTargetsMark (a quiet MachineHealthCheck)', () => {
     ['a new Node', machines, [...nodes, node('n2', 'True')]],
     ['a Node condition', machines, [node('n1', 'Unknown')]],
     ['a machine’s remediation annotation', [{ ...machines[0]!, remediation: ['cluster.capstan.dev/remediate-machine'] }, machines[1]!], nodes],
-    ['a machine’s labels changed in place', [{ ...machines[0]!, facts: { labels: { a: 'b' }, createdAt: '2026-01-01T00:00:00Z', relabeled: 1 } }, machines[1]!], nodes],
+    ['a machine’s labels changed in place', [{ ...machines[0]!, facts: { labels: { a: 'b' }, createdAt: '2026-01-01T00:00:00Z', changedInPlace: 1 } }, machines[1]!], nodes],
   ])('changed by %s', (_what, ms, ns) => {
     expect(healthTargetsMark(ms, ns)).not.toBe(base);
   });

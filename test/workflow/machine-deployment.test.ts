@@ -175,7 +175,7 @@ describe('MachineDeploymentWorkflow', () => {
       // The template's new label beside the set's and the cluster's, in the facts its health checks select by.
       expect(v.labels).toMatchObject({ 'example.com/pool': 'blue', [LABELS.setName]: before.sets[0]!.name, [LABELS.clusterName]: 'demo', [LABELS.deploymentName]: 'demo-md-0' });
       const facts = (await machine(v.name).describe()).memo?.[MACHINE_FACTS_MEMO] as MachineFacts;
-      expect(facts).toMatchObject({ labels: v.labels, relabeled: 1, ownerKind: 'MachineSet' });
+      expect(facts).toMatchObject({ labels: v.labels, changedInPlace: 1, ownerKind: 'MachineSet' });
     }
     // The remediation annotation reached each machine's memo, where its health checks read it.
     for (const n of names) expect(remediationShown((await machine(n).describe()).memo)).toEqual([ANNOTATIONS.skipRemediation]);
