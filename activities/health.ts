@@ -46,7 +46,7 @@ export function healthActivities({ temporal, nodeWatches, unreachableGraceMs = 6
           const targets = healthTargets(machines, nodes, input.selector, input.asClusterApi, sets, facts?.maxInFlight);
           const digest = createHash('sha256').update(JSON.stringify(targets)).digest('hex').slice(0, 16);
           if (digest !== input.knownDigest) return { digest, targets };
-          return Date.now() >= deadline ? { digest, targets, quiet: healthTargetsMark(machines, nodes, input.asClusterApi ? (sets ?? {}) : undefined) } : undefined;
+          return Date.now() >= deadline ? { digest, targets, quiet: healthTargetsMark(machines, nodes, input.asClusterApi ? (sets ?? {}) : undefined, facts?.maxInFlight) } : undefined;
         },
         input.relistSeconds !== undefined ? input.relistSeconds * 1000 : undefined,
         deployments,

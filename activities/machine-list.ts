@@ -53,20 +53,17 @@ export async function listMachines(temporal: Client | undefined, cluster: Object
 /** How often `alsoList` is read between lists of the machines (a few cheap rows: the cluster's deployments). */
 export const ALSO_LIST_MS = 3_000;
 
-/**
- * Revision 10: each running MachineDeployment of the cluster and its current set (its memo,
- * list-memo.ts CURRENT_SET_MEMO), from visibility: no query.
- */
-export async function listCurrentSets(temporal: Client | undefined, cluster: ObjectKey, who: string): Promise<Record<string, string>> {
-  return (await listDeployments(temporal, cluster, who)).currentSets;
-}
-
-/** What a health check reads of the cluster's deployments: each one's current set, and its remediation limit when it has one (list-memo.ts MAX_IN_FLIGHT_MEMO). */
+/** What a health check reads of the cluster's deployments: each one's current set, and its remediation limit when it has one. */
 export interface DeploymentFacts {
   currentSets: Record<string, string>;
   maxInFlight: Record<string, number>;
 }
 
+/**
+ * Revision 10: each running MachineDeployment of the cluster, its current set (its memo,
+ * list-memo.ts CURRENT_SET_MEMO) and its remediation limit (MAX_IN_FLIGHT_MEMO), from
+ * visibility: no query.
+ */
 export async function listDeployments(temporal: Client | undefined, cluster: ObjectKey, who: string): Promise<DeploymentFacts> {
   const out: DeploymentFacts = { currentSets: {}, maxInFlight: {} };
   for await (const wf of listRunning(temporal, 'MachineDeployment', cluster, who)) {

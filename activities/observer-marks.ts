@@ -42,7 +42,7 @@ export function nodeConditionsMark(machines: readonly MachineRecord[], nodes: re
  * and status; not the kubelet's heartbeat times). Any machine or Node condition change wakes the
  * check, which then decides with its own selector whether a target changed.
  */
-export function healthTargetsMark(machines: readonly MachineRecord[], nodes: readonly V1Node[], currentSets?: Record<string, string>): string {
+export function healthTargetsMark(machines: readonly MachineRecord[], nodes: readonly V1Node[], currentSets?: Record<string, string>, maxInFlight?: Record<string, number>): string {
   // (And a machine's remediation annotations, when it has any: annotating one wakes the check;
   // and how often its labels changed in place, when they did: its check's selector reads them.)
   const ms = machines
@@ -55,5 +55,8 @@ export function healthTargetsMark(machines: readonly MachineRecord[], nodes: rea
   // unhealthy machines the check leaves to the rollout).
   if (currentSets === undefined) return digest({ ms, ns });
   const sets = Object.entries(currentSets).sort(([a], [b]) => (a < b ? -1 : 1));
-  return digest({ ms, ns, sets });
+  // (And each deployment's remediation limit, where there is one: raising it lets a waiting
+  // remediation go. Absent, the mark is as before there were limits.)
+  const limits = Object.entries(maxInFlight ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
+  return digest(limits.length ? { ms, ns, sets, limits } : { ms, ns, sets });
 }

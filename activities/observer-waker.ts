@@ -19,7 +19,7 @@ import type { ObjectKey } from '../workflows/ids.js';
 import { wakeObserverSignal } from '../workflows/messages.js';
 import { markOf, SA_CLUSTER, SA_KIND, SA_NAMESPACE, SA_PHASE, SA_QUIET } from '../workflows/search-attributes.js';
 import { describeError } from './errors.js';
-import { listCurrentSets, listMachines, type MachineRecord } from './machine-list.js';
+import { listDeployments, listMachines, type MachineRecord } from './machine-list.js';
 import type { NodeFollow, NodeWatches } from './node-watch.js';
 import { healthTargetsMark, nodeConditionsMark } from './observer-marks.js';
 
@@ -57,8 +57,9 @@ interface FollowedCluster {
   follow?: NodeFollow;
   following?: Promise<void>;
   machines?: MachineRecord[];
-  /** Each deployment's current set, listed with the machines while a revision-10 health check sleeps. */
+  /** Each deployment's current set (and remediation limit), listed with the machines while a revision-10 health check sleeps. */
   currentSets?: Record<string, string>;
+  maxInFlight?: Record<string, number>;
   listedAt: number;
   checking?: Promise<void>;
   again: boolean;
@@ -70,8 +71,8 @@ const DEBOUNCE_MS = 200;
 const RELIST_BEFORE_WAKE_MS = 1000;
 
 /** The mark a quiet workflow of `kind` would compute now. */
-export function currentMark(kind: string, machines: readonly MachineRecord[], nodes: readonly V1Node[], currentSets?: Record<string, string>): string {
-  return kind === 'Cluster' ? nodeConditionsMark(machines, nodes) : healthTargetsMark(machines, nodes, currentSets);
+export function currentMark(kind: string, machines: readonly MachineRecord[], nodes: readonly V1Node[], currentSets?: Record<string, string>, maxInFlight?: Record<string, number>): string {
+  return kind === 'Cluster' ? nodeConditionsMark(machines, nodes) : healthTargetsMark(machines, nodes, currentSets, maxInFlight);
 }
 
 export class ObserverWaker {
@@ -220,7 +221,7 @@ export class ObserverWaker {
       const marks = new Map<string, string>();
       return waiting.filter((s) => {
         const key = `${s.kind}/${withSets(s)}`;
-        if (!marks.has(key)) marks.set(key, currentMark(s.kind, c.machines!, nodes, withSets(s) ? (c.currentSets ?? {}) : undefined));
+        if (!marks.has(key)) marks.set(key, currentMark(s.kind, c.machines!, nodes, withSets(s) ? (c.currentSets ?? {}) : undefined, withSets(s) ? c.maxInFlight : undefined));
         return marks.get(key) !== s.mark;
       });
     };
@@ -236,10 +237,13 @@ export class ObserverWaker {
 
   private async listMachines(c: FollowedCluster): Promise<void> {
     const sets = c.sleepers.some(withSets);
-    [c.machines, c.currentSets] = await Promise.all([
+    const [machines, deployments] = await Promise.all([
       listMachines(this.o.temporal, c.key, 'the observer waker'),
-      sets ? listCurrentSets(this.o.temporal, c.key, 'the observer waker') : Promise.resolve(undefined),
+      sets ? listDeployments(this.o.temporal, c.key, 'the observer waker') : Promise.resolve(undefined),
     ]);
+    c.machines = machines;
+    c.currentSets = deployments?.currentSets;
+    c.maxInFlight = deployments?.maxInFlight;
     c.listedAt = Date.now();
   }
 

@@ -168,8 +168,9 @@ export function healthCheckConditions(
     targeted = true;
     if (v.pending?.has(m.name)) pending = true;
   }
-  if (pending) return written?.type === ConditionType.HealthCheckSucceeded ? [{ type: written.type, status: written.status, reason: written.reason, message: written.message ?? '' }] : [];
-  return targeted && running(m) ? [{ type: ConditionType.HealthCheckSucceeded, status: 'True', reason: 'HealthCheckSucceeded', message: '' }] : [];
+  // (Neither Running with a Node nor unhealthy — starting, being deleted — it is left as it was too.)
+  if (pending || (targeted && !running(m))) return written?.type === ConditionType.HealthCheckSucceeded ? [{ type: written.type, status: written.status, reason: written.reason, message: written.message ?? '' }] : [];
+  return targeted ? [{ type: ConditionType.HealthCheckSucceeded, status: 'True', reason: 'HealthCheckSucceeded', message: '' }] : [];
 }
 
 /**
@@ -588,6 +589,7 @@ export class ObjectMirror {
   }
 
   private async remove(kind: KindName, obj: MirroredObject): Promise<void> {
+    if (kind === 'MachineSet') this.setsInPlace.delete(objectKey(kind, obj.metadata!.namespace!, obj.metadata!.name!));
     this.writes++;
     await this.o.objects.deleteNamespacedCustomObject(customObjectAt(kind, obj.metadata!.namespace!, obj.metadata!.name!)).catch(unlessGone);
   }
@@ -633,13 +635,22 @@ export class ObjectMirror {
     }
   }
 
+  /** What each deployment's set object was last written (or seen) with of the deployment's in-place fields. */
+  private readonly setsInPlace = new Map<string, string>();
+
   /** One of a deployment's sets: its object (spec from the set's workflow, once), replicas and status. */
   private async deploymentSet(md: MirroredObject, view: MachineDeploymentView, s: MachineDeploymentView['sets'][number], machines: VisibleMachine[]): Promise<void> {
     const namespace = md.metadata!.namespace!;
     let obj = this.find('MachineSet', namespace, s.name);
     const annotations = setAnnotations(namespace, s);
     const shown = obj?.metadata?.annotations ?? {};
-    const inPlace = obj?.spec && setSpecInPlace(obj.spec, view, s.name);
+    // (What the deployment changes in place is written when it changed since the mirror last wrote
+    // it, or at first sight where the object shows otherwise: a field another manager added is
+    // not fought over every pass.)
+    const setKey = objectKey('MachineSet', namespace, s.name);
+    const inPlaceWant = canonicalJson([view.spec.template.metadata, view.spec.template.spec.deletion, view.spec.minReadySeconds || view.spec.template.spec.minReadySeconds]);
+    const inPlace = obj?.spec && this.setsInPlace.get(setKey) !== inPlaceWant && setSpecInPlace(obj.spec, view, s.name);
+    if (obj?.spec && !inPlace) this.setsInPlace.set(setKey, inPlaceWant);
     if (!obj || inPlace || obj.spec?.replicas !== s.replicas || [ANNOTATIONS.revision, ANNOTATIONS.revisionHistory].some((k) => shown[k] !== annotations[k])) {
       const spec = inPlace || obj?.spec || setObjectSpec(s.name, view, await this.setSpec(namespace, s.name));
       if (!spec) return;
@@ -655,6 +666,7 @@ export class ObjectMirror {
         },
         spec: { ...spec, replicas: s.replicas },
       });
+      if (inPlace) this.setsInPlace.set(setKey, inPlaceWant);
     }
     const counts = machineCounts(machines, () => s.new);
     // A Ready machine is available only after minReadySeconds: the set's own count (as its
@@ -693,6 +705,8 @@ export class ObjectMirror {
         // Its owner's object first (a deployment's new set is written in the same pass, just before).
         if (!owner?.metadata?.uid) return;
         obj = await this.apply('Machine', machineObject(m, owner));
+        // (Recorded once written: a failed write is tried again at the next pass.)
+        this.labelChanges.set(objectKey('Machine', m.namespace, m.name), m.facts.changedInPlace ?? 0);
       }
       if (!obj) return;
       await this.writeStatus('Machine', obj, machineStatus(m, obj.metadata?.generation, await this.machineConditions(m, obj, obj.metadata?.generation)));
@@ -727,10 +741,12 @@ export class ObjectMirror {
     const key = objectKey('Machine', m.namespace, m.name);
     const count = m.facts.changedInPlace ?? 0;
     const known = this.labelChanges.get(key);
-    this.labelChanges.set(key, count);
     if (known === count) return false;
+    if (known !== undefined) return true;
     const differs = (want: Record<string, string> | undefined, have: Record<string, string> | undefined) => Object.entries(want ?? {}).some(([k, v]) => have?.[k] !== v);
-    return known !== undefined || differs(m.facts.labels, obj.metadata?.labels) || differs(m.facts.annotations, obj.metadata?.annotations);
+    if (differs(m.facts.labels, obj.metadata?.labels) || differs(m.facts.annotations, obj.metadata?.annotations)) return true;
+    this.labelChanges.set(key, count); // (seen as written: nothing to do)
+    return false;
   }
 
   /**

@@ -41,6 +41,9 @@ import type { MachineHealthCheckState, MachineHealthCheckView, MachineHealthChec
 import { assertValid } from './validate.js';
 
 /** The KubeadmControlPlane that owns a target, if one does. */
+/** The health check limits a deployment's remediations to its spec.remediation.maxInFlight. */
+export const MAX_IN_FLIGHT_PATCH = 'remediation-max-in-flight';
+
 const controlPlaneOwner = (t: OwnedHealthTarget | undefined) => (t?.owner?.startsWith('KubeadmControlPlane/') ? t.owner.slice('KubeadmControlPlane/'.length) : undefined);
 
 /** The longest one observation runs before it returns what it sees anyway. */
@@ -109,8 +112,13 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
     ...(deferred.length ? { deferred: deferred.map(({ machine, message }) => ({ machine, message })) } : {}),
     pendingRollout: verdict.leftToRollout ?? [],
     // (And those it remediated that are still being deleted: Cluster API's mark stays on them.)
+    // (And one whose timeout ran out since the check last looked: unhealthy from its next pass.)
     pendingTimeouts: state.targets
-      .filter((t) => !t.deleting && !verdict.unhealthy.includes(t.machine) && timeoutPending(t, { now: new Date().toISOString(), ...state.spec.checks }))
+      .filter((t) => {
+        if (t.deleting || verdict.unhealthy.includes(t.machine)) return false;
+        const at = { now: new Date().toISOString(), ...state.spec.checks };
+        return timeoutPending(t, at) || unhealthyReason(t, at) !== undefined;
+      })
       .map((t) => t.machine)
       .sort(),
     unhealthyReasons: Object.fromEntries(
@@ -254,16 +262,21 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
     heldBack = [];
     // A deployment's spec.remediation.maxInFlight: as many of its machines in remediation at once,
     // the newest first; the others wait (revision 10, whose targets include those being deleted).
-    // (A machine its backoff holds back takes its place in the count: the limit is never exceeded.)
+    // Those their backoff holds back (below) take no place in the count; an external remediation
+    // is the external controller's to pace. Behind a patch: a history recorded by a worker that
+    // knew no limit (a fleet of mixed versions) replays as recorded.
     const candidates = verdict.remediate.filter((m) => !state.remediated.includes(m));
-    // (An external remediation is the external controller's to pace: no limit here.)
-    const limited =
-      flow >= 10 && !state.spec.remediation.templateRef
-        ? limitInFlight({ candidates: candidates.map((m) => state.targets.find((t) => t.machine === m)!), targets: state.targets, remediated: state.remediated })
-        : { remediate: candidates, deferred: [] };
+    const targetOf = (m: string): OwnedHealthTarget => state.targets.find((t) => t.machine === m)!;
+    const heldNow = (t: OwnedHealthTarget) => !!t.owner && !!remediationHold({ owner: t.owner, createdAt: t.machineCreatedAt }, state.remediationLog ?? [], now).notBefore;
+    const limits = flow >= 10 && !state.spec.remediation.templateRef && candidates.some((m) => targetOf(m).maxInFlight !== undefined) && patched(MAX_IN_FLIGHT_PATCH);
+    const limited = limits
+      ? limitInFlight({ candidates: candidates.map(targetOf).filter((t) => !heldNow(t)), targets: state.targets, remediated: state.remediated })
+      : { remediate: candidates, deferred: [] };
     deferred = limited.deferred;
     const sends: (() => Promise<void>)[] = [];
-    for (const m of limited.remediate) {
+    // (In the verdict's order, those held back included, so their backoff shows as before.)
+    const deferredNames = new Set(deferred.map((d) => d.machine));
+    for (const m of candidates.filter((x) => !deferredNames.has(x))) {
       if (state.remediated.includes(m)) continue;
       if (flow >= 6 && blind) break;
       const target: OwnedHealthTarget = state.targets.find((t) => t.machine === m)!;

@@ -85,6 +85,10 @@ describe('healthCheckConditions (a machine\'s HealthCheckSucceeded, as its healt
       expect(healthCheckConditions(m, verdicts, written)).toEqual(want);
     });
 
+    it('a target being deleted, or still starting, that no check finds unhealthy: left as it was (Cluster API marks only a Running one True)', () => {
+      expect(healthCheckConditions({ ...m, phase: 'Deleting' }, [verdict('a', ['m1'])], wasTrue)).toEqual([wasTrue]);
+      expect(healthCheckConditions({ ...m, phase: 'Provisioning', nodeName: undefined }, [verdict('a', ['m1'])], undefined)).toEqual([]);
+    });
     it('a pending mark the check did not give is not taken (the planted case: without it, True)', () => {
       expect(healthCheckConditions(m, [verdict('a', ['m1'])], wasFalse)).toEqual([wasTrue]);
     });

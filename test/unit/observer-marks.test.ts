@@ -94,6 +94,14 @@ describe('healthTargetsMark (a quiet MachineHealthCheck)', () => {
     expect(healthTargetsMark(machines, nodes, { a: 'a-2', b: 'b-1' })).not.toBe(sets);
     expect(currentMark('MachineHealthCheck', machines, nodes, { a: 'a-1', b: 'b-1' })).toBe(sets);
   });
+  it('and their remediation limits, where there are any: raising one changes it; none marks as before limits', () => {
+    const sets = healthTargetsMark(machines, nodes, { a: 'a-1' });
+    expect(healthTargetsMark(machines, nodes, { a: 'a-1' }, {})).toBe(sets);
+    const limited = healthTargetsMark(machines, nodes, { a: 'a-1' }, { a: 1 });
+    expect(limited).not.toBe(sets);
+    expect(healthTargetsMark(machines, nodes, { a: 'a-1' }, { a: 2 })).not.toBe(limited);
+    expect(currentMark('MachineHealthCheck', machines, nodes, { a: 'a-1' }, { a: 1 })).toBe(limited);
+  });
 });
 
 describe('CapstanQuiet values', () => {
