@@ -43,7 +43,7 @@ export function healthActivities({ temporal, nodeWatches, unreachableGraceMs = 6
         'MachineHealthChecks',
         (machines, nodes, facts: DeploymentFacts | undefined) => {
           const sets = facts?.currentSets;
-          const targets = healthTargets(machines, nodes, input.selector, input.asClusterApi, sets, facts?.maxInFlight);
+          const targets = healthTargets(machines, nodes, input.selector, input.asClusterApi, sets, facts?.maxInFlight, facts?.maxInFlightSpec);
           const digest = createHash('sha256').update(JSON.stringify(targets)).digest('hex').slice(0, 16);
           if (digest !== input.knownDigest) return { digest, targets };
           return Date.now() >= deadline ? { digest, targets, quiet: healthTargetsMark(machines, nodes, input.asClusterApi ? (sets ?? {}) : undefined, facts?.maxInFlight) } : undefined;
@@ -53,6 +53,14 @@ export function healthActivities({ temporal, nodeWatches, unreachableGraceMs = 6
       );
     },
   };
+}
+
+/** A deployment's remediation limit for its machines' targets (and the percentage it is, when it is one). */
+function limitOf(deployment: string | undefined, maxInFlight: Record<string, number> | undefined, spec: Record<string, string> | undefined): { maxInFlight?: number; maxInFlightSpec?: string } {
+  const limit = deployment !== undefined ? maxInFlight?.[deployment] : undefined;
+  if (limit === undefined) return {};
+  const percent = spec?.[deployment!];
+  return { maxInFlight: limit, ...(percent !== undefined ? { maxInFlightSpec: percent } : {}) };
 }
 
 /** A machine of a deployment's set that is not the deployment's current one (it knows one). */
@@ -76,6 +84,7 @@ export function healthTargets(
   includeDeleting = false,
   currentSets?: Record<string, string>,
   maxInFlight?: Record<string, number>,
+  maxInFlightSpec?: Record<string, string>,
 ): OwnedHealthTarget[] {
   const byName = new Map(nodes.map((n) => [n.metadata?.name, n]));
   return machines
@@ -88,7 +97,7 @@ export function healthTargets(
         machine: m.name,
         ...(owner && m.facts!.ownerKind ? { owner } : {}),
         // (Its deployment's spec.remediation.maxInFlight, when it has one.)
-        ...(m.facts!.ownerKind && labels[LABELS.deploymentName] !== undefined && maxInFlight?.[labels[LABELS.deploymentName]!] !== undefined ? { maxInFlight: maxInFlight[labels[LABELS.deploymentName]!] } : {}),
+        ...limitOf(m.facts!.ownerKind ? labels[LABELS.deploymentName] : undefined, maxInFlight, maxInFlightSpec),
         remediationAllowed: m.facts!.ownerKind !== undefined,
         machineCreatedAt: m.facts!.createdAt,
         ...(m.remediation?.includes(ANNOTATIONS.remediateMachine) ? { remediateAnnotation: true } : {}),

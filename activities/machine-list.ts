@@ -4,7 +4,7 @@
 import type { Client } from '@temporalio/client';
 import type { V1Node } from '@kubernetes/client-node';
 import type { ObjectKey } from '../workflows/ids.js';
-import { CURRENT_SET_MEMO, MACHINE_FACTS_MEMO, MAX_IN_FLIGHT_MEMO, type MachineFacts, remediationShown } from '../workflows/list-memo.js';
+import { CURRENT_SET_MEMO, MACHINE_FACTS_MEMO, MAX_IN_FLIGHT_MEMO, MAX_IN_FLIGHT_SPEC_MEMO, type MachineFacts, remediationShown } from '../workflows/list-memo.js';
 import { SA_CLUSTER, SA_KIND, SA_NAMESPACE, SA_NODE_NAME, SA_PHASE } from '../workflows/search-attributes.js';
 import { failure } from './errors.js';
 import type { NodeWatches } from './node-watch.js';
@@ -57,6 +57,8 @@ export const ALSO_LIST_MS = 3_000;
 export interface DeploymentFacts {
   currentSets: Record<string, string>;
   maxInFlight: Record<string, number>;
+  /** A limit that is a percentage, as the spec says it. */
+  maxInFlightSpec?: Record<string, string>;
 }
 
 /**
@@ -72,6 +74,8 @@ export async function listDeployments(temporal: Client | undefined, cluster: Obj
     if (typeof current === 'string') out.currentSets[name] = current;
     const limit = wf.memo?.[MAX_IN_FLIGHT_MEMO];
     if (typeof limit === 'number') out.maxInFlight[name] = limit;
+    const percent = wf.memo?.[MAX_IN_FLIGHT_SPEC_MEMO];
+    if (typeof percent === 'string') (out.maxInFlightSpec ??= {})[name] = percent;
   }
   return out;
 }

@@ -177,6 +177,8 @@ export const CURRENT_SET_MEMO = 'currentSet';
  * checks read it from visibility with the current set.
  */
 export const MAX_IN_FLIGHT_MEMO = 'maxInFlight';
+/** And, when maxInFlight is a percentage, the percentage (Cluster API's messages show the spec's value). */
+export const MAX_IN_FLIGHT_SPEC_MEMO = 'maxInFlightSpec';
 
 /**
  * A Machine's remediation annotations (api/meta.ts REMEDIATION_ANNOTATIONS) that are

@@ -44,7 +44,7 @@ import {
   updateMachineSetInPlaceSignal,
 } from './messages.js';
 import { flowMemo, flowOf, historyIsLong } from './flow.js';
-import { CURRENT_SET_MEMO, MAX_IN_FLIGHT_MEMO, annotationsIfAny } from './list-memo.js';
+import { CURRENT_SET_MEMO, MAX_IN_FLIGHT_MEMO, MAX_IN_FLIGHT_SPEC_MEMO, annotationsIfAny } from './list-memo.js';
 import { resolveMaxInFlight } from './planners/remediation-in-flight.js';
 import { generateName } from './names.js';
 import { computeDeploymentStatus, deploymentStatusChanged } from './planners/machine-deployment.status.js';
@@ -485,8 +485,13 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
 
   /** Its remediation limit in the memo (list-memo.ts MAX_IN_FLIGHT_MEMO), when it changed: none for a deployment without one. */
   const showMaxInFlight = () => {
-    const limit = resolveMaxInFlight(md().spec.remediation?.maxInFlight, md().spec.replicas) ?? null;
-    if (limit !== ((workflowInfo().memo?.[MAX_IN_FLIGHT_MEMO] as number | undefined) ?? null)) upsertMemo({ [MAX_IN_FLIGHT_MEMO]: limit });
+    const value = md().spec.remediation?.maxInFlight;
+    const limit = resolveMaxInFlight(value, md().spec.replicas) ?? null;
+    const percent = typeof value === 'string' ? value : null;
+    const memo = workflowInfo().memo;
+    if (limit !== ((memo?.[MAX_IN_FLIGHT_MEMO] as number | undefined) ?? null) || percent !== ((memo?.[MAX_IN_FLIGHT_SPEC_MEMO] as string | undefined) ?? null)) {
+      upsertMemo({ [MAX_IN_FLIGHT_MEMO]: limit, [MAX_IN_FLIGHT_SPEC_MEMO]: percent });
+    }
   };
 
   const updateStatus = async () => {

@@ -592,7 +592,7 @@ export interface MachineHealthCheckView {
 }
 
 /** A health target and the owner whose slot it fills (for the remediation backoff). */
-export type OwnedHealthTarget = HealthTarget & { owner?: string; maxInFlight?: number };
+export type OwnedHealthTarget = HealthTarget & { owner?: string; maxInFlight?: number; maxInFlightSpec?: string };
 
 export interface HealthCheckRecord {
   object: MachineHealthCheck;

@@ -259,5 +259,6 @@ describe('healthTargets (what the activity hands the check)', () => {
     expect(healthTargets(running, nodes, selector, true, {}, { md: 2 })[0]).toMatchObject({ machine: 'm0', owner: 'MachineDeployment/md', maxInFlight: 2 });
     expect(healthTargets(running, nodes, selector, true, {}, { other: 2 })[0]).not.toHaveProperty('maxInFlight');
     expect(healthTargets(running, nodes, selector, true)[0]).not.toHaveProperty('maxInFlight');
+    expect(healthTargets(running, nodes, selector, true, {}, { md: 1 }, { md: '50%' })[0]).toMatchObject({ maxInFlight: 1, maxInFlightSpec: '50%' });
   });
 });

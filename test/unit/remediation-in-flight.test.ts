@@ -49,6 +49,10 @@ describe('limitInFlight', () => {
     const cs = [t('a', 1), t('b', 2), t('c', 1, { owner: 'MachineDeployment/other', maxInFlight: 1 }), t('d', 1, { owner: 'MachineSet/ms', maxInFlight: undefined })];
     expect(limitInFlight({ candidates: cs, targets: cs, remediated: [] }).remediate).toEqual(['b', 'c', 'd']);
   });
+  it('a percentage shows as the spec says it, as Cluster API\'s message does', () => {
+    const cs = [t('a', 1, { maxInFlight: 1, maxInFlightSpec: '50%' }), t('b', 2, { maxInFlight: 1, maxInFlightSpec: '50%' })];
+    expect(limitInFlight({ candidates: cs, targets: cs, remediated: [] }).deferred[0]!.message).toBe('Waiting because there are already too many remediations in progress (spec.remediation.maxInFlight is 50%)');
+  });
   it('maxInFlight 0: none', () => {
     expect(limitInFlight({ candidates: [t('a', 1, { maxInFlight: 0 })], targets: [t('a', 1, { maxInFlight: 0 })], remediated: [] }).remediate).toEqual([]);
   });

@@ -13,6 +13,8 @@ export interface InFlightTarget {
   machineCreatedAt: string;
   /** The owner's maxInFlight, resolved to a number of machines (absent: no limit). */
   maxInFlight?: number;
+  /** maxInFlight as the spec says it, when it is a percentage (for the message). */
+  maxInFlightSpec?: string;
 }
 
 export interface InFlightInput {
@@ -56,12 +58,13 @@ export function limitInFlight(input: InFlightInput): InFlightVerdict {
   const deferred: InFlightVerdict['deferred'] = [];
   for (const [owner, cs] of limited) {
     const limit = cs[0]!.maxInFlight!;
+    const shown = cs[0]!.maxInFlightSpec ?? String(limit);
     const room = Math.max(0, limit - (inFlight.get(owner) ?? 0));
     // Newest first, as Cluster API's MachineSet sorts them (then by name, for a stable order).
     const ordered = [...cs].sort((a, b) => (a.machineCreatedAt === b.machineCreatedAt ? (a.machine < b.machine ? -1 : 1) : a.machineCreatedAt < b.machineCreatedAt ? 1 : -1));
     ordered.slice(0, room).forEach((c) => remediate.add(c.machine));
     for (const c of ordered.slice(room)) {
-      deferred.push({ machine: c.machine, owner, message: `Waiting because there are already too many remediations in progress (spec.remediation.maxInFlight is ${limit})` });
+      deferred.push({ machine: c.machine, owner, message: `Waiting because there are already too many remediations in progress (spec.remediation.maxInFlight is ${shown})` });
     }
   }
   return {
