@@ -101,6 +101,8 @@ const CONTROL_PLANE_MUTABLE = [
   'controlPlane.spec.replicas',
   'controlPlane.spec.version',
   'controlPlane.spec.machineTemplate.metadata',
+  // (Changed in place on every control-plane machine, as Cluster API's nodeDrainTimeout and the like.)
+  'controlPlane.spec.machineTemplate.spec.deletion',
   'controlPlane.spec.rollout',
   'controlPlane.spec.remediation',
   'controlPlaneMachineTemplate',

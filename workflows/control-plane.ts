@@ -29,9 +29,13 @@ import { compareVersions, pickFailureDomain, planControlPlane } from './planners
 import { canonicalJson } from './spec-diff.js';
 import { generateName } from './names.js';
 import { recordMachineReport, reporter, signalOrForget } from './reports.js';
-import { machineFactsMemo, machineListMemo, startMemo } from './list-memo.js';
+import { annotationsIfAny, machineFactsMemo, machineListMemo, remediationMemo, startMemo } from './list-memo.js';
+import { pendingInPlace, tellMachinesInPlace, type TemplateInPlace } from './in-place.js';
 import { objectSearchAttributes } from './search-attributes.js';
 import type { BootstrapRole, ControlPlaneMachineRecord, ControlPlaneMachineSpec, ControlPlaneReport, DeleteRequest, ControlPlaneState, ControlPlaneView, ControlPlaneWorkflowInput } from './types.js';
+
+/** A control plane tells its machines what changed in place on its machine template (labels, annotations, deletion timeouts). */
+export const KCP_IN_PLACE_TO_MACHINES_PATCH = 'kcp-in-place-to-machines';
 
 /** The condition each step's failures are shown on. */
 const STEP_CONDITION: Record<string, string> = {
@@ -73,6 +77,15 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
   const madeOf = (m: ControlPlaneMachineRecord): ControlPlaneMachineSpec => m.made ?? { version: spec.version, infrastructure: canonicalJson(input.machineTemplate.spec.template.spec) };
   const upToDate = (m: ControlPlaneMachineRecord) => canonicalJson(madeOf(m)) === canonicalJson(madeNow());
   const readyCount = () => live().filter(([, m]) => m.report?.nodeReady).length;
+  /** A machine's labels: its template's, its cluster's and the control plane's. */
+  const machineLabels = () => ({
+    ...current().machineTemplate.metadata.labels,
+    [LABELS.clusterName]: input.cluster.key.name,
+    [LABELS.controlPlane]: '',
+    [LABELS.controlPlaneName]: kcp.metadata.name,
+  });
+  /** What of the machine template its machines take in place. */
+  const machinesTake = (): TemplateInPlace => ({ deletion: current().machineTemplate.spec.deletion, labels: machineLabels(), annotations: current().machineTemplate.metadata.annotations ?? {} });
 
   setHandler(controlPlaneStatusQuery, (): ControlPlaneView => ({
     name: kcp.metadata.name,
@@ -100,7 +113,10 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
     changes++;
   });
   setHandler(updateControlPlaneSignal, (next) => {
+    const before = machinesTake();
     state.spec = next;
+    // What its machines take in place, as Cluster API's KubeadmControlPlane propagates its machine template.
+    state.toMachines = pendingInPlace(before, machinesTake(), state.toMachines);
     if (next.controlPlane.spec.replicas !== desired()) state.replicas = next.controlPlane.spec.replicas;
     state.status.observedGeneration++;
     changes++;
@@ -190,17 +206,18 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
     const spec = current();
     const infraRef = spec.machineTemplate.spec.infrastructureRef;
     setCurrentDetails(`creating control-plane machine ${name} (${role})`);
-    const labels = {
-      ...spec.machineTemplate.metadata.labels,
-      [LABELS.clusterName]: input.cluster.key.name,
-      [LABELS.controlPlane]: '',
-      [LABELS.controlPlaneName]: kcp.metadata.name,
-    };
+    const labels = machineLabels();
+    const annotations = spec.machineTemplate.metadata.annotations;
     await startChild(MachineWorkflow, {
       workflowId: machineWorkflowId({ namespace: ns, name }),
       parentClosePolicy: ParentClosePolicy.ABANDON,
       typedSearchAttributes: objectSearchAttributes('Machine', ns, input.cluster.key.name, 'Pending'),
-      memo: { ...startMemo(machineListMemo(role, spec.version)), ...flowMemo(), ...machineFactsMemo({ labels, ownerKind: 'KubeadmControlPlane', createdAt: new Date().toISOString() }) },
+      memo: {
+        ...startMemo(machineListMemo(role, spec.version)),
+        ...flowMemo(),
+        ...machineFactsMemo({ labels, ownerKind: 'KubeadmControlPlane', createdAt: new Date().toISOString(), ...annotationsIfAny(annotations) }),
+        ...remediationMemo(annotations),
+      },
       args: [
         {
           machine: {
@@ -208,6 +225,8 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
             namespace: ns,
             uid,
             labels,
+            // The machine template's annotations are each machine's, as in Cluster API.
+            ...annotationsIfAny(annotations),
             spec: {
               clusterName: input.cluster.key.name,
               bootstrap: { configRef: { apiGroup: GROUPS.bootstrap, kind: 'KubeadmConfig', name } },
@@ -243,6 +262,17 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
     wakeAt = undefined;
     if (at !== undefined) await condition(wake, Math.max(1000, at - Date.now() + 100));
     else await condition(wake);
+  };
+  /**
+   * Tells every machine what changed in place on the machine template (in-place.ts), one signal
+   * each. Behind a patch: a control plane whose history holds a change from before replays as recorded.
+   */
+  const tellMachines = async () => {
+    const told = state.toMachines;
+    if (!told || !patched(KCP_IN_PLACE_TO_MACHINES_PATCH)) return;
+    state.toMachines = undefined;
+    const machines = live().map(([name, m]) => ({ name, deleting: !!m.remediating || m.report?.phase === 'Deleting' }));
+    await tellMachinesInPlace(kcp.metadata.namespace, machines, told, (name) => (state.machines[name]!.deleted = true));
   };
   /** When the loop must look again though nothing changed (a retry period ends), in ms since the epoch. */
   let wakeAt: number | undefined;
@@ -436,6 +466,7 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
       continue;
     }
 
+    await tellMachines();
     await remediate();
     if (await scaleAndRollOut()) {
       await updateStatus();

@@ -29,7 +29,6 @@ import {
   deleteMachineSetSignal,
   deleteMachineSignal,
   disableMachineCreateSignal,
-  updateMachineInPlaceSignal,
   updateMachineSetInPlaceSignal,
   machineReportSignal,
   machineSetReportSignal,
@@ -40,6 +39,7 @@ import {
 } from './messages.js';
 import { CURRENT_FLOW, flowMemo, flowOf, historyIsLong, START_BATCH } from './flow.js';
 import { generateName } from './names.js';
+import { pendingInPlace, tellMachinesInPlace, type TemplateInPlace } from './in-place.js';
 import { planMachineSet } from './planners/machine-set.js';
 import { ownerMustHear } from './planners/set-view.js';
 import { computeMachineSetStatus, machineSetStatusChanged, nextStatusChangeAt, type StatusMachine } from './planners/machine-set.status.js';
@@ -119,6 +119,8 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
   const live = () => Object.entries(state.machines);
   /** A machine's labels: its template's, its cluster's and its set's name. */
   const machineLabels = () => ({ ...ms.spec.template.metadata.labels, [LABELS.clusterName]: ms.spec.clusterName, [LABELS.setName]: ms.name });
+  /** What of the template its machines take in place. */
+  const machinesTake = (): TemplateInPlace => ({ deletion: ms.spec.template.spec.deletion, labels: machineLabels(), annotations: ms.spec.template.metadata.annotations ?? {} });
   const tellOwner = reporter(input.ownerWorkflowId, machineSetReportSignal);
   // A set applied on its own reports to its Cluster every change, with its desired count.
   const standalone = input.standalone;
@@ -186,18 +188,12 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
     changes++;
   });
   setHandler(updateMachineSetInPlaceSignal, (inPlace) => {
-    const before = ms.spec.template;
+    const before = machinesTake();
     // (The metadata comes only when it changed: absent, the set keeps what it was last told.)
     state.inPlace = !inPlace.metadata && state.inPlace?.metadata ? { ...inPlace, metadata: state.inPlace.metadata } : inPlace;
     ms = withInPlace(state.inPlace);
     // What its machines take in place, as Cluster API's MachineSet propagates its template.
-    const after = ms.spec.template;
-    const was = before.metadata.annotations ?? {};
-    const now = after.metadata.annotations ?? {};
-    if (canonicalJson([before.spec.deletion, before.metadata.labels, was]) !== canonicalJson([after.spec.deletion, after.metadata.labels, now])) {
-      const removed = [...new Set([...(state.toMachines?.removed ?? []), ...Object.keys(was)])].filter((k) => !(k in now)).sort();
-      state.toMachines = { deletion: after.spec.deletion, labels: machineLabels(), annotations: now, removed };
-    }
+    state.toMachines = pendingInPlace(before, machinesTake(), state.toMachines);
     changes++;
   });
   // Revision 8: an old set of an OnDelete rollout replaces no machine the user deletes; its owner
@@ -387,26 +383,17 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
    * deleted.
    * Behind a patch: a set whose history holds an in-place change from before replays as recorded.
    */
-  const tellMachinesInPlace = async () => {
+  const tellMachines = async () => {
     const told = state.toMachines;
     if (!told || !patched(SET_IN_PLACE_TO_MACHINES_PATCH)) return;
     state.toMachines = undefined;
-    const annotations = { set: told.annotations, remove: told.removed };
-    await Promise.all(
-      live().map(([name, m]) =>
-        signalOrForget(
-          machineWorkflowId({ namespace: ms.namespace, name }),
-          (h) => h.signal(updateMachineInPlaceSignal, { deletion: told.deletion, ...(m.deleting ? {} : { labels: told.labels, annotations }) }),
-          () => delete state.machines[name],
-        ),
-      ),
-    );
+    await tellMachinesInPlace(ms.namespace, live().map(([name, m]) => ({ name, deleting: m.deleting })), told, (name) => delete state.machines[name]);
   };
 
   // --- the loop: observe (reports), plan, act, status ---
   while (!state.deleteRequested) {
     const seen = changes;
-    await tellMachinesInPlace();
+    await tellMachines();
     const plan = planMachineSet({
       replicas: state.replicas,
       machines: live().map(([name, m]) => ({

@@ -181,6 +181,8 @@ export interface ControlPlaneState {
   reportedAvailable: boolean;
   /** Why the control plane is stuck: a step retrying for a while, or failed for good. */
   problem?: StepProblem;
+  /** What its machines are still to be told in place (the machine template's deletion timeouts, labels and annotations); absent: nothing. */
+  toMachines?: PendingInPlace;
 }
 
 /** A step that keeps failing (retrying) or failed for good (terminal), as the owner shows it. */
@@ -323,6 +325,19 @@ export interface SetInPlace {
   metadata?: { labels: Record<string, string>; annotations: Record<string, string> };
 }
 
+/** What of an owner's machine template (a set's, a control plane's) its machines take in place (in-place.ts). */
+export interface TemplateInPlace {
+  deletion: MachineSpec['deletion'];
+  /** A machine's labels: the template's with the owner's own (cluster, set or control-plane name). */
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+
+/** What its machines are still to be told; `removed`: template annotations they are to lose. */
+export interface PendingInPlace extends TemplateInPlace {
+  removed: string[];
+}
+
 /**
  * What a set changes in place on its machines, as Cluster API's MachineSet propagates its
  * template: the deletion timeouts (to every machine, a deleting one included: a shorter
@@ -405,7 +420,7 @@ export interface MachineSetState {
   /** The machines a health check's remediation is deleting, as last reported to the owner (sorted; absent: none). */
   remediating?: string[];
   /** What its machines are still to be told in place (the template's deletion timeouts and annotations); absent: nothing. */
-  toMachines?: { deletion: MachineSpec['deletion']; labels: Record<string, string>; annotations: Record<string, string>; removed: string[] };
+  toMachines?: PendingInPlace;
 }
 
 /**

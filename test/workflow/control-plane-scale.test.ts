@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApplyError, executePlan, loadPlan } from '../../client/apply.js';
 import { getObjects } from '../../client/commands.js';
 import { ManifestError } from '../../client/manifests.js';
-import { controlPlaneWorkflowId } from '../../workflows/ids.js';
-import { controlPlaneStatusQuery } from '../../workflows/messages.js';
+import { controlPlaneWorkflowId, machineWorkflowId } from '../../workflows/ids.js';
+import { controlPlaneStatusQuery, machineStatusQuery } from '../../workflows/messages.js';
 import { type ApiPoller, pollWorkloadApi } from '../support/api-poller.js';
 import { eventually, startCapstanEnv, type CapstanEnv } from '../support/capstan-env.js';
 import { allEvents, clusterView, liveVms, nodeReady, waitForAvailable, workloadNodes } from '../support/cluster-checks.js';
@@ -117,6 +117,32 @@ describe('control-plane scale', () => {
     expect(yaml).toContain('apiVersion: controlplane.capstan.dev/v1alpha1');
     expect(yaml).toMatch(/spec:\n(.*\n)*?  replicas: 3\n/);
   }, 240_000);
+
+  it("changes the machine template's labels, annotations and deletion timeouts in place on every control-plane machine, replacing none (Cluster API's in-place propagation)", async () => {
+    const before = (await kcp().query(controlPlaneStatusQuery)).machines.map((m) => m.name).sort();
+    expect(before).toHaveLength(3);
+    const vms = (await liveVms(env.simClient)).filter((x) => x.name.startsWith('demo-control-plane-')).map((x) => x.id).sort();
+    const changed = manifest(3).replace(
+      '  machineTemplate:\n    spec:\n',
+      '  machineTemplate:\n    metadata:\n      labels:\n        example.com/tier: control\n      annotations:\n        example.com/team: platform\n    spec:\n      deletion:\n        nodeDrainTimeoutSeconds: 45\n',
+    );
+    expect(changed).toContain('nodeDrainTimeoutSeconds: 45');
+    const lines = await apply(changed);
+    expect(lines.map((l) => `${l.object} ${l.result}`)).toContain('kubeadmcontrolplane.controlplane.capstan.dev/demo-control-plane configured');
+    const views = await eventually('every control-plane machine to take them', async () => {
+      const vs = await Promise.all(before.map((n) => env.client.workflow.getHandle(machineWorkflowId({ namespace: 'default', name: n })).query(machineStatusQuery)));
+      return vs.every((v) => v.annotations?.['example.com/team'] === 'platform' && v.labels?.['example.com/tier'] === 'control' && v.spec.deletion.nodeDrainTimeoutSeconds === 45) ? vs : undefined;
+    }, 60_000, 250);
+    for (const v of views) expect(v.labels).toMatchObject({ 'cluster.capstan.dev/control-plane-name': 'demo-control-plane', 'cluster.capstan.dev/cluster-name': 'demo' });
+    expect((await kcp().query(controlPlaneStatusQuery)).machines.map((m) => m.name).sort()).toEqual(before);
+    expect((await liveVms(env.simClient)).filter((x) => x.name.startsWith('demo-control-plane-')).map((x) => x.id).sort()).toEqual(vms);
+    // Back as it was: the annotation goes from every machine.
+    await apply(manifest(3));
+    await eventually('the annotation gone from every control-plane machine', async () => {
+      const vs = await Promise.all(before.map((n) => env.client.workflow.getHandle(machineWorkflowId({ namespace: 'default', name: n })).query(machineStatusQuery)));
+      return vs.every((v) => v.annotations?.['example.com/team'] === undefined && v.labels?.['example.com/tier'] === undefined) ? true : undefined;
+    }, 60_000, 250);
+  }, 120_000);
 
   it('scales 3 → 1: oldest first, one at a time, and the API never fails', async () => {
     const before = (await kcp().query(controlPlaneStatusQuery)).machines.map((m) => m.name);
