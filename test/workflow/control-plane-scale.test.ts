@@ -2,6 +2,7 @@
 // cluster.yaml: machines are added one at a time (each joins once the others are Ready) and
 // removed one at a time, oldest first, with the workload API polled throughout and never failing.
 // An even count, or any other change to the Cluster or its control plane, is refused at apply.
+import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApplyError, executePlan, loadPlan } from '../../client/apply.js';
 import { getObjects } from '../../client/commands.js';
@@ -9,7 +10,7 @@ import { ManifestError } from '../../client/manifests.js';
 import { controlPlaneWorkflowId, machineWorkflowId } from '../../workflows/ids.js';
 import { controlPlaneStatusQuery, machineStatusQuery } from '../../workflows/messages.js';
 import { type ApiPoller, pollWorkloadApi } from '../support/api-poller.js';
-import { eventually, startCapstanEnv, type CapstanEnv } from '../support/capstan-env.js';
+import { eventually, fetchHistories, startCapstanEnv, workflowBundle, type CapstanEnv } from '../support/capstan-env.js';
 import { allEvents, clusterView, liveVms, nodeReady, waitForAvailable, workloadNodes } from '../support/cluster-checks.js';
 import type { SimEvent } from '../../providers/sim/types.js';
 import { DEMO_CONTROL_PLANE } from '../support/demo-manifests.js';
@@ -160,4 +161,10 @@ describe('control-plane scale', () => {
     expect(api!.polls).toBeGreaterThan(5);
     expect(api!.failures).toEqual([]);
   }, 240_000);
+
+  it("replays the control plane's and its machines' histories with today's workflow code", async () => {
+    const histories = await fetchHistories(env.client, 'WorkflowId STARTS_WITH "kubeadmcontrolplane/" OR WorkflowId STARTS_WITH "machine/default/demo-control-plane-"');
+    expect(histories.length).toBeGreaterThanOrEqual(4);
+    for await (const r of Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, histories)) expect(r.error, r.workflowId).toBeUndefined();
+  }, 120_000);
 });
