@@ -74,10 +74,22 @@ export function standaloneSetInput(a: MachineSetApply, cluster: ClusterContext, 
 }
 
 /** What of a standalone set an apply may not change: all but spec.replicas (and metadata). */
-const immutablePart = (a: MachineSetApply) => ({
-  spec: { ...a.machineSet.spec, replicas: 0 },
-  bootstrapTemplate: { spec: a.bootstrapTemplate.spec },
-  infrastructureTemplate: { spec: a.infrastructureTemplate.spec },
+const immutablePart = (a: MachineSetApply) => {
+  const { deletion: _order, ...spec } = a.machineSet.spec;
+  const { minReadySeconds: _m, deletion: _d, ...machine } = spec.template.spec;
+  return {
+    spec: { ...spec, replicas: 0, template: { spec: machine } },
+    bootstrapTemplate: { spec: a.bootstrapTemplate.spec },
+    infrastructureTemplate: { spec: a.infrastructureTemplate.spec },
+  };
+};
+
+/** What of a standalone set's apply changes in place, as its owner would tell it (Cluster API's in-place fields). */
+const inPlacePart = (spec: MachineSetApply['machineSet']['spec'] | MachineSetWorkflowInput['machineSet']['spec']): SetInPlace => ({
+  minReadySeconds: spec.template.spec.minReadySeconds,
+  deletion: spec.template.spec.deletion,
+  ...(spec.deletion?.order ? { order: spec.deletion.order } : {}),
+  metadata: { labels: spec.template.metadata.labels, annotations: spec.template.metadata.annotations ?? {} },
 });
 
 export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promise<MachineSetReport> {
@@ -157,12 +169,22 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
       },
     },
   );
-  // A standalone set's apply: only spec.replicas may change (its machines are never updated,
-  // and replacing them is a MachineDeployment's job).
+  // A standalone set's apply: spec.replicas, and what Cluster API changes in place — the
+  // template's labels, annotations, deletion timeouts and minReadySeconds, and deletion.order —
+  // which reach its machines as its owner's change would; nothing else (its machines are never
+  // replaced for a new template: that is a MachineDeployment's job).
   setHandler(
     applyMachineSetUpdate,
     (a) => {
-      if (a.machineSet.spec.replicas === state.replicas) return { generation: state.generation, result: 'unchanged' as const };
+      const inPlace = inPlacePart(a.machineSet.spec);
+      const sameInPlace = canonicalJson(inPlace) === canonicalJson(inPlacePart(ms.spec));
+      if (a.machineSet.spec.replicas === state.replicas && sameInPlace) return { generation: state.generation, result: 'unchanged' as const };
+      if (!sameInPlace) {
+        const before = machinesTake();
+        state.inPlace = inPlace;
+        ms = withInPlace(inPlace);
+        state.toMachines = pendingInPlace(before, machinesTake(), state.toMachines);
+      }
       state.replicas = a.machineSet.spec.replicas;
       state.generation++;
       changes++;
@@ -175,7 +197,9 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
         assertValid([a?.machineSet, a?.bootstrapTemplate, a?.infrastructureTemplate]);
         const changed = diffPaths(immutablePart(standalone), immutablePart(a));
         if (changed.length) {
-          throw new Error(`MachineSet "${ms.name}": ${changed.join(', ')}: immutable on a MachineSet; only spec.replicas changes (a MachineDeployment rolls a new template)`);
+          throw new Error(
+            `MachineSet "${ms.name}": ${changed.join(', ')}: immutable on a MachineSet; only spec.replicas, spec.deletion.order and the template's labels, annotations, minReadySeconds and deletion timeouts change (a MachineDeployment rolls a new template)`,
+          );
         }
       },
     },

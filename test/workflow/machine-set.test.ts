@@ -10,7 +10,7 @@ import { executePlan, loadPlan } from '../../client/apply.js';
 import { machineSetWorkflowId, machineWorkflowId } from '../../workflows/ids.js';
 import { MachineSetWorkflow } from '../../workflows/machine-set.js';
 import { ANNOTATIONS } from '../../api/meta.js';
-import { annotateMachineUpdate, deleteClusterUpdate, deleteMachineSetSignal, deleteMachineSignal, machineSetStatusQuery, scaleMachineSetUpdate } from '../../workflows/messages.js';
+import { annotateMachineUpdate, applyMachineSetUpdate, deleteClusterUpdate, deleteMachineSetSignal, deleteMachineSignal, machineSetStatusQuery, machineStatusQuery, scaleMachineSetUpdate } from '../../workflows/messages.js';
 import { flowMemo } from '../../workflows/flow.js';
 import { objectSearchAttributes } from '../../workflows/search-attributes.js';
 import type { MachineSetView, MachineSetWorkflowInput } from '../../workflows/types.js';
@@ -269,9 +269,24 @@ describe('MachineSetWorkflow', () => {
     expect(scaled.generation).toBe(2);
     const err = await apply(solo(3, 'sim.large')).catch((e: unknown) => e);
     expect(String((err as Error).message)).toBe(
-      'MachineSet "solo": infrastructureTemplate.spec.template.spec.instanceType: immutable on a MachineSet; only spec.replicas changes (a MachineDeployment rolls a new template)',
+      "MachineSet \"solo\": infrastructureTemplate.spec.template.spec.instanceType: immutable on a MachineSet; only spec.replicas, spec.deletion.order and the template's labels, annotations, minReadySeconds and deletion timeouts change (a MachineDeployment rolls a new template)",
     );
     expect((await soloHandle.query(machineSetStatusQuery)).generation).toBe(2);
+
+    // What Cluster API changes in place: the template's annotations and deletion timeouts reach
+    // the machines it has, replacing none.
+    const names = (await soloHandle.query(machineSetStatusQuery)).machines.map((m) => m.name).sort();
+    const inPlace = solo(3).replace(/^( {4}metadata:\n)( {6}labels:)/m, '$1      annotations:\n        example.com/team: blue\n$2');
+    expect(inPlace).toContain('example.com/team: blue');
+    const doc = loadPlan([{ file: 'ms.yaml', text: inPlace }]).machineSets[0]!;
+    doc.machineSet.spec.template.spec.deletion = { ...doc.machineSet.spec.template.spec.deletion, nodeDrainTimeoutSeconds: 33 };
+    expect(await soloHandle.executeUpdate(applyMachineSetUpdate, { args: [doc] })).toEqual({ generation: 3, result: 'configured' });
+    await eventually('its machines to take them', async () => {
+      const vs = await Promise.all(names.map((n) => env.client.workflow.getHandle(machineWorkflowId({ namespace: 'default', name: n })).query(machineStatusQuery)));
+      return vs.every((v) => v.annotations?.['example.com/team'] === 'blue' && v.spec.deletion.nodeDrainTimeoutSeconds === 33) ? true : undefined;
+    }, 60_000, 250);
+    expect((await soloHandle.query(machineSetStatusQuery)).machines.map((m) => m.name).sort()).toEqual(names);
+    expect(await soloHandle.executeUpdate(applyMachineSetUpdate, { args: [doc] })).toEqual({ generation: 3, result: 'unchanged' });
 
     // Deleting the Cluster deletes the set (its machines drained and gone) before the control plane.
     const from = (await allEvents(env.simClient)).at(-1)!.seq;
