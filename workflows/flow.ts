@@ -94,6 +94,17 @@
 // earlier release takes them too. Every health check reads them from visibility: a machine with
 // skip-remediation is no target, one with remediate-machine is unhealthy at once
 // (HasRemediateAnnotation). A set's machines carry its template's annotations, as in Cluster API.
+//
+// Nor are these, each behind a patch of its own, so a workflow of an earlier release takes them
+// from its next change and its history replays as recorded:
+// - `template-metadata-in-place` (machine-deployment.ts): a deployment tells its sets a change of
+//   its template's labels and annotations, rolling nothing.
+// - `set-in-place-to-machines` (machine-set.ts) and `kcp-in-place-to-machines` (control-plane.ts):
+//   a set or control plane tells its machines a change of its template's labels, annotations and
+//   deletion timeouts (in-place.ts; one signal each, only when they change).
+// - `remediation-max-in-flight` (machine-health-check.ts): a check holds back a deployment's
+//   remediations beyond its spec.remediation.maxInFlight (planners/remediation-in-flight.ts).
+// - `set-reports-remediating` (machine-set.ts): a set reports the machines a remediation deletes.
 export const FLOW_MEMO = 'flow';
 export const CURRENT_FLOW = 10;
 
