@@ -17,8 +17,11 @@ export const madeByOwner = (o: CapstanObject) => o.metadata?.ownerReferences?.so
 export const TEMPLATE_ANNOTATIONS_ANNOTATION = 'capstan.dev/template-annotations';
 
 /** An object's annotations but kubectl's and capstan's own (and those a Machine has from its set's template), which are about the object, not what it asks for. */
+/** The annotation keys a workflow-made Machine has from its set's template (TEMPLATE_ANNOTATIONS_ANNOTATION). */
+export const templateAnnotationKeys = (o: CapstanObject): Set<string> => new Set((o.metadata?.annotations?.[TEMPLATE_ANNOTATIONS_ANNOTATION] ?? '').split(',').filter(Boolean));
+
 export const userAnnotations = (o: CapstanObject): Record<string, string> => {
-  const fromTemplate = new Set((o.metadata?.annotations?.[TEMPLATE_ANNOTATIONS_ANNOTATION] ?? '').split(',').filter(Boolean));
+  const fromTemplate = templateAnnotationKeys(o);
   return Object.fromEntries(
     Object.entries(o.metadata?.annotations ?? {}).filter(([k]) => k !== 'kubectl.kubernetes.io/last-applied-configuration' && !k.startsWith('capstan.dev/') && !fromTemplate.has(k)),
   );

@@ -744,7 +744,9 @@ export class ObjectMirror {
     if (known === count) return false;
     if (known !== undefined) return true;
     const differs = (want: Record<string, string> | undefined, have: Record<string, string> | undefined) => Object.entries(want ?? {}).some(([k, v]) => have?.[k] !== v);
-    if (differs(m.facts.labels, obj.metadata?.labels) || differs(m.facts.annotations, obj.metadata?.annotations)) return true;
+    // (And the template annotations it lists: one the template dropped while no watcher ran.)
+    const listed = obj.metadata?.annotations?.[TEMPLATE_ANNOTATIONS_ANNOTATION] ?? '';
+    if (differs(m.facts.labels, obj.metadata?.labels) || differs(m.facts.annotations, obj.metadata?.annotations) || listed !== Object.keys(m.facts.annotations ?? {}).sort().join(',')) return true;
     this.labelChanges.set(key, count); // (seen as written: nothing to do)
     return false;
   }

@@ -21,7 +21,7 @@ import { VERSION } from '../api/meta.js';
 import { clusterWorkflowId, controlPlaneWorkflowId, machineDeploymentWorkflowId, machineHealthCheckWorkflowId, machineSetWorkflowId, machineWorkflowId } from '../workflows/ids.js';
 import { annotateMachineUpdate, deleteClusterUpdate, deleteMachineDeploymentSignal, deleteMachineHealthCheckSignal, deleteMachineSetSignal, deleteMachineSignal, remediateControlPlaneMachineSignal } from '../workflows/messages.js';
 import { executePlan, loadPlan, type ApplyLine } from './apply.js';
-import { asManifest, type CapstanObject, madeByOwner, userAnnotations } from './object-manifest.js';
+import { asManifest, type CapstanObject, madeByOwner, templateAnnotationKeys, userAnnotations } from './object-manifest.js';
 import { keepWatching } from './watch-restart.js';
 import { FINALIZER, ObjectMirror, objectKey, RUN_ID_ANNOTATION, WORKFLOW_ID_ANNOTATION } from './object-mirror.js';
 
@@ -404,7 +404,9 @@ export class Watcher {
     if (seen && canonicalJson(seen) === canonicalJson(now)) return;
     this.machineAnnotations.set(uid, now);
     const set = Object.fromEntries(Object.entries(now).filter(([k, v]) => seen?.[k] !== v));
-    const remove = Object.keys(seen ?? {}).filter((k) => !(k in now));
+    // (A key the template now has is no longer the user's, not gone: the machine keeps it.)
+    const fromTemplate = templateAnnotationKeys(o);
+    const remove = Object.keys(seen ?? {}).filter((k) => !(k in now) && !fromTemplate.has(k));
     if (!Object.keys(set).length && !remove.length) return;
     const what = `machine ${o.metadata!.namespace}/${o.metadata!.name}`;
     void this.o.temporal.workflow

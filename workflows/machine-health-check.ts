@@ -40,10 +40,10 @@ import { diffPaths } from './spec-diff.js';
 import type { MachineHealthCheckState, MachineHealthCheckView, MachineHealthCheckWorkflowInput, OwnedHealthTarget } from './types.js';
 import { assertValid } from './validate.js';
 
-/** The KubeadmControlPlane that owns a target, if one does. */
 /** The health check limits a deployment's remediations to its spec.remediation.maxInFlight. */
 export const MAX_IN_FLIGHT_PATCH = 'remediation-max-in-flight';
 
+/** The KubeadmControlPlane that owns a target, if one does. */
 const controlPlaneOwner = (t: OwnedHealthTarget | undefined) => (t?.owner?.startsWith('KubeadmControlPlane/') ? t.owner.slice('KubeadmControlPlane/'.length) : undefined);
 
 /** The longest one observation runs before it returns what it sees anyway. */

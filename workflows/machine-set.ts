@@ -177,7 +177,9 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
     applyMachineSetUpdate,
     (a) => {
       const inPlace = inPlacePart(a.machineSet.spec);
-      const sameInPlace = canonicalJson(inPlace) === canonicalJson(inPlacePart(ms.spec));
+      // (Against what it was applied with or last changed to: the input of a set started by an
+      // earlier release may lack the template's annotations its apply had.)
+      const sameInPlace = canonicalJson(inPlace) === canonicalJson(state.inPlace ?? inPlacePart(standalone!.machineSet.spec));
       if (a.machineSet.spec.replicas === state.replicas && sameInPlace) return { generation: state.generation, result: 'unchanged' as const };
       if (!sameInPlace) {
         const before = machinesTake();
