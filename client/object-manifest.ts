@@ -11,15 +11,16 @@ export interface CapstanObject extends KubernetesObject {
 export const madeByOwner = (o: CapstanObject) => o.metadata?.ownerReferences?.some((r) => r.controller) ?? false;
 
 /**
- * On a workflow-made Machine: the keys of the annotations it has from its set's template (comma
- * separated), which the mirror writes and a change of the template changes, not the user.
+ * On a workflow-made Machine (and its KubeadmConfig and SimMachine): the keys of the annotations it
+ * has from its set's template (comma separated), which the mirror writes and a change of the
+ * template changes, not the user.
  */
 export const TEMPLATE_ANNOTATIONS_ANNOTATION = 'capstan.dev/template-annotations';
 
-/** An object's annotations but kubectl's and capstan's own (and those a Machine has from its set's template), which are about the object, not what it asks for. */
 /** The annotation keys a workflow-made Machine has from its set's template (TEMPLATE_ANNOTATIONS_ANNOTATION). */
 export const templateAnnotationKeys = (o: CapstanObject): Set<string> => new Set((o.metadata?.annotations?.[TEMPLATE_ANNOTATIONS_ANNOTATION] ?? '').split(',').filter(Boolean));
 
+/** An object's annotations but kubectl's and capstan's own (and those a Machine has from its set's template), which are about the object, not what it asks for. */
 export const userAnnotations = (o: CapstanObject): Record<string, string> => {
   const fromTemplate = templateAnnotationKeys(o);
   return Object.fromEntries(

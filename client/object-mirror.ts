@@ -30,6 +30,7 @@ import { canonicalJson } from '../workflows/spec-diff.js';
 import type { MachineDeploymentView, MachineHealthCheckView, MachineSetView } from '../workflows/types.js';
 import { machineDeploymentPhase } from './machine-deployments.js';
 import { TEMPLATE_ANNOTATIONS_ANNOTATION } from './object-manifest.js';
+import { remediatingCondition, remediationKey, remediationSeen, withRemediating } from './remediating-condition.js';
 import { clusterStatusFrom, mirroredPart } from './status-mirror.js';
 
 export const FIELD_MANAGER = 'capstan';
@@ -174,6 +175,14 @@ export function healthCheckConditions(
 }
 
 /**
+ * A machine its set deletes as a remediation: Cluster API's MachineSet says so on its
+ * OwnerRemediated (False, MachineDeleting) until it is gone.
+ */
+export function ownerRemediated(m: Pick<VisibleMachine, 'phase'>, remediating: boolean): Omit<Condition, 'lastTransitionTime'>[] {
+  return remediating && m.phase === 'Deleting' ? [{ type: ConditionType.OwnerRemediated, status: 'False', reason: 'MachineDeleting', message: 'Machine is deleting' }] : [];
+}
+
+/**
  * A deployment's conditions while its cluster's workload API does not answer: not Available (no
  * machine is known to be), since the probe failed — a fixed time, so passes write nothing new.
  */
@@ -224,12 +233,7 @@ export function setObjectSpec(name: string, view: Pick<MachineDeploymentView, 's
  */
 export function setSpecInPlace(written: Record<string, any>, view: Pick<MachineDeploymentView, 'name' | 'spec'>, setName: string): Record<string, unknown> | undefined {
   const template = written.template ?? {};
-  const want = {
-    labels: { ...view.spec.template.metadata.labels, [LABELS.deploymentName]: view.name, [LABELS.setName]: setName },
-    annotations: view.spec.template.metadata.annotations ?? {},
-    deletion: view.spec.template.spec.deletion ?? {},
-    minReadySeconds: view.spec.minReadySeconds || view.spec.template.spec.minReadySeconds || 0,
-  };
+  const want = setInPlace(view, setName);
   const have = { labels: template.metadata?.labels ?? {}, annotations: template.metadata?.annotations ?? {}, deletion: template.spec?.deletion ?? {}, minReadySeconds: template.spec?.minReadySeconds ?? 0 };
   if (canonicalJson(want) === canonicalJson(have)) return undefined;
   const { annotations: _a, labels: _l, ...metadata } = template.metadata ?? {};
@@ -240,6 +244,16 @@ export function setSpecInPlace(written: Record<string, any>, view: Pick<MachineD
       metadata: { ...metadata, labels: want.labels, ...annotationsIfAny(want.annotations) },
       spec: { ...template.spec, deletion: want.deletion, minReadySeconds: want.minReadySeconds },
     },
+  };
+}
+
+/** What a deployment gives its set's template in place: labels, annotations, deletion timeouts and order, minReadySeconds. */
+export function setInPlace(view: Pick<MachineDeploymentView, 'name' | 'spec'>, setName: string) {
+  return {
+    labels: { ...view.spec.template.metadata.labels, [LABELS.deploymentName]: view.name, [LABELS.setName]: setName },
+    annotations: view.spec.template.metadata.annotations ?? {},
+    deletion: view.spec.template.spec.deletion ?? {},
+    minReadySeconds: view.spec.minReadySeconds || view.spec.template.spec.minReadySeconds || 0,
   };
 }
 
@@ -263,6 +277,23 @@ export function partTemplates(owner: MirroredObject, find: (kind: KindName, name
   }
   const spec = owner.spec?.template?.spec;
   return { config: templateSpec('KubeadmConfigTemplate', spec?.bootstrap?.configRef?.name), infrastructure: templateSpec('SimMachineTemplate', spec?.infrastructureRef?.name) };
+}
+
+/**
+ * The labels and annotations of a workflow-made machine's KubeadmConfig and SimMachine: its own
+ * (Cluster API's MachineSet creates them with the Machine's), the template annotations listed as on it.
+ */
+export function partMetadata(m: Pick<VisibleMachine, 'cluster' | 'facts'>): { labels: Record<string, string>; annotations?: Record<string, string> } {
+  const keys = Object.keys(m.facts.annotations ?? {}).sort();
+  return {
+    labels: { ...m.facts.labels, [LABELS.clusterName]: m.cluster },
+    ...(keys.length ? { annotations: { ...m.facts.annotations, [TEMPLATE_ANNOTATIONS_ANNOTATION]: keys.join(',') } } : {}),
+  };
+}
+
+/** The Machine whose object key `key` (any of its objects': `Kind/namespace/name`) names. */
+function machineKeyOf(key: string): string {
+  return key.replace(/^[^/]+\//, 'Machine/');
 }
 
 /** The Machine object a workflow-created machine is: Cluster API's spec, owned by its set or control plane. */
@@ -606,10 +637,11 @@ export class ObjectMirror {
       const { namespace, name } = md.metadata as { namespace: string; name: string };
       const mine = machines.filter((m) => m.namespace === namespace && m.facts.labels[LABELS.deploymentName] === name);
       const id = objectKey('MachineDeployment', namespace, name);
-      if (!this.changed(id, md, mine)) continue;
+      // (What the health checks say of its machines: a deferred remediation is on no machine's phase.)
+      if (!this.changed(id, md, mine, this.verdictsOn(namespace, mine))) continue;
       const view = await this.ask(id, () => this.o.temporal.workflow.getHandle(machineDeploymentWorkflowId({ namespace, name })).query(machineDeploymentStatusQuery));
       if (!view) continue;
-      for (const s of view.sets) await this.deploymentSet(md, view, s, mine.filter((m) => m.facts.labels[LABELS.setName] === s.name));
+      for (const s of view.sets) if (await this.deploymentSet(md, view, s, mine.filter((m) => m.facts.labels[LABELS.setName] === s.name))) this.unsettled(id);
       for (const gone of this.ownedBy('MachineSet', md).filter((o) => !view.sets.some((s) => s.name === o.metadata?.name))) await this.remove('MachineSet', gone);
       const counts = machineCounts(mine, (m) => view.sets.some((s) => s.new && s.name === m.facts.labels[LABELS.setName]));
       const generation = this.generationOf(id);
@@ -619,6 +651,10 @@ export class ObjectMirror {
       const blindSince = mine.find((m) => m.connectionDownSince)?.connectionDownSince;
       const blind = blindSince !== undefined;
       const availableReplicas = blind ? counts.availableReplicas : (view.status?.availableReplicas ?? counts.availableReplicas);
+      const seen = remediationSeen(namespace, mine.map((m) => m.name), view.sets.flatMap((s) => s.remediating ?? []), this.healthVerdicts.values());
+      for (const m of mine) this.remediating.delete(objectKey('Machine', namespace, m.name));
+      for (const m of seen.remediating) this.remediating.add(objectKey('Machine', namespace, m));
+      const conditions = view.status && withRemediating(view.status.conditions, remediatingCondition('MachineDeployment', seen), md.status?.conditions, new Date());
       const wrote = await this.writeStatus('MachineDeployment', md, {
         selector: selectorString(view.spec.selector),
         phase: machineDeploymentPhase(view),
@@ -629,7 +665,7 @@ export class ObjectMirror {
         // Cluster API's: replicas − available, never below 0.
         unavailableReplicas: Math.max(0, replicas - availableReplicas),
         ...generation,
-        conditions: atGeneration(blind ? blindAvailable(view.status?.conditions, blindSince, mine[0]!.cluster) : view.status?.conditions, generation),
+        conditions: atGeneration(blind ? blindAvailable(conditions, blindSince, mine[0]!.cluster) : conditions, generation),
       });
       if (wrote) this.unsettled(id);
     }
@@ -638,8 +674,11 @@ export class ObjectMirror {
   /** What each deployment's set object was last written (or seen) with of the deployment's in-place fields. */
   private readonly setsInPlace = new Map<string, string>();
 
-  /** One of a deployment's sets: its object (spec from the set's workflow, once), replicas and status. */
-  private async deploymentSet(md: MirroredObject, view: MachineDeploymentView, s: MachineDeploymentView['sets'][number], machines: VisibleMachine[]): Promise<void> {
+  /**
+   * One of a deployment's sets: its object (spec from the set's workflow, once), replicas and
+   * status, its conditions from its workflow (asked whenever its deployment is). Whether it wrote a status.
+   */
+  private async deploymentSet(md: MirroredObject, view: MachineDeploymentView, s: MachineDeploymentView['sets'][number], machines: VisibleMachine[]): Promise<boolean> {
     const namespace = md.metadata!.namespace!;
     let obj = this.find('MachineSet', namespace, s.name);
     const annotations = setAnnotations(namespace, s);
@@ -648,12 +687,13 @@ export class ObjectMirror {
     // it, or at first sight where the object shows otherwise: a field another manager added is
     // not fought over every pass.)
     const setKey = objectKey('MachineSet', namespace, s.name);
-    const inPlaceWant = canonicalJson([view.spec.template.metadata, view.spec.template.spec.deletion, view.spec.minReadySeconds || view.spec.template.spec.minReadySeconds]);
+    const inPlaceWant = canonicalJson(setInPlace(view, s.name));
     const inPlace = obj?.spec && this.setsInPlace.get(setKey) !== inPlaceWant && setSpecInPlace(obj.spec, view, s.name);
     if (obj?.spec && !inPlace) this.setsInPlace.set(setKey, inPlaceWant);
+    const setView = await this.setView(namespace, s.name);
     if (!obj || inPlace || obj.spec?.replicas !== s.replicas || [ANNOTATIONS.revision, ANNOTATIONS.revisionHistory].some((k) => shown[k] !== annotations[k])) {
-      const spec = inPlace || obj?.spec || setObjectSpec(s.name, view, await this.setSpec(namespace, s.name));
-      if (!spec) return;
+      const spec = inPlace || obj?.spec || setObjectSpec(s.name, view, setView?.spec);
+      if (!spec) return false;
       obj = await this.apply('MachineSet', {
         apiVersion: `${GROUPS.cluster}/${VERSION}`,
         kind: 'MachineSet',
@@ -673,11 +713,33 @@ export class ObjectMirror {
     // deployment last heard it) says which are; without minReadySeconds, every Ready one is.
     const minReady = view.spec.minReadySeconds || view.spec.template.spec.minReadySeconds || 0;
     const availableReplicas = minReady > 0 ? Math.min(counts.readyReplicas, s.availableReplicas) : counts.availableReplicas;
-    await this.writeStatus('MachineSet', obj, { selector: selectorString(obj.spec!.selector ?? {}), ...counts, availableReplicas, observedGeneration: obj.metadata!.generation });
+    const generation = { observedGeneration: obj.metadata!.generation };
+    return this.writeStatus('MachineSet', obj, { selector: selectorString(obj.spec!.selector ?? {}), ...counts, availableReplicas, ...generation, ...this.setConditions(obj, setView, machines, generation) });
   }
 
-  private async setSpec(namespace: string, name: string): Promise<MachineSetView['spec'] | undefined> {
-    return (await this.ask(objectKey('MachineSet', namespace, name), () => this.o.temporal.workflow.getHandle(machineSetWorkflowId({ namespace, name })).query(machineSetStatusQuery)))?.spec;
+  private setView(namespace: string, name: string): Promise<MachineSetView | undefined> {
+    return this.ask(objectKey('MachineSet', namespace, name), () => this.o.temporal.workflow.getHandle(machineSetWorkflowId({ namespace, name })).query(machineSetStatusQuery));
+  }
+
+  /**
+   * A set's conditions as its workflow says them (none while it does not answer), its Remediating
+   * as Cluster API's: with the machines waiting for maxInFlight and the unhealthy ones the health checks found.
+   */
+  private setConditions(obj: MirroredObject, view: MachineSetView | undefined, machines: VisibleMachine[], generation: { observedGeneration?: number }): { conditions?: Condition[] } {
+    if (!view?.status) return {};
+    const namespace = obj.metadata!.namespace!;
+    const seen = remediationSeen(namespace, machines.map((m) => m.name), view.machines.filter((m) => m.remediating).map((m) => m.name), this.healthVerdicts.values());
+    for (const m of machines) this.remediating.delete(objectKey('Machine', namespace, m.name));
+    for (const m of seen.remediating) this.remediating.add(objectKey('Machine', namespace, m));
+    return { conditions: atGeneration(withRemediating(view.status.conditions, remediatingCondition('MachineSet', seen), obj.status?.conditions, new Date()), generation) };
+  }
+
+  /** The machines their set is deleting as a remediation, as it last said (by object key): their OwnerRemediated says so. */
+  private readonly remediating = new Set<string>();
+
+  /** What the health checks last said of some machines, as a key for changed(). */
+  private verdictsOn(namespace: string, machines: VisibleMachine[]): string {
+    return remediationKey(remediationSeen(namespace, machines.map((m) => m.name), [], this.healthVerdicts.values()));
   }
 
   /** A set applied on its own: its status, from its workflow when one of its machines changed. */
@@ -687,9 +749,11 @@ export class ObjectMirror {
       const { namespace, name } = ms.metadata as { namespace: string; name: string };
       const mine = machines.filter((m) => m.namespace === namespace && m.facts.labels[LABELS.setName] === name);
       const id = objectKey('MachineSet', namespace, name);
-      if (!this.changed(id, ms, mine)) continue;
+      if (!this.changed(id, ms, mine, this.verdictsOn(namespace, mine))) continue;
       const counts = machineCounts(mine, () => true);
-      await this.writeStatus('MachineSet', ms, { selector: selectorString(ms.spec?.selector ?? {}), ...counts, ...this.generationOf(id) });
+      const generation = this.generationOf(id);
+      const conditions = this.setConditions(ms, await this.setView(namespace, name), mine, generation);
+      if (await this.writeStatus('MachineSet', ms, { selector: selectorString(ms.spec?.selector ?? {}), ...counts, ...generation, ...conditions })) this.unsettled(id);
     }
   }
 
@@ -725,10 +789,14 @@ export class ObjectMirror {
       if (closed) await this.removeMachine(obj);
     });
     for (const key of this.machinePhases.keys()) if (!visible.has(key)) this.machinePhases.delete(key);
-    for (const key of this.labelChanges.keys()) if (!visible.has(key)) this.labelChanges.delete(key);
+    for (const key of this.remediating) if (!visible.has(key)) this.remediating.delete(key);
+    for (const key of this.labelChanges.keys()) if (!visible.has(machineKeyOf(key))) this.labelChanges.delete(key);
   }
 
-  /** How many in-place metadata changes each machine had when the mirror last wrote (or first saw) it. */
+  /**
+   * How many in-place metadata changes each machine had when the mirror last wrote (or first saw)
+   * its object, by object key: its Machine's, its KubeadmConfig's and its SimMachine's.
+   */
   private readonly labelChanges = new Map<string, number>();
 
   /**
@@ -737,8 +805,8 @@ export class ObjectMirror {
    * template dropped (server-side apply). Seen for the first time (a watcher just started), only
    * what the object lacks or shows otherwise says so.
    */
-  private metadataChanged(m: VisibleMachine, obj: MirroredObject): boolean {
-    const key = objectKey('Machine', m.namespace, m.name);
+  private metadataChanged(m: VisibleMachine, obj: MirroredObject, kind: 'Machine' | 'KubeadmConfig' | 'SimMachine' = 'Machine'): boolean {
+    const key = objectKey(kind, m.namespace, m.name);
     const count = m.facts.changedInPlace ?? 0;
     const known = this.labelChanges.get(key);
     if (known === count) return false;
@@ -778,7 +846,13 @@ export class ObjectMirror {
     // watcher, or a second one, takes what is written rather than write its own) or as this mirror saw it.
     const written = (obj.status?.conditions ?? []) as Condition[];
     const stamps = (current.stamps ??= {});
-    const stamped = [...phaseConditions(m.phase), ...nodeHealthConditions(m), ...healthCheckConditions(m, this.healthVerdicts.values(), written.find((c) => c.type === ConditionType.HealthCheckSucceeded))].map((c): Condition => {
+    const stamped = [
+      ...phaseConditions(m.phase),
+      ...nodeHealthConditions(m),
+      // (Deleting, it is no longer deferred, whatever a health check's last answer said.)
+      ...healthCheckConditions(m, this.healthVerdicts.values(), written.find((c) => c.type === ConditionType.HealthCheckSucceeded)).filter((c) => c.type !== ConditionType.OwnerRemediated || m.phase !== 'Deleting'),
+      ...ownerRemediated(m, this.remediating.has(key)),
+    ].map((c): Condition => {
       const w = written.find((x) => x.type === c.type);
       if (w?.status === c.status && w.lastTransitionTime) stamps[c.type] = { status: c.status, at: w.lastTransitionTime };
       const stamp = stamps[c.type]?.status === c.status ? stamps[c.type]! : (stamps[c.type] = { status: c.status, at: new Date(now).toISOString() });
@@ -791,24 +865,33 @@ export class ObjectMirror {
 
   /**
    * A workflow-made machine's KubeadmConfig and SimMachine, owned by it, as Cluster API's
-   * controllers clone them from the owner's templates: created with the Machine, the config's
-   * status once its bootstrap data exists, the instance's provider ID and status once it does.
+   * controllers clone them from the owner's templates: created with the Machine, with its labels
+   * and template annotations (and applied again when those change in place, as Cluster API's
+   * MachineSet and KubeadmControlPlane propagate them), the config's status once its bootstrap
+   * data exists, the instance's provider ID and status once it does.
    */
   private async machineParts(m: VisibleMachine, machine: MirroredObject, owner: MirroredObject): Promise<void> {
+    const { labels, annotations } = partMetadata(m);
     const meta = (apiVersion: string, kind: string) => ({
       apiVersion,
       kind,
-      metadata: { name: m.name, namespace: m.namespace, labels: { [LABELS.clusterName]: m.cluster }, ownerReferences: [ownerReference(machine)] },
+      metadata: { name: m.name, namespace: m.namespace, labels, ...(annotations ? { annotations } : {}), ownerReferences: [ownerReference(machine)] },
     });
-    // Read only when a part is written (each pass looks at every machine).
+    const written = (kind: 'KubeadmConfig' | 'SimMachine') => this.labelChanges.set(objectKey(kind, m.namespace, m.name), m.facts.changedInPlace ?? 0);
+    // Read only when a part is written (each pass looks at every machine). Written again, a part
+    // keeps the spec it has (its template may be gone by then).
     const templates = () => partTemplates(owner, (kind, name) => this.find(kind, m.namespace, name));
     let config = this.find('KubeadmConfig', m.namespace, m.name);
-    if (!config) config = await this.apply('KubeadmConfig', { ...meta(`${GROUPS.bootstrap}/${VERSION}`, 'KubeadmConfig'), spec: templates().config });
+    if (!config || this.metadataChanged(m, config, 'KubeadmConfig')) {
+      config = await this.apply('KubeadmConfig', { ...meta(`${GROUPS.bootstrap}/${VERSION}`, 'KubeadmConfig'), spec: config?.spec ?? templates().config });
+      written('KubeadmConfig');
+    }
     // The bootstrap data is made before the instance is asked for (phase Provisioning).
     if (m.phase !== 'Pending') await this.configReady(config, m.name);
     let instance = this.find('SimMachine', m.namespace, m.name);
-    if (!instance || (m.providerID && instance.spec?.providerID !== m.providerID)) {
-      instance = await this.apply('SimMachine', { ...meta(`${GROUPS.infrastructure}/${VERSION}`, 'SimMachine'), spec: { ...templates().infrastructure, ...(m.providerID ? { providerID: m.providerID } : {}) } });
+    if (!instance || (m.providerID && instance.spec?.providerID !== m.providerID) || this.metadataChanged(m, instance, 'SimMachine')) {
+      instance = await this.apply('SimMachine', { ...meta(`${GROUPS.infrastructure}/${VERSION}`, 'SimMachine'), spec: { ...(instance?.spec ?? templates().infrastructure), ...(m.providerID ? { providerID: m.providerID } : {}) } });
+      written('SimMachine');
     }
     if (m.providerID) await this.instanceProvisioned(instance);
   }

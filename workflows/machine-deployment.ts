@@ -240,6 +240,7 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
           readyReplicas: s.report?.readyReplicas ?? 0,
           availableReplicas: s.report?.availableReplicas ?? 0,
           deleting: s.deleting,
+          ...(s.report?.remediating?.length ? { remediating: s.report.remediating } : {}),
         })),
     };
   });

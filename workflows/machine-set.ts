@@ -270,6 +270,7 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
       nodeRef: m.report?.nodeRef,
       nodeReady: m.report?.nodeReady ?? false,
       deleting: m.deleting,
+      ...(m.deleting && m.report?.remediated ? { remediating: true as const } : {}),
     })),
   }));
 

@@ -453,7 +453,8 @@ export interface MachineSetView {
   /** The set's spec (replicas as last set), for its object in a management cluster. */
   spec: MachineSetWorkflowInput['machineSet']['spec'];
   status?: MachineSetStatus;
-  machines: { name: string; phase: MachinePhase | 'Pending'; nodeRef?: string; nodeReady: boolean; deleting: boolean }[];
+  /** `remediating`: being deleted as a health check's remediation (its OwnerRemediated is False). */
+  machines: { name: string; phase: MachinePhase | 'Pending'; nodeRef?: string; nodeReady: boolean; deleting: boolean; remediating?: true }[];
 }
 
 /** A MachineDeployment with the templates its machines are made from, resolved. */
@@ -558,7 +559,8 @@ export interface MachineDeploymentView {
   generation: number;
   spec: MachineDeployment['spec'];
   status?: MachineDeploymentStatus;
-  sets: { name: string; revision: number; revisionHistory?: number[]; new: boolean; replicas: number; readyReplicas: number; availableReplicas: number; deleting: boolean }[];
+  /** `remediating`: its machines a health check's remediation is deleting, as the set last reported them. */
+  sets: { name: string; revision: number; revisionHistory?: number[]; new: boolean; replicas: number; readyReplicas: number; availableReplicas: number; deleting: boolean; remediating?: string[] }[];
 }
 
 export interface MachineHealthCheckWorkflowInput {

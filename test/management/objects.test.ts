@@ -110,6 +110,13 @@ describe('objects the workflows make, in the management cluster', () => {
     expect(set.metadata.labels).toMatchObject({ 'cluster.capstan.dev/cluster-name': 'demo', 'cluster.capstan.dev/deployment-name': 'demo-md-0' });
     expect(set.metadata.annotations).toMatchObject({ 'machinedeployment.cluster.capstan.dev/revision': '1', 'capstan.dev/workflow-id': `machineset/default/${set.metadata.name}` });
     expect(set.spec).toMatchObject({ clusterName: 'demo', replicas: 2, template: { spec: { version: 'v1.37.2', infrastructureRef: { kind: 'SimMachineTemplate', name: 'demo-md-0' } } } });
+    // Its conditions, from its workflow, as Cluster API's MachineSet shows them (kubectl describe ms).
+    const described = await eventually('the MachineSet\'s conditions', async () => {
+      const o = await get('MachineSet', set.metadata.name);
+      return condition(o, 'MachinesReady')?.status === 'True' ? o : undefined;
+    }, 60_000, 250);
+    expect((described.status!.conditions as { type: string }[]).map((c) => c.type).sort()).toEqual(['Deleting', 'MachinesReady', 'MachinesUpToDate', 'Remediating', 'ScalingDown', 'ScalingUp']);
+    expect(condition(described, 'Remediating')).toMatchObject({ status: 'False', reason: 'NotRemediating', observedGeneration: described.metadata.generation });
 
     const machines = await eventually('three Running Machine objects', async () => {
       const all = await list('Machine');
@@ -248,12 +255,20 @@ describe('objects the workflows make, in the management cluster', () => {
         return condition(o, 'HealthCheckSucceeded')?.status === 'False' ? o : undefined;
       }, 120_000, 250); // (counted not healthy at once, it is unhealthy once its 60 s timeout has passed)
       expect(condition(marked, 'HealthCheckSucceeded')).toMatchObject({ reason: 'UnhealthyNode', message: expect.stringMatching(/^Health check failed: Condition Ready on Node is reporting status (False|Unknown) for more than 1m0s \(MachineHealthCheck demo-md-0-unhealthy\)$/) });
+      // Its set and deployment name it, not to be remediated (Cluster API's NotRemediating, from HealthCheckSucceeded).
+      const set = marked.metadata.labels!['cluster.capstan.dev/set-name']!;
+      await eventually('the MachineSet\'s and MachineDeployment\'s Remediating', async () => {
+        const [ms, md] = await Promise.all([get('MachineSet', set), get('MachineDeployment', 'demo-md-0')]);
+        return condition(ms, 'Remediating')?.message && condition(md, 'Remediating')?.message ? true : undefined;
+      }, 30_000, 250);
+      expect(condition(await get('MachineSet', set), 'Remediating')).toMatchObject({ status: 'False', reason: 'NotRemediating', message: `Machine ${victim} is not healthy (not to be remediated by MachineSet)` });
+      expect(condition(await get('MachineDeployment', 'demo-md-0'), 'Remediating')).toMatchObject({ status: 'False', reason: 'NotRemediating', message: `Machine ${victim} is not healthy (not to be remediated by MachineDeployment/MachineSet)` });
     } finally {
       await env.simClient.vmAction(vm.id, 'node-ready');
     }
     await eventually('all healthy again', async () => {
       const [o, md, mhc] = await Promise.all([get('Machine', victim!), get('MachineDeployment', 'demo-md-0'), get('MachineHealthCheck', 'demo-md-0-unhealthy')]);
-      return condition(o, 'Ready')?.status === 'True' && condition(o, 'NodeHealthy')?.status === 'True' && condition(o, 'HealthCheckSucceeded')?.status === 'True' && md.status?.readyReplicas === 2 && mhc.status?.currentHealthy === 2 ? true : undefined;
+      return condition(o, 'Ready')?.status === 'True' && condition(o, 'NodeHealthy')?.status === 'True' && condition(o, 'HealthCheckSucceeded')?.status === 'True' && md.status?.readyReplicas === 2 && mhc.status?.currentHealthy === 2 && condition(md, 'Remediating')?.message === '' ? true : undefined;
     }, 60_000, 250);
     expect((await workers()).map((w) => w.metadata.name)).toContain(victim);
   }, 300_000);
@@ -389,12 +404,55 @@ describe('objects the workflows make, in the management cluster', () => {
     }, 60_000, 250);
     // (The watcher does not take the template's annotation for a user's and send it back.)
     expect(log.filter((l) => l.includes('annotations +example.com/team'))).toEqual([]);
-    // What the template drops goes from the Machines too (server-side apply).
+    // Their KubeadmConfigs and SimMachines too, as Cluster API's MachineSet propagates them.
+    const names = (await workers()).map((w) => w.metadata.name);
+    const parts = async () => (await Promise.all(names.flatMap((n) => [get('KubeadmConfig', n), get('SimMachine', n)])));
+    await eventually('every worker\'s KubeadmConfig and SimMachine to show them', async () => (await parts()).every((p) => p.metadata.labels?.['example.com/pool'] === 'blue' && p.metadata.annotations?.['example.com/team'] === 'blue') || undefined, 30_000, 250);
+    // What the template drops goes from the Machines and their parts too (server-side apply).
     await patchTemplate({ labels: { 'example.com/pool': null }, annotations: { 'example.com/team': null } });
     await eventually('the label and annotation gone from every worker Machine', async () => (await workers()).every((m) => m.metadata.labels?.['example.com/pool'] === undefined && m.metadata.annotations?.['example.com/team'] === undefined) || undefined, 60_000, 250);
+    await eventually('…and from their parts', async () => (await parts()).every((p) => p.metadata.labels?.['example.com/pool'] === undefined && p.metadata.annotations?.['example.com/team'] === undefined) || undefined, 30_000, 250);
+    for (const p of await parts()) expect(p.metadata.labels).toMatchObject({ 'cluster.capstan.dev/cluster-name': 'demo', 'cluster.capstan.dev/deployment-name': 'demo-md-0' });
     expect((await list('MachineSet')).map((x) => x.metadata.name)).toEqual(sets.map((x) => x.metadata.name));
     expect((await workers()).map((w) => w.metadata.uid).sort()).toEqual(before);
   }, 150_000);
+
+  it("remediates a machine marked with kubectl annotate … remediate-machine: its OwnerRemediated, and its set's and deployment's Remediating, say so until it is replaced", async () => {
+    const patch = (kind: string, name: string, body: object) => objects.patchNamespacedCustomObject({ ...plural[kind]!, version: 'v1alpha1', namespace: 'default', name, body }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    // (1 of 2 is over the sample's 40 %: the check may remediate any number here.)
+    await patch('MachineHealthCheck', 'demo-md-0-unhealthy', { spec: { remediation: { triggerIf: { unhealthyLessThanOrEqualTo: '100%' } } } });
+    const [w] = await workers();
+    const name = w!.metadata.name;
+    const set = w!.metadata.labels!['cluster.capstan.dev/set-name']!;
+    // A pre-drain hook holds the deletion, so what it says while Deleting can be read.
+    const hook = 'pre-drain.delete.hook.machine.cluster.capstan.dev/hold';
+    await patch('Machine', name, { metadata: { annotations: { [hook]: 'test' } } });
+    await eventually('the hook to reach the machine\'s workflow', async () => log.some((l) => l.includes(`machine default/${name}: annotations +${hook}`)), 30_000, 100);
+    await patch('Machine', name, { metadata: { annotations: { 'cluster.capstan.dev/remediate-machine': '' } } });
+    try {
+      const machine = await eventually('the Machine object\'s OwnerRemediated', async () => {
+        const o = await get('Machine', name);
+        return condition(o, 'OwnerRemediated') ? o : undefined;
+      }, 90_000, 250);
+      expect(machine.status?.phase).toBe('Deleting');
+      expect(condition(machine, 'OwnerRemediated')).toMatchObject({ status: 'False', reason: 'MachineDeleting', message: 'Machine is deleting' });
+      expect(condition(machine, 'HealthCheckSucceeded')).toMatchObject({ status: 'False', reason: 'HasRemediateAnnotation' });
+      await eventually("the set's and deployment's Remediating", async () => {
+        const [ms, md] = await Promise.all([get('MachineSet', set), get('MachineDeployment', 'demo-md-0')]);
+        return condition(ms, 'Remediating')?.status === 'True' && condition(md, 'Remediating')?.status === 'True' ? true : undefined;
+      }, 30_000, 250);
+      for (const kind of ['MachineSet', 'MachineDeployment']) {
+        expect(condition(await get(kind, kind === 'MachineSet' ? set : 'demo-md-0'), 'Remediating')).toMatchObject({ reason: 'Remediating', message: `* Machine ${name}: Machine is deleting` });
+      }
+    } finally {
+      await patch('Machine', name, { metadata: { annotations: { [hook]: null } } }).catch(() => undefined);
+      await patch('MachineHealthCheck', 'demo-md-0-unhealthy', { spec: { remediation: { triggerIf: { unhealthyLessThanOrEqualTo: '40%' } } } });
+    }
+    await eventually('the machine replaced, and nothing remediating', async () => {
+      const [ws, ms, md] = await Promise.all([workers(), get('MachineSet', set), get('MachineDeployment', 'demo-md-0')]);
+      return ws.length === 2 && !ws.some((x) => x.metadata.name === name) && ws.every((x) => x.status?.phase === 'Running') && condition(ms, 'Remediating')?.status === 'False' && condition(md, 'Remediating')?.status === 'False' ? true : undefined;
+    }, 180_000, 250);
+  }, 300_000);
 
   it('says on the Machine object why its deletion waits (a pre-drain hook set with kubectl annotate), and goes once the hook is removed', async () => {
     const [w] = await workers();

@@ -2,7 +2,7 @@
 // its KubeadmConfig and SimMachine are cloned from, and the label selector string of the scale
 // subresource.
 import { describe, expect, it } from 'vitest';
-import { blindAvailable, healthCheckConditions, type HealthVerdictSeen, machineObject, type MirroredObject, nodeHealthConditions, partTemplates, phaseConditions, selectorString, setAnnotations, setSpecInPlace } from '../../client/object-mirror.js';
+import { blindAvailable, healthCheckConditions, type HealthVerdictSeen, machineObject, type MirroredObject, nodeHealthConditions, partMetadata, partTemplates, phaseConditions, selectorString, setAnnotations, setSpecInPlace } from '../../client/object-mirror.js';
 import { userAnnotations } from '../../client/object-manifest.js';
 import { HEALTHY_NODE_KEY, nodeConditions, nodeConditionsKey } from '../../workflows/planners/node-conditions.js';
 import { connectionDownKey } from '../../workflows/planners/remote-connection.js';
@@ -164,6 +164,13 @@ describe("a workflow-made Machine object's annotations (its set's template's, as
     // The planted case: without the list of keys, the template's are a user's.
     const { 'capstan.dev/template-annotations': _k, ...unlisted } = o.metadata!.annotations!;
     expect(userAnnotations({ ...o, metadata: { ...o.metadata, annotations: unlisted } })).toEqual({ 'example.com/team': 'blue' });
+  });
+  it("its KubeadmConfig and SimMachine carry its labels and template annotations (Cluster API's MachineSet clones them with the Machine's), no workflow or run", () => {
+    expect(partMetadata({ ...m, facts: { ...m.facts, annotations: { 'example.com/team': 'blue' } } })).toEqual({
+      labels: { a: 'b', 'cluster.capstan.dev/cluster-name': 'demo' },
+      annotations: { 'example.com/team': 'blue', 'capstan.dev/template-annotations': 'example.com/team' },
+    });
+    expect(partMetadata(m)).toEqual({ labels: { a: 'b', 'cluster.capstan.dev/cluster-name': 'demo' } });
   });
 });
 
