@@ -30,7 +30,9 @@ import { canonicalJson } from '../workflows/spec-diff.js';
 import type { MachineDeploymentView, MachineHealthCheckView, MachineSetView } from '../workflows/types.js';
 import { machineDeploymentPhase } from './machine-deployments.js';
 import { TEMPLATE_ANNOTATIONS_ANNOTATION } from './object-manifest.js';
-import { remediatingCondition, remediationKey, remediationSeen, withRemediating } from './remediating-condition.js';
+import { withCondition } from './condition-merge.js';
+import { availableCondition, rollingOutMessage, templateDifferences, upToDateCondition } from './machine-up-to-date.js';
+import { remediatingCondition, remediationKey, remediationSeen } from './remediating-condition.js';
 import { clusterStatusFrom, mirroredPart } from './status-mirror.js';
 
 export const FIELD_MANAGER = 'capstan';
@@ -654,7 +656,14 @@ export class ObjectMirror {
       const seen = remediationSeen(namespace, mine.map((m) => m.name), view.sets.flatMap((s) => s.remediating ?? []), this.healthVerdicts.values());
       for (const m of mine) this.remediating.delete(objectKey('Machine', namespace, m.name));
       for (const m of seen.remediating) this.remediating.add(objectKey('Machine', namespace, m));
-      const conditions = view.status && withRemediating(view.status.conditions, remediatingCondition('MachineDeployment', seen), md.status?.conditions, new Date());
+      const upToDate = this.deploymentUpToDate(namespace, view, mine);
+      const rollingOut = view.status?.conditions.find((c) => c.type === 'RollingOut');
+      const conditions =
+        view.status &&
+        [remediatingCondition('MachineDeployment', seen), ...(rollingOut?.status === 'True' ? [{ ...rollingOut, message: rollingOutMessage(rollingOut.message, upToDate) }] : [])].reduce(
+          (all, c) => withCondition(all, c, md.status?.conditions, new Date()),
+          view.status.conditions,
+        );
       const wrote = await this.writeStatus('MachineDeployment', md, {
         selector: selectorString(view.spec.selector),
         phase: machineDeploymentPhase(view),
@@ -731,8 +740,30 @@ export class ObjectMirror {
     const seen = remediationSeen(namespace, machines.map((m) => m.name), view.machines.filter((m) => m.remediating).map((m) => m.name), this.healthVerdicts.values());
     for (const m of machines) this.remediating.delete(objectKey('Machine', namespace, m.name));
     for (const m of seen.remediating) this.remediating.add(objectKey('Machine', namespace, m));
-    return { conditions: atGeneration(withRemediating(view.status.conditions, remediatingCondition('MachineSet', seen), obj.status?.conditions, new Date()), generation) };
+    return { conditions: atGeneration(withCondition(view.status.conditions, remediatingCondition('MachineSet', seen), obj.status?.conditions, new Date()), generation) };
   }
+
+  /**
+   * Each of a deployment's machines' UpToDate (Cluster API's MachineSet sets it): True in its new
+   * set, else why its set's template is not the deployment's. Kept for the machines' objects.
+   */
+  private deploymentUpToDate(namespace: string, view: MachineDeploymentView, machines: VisibleMachine[]): Omit<Condition, 'lastTransitionTime'>[] {
+    const after = view.spec.rollout?.after;
+    const out: Omit<Condition, 'lastTransitionTime'>[] = [];
+    for (const s of view.sets) {
+      const created = this.find('MachineSet', namespace, s.name)?.metadata?.creationTimestamp;
+      const expired = after !== undefined && Date.parse(after) <= Date.now() && created !== undefined && Date.parse(String(created)) <= Date.parse(after);
+      const current = this.find('MachineSet', namespace, s.name)?.spec?.template?.spec;
+      const c = upToDateCondition(s.new, s.new || !current ? [] : templateDifferences(current, view.spec.template.spec), !s.new && expired);
+      for (const m of machines.filter((x) => x.facts.labels[LABELS.setName] === s.name)) {
+        this.upToDate.set(objectKey('Machine', namespace, m.name), c);
+        out.push(c);
+      }
+    }
+    return out;
+  }
+  /** Each deployment machine's UpToDate, as its deployment was last looked at (by object key). */
+  private readonly upToDate = new Map<string, Omit<Condition, 'lastTransitionTime'>>();
 
   /** The machines their set is deleting as a remediation, as it last said (by object key): their OwnerRemediated says so. */
   private readonly remediating = new Set<string>();
@@ -790,6 +821,7 @@ export class ObjectMirror {
     });
     for (const key of this.machinePhases.keys()) if (!visible.has(key)) this.machinePhases.delete(key);
     for (const key of this.remediating) if (!visible.has(key)) this.remediating.delete(key);
+    for (const key of this.upToDate.keys()) if (!visible.has(key)) this.upToDate.delete(key);
     for (const key of this.labelChanges.keys()) if (!visible.has(machineKeyOf(key))) this.labelChanges.delete(key);
   }
 
@@ -846,18 +878,24 @@ export class ObjectMirror {
     // watcher, or a second one, takes what is written rather than write its own) or as this mirror saw it.
     const written = (obj.status?.conditions ?? []) as Condition[];
     const stamps = (current.stamps ??= {});
+    const stamp = (c: Omit<Condition, 'lastTransitionTime'>): Condition => {
+      const w = written.find((x) => x.type === c.type);
+      if (w?.status === c.status && w.lastTransitionTime) stamps[c.type] = { status: c.status, at: w.lastTransitionTime };
+      const at = stamps[c.type]?.status === c.status ? stamps[c.type]! : (stamps[c.type] = { status: c.status, at: new Date(now).toISOString() });
+      return { ...c, lastTransitionTime: at.at };
+    };
     const stamped = [
       ...phaseConditions(m.phase),
       ...nodeHealthConditions(m),
       // (Deleting, it is no longer deferred, whatever a health check's last answer said.)
       ...healthCheckConditions(m, this.healthVerdicts.values(), written.find((c) => c.type === ConditionType.HealthCheckSucceeded)).filter((c) => c.type !== ConditionType.OwnerRemediated || m.phase !== 'Deleting'),
       ...ownerRemediated(m, this.remediating.has(key)),
-    ].map((c): Condition => {
-      const w = written.find((x) => x.type === c.type);
-      if (w?.status === c.status && w.lastTransitionTime) stamps[c.type] = { status: c.status, at: w.lastTransitionTime };
-      const stamp = stamps[c.type]?.status === c.status ? stamps[c.type]! : (stamps[c.type] = { status: c.status, at: new Date(now).toISOString() });
-      return { ...c, lastTransitionTime: stamp.at };
-    });
+      ...(this.upToDate.has(key) ? [this.upToDate.get(key)!] : []),
+    ].map(stamp);
+    // Available once Ready has held for minReadySeconds (its set's, in place: a pass after that time writes it).
+    const ready = stamped.find((c) => c.type === ConditionType.Ready);
+    const set = m.facts.ownerKind === 'MachineSet' ? this.find('MachineSet', m.namespace, m.facts.labels[LABELS.setName] ?? '') : undefined;
+    stamped.push(stamp(availableCondition(ready, Number(set?.spec?.template?.spec?.minReadySeconds ?? 0), now)));
     return atGeneration(stamped, observed);
   }
   /** Each machine's phase as the mirror saw it first, its conditions' transitions, and what its workflow said when it was stuck. */

@@ -64,16 +64,3 @@ export function remediatingCondition(owner: 'MachineSet' | 'MachineDeployment', 
   const message = left.length ? `${machineNames(left)} ${left.length === 1 ? 'is' : 'are'} not healthy (not to be remediated by ${by})` : '';
   return { type: 'Remediating', status: 'False', reason: 'NotRemediating', message };
 }
-
-/**
- * `conditions` with their Remediating replaced by `want`, its transition time kept from the
- * workflow's or the object's when the status is the same (a watcher writes the same thing every
- * pass), else `now`.
- */
-export function withRemediating(conditions: readonly Condition[], want: Omit<Condition, 'lastTransitionTime'>, written: readonly Condition[] | undefined, now: Date): Condition[] {
-  const same = (c: Condition | undefined) => (c?.status === want.status && c.lastTransitionTime ? c.lastTransitionTime : undefined);
-  const at = same(written?.find((c) => c.type === want.type)) ?? same(conditions.find((c) => c.type === want.type)) ?? now.toISOString();
-  const c = { ...want, lastTransitionTime: at } as Condition;
-  const i = conditions.findIndex((x) => x.type === want.type);
-  return i < 0 ? [...conditions, c] : conditions.map((x, j) => (j === i ? { ...x, ...c } : x));
-}

@@ -137,6 +137,9 @@ describe('objects the workflows make, in the management cluster', () => {
         expect.objectContaining({ type: 'NodeReady', status: 'True', reason: 'Ready' }),
         expect.objectContaining({ type: 'NodeHealthy', status: 'True', reason: 'Ready' }),
         expect.objectContaining({ type: 'Ready', status: 'True', reason: 'Ready' }),
+        // Its set is its deployment's new one (Cluster API's MachineSet says so), and it is Ready (minReadySeconds 0).
+        expect.objectContaining({ type: 'UpToDate', status: 'True', reason: 'UpToDate' }),
+        expect.objectContaining({ type: 'Available', status: 'True', reason: 'Available' }),
       ]);
     }
     // `kubectl get machines`: NAME CLUSTER NODE NAME PROVIDER ID PHASE AGE VERSION, every cell filled.
@@ -329,6 +332,10 @@ describe('objects the workflows make, in the management cluster', () => {
     const r = await capstan(['rollout', 'restart', 'machinedeployment', 'demo-md-0']);
     expect([r.code, r.stdout.trim()]).toEqual([0, 'machinedeployment.cluster.capstan.dev/demo-md-0 restarted']);
     expect((await get('MachineDeployment', 'demo-md-0')).spec.rollout.after).toBeTruthy();
+    // While it rolls, an old machine says why it is not up to date, and the deployment's RollingOut lists it (Cluster API's messages).
+    const stale = await eventually('an old Machine\'s UpToDate False', async () => (await workers()).find((w) => condition(w, 'UpToDate')?.status === 'False'), 60_000, 100);
+    expect(condition(stale, 'UpToDate')).toMatchObject({ reason: 'NotUpToDate', message: '* MachineDeployment spec.rolloutAfter expired' });
+    await eventually("the deployment's RollingOut to say why", async () => condition(await get('MachineDeployment', 'demo-md-0'), 'RollingOut')?.message?.endsWith('\n* MachineDeployment spec.rolloutAfter expired') || undefined, 60_000, 100);
     const second = await eventually('the rollout to end with one new set', async () => {
       const sets = await list('MachineSet');
       const w = await workers();

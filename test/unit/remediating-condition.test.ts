@@ -4,7 +4,8 @@
 // owner leaves alone.
 import { describe, expect, it } from 'vitest';
 import type { HealthVerdictSeen } from '../../client/object-mirror.js';
-import { machineNames, remediatingCondition, remediationKey, remediationSeen, withRemediating } from '../../client/remediating-condition.js';
+import { withCondition } from '../../client/condition-merge.js';
+import { machineNames, remediatingCondition, remediationKey, remediationSeen } from '../../client/remediating-condition.js';
 import type { Condition } from '../../api/meta.js';
 
 const WAIT = 'Waiting because there are already too many remediations in progress (spec.remediation.maxInFlight is 1)';
@@ -50,25 +51,25 @@ describe('remediationSeen', () => {
   });
 });
 
-describe('withRemediating', () => {
+describe('withCondition (a condition the watcher computes, merged into the workflow\'s)', () => {
   const at = (type: string, status: Condition['status'], lastTransitionTime: string): Condition => ({ type, status, reason: 'R', message: '', lastTransitionTime });
   const now = new Date('2026-12-03T12:00:00.000Z');
   const want = { type: 'Remediating', status: 'True' as const, reason: 'Remediating', message: `* Machine m1: ${WAIT}` };
 
   it('replaces the workflow\'s Remediating in place, keeping the others', () => {
-    const got = withRemediating([at('MachinesReady', 'True', 't0'), at('Remediating', 'False', 't1'), at('Deleting', 'False', 't2')], want, undefined, now);
+    const got = withCondition([at('MachinesReady', 'True', 't0'), at('Remediating', 'False', 't1'), at('Deleting', 'False', 't2')], want, undefined, now);
     expect(got.map((c) => c.type)).toEqual(['MachinesReady', 'Remediating', 'Deleting']);
     expect(got[1]).toEqual({ ...want, lastTransitionTime: now.toISOString() });
   });
 
   it('keeps the transition time the object shows for the same status, so a pass writes nothing new', () => {
     const written = [at('Remediating', 'True', '2026-12-03T11:00:00.000Z')];
-    expect(withRemediating([at('Remediating', 'False', 't1')], want, written, now)[0]!.lastTransitionTime).toBe('2026-12-03T11:00:00.000Z');
+    expect(withCondition([at('Remediating', 'False', 't1')], want, written, now)[0]!.lastTransitionTime).toBe('2026-12-03T11:00:00.000Z');
     // …or the workflow's, when it says the same status.
-    expect(withRemediating([at('Remediating', 'True', 't1')], want, [at('Remediating', 'False', 't9')], now)[0]!.lastTransitionTime).toBe('t1');
+    expect(withCondition([at('Remediating', 'True', 't1')], want, [at('Remediating', 'False', 't9')], now)[0]!.lastTransitionTime).toBe('t1');
   });
 
   it('adds it to a status that lacks it (a run of an earlier release)', () => {
-    expect(withRemediating([at('MachinesReady', 'True', 't0')], want, undefined, now).map((c) => c.type)).toEqual(['MachinesReady', 'Remediating']);
+    expect(withCondition([at('MachinesReady', 'True', 't0')], want, undefined, now).map((c) => c.type)).toEqual(['MachinesReady', 'Remediating']);
   });
 });
