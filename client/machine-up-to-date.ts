@@ -68,3 +68,13 @@ export function availableCondition(ready: Pick<Condition, 'status' | 'lastTransi
   if (now - Date.parse(ready.lastTransitionTime) >= minReadySeconds * 1000) return { type: 'Available', status: 'True', reason: 'Available', message: '' };
   return { type: 'Available', status: 'False', reason: 'WaitingForMinReadySeconds', message: '' };
 }
+
+/**
+ * A control plane's machine's UpToDate, from its workflow's answer (Cluster API's
+ * KubeadmControlPlane sets it): a machine of another version says so; one of the same version was
+ * made from another machine template.
+ */
+export function controlPlaneUpToDate(upToDate: boolean, version: string | undefined, desired: string): C {
+  if (upToDate) return upToDateCondition(true, [], false);
+  return upToDateCondition(false, [version !== undefined && version !== desired ? `Version ${version}, ${desired} required` : 'SimMachine is not up-to-date'], false);
+}

@@ -31,7 +31,7 @@ import type { MachineDeploymentView, MachineHealthCheckView, MachineSetView } fr
 import { machineDeploymentPhase } from './machine-deployments.js';
 import { TEMPLATE_ANNOTATIONS_ANNOTATION } from './object-manifest.js';
 import { withCondition } from './condition-merge.js';
-import { availableCondition, rollingOutMessage, templateDifferences, upToDateCondition } from './machine-up-to-date.js';
+import { availableCondition, controlPlaneUpToDate, rollingOutMessage, templateDifferences, upToDateCondition } from './machine-up-to-date.js';
 import { remediatingCondition, remediationKey, remediationSeen } from './remediating-condition.js';
 import { clusterStatusFrom, mirroredPart } from './status-mirror.js';
 
@@ -762,7 +762,7 @@ export class ObjectMirror {
     }
     return out;
   }
-  /** Each deployment machine's UpToDate, as its deployment was last looked at (by object key). */
+  /** Each deployment's or control plane's machine's UpToDate, as its owner was last looked at (by object key). */
   private readonly upToDate = new Map<string, Omit<Condition, 'lastTransitionTime'>>();
 
   /** The machines their set is deleting as a remediation, as it last said (by object key): their OwnerRemediated says so. */
@@ -1021,7 +1021,10 @@ export class ObjectMirror {
       const id = objectKey('KubeadmControlPlane', namespace, name);
       if (this.changed(id, kcp, mine)) {
         const view = await this.ask(id, () => this.o.temporal.workflow.getHandle(controlPlaneWorkflowId({ namespace, name })).query(controlPlaneStatusQuery));
-        if (view) this.controlPlaneConditions.set(id, view.status.conditions);
+        if (view) {
+          this.controlPlaneConditions.set(id, view.status.conditions);
+          for (const vm of view.machines) if (vm.upToDate !== undefined) this.upToDate.set(objectKey('Machine', namespace, vm.name), controlPlaneUpToDate(vm.upToDate, vm.version, view.spec.version));
+        }
       }
       const asked = this.controlPlaneConditions.get(id);
       const cluster = mine[0]?.cluster ?? kcp.metadata?.labels?.[LABELS.clusterName];

@@ -142,6 +142,8 @@ describe('objects the workflows make, in the management cluster', () => {
         expect.objectContaining({ type: 'Available', status: 'True', reason: 'Available' }),
       ]);
     }
+    // The control plane's machine is up to date too, as its KubeadmControlPlane says (its workflow's answer).
+    await eventually("the control plane's Machine UpToDate", async () => condition(await get('Machine', cp!.metadata.name), 'UpToDate')?.status === 'True' || undefined, 30_000, 250);
     // `kubectl get machines`: NAME CLUSTER NODE NAME PROVIDER ID PHASE AGE VERSION, every cell filled.
     const rows = await table('machines');
     expect(rows).toHaveLength(3);

@@ -2,7 +2,7 @@
 // writes them (mdutil.MachineTemplateUpToDate, newMachineUpToDateCondition, setAvailableCondition,
 // setRollingOutCondition).
 import { describe, expect, it } from 'vitest';
-import { availableCondition, rollingOutMessage, templateDifferences, upToDateCondition, type RolloutTemplate } from '../../client/machine-up-to-date.js';
+import { availableCondition, controlPlaneUpToDate, rollingOutMessage, templateDifferences, upToDateCondition, type RolloutTemplate } from '../../client/machine-up-to-date.js';
 
 const template = (over: Partial<RolloutTemplate> = {}): RolloutTemplate => ({
   version: 'v1.37.2',
@@ -58,5 +58,15 @@ describe('availableCondition', () => {
     ['Ready for minReadySeconds', ready(10), 10, 'True', 'Available'],
   ])('%s', (_, r, minReady, status, reason) => {
     expect(availableCondition(r, minReady, now)).toMatchObject({ type: 'Available', status, reason });
+  });
+});
+
+describe('controlPlaneUpToDate (from the control plane workflow\'s answer)', () => {
+  it.each<[string, boolean, string | undefined, string, string]>([
+    ['up to date', true, 'v1.37.2', 'True', ''],
+    ['another version', false, 'v1.36.3', 'False', '* Version v1.36.3, v1.37.2 required'],
+    ['the same version, another machine template', false, 'v1.37.2', 'False', '* SimMachine is not up-to-date'],
+  ])('%s', (_, upToDate, version, status, message) => {
+    expect(controlPlaneUpToDate(upToDate, version, 'v1.37.2')).toMatchObject({ type: 'UpToDate', status, message });
   });
 });
