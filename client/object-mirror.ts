@@ -325,8 +325,27 @@ export function machineObject(m: VisibleMachine, owner: MirroredObject): Mirrore
       infrastructureRef: { apiGroup: GROUPS.infrastructure, kind: 'SimMachine', name: m.name },
       ...(m.version ? { version: m.version } : {}),
       ...(m.providerID ? { providerID: m.providerID } : {}),
+      ...machineSpecInPlace(owner),
     },
   };
+}
+
+/**
+ * What a Machine's spec takes in place from its owner's template, as Cluster API's MachineSet and
+ * KubeadmControlPlane change it on their machines: the deletion timeouts, and a set's
+ * minReadySeconds (each only when the owner's object has it).
+ */
+export function machineSpecInPlace(owner: MirroredObject): { minReadySeconds?: number; deletion?: Record<string, unknown> } {
+  const spec = owner.kind === 'KubeadmControlPlane' ? owner.spec?.machineTemplate?.spec : owner.spec?.template?.spec;
+  return {
+    ...(owner.kind !== 'KubeadmControlPlane' && typeof spec?.minReadySeconds === 'number' ? { minReadySeconds: spec.minReadySeconds } : {}),
+    ...(spec?.deletion ? { deletion: spec.deletion } : {}),
+  };
+}
+
+/** Whether a Machine object shows other in-place fields than its owner's template has (only those the owner has are compared). */
+export function specInPlaceChanged(machine: MirroredObject, owner: MirroredObject): boolean {
+  return Object.entries(machineSpecInPlace(owner)).some(([k, v]) => canonicalJson(v) !== canonicalJson(machine.spec?.[k]));
 }
 
 export function ownerReference(owner: MirroredObject): V1OwnerReference {
@@ -796,7 +815,7 @@ export class ObjectMirror {
       const ownerKind = m.facts.ownerKind;
       const ownerName = ownerKind && m.facts.labels[ownerKind === 'MachineSet' ? LABELS.setName : LABELS.controlPlaneName];
       const owner = ownerKind && ownerName ? this.find(ownerKind, m.namespace, ownerName) : undefined;
-      if (ownerKind && (!obj || (m.providerID && obj.spec?.providerID !== m.providerID) || obj.metadata?.annotations?.[RUN_ID_ANNOTATION] !== m.runId || this.metadataChanged(m, obj))) {
+      if (ownerKind && (!obj || (m.providerID && obj.spec?.providerID !== m.providerID) || obj.metadata?.annotations?.[RUN_ID_ANNOTATION] !== m.runId || this.metadataChanged(m, obj) || (owner && specInPlaceChanged(obj, owner)))) {
         // Its owner's object first (a deployment's new set is written in the same pass, just before).
         if (!owner?.metadata?.uid) return;
         obj = await this.apply('Machine', machineObject(m, owner));

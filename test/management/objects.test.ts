@@ -422,6 +422,16 @@ describe('objects the workflows make, in the management cluster', () => {
     await eventually('the label and annotation gone from every worker Machine', async () => (await workers()).every((m) => m.metadata.labels?.['example.com/pool'] === undefined && m.metadata.annotations?.['example.com/team'] === undefined) || undefined, 60_000, 250);
     await eventually('…and from their parts', async () => (await parts()).every((p) => p.metadata.labels?.['example.com/pool'] === undefined && p.metadata.annotations?.['example.com/team'] === undefined) || undefined, 30_000, 250);
     for (const p of await parts()) expect(p.metadata.labels).toMatchObject({ 'cluster.capstan.dev/cluster-name': 'demo', 'cluster.capstan.dev/deployment-name': 'demo-md-0' });
+    // The deletion timeouts too, on the Machine objects' spec (Cluster API's in-place fields).
+    const patchSpec = (deletion: Record<string, unknown>) =>
+      objects.patchNamespacedCustomObject(
+        { ...plural.MachineDeployment!, version: 'v1alpha1', namespace: 'default', name: 'demo-md-0', body: { spec: { template: { spec: { deletion } } } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    await patchSpec({ nodeDrainTimeoutSeconds: 120 });
+    await eventually('every worker Machine\'s spec.deletion', async () => (await workers()).every((m) => m.spec.deletion?.nodeDrainTimeoutSeconds === 120) || undefined, 30_000, 250);
+    await patchSpec({ nodeDrainTimeoutSeconds: null });
+    await eventually('…and its removal', async () => (await workers()).every((m) => m.spec.deletion && m.spec.deletion.nodeDrainTimeoutSeconds === undefined) || undefined, 30_000, 250);
     expect((await list('MachineSet')).map((x) => x.metadata.name)).toEqual(sets.map((x) => x.metadata.name));
     expect((await workers()).map((w) => w.metadata.uid).sort()).toEqual(before);
   }, 150_000);

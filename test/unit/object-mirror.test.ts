@@ -2,7 +2,7 @@
 // its KubeadmConfig and SimMachine are cloned from, and the label selector string of the scale
 // subresource.
 import { describe, expect, it } from 'vitest';
-import { blindAvailable, healthCheckConditions, type HealthVerdictSeen, machineObject, type MirroredObject, nodeHealthConditions, partMetadata, partTemplates, phaseConditions, selectorString, setAnnotations, setSpecInPlace } from '../../client/object-mirror.js';
+import { blindAvailable, healthCheckConditions, type HealthVerdictSeen, machineObject, machineSpecInPlace, type MirroredObject, nodeHealthConditions, partMetadata, partTemplates, specInPlaceChanged, phaseConditions, selectorString, setAnnotations, setSpecInPlace } from '../../client/object-mirror.js';
 import { userAnnotations } from '../../client/object-manifest.js';
 import { HEALTHY_NODE_KEY, nodeConditions, nodeConditionsKey } from '../../workflows/planners/node-conditions.js';
 import { connectionDownKey } from '../../workflows/planners/remote-connection.js';
@@ -218,5 +218,22 @@ describe('setAnnotations (a deployment\'s set)', () => {
       'machinedeployment.cluster.capstan.dev/revision': '5',
       'machinedeployment.cluster.capstan.dev/revision-history': '1,3',
     });
+  });
+});
+
+describe("a workflow-made Machine's in-place spec (its owner's template's deletion timeouts and minReadySeconds)", () => {
+  const set: MirroredObject = { kind: 'MachineSet', spec: { template: { spec: { minReadySeconds: 5, deletion: { nodeDeletionTimeoutSeconds: 10, nodeDrainTimeoutSeconds: 120 } } } } };
+  const kcp: MirroredObject = { kind: 'KubeadmControlPlane', spec: { machineTemplate: { spec: { deletion: { nodeDeletionTimeoutSeconds: 10 } } } } };
+  it('takes what the owner has', () => {
+    expect(machineSpecInPlace(set)).toEqual({ minReadySeconds: 5, deletion: { nodeDeletionTimeoutSeconds: 10, nodeDrainTimeoutSeconds: 120 } });
+    expect(machineSpecInPlace(kcp)).toEqual({ deletion: { nodeDeletionTimeoutSeconds: 10 } });
+    expect(machineSpecInPlace({ kind: 'MachineSet', spec: {} })).toEqual({});
+  });
+  it('is changed when a field the owner has differs, a key removed included; not for a field the owner lacks', () => {
+    const machine = (spec: Record<string, unknown>): MirroredObject => ({ kind: 'Machine', spec });
+    expect(specInPlaceChanged(machine({ minReadySeconds: 5, deletion: { nodeDrainTimeoutSeconds: 120, nodeDeletionTimeoutSeconds: 10 } }), set)).toBe(false);
+    expect(specInPlaceChanged(machine({ minReadySeconds: 5, deletion: { nodeDeletionTimeoutSeconds: 10 } }), set)).toBe(true);
+    expect(specInPlaceChanged(machine({ minReadySeconds: 5, deletion: { nodeDeletionTimeoutSeconds: 10, nodeDrainTimeoutSeconds: 120, nodeVolumeDetachTimeoutSeconds: 1 } }), set)).toBe(true);
+    expect(specInPlaceChanged(machine({ minReadySeconds: 9 }), { kind: 'MachineSet', spec: {} })).toBe(false);
   });
 });
