@@ -306,15 +306,7 @@ export function machineObject(m: VisibleMachine, owner: MirroredObject): Mirrore
     metadata: {
       name: m.name,
       namespace: m.namespace,
-      labels: m.facts.labels,
-      // (And its set's template annotations, as Cluster API's MachineSet sets them, with their keys
-      // listed so the watcher does not take them for a user's and send them back.)
-      annotations: {
-        ...m.facts.annotations,
-        [WORKFLOW_ID_ANNOTATION]: m.workflowId,
-        [RUN_ID_ANNOTATION]: m.runId,
-        ...(m.facts.annotations && Object.keys(m.facts.annotations).length ? { [TEMPLATE_ANNOTATIONS_ANNOTATION]: Object.keys(m.facts.annotations).sort().join(',') } : {}),
-      },
+      ...machineMetadata(m),
       // `kubectl delete machine` waits, as Cluster API's does, until the machine is drained and its instance gone.
       finalizers: [FINALIZER],
       ownerReferences: [ownerReference(owner)],
@@ -328,6 +320,40 @@ export function machineObject(m: VisibleMachine, owner: MirroredObject): Mirrore
       ...machineSpecInPlace(owner),
     },
   };
+}
+
+/**
+ * A workflow-made Machine's labels and annotations: its set's template's, as Cluster API's
+ * MachineSet sets them (the annotations' keys listed so the watcher does not take them for a
+ * user's and send them back), its workflow and run.
+ */
+export function machineMetadata(m: Pick<VisibleMachine, 'facts' | 'workflowId' | 'runId'>): { labels: Record<string, string>; annotations: Record<string, string> } {
+  return {
+    labels: m.facts.labels,
+    annotations: {
+      ...m.facts.annotations,
+      [WORKFLOW_ID_ANNOTATION]: m.workflowId,
+      [RUN_ID_ANNOTATION]: m.runId,
+      ...(m.facts.annotations && Object.keys(m.facts.annotations).length ? { [TEMPLATE_ANNOTATIONS_ANNOTATION]: Object.keys(m.facts.annotations).sort().join(',') } : {}),
+    },
+  };
+}
+
+/**
+ * The label and annotation keys an object's metadata holds under capstan's server-side apply (its
+ * managedFields): what the mirror applied last, whichever watcher it was.
+ */
+export function appliedMetadataKeys(obj: MirroredObject): { labels: string[]; annotations: string[] } {
+  const keys = (fields: unknown) => Object.keys((fields ?? {}) as object).filter((k) => k.startsWith('f:')).map((k) => k.slice(2));
+  const mine = (obj.metadata?.managedFields ?? []).filter((f) => f.manager === FIELD_MANAGER && f.operation === 'Apply');
+  const metadata = (f: (typeof mine)[number]) => (f.fieldsV1 as Record<string, Record<string, unknown>> | undefined)?.['f:metadata'];
+  return { labels: mine.flatMap((f) => keys(metadata(f)?.['f:labels'])), annotations: mine.flatMap((f) => keys(metadata(f)?.['f:annotations'])) };
+}
+
+/** Whether capstan's last apply of an object set a label or annotation `want` no longer has (a template dropped it while no watcher ran). */
+export function droppedSinceApplied(obj: MirroredObject, want: { labels: Record<string, string>; annotations?: Record<string, string> }): boolean {
+  const applied = appliedMetadataKeys(obj);
+  return applied.labels.some((k) => !(k in want.labels)) || applied.annotations.some((k) => !(k in (want.annotations ?? {})));
 }
 
 /**
@@ -815,7 +841,7 @@ export class ObjectMirror {
       const ownerKind = m.facts.ownerKind;
       const ownerName = ownerKind && m.facts.labels[ownerKind === 'MachineSet' ? LABELS.setName : LABELS.controlPlaneName];
       const owner = ownerKind && ownerName ? this.find(ownerKind, m.namespace, ownerName) : undefined;
-      if (ownerKind && (!obj || (m.providerID && obj.spec?.providerID !== m.providerID) || obj.metadata?.annotations?.[RUN_ID_ANNOTATION] !== m.runId || this.metadataChanged(m, obj) || (owner && specInPlaceChanged(obj, owner)))) {
+      if (ownerKind && (!obj || (m.providerID && obj.spec?.providerID !== m.providerID) || obj.metadata?.annotations?.[RUN_ID_ANNOTATION] !== m.runId || this.metadataChanged(m, obj, 'Machine', machineMetadata(m)) || (owner && specInPlaceChanged(obj, owner)))) {
         // Its owner's object first (a deployment's new set is written in the same pass, just before).
         if (!owner?.metadata?.uid) return;
         obj = await this.apply('Machine', machineObject(m, owner));
@@ -853,10 +879,11 @@ export class ObjectMirror {
   /**
    * Whether a machine's labels or template annotations changed in place (its set's template did)
    * since its object was written: its object is applied again, which also takes away what the
-   * template dropped (server-side apply). Seen for the first time (a watcher just started), only
-   * what the object lacks or shows otherwise says so.
+   * template dropped (server-side apply). Seen for the first time (a watcher just started), what
+   * the object lacks or shows otherwise says so, or what capstan's last apply set that `want`
+   * no longer has (its managedFields).
    */
-  private metadataChanged(m: VisibleMachine, obj: MirroredObject, kind: 'Machine' | 'KubeadmConfig' | 'SimMachine' = 'Machine'): boolean {
+  private metadataChanged(m: VisibleMachine, obj: MirroredObject, kind: 'Machine' | 'KubeadmConfig' | 'SimMachine', want: { labels: Record<string, string>; annotations?: Record<string, string> }): boolean {
     const key = objectKey(kind, m.namespace, m.name);
     const count = m.facts.changedInPlace ?? 0;
     const known = this.labelChanges.get(key);
@@ -865,7 +892,7 @@ export class ObjectMirror {
     const differs = (want: Record<string, string> | undefined, have: Record<string, string> | undefined) => Object.entries(want ?? {}).some(([k, v]) => have?.[k] !== v);
     // (And the template annotations it lists: one the template dropped while no watcher ran.)
     const listed = obj.metadata?.annotations?.[TEMPLATE_ANNOTATIONS_ANNOTATION] ?? '';
-    if (differs(m.facts.labels, obj.metadata?.labels) || differs(m.facts.annotations, obj.metadata?.annotations) || listed !== Object.keys(m.facts.annotations ?? {}).sort().join(',')) return true;
+    if (differs(m.facts.labels, obj.metadata?.labels) || differs(m.facts.annotations, obj.metadata?.annotations) || listed !== Object.keys(m.facts.annotations ?? {}).sort().join(',') || droppedSinceApplied(obj, want)) return true;
     this.labelChanges.set(key, count); // (seen as written: nothing to do)
     return false;
   }
@@ -939,14 +966,14 @@ export class ObjectMirror {
     // keeps the spec it has (its template may be gone by then).
     const templates = () => partTemplates(owner, (kind, name) => this.find(kind, m.namespace, name));
     let config = this.find('KubeadmConfig', m.namespace, m.name);
-    if (!config || this.metadataChanged(m, config, 'KubeadmConfig')) {
+    if (!config || this.metadataChanged(m, config, 'KubeadmConfig', { labels, ...(annotations ? { annotations } : {}) })) {
       config = await this.apply('KubeadmConfig', { ...meta(`${GROUPS.bootstrap}/${VERSION}`, 'KubeadmConfig'), spec: config?.spec ?? templates().config });
       written('KubeadmConfig');
     }
     // The bootstrap data is made before the instance is asked for (phase Provisioning).
     if (m.phase !== 'Pending') await this.configReady(config, m.name);
     let instance = this.find('SimMachine', m.namespace, m.name);
-    if (!instance || (m.providerID && instance.spec?.providerID !== m.providerID) || this.metadataChanged(m, instance, 'SimMachine')) {
+    if (!instance || (m.providerID && instance.spec?.providerID !== m.providerID) || this.metadataChanged(m, instance, 'SimMachine', { labels, ...(annotations ? { annotations } : {}) })) {
       instance = await this.apply('SimMachine', { ...meta(`${GROUPS.infrastructure}/${VERSION}`, 'SimMachine'), spec: { ...(instance?.spec ?? templates().infrastructure), ...(m.providerID ? { providerID: m.providerID } : {}) } });
       written('SimMachine');
     }

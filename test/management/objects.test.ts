@@ -13,7 +13,8 @@ import { CoreV1Api, type CustomObjectsApi, type KubeConfig, PatchStrategy, setHe
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
 import type { ManagementApi } from '../../client/management-api.js';
-import type { Watcher } from '../../client/watcher.js';
+import { Watcher } from '../../client/watcher.js';
+import { appliedMetadataKeys, type MirroredObject } from '../../client/object-mirror.js';
 import { eventually, type CapstanEnv } from '../support/capstan-env.js';
 import { liveVms, waitForAvailable } from '../support/cluster-checks.js';
 import { DEMO_CLUSTER } from '../support/demo-manifests.js';
@@ -33,6 +34,8 @@ describe('objects the workflows make, in the management cluster', () => {
   let objects: CustomObjectsApi;
   let kc: KubeConfig;
   let log: string[];
+  /** The watcher a test started in place of the first one. */
+  let restarted: Watcher | undefined;
   const plural = crdResources();
   const list = async (kind: string) => ((await objects.listNamespacedCustomObject({ ...plural[kind]!, version: 'v1alpha1', namespace: 'default' })) as { items: Obj[] }).items;
   const get = (kind: string, name: string) => objects.getNamespacedCustomObject({ ...plural[kind]!, version: 'v1alpha1', namespace: 'default', name }) as Promise<Obj>;
@@ -55,6 +58,7 @@ describe('objects the workflows make, in the management cluster', () => {
     work = mkdtempSync(path.join(os.tmpdir(), 'capstan-objects-files-'));
   }, 120_000);
   afterAll(async () => {
+    await restarted?.stop();
     await m?.stop();
     if (work) rmSync(work, { recursive: true, force: true });
   });
@@ -435,6 +439,49 @@ describe('objects the workflows make, in the management cluster', () => {
     expect((await list('MachineSet')).map((x) => x.metadata.name)).toEqual(sets.map((x) => x.metadata.name));
     expect((await workers()).map((w) => w.metadata.uid).sort()).toEqual(before);
   }, 150_000);
+
+  it('a restarted watcher takes away a label its last apply set and the template has since dropped (read from managedFields)', async () => {
+    const [w] = await workers();
+    const name = w!.metadata.name;
+    await watcher.stop();
+    // As a watcher left it when the template still had the label: applied by capstan, then the label dropped while no watcher ran.
+    const owned = appliedMetadataKeys(w as unknown as MirroredObject);
+    await objects.patchNamespacedCustomObject(
+      {
+        ...plural.Machine!,
+        version: 'v1alpha1',
+        namespace: 'default',
+        name,
+        fieldManager: 'capstan',
+        force: true,
+        body: {
+          apiVersion: 'cluster.capstan.dev/v1alpha1',
+          kind: 'Machine',
+          metadata: {
+            name,
+            namespace: 'default',
+            labels: { ...w!.metadata.labels, 'example.com/stale': 'yes' },
+            annotations: Object.fromEntries(Object.entries(w!.metadata.annotations ?? {}).filter(([k]) => owned.annotations.includes(k))),
+            finalizers: w!.metadata.finalizers,
+            ownerReferences: w!.metadata.ownerReferences,
+          },
+          spec: w!.spec,
+        },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
+    );
+    expect((await get('Machine', name)).metadata.labels?.['example.com/stale']).toBe('yes');
+    // A user's own label (another field manager) stays.
+    await objects.patchNamespacedCustomObject({ ...plural.Machine!, version: 'v1alpha1', namespace: 'default', name, body: { metadata: { labels: { 'example.com/mine': 'kept' } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    watcher = new Watcher({ kubeconfig: kc, temporal: env.client, taskQueue: env.taskQueue, log: (l) => log.push(l), statusIntervalMs: 500, settleMs: 2000, stuckMs: 3000 });
+    restarted = watcher;
+    await watcher.start();
+    const after = await eventually('the stale label gone', async () => {
+      const o = await get('Machine', name);
+      return o.metadata.labels?.['example.com/stale'] === undefined ? o : undefined;
+    }, 30_000, 250);
+    expect(after.metadata.labels).toMatchObject({ 'example.com/mine': 'kept', 'cluster.capstan.dev/deployment-name': 'demo-md-0' });
+  }, 120_000);
 
   it("remediates a machine marked with kubectl annotate … remediate-machine: its OwnerRemediated, and its set's and deployment's Remediating, say so until it is replaced", async () => {
     const patch = (kind: string, name: string, body: object) => objects.patchNamespacedCustomObject({ ...plural[kind]!, version: 'v1alpha1', namespace: 'default', name, body }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));

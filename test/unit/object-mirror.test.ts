@@ -2,7 +2,7 @@
 // its KubeadmConfig and SimMachine are cloned from, and the label selector string of the scale
 // subresource.
 import { describe, expect, it } from 'vitest';
-import { blindAvailable, healthCheckConditions, type HealthVerdictSeen, machineObject, machineSpecInPlace, type MirroredObject, nodeHealthConditions, partMetadata, partTemplates, specInPlaceChanged, phaseConditions, selectorString, setAnnotations, setSpecInPlace } from '../../client/object-mirror.js';
+import { appliedMetadataKeys, blindAvailable, droppedSinceApplied, healthCheckConditions, type HealthVerdictSeen, machineObject, machineSpecInPlace, type MirroredObject, nodeHealthConditions, partMetadata, partTemplates, specInPlaceChanged, phaseConditions, selectorString, setAnnotations, setSpecInPlace } from '../../client/object-mirror.js';
 import { userAnnotations } from '../../client/object-manifest.js';
 import { HEALTHY_NODE_KEY, nodeConditions, nodeConditionsKey } from '../../workflows/planners/node-conditions.js';
 import { connectionDownKey } from '../../workflows/planners/remote-connection.js';
@@ -235,5 +235,29 @@ describe("a workflow-made Machine's in-place spec (its owner's template's deleti
     expect(specInPlaceChanged(machine({ minReadySeconds: 5, deletion: { nodeDeletionTimeoutSeconds: 10 } }), set)).toBe(true);
     expect(specInPlaceChanged(machine({ minReadySeconds: 5, deletion: { nodeDeletionTimeoutSeconds: 10, nodeDrainTimeoutSeconds: 120, nodeVolumeDetachTimeoutSeconds: 1 } }), set)).toBe(true);
     expect(specInPlaceChanged(machine({ minReadySeconds: 9 }), { kind: 'MachineSet', spec: {} })).toBe(false);
+  });
+});
+
+describe("what capstan's last server-side apply set (managedFields): a label a template dropped while no watcher ran", () => {
+  const obj = (labels: string[], annotations: string[], manager = 'capstan', operation = 'Apply'): MirroredObject => ({
+    kind: 'Machine',
+    metadata: {
+      managedFields: [
+        { manager, operation, fieldsType: 'FieldsV1', fieldsV1: { 'f:metadata': { 'f:labels': Object.fromEntries(labels.map((k) => [`f:${k}`, {}])), 'f:annotations': Object.fromEntries(annotations.map((k) => [`f:${k}`, {}])) }, 'f:spec': { 'f:clusterName': {} } } },
+        // Another manager's (kubectl label): not capstan's to take away.
+        { manager: 'kubectl-label', operation: 'Update', fieldsType: 'FieldsV1', fieldsV1: { 'f:metadata': { 'f:labels': { 'f:mine': {} } } } },
+      ],
+    },
+  });
+  it('reads the keys capstan applied', () => {
+    expect(appliedMetadataKeys(obj(['a', 'example.com/pool'], ['capstan.dev/run-id']))).toEqual({ labels: ['a', 'example.com/pool'], annotations: ['capstan.dev/run-id'] });
+    expect(appliedMetadataKeys(obj(['a'], [], 'someone-else'))).toEqual({ labels: [], annotations: [] });
+    expect(appliedMetadataKeys({ kind: 'Machine', metadata: {} })).toEqual({ labels: [], annotations: [] });
+  });
+  it('finds one the template no longer has (the planted case), and nothing when all are still wanted', () => {
+    const want = { labels: { a: 'b' }, annotations: { 'capstan.dev/run-id': 'r1' } };
+    expect(droppedSinceApplied(obj(['a'], ['capstan.dev/run-id']), want)).toBe(false);
+    expect(droppedSinceApplied(obj(['a', 'example.com/pool'], ['capstan.dev/run-id']), want)).toBe(true);
+    expect(droppedSinceApplied(obj(['a'], ['capstan.dev/run-id', 'example.com/team']), want)).toBe(true);
   });
 });
