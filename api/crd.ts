@@ -73,6 +73,10 @@ const INFO: Record<KindName, KindInfo> = {
       { name: 'Phase', type: 'string', jsonPath: '.status.phase', description: 'Machine status such as Terminating/Pending/Running/Failed etc' },
       AGE,
       { name: 'Version', type: 'string', jsonPath: '.spec.version', description: 'Kubernetes version associated with this Machine' },
+      // Cluster API v1beta2's condition columns, in `-o wide` (the default columns stay v1beta1's).
+      { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status', description: 'Machine pass all readiness checks', priority: 1 },
+      { name: 'Available', type: 'string', jsonPath: '.status.conditions[?(@.type=="Available")].status', description: 'Machine is Ready for at least MinReadySeconds', priority: 1 },
+      { name: 'Up-to-date', type: 'string', jsonPath: '.status.conditions[?(@.type=="UpToDate")].status', description: "Machine spec matches the spec of the Machine's owner resource, e.g. MachineDeployment", priority: 1 },
     ],
     // Machines are replaced, never updated: what a machine is made of is immutable once created.
     // providerID is set once, when the infrastructure has it (as Cluster API's Machine controller

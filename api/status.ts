@@ -68,14 +68,14 @@ const STATUS: Record<KindName, () => z.ZodType> = {
         controlPlaneInitialized: 'controlPlaneInitialized is true once the first control-plane machine has initialized the cluster.',
       }),
       observedGeneration: observedGeneration(),
-      conditions: conditions('InfrastructureReady, ControlPlaneInitialized, ControlPlaneAvailable, WorkersAvailable, RemoteConnectionProbe, Available, Deleting'),
+      conditions: conditions('InfrastructureReady, ControlPlaneInitialized, ControlPlaneAvailable, WorkersAvailable, RemoteConnectionProbe, RollingOut, ScalingUp, ScalingDown, Remediating, Available, Deleting'),
     }),
   Machine: () =>
     z.object({
       phase: z.string().optional().describe('phase is the Machine\'s phase: Pending, Provisioning, Provisioned, Running, Deleting, Failed.'),
       nodeRef: z.object({ name: z.string().optional().describe('name of the Node.') }).optional().describe('nodeRef names the Node of the workload cluster that this Machine is.'),
       observedGeneration: observedGeneration(),
-      conditions: conditions('BootstrapConfigReady, InfrastructureReady, NodeReady, NodeHealthy, Ready, Deleting'),
+      conditions: conditions('BootstrapConfigReady, InfrastructureReady, NodeReady, NodeHealthy, Ready, UpToDate, Available, HealthCheckSucceeded, OwnerRemediated, Deleting'),
     }),
   MachineSet: () =>
     z.object({

@@ -30,6 +30,7 @@ import { canonicalJson } from '../workflows/spec-diff.js';
 import type { MachineDeploymentView, MachineHealthCheckView, MachineSetView } from '../workflows/types.js';
 import { machineDeploymentPhase } from './machine-deployments.js';
 import { TEMPLATE_ANNOTATIONS_ANNOTATION } from './object-manifest.js';
+import { aggregateCondition, type Descendant } from './cluster-aggregates.js';
 import { withCondition } from './condition-merge.js';
 import { availableCondition, controlPlaneUpToDate, rollingOutMessage, templateDifferences, upToDateCondition } from './machine-up-to-date.js';
 import { remediatingCondition, remediationKey, remediationSeen } from './remediating-condition.js';
@@ -484,7 +485,7 @@ export class ObjectMirror {
   async pass(): Promise<void> {
     this.index = new Map(this.o.cached().map((o) => [objectKey(o.kind ?? '', o.metadata?.namespace ?? '', o.metadata?.name ?? ''), o]));
     const { machines, clusters, healthChecks, runs } = await this.visible();
-    await this.clusters(clusters);
+    await this.clusters(clusters, machines);
     await this.deployments(machines);
     await this.standaloneSets(machines);
     // The health checks before the machines: a machine's HealthCheckSucceeded is what they found.
@@ -495,13 +496,41 @@ export class ObjectMirror {
     await this.runAnnotations(runs);
   }
 
+  /**
+   * A Cluster's RollingOut, ScalingUp and ScalingDown from its control plane's and deployments'
+   * (as last mirrored: a pass behind them at most), and its Remediating from its machines.
+   */
+  private clusterAggregates(cluster: MirroredObject, machines: VisibleMachine[]): Omit<Condition, 'lastTransitionTime'>[] {
+    const namespace = cluster.metadata!.namespace!;
+    const name = cluster.metadata!.name!;
+    const cpRef = cluster.spec?.controlPlaneRef as { kind?: string; name?: string } | undefined;
+    const cpConditions = cpRef?.kind === 'KubeadmControlPlane' && cpRef.name ? (this.controlPlaneConditions.get(objectKey('KubeadmControlPlane', namespace, cpRef.name)) ?? (this.find('KubeadmControlPlane', namespace, cpRef.name)?.status?.conditions as Condition[] | undefined)) : undefined;
+    const deployments = this.o.cached().filter((o) => o.kind === 'MachineDeployment' && o.metadata?.namespace === namespace && o.spec?.clusterName === name && !o.metadata?.deletionTimestamp);
+    const of = (type: string): Descendant[] => [
+      ...(cpRef?.name ? [{ kind: 'KubeadmControlPlane' as const, name: cpRef.name, condition: cpConditions?.find((c) => c.type === type) }] : []),
+      ...deployments.map((d) => ({ kind: 'MachineDeployment' as const, name: d.metadata!.name!, condition: (d.status?.conditions as Condition[] | undefined)?.find((c) => c.type === type) })),
+    ];
+    const remediating = machines.filter((m) => this.remediating.has(objectKey('Machine', namespace, m.name))).map((m) => m.name);
+    const seen = remediationSeen(namespace, machines.map((m) => m.name), remediating, this.healthVerdicts.values());
+    return [...['RollingOut', 'ScalingUp', 'ScalingDown'].map((t) => aggregateCondition(t, of(t))), remediatingCondition('Cluster', seen)];
+  }
+
   /** Each Cluster's status from its workflow's phase and list memo (client/status-mirror.ts), read from visibility. */
-  private async clusters(visible: Visible['clusters']): Promise<void> {
+  private async clusters(visible: Visible['clusters'], machines: VisibleMachine[]): Promise<void> {
     for (const obj of this.o.cached().filter((o) => o.kind === 'Cluster')) {
       const { namespace, name } = obj.metadata as { namespace: string; name: string };
       const wf = visible.get(clusterWorkflowId({ namespace, name }));
       if (!wf) continue;
       const want = clusterStatusFrom(wf.phase, wf.memo, this.o.applied.get(objectKey('Cluster', namespace, name)));
+      // (A revision-9 Cluster's conditions: with those Cluster API aggregates from its descendants.)
+      if (wf.memo.conditions) {
+        const generation = want.observedGeneration !== undefined ? { observedGeneration: want.observedGeneration } : {};
+        const merged = this.clusterAggregates(obj, machines.filter((m) => m.namespace === namespace && m.cluster === name)).reduce(
+          (all, c) => withCondition(all, { ...c, ...generation }, obj.status?.conditions, new Date()),
+          want.conditions as Condition[],
+        );
+        want.conditions = merged;
+      }
       const written = this.writeStatus('Cluster', obj, want as unknown as Record<string, unknown>, (status) => mirroredPart(status, want));
       // A Cluster being deleted shows it too (phase Deleting, its Deleting condition) until its
       // finalizer goes, as Cluster API's does; it may be gone by the time the status is written.

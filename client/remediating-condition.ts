@@ -1,4 +1,4 @@
-// A MachineSet's and a MachineDeployment's Remediating condition as Cluster API's controllers set
+// A MachineSet's, a MachineDeployment's and a Cluster's Remediating condition as Cluster API's controllers set
 // it on their objects, from what the watcher knows of their machines: the machines their owner is
 // deleting as a remediation (the set's workflow says so), the ones a health check found unhealthy,
 // and the ones waiting for the deployment's spec.remediation.maxInFlight (RemediationDeferred, which
@@ -50,7 +50,7 @@ export function machineNames(names: readonly string[]): string {
  * OwnerRemediated messages aggregated (machines with the same message on one line, deleting first);
  * else False, naming the unhealthy machines their owner will not remediate.
  */
-export function remediatingCondition(owner: 'MachineSet' | 'MachineDeployment', seen: RemediationSeen): Omit<Condition, 'lastTransitionTime'> {
+export function remediatingCondition(owner: 'MachineSet' | 'MachineDeployment' | 'Cluster', seen: RemediationSeen): Omit<Condition, 'lastTransitionTime'> {
   const groups = new Map<string, string[]>();
   const add = (message: string, m: string) => groups.set(message, [...(groups.get(message) ?? []), m]);
   for (const m of seen.remediating) add('Machine is deleting', m);
@@ -60,7 +60,8 @@ export function remediatingCondition(owner: 'MachineSet' | 'MachineDeployment', 
     return { type: 'Remediating', status: 'True', reason: 'Remediating', message: lines.join('\n') };
   }
   const left = seen.unhealthy.filter((m) => !seen.remediating.includes(m) && !(m in seen.deferred));
-  const by = owner === 'MachineSet' ? 'MachineSet' : 'MachineDeployment/MachineSet';
-  const message = left.length ? `${machineNames(left)} ${left.length === 1 ? 'is' : 'are'} not healthy (not to be remediated by ${by})` : '';
+  // (A Cluster's names no owner: its machines have several.)
+  const by = owner === 'Cluster' ? '' : owner === 'MachineSet' ? ' by MachineSet' : ' by MachineDeployment/MachineSet';
+  const message = left.length ? `${machineNames(left)} ${left.length === 1 ? 'is' : 'are'} not healthy (not to be remediated${by})` : '';
   return { type: 'Remediating', status: 'False', reason: 'NotRemediating', message };
 }

@@ -233,7 +233,10 @@ describe('CRDs on a real kube-apiserver', () => {
 
     // What `kubectl get machines` prints: the Table the API server makes from the printer columns.
     const table = await fetchJson(kc, '/apis/cluster.capstan.dev/v1alpha1/namespaces/default/machines', 'application/json;as=Table;v=v1;g=meta.k8s.io');
-    expect((table.columnDefinitions as { name: string }[]).map((c) => c.name)).toEqual(['Name', 'Cluster', 'Node Name', 'Provider ID', 'Phase', 'Age', 'Version']);
+    const columns = table.columnDefinitions as { name: string; priority: number }[];
+    expect(columns.filter((c) => c.priority === 0).map((c) => c.name)).toEqual(['Name', 'Cluster', 'Node Name', 'Provider ID', 'Phase', 'Age', 'Version']);
+    // `-o wide` adds Cluster API v1beta2's condition columns.
+    expect(columns.filter((c) => c.priority > 0).map((c) => c.name)).toEqual(['Ready', 'Available', 'Up-to-date']);
     const mds = await fetchJson(kc, '/apis/cluster.capstan.dev/v1alpha1/namespaces/default/machinedeployments', 'application/json;as=Table;v=v1;g=meta.k8s.io');
     expect((mds.columnDefinitions as { name: string }[]).map((c) => c.name)).toEqual(['Name', 'Cluster', 'Replicas', 'Ready', 'Updated', 'Unavailable', 'Phase', 'Age', 'Version']);
     const clusters = await fetchJson(kc, '/apis/cluster.capstan.dev/v1alpha1/namespaces/default/clusters', 'application/json;as=Table;v=v1;g=meta.k8s.io');

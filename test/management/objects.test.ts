@@ -157,6 +157,8 @@ describe('objects the workflows make, in the management cluster', () => {
       expect(String(r[3])).toMatch(/^sim:\/\//);
       expect(r[4]).toBe('Running');
       expect(r[6]).toBe('v1.37.2');
+      // `-o wide`: READY AVAILABLE UP-TO-DATE (Cluster API v1beta2's).
+      expect(r.slice(7, 10)).toEqual(['True', 'True', 'True']);
     }
     // Each machine's KubeadmConfig and SimMachine, owned by it and cloned from its owner's templates,
     // as Cluster API's controllers make them; the Machine holds the finalizer until its workflow is done.
@@ -272,6 +274,7 @@ describe('objects the workflows make, in the management cluster', () => {
       }, 30_000, 250);
       expect(condition(await get('MachineSet', set), 'Remediating')).toMatchObject({ status: 'False', reason: 'NotRemediating', message: `Machine ${victim} is not healthy (not to be remediated by MachineSet)` });
       expect(condition(await get('MachineDeployment', 'demo-md-0'), 'Remediating')).toMatchObject({ status: 'False', reason: 'NotRemediating', message: `Machine ${victim} is not healthy (not to be remediated by MachineDeployment/MachineSet)` });
+      await eventually("the Cluster's Remediating", async () => condition(await get('Cluster', 'demo'), 'Remediating')?.message === `Machine ${victim} is not healthy (not to be remediated)` || undefined, 30_000, 250);
     } finally {
       await env.simClient.vmAction(vm.id, 'node-ready');
     }
@@ -342,6 +345,12 @@ describe('objects the workflows make, in the management cluster', () => {
     const stale = await eventually('an old Machine\'s UpToDate False', async () => (await workers()).find((w) => condition(w, 'UpToDate')?.status === 'False'), 60_000, 100);
     expect(condition(stale, 'UpToDate')).toMatchObject({ reason: 'NotUpToDate', message: '* MachineDeployment spec.rolloutAfter expired' });
     await eventually("the deployment's RollingOut to say why", async () => condition(await get('MachineDeployment', 'demo-md-0'), 'RollingOut')?.message?.endsWith('\n* MachineDeployment spec.rolloutAfter expired') || undefined, 60_000, 100);
+    // …and the Cluster's RollingOut aggregates it (Cluster API's), the deployment's reasons indented under its line.
+    const rolling = await eventually("the Cluster's RollingOut", async () => {
+      const c = condition(await get('Cluster', 'demo'), 'RollingOut');
+      return c?.status === 'True' && c.message?.includes('\n  * MachineDeployment spec.rolloutAfter expired') ? c : undefined;
+    }, 60_000, 100);
+    expect(rolling.message).toMatch(/^\* MachineDeployment demo-md-0: Rolling out \d+ not up-to-date replicas\n/);
     const second = await eventually('the rollout to end with one new set', async () => {
       const sets = await list('MachineSet');
       const w = await workers();
@@ -510,6 +519,8 @@ describe('objects the workflows make, in the management cluster', () => {
       for (const kind of ['MachineSet', 'MachineDeployment']) {
         expect(condition(await get(kind, kind === 'MachineSet' ? set : 'demo-md-0'), 'Remediating')).toMatchObject({ reason: 'Remediating', message: `* Machine ${name}: Machine is deleting` });
       }
+      // The Cluster's too, from its machines (Cluster API's Cluster Remediating).
+      await eventually("the Cluster's Remediating", async () => condition(await get('Cluster', 'demo'), 'Remediating')?.message === `* Machine ${name}: Machine is deleting` || undefined, 30_000, 250);
     } finally {
       await patch('Machine', name, { metadata: { annotations: { [hook]: null } } }).catch(() => undefined);
       await patch('MachineHealthCheck', 'demo-md-0-unhealthy', { spec: { remediation: { triggerIf: { unhealthyLessThanOrEqualTo: '40%' } } } });
