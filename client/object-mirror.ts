@@ -30,7 +30,7 @@ import { canonicalJson } from '../workflows/spec-diff.js';
 import type { MachineDeploymentView, MachineHealthCheckView, MachineSetView } from '../workflows/types.js';
 import { machineDeploymentPhase } from './machine-deployments.js';
 import { TEMPLATE_ANNOTATIONS_ANNOTATION } from './object-manifest.js';
-import { aggregateCondition, type Descendant } from './cluster-aggregates.js';
+import { aggregateCondition, type Descendant, type MachineSeen, machinesCondition } from './cluster-aggregates.js';
 import { withCondition } from './condition-merge.js';
 import { availableCondition, controlPlaneUpToDate, rollingOutMessage, templateDifferences, upToDateCondition } from './machine-up-to-date.js';
 import { remediatingCondition, remediationKey, remediationSeen } from './remediating-condition.js';
@@ -498,7 +498,8 @@ export class ObjectMirror {
 
   /**
    * A Cluster's RollingOut, ScalingUp and ScalingDown from its control plane's and deployments'
-   * (as last mirrored: a pass behind them at most), and its Remediating from its machines.
+   * (as last mirrored: a pass behind them at most), its Remediating from its machines, and its
+   * ControlPlane/WorkerMachinesReady and …UpToDate from its Machine objects'.
    */
   private clusterAggregates(cluster: MirroredObject, machines: VisibleMachine[]): Omit<Condition, 'lastTransitionTime'>[] {
     const namespace = cluster.metadata!.namespace!;
@@ -506,13 +507,33 @@ export class ObjectMirror {
     const cpRef = cluster.spec?.controlPlaneRef as { kind?: string; name?: string } | undefined;
     const cpConditions = cpRef?.kind === 'KubeadmControlPlane' && cpRef.name ? (this.controlPlaneConditions.get(objectKey('KubeadmControlPlane', namespace, cpRef.name)) ?? (this.find('KubeadmControlPlane', namespace, cpRef.name)?.status?.conditions as Condition[] | undefined)) : undefined;
     const deployments = this.o.cached().filter((o) => o.kind === 'MachineDeployment' && o.metadata?.namespace === namespace && o.spec?.clusterName === name && !o.metadata?.deletionTimestamp);
+    // (A set no deployment owns: Cluster API counts it for scaling.)
+    const sets = this.o.cached().filter((o) => o.kind === 'MachineSet' && o.metadata?.namespace === namespace && o.spec?.clusterName === name && !o.metadata?.ownerReferences?.some((r) => r.controller) && !o.metadata?.deletionTimestamp);
+    const conditionOf = (o: MirroredObject, type: string) => (o.status?.conditions as Condition[] | undefined)?.find((c) => c.type === type);
     const of = (type: string): Descendant[] => [
       ...(cpRef?.name ? [{ kind: 'KubeadmControlPlane' as const, name: cpRef.name, condition: cpConditions?.find((c) => c.type === type) }] : []),
-      ...deployments.map((d) => ({ kind: 'MachineDeployment' as const, name: d.metadata!.name!, condition: (d.status?.conditions as Condition[] | undefined)?.find((c) => c.type === type) })),
+      ...deployments.map((d) => ({ kind: 'MachineDeployment' as const, name: d.metadata!.name!, condition: conditionOf(d, type) })),
+      ...(type === 'RollingOut' ? [] : sets.map((x) => ({ kind: 'MachineSet' as const, name: x.metadata!.name!, condition: conditionOf(x, type) }))),
     ];
     const remediating = machines.filter((m) => this.remediating.has(objectKey('Machine', namespace, m.name))).map((m) => m.name);
     const seen = remediationSeen(namespace, machines.map((m) => m.name), remediating, this.healthVerdicts.values());
-    return [...['RollingOut', 'ScalingUp', 'ScalingDown'].map((t) => aggregateCondition(t, of(t))), remediatingCondition('Cluster', seen)];
+    // Its machines' Ready and UpToDate, as their objects show them.
+    const seenAs = (m: VisibleMachine, type: string): MachineSeen => {
+      const o = this.find('Machine', namespace, m.name);
+      const created = o?.metadata?.creationTimestamp;
+      return { name: m.name, condition: (o?.status?.conditions as Condition[] | undefined)?.find((c) => c.type === type), ...(created ? { created: Date.parse(String(created)) } : {}) };
+    };
+    const cp = machines.filter((m) => m.facts.labels[LABELS.controlPlaneName]);
+    const workers = machines.filter((m) => !m.facts.labels[LABELS.controlPlaneName]);
+    const now = Date.now();
+    return [
+      ...['RollingOut', 'ScalingUp', 'ScalingDown'].map((t) => aggregateCondition(t, of(t))),
+      remediatingCondition('Cluster', seen),
+      machinesCondition('ControlPlaneMachinesReady', 'Ready', cp.map((m) => seenAs(m, 'Ready')), now),
+      machinesCondition('WorkerMachinesReady', 'Ready', workers.map((m) => seenAs(m, 'Ready')), now),
+      machinesCondition('ControlPlaneMachinesUpToDate', 'UpToDate', cp.map((m) => seenAs(m, 'UpToDate')), now),
+      machinesCondition('WorkerMachinesUpToDate', 'UpToDate', workers.map((m) => seenAs(m, 'UpToDate')), now),
+    ];
   }
 
   /** Each Cluster's status from its workflow's phase and list memo (client/status-mirror.ts), read from visibility. */

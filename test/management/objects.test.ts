@@ -148,6 +148,13 @@ describe('objects the workflows make, in the management cluster', () => {
     }
     // The control plane's machine is up to date too, as its KubeadmControlPlane says (its workflow's answer).
     await eventually("the control plane's Machine UpToDate", async () => condition(await get('Machine', cp!.metadata.name), 'UpToDate')?.status === 'True' || undefined, 30_000, 250);
+    // The Cluster aggregates its machines' (Cluster API's ControlPlane/WorkerMachinesReady and …UpToDate), and nothing rolls.
+    const cluster = await eventually("the Cluster's machine aggregates", async () => {
+      const o = await get('Cluster', 'demo');
+      return ['ControlPlaneMachinesReady', 'WorkerMachinesReady', 'ControlPlaneMachinesUpToDate', 'WorkerMachinesUpToDate'].every((t) => condition(o, t)?.status === 'True') ? o : undefined;
+    }, 30_000, 250);
+    expect(condition(cluster, 'RollingOut')).toMatchObject({ status: 'False', reason: 'NotRollingOut' });
+    expect(condition(cluster, 'Remediating')).toMatchObject({ status: 'False', reason: 'NotRemediating' });
     // `kubectl get machines`: NAME CLUSTER NODE NAME PROVIDER ID PHASE AGE VERSION, every cell filled.
     const rows = await table('machines');
     expect(rows).toHaveLength(3);
@@ -348,9 +355,11 @@ describe('objects the workflows make, in the management cluster', () => {
     // …and the Cluster's RollingOut aggregates it (Cluster API's), the deployment's reasons indented under its line.
     const rolling = await eventually("the Cluster's RollingOut", async () => {
       const c = condition(await get('Cluster', 'demo'), 'RollingOut');
-      return c?.status === 'True' && c.message?.includes('\n  * MachineDeployment spec.rolloutAfter expired') ? c : undefined;
+      return c?.status === 'True' && c.message?.includes('\n    * MachineDeployment spec.rolloutAfter expired') ? c : undefined;
     }, 60_000, 100);
-    expect(rolling.message).toMatch(/^\* MachineDeployment demo-md-0: Rolling out \d+ not up-to-date replicas\n/);
+    expect(rolling.message).toMatch(/^\* MachineDeployment demo-md-0:\n {2}\* Rolling out \d+ not up-to-date replicas\n/);
+    // …and its WorkerMachinesUpToDate names the old machines.
+    await eventually("the Cluster's WorkerMachinesUpToDate", async () => condition(await get('Cluster', 'demo'), 'WorkerMachinesUpToDate')?.message?.includes(':\n  * MachineDeployment spec.rolloutAfter expired') || undefined, 60_000, 100);
     const second = await eventually('the rollout to end with one new set', async () => {
       const sets = await list('MachineSet');
       const w = await workers();
