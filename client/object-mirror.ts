@@ -4,15 +4,19 @@
 // KubeadmConfig and SimMachine (owned by it), with capstan's cluster-name label and the workflow ID
 // and run annotations; and the status of Clusters, SimClusters, Machines, MachineSets,
 // MachineDeployments, KubeadmControlPlanes and MachineHealthChecks. `kubectl get machines` and
-// `kubectl describe` show what the workflows do.
+// `kubectl describe` show what the workflows do. Some conditions the watcher computes itself from
+// what it has, as Cluster API's controllers compute them from their objects: a set's and
+// deployment's Remediating (remediating-condition.ts), a Machine's UpToDate and Available
+// (machine-up-to-date.ts), a Cluster's aggregates of its descendants (cluster-aggregates.ts).
 //
 // What it costs Temporal: Machines come from visibility (their phase, Node and provider ID are
 // search attributes, their labels and owner a memo written at start; their Nodes' health is in
 // their Cluster's memo): a list, no action. A deployment or health check is asked (one query)
 // only when one of its machines changed (its Node's health included) or its object did, or the
-// health check's memo shows another set of unhealthy machines; a set once, when its object is
-// first written. A converged fleet costs nothing, and writes nothing to the management API: every
-// write is compared with what the object already says.
+// health check's memo shows another set of unhealthy machines; a deployment's set whenever its
+// deployment is (its conditions), a set of the user's own when it or its machines changed. A
+// converged fleet costs nothing, and writes nothing to the management API: every write is
+// compared with what the object already says.
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubernetesObject, type V1OwnerReference } from '@kubernetes/client-node';
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { customObjectAt } from '../api/crd.js';
