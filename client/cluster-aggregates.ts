@@ -4,6 +4,7 @@
 // Remediating from its machines (as a set's, with "(not to be remediated)"). The watcher computes
 // them from the objects it already mirrors; the Cluster's workflow keeps the others.
 import type { Condition } from '../api/meta.js';
+import { objectList } from '../workflows/planners/machine-set.status.js';
 
 type C = Omit<Condition, 'lastTransitionTime'>;
 
@@ -20,7 +21,8 @@ const REASONS: Record<string, [yes: string, no: string]> = {
   ScalingDown: ['ScalingDown', 'NotScalingDown'],
 };
 
-const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+/** Names in code-point order, as Go's sort.Strings orders them. */
+export const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 const BULLET = /^\s*\*\s+/;
 
@@ -37,9 +39,8 @@ export function indentIfMultiline(message: string): string {
 }
 
 /** `* Kind a, b, c, ... (2 more):` and the message (Cluster API's aggregate line). */
-function groupLine(kind: string, names: string[], message: string): string {
-  const shown = names.slice(0, 3).join(', ') + (names.length > 3 ? `, ... (${names.length - 3} more)` : '');
-  return `* ${kind}${names.length > 1 ? 's' : ''} ${shown}:${indentIfMultiline(message)}`;
+export function aggregateLine(kind: string, names: readonly string[], message: string): string {
+  return `* ${objectList(kind, names)}:${indentIfMultiline(message)}`;
 }
 
 /**
@@ -47,7 +48,7 @@ function groupLine(kind: string, names: string[], message: string): string {
  * their messages — descendants of a kind with the same message on one line, a message of several
  * lines indented under it (Cluster API's aggregate) — control plane first; else False.
  */
-export function aggregateCondition(type: keyof typeof REASONS | string, descendants: readonly Descendant[]): C {
+export function aggregateCondition(type: string, descendants: readonly Descendant[]): C {
   const [yes, no] = REASONS[type] ?? [type, `Not${type}`];
   const groups = new Map<string, { kind: string; message: string; names: string[] }>();
   const order = (k: string) => ['KubeadmControlPlane', 'MachineDeployment', 'MachineSet'].indexOf(k);
@@ -60,7 +61,7 @@ export function aggregateCondition(type: keyof typeof REASONS | string, descenda
     groups.set(key, g);
   }
   if (!groups.size) return { type, status: 'False', reason: no, message: '' };
-  const lines = [...groups.values()].map(({ kind, message, names }) => groupLine(kind, names, message));
+  const lines = [...groups.values()].map(({ kind, message, names }) => aggregateLine(kind, names, message));
   return { type, status: 'True', reason: yes, message: lines.join('\n') };
 }
 
@@ -86,7 +87,7 @@ export function machinesCondition(type: string, of: 'Ready' | 'UpToDate', machin
   const group = (ms: readonly MachineSeen[], message: (m: MachineSeen) => string) => {
     const groups = new Map<string, string[]>();
     for (const m of [...ms].sort((a, b) => compare(a.name, b.name))) groups.set(message(m), [...(groups.get(message(m)) ?? []), m.name]);
-    return [...groups].map(([text, names]) => groupLine('Machine', names, text));
+    return [...groups].map(([text, names]) => aggregateLine('Machine', names, text));
   };
   const issues = counted.filter((m) => m.condition?.status === 'False');
   const unknowns = counted.filter((m) => !m.condition || m.condition.status === 'Unknown');

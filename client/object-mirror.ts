@@ -752,9 +752,8 @@ export class ObjectMirror {
       const blindSince = mine.find((m) => m.connectionDownSince)?.connectionDownSince;
       const blind = blindSince !== undefined;
       const availableReplicas = blind ? counts.availableReplicas : (view.status?.availableReplicas ?? counts.availableReplicas);
+      // (Which of its machines are being remediated each set's own view said, just above: setConditions.)
       const seen = remediationSeen(namespace, mine.map((m) => m.name), view.sets.flatMap((s) => s.remediating ?? []), this.healthVerdicts.values());
-      for (const m of mine) this.remediating.delete(objectKey('Machine', namespace, m.name));
-      for (const m of seen.remediating) this.remediating.add(objectKey('Machine', namespace, m));
       const upToDate = this.deploymentUpToDate(namespace, view, mine);
       const rollingOut = view.status?.conditions.find((c) => c.type === 'RollingOut');
       const conditions =
@@ -850,9 +849,10 @@ export class ObjectMirror {
     const after = view.spec.rollout?.after;
     const out: Omit<Condition, 'lastTransitionTime'>[] = [];
     for (const s of view.sets) {
-      const created = this.find('MachineSet', namespace, s.name)?.metadata?.creationTimestamp;
+      const set = this.find('MachineSet', namespace, s.name);
+      const created = set?.metadata?.creationTimestamp;
       const expired = after !== undefined && Date.parse(after) <= Date.now() && created !== undefined && Date.parse(String(created)) <= Date.parse(after);
-      const current = this.find('MachineSet', namespace, s.name)?.spec?.template?.spec;
+      const current = set?.spec?.template?.spec;
       const c = upToDateCondition(s.new, s.new || !current ? [] : templateDifferences(current, view.spec.template.spec), !s.new && expired);
       for (const m of machines.filter((x) => x.facts.labels[LABELS.setName] === s.name)) {
         this.upToDate.set(objectKey('Machine', namespace, m.name), c);
@@ -1009,7 +1009,8 @@ export class ObjectMirror {
    * data exists, the instance's provider ID and status once it does.
    */
   private async machineParts(m: VisibleMachine, machine: MirroredObject, owner: MirroredObject): Promise<void> {
-    const { labels, annotations } = partMetadata(m);
+    const metadata = partMetadata(m);
+    const { labels, annotations } = metadata;
     const meta = (apiVersion: string, kind: string) => ({
       apiVersion,
       kind,
@@ -1020,14 +1021,14 @@ export class ObjectMirror {
     // keeps the spec it has (its template may be gone by then).
     const templates = () => partTemplates(owner, (kind, name) => this.find(kind, m.namespace, name));
     let config = this.find('KubeadmConfig', m.namespace, m.name);
-    if (!config || this.metadataChanged(m, config, 'KubeadmConfig', { labels, ...(annotations ? { annotations } : {}) })) {
+    if (!config || this.metadataChanged(m, config, 'KubeadmConfig', metadata)) {
       config = await this.apply('KubeadmConfig', { ...meta(`${GROUPS.bootstrap}/${VERSION}`, 'KubeadmConfig'), spec: config?.spec ?? templates().config });
       written('KubeadmConfig');
     }
     // The bootstrap data is made before the instance is asked for (phase Provisioning).
     if (m.phase !== 'Pending') await this.configReady(config, m.name);
     let instance = this.find('SimMachine', m.namespace, m.name);
-    if (!instance || (m.providerID && instance.spec?.providerID !== m.providerID) || this.metadataChanged(m, instance, 'SimMachine', { labels, ...(annotations ? { annotations } : {}) })) {
+    if (!instance || (m.providerID && instance.spec?.providerID !== m.providerID) || this.metadataChanged(m, instance, 'SimMachine', metadata)) {
       instance = await this.apply('SimMachine', { ...meta(`${GROUPS.infrastructure}/${VERSION}`, 'SimMachine'), spec: { ...(instance?.spec ?? templates().infrastructure), ...(m.providerID ? { providerID: m.providerID } : {}) } });
       written('SimMachine');
     }

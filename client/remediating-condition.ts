@@ -6,6 +6,8 @@
 // their own Remediating says nothing of a deferred machine, and takes a Node not Ready for "not
 // healthy" where Cluster API reads HealthCheckSucceeded.
 import type { Condition } from '../api/meta.js';
+import { objectList } from '../workflows/planners/machine-set.status.js';
+import { aggregateLine, compare } from './cluster-aggregates.js';
 import type { HealthVerdictSeen } from './object-mirror.js';
 
 /** What the health checks and the owner say of some machines. */
@@ -17,8 +19,6 @@ export interface RemediationSeen {
   /** Found unhealthy by a health check (HealthCheckSucceeded False). */
   unhealthy: string[];
 }
-
-const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** What the health checks last said of `machines` (names in `namespace`), with the owner's `remediating`. */
 export function remediationSeen(namespace: string, machines: readonly string[], remediating: readonly string[], verdicts: Iterable<HealthVerdictSeen>): RemediationSeen {
@@ -38,12 +38,6 @@ export function remediationKey(seen: RemediationSeen): string {
   return JSON.stringify([seen.remediating, Object.entries(seen.deferred).sort(([a], [b]) => compare(a, b)), seen.unhealthy]);
 }
 
-/** "Machine a" / "Machines a, b, c, ... (2 more)": names sorted, at most 3 shown (Cluster API's ListToString). */
-export function machineNames(names: readonly string[]): string {
-  const sorted = [...names].sort(compare);
-  const more = sorted.length > 3 ? `, ... (${sorted.length - 3} more)` : '';
-  return `Machine${sorted.length === 1 ? '' : 's'} ${sorted.slice(0, 3).join(', ')}${more}`;
-}
 
 /**
  * Remediating: True while any machine is to be remediated — deleting, or deferred — with their
@@ -56,12 +50,12 @@ export function remediatingCondition(owner: 'MachineSet' | 'MachineDeployment' |
   for (const m of seen.remediating) add('Machine is deleting', m);
   for (const [m, message] of Object.entries(seen.deferred).sort(([a], [b]) => compare(a, b))) if (!seen.remediating.includes(m)) add(message, m);
   if (groups.size > 0) {
-    const lines = [...groups].map(([message, names]) => `* ${machineNames(names)}: ${message}`);
+    const lines = [...groups].map(([message, names]) => aggregateLine('Machine', names, message));
     return { type: 'Remediating', status: 'True', reason: 'Remediating', message: lines.join('\n') };
   }
   const left = seen.unhealthy.filter((m) => !seen.remediating.includes(m) && !(m in seen.deferred));
   // (A Cluster's names no owner: its machines have several.)
   const by = owner === 'Cluster' ? '' : owner === 'MachineSet' ? ' by MachineSet' : ' by MachineDeployment/MachineSet';
-  const message = left.length ? `${machineNames(left)} ${left.length === 1 ? 'is' : 'are'} not healthy (not to be remediated${by})` : '';
+  const message = left.length ? `${objectList('Machine', left)} ${left.length === 1 ? 'is' : 'are'} not healthy (not to be remediated${by})` : '';
   return { type: 'Remediating', status: 'False', reason: 'NotRemediating', message };
 }

@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import type { HealthVerdictSeen } from '../../client/object-mirror.js';
 import { withCondition } from '../../client/condition-merge.js';
-import { machineNames, remediatingCondition, remediationKey, remediationSeen } from '../../client/remediating-condition.js';
+import { remediatingCondition, remediationKey, remediationSeen } from '../../client/remediating-condition.js';
+import { objectList } from '../../workflows/planners/machine-set.status.js';
 import type { Condition } from '../../api/meta.js';
 
 const WAIT = 'Waiting because there are already too many remediations in progress (spec.remediation.maxInFlight is 1)';
@@ -32,7 +33,7 @@ describe('remediatingCondition', () => {
   });
 
   it('names at most three machines, as Cluster API lists them', () => {
-    expect(machineNames(['m5', 'm1', 'm4', 'm2', 'm3'])).toBe('Machines m1, m2, m3, ... (2 more)');
+    expect(objectList('Machine', ['m5', 'm1', 'm4', 'm2', 'm3'])).toBe('Machines m1, m2, m3, ... (2 more)');
     expect(remediatingCondition('MachineSet', { remediating: ['d', 'c', 'b', 'a'], deferred: {}, unhealthy: [] }).message).toBe('* Machines a, b, c, ... (1 more): Machine is deleting');
   });
 });

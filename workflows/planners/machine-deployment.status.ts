@@ -12,6 +12,7 @@
 import type { MachineDeploymentStatus } from '../../api/machine-deployment.js';
 import { setCondition } from '../conditions.js';
 import { canonicalJson } from '../spec-diff.js';
+import { objectList } from './machine-set.status.js';
 
 export interface DeploymentStatusSet {
   name: string;
@@ -82,7 +83,7 @@ export function computeDeploymentStatus(input: DeploymentStatusInput, previous?:
 
   // As Cluster API's: the machines being remediated, with their OwnerRemediated message.
   const remediating = input.sets.flatMap((s) => s.remediating ?? []).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  if (remediating.length) set('Remediating', 'True', 'Remediating', `* ${remediating.length === 1 ? 'Machine' : 'Machines'} ${listed(remediating)}: Machine is deleting`);
+  if (remediating.length) set('Remediating', 'True', 'Remediating', `* ${objectList('Machine', remediating)}: Machine is deleting`);
   // (A status carried over from a run that did not set it gets it only once a set remediates: a
   // new condition would be a change, and a change is a report that run's history does not have.)
   else if (!previous || previous.conditions.some((c) => c.type === 'Remediating')) set('Remediating', 'False', 'NotRemediating');
@@ -100,7 +101,6 @@ export function computeDeploymentStatus(input: DeploymentStatusInput, previous?:
 }
 
 /** Names as Cluster API's aggregate messages list them: "a, b, c, ... (2 more)". */
-const listed = (names: string[]) => names.slice(0, 3).join(', ') + (names.length > 3 ? `, ... (${names.length - 3} more)` : '');
 
 /** "1 Machine", "3 Machines". */
 const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;

@@ -275,13 +275,15 @@ function staleDeletions(machines: StatusMachine[], now: number): string | undefi
   return `${machineList(stale)} ${stale.length === 1 ? 'is' : 'are'} in deletion since more than 15m`;
 }
 
-// "Machine a" / "Machines a, b, c, ... (2 more)": names sorted, at most 3 shown.
-function machineList(names: string[]): string {
+/** "Machine a" / "Machines a, b, c, ... (2 more)": names sorted, at most 3 shown (Cluster API's ListToString), of any kind. */
+export function objectList(kind: string, names: readonly string[]): string {
   const sorted = [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const shown = sorted.slice(0, 3).join(', ');
   const more = sorted.length > 3 ? `, ... (${sorted.length - 3} more)` : '';
-  return `Machine${sorted.length === 1 ? '' : 's'} ${shown}${more}`;
+  return `${kind}${sorted.length === 1 ? '' : 's'} ${shown}${more}`;
 }
+
+const machineList = (names: string[]) => objectList('Machine', names);
 
 function canonical(s: MachineSetStatus): string {
   const sortKeys = (v: unknown): unknown => {
