@@ -44,25 +44,37 @@ export function aggregateLine(kind: string, names: readonly string[], message: s
 }
 
 /**
- * The Cluster's `type` (RollingOut, ScalingUp or ScalingDown): True while a descendant's is, with
- * their messages — descendants of a kind with the same message on one line, a message of several
- * lines indented under it (Cluster API's aggregate) — control plane first; else False.
+ * The Cluster's `type` (RollingOut, ScalingUp or ScalingDown) as Cluster API's aggregate of a
+ * negative-polarity condition: True while a descendant's is, with their messages — descendants of
+ * a kind with the same message on one line, a message of several lines indented under it — control
+ * plane first; else Unknown (`<type>Unknown`) while a deployment or set has not reported it
+ * ("Condition RollingOut not yet reported") or reports it Unknown, those lines after the True ones;
+ * else False. A control plane that does not report the condition is left out, not Unknown (the
+ * control-plane contract does not require it).
  */
 export function aggregateCondition(type: string, descendants: readonly Descendant[]): C {
   const [yes, no] = REASONS[type] ?? [type, `Not${type}`];
-  const groups = new Map<string, { kind: string; message: string; names: string[] }>();
   const order = (k: string) => ['KubeadmControlPlane', 'MachineDeployment', 'MachineSet'].indexOf(k);
-  for (const d of [...descendants].sort((a, b) => order(a.kind) - order(b.kind) || compare(a.name, b.name))) {
-    if (d.condition?.status !== 'True') continue;
-    const message = d.condition.message ?? '';
-    const key = `${d.kind}\u0000${message}`;
-    const g = groups.get(key) ?? { kind: d.kind, message, names: [] };
-    g.names.push(d.name);
-    groups.set(key, g);
-  }
-  if (!groups.size) return { type, status: 'False', reason: no, message: '' };
-  const lines = [...groups.values()].map(({ kind, message, names }) => aggregateLine(kind, names, message));
-  return { type, status: 'True', reason: yes, message: lines.join('\n') };
+  const sorted = [...descendants].sort((a, b) => order(a.kind) - order(b.kind) || compare(a.name, b.name));
+  const lines = (of: readonly Descendant[], message: (d: Descendant) => string) => {
+    const groups = new Map<string, { kind: string; message: string; names: string[] }>();
+    for (const d of of) {
+      const key = `${d.kind}\u0000${message(d)}`;
+      const g = groups.get(key) ?? { kind: d.kind, message: message(d), names: [] };
+      g.names.push(d.name);
+      groups.set(key, g);
+    }
+    return [...groups.values()].map((g) => aggregateLine(g.kind, g.names, g.message));
+  };
+  const issues = sorted.filter((d) => d.condition?.status === 'True');
+  const unknowns = sorted.filter((d) => (d.condition ? d.condition.status === 'Unknown' : d.kind !== 'KubeadmControlPlane'));
+  const message = [
+    ...lines(issues, (d) => d.condition?.message ?? ''),
+    ...lines(unknowns, (d) => (d.condition ? d.condition.message || `${type} is Unknown` : `Condition ${type} not yet reported`)),
+  ].join('\n');
+  if (issues.length) return { type, status: 'True', reason: yes, message };
+  if (unknowns.length) return { type, status: 'Unknown', reason: `${type}Unknown`, message };
+  return { type, status: 'False', reason: no, message: '' };
 }
 
 /** A machine's condition of one type, as its object shows it, and when the object was made. */

@@ -71,10 +71,13 @@ export function availableCondition(ready: Pick<Condition, 'status' | 'lastTransi
 
 /**
  * A control plane's machine's UpToDate, from its workflow's answer (Cluster API's
- * KubeadmControlPlane sets it): a machine of another version says so; one of the same version was
- * made from another machine template.
+ * KubeadmControlPlane sets it): each reason on its line — another version; made from another
+ * machine template (`infrastructureUpToDate` false, or not up to date in the same version when the
+ * answer does not say).
  */
-export function controlPlaneUpToDate(upToDate: boolean, version: string | undefined, desired: string): C {
+export function controlPlaneUpToDate(upToDate: boolean, version: string | undefined, desired: string, infrastructureUpToDate?: boolean): C {
   if (upToDate) return upToDateCondition(true, [], false);
-  return upToDateCondition(false, [version !== undefined && version !== desired ? `Version ${version}, ${desired} required` : 'SimMachine is not up-to-date'], false);
+  const otherVersion = version !== undefined && version !== desired;
+  const otherTemplate = infrastructureUpToDate === false || (infrastructureUpToDate === undefined && !otherVersion);
+  return upToDateCondition(false, [...(otherVersion ? [`Version ${version}, ${desired} required`] : []), ...(otherTemplate ? ['SimMachine is not up-to-date'] : [])], false);
 }

@@ -1124,7 +1124,13 @@ export class ObjectMirror {
         const view = await this.ask(id, () => this.o.temporal.workflow.getHandle(controlPlaneWorkflowId({ namespace, name })).query(controlPlaneStatusQuery));
         if (view) {
           this.controlPlaneConditions.set(id, view.status.conditions);
-          for (const vm of view.machines) if (vm.upToDate !== undefined) this.upToDate.set(objectKey('Machine', namespace, vm.name), controlPlaneUpToDate(vm.upToDate, vm.version, view.spec.version));
+          for (const vm of view.machines) {
+            const key = objectKey('Machine', namespace, vm.name);
+            if (vm.upToDate !== undefined) this.upToDate.set(key, controlPlaneUpToDate(vm.upToDate, vm.version, view.spec.version, vm.infrastructureUpToDate));
+            // (Its remediations: the machines' OwnerRemediated and the Cluster's Remediating.)
+            if (vm.remediating) this.remediating.add(key);
+            else this.remediating.delete(key);
+          }
         }
       }
       const asked = this.controlPlaneConditions.get(id);

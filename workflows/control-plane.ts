@@ -101,6 +101,8 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
       nodeReady: m.report?.nodeReady ?? false,
       version: madeOf(m).version,
       upToDate: upToDate(m),
+      infrastructureUpToDate: madeOf(m).infrastructure === madeNow().infrastructure,
+      ...(m.remediating && m.report?.remediated ? { remediating: true } : {}),
     })),
   }));
   setHandler(machineReportSignal, (r) => {

@@ -303,7 +303,19 @@ export interface ControlPlaneView {
   /** spec.replicas as last applied (a scale through the Cluster's manifest). */
   spec: KubeadmControlPlane['spec'];
   status: KubeadmControlPlaneStatus;
-  machines: { name: string; role: BootstrapRole; phase: MachinePhase | 'Pending'; nodeRef?: string; nodeReady: boolean; version?: string; upToDate?: boolean }[];
+  machines: {
+    name: string;
+    role: BootstrapRole;
+    phase: MachinePhase | 'Pending';
+    nodeRef?: string;
+    nodeReady: boolean;
+    version?: string;
+    upToDate?: boolean;
+    /** Made from the machine template the control plane has now (absent from workers of older releases: unknown). */
+    infrastructureUpToDate?: boolean;
+    /** Being deleted as a health check's remediation (its OwnerRemediated is False), for the Cluster's Remediating. */
+    remediating?: boolean;
+  }[];
 }
 
 /**

@@ -4,10 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { aggregateCondition, type Descendant, indentIfMultiline, machinesCondition, type MachineSeen } from '../../client/cluster-aggregates.js';
 import { remediatingCondition } from '../../client/remediating-condition.js';
 
-const d = (kind: Descendant['kind'], name: string, status?: 'True' | 'False', message = ''): Descendant => ({ kind, name, ...(status ? { condition: { status, message } } : {}) });
+const d = (kind: Descendant['kind'], name: string, status?: 'True' | 'False' | 'Unknown', message = ''): Descendant => ({ kind, name, ...(status ? { condition: { status, message } } : {}) });
 
 describe('aggregateCondition', () => {
-  it('False when no descendant is rolling out, or none says', () => {
+  it('False when no descendant is rolling out; a control plane that does not report it is left out', () => {
     expect(aggregateCondition('RollingOut', [d('KubeadmControlPlane', 'cp'), d('MachineDeployment', 'md1', 'False')])).toEqual({ type: 'RollingOut', status: 'False', reason: 'NotRollingOut', message: '' });
     expect(aggregateCondition('ScalingUp', [])).toMatchObject({ status: 'False', reason: 'NotScalingUp' });
   });
@@ -25,6 +25,32 @@ describe('aggregateCondition', () => {
     expect(aggregateCondition('RollingOut', [d('MachineDeployment', 'md1', 'True', 'Rolling out 2 not up-to-date replicas\n* Version v1.36.3, v1.37.2 required')]).message).toBe(
       '* MachineDeployment md1:\n  * Rolling out 2 not up-to-date replicas\n    * Version v1.36.3, v1.37.2 required',
     );
+  });
+});
+
+describe('aggregateCondition: descendants that have not said', () => {
+  it('Unknown while a deployment or set has not reported the condition, naming them', () => {
+    expect(aggregateCondition('RollingOut', [d('KubeadmControlPlane', 'cp', 'False'), d('MachineDeployment', 'md2'), d('MachineDeployment', 'md1', 'False')])).toEqual({
+      type: 'RollingOut',
+      status: 'Unknown',
+      reason: 'RollingOutUnknown',
+      message: '* MachineDeployment md2: Condition RollingOut not yet reported',
+    });
+    expect(aggregateCondition('ScalingUp', [d('MachineSet', 'ms1', 'Unknown', 'Scaling up from 0 to 1 replicas is blocked'), d('MachineSet', 'ms2', 'Unknown')])).toEqual({
+      type: 'ScalingUp',
+      status: 'Unknown',
+      reason: 'ScalingUpUnknown',
+      message: '* MachineSet ms1: Scaling up from 0 to 1 replicas is blocked\n* MachineSet ms2: ScalingUp is Unknown',
+    });
+  });
+  it('True wins over Unknown; the unknown lines follow the True ones', () => {
+    const got = aggregateCondition('ScalingDown', [d('MachineDeployment', 'b'), d('MachineDeployment', 'c'), d('MachineDeployment', 'a', 'True', 'Scaling down from 3 to 2 replicas')]);
+    expect(got).toEqual({
+      type: 'ScalingDown',
+      status: 'True',
+      reason: 'ScalingDown',
+      message: '* MachineDeployment a: Scaling down from 3 to 2 replicas\n* MachineDeployments b, c: Condition ScalingDown not yet reported',
+    });
   });
 });
 

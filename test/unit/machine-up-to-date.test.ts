@@ -62,11 +62,14 @@ describe('availableCondition', () => {
 });
 
 describe('controlPlaneUpToDate (from the control plane workflow\'s answer)', () => {
-  it.each<[string, boolean, string | undefined, string, string]>([
-    ['up to date', true, 'v1.37.2', 'True', ''],
-    ['another version', false, 'v1.36.3', 'False', '* Version v1.36.3, v1.37.2 required'],
-    ['the same version, another machine template', false, 'v1.37.2', 'False', '* SimMachine is not up-to-date'],
-  ])('%s', (_, upToDate, version, status, message) => {
-    expect(controlPlaneUpToDate(upToDate, version, 'v1.37.2')).toMatchObject({ type: 'UpToDate', status, message });
+  it.each<[string, boolean, string | undefined, boolean | undefined, string, string]>([
+    ['up to date', true, 'v1.37.2', true, 'True', ''],
+    ['another version', false, 'v1.36.3', true, 'False', '* Version v1.36.3, v1.37.2 required'],
+    ['the same version, another machine template', false, 'v1.37.2', false, 'False', '* SimMachine is not up-to-date'],
+    ['another version and another machine template: both', false, 'v1.36.3', false, 'False', '* Version v1.36.3, v1.37.2 required\n* SimMachine is not up-to-date'],
+    ['an answer that does not say (an older worker): another version', false, 'v1.36.3', undefined, 'False', '* Version v1.36.3, v1.37.2 required'],
+    ['an answer that does not say: the same version, so the template', false, 'v1.37.2', undefined, 'False', '* SimMachine is not up-to-date'],
+  ])('%s', (_, upToDate, version, infrastructure, status, message) => {
+    expect(controlPlaneUpToDate(upToDate, version, 'v1.37.2', infrastructure)).toMatchObject({ type: 'UpToDate', status, message });
   });
 });

@@ -74,9 +74,21 @@ describe('control-plane remediation', () => {
 
   it('once one recovers, it remediates the other and replaces it, one at a time', async () => {
     const [a, b, c] = (await kcp().query(controlPlaneStatusQuery)).machines.map((m) => m.name).sort();
+    // Which machines its answers show being remediated (for the Cluster's Remediating), asked throughout.
+    const shownRemediating = new Set<string>();
+    let watching = true;
+    const watch = (async () => {
+      while (watching) {
+        for (const m of (await kcp().query(controlPlaneStatusQuery)).machines) if (m.remediating) shownRemediating.add(m.name);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
     // b recovers: the health check withdraws its request, and a can go with 2 of 3 healthy.
     await env.simClient.vmAction((await vmOf(b!)).id, 'node-ready');
     const result = (await env.client.workflow.getHandle(machineWorkflowId({ namespace: 'default', name: a! })).result()) as MachineStatus;
+    watching = false;
+    await watch;
+    expect([...shownRemediating]).toEqual([a]);
     expect(result.phase).toBe('Deleted');
     expect(result.conditions.find((x) => x.type === 'HealthCheckSucceeded')).toMatchObject({ status: 'False', reason: 'UnhealthyNode' });
     const v = await eventually('3 ready control-plane machines again', async () => {
