@@ -40,19 +40,15 @@ export function apiEndpointSchema() {
 }
 export type APIEndpoint = z.infer<ReturnType<typeof apiEndpointSchema>>;
 
-/** Why `spec.paused: true` is refused (by the schema and by the CRD's CEL rule alike). */
-export const CLUSTER_PAUSED_REFUSED = 'pausing a Cluster is not supported by capstan yet: its workflows would go on acting (pause a MachineDeployment instead: spec.paused)';
-
 export function clusterSpecSchema() {
   return z
     .strictObject({
-      // Cluster API's paused stops every controller of the cluster; capstan's workflows do not
-      // stop yet, so `true` is refused rather than accepted and ignored.
       paused: z
         .boolean()
         .default(false)
-        .refine((p) => !p, { message: CLUSTER_PAUSED_REFUSED })
-        .describe("Cluster API's pause of every controller of the cluster: not supported by capstan yet, true is refused."),
+        .describe(
+          "Cluster API's pause: while true, capstan acts on nothing of this cluster (no machine created, replaced or deleted, no rollout step, no remediation, not its deletion) and keeps every change for when it is false again. Machines already being provisioned or deleted finish.",
+        ),
       clusterNetwork: clusterNetworkSchema(),
       controlPlaneEndpoint: apiEndpointSchema().optional(),
       controlPlaneRef: objectRefSchema(),

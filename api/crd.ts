@@ -9,7 +9,6 @@ import { z } from 'zod';
 import { KINDS, type KindName } from './kinds.js';
 import { VERSION } from './meta.js';
 import { statusSchema } from './status.js';
-import { CLUSTER_PAUSED_REFUSED } from './cluster.js';
 
 type Json = Record<string, unknown>;
 
@@ -61,7 +60,6 @@ const INFO: Record<KindName, KindInfo> = {
       // status carries the control plane's version instead.
       { name: 'Version', type: 'string', jsonPath: '.status.version', description: 'Kubernetes version of the control plane' },
     ],
-    fieldRules: { 'spec.paused': [{ rule: '!self', message: CLUSTER_PAUSED_REFUSED }] },
   },
   Machine: {
     plural: 'machines',

@@ -63,7 +63,7 @@ export class ApplyError extends Error {
 }
 
 /** The message a workflow's update validator refused with, without the SDK's wrapping. */
-function rejection(err: unknown): string | undefined {
+export function rejection(err: unknown): string | undefined {
   if (err instanceof WorkflowUpdateFailedError) return (err.cause as Error | undefined)?.message ?? err.message;
   return undefined;
 }
@@ -89,9 +89,12 @@ export async function executePlan(client: Client, taskQueue: string, plan: Apply
           },
         }),
       });
-      // `configured` is a change of the control plane's replicas: the Cluster itself is as it was.
-      lines.push({ object: ref('Cluster', 'cluster.capstan.dev', key.name), result: r.result === 'configured' ? 'unchanged' : r.result });
-      lines.push({ object: ref('KubeadmControlPlane', 'controlplane.capstan.dev', c.controlPlane.metadata.name), result: r.result });
+      // `configured` is a change of the control plane's spec unless it says which changed (a pause
+      // or a resume of the Cluster: spec.paused).
+      const changed = (kind: 'Cluster' | 'KubeadmControlPlane') => (r.changed ? r.changed.includes(kind) : kind === 'KubeadmControlPlane');
+      const result = (kind: 'Cluster' | 'KubeadmControlPlane') => (r.result === 'configured' && !changed(kind) ? 'unchanged' : r.result);
+      lines.push({ object: ref('Cluster', 'cluster.capstan.dev', key.name), result: result('Cluster') });
+      lines.push({ object: ref('KubeadmControlPlane', 'controlplane.capstan.dev', c.controlPlane.metadata.name), result: result('KubeadmControlPlane') });
     } catch (err) {
       const msg = rejection(err);
       if (msg) throw new ApplyError(`Cluster "${key.name}": ${msg}`);

@@ -36,6 +36,7 @@ import { machineDeploymentPhase } from './machine-deployments.js';
 import { TEMPLATE_ANNOTATIONS_ANNOTATION } from './object-manifest.js';
 import { aggregateCondition, type Descendant, type MachineSeen, machinesCondition } from './cluster-aggregates.js';
 import { withCondition } from './condition-merge.js';
+import { pausedCondition } from '../workflows/pause.js';
 import { availableCondition, controlPlaneUpToDate, rollingOutMessage, templateDifferences, upToDateCondition } from './machine-up-to-date.js';
 import { remediatingCondition, remediationKey, remediationSeen } from './remediating-condition.js';
 import { clusterStatusFrom, mirroredPart } from './status-mirror.js';
@@ -109,6 +110,8 @@ export const objectKey = (kind: string, namespace: string, name: string) => `${k
 /** How long a KubeadmConfig or SimMachine whose Machine is gone is left to the garbage collector. */
 const ORPHAN_GRACE_MS = 5 * 60_000;
 /** Machine writes in flight at once: a wave of changes (a whole set created) reaches Kubernetes in parallel. */
+/** The kinds whose objects show their Cluster's pause (Paused); the Cluster's own comes from its workflow. */
+const PAUSABLE = new Set<KindName>(['MachineDeployment', 'MachineSet', 'Machine', 'KubeadmControlPlane', 'MachineHealthCheck']);
 const WRITE_CONCURRENCY = 8;
 
 async function forEachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
@@ -628,7 +631,7 @@ export class ObjectMirror {
    * (or a write followed) less than settleMs ago.
    */
   private changed(id: string, obj: MirroredObject, machines: VisibleMachine[], also?: string): boolean {
-    const f = JSON.stringify([obj.metadata?.generation, this.o.applied.get(id), machines.map((m) => [m.name, m.phase, m.nodeName, m.nodeKey, ...(m.remediation ? [m.remediation] : []), ...(m.facts.changedInPlace ? [m.facts.changedInPlace] : [])]).sort(), also]);
+    const f = JSON.stringify([obj.metadata?.generation, this.o.applied.get(id), machines.map((m) => [m.name, m.phase, m.nodeName, m.nodeKey, ...(m.remediation ? [m.remediation] : []), ...(m.facts.changedInPlace ? [m.facts.changedInPlace] : [])]).sort(), also, this.clusterPaused(obj)]);
     if (this.seen.get(id) !== f) {
       this.seen.set(id, f);
       this.unsettled(id);
@@ -657,7 +660,28 @@ export class ObjectMirror {
    * Writes the status where it differs; whether it wrote. `have` is the part of the status as it
    * stands to compare with (default: the fields `want` has).
    */
-  private async writeStatus(kind: KindName, obj: MirroredObject, want: Record<string, unknown>, have = (status: Record<string, any> | undefined): unknown => mirrored(status, want)): Promise<boolean> {
+  /** Whether the object's Cluster is paused (its spec.paused, as the cache has it). */
+  private clusterPaused(obj: MirroredObject): boolean {
+    const cluster = (obj.spec?.clusterName as string | undefined) ?? obj.metadata?.labels?.[LABELS.clusterName];
+    return !!cluster && this.find('Cluster', obj.metadata?.namespace ?? '', cluster)?.spec?.paused === true;
+  }
+
+  /**
+   * A Cluster's objects show whether it is paused (Cluster API v1beta2's Paused condition): from
+   * the first pause on (an object of a cluster never paused has none, so nothing is written for it).
+   */
+  private withPaused(kind: KindName, obj: MirroredObject, want: Record<string, unknown>): Record<string, unknown> {
+    if (!PAUSABLE.has(kind) || !Array.isArray(want.conditions)) return want;
+    const paused = this.clusterPaused(obj);
+    const shown = (obj.status?.conditions as Condition[] | undefined)?.some((c) => c.type === 'Paused');
+    if (!paused && !shown) return want;
+    const { observedGeneration } = (want.conditions as Condition[]).find((c) => c.observedGeneration !== undefined) ?? {};
+    const c = { ...pausedCondition(paused), ...(observedGeneration !== undefined ? { observedGeneration } : {}) } as Omit<Condition, 'lastTransitionTime'>;
+    return { ...want, conditions: withCondition(want.conditions as Condition[], c, obj.status?.conditions as Condition[] | undefined, new Date()) };
+  }
+
+  private async writeStatus(kind: KindName, obj: MirroredObject, wanted: Record<string, unknown>, have = (status: Record<string, any> | undefined): unknown => mirrored(status, wanted)): Promise<boolean> {
+    const want = this.withPaused(kind, obj, wanted);
     if (this.o.writeOnlyChanges && same(have(obj.status), want)) return false;
     this.writes++;
     await this.o.objects.patchNamespacedCustomObjectStatus(

@@ -19,8 +19,8 @@ import { canonicalJson } from '../workflows/spec-diff.js';
 import { KINDS, type KindName } from '../api/kinds.js';
 import { VERSION } from '../api/meta.js';
 import { clusterWorkflowId, controlPlaneWorkflowId, machineDeploymentWorkflowId, machineHealthCheckWorkflowId, machineSetWorkflowId, machineWorkflowId } from '../workflows/ids.js';
-import { annotateMachineUpdate, deleteClusterUpdate, deleteMachineDeploymentSignal, deleteMachineHealthCheckSignal, deleteMachineSetSignal, deleteMachineSignal, remediateControlPlaneMachineSignal } from '../workflows/messages.js';
-import { executePlan, loadPlan, type ApplyLine } from './apply.js';
+import { annotateMachineUpdate, applyClusterUpdate, deleteClusterUpdate, deleteMachineDeploymentSignal, deleteMachineHealthCheckSignal, deleteMachineSetSignal, deleteMachineSignal, remediateControlPlaneMachineSignal } from '../workflows/messages.js';
+import { executePlan, loadPlan, rejection, type ApplyLine } from './apply.js';
 import { asManifest, type CapstanObject, madeByOwner, templateAnnotationKeys, userAnnotations } from './object-manifest.js';
 import { keepWatching } from './watch-restart.js';
 import { FINALIZER, ObjectMirror, objectKey, RUN_ID_ANNOTATION, WORKFLOW_ID_ANNOTATION } from './object-mirror.js';
@@ -220,6 +220,7 @@ export class Watcher {
       const name = c.metadata!.name!;
       if (c.metadata?.deletionTimestamp) {
         await this.deleteCluster(namespace, c);
+        await this.pauseWhileDeleting(namespace, c, all);
         continue;
       }
       if (!c.metadata?.finalizers?.includes(FINALIZER)) {
@@ -312,6 +313,33 @@ export class Watcher {
     }
     const changed = lines.filter((l) => l.result !== 'unchanged' && l.result !== 'resolved');
     if (changed.length) this.log(changed.map((l) => `${l.object} ${l.result}`).join('\n'));
+  }
+
+  /**
+   * A Cluster being deleted takes a pause or a resume still (Cluster API's spec.paused: its deletion
+   * waits while it is paused, so a user resumes it to let it go): a new generation of the object
+   * goes to its workflow with its own documents (not its deployments', sets' or machines'), and one
+   * that changed nothing the workflow takes now ("is being deleted") is marked applied.
+   */
+  private async pauseWhileDeleting(namespace: string, c: CapstanObject, all: CapstanObject[]): Promise<void> {
+    const name = c.metadata!.name!;
+    const key = objectKey('Cluster', namespace, name);
+    const generation = c.metadata?.generation;
+    if (generation === undefined || this.applied.get(key) === generation) return;
+    const docs = all.filter((o) => (o.kind === 'Cluster' ? o === c : !OWNED_BY_CLUSTER.has(o.kind!) && !madeByOwner(o)));
+    const apply = loadPlan([{ file: `${namespace}/${name}`, text: docs.map((o) => stringify(asManifest(o))).join('---\n') }]).clusters[0];
+    // An Update, never an update-with-start: a workflow that has finished deleting is not started again.
+    if (apply) {
+      try {
+        const r = await this.o.temporal.workflow.getHandle(clusterWorkflowId({ namespace, name })).executeUpdate(applyClusterUpdate, { args: [apply] });
+        if (r.result === 'configured') this.log(`cluster.cluster.capstan.dev/${name} configured (${apply.cluster.spec.paused ? 'paused' : 'resumed'} while being deleted)`);
+      } catch (err) {
+        // Nothing new for it (it takes only a pause or a resume now), or it has finished.
+        const message = rejection(err) ?? (err as Error)?.message ?? '';
+        if (!/is being deleted|already completed/i.test(message) && !(err instanceof WorkflowNotFoundError)) throw err;
+      }
+    }
+    this.applied.set(key, generation);
   }
 
   /**

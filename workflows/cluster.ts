@@ -52,7 +52,9 @@ import {
   scaleControlPlaneSignal,
   updateControlPlaneSignal,
   wakeObserverSignal,
+  pauseSignal,
 } from './messages.js';
+import { PAUSED_DETAILS, pausedCondition, untilResumed } from './pause.js';
 import { compareVersions } from './planners/control-plane-rollout.js';
 import { PROBE_OK, remoteConnectionProbe } from './planners/remote-connection.js';
 import { nodeHealthKey } from './planners/node-conditions.js';
@@ -98,6 +100,8 @@ const METADATA_MUTABLE = ['cluster', 'infrastructure', 'controlPlane'].flatMap((
  * version and machine template (a rolling upgrade), rollout and remediation settings.
  */
 const CONTROL_PLANE_MUTABLE = [
+  // (Cluster API's pause: pause.ts.)
+  'cluster.spec.paused',
   'controlPlane.spec.replicas',
   'controlPlane.spec.version',
   'controlPlane.spec.machineTemplate.metadata',
@@ -133,6 +137,8 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
     controlPlaneStarted: false,
     machines: {},
     deleteRequested: false,
+    // Created paused (Cluster API's spec.paused): nothing is made until it is resumed.
+    ...(cluster.spec.paused ? { paused: true } : {}),
   };
   let changes = 0;
   let applies = input.state ? 1 : 0;
@@ -242,6 +248,20 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
     applyClusterUpdate,
     (next: ClusterApply): ApplyResult => {
       applies++;
+      // Paused or resumed (Cluster API's spec.paused): its objects are told at the loop's next pass.
+      const pausedChanged = applies > 1 && !!next.cluster.spec.paused !== !!state.paused;
+      if (pausedChanged) {
+        state.paused = !!next.cluster.spec.paused;
+        cond(pausedCondition(state.paused));
+        changes++;
+      }
+      // (Being deleted, only the pause changes: deletion waits while paused.)
+      const pauseResult = (controlPlaneChanged: boolean): ApplyResult => ({
+        result: 'configured',
+        workflowId: workflowInfo().workflowId,
+        changed: controlPlaneChanged ? ['Cluster', 'KubeadmControlPlane'] : ['Cluster'],
+      });
+      if (state.deleteRequested) return pausedChanged ? pauseResult(false) : { result: 'unchanged', workflowId: workflowInfo().workflowId };
       // An upgrade of the control plane (version, machine template, rollout or remediation
       // settings): the control plane gets the whole new spec, replicas included.
       const now = asApplied();
@@ -254,20 +274,21 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
         state.controlPlaneReplicas = next.controlPlane.spec.replicas;
         state.controlPlaneScaleSent = true;
         changes++;
-        return { result: 'configured', workflowId: workflowInfo().workflowId };
+        return pausedChanged ? pauseResult(true) : { result: 'configured', workflowId: workflowInfo().workflowId };
       }
       // A scale of the control plane.
       if (applies > 1 && next.controlPlane.spec.replicas !== cpReplicas()) {
         state.controlPlaneReplicas = next.controlPlane.spec.replicas;
         state.controlPlaneScaleSent = false;
         changes++;
-        return { result: 'configured', workflowId: workflowInfo().workflowId };
+        return pausedChanged ? pauseResult(true) : { result: 'configured', workflowId: workflowInfo().workflowId };
       }
-      return { result: applies === 1 ? 'created' : 'unchanged', workflowId: workflowInfo().workflowId };
+      return pausedChanged ? pauseResult(false) : { result: applies === 1 ? 'created' : 'unchanged', workflowId: workflowInfo().workflowId };
     },
     {
       validator: (next: ClusterApply) => {
-        if (state.deleteRequested) throw new Error(`Cluster "${key.name}" is being deleted`);
+        // Being deleted, it takes a pause or a resume only (a paused Cluster's deletion waits for it).
+        if (state.deleteRequested && !!next.cluster.spec.paused === !!state.paused) throw new Error(`Cluster "${key.name}" is being deleted`);
         assertValid([next.cluster, next.infrastructure, next.controlPlane, next.controlPlaneMachineTemplate]);
         const now = asApplied();
         const fields = diffPaths(now, next).filter((f) => ![...METADATA_MUTABLE, ...CONTROL_PLANE_MUTABLE].some((m) => f === m || f.startsWith(`${m}.`) || f.startsWith(`${m}[`)));
@@ -400,6 +421,19 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
   setHandler(machineReportSignal, (r) => {
     if (recordMachineReport(state.machines, r)) changes++;
   });
+  /** Tells its control plane, deployments, sets and health checks the pause, when it changed since they were told (pause.ts). */
+  const tellPaused = async () => {
+    const paused = !!state.paused;
+    if (paused === !!state.pausedTold) return;
+    state.pausedTold = paused;
+    const tell = (id: string) => signalOrForget(id, (h) => h.signal(pauseSignal, { paused }), () => undefined);
+    const sends: Promise<void>[] = [];
+    if (state.controlPlaneStarted && !state.controlPlane?.deleted) sends.push(tell(controlPlaneWorkflowId({ namespace: key.namespace, name: apply.controlPlane.metadata.name })));
+    for (const [name, d] of liveDeployments()) if (d.started) sends.push(tell(machineDeploymentWorkflowId({ namespace: key.namespace, name })));
+    for (const [name, m] of liveSets()) if (m.started) sends.push(tell(machineSetWorkflowId({ namespace: key.namespace, name })));
+    for (const [name, h] of liveHealthChecks()) if (h.started) sends.push(tell(machineHealthCheckWorkflowId({ namespace: key.namespace, name })));
+    await Promise.all(sends);
+  };
   setHandler(wakeObserverSignal, () => {
     if (wake(state)) changes++;
   });
@@ -592,7 +626,12 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
     }
   };
 
-  // --- provisioning ---
+  // --- provisioning (a Cluster created paused makes nothing until it is resumed) ---
+  if (state.paused && !state.controlPlaneStarted) {
+    syncListMemo();
+    setCurrentDetails(PAUSED_DETAILS);
+    await untilResumed(state, () => false);
+  }
   if (!state.deleteRequested && !state.providerClusterId) {
     setPhase('Provisioning');
     cond({ type: ConditionType.InfrastructureReady, status: 'False', reason: Reason.Provisioning, message: 'Creating the cluster infrastructure' });
@@ -639,9 +678,24 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
     state.controlPlaneStarted = true;
   }
 
+  const continueFresh = async (): Promise<never> => {
+    await mirror.stop();
+    await condition(allHandlersFinished);
+    return continueAsNew<typeof ClusterWorkflow>({ apply, state });
+  };
+
   showQuietAfterContinue(state);
   while (!state.deleteRequested) {
     const seen = changes;
+    // Paused: its objects are told, and nothing starts, scales or goes until it is resumed (pause.ts).
+    await tellPaused();
+    if (state.paused) {
+      updateStatus();
+      syncListMemo();
+      setCurrentDetails(PAUSED_DETAILS);
+      if (!(await untilResumed(state, () => workflowInfo().continueAsNewSuggested))) return await continueFresh();
+      continue;
+    }
     await reconcileMachines();
     if (flow >= 3 && state.status.initialization.controlPlaneInitialized && state.quiet === undefined && (mirrorRetryAt === undefined || Date.now() >= mirrorRetryAt)) {
       mirrorRetryAt = undefined;
@@ -670,12 +724,16 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
     // A failed mirror's next round is due (revision 6 only: a timer is a command).
     if (mirrorRetryAt !== undefined) await condition(settled, Math.max(1, mirrorRetryAt - Date.now()));
     else await condition(settled);
-    if (workflowInfo().continueAsNewSuggested && !state.deleteRequested) {
-      await mirror.stop();
-      await condition(allHandlersFinished);
-      return continueAsNew<typeof ClusterWorkflow>({ apply, state });
-    }
+    if (workflowInfo().continueAsNewSuggested && !state.deleteRequested) return await continueFresh();
   }
+  // (Paused: its deletion waits too, as Cluster API's does.)
+  if (state.paused) {
+    await tellPaused();
+    syncListMemo();
+    setCurrentDetails(`deletion requested; ${PAUSED_DETAILS}`);
+    await untilResumed(state, () => false);
+  }
+  await tellPaused();
 
   /**
    * Tells each live object to delete itself as its cluster goes (one never started is dropped,

@@ -23,7 +23,8 @@ import { activities, terminalFailure } from './activity-proxies.js';
 import { ConditionType, Reason, retryingCondition, setCondition, type ConditionInput } from './conditions.js';
 import { machineWorkflowId } from './ids.js';
 import { MachineWorkflow } from './machine.js';
-import { controlPlaneReportSignal, controlPlaneStatusQuery, deleteControlPlaneSignal, updateControlPlaneSignal, deleteMachineSignal, machineReportSignal, remediateControlPlaneMachineSignal, scaleControlPlaneSignal } from './messages.js';
+import { controlPlaneReportSignal, controlPlaneStatusQuery, deleteControlPlaneSignal, updateControlPlaneSignal, deleteMachineSignal, machineReportSignal, remediateControlPlaneMachineSignal, scaleControlPlaneSignal, pauseSignal } from './messages.js';
+import { PAUSED_DETAILS, untilResumed } from './pause.js';
 import { controlPlaneRemediation, quorum, retryLimits, type RetryInput } from './planners/control-plane-remediation.js';
 import { compareVersions, pickFailureDomain, planControlPlane } from './planners/control-plane-rollout.js';
 import { canonicalJson } from './spec-diff.js';
@@ -91,6 +92,7 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
     name: kcp.metadata.name,
     namespace: kcp.metadata.namespace,
     clusterName: input.cluster.key.name,
+    ...(state.paused ? { clusterPaused: true as const } : {}),
     spec: { ...current(), replicas: desired() },
     status: state.status,
     machines: live().map(([name, m]) => ({
@@ -107,6 +109,11 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
   }));
   setHandler(machineReportSignal, (r) => {
     if (recordMachineReport(state.machines, r)) changes++;
+  });
+  setHandler(pauseSignal, ({ paused }) => {
+    if (!!state.paused === paused) return;
+    state.paused = paused;
+    changes++;
   });
   setHandler(scaleControlPlaneSignal, ({ replicas }) => {
     if (!Number.isSafeInteger(replicas) || replicas < 1 || replicas % 2 === 0 || replicas === desired()) return;
@@ -431,8 +438,19 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
     await condition(() => state.deleteRequested);
   }
 
+  const continueFresh = async (): Promise<never> => {
+    await condition(allHandlersFinished);
+    return continueAsNew<typeof ControlPlaneWorkflow>({ ...input, state });
+  };
+
   while (!state.deleteRequested) {
     const seen = changes;
+    // Its Cluster is paused: no machine made, replaced or remediated until it is resumed (pause.ts).
+    if (state.paused) {
+      setCurrentDetails(PAUSED_DETAILS);
+      if (!(await untilResumed(state, () => workflowInfo().continueAsNewSuggested))) return await continueFresh();
+      continue;
+    }
     if (!state.status.initialization.controlPlaneInitialized) {
       const init = live().find(([, m]) => m.role === 'init');
       if (!init) {
@@ -484,10 +502,12 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
     );
     await updateStatus();
     await sleepUntilChangeOr(seen);
-    if (workflowInfo().continueAsNewSuggested && !state.deleteRequested) {
-      await condition(allHandlersFinished);
-      return continueAsNew<typeof ControlPlaneWorkflow>({ ...input, state });
-    }
+    if (workflowInfo().continueAsNewSuggested && !state.deleteRequested) return await continueFresh();
+  }
+  // (Paused: its deletion waits too.)
+  if (state.paused) {
+    setCurrentDetails(PAUSED_DETAILS);
+    await untilResumed(state, () => false);
   }
 
   // Deletion: all control-plane machines at once (workers are already gone: the Cluster

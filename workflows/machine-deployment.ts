@@ -42,7 +42,9 @@ import {
   setMachineSetReplicasSignal,
   disableMachineCreateSignal,
   updateMachineSetInPlaceSignal,
+  pauseSignal,
 } from './messages.js';
+import { PAUSED_DETAILS, untilResumed } from './pause.js';
 import { flowMemo, flowOf, historyIsLong } from './flow.js';
 import { CURRENT_SET_MEMO, MAX_IN_FLIGHT_MEMO, MAX_IN_FLIGHT_SPEC_MEMO, annotationsIfAny } from './list-memo.js';
 import { resolveMaxInFlight } from './planners/remediation-in-flight.js';
@@ -213,6 +215,11 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
     state.controlPlane = facts;
     changes++;
   });
+  setHandler(pauseSignal, ({ paused }) => {
+    if (!!state.paused === paused) return;
+    state.paused = paused;
+    changes++;
+  });
   /** What the control plane is as this deployment knows it, for its sets' preflight checks. */
   const controlPlaneFacts = (): ControlPlaneFacts => state.controlPlane ?? { version: input.controlPlaneVersion, upgrading: false };
   setHandler(deleteMachineDeploymentSignal, (req) => {
@@ -226,6 +233,7 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
       name,
       namespace,
       clusterName: md().spec.clusterName,
+      ...(state.paused ? { clusterPaused: true as const } : {}),
       generation: state.generation,
       spec: md().spec,
       status: state.status,
@@ -503,9 +511,28 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
     }
   };
 
+  /** Tells its sets the pause, when it changed since they were told (pause.ts). */
+  const tellPaused = async () => {
+    const paused = !!state.paused;
+    if (paused === !!state.pausedTold) return;
+    state.pausedTold = paused;
+    for (const [n] of live()) if (state.sets[n]) await signalSet(n, (h) => h.signal(pauseSignal, { paused }));
+  };
+  const continueFresh = async (): Promise<never> => {
+    await condition(allHandlersFinished);
+    return continueAsNew<typeof MachineDeploymentWorkflow>({ ...input, state });
+  };
+
   // --- the loop ---
   while (!state.deleteRequested) {
     const seen = changes;
+    // Its Cluster is paused: its sets are told, and nothing is acted on until it is resumed.
+    await tellPaused();
+    if (state.paused) {
+      setCurrentDetails(PAUSED_DETAILS);
+      if (!(await untilResumed(state, () => historyIsLong(flow, workflowInfo())))) return await continueFresh();
+      continue;
+    }
     // The init gate reaches sets started before it opened.
     for (const [n, s] of live()) {
       if (state.gateOpen && !s.gateOpen) {
@@ -553,11 +580,15 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
     const at = restartAt();
     if (at !== undefined && at > Date.now()) await condition(wake, at - Date.now() + 1);
     else await condition(wake);
-    if (historyIsLong(flow, workflowInfo()) && !state.deleteRequested) {
-      await condition(allHandlersFinished);
-      return continueAsNew<typeof MachineDeploymentWorkflow>({ ...input, state });
-    }
+    if (historyIsLong(flow, workflowInfo()) && !state.deleteRequested) return await continueFresh();
   }
+  // (Paused: its deletion waits too.)
+  if (state.paused) {
+    await tellPaused();
+    setCurrentDetails(PAUSED_DETAILS);
+    await untilResumed(state, () => false);
+  }
+  await tellPaused();
 
   // --- deletion: every set (each deletes its machines), then the deployment ---
   setCurrentDetails('deleting machine sets');

@@ -31,7 +31,9 @@ import {
   machineHealthCheckStatusQuery,
   remediateControlPlaneMachineSignal,
   wakeObserverSignal,
+  pauseSignal,
 } from './messages.js';
+import { PAUSED_DETAILS, untilResumed } from './pause.js';
 import { limitInFlight, type InFlightVerdict } from './planners/remediation-in-flight.js';
 import { evaluateHealth, remediationsAllowed, timeoutPending, unhealthyReason, type HealthTarget, type HealthVerdict } from './planners/health.js';
 import { backoffSeconds, pruneRemediations, remediationHold, remediationRecord } from './planners/remediation-backoff.js';
@@ -92,6 +94,11 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
       },
     },
   );
+  setHandler(pauseSignal, ({ paused }) => {
+    if (!!state.paused === paused) return;
+    state.paused = paused;
+    changes++;
+  });
   setHandler(deleteMachineHealthCheckSignal, () => {
     state.deleteRequested = true;
     changes++;
@@ -103,6 +110,7 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
     name,
     namespace,
     clusterName: mhc.spec.clusterName,
+    ...(state.paused ? { clusterPaused: true as const } : {}),
     generation: state.generation,
     spec: state.spec,
     status: state.status,
@@ -228,9 +236,24 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
     if (next.some((m) => !shown.includes(m)) || shown.some((m) => !next.includes(m) && targets.has(m))) upsertMemo({ [UNHEALTHY_MEMO]: next });
   };
 
+  const continueFresh = async (): Promise<never> => {
+    await observing.stop();
+    await condition(allHandlersFinished);
+    return continueAsNew<typeof MachineHealthCheckWorkflow>({ ...input, state });
+  };
+
   showQuietAfterContinue(state);
   while (!state.deleteRequested) {
     const seen = changes;
+    // Its Cluster is paused: it remediates nothing until it is resumed (pause.ts); it still observes.
+    if (state.paused) {
+      setCurrentDetails(PAUSED_DETAILS);
+      if (!(await untilResumed(state, () => state.deleteRequested || historyIsLong(2, workflowInfo())))) {
+        if (state.deleteRequested) break;
+        return await continueFresh();
+      }
+      continue;
+    }
     if (state.quiet === undefined) observing.ensure();
     evaluate(state.targets);
     // Remediate: delete each unhealthy machine its owner replaces, once; the owner's new machine
@@ -339,11 +362,7 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
     const nextMs = [verdict.nextCheckInSeconds !== undefined ? Math.ceil(verdict.nextCheckInSeconds * 1000) : undefined, untilHeld].filter((x): x is number => x !== undefined);
     if (nextMs.length) await condition(wake, Math.max(1000, Math.min(...nextMs) + 100));
     else await condition(wake);
-    if (historyIsLong(2, workflowInfo()) && !state.deleteRequested) {
-      await observing.stop();
-      await condition(allHandlersFinished);
-      return continueAsNew<typeof MachineHealthCheckWorkflow>({ ...input, state });
-    }
+    if (historyIsLong(2, workflowInfo()) && !state.deleteRequested) return await continueFresh();
   }
   await observing.stop();
   setCurrentDetails('Deleted');

@@ -36,9 +36,11 @@ import {
   machineSetStatusQuery,
   scaleMachineSetUpdate,
   setMachineSetReplicasSignal,
+  pauseSignal,
 } from './messages.js';
 import { CURRENT_FLOW, flowMemo, flowOf, historyIsLong, START_BATCH } from './flow.js';
 import { generateName } from './names.js';
+import { PAUSED_DETAILS, untilResumed } from './pause.js';
 import { pendingInPlace, tellMachinesInPlace, type TemplateInPlace } from './in-place.js';
 import { planMachineSet } from './planners/machine-set.js';
 import { ownerMustHear } from './planners/set-view.js';
@@ -229,6 +231,11 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
     state.createDisabled = disabled;
     changes++;
   });
+  setHandler(pauseSignal, ({ paused }) => {
+    if (!!state.paused === paused) return;
+    state.paused = paused;
+    changes++;
+  });
   setHandler(machineReportSignal, (r) => {
     const m = state.machines[r.name];
     if (!m) return;
@@ -259,6 +266,7 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
     name: ms.name,
     namespace: ms.namespace,
     clusterName: ms.spec.clusterName,
+    ...(state.paused ? { clusterPaused: true as const } : {}),
     generation: state.generation,
     replicas: state.replicas,
     version: ms.spec.template.spec.version,
@@ -417,9 +425,32 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
     await tellMachinesInPlace(ms.namespace, live().map(([name, m]) => ({ name, deleting: m.deleting })), told, (name) => delete state.machines[name]);
   };
 
+  /** Continues as new (the history is long), with what the next run needs. */
+  const continueFresh = async (): Promise<never> => {
+    // The next run will not see the completion of a machine this run awaits: each is told to
+    // report its end after all (a rollout keeps some deleting at every moment, so waiting for
+    // none would let the history grow without bound).
+    for (const [name, m] of live().filter(([, x]) => x.awaited)) {
+      m.awaited = false;
+      await signalOrForget(
+        machineWorkflowId({ namespace: ms.namespace, name }),
+        (h) => h.signal(deleteMachineSignal, { clusterDeleting: state.clusterDeleting, fromOwner: true, ownerAwaitsCompletion: false }),
+        () => delete state.machines[name],
+      );
+    }
+    await condition(allHandlersFinished);
+    return continueAsNew<typeof MachineSetWorkflow>({ ...input, state });
+  };
+
   // --- the loop: observe (reports), plan, act, status ---
   while (!state.deleteRequested) {
     const seen = changes;
+    // Its Cluster is paused: nothing is acted on until it is resumed (pause.ts).
+    if (state.paused) {
+      setCurrentDetails(PAUSED_DETAILS);
+      if (!(await untilResumed(state, () => historyIsLong(flow, workflowInfo())))) return await continueFresh();
+      continue;
+    }
     await tellMachines();
     const plan = planMachineSet({
       replicas: state.replicas,
@@ -459,21 +490,12 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
     // A timer only when a status change is due without a report (minReadySeconds): none idle.
     if (wakeAt) await condition(wake, Math.max(1, Date.parse(wakeAt) - Date.now()));
     else await condition(wake);
-    if (historyIsLong(flow, workflowInfo()) && !state.deleteRequested) {
-      // The next run will not see the completion of a machine this run awaits: each is told to
-      // report its end after all (a rollout keeps some deleting at every moment, so waiting for
-      // none would let the history grow without bound).
-      for (const [name, m] of live().filter(([, x]) => x.awaited)) {
-        m.awaited = false;
-        await signalOrForget(
-          machineWorkflowId({ namespace: ms.namespace, name }),
-          (h) => h.signal(deleteMachineSignal, { clusterDeleting: state.clusterDeleting, fromOwner: true, ownerAwaitsCompletion: false }),
-          () => delete state.machines[name],
-        );
-      }
-      await condition(allHandlersFinished);
-      return continueAsNew<typeof MachineSetWorkflow>({ ...input, state });
-    }
+    if (historyIsLong(flow, workflowInfo()) && !state.deleteRequested) return await continueFresh();
+  }
+  // (Paused: its deletion waits too.)
+  if (state.paused) {
+    setCurrentDetails(PAUSED_DETAILS);
+    await untilResumed(state, () => false);
   }
 
   // --- deletion: every machine, then the set ---

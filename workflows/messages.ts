@@ -131,3 +131,8 @@ export const deleteMachineDeploymentSignal = defineSignal<[DeleteRequest?]>('del
 export const machineDeploymentStatusQuery = defineQuery<MachineDeploymentView>('status');
 /** A MachineDeployment's report to its Cluster. */
 export const machineDeploymentReportSignal = defineSignal<[MachineDeploymentReport]>('machineDeploymentReport');
+/**
+ * Cluster API's pause, from the Cluster (spec.paused) to its control plane, deployments, sets and
+ * health checks, and from a deployment to its sets (pause.ts).
+ */
+export const pauseSignal = defineSignal<[{ paused: boolean }]>('pause');

@@ -1,6 +1,7 @@
 // What flows into and out of capstan's workflows. Plain JSON only (it crosses
 // continueAsNew and is stored in history): no Map, Set, Date or class instances, and never a
 // secret — certificates, keys, tokens and kubeconfigs travel as secret names.
+import type { PauseState } from './pause.js';
 import type { APIEndpoint, Cluster, ClusterNetwork, ClusterStatus } from '../api/cluster.js';
 import type { KubeadmConfig, KubeadmConfigSpec, KubeadmConfigTemplate } from '../api/kubeadm-config.js';
 import type { KubeadmControlPlane, KubeadmControlPlaneStatus } from '../api/kubeadm-control-plane.js';
@@ -32,7 +33,15 @@ export interface MachineApply {
   infrastructure: SimMachine;
 }
 
-export type ApplyResult = { result: 'created' | 'unchanged' | 'configured'; workflowId: string };
+export type ApplyResult = {
+  result: 'created' | 'unchanged' | 'configured';
+  workflowId: string;
+  /**
+   * Of a Cluster's apply that paused or resumed it: which of its documents changed (the Cluster;
+   * the control plane too when its spec changed). Absent: a `configured` is the control plane's.
+   */
+  changed?: ('Cluster' | 'KubeadmControlPlane')[];
+};
 
 /** kubeadm roles: the first control-plane machine inits, the others join. */
 export type BootstrapRole = 'init' | 'control-plane-join' | 'worker-join';
@@ -161,7 +170,7 @@ export interface ControlPlaneMachineSpec {
   infrastructure: string;
 }
 
-export interface ControlPlaneState {
+export interface ControlPlaneState extends PauseState {
   status: KubeadmControlPlaneStatus;
   /** Machines; `remediating`: told to delete (a remediation or a scale-down); `created`: when (absent before they were kept). */
   machines: Record<string, ControlPlaneMachineRecord>;
@@ -222,7 +231,9 @@ export interface WorkerMachineRecord {
   deleted: boolean;
 }
 
-export interface ClusterState extends QuietState {
+export interface ClusterState extends QuietState, PauseState {
+  /** What its control plane, deployments, sets and health checks were last told of the pause (absent: never told). */
+  pausedTold?: boolean;
   uid: string;
   specHash: string;
   status: ClusterStatus;
@@ -300,6 +311,8 @@ export interface ControlPlaneView {
   name: string;
   namespace: string;
   clusterName: string;
+  /** Its Cluster is paused (spec.paused): it acts on nothing until resumed (absent: not paused). */
+  clusterPaused?: true;
   /** spec.replicas as last applied (a scale through the Cluster's manifest). */
   spec: KubeadmControlPlane['spec'];
   status: KubeadmControlPlaneStatus;
@@ -409,7 +422,7 @@ export interface MachineSetMachine {
   flow?: number;
 }
 
-export interface MachineSetState {
+export interface MachineSetState extends PauseState {
   uid: string;
   generation: number;
   replicas: number;
@@ -458,6 +471,8 @@ export interface MachineSetView {
   name: string;
   namespace: string;
   clusterName: string;
+  /** Its Cluster is paused (spec.paused): it acts on nothing until resumed (absent: not paused). */
+  clusterPaused?: true;
   generation: number;
   replicas: number;
   /** The machines' Kubernetes version (spec.template.spec.version): `get machinesets`' VERSION. */
@@ -531,7 +546,9 @@ export interface DeploymentSet {
   metadataTold?: string;
 }
 
-export interface MachineDeploymentState {
+export interface MachineDeploymentState extends PauseState {
+  /** What its sets were last told of the pause (absent: never told). */
+  pausedTold?: boolean;
   uid: string;
   generation: number;
   apply: MachineDeploymentApply;
@@ -568,6 +585,8 @@ export interface MachineDeploymentView {
   name: string;
   namespace: string;
   clusterName: string;
+  /** Its Cluster is paused (spec.paused): it acts on nothing until resumed (absent: not paused). */
+  clusterPaused?: true;
   generation: number;
   spec: MachineDeployment['spec'];
   status?: MachineDeploymentStatus;
@@ -582,7 +601,7 @@ export interface MachineHealthCheckWorkflowInput {
   state?: MachineHealthCheckState;
 }
 
-export interface MachineHealthCheckState extends QuietState {
+export interface MachineHealthCheckState extends QuietState, PauseState {
   generation: number;
   spec: MachineHealthCheck['spec'];
   /** What the last observation saw (activities/health.ts) and its digest. */
@@ -602,6 +621,8 @@ export interface MachineHealthCheckView {
   name: string;
   namespace: string;
   clusterName: string;
+  /** Its Cluster is paused (spec.paused): it acts on nothing until resumed (absent: not paused). */
+  clusterPaused?: true;
   generation: number;
   spec: MachineHealthCheck['spec'];
   status?: MachineHealthCheckStatus;

@@ -127,7 +127,6 @@ describe('CRDs on a real kube-apiserver', () => {
     { name: 'a health check selecting everything', kind: 'MachineHealthCheck', edit: (o: any) => (o.spec.selector = {}), error: /spec\.selector: Invalid value: .*must not be empty/ },
     { name: 'a template labelled for another cluster', kind: 'MachineDeployment', edit: (o: any) => { o.spec.template.metadata.labels['cluster.capstan.dev/cluster-name'] = 'other'; o.spec.selector.matchLabels['cluster.capstan.dev/cluster-name'] = 'other'; }, error: /spec\.template\.metadata\.labels\[.*cluster-name.*\]: Invalid value: .*must be spec\.clusterName/ },
     { name: 'a template labelled for another deployment', kind: 'MachineDeployment', edit: (o: any) => { o.spec.template.metadata.labels['cluster.capstan.dev/deployment-name'] = 'other'; o.spec.selector.matchLabels['cluster.capstan.dev/deployment-name'] = 'other'; }, error: /Invalid value: .*must be the deployment's name/ },
-    { name: 'a paused Cluster (capstan cannot pause its workflows yet)', kind: 'Cluster', edit: (o: any) => (o.spec.paused = true), error: /spec\.paused: Invalid value: .*pausing a Cluster is not supported by capstan yet/ },
     { name: 'a Machine without bootstrap', kind: 'Machine', edit: (o: any) => (o.spec.bootstrap = {}), error: /spec\.bootstrap: Invalid value: .*one of configRef or dataSecretName is required/ },
   ])('refuses $name, naming the field', async ({ kind, edit, error }) => {
     const o =

@@ -156,8 +156,35 @@ describe('CRD watcher', () => {
     }
   }, 240_000);
 
-  it('deletes the workload cluster when the Cluster object is deleted, and lets the object go only then', async () => {
+  const patchCluster = (spec: Record<string, unknown>) =>
+    objects.patchNamespacedCustomObject({ group: 'cluster.capstan.dev', version: 'v1alpha1', namespace: 'default', plural: 'clusters', name: 'demo', body: { spec } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+  type ClusterObjectStatus = { phase?: string; conditions?: { type: string; status: string; reason?: string }[] };
+  const clusterStatus = async () => ((await clusterObject()) as { status?: ClusterObjectStatus }).status;
+
+  it('pauses the cluster when its object says spec.paused (kubectl patch), and shows it (Paused, as Cluster API)', async () => {
+    await patchCluster({ paused: true });
+    await eventually('the Cluster object to show Paused', async () => ((await clusterStatus())?.conditions?.some((c) => c.type === 'Paused' && c.status === 'True' && c.reason === 'Paused') ? true : undefined), 60_000, 200);
+    expect(log.join('\n')).toContain('cluster.cluster.capstan.dev/demo configured');
+    // …and so do its control plane and machines (the watcher writes their Paused from the Cluster's spec).
+    const pausedShown = (o: unknown) => ((o as { status?: ClusterObjectStatus }).status?.conditions ?? []).some((c) => c.type === 'Paused' && c.status === 'True');
+    await eventually('the control plane and its machines to show Paused', async () => {
+      const machines = ((await objects.listNamespacedCustomObject({ ...plural.Machine!, version: 'v1alpha1', namespace: 'default' })) as { items: unknown[] }).items;
+      return pausedShown(await get('KubeadmControlPlane', 'demo-control-plane')) && machines.length > 0 && machines.every(pausedShown) ? true : undefined;
+    }, 60_000, 200);
+  }, 120_000);
+
+  it('deletes the workload cluster when the Cluster object is deleted, and lets the object go only then (a paused one once it is resumed)', async () => {
+    const vms = (await liveVms(env.simClient)).filter((v) => v.name.startsWith('demo-')).length;
+    expect(vms).toBeGreaterThan(0);
     await objects.deleteNamespacedCustomObject({ group: 'cluster.capstan.dev', version: 'v1alpha1', namespace: 'default', plural: 'clusters', name: 'demo' });
+    // Paused, its deletion waits (Cluster API's): nothing goes, the object stays.
+    await eventually('the deletion to reach the workflow', async () => (log.join('\n').includes('cluster default/demo: deleting') ? true : undefined), 30_000, 100);
+    await new Promise((r) => setTimeout(r, 4000));
+    expect((await clusterStatus())?.phase).not.toBe('Deleting');
+    expect((await liveVms(env.simClient)).filter((v) => v.name.startsWith('demo-'))).toHaveLength(vms);
+    // Resumed (the object being deleted takes that change), it goes.
+    await patchCluster({ paused: false });
+    await eventually('the resume to reach the workflow', async () => (log.join('\n').includes('cluster.cluster.capstan.dev/demo configured (resumed while being deleted)') ? true : undefined), 30_000, 100);
     // Held by the finalizer while the workflow deletes…
     expect((await clusterObject()).metadata.finalizers).toEqual([FINALIZER]);
     // …showing it, as Cluster API's does: phase Deleting and the Deleting condition (revision 9)…
