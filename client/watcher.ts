@@ -396,6 +396,9 @@ export class Watcher {
     const owner = this.cached(namespace).find((x) => x.metadata?.uid === ref.uid);
     const cluster = this.cached(namespace).find((x) => x.kind === 'Cluster' && x.metadata?.name === o.spec?.clusterName);
     if (!owner || owner.metadata?.deletionTimestamp || !cluster || cluster.metadata?.deletionTimestamp) return;
+    // Its Cluster paused, a set's machine waits (a control plane's goes through its control plane,
+    // which waits itself): told at the object's next change, its Paused going False on resume.
+    if (cluster.spec?.paused === true && ref.kind !== 'KubeadmControlPlane') return;
     this.deleting.add(key);
     const name = o.metadata.name!;
     const tell =
@@ -460,6 +463,9 @@ export class Watcher {
     const how = DELETABLE[o.kind!]!;
     const cluster = all.find((c) => c.kind === 'Cluster' && c.metadata?.name === o.spec?.clusterName);
     const tell = cluster && !cluster.metadata?.deletionTimestamp;
+    // A Machine of the user's own waits while its Cluster is paused (its workflow is not; the
+    // others' wait themselves): the Cluster's resume reconciles the namespace again.
+    if (tell && o.kind === 'Machine' && cluster.spec?.paused === true) return;
     await this.deleteThrough(namespace, o, how.id({ namespace, name: o.metadata!.name! }), (h) => (tell ? how.signal(h) : Promise.resolve()), '');
   }
 

@@ -99,9 +99,9 @@ const METADATA_MUTABLE = ['cluster', 'infrastructure', 'controlPlane'].flatMap((
  * What may change in a Cluster's manifest after creation: the control plane's replicas (a scale),
  * version and machine template (a rolling upgrade), rollout and remediation settings.
  */
+/** Of the Cluster itself, its pause (Cluster API's spec.paused: pause.ts). */
+const CLUSTER_MUTABLE = ['cluster.spec.paused'];
 const CONTROL_PLANE_MUTABLE = [
-  // (Cluster API's pause: pause.ts.)
-  'cluster.spec.paused',
   'controlPlane.spec.replicas',
   'controlPlane.spec.version',
   'controlPlane.spec.machineTemplate.metadata',
@@ -291,10 +291,10 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
         if (state.deleteRequested && !!next.cluster.spec.paused === !!state.paused) throw new Error(`Cluster "${key.name}" is being deleted`);
         assertValid([next.cluster, next.infrastructure, next.controlPlane, next.controlPlaneMachineTemplate]);
         const now = asApplied();
-        const fields = diffPaths(now, next).filter((f) => ![...METADATA_MUTABLE, ...CONTROL_PLANE_MUTABLE].some((m) => f === m || f.startsWith(`${m}.`) || f.startsWith(`${m}[`)));
+        const fields = diffPaths(now, next).filter((f) => ![...METADATA_MUTABLE, ...CLUSTER_MUTABLE, ...CONTROL_PLANE_MUTABLE].some((m) => f === m || f.startsWith(`${m}.`) || f.startsWith(`${m}[`)));
         if (fields.length) {
           throw new Error(
-            `Cluster "${key.name}" already exists with a different spec (${fields.join(', ')}); of a Cluster and its control plane, only the control plane's ${CONTROL_PLANE_MUTABLE.map((f) => f.replace(/^controlPlane\./, '')).join(', ')} (and labels and annotations) can change after creation`,
+            `Cluster "${key.name}" already exists with a different spec (${fields.join(', ')}); of a Cluster and its control plane, only the control plane's ${CONTROL_PLANE_MUTABLE.map((f) => f.replace(/^controlPlane\./, '')).join(', ')} (and the Cluster's spec.paused, labels and annotations) can change after creation`,
           );
         }
         const refused = controlPlaneVersionChange(now.controlPlane.spec.version, next.controlPlane.spec.version);
@@ -628,6 +628,7 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
 
   // --- provisioning (a Cluster created paused makes nothing until it is resumed) ---
   if (state.paused && !state.controlPlaneStarted) {
+    cond(pausedCondition(true));
     syncListMemo();
     setCurrentDetails(PAUSED_DETAILS);
     await untilResumed(state, () => false);

@@ -370,15 +370,26 @@ describe('objects the workflows make, in the management cluster', () => {
     expect(second!.metadata.annotations?.['machinedeployment.cluster.capstan.dev/revision']).toBe('2');
   }, 480_000);
 
-  it('drains and replaces a worker whose Machine object is deleted (kubectl delete machine), and lets the object go only then', async () => {
+  it('drains and replaces a worker whose Machine object is deleted (kubectl delete machine), and lets the object go only then; its Cluster paused, only once resumed', async () => {
     const [victim] = await workers();
     const name = victim!.metadata.name;
     const vm = (await liveVms(env.simClient)).find((v) => v.name === name);
     expect(vm).toBeDefined();
+    // The Cluster paused (Cluster API's spec.paused): its objects show it…
+    const pauseCluster = (paused: boolean) =>
+      objects.patchNamespacedCustomObject({ ...plural.Cluster!, version: 'v1alpha1', namespace: 'default', name: 'demo', body: { spec: { paused } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    await pauseCluster(true);
+    await eventually('the deployment and the machine to show Paused', async () =>
+      condition(await get('MachineDeployment', 'demo-md-0'), 'Paused')?.status === 'True' && condition(await get('Machine', name), 'Paused')?.status === 'True' ? true : undefined, 30_000, 200);
     await objects.deleteNamespacedCustomObject({ ...plural.Machine!, version: 'v1alpha1', namespace: 'default', name });
-    // Held by its finalizer while the workflow drains it and deletes its instance.
-    const deleting = await get('Machine', name);
-    expect(deleting.metadata).toMatchObject({ deletionTimestamp: expect.any(String), finalizers: ['capstan.dev/lifecycle'] });
+    // …and the deletion waits: held by its finalizer, its instance untouched.
+    await new Promise((r) => setTimeout(r, 4000));
+    expect((await liveVms(env.simClient)).map((v) => v.name)).toContain(name);
+    expect(log.join('\n')).not.toContain(`machine default/${name}: deleting`);
+    expect((await get('Machine', name)).metadata).toMatchObject({ deletionTimestamp: expect.any(String), finalizers: ['capstan.dev/lifecycle'] });
+    // Resumed, it goes.
+    await pauseCluster(false);
+    await eventually('Paused False on the deployment', async () => (condition(await get('MachineDeployment', 'demo-md-0'), 'Paused')?.reason === 'NotPaused' ? true : undefined), 30_000, 200);
     await eventually('the Machine object, its KubeadmConfig and SimMachine to be gone', async () => {
       const gone = async (kind: string) => get(kind, name).then(() => false, (err: { code?: number }) => err.code === 404);
       return (await gone('Machine')) && (await gone('KubeadmConfig')) && (await gone('SimMachine'));

@@ -12,7 +12,7 @@ import type { ClusterStatus } from '../../api/cluster.js';
 import type { SimEvent } from '../../providers/sim/types.js';
 import { eventually, startCapstanEnv, type CapstanEnv } from '../support/capstan-env.js';
 import { allEvents, clusterView, liveVms, waitForAvailable } from '../support/cluster-checks.js';
-import { DEMO_CLUSTER } from '../support/demo-manifests.js';
+import { DEMO_CLUSTER, DEMO_CONTROL_PLANE } from '../support/demo-manifests.js';
 
 const MHC = `
 apiVersion: cluster.capstan.dev/v1alpha1
@@ -119,6 +119,24 @@ describe('a paused Cluster (spec.paused)', () => {
     }, 240_000, 500);
     await waitForAvailable(env.client, 'demo');
   }, 300_000);
+
+  it('a Cluster created paused makes nothing until it is resumed', async () => {
+    const frozen = (paused: boolean) => {
+      const text = DEMO_CONTROL_PLANE.replace('replicas: 3', 'replicas: 1').replace(/\bdemo\b/g, 'frozen').replace(/demo-control-plane/g, 'frozen-control-plane');
+      return paused ? text.replace('spec:\n  clusterNetwork:', 'spec:\n  paused: true\n  clusterNetwork:') : text;
+    };
+    expect(frozen(true)).toContain('  paused: true\n');
+    expect(await apply(frozen(true))).toContain('cluster.cluster.capstan.dev/frozen created');
+    await new Promise((r) => setTimeout(r, 3000));
+    const v = await clusterView(env.client, 'frozen');
+    expect(v.status.conditions.find((c) => c.type === 'Paused')).toMatchObject({ status: 'True', reason: 'Paused' });
+    expect(v.status.initialization.infrastructureProvisioned).toBe(false);
+    expect((await liveVms(env.simClient)).filter((x) => x.name.startsWith('frozen-'))).toEqual([]);
+    expect(await apply(frozen(false))).toContain('cluster.cluster.capstan.dev/frozen configured');
+    await waitForAvailable(env.client, 'frozen');
+    await env.client.workflow.getHandle(clusterWorkflowId({ namespace: 'default', name: 'frozen' })).executeUpdate(deleteClusterUpdate, { args: [] });
+    expect(((await env.client.workflow.getHandle(clusterWorkflowId({ namespace: 'default', name: 'frozen' })).result()) as ClusterStatus).phase).toBe('Deleted');
+  }, 240_000);
 
   it("a paused Cluster's deletion waits until it is resumed", async () => {
     expect(await apply(manifest({ paused: true, workerType: 'sim.large', cpReplicas: 3 }))).toContain('cluster.cluster.capstan.dev/demo configured');
