@@ -95,12 +95,12 @@ function initialStatus(apply: ClusterApply): ClusterStatus {
 
 /** Labels and annotations are not spec: they change freely, as on any Kubernetes object (a management cluster's controllers add some, e.g. the cluster-name label on the control plane). */
 const METADATA_MUTABLE = ['cluster', 'infrastructure', 'controlPlane'].flatMap((doc) => [`${doc}.metadata.labels`, `${doc}.metadata.annotations`]);
+/** What may change of the Cluster itself after creation: its pause (Cluster API's spec.paused: pause.ts). */
+const CLUSTER_MUTABLE = ['cluster.spec.paused'];
 /**
  * What may change in a Cluster's manifest after creation: the control plane's replicas (a scale),
  * version and machine template (a rolling upgrade), rollout and remediation settings.
  */
-/** Of the Cluster itself, its pause (Cluster API's spec.paused: pause.ts). */
-const CLUSTER_MUTABLE = ['cluster.spec.paused'];
 const CONTROL_PLANE_MUTABLE = [
   'controlPlane.spec.replicas',
   'controlPlane.spec.version',

@@ -245,7 +245,8 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
   showQuietAfterContinue(state);
   while (!state.deleteRequested) {
     const seen = changes;
-    // Its Cluster is paused: it remediates nothing until it is resumed (pause.ts); it still observes.
+    // Its Cluster is paused: it remediates nothing until it is resumed (pause.ts); an observation
+    // already running goes on, none starts.
     if (state.paused) {
       setCurrentDetails(PAUSED_DETAILS);
       if (!(await untilResumed(state, () => state.deleteRequested || historyIsLong(2, workflowInfo())))) {
