@@ -43,6 +43,18 @@ export function aggregateLine(kind: string, names: readonly string[], message: s
   return `* ${objectList(kind, names)}:${indentIfMultiline(message)}`;
 }
 
+/** One aggregate line per kind and message, naming the items that share them, in the order given. */
+function groupedLines<T extends { name: string }>(items: readonly T[], kind: (x: T) => string, message: (x: T) => string): string[] {
+  const groups = new Map<string, { kind: string; message: string; names: string[] }>();
+  for (const x of items) {
+    const key = `${kind(x)}\u0000${message(x)}`;
+    const g = groups.get(key) ?? { kind: kind(x), message: message(x), names: [] };
+    g.names.push(x.name);
+    groups.set(key, g);
+  }
+  return [...groups.values()].map((g) => aggregateLine(g.kind, g.names, g.message));
+}
+
 /**
  * The Cluster's `type` (RollingOut, ScalingUp or ScalingDown) as Cluster API's aggregate of a
  * negative-polarity condition: True while a descendant's is, with their messages — descendants of
@@ -56,16 +68,7 @@ export function aggregateCondition(type: string, descendants: readonly Descendan
   const [yes, no] = REASONS[type] ?? [type, `Not${type}`];
   const order = (k: string) => ['KubeadmControlPlane', 'MachineDeployment', 'MachineSet'].indexOf(k);
   const sorted = [...descendants].sort((a, b) => order(a.kind) - order(b.kind) || compare(a.name, b.name));
-  const lines = (of: readonly Descendant[], message: (d: Descendant) => string) => {
-    const groups = new Map<string, { kind: string; message: string; names: string[] }>();
-    for (const d of of) {
-      const key = `${d.kind}\u0000${message(d)}`;
-      const g = groups.get(key) ?? { kind: d.kind, message: message(d), names: [] };
-      g.names.push(d.name);
-      groups.set(key, g);
-    }
-    return [...groups.values()].map((g) => aggregateLine(g.kind, g.names, g.message));
-  };
+  const lines = (of: readonly Descendant[], message: (d: Descendant) => string) => groupedLines(of, (d) => d.kind, message);
   const issues = sorted.filter((d) => d.condition?.status === 'True');
   const unknowns = sorted.filter((d) => (d.condition ? d.condition.status === 'Unknown' : d.kind !== 'KubeadmControlPlane'));
   const message = [
@@ -96,11 +99,7 @@ export function machinesCondition(type: string, of: 'Ready' | 'UpToDate', machin
   const [yes, no, unknown] = of === 'Ready' ? ['Ready', 'NotReady', 'ReadyUnknown'] : ['UpToDate', 'NotUpToDate', 'UpToDateUnknown'];
   const counted = of === 'UpToDate' ? machines.filter((m) => m.condition || m.created === undefined || now - m.created > 10_000) : machines;
   if (!counted.length) return { type, status: 'True', reason: 'NoReplicas', message: '' };
-  const group = (ms: readonly MachineSeen[], message: (m: MachineSeen) => string) => {
-    const groups = new Map<string, string[]>();
-    for (const m of [...ms].sort((a, b) => compare(a.name, b.name))) groups.set(message(m), [...(groups.get(message(m)) ?? []), m.name]);
-    return [...groups].map(([text, names]) => aggregateLine('Machine', names, text));
-  };
+  const group = (ms: readonly MachineSeen[], message: (m: MachineSeen) => string) => groupedLines([...ms].sort((a, b) => compare(a.name, b.name)), () => 'Machine', message);
   const issues = counted.filter((m) => m.condition?.status === 'False');
   const unknowns = counted.filter((m) => !m.condition || m.condition.status === 'Unknown');
   const lines = [...group(issues, (m) => m.condition?.message || `${of} is False`), ...group(unknowns, (m) => (m.condition ? m.condition.message || `${of} is Unknown` : `Condition ${of} not yet reported`))];

@@ -109,9 +109,9 @@ export interface ObjectMirrorOptions {
 export const objectKey = (kind: string, namespace: string, name: string) => `${kind}/${namespace}/${name}`;
 /** How long a KubeadmConfig or SimMachine whose Machine is gone is left to the garbage collector. */
 const ORPHAN_GRACE_MS = 5 * 60_000;
-/** Machine writes in flight at once: a wave of changes (a whole set created) reaches Kubernetes in parallel. */
 /** The kinds whose objects show their Cluster's pause (Paused); the Cluster's own comes from its workflow. */
 const PAUSABLE = new Set<KindName>(['MachineDeployment', 'MachineSet', 'Machine', 'KubeadmControlPlane', 'MachineHealthCheck']);
+/** Machine writes in flight at once: a wave of changes (a whole set created) reaches Kubernetes in parallel. */
 const WRITE_CONCURRENCY = 8;
 
 async function forEachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
@@ -656,10 +656,6 @@ export class ObjectMirror {
     return written;
   }
 
-  /**
-   * Writes the status where it differs; whether it wrote. `have` is the part of the status as it
-   * stands to compare with (default: the fields `want` has).
-   */
   /** Whether the object's Cluster is paused (its spec.paused, as the cache has it). */
   private clusterPaused(obj: MirroredObject): boolean {
     const cluster = (obj.spec?.clusterName as string | undefined) ?? obj.metadata?.labels?.[LABELS.clusterName];
@@ -680,6 +676,10 @@ export class ObjectMirror {
     return { ...want, conditions: withCondition(want.conditions as Condition[], c, obj.status?.conditions as Condition[] | undefined, new Date()) };
   }
 
+  /**
+   * Writes the status where it differs; whether it wrote. `have` is the part of the status as it
+   * stands to compare with (default: the fields `wanted` has); its Paused added first (withPaused).
+   */
   private async writeStatus(kind: KindName, obj: MirroredObject, wanted: Record<string, unknown>, have = (status: Record<string, any> | undefined): unknown => mirrored(status, wanted)): Promise<boolean> {
     const want = this.withPaused(kind, obj, wanted);
     if (this.o.writeOnlyChanges && same(have(obj.status), want)) return false;

@@ -21,6 +21,7 @@ import { VERSION } from '../api/meta.js';
 import { clusterWorkflowId, controlPlaneWorkflowId, machineDeploymentWorkflowId, machineHealthCheckWorkflowId, machineSetWorkflowId, machineWorkflowId } from '../workflows/ids.js';
 import { annotateMachineUpdate, applyClusterUpdate, deleteClusterUpdate, deleteMachineDeploymentSignal, deleteMachineHealthCheckSignal, deleteMachineSetSignal, deleteMachineSignal, remediateControlPlaneMachineSignal } from '../workflows/messages.js';
 import { executePlan, loadPlan, rejection, type ApplyLine } from './apply.js';
+import type { ApplyPlan } from './manifests.js';
 import { asManifest, type CapstanObject, madeByOwner, templateAnnotationKeys, userAnnotations } from './object-manifest.js';
 import { keepWatching } from './watch-restart.js';
 import { FINALIZER, ObjectMirror, objectKey, RUN_ID_ANNOTATION, WORKFLOW_ID_ANNOTATION } from './object-mirror.js';
@@ -292,8 +293,7 @@ export class Watcher {
    * what deployments resolve); else just the objects that changed. Throws what refused them.
    */
   private async applyDocs(namespace: string, cluster: string, docs: CapstanObject[], changedDocs: CapstanObject[]): Promise<void> {
-    const text = docs.map((o) => stringify(asManifest(o))).join('---\n');
-    const plan = loadPlan([{ file: `${namespace}/${cluster}`, text }]);
+    const plan = planOf(namespace, cluster, docs);
     if (changedDocs.every((d) => OWNED_BY_CLUSTER.has(d.kind!))) {
       const changed = new Set(changedDocs.map((d) => `${d.kind}/${d.metadata!.name}`));
       plan.clusters = [];
@@ -327,7 +327,7 @@ export class Watcher {
     const generation = c.metadata?.generation;
     if (generation === undefined || this.applied.get(key) === generation) return;
     const docs = all.filter((o) => (o.kind === 'Cluster' ? o === c : !OWNED_BY_CLUSTER.has(o.kind!) && !madeByOwner(o)));
-    const apply = loadPlan([{ file: `${namespace}/${name}`, text: docs.map((o) => stringify(asManifest(o))).join('---\n') }]).clusters[0];
+    const apply = planOf(namespace, name, docs).clusters[0];
     // An Update, never an update-with-start: a workflow that has finished deleting is not started again.
     if (apply) {
       try {
@@ -525,6 +525,11 @@ export class Watcher {
 }
 
 /** A workflow that is not there has nothing left to delete. */
+/** A Cluster's objects as `capstan apply -f` of their manifests would plan them (validated, references resolved). */
+function planOf(namespace: string, cluster: string, docs: CapstanObject[]): ApplyPlan {
+  return loadPlan([{ file: `${namespace}/${cluster}`, text: docs.map((o) => stringify(asManifest(o))).join('---\n') }]);
+}
+
 function unlessNotFound(err: unknown): void {
   if (!(err instanceof WorkflowNotFoundError)) throw err;
 }

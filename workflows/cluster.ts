@@ -630,7 +630,6 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
   if (state.paused && !state.controlPlaneStarted) {
     cond(pausedCondition(true));
     syncListMemo();
-    setCurrentDetails(PAUSED_DETAILS);
     await untilResumed(state, () => false);
   }
   if (!state.deleteRequested && !state.providerClusterId) {
@@ -693,7 +692,6 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
     if (state.paused) {
       updateStatus();
       syncListMemo();
-      setCurrentDetails(PAUSED_DETAILS);
       if (!(await untilResumed(state, () => workflowInfo().continueAsNewSuggested))) return await continueFresh();
       continue;
     }
@@ -731,8 +729,7 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
   if (state.paused) {
     await tellPaused();
     syncListMemo();
-    setCurrentDetails(`deletion requested; ${PAUSED_DETAILS}`);
-    await untilResumed(state, () => false);
+    await untilResumed(state, () => false, `deletion requested; ${PAUSED_DETAILS}`);
   }
   await tellPaused();
 

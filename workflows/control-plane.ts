@@ -23,8 +23,8 @@ import { activities, terminalFailure } from './activity-proxies.js';
 import { ConditionType, Reason, retryingCondition, setCondition, type ConditionInput } from './conditions.js';
 import { machineWorkflowId } from './ids.js';
 import { MachineWorkflow } from './machine.js';
-import { controlPlaneReportSignal, controlPlaneStatusQuery, deleteControlPlaneSignal, updateControlPlaneSignal, deleteMachineSignal, machineReportSignal, remediateControlPlaneMachineSignal, scaleControlPlaneSignal, pauseSignal } from './messages.js';
-import { PAUSED_DETAILS, untilResumed } from './pause.js';
+import { controlPlaneReportSignal, controlPlaneStatusQuery, deleteControlPlaneSignal, updateControlPlaneSignal, deleteMachineSignal, machineReportSignal, remediateControlPlaneMachineSignal, scaleControlPlaneSignal } from './messages.js';
+import { takePause, untilResumed } from './pause.js';
 import { controlPlaneRemediation, quorum, retryLimits, type RetryInput } from './planners/control-plane-remediation.js';
 import { compareVersions, pickFailureDomain, planControlPlane } from './planners/control-plane-rollout.js';
 import { canonicalJson } from './spec-diff.js';
@@ -110,11 +110,7 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
   setHandler(machineReportSignal, (r) => {
     if (recordMachineReport(state.machines, r)) changes++;
   });
-  setHandler(pauseSignal, ({ paused }) => {
-    if (!!state.paused === paused) return;
-    state.paused = paused;
-    changes++;
-  });
+  takePause(state, () => changes++);
   setHandler(scaleControlPlaneSignal, ({ replicas }) => {
     if (!Number.isSafeInteger(replicas) || replicas < 1 || replicas % 2 === 0 || replicas === desired()) return;
     state.replicas = replicas;
@@ -447,7 +443,6 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
     const seen = changes;
     // Its Cluster is paused: no machine made, replaced or remediated until it is resumed (pause.ts).
     if (state.paused) {
-      setCurrentDetails(PAUSED_DETAILS);
       if (!(await untilResumed(state, () => workflowInfo().continueAsNewSuggested))) return await continueFresh();
       continue;
     }
@@ -505,10 +500,7 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
     if (workflowInfo().continueAsNewSuggested && !state.deleteRequested) return await continueFresh();
   }
   // (Paused: its deletion waits too.)
-  if (state.paused) {
-    setCurrentDetails(PAUSED_DETAILS);
-    await untilResumed(state, () => false);
-  }
+  await untilResumed(state, () => false);
 
   // Deletion: all control-plane machines at once (workers are already gone: the Cluster
   // deletes them first), then tell the Cluster.

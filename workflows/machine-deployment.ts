@@ -44,7 +44,7 @@ import {
   updateMachineSetInPlaceSignal,
   pauseSignal,
 } from './messages.js';
-import { PAUSED_DETAILS, untilResumed } from './pause.js';
+import { takePause, untilResumed } from './pause.js';
 import { flowMemo, flowOf, historyIsLong } from './flow.js';
 import { CURRENT_SET_MEMO, MAX_IN_FLIGHT_MEMO, MAX_IN_FLIGHT_SPEC_MEMO, annotationsIfAny } from './list-memo.js';
 import { resolveMaxInFlight } from './planners/remediation-in-flight.js';
@@ -215,11 +215,7 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
     state.controlPlane = facts;
     changes++;
   });
-  setHandler(pauseSignal, ({ paused }) => {
-    if (!!state.paused === paused) return;
-    state.paused = paused;
-    changes++;
-  });
+  takePause(state, () => changes++);
   /** What the control plane is as this deployment knows it, for its sets' preflight checks. */
   const controlPlaneFacts = (): ControlPlaneFacts => state.controlPlane ?? { version: input.controlPlaneVersion, upgrading: false };
   setHandler(deleteMachineDeploymentSignal, (req) => {
@@ -529,7 +525,6 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
     // Its Cluster is paused: its sets are told, and nothing is acted on until it is resumed.
     await tellPaused();
     if (state.paused) {
-      setCurrentDetails(PAUSED_DETAILS);
       if (!(await untilResumed(state, () => historyIsLong(flow, workflowInfo())))) return await continueFresh();
       continue;
     }
@@ -583,11 +578,8 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
     if (historyIsLong(flow, workflowInfo()) && !state.deleteRequested) return await continueFresh();
   }
   // (Paused: its deletion waits too.)
-  if (state.paused) {
-    await tellPaused();
-    setCurrentDetails(PAUSED_DETAILS);
-    await untilResumed(state, () => false);
-  }
+  await tellPaused();
+  await untilResumed(state, () => false);
   await tellPaused();
 
   // --- deletion: every set (each deletes its machines), then the deployment ---

@@ -31,9 +31,8 @@ import {
   machineHealthCheckStatusQuery,
   remediateControlPlaneMachineSignal,
   wakeObserverSignal,
-  pauseSignal,
 } from './messages.js';
-import { PAUSED_DETAILS, untilResumed } from './pause.js';
+import { takePause, untilResumed } from './pause.js';
 import { limitInFlight, type InFlightVerdict } from './planners/remediation-in-flight.js';
 import { evaluateHealth, remediationsAllowed, timeoutPending, unhealthyReason, type HealthTarget, type HealthVerdict } from './planners/health.js';
 import { backoffSeconds, pruneRemediations, remediationHold, remediationRecord } from './planners/remediation-backoff.js';
@@ -94,11 +93,7 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
       },
     },
   );
-  setHandler(pauseSignal, ({ paused }) => {
-    if (!!state.paused === paused) return;
-    state.paused = paused;
-    changes++;
-  });
+  takePause(state, () => changes++);
   setHandler(deleteMachineHealthCheckSignal, () => {
     state.deleteRequested = true;
     changes++;
@@ -248,7 +243,6 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
     // Its Cluster is paused: it remediates nothing until it is resumed (pause.ts); an observation
     // already running goes on, none starts.
     if (state.paused) {
-      setCurrentDetails(PAUSED_DETAILS);
       if (!(await untilResumed(state, () => state.deleteRequested || historyIsLong(2, workflowInfo())))) {
         if (state.deleteRequested) break;
         return await continueFresh();

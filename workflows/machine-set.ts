@@ -36,11 +36,10 @@ import {
   machineSetStatusQuery,
   scaleMachineSetUpdate,
   setMachineSetReplicasSignal,
-  pauseSignal,
 } from './messages.js';
 import { CURRENT_FLOW, flowMemo, flowOf, historyIsLong, START_BATCH } from './flow.js';
 import { generateName } from './names.js';
-import { PAUSED_DETAILS, untilResumed } from './pause.js';
+import { takePause, untilResumed } from './pause.js';
 import { pendingInPlace, tellMachinesInPlace, type TemplateInPlace } from './in-place.js';
 import { planMachineSet } from './planners/machine-set.js';
 import { ownerMustHear } from './planners/set-view.js';
@@ -231,11 +230,7 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
     state.createDisabled = disabled;
     changes++;
   });
-  setHandler(pauseSignal, ({ paused }) => {
-    if (!!state.paused === paused) return;
-    state.paused = paused;
-    changes++;
-  });
+  takePause(state, () => changes++);
   setHandler(machineReportSignal, (r) => {
     const m = state.machines[r.name];
     if (!m) return;
@@ -447,7 +442,6 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
     const seen = changes;
     // Its Cluster is paused: nothing is acted on until it is resumed (pause.ts).
     if (state.paused) {
-      setCurrentDetails(PAUSED_DETAILS);
       if (!(await untilResumed(state, () => historyIsLong(flow, workflowInfo())))) return await continueFresh();
       continue;
     }
@@ -493,10 +487,7 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
     if (historyIsLong(flow, workflowInfo()) && !state.deleteRequested) return await continueFresh();
   }
   // (Paused: its deletion waits too.)
-  if (state.paused) {
-    setCurrentDetails(PAUSED_DETAILS);
-    await untilResumed(state, () => false);
-  }
+  await untilResumed(state, () => false);
 
   // --- deletion: every machine, then the set ---
   setCurrentDetails('deleting machines');

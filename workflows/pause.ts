@@ -7,8 +7,9 @@
 // The Cluster tells its control plane, deployments, sets and health checks (pauseSignal); a
 // deployment tells its sets. Nothing of this runs in a history that never paused: no command, no
 // condition, so every recorded history replays as before.
-import { condition } from '@temporalio/workflow';
+import { condition, setCurrentDetails, setHandler } from '@temporalio/workflow';
 import type { ConditionInput } from './conditions.js';
+import { pauseSignal } from './messages.js';
 
 /** What a pausable workflow keeps of it (absent: never paused). */
 export interface PauseState {
@@ -22,11 +23,23 @@ export function pausedCondition(paused: boolean): ConditionInput {
 
 export const PAUSED_DETAILS = 'paused (its Cluster has spec.paused: true): acting on nothing until it is resumed';
 
+/** Takes the pause its owner sends (pauseSignal) into `state`; `changed` wakes the workflow's loop. */
+export function takePause(state: PauseState, changed: () => void): void {
+  setHandler(pauseSignal, ({ paused }) => {
+    if (!!state.paused === paused) return;
+    state.paused = paused;
+    changed();
+  });
+}
+
 /**
- * Waits while paused. True once resumed; false when `long` says the history should continue as new
- * first (the caller does, still paused).
+ * Waits while paused, saying so in the workflow's current details (no command). True at once when
+ * not paused, and once resumed; false when `long` says the history should continue as new first
+ * (the caller does, still paused).
  */
-export async function untilResumed(state: PauseState, long: () => boolean): Promise<boolean> {
+export async function untilResumed(state: PauseState, long: () => boolean, details = PAUSED_DETAILS): Promise<boolean> {
+  if (!state.paused) return true;
+  setCurrentDetails(details);
   await condition(() => !state.paused || long());
   return !state.paused;
 }

@@ -21,3 +21,33 @@ export const DEMO_CONTROL_PLANE = (() => {
 
 /** The demo as it was before its workers came from a MachineDeployment: control plane + demo-worker-1 and -2. */
 export const DEMO_WITH_WORKER_MACHINES = `${DEMO_CONTROL_PLANE.trimEnd()}\n---\n${DEMO_WORKER_MACHINES}`;
+
+/**
+ * The MachineHealthCheck `demo-workers` over the demo's workers (not its control plane): a Node
+ * Ready False or Unknown for 3 s is unhealthy; remediation while at most `maxUnhealthy` are.
+ */
+export const workerHealthCheck = (maxUnhealthy = '100%', startupSeconds = 600) => `
+apiVersion: cluster.capstan.dev/v1alpha1
+kind: MachineHealthCheck
+metadata:
+  name: demo-workers
+  namespace: default
+spec:
+  clusterName: demo
+  selector:
+    matchExpressions:
+      - key: cluster.capstan.dev/control-plane
+        operator: DoesNotExist
+  checks:
+    nodeStartupTimeoutSeconds: ${startupSeconds}
+    unhealthyNodeConditions:
+      - type: Ready
+        status: "False"
+        timeoutSeconds: 3
+      - type: Ready
+        status: Unknown
+        timeoutSeconds: 3
+  remediation:
+    triggerIf:
+      unhealthyLessThanOrEqualTo: ${maxUnhealthy}
+`;

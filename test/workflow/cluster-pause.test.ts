@@ -12,26 +12,7 @@ import type { ClusterStatus } from '../../api/cluster.js';
 import type { SimEvent } from '../../providers/sim/types.js';
 import { eventually, startCapstanEnv, type CapstanEnv } from '../support/capstan-env.js';
 import { allEvents, clusterView, liveVms, waitForAvailable } from '../support/cluster-checks.js';
-import { DEMO_CLUSTER, DEMO_CONTROL_PLANE } from '../support/demo-manifests.js';
-
-const MHC = `
-apiVersion: cluster.capstan.dev/v1alpha1
-kind: MachineHealthCheck
-metadata:
-  name: demo-workers
-  namespace: default
-spec:
-  clusterName: demo
-  selector:
-    matchExpressions:
-      - key: cluster.capstan.dev/control-plane
-        operator: DoesNotExist
-  checks:
-    unhealthyNodeConditions:
-      - type: Ready
-        status: "False"
-        timeoutSeconds: 3
-`;
+import { DEMO_CLUSTER, DEMO_CONTROL_PLANE, workerHealthCheck } from '../support/demo-manifests.js';
 
 /** The demo with one control-plane machine (or `cpReplicas`), 2 workers of `workerType`, the health check, paused or not. */
 function manifest(o: { paused?: boolean; workerType?: string; cpReplicas?: number } = {}): string {
@@ -40,7 +21,7 @@ function manifest(o: { paused?: boolean; workerType?: string; cpReplicas?: numbe
     .replace('instanceType: sim.medium', `instanceType: ${o.workerType ?? 'sim.medium'}`);
   if (o.paused) text = text.replace('spec:\n  clusterNetwork:', 'spec:\n  paused: true\n  clusterNetwork:');
   if (o.paused && !text.includes('  paused: true\n')) throw new Error('the demo Cluster changed shape: fix manifest()');
-  return `${text}\n---\n${MHC}`;
+  return `${text}\n---\n${workerHealthCheck()}`;
 }
 
 /** What the cloud did to VMs (a VM made, shut down, terminated): what a paused cluster must not cause. */

@@ -19,33 +19,8 @@ import { SA_QUIET } from '../../workflows/search-attributes.js';
 import { actions, diff } from '../bench/actions.js';
 import { eventually, fetchHistories, startCapstanEnv, workflowBundle, type CapstanEnv } from '../support/capstan-env.js';
 import { liveVms, waitForAvailable } from '../support/cluster-checks.js';
-import { DEMO_CLUSTER, DEMO_WORKER_MACHINES } from '../support/demo-manifests.js';
+import { DEMO_CLUSTER, DEMO_WORKER_MACHINES, workerHealthCheck } from '../support/demo-manifests.js';
 
-const MHC = (maxUnhealthy: string, startupSeconds = 600) => `
-apiVersion: cluster.capstan.dev/v1alpha1
-kind: MachineHealthCheck
-metadata:
-  name: demo-workers
-  namespace: default
-spec:
-  clusterName: demo
-  selector:
-    matchExpressions:
-      - key: cluster.capstan.dev/control-plane
-        operator: DoesNotExist
-  checks:
-    nodeStartupTimeoutSeconds: ${startupSeconds}
-    unhealthyNodeConditions:
-      - type: Ready
-        status: "False"
-        timeoutSeconds: 3
-      - type: Ready
-        status: Unknown
-        timeoutSeconds: 3
-  remediation:
-    triggerIf:
-      unhealthyLessThanOrEqualTo: ${maxUnhealthy}
-`;
 
 describe('MachineHealthCheck', () => {
   let env: CapstanEnv;
@@ -72,7 +47,7 @@ describe('MachineHealthCheck', () => {
 
   beforeAll(async () => {
     env = await startCapstanEnv({ observerQuietSeconds: 3, wakerListEveryMs: 500, unreachableGraceMs: 3000 });
-    const manifest = `${DEMO_CLUSTER.replace(/replicas: 3/g, 'replicas: 1').replace(/(kind: MachineDeployment[\s\S]*?)replicas: 1/, '$1replicas: 2')}\n---\n${DEMO_WORKER_MACHINES.split(/^---\n/m).slice(0, 3).join('---\n')}\n---\n${MHC('100%')}`;
+    const manifest = `${DEMO_CLUSTER.replace(/replicas: 3/g, 'replicas: 1').replace(/(kind: MachineDeployment[\s\S]*?)replicas: 1/, '$1replicas: 2')}\n---\n${DEMO_WORKER_MACHINES.split(/^---\n/m).slice(0, 3).join('---\n')}\n---\n${workerHealthCheck('100%')}`;
     const plan = loadPlan([{ file: 'demo.yaml', text: manifest }]);
     expect(plan.machineDeployments[0]!.machineDeployment.spec.replicas).toBe(2);
     expect(plan.machines.map((m) => m.machine.metadata.name)).toEqual(['demo-worker-1']);
@@ -192,7 +167,7 @@ describe('MachineHealthCheck', () => {
   }, 120_000);
 
   it('a replacement that fails again is remediated only after its backoff, and the status says so', async () => {
-    const lines = await executePlan(env.client, env.taskQueue, loadPlan([{ file: 'mhc.yaml', text: MHC('100%', 8) }]));
+    const lines = await executePlan(env.client, env.taskQueue, loadPlan([{ file: 'mhc.yaml', text: workerHealthCheck('100%', 8) }]));
     expect(lines).toEqual([{ object: 'machinehealthcheck.cluster.capstan.dev/demo-workers', result: 'configured' }]);
     await env.simClient.setFaults({ neverBoot: 1 }); // the replacement never boots: it fails its startup timeout
     const [victim] = (await mdMachines()).map((m) => m.name).sort();
@@ -216,7 +191,7 @@ describe('MachineHealthCheck', () => {
   }, 180_000);
 
   it('too many unhealthy (maxUnhealthy 0): nothing is remediated, and RemediationAllowed says why', async () => {
-    const lines = await executePlan(env.client, env.taskQueue, loadPlan([{ file: 'mhc.yaml', text: MHC('0') }]));
+    const lines = await executePlan(env.client, env.taskQueue, loadPlan([{ file: 'mhc.yaml', text: workerHealthCheck('0') }]));
     expect(lines).toEqual([{ object: 'machinehealthcheck.cluster.capstan.dev/demo-workers', result: 'configured' }]);
     const [victim] = (await mdMachines()).map((m) => m.name).sort();
     await env.simClient.vmAction((await vmOf(victim!)).id, 'node-not-ready');
@@ -236,7 +211,7 @@ describe('MachineHealthCheck', () => {
   }, 120_000);
 
   it('a remediation still in flight counts against maxUnhealthy, as in Cluster API (revision 10): the next waits for it', async () => {
-    await executePlan(env.client, env.taskQueue, loadPlan([{ file: 'mhc.yaml', text: MHC('1') }]));
+    await executePlan(env.client, env.taskQueue, loadPlan([{ file: 'mhc.yaml', text: workerHealthCheck('1') }]));
     await mhcUntil('3 healthy targets', (x) => x.status?.expectedMachines === 3 && x.status.currentHealthy === 3);
     await quietBoth();
     const [first, second] = (await mdMachines()).map((m) => m.name).sort();
@@ -282,7 +257,7 @@ describe('MachineHealthCheck', () => {
   }, 300_000);
 
   it('an unhealthy machine of a deployment’s old set is left to the rollout, as Cluster API’s "pending removal due to rollout" (revision 10)', async () => {
-    await executePlan(env.client, env.taskQueue, loadPlan([{ file: 'mhc.yaml', text: MHC('100%') }]));
+    await executePlan(env.client, env.taskQueue, loadPlan([{ file: 'mhc.yaml', text: workerHealthCheck('100%') }]));
     // The deployment's own documents, at the replicas it runs with (2); `capstan apply` keeps the rest as it is.
     const workers = (instanceType: string) =>
       DEMO_CLUSTER.split(/^---\n/m)
@@ -461,7 +436,7 @@ describe('MachineHealthCheck', () => {
   }, 300_000);
 
   it("a deployment's spec.remediation.maxInFlight: one of its machines in remediation at a time, the other waits and says why (Cluster API's)", async () => {
-    await executePlan(env.client, env.taskQueue, loadPlan([{ file: 'mhc.yaml', text: MHC('100%') }]));
+    await executePlan(env.client, env.taskQueue, loadPlan([{ file: 'mhc.yaml', text: workerHealthCheck('100%') }]));
     const mdDoc = DEMO_CLUSTER.split(/^---\n/m).find((d) => /^kind: MachineDeployment$/m.test(d))!;
     const md2 = mdDoc
       .replace(/^ {2}name: demo-md-0$/m, '  name: demo-md-2')
