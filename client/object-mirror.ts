@@ -36,7 +36,7 @@ import { machineDeploymentPhase } from './machine-deployments.js';
 import { TEMPLATE_ANNOTATIONS_ANNOTATION } from './object-manifest.js';
 import { aggregateCondition, type Descendant, type MachineSeen, machinesCondition } from './cluster-aggregates.js';
 import { withCondition } from './condition-merge.js';
-import { pausedCondition } from '../workflows/pause.js';
+import { hasPausedAnnotation, pausedCondition } from '../workflows/pause.js';
 import { availableCondition, controlPlaneUpToDate, rollingOutMessage, templateDifferences, upToDateCondition } from './machine-up-to-date.js';
 import { remediatingCondition, remediationKey, remediationSeen } from './remediating-condition.js';
 import { clusterStatusFrom, mirroredPart } from './status-mirror.js';
@@ -111,6 +111,12 @@ export const objectKey = (kind: string, namespace: string, name: string) => `${k
 const ORPHAN_GRACE_MS = 5 * 60_000;
 /** The kinds whose objects show their Cluster's pause (Paused); the Cluster's own comes from its workflow. */
 const PAUSABLE = new Set<KindName>(['MachineDeployment', 'MachineSet', 'Machine', 'KubeadmControlPlane', 'MachineHealthCheck']);
+/**
+ * The kinds whose workflow honours Cluster API's paused annotation on its own object (pause.ts): a
+ * deployment, a health check and a set applied on its own (a deployment's set is its deployment's).
+ */
+const annotationPausable = (kind: KindName, obj: MirroredObject) =>
+  kind === 'MachineDeployment' || kind === 'MachineHealthCheck' || (kind === 'MachineSet' && !obj.metadata?.ownerReferences?.some((r) => r.controller && r.kind === 'MachineDeployment'));
 /** Machine writes in flight at once: a wave of changes (a whole set created) reaches Kubernetes in parallel. */
 const WRITE_CONCURRENCY = 8;
 
@@ -631,7 +637,7 @@ export class ObjectMirror {
    * (or a write followed) less than settleMs ago.
    */
   private changed(id: string, obj: MirroredObject, machines: VisibleMachine[], also?: string): boolean {
-    const f = JSON.stringify([obj.metadata?.generation, this.o.applied.get(id), machines.map((m) => [m.name, m.phase, m.nodeName, m.nodeKey, ...(m.remediation ? [m.remediation] : []), ...(m.facts.changedInPlace ? [m.facts.changedInPlace] : [])]).sort(), also, this.clusterPaused(obj)]);
+    const f = JSON.stringify([obj.metadata?.generation, this.o.applied.get(id), machines.map((m) => [m.name, m.phase, m.nodeName, m.nodeKey, ...(m.remediation ? [m.remediation] : []), ...(m.facts.changedInPlace ? [m.facts.changedInPlace] : [])]).sort(), also, this.clusterPaused(obj), hasPausedAnnotation(obj.metadata)]);
     if (this.seen.get(id) !== f) {
       this.seen.set(id, f);
       this.unsettled(id);
@@ -663,16 +669,18 @@ export class ObjectMirror {
   }
 
   /**
-   * A Cluster's objects show whether it is paused (Cluster API v1beta2's Paused condition): from
-   * the first pause on (an object of a cluster never paused has none, so nothing is written for it).
+   * A Cluster's objects show whether it is paused (Cluster API v1beta2's Paused condition), and
+   * why (its Cluster's spec.paused, the object's own paused annotation): from the first pause on
+   * (an object never paused has none, so nothing is written for it).
    */
   private withPaused(kind: KindName, obj: MirroredObject, want: Record<string, unknown>): Record<string, unknown> {
     if (!PAUSABLE.has(kind) || !Array.isArray(want.conditions)) return want;
     const paused = this.clusterPaused(obj);
+    const annotated = annotationPausable(kind, obj) && hasPausedAnnotation(obj.metadata);
     const shown = (obj.status?.conditions as Condition[] | undefined)?.some((c) => c.type === 'Paused');
-    if (!paused && !shown) return want;
+    if (!paused && !annotated && !shown) return want;
     const { observedGeneration } = (want.conditions as Condition[]).find((c) => c.observedGeneration !== undefined) ?? {};
-    const c = { ...pausedCondition(paused), ...(observedGeneration !== undefined ? { observedGeneration } : {}) } as Omit<Condition, 'lastTransitionTime'>;
+    const c = { ...pausedCondition(paused, annotated ? { kind } : undefined), ...(observedGeneration !== undefined ? { observedGeneration } : {}) } as Omit<Condition, 'lastTransitionTime'>;
     return { ...want, conditions: withCondition(want.conditions as Condition[], c, obj.status?.conditions as Condition[] | undefined, new Date()) };
   }
 

@@ -19,7 +19,8 @@ import { canonicalJson } from '../workflows/spec-diff.js';
 import { KINDS, type KindName } from '../api/kinds.js';
 import { VERSION } from '../api/meta.js';
 import { clusterWorkflowId, controlPlaneWorkflowId, machineDeploymentWorkflowId, machineHealthCheckWorkflowId, machineSetWorkflowId, machineWorkflowId } from '../workflows/ids.js';
-import { annotateMachineUpdate, applyClusterUpdate, deleteClusterUpdate, deleteMachineDeploymentSignal, deleteMachineHealthCheckSignal, deleteMachineSetSignal, deleteMachineSignal, remediateControlPlaneMachineSignal } from '../workflows/messages.js';
+import { hasPausedAnnotation } from '../workflows/pause.js';
+import { annotateMachineUpdate, applyClusterUpdate, applyMachineDeploymentUpdate, applyMachineSetUpdate, deleteClusterUpdate, deleteMachineDeploymentSignal, deleteMachineHealthCheckSignal, deleteMachineSetSignal, deleteMachineSignal, remediateControlPlaneMachineSignal } from '../workflows/messages.js';
 import { executePlan, loadPlan, rejection, type ApplyLine } from './apply.js';
 import type { ApplyPlan } from './manifests.js';
 import { asManifest, type CapstanObject, madeByOwner, templateAnnotationKeys, userAnnotations } from './object-manifest.js';
@@ -81,7 +82,9 @@ export class Watcher {
   /** The generation of each object (`Kind/namespace/name`) last applied to its workflow: status.observedGeneration. */
   private readonly applied = new Map<string, number>();
   /** The object (UID) and manifest of each generation in `applied`: a new generation that changes neither applies nothing. */
-  private readonly appliedManifests = new Map<string, { uid: string | undefined; manifest: string }>();
+  private readonly appliedManifests = new Map<string, { uid: string | undefined; manifest: string; annotated: boolean }>();
+  /** Whether each object being deleted (by UID) last had the paused annotation, as delivered to its workflow. */
+  private readonly pauseToldWhileDeleting = new Map<string, boolean>();
   /** What each object's last reconcile-worthy state was (by UID): status writes reconcile nothing. */
   private readonly intents = new Map<string, string>();
   /** The user's annotations of each workflow-made Machine (by UID), as last delivered to its workflow. */
@@ -201,10 +204,12 @@ export class Watcher {
     for (const o of all.filter((x) => DELETABLE[x.kind!] && !madeByOwner(x))) {
       if (o.metadata?.deletionTimestamp) {
         await this.deleteOwned(namespace, o, all);
+        await this.pauseAnnotationWhileDeleting(namespace, o, all);
         continue;
       }
       // Its finalizer, and its Cluster as an owner (in one write).
       const cluster = liveCluster(o.spec?.clusterName);
+      if (!cluster) await this.pauseAnnotationWhileDeleting(namespace, o, all);
       const owner = cluster && !ownedBy(o, cluster) ? cluster : undefined;
       if (!o.metadata?.finalizers?.includes(FINALIZER) || owner) {
         await this.setFinalizers(o, [...new Set([...(o.metadata?.finalizers ?? []), FINALIZER])], { [WORKFLOW_ID_ANNOTATION]: DELETABLE[o.kind!]!.id({ namespace, name: o.metadata!.name! }) }, owner);
@@ -238,7 +243,8 @@ export class Watcher {
         // (An object deleted and created again under its name is new, whatever its generation.)
         const was = this.appliedManifests.get(key);
         if (!was || was.uid !== d.metadata.uid) return true;
-        if (this.applied.get(key) === d.metadata.generation) return false;
+        // (Cluster API's paused annotation is metadata, no new generation, and yet it changes what the workflow does.)
+        if (this.applied.get(key) === d.metadata.generation && was.annotated === hasPausedAnnotation(d.metadata)) return false;
         // A new generation that asks for nothing new (a provider ID the mirror set) is applied as it stands.
         if (was.manifest === canonicalJson(asManifest(d))) {
           this.applied.set(key, d.metadata.generation);
@@ -309,7 +315,7 @@ export class Watcher {
     for (const d of docs) {
       if (d.metadata?.generation === undefined) continue;
       this.applied.set(objectKey(d.kind!, namespace, d.metadata.name!), d.metadata.generation);
-      this.appliedManifests.set(objectKey(d.kind!, namespace, d.metadata.name!), { uid: d.metadata.uid, manifest: canonicalJson(asManifest(d)) });
+      this.appliedManifests.set(objectKey(d.kind!, namespace, d.metadata.name!), { uid: d.metadata.uid, manifest: canonicalJson(asManifest(d)), annotated: hasPausedAnnotation(d.metadata) });
     }
     const changed = lines.filter((l) => l.result !== 'unchanged' && l.result !== 'resolved');
     if (changed.length) this.log(changed.map((l) => `${l.object} ${l.result}`).join('\n'));
@@ -340,6 +346,50 @@ export class Watcher {
       }
     }
     this.applied.set(key, generation);
+  }
+
+  /**
+   * A deployment or standalone set being deleted (itself, or its Cluster) takes its paused
+   * annotation still (Cluster API's cluster.x-k8s.io/paused: its deletion waits while it has it,
+   * so a user removes it to let it go): a change of it goes to its workflow in an Update of its
+   * own apply, never an update-with-start (a workflow that has finished is not started again).
+   */
+  private async pauseAnnotationWhileDeleting(namespace: string, o: CapstanObject, all: CapstanObject[]): Promise<void> {
+    if (o.kind !== 'MachineDeployment' && o.kind !== 'MachineSet') return;
+    const uid = o.metadata?.uid ?? '';
+    const annotated = hasPausedAnnotation(o.metadata);
+    if (this.pauseToldWhileDeleting.get(uid) === annotated) return;
+    // What was last applied says it already (a watcher that ran all along); else the workflow is told once.
+    const was = this.appliedManifests.get(objectKey(o.kind, namespace, o.metadata!.name!));
+    if (this.pauseToldWhileDeleting.get(uid) === undefined && was?.uid === uid && was.annotated === annotated) {
+      this.pauseToldWhileDeleting.set(uid, annotated);
+      return;
+    }
+    const name = o.metadata!.name!;
+    let plan: ApplyPlan;
+    try {
+      plan = planOf(namespace, o.spec?.clusterName ?? '', [o, ...all.filter((x) => !OWNED_BY_CLUSTER.has(x.kind!) && x.kind !== 'Cluster' && !madeByOwner(x))]);
+    } catch (err) {
+      // (Its templates gone already: its workflow keeps the annotation it was last told.)
+      this.log(`${o.kind} ${namespace}/${name}: its paused annotation could not be delivered while it is deleted: ${(err as Error).message}`);
+      this.pauseToldWhileDeleting.set(uid, annotated);
+      return;
+    }
+    const deployment = plan.machineDeployments[0];
+    const set = plan.machineSets[0];
+    try {
+      const r = deployment
+        ? await this.o.temporal.workflow.getHandle(machineDeploymentWorkflowId({ namespace, name })).executeUpdate(applyMachineDeploymentUpdate, { args: [deployment] })
+        : set
+          ? await this.o.temporal.workflow.getHandle(machineSetWorkflowId({ namespace, name })).executeUpdate(applyMachineSetUpdate, { args: [set] })
+          : undefined;
+      if (r?.result === 'configured') this.log(`${o.kind.toLowerCase()}.cluster.capstan.dev/${name} configured (${annotated ? 'paused' : 'resumed'} while being deleted)`);
+    } catch (err) {
+      // Nothing new for it (it takes only its pause now), it has finished, or it is not its Cluster's to take.
+      const message = rejection(err) ?? (err as Error)?.message ?? '';
+      if (!/is being deleted|already completed|owned by a MachineDeployment/i.test(message) && !(err instanceof WorkflowNotFoundError)) throw err;
+    }
+    this.pauseToldWhileDeleting.set(uid, annotated);
   }
 
   /**

@@ -44,7 +44,7 @@ import {
   updateMachineSetInPlaceSignal,
   pauseSignal,
 } from './messages.js';
-import { takePause, untilResumed } from './pause.js';
+import { hasPausedAnnotation, isPaused, takePause, takePausedAnnotation, untilResumed } from './pause.js';
 import { flowMemo, flowOf, historyIsLong } from './flow.js';
 import { CURRENT_SET_MEMO, MAX_IN_FLIGHT_MEMO, MAX_IN_FLIGHT_SPEC_MEMO, annotationsIfAny } from './list-memo.js';
 import { resolveMaxInFlight } from './planners/remediation-in-flight.js';
@@ -131,6 +131,8 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
     sets: {},
     lastRevision: 0,
     ...(flow >= 2 ? { sizedFor: input.apply.machineDeployment.spec.replicas } : {}),
+    // (Created with Cluster API's paused annotation: it makes nothing until that is removed.)
+    ...(hasPausedAnnotation(input.apply.machineDeployment.metadata) ? { annotated: true } : {}),
   };
   const md = () => state.apply.machineDeployment;
   const name = md().metadata.name;
@@ -158,8 +160,15 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
   setHandler(
     applyMachineDeploymentUpdate,
     (sent) => {
+      // Being deleted, it takes only its paused annotation (its deletion waits while it has it).
+      if (state.deleteRequested) {
+        if (!takePausedAnnotation(state, sent.machineDeployment.metadata)) return { generation: state.generation, result: 'unchanged' as const };
+        changes++;
+        return { generation: state.generation, result: 'configured' as const };
+      }
       const next = keepOmitted(sent, state.apply);
       if (canonicalJson(next) === canonicalJson(state.apply)) return { generation: state.generation, result: 'unchanged' as const };
+      takePausedAnnotation(state, next.machineDeployment.metadata);
       state.apply = next;
       state.generation++;
       changes++;
@@ -167,7 +176,10 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
     },
     {
       validator: (sent) => {
-        if (state.deleteRequested) throw new Error(`MachineDeployment "${name}" is being deleted`);
+        if (state.deleteRequested) {
+          if (hasPausedAnnotation(sent?.machineDeployment?.metadata) !== !!state.annotated) return;
+          throw new Error(`MachineDeployment "${name}" is being deleted`);
+        }
         assertApplicable(state.apply, keepOmitted(sent, state.apply));
       },
     },
@@ -230,6 +242,7 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
       namespace,
       clusterName: md().spec.clusterName,
       ...(state.paused ? { clusterPaused: true as const } : {}),
+      ...(state.annotated ? { annotationPaused: true as const } : {}),
       generation: state.generation,
       spec: md().spec,
       status: state.status,
@@ -522,9 +535,10 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
   // --- the loop ---
   while (!state.deleteRequested) {
     const seen = changes;
-    // Its Cluster is paused: its sets are told, and nothing is acted on until it is resumed.
+    // Its Cluster is paused: its sets are told, and nothing is acted on until it is resumed. Its
+    // own paused annotation holds only itself: its sets keep their machines meanwhile.
     await tellPaused();
-    if (state.paused) {
+    if (isPaused(state)) {
       if (!(await untilResumed(state, () => historyIsLong(flow, workflowInfo())))) return await continueFresh();
       continue;
     }

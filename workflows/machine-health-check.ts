@@ -32,7 +32,7 @@ import {
   remediateControlPlaneMachineSignal,
   wakeObserverSignal,
 } from './messages.js';
-import { takePause, untilResumed } from './pause.js';
+import { hasPausedAnnotation, isPaused, takePause, takePausedAnnotation, untilResumed } from './pause.js';
 import { limitInFlight, type InFlightVerdict } from './planners/remediation-in-flight.js';
 import { evaluateHealth, remediationsAllowed, timeoutPending, unhealthyReason, type HealthTarget, type HealthVerdict } from './planners/health.js';
 import { backoffSeconds, pruneRemediations, remediationHold, remediationRecord } from './planners/remediation-backoff.js';
@@ -53,7 +53,15 @@ const OBSERVE_MAX_WAIT_SECONDS = 1800;
 export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkflowInput): Promise<void> {
   const mhc = input.machineHealthCheck;
   const { namespace, name } = mhc.metadata;
-  const state: MachineHealthCheckState = input.state ?? { generation: 1, spec: mhc.spec, targets: [], remediated: [], deleteRequested: false };
+  const state: MachineHealthCheckState = input.state ?? {
+    generation: 1,
+    spec: mhc.spec,
+    targets: [],
+    remediated: [],
+    deleteRequested: false,
+    // (Created with Cluster API's paused annotation: it remediates nothing until that is removed.)
+    ...(hasPausedAnnotation(mhc.metadata) ? { annotated: true } : {}),
+  };
   let changes = 0;
   // Revision 5 (flow.ts): started by a Cluster of revision 5 with it in its memo.
   const flow = flowOf(workflowInfo().memo);
@@ -78,7 +86,10 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
   setHandler(
     applyMachineHealthCheckUpdate,
     (next) => {
-      if (diffPaths(state.spec, next.spec).length === 0) return { generation: state.generation, result: 'unchanged' as const };
+      // Its paused annotation (Cluster API's): it remediates nothing while it has it.
+      const pauseChanged = takePausedAnnotation(state, next.metadata);
+      if (pauseChanged) changes++;
+      if (diffPaths(state.spec, next.spec).length === 0) return { generation: state.generation, result: pauseChanged ? ('configured' as const) : ('unchanged' as const) };
       state.spec = next.spec;
       state.generation++;
       wake(state); // a new selector or timeout: observe again
@@ -106,6 +117,7 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
     namespace,
     clusterName: mhc.spec.clusterName,
     ...(state.paused ? { clusterPaused: true as const } : {}),
+    ...(state.annotated ? { annotationPaused: true as const } : {}),
     generation: state.generation,
     spec: state.spec,
     status: state.status,
@@ -242,7 +254,7 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
     const seen = changes;
     // Its Cluster is paused: it remediates nothing until it is resumed (pause.ts); an observation
     // already running goes on, none starts.
-    if (state.paused) {
+    if (isPaused(state)) {
       if (!(await untilResumed(state, () => state.deleteRequested || historyIsLong(2, workflowInfo())))) {
         if (state.deleteRequested) break;
         return await continueFresh();

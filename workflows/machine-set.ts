@@ -39,7 +39,7 @@ import {
 } from './messages.js';
 import { CURRENT_FLOW, flowMemo, flowOf, historyIsLong, START_BATCH } from './flow.js';
 import { generateName } from './names.js';
-import { takePause, untilResumed } from './pause.js';
+import { hasPausedAnnotation, isPaused, takePause, takePausedAnnotation, untilResumed } from './pause.js';
 import { pendingInPlace, tellMachinesInPlace, type TemplateInPlace } from './in-place.js';
 import { planMachineSet } from './planners/machine-set.js';
 import { ownerMustHear } from './planners/set-view.js';
@@ -111,6 +111,8 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
     deleteRequested: false,
     clusterDeleting: false,
     machines: {},
+    // (A standalone set created with Cluster API's paused annotation makes nothing until that is removed.)
+    ...(hasPausedAnnotation(input.standalone?.machineSet.metadata) ? { annotated: true } : {}),
   };
   let changes = 0;
   // Revision 2 (flow.ts): report only a change the owner cannot predict; start revision-2 machines.
@@ -177,11 +179,15 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
   setHandler(
     applyMachineSetUpdate,
     (a) => {
+      // Its paused annotation (Cluster API's: it holds this set alone), taken even while being deleted.
+      const pauseChanged = takePausedAnnotation(state, a.machineSet.metadata);
+      if (pauseChanged) changes++;
+      if (state.deleteRequested) return { generation: state.generation, result: pauseChanged ? ('configured' as const) : ('unchanged' as const) };
       const inPlace = inPlacePart(a.machineSet.spec);
       // (Against what it was applied with or last changed to: the input of a set started by an
       // earlier release may lack the template's annotations its apply had.)
       const sameInPlace = canonicalJson(inPlace) === canonicalJson(state.inPlace ?? inPlacePart(standalone!.machineSet.spec));
-      if (a.machineSet.spec.replicas === state.replicas && sameInPlace) return { generation: state.generation, result: 'unchanged' as const };
+      if (a.machineSet.spec.replicas === state.replicas && sameInPlace) return { generation: state.generation, result: pauseChanged ? ('configured' as const) : ('unchanged' as const) };
       if (!sameInPlace) {
         const before = machinesTake();
         state.inPlace = inPlace;
@@ -196,7 +202,11 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
     {
       validator: (a) => {
         if (!standalone) throw new Error(`MachineSet "${ms.name}" is owned by a MachineDeployment: change the MachineDeployment`);
-        if (state.deleteRequested) throw new Error(`MachineSet "${ms.name}" is being deleted`);
+        if (state.deleteRequested) {
+          // (Being deleted, it takes its paused annotation only: its deletion waits while it has it.)
+          if (hasPausedAnnotation(a?.machineSet?.metadata) !== !!state.annotated) return;
+          throw new Error(`MachineSet "${ms.name}" is being deleted`);
+        }
         assertValid([a?.machineSet, a?.bootstrapTemplate, a?.infrastructureTemplate]);
         const changed = diffPaths(immutablePart(standalone), immutablePart(a));
         if (changed.length) {
@@ -262,6 +272,7 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
     namespace: ms.namespace,
     clusterName: ms.spec.clusterName,
     ...(state.paused ? { clusterPaused: true as const } : {}),
+    ...(state.annotated ? { annotationPaused: true as const } : {}),
     generation: state.generation,
     replicas: state.replicas,
     version: ms.spec.template.spec.version,
@@ -440,8 +451,8 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
   // --- the loop: observe (reports), plan, act, status ---
   while (!state.deleteRequested) {
     const seen = changes;
-    // Its Cluster is paused: nothing is acted on until it is resumed (pause.ts).
-    if (state.paused) {
+    // Its Cluster is paused, or it has the paused annotation: nothing is acted on until it is resumed (pause.ts).
+    if (isPaused(state)) {
       if (!(await untilResumed(state, () => historyIsLong(flow, workflowInfo())))) return await continueFresh();
       continue;
     }

@@ -7,21 +7,59 @@
 // The Cluster tells its control plane, deployments, sets and health checks (pauseSignal); a
 // deployment tells its sets. Nothing of this runs in a history that never paused: no command, no
 // condition, so every recorded history replays as before.
+//
+// One object is paused alone by Cluster API's `cluster.x-k8s.io/paused` annotation (as
+// `clusterctl move` and operators use it): a MachineDeployment, a standalone MachineSet or a
+// MachineHealthCheck that has it acts on nothing, its deletion included (a health check has no
+// deletion to hold), and tells nobody: the sets of a paused deployment keep their machines.
 import { condition, setCurrentDetails, setHandler } from '@temporalio/workflow';
 import type { ConditionInput } from './conditions.js';
 import { pauseSignal } from './messages.js';
 
 /** What a pausable workflow keeps of it (absent: never paused). */
 export interface PauseState {
+  /** Its Cluster's spec.paused, as its owner told it. */
   paused?: boolean;
+  /** Its own object has the paused annotation (PAUSED_ANNOTATION), as its last apply had it. */
+  annotated?: boolean;
 }
 
-/** The Paused condition as Cluster API's objects show it (v1beta2). */
-export function pausedCondition(paused: boolean): ConditionInput {
-  return paused ? { type: 'Paused', status: 'True', reason: 'Paused', message: 'Cluster spec.paused is set to true' } : { type: 'Paused', status: 'False', reason: 'NotPaused' };
+/** Cluster API's annotation that pauses one object (any value; its presence counts). */
+export const PAUSED_ANNOTATION = 'cluster.x-k8s.io/paused';
+
+export const hasPausedAnnotation = (metadata: { annotations?: Record<string, string> } | undefined): boolean => metadata?.annotations?.[PAUSED_ANNOTATION] !== undefined;
+
+/** Paused by its Cluster or by its own annotation. */
+export const isPaused = (state: PauseState): boolean => !!state.paused || !!state.annotated;
+
+/**
+ * The Paused condition as Cluster API's objects show it (v1beta2), with its message's reasons
+ * (`kind` names the object that has the annotation).
+ */
+export function pausedCondition(clusterPaused: boolean, annotated?: { kind: string }): ConditionInput {
+  if (!clusterPaused && !annotated) return { type: 'Paused', status: 'False', reason: 'NotPaused' };
+  const why = [...(clusterPaused ? ['Cluster spec.paused is set to true'] : []), ...(annotated ? [`${annotated.kind} has the ${PAUSED_ANNOTATION} annotation`] : [])];
+  return { type: 'Paused', status: 'True', reason: 'Paused', message: why.join(', ') };
 }
 
 export const PAUSED_DETAILS = 'paused (its Cluster has spec.paused: true): acting on nothing until it is resumed';
+
+/** What a paused workflow says in its current details: who paused it. */
+export function pauseDetails(state: PauseState): string {
+  if (!state.annotated) return PAUSED_DETAILS;
+  return `paused (${state.paused ? 'its Cluster has spec.paused: true, and ' : ''}it has the ${PAUSED_ANNOTATION} annotation): acting on nothing until ${state.paused ? 'its Cluster is resumed and the annotation removed' : 'it is removed'}`;
+}
+
+/**
+ * Takes the paused annotation of an applied object's metadata into `state`; true when that
+ * changed it. (Never written while absent and never paused: a history without it stays as it was.)
+ */
+export function takePausedAnnotation(state: PauseState, metadata: { annotations?: Record<string, string> } | undefined): boolean {
+  const annotated = hasPausedAnnotation(metadata);
+  if (annotated === !!state.annotated) return false;
+  state.annotated = annotated;
+  return true;
+}
 
 /** Takes the pause its owner sends (pauseSignal) into `state`; `changed` wakes the workflow's loop. */
 export function takePause(state: PauseState, changed: () => void): void {
@@ -33,13 +71,13 @@ export function takePause(state: PauseState, changed: () => void): void {
 }
 
 /**
- * Waits while paused, saying so in the workflow's current details (no command). True at once when
- * not paused, and once resumed; false when `long` says the history should continue as new first
- * (the caller does, still paused).
+ * Waits while paused (by its Cluster or its annotation), saying so in the workflow's current
+ * details (no command). True at once when not paused, and once resumed; false when `long` says
+ * the history should continue as new first (the caller does, still paused).
  */
-export async function untilResumed(state: PauseState, long: () => boolean, details = PAUSED_DETAILS): Promise<boolean> {
-  if (!state.paused) return true;
+export async function untilResumed(state: PauseState, long: () => boolean, details = pauseDetails(state)): Promise<boolean> {
+  if (!isPaused(state)) return true;
   setCurrentDetails(details);
-  await condition(() => !state.paused || long());
-  return !state.paused;
+  await condition(() => !isPaused(state) || long());
+  return !isPaused(state);
 }

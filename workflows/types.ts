@@ -473,6 +473,8 @@ export interface MachineSetView {
   clusterName: string;
   /** Its Cluster is paused (spec.paused): it acts on nothing until resumed (absent: not paused). */
   clusterPaused?: true;
+  /** Its object has Cluster API's paused annotation (cluster.x-k8s.io/paused): it acts on nothing until that is removed. */
+  annotationPaused?: true;
   generation: number;
   replicas: number;
   /** The machines' Kubernetes version (spec.template.spec.version): `get machinesets`' VERSION. */
@@ -587,6 +589,8 @@ export interface MachineDeploymentView {
   clusterName: string;
   /** Its Cluster is paused (spec.paused): it acts on nothing until resumed (absent: not paused). */
   clusterPaused?: true;
+  /** Its object has Cluster API's paused annotation (cluster.x-k8s.io/paused): it acts on nothing until that is removed. */
+  annotationPaused?: true;
   generation: number;
   spec: MachineDeployment['spec'];
   status?: MachineDeploymentStatus;
@@ -623,6 +627,8 @@ export interface MachineHealthCheckView {
   clusterName: string;
   /** Its Cluster is paused (spec.paused): it acts on nothing until resumed (absent: not paused). */
   clusterPaused?: true;
+  /** Its object has Cluster API's paused annotation (cluster.x-k8s.io/paused): it acts on nothing until that is removed. */
+  annotationPaused?: true;
   generation: number;
   spec: MachineHealthCheck['spec'];
   status?: MachineHealthCheckStatus;

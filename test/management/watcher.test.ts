@@ -8,7 +8,8 @@ import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FINALIZER, Watcher } from '../../client/watcher.js';
 import { controlPlaneWorkflowId, machineDeploymentWorkflowId } from '../../workflows/ids.js';
-import { controlPlaneStatusQuery } from '../../workflows/messages.js';
+import { controlPlaneStatusQuery, machineDeploymentStatusQuery } from '../../workflows/messages.js';
+import { PAUSED_ANNOTATION } from '../../workflows/pause.js';
 import { eventually, type CapstanEnv } from '../support/capstan-env.js';
 import { liveVms, waitForAvailable } from '../support/cluster-checks.js';
 import { DEMO_CONTROL_PLANE, DEMO_WORKER_MACHINES } from '../support/demo-manifests.js';
@@ -155,6 +156,38 @@ describe('CRD watcher', () => {
       await eventually(`${name} to be gone`, async () => get('MachineDeployment', name).then(() => undefined, (err: { code?: number }) => err.code === 404 || undefined), 120_000, 250);
     }
   }, 240_000);
+
+  it("pauses one MachineDeployment by Cluster API's paused annotation (kubectl annotate), shows why, and holds its deletion until the annotation goes", async () => {
+    const [md] = parseAllDocuments(MD_SAMPLE).map((d) => d.toJS() as Obj & { apiVersion: string });
+    md!.spec.replicas = 0;
+    md!.metadata.name = 'held-md';
+    md!.spec.template.metadata.labels['cluster.capstan.dev/deployment-name'] = 'held-md';
+    md!.spec.selector.matchLabels['cluster.capstan.dev/deployment-name'] = 'held-md';
+    await objects.createNamespacedCustomObject({ ...plural.MachineDeployment!, version: 'v1alpha1', namespace: 'default', body: md });
+    const handle = env.client.workflow.getHandle(machineDeploymentWorkflowId({ namespace: 'default', name: 'held-md' }));
+    await eventually('its workflow', () => handle.describe().then((d) => d.status.name === 'RUNNING' || undefined, () => undefined), 60_000, 250);
+    const annotate = (value: string | null) =>
+      objects.patchNamespacedCustomObject(
+        { ...plural.MachineDeployment!, version: 'v1alpha1', namespace: 'default', name: 'held-md', body: { metadata: { annotations: { [PAUSED_ANNOTATION]: value } } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    const paused = async () => (((await get('MachineDeployment', 'held-md')) as { status?: ClusterObjectStatus }).status?.conditions ?? []).find((c) => c.type === 'Paused');
+    await annotate('');
+    // Metadata, not spec: no new generation, and yet its workflow is told, and the object says why.
+    await eventually('the workflow paused by its annotation', async () => ((await handle.query(machineDeploymentStatusQuery)).annotationPaused ? true : undefined), 30_000, 200);
+    await eventually('the object to show Paused', async () => ((await paused())?.status === 'True' ? true : undefined), 30_000, 200);
+    expect(await paused()).toMatchObject({ status: 'True', reason: 'Paused', message: 'MachineDeployment has the cluster.x-k8s.io/paused annotation' });
+    expect(((await get('MachineDeployment', 'held-md')) as { metadata: { generation?: number } }).metadata.generation).toBe(1);
+    // Deleted while it has the annotation, it waits (Cluster API's paused deployment does)…
+    await objects.deleteNamespacedCustomObject({ ...plural.MachineDeployment!, version: 'v1alpha1', namespace: 'default', name: 'held-md' });
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(((await get('MachineDeployment', 'held-md')) as Obj).metadata.finalizers).toEqual([FINALIZER]);
+    expect((await handle.describe()).status.name).toBe('RUNNING');
+    // …until the annotation is removed from the object being deleted.
+    await annotate(null);
+    await eventually('the resume to reach the workflow', async () => (log.join('\n').includes('machinedeployment.cluster.capstan.dev/held-md configured (resumed while being deleted)') ? true : undefined), 30_000, 100);
+    await eventually('held-md to be gone', async () => get('MachineDeployment', 'held-md').then(() => undefined, (err: { code?: number }) => err.code === 404 || undefined), 60_000, 250);
+  }, 180_000);
 
   const patchCluster = (spec: Record<string, unknown>) =>
     objects.patchNamespacedCustomObject({ group: 'cluster.capstan.dev', version: 'v1alpha1', namespace: 'default', plural: 'clusters', name: 'demo', body: { spec } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));

@@ -32,6 +32,9 @@ export async function workloadNodes(dataDir: string, cluster: string, namespace 
 
 export const nodeReady = (n: V1Node) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
+/** What the cloud did to VMs (a VM made, shut down, terminated): what a paused cluster or object must not cause. */
+export const actedOn = (events: readonly SimEvent[]) => events.filter((e) => ['vm.created', 'vm.shutting-down', 'vm.terminated'].includes(e.type)).map((e) => `${e.type} ${e.message}`);
+
 export async function allEvents(sim: SimCloudClient): Promise<SimEvent[]> {
   const out: SimEvent[] = [];
   for (;;) {

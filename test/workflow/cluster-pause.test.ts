@@ -11,7 +11,7 @@ import { applyClusterUpdate, controlPlaneStatusQuery, deleteClusterUpdate, machi
 import type { ClusterStatus } from '../../api/cluster.js';
 import type { SimEvent } from '../../providers/sim/types.js';
 import { eventually, startCapstanEnv, type CapstanEnv } from '../support/capstan-env.js';
-import { allEvents, clusterView, liveVms, waitForAvailable } from '../support/cluster-checks.js';
+import { actedOn, allEvents, clusterView, liveVms, waitForAvailable } from '../support/cluster-checks.js';
 import { DEMO_CLUSTER, DEMO_CONTROL_PLANE, workerHealthCheck } from '../support/demo-manifests.js';
 
 /** The demo with one control-plane machine (or `cpReplicas`), 2 workers of `workerType`, the health check, paused or not. */
@@ -23,9 +23,6 @@ function manifest(o: { paused?: boolean; workerType?: string; cpReplicas?: numbe
   if (o.paused && !text.includes('  paused: true\n')) throw new Error('the demo Cluster changed shape: fix manifest()');
   return `${text}\n---\n${workerHealthCheck()}`;
 }
-
-/** What the cloud did to VMs (a VM made, shut down, terminated): what a paused cluster must not cause. */
-const actedOn = (events: readonly SimEvent[]) => events.filter((e) => ['vm.created', 'vm.shutting-down', 'vm.terminated'].includes(e.type)).map((e) => `${e.type} ${e.message}`);
 
 describe('a paused Cluster (spec.paused)', () => {
   let env: CapstanEnv;

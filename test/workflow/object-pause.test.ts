@@ -1,0 +1,111 @@
+// Cluster API's paused annotation (cluster.x-k8s.io/paused) on one object, on real servers: a
+// one-control-plane cluster with a MachineDeployment of 2 workers and a MachineHealthCheck over
+// them. The annotated object acts on nothing — a deployment rolls no new template and its deletion
+// waits, a health check remediates no NotReady worker — while its Cluster and everything else go
+// on (the deployment's set is not paused). Removed, the object acts on what it was told meanwhile.
+// The cloud's own log shows what was (not) done; its check is planted in cluster-pause.test.ts.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { executePlan, loadPlan, rejection } from '../../client/apply.js';
+import { machineDeploymentWorkflowId, machineHealthCheckWorkflowId, machineSetWorkflowId } from '../../workflows/ids.js';
+import { applyMachineDeploymentUpdate, deleteMachineDeploymentSignal, machineDeploymentStatusQuery, machineHealthCheckStatusQuery, machineSetStatusQuery } from '../../workflows/messages.js';
+import { PAUSED_ANNOTATION } from '../../workflows/pause.js';
+import { eventually, startCapstanEnv, type CapstanEnv } from '../support/capstan-env.js';
+import { actedOn, allEvents, clusterView, liveVms, waitForAvailable } from '../support/cluster-checks.js';
+import { DEMO_CLUSTER, workerHealthCheck } from '../support/demo-manifests.js';
+
+const ANNOTATED = `  annotations:\n    ${PAUSED_ANNOTATION}: ""\n`;
+
+/** The demo with one control-plane machine, 2 workers of `workerType` and the health check; the deployment or the health check annotated. */
+function manifest(o: { workerType?: string; pauseDeployment?: boolean; pauseHealthCheck?: boolean } = {}): string {
+  let text = DEMO_CLUSTER.replace('replicas: 3', 'replicas: 1')
+    .replace(/(kind: MachineDeployment[\s\S]*?)replicas: 3/, '$1replicas: 2')
+    .replace('instanceType: sim.medium', `instanceType: ${o.workerType ?? 'sim.medium'}`);
+  let check = workerHealthCheck();
+  if (o.pauseDeployment) text = text.replace('kind: MachineDeployment\nmetadata:\n  name: demo-md-0\n', `kind: MachineDeployment\nmetadata:\n  name: demo-md-0\n${ANNOTATED}`);
+  if (o.pauseHealthCheck) check = check.replace('  name: demo-workers\n', `  name: demo-workers\n${ANNOTATED}`);
+  const out = `${text}\n---\n${check}`;
+  if ((o.pauseDeployment ? 1 : 0) + (o.pauseHealthCheck ? 1 : 0) !== out.split(PAUSED_ANNOTATION).length - 1) throw new Error('the demo changed shape: fix manifest()');
+  return out;
+}
+
+describe("an object's own pause (the cluster.x-k8s.io/paused annotation)", () => {
+  let env: CapstanEnv;
+  const md = () => env.client.workflow.getHandle(machineDeploymentWorkflowId({ namespace: 'default', name: 'demo-md-0' }));
+  const mhc = () => env.client.workflow.getHandle(machineHealthCheckWorkflowId({ namespace: 'default', name: 'demo-workers' }));
+  const set = (name: string) => env.client.workflow.getHandle(machineSetWorkflowId({ namespace: 'default', name }));
+  const apply = async (text: string) => (await executePlan(env.client, env.taskQueue, loadPlan([{ file: 'demo.yaml', text }]))).map((l) => `${l.object} ${l.result}`);
+  const workerVms = async () => (await liveVms(env.simClient)).filter((v) => v.name.startsWith('demo-md-0-'));
+  const lastSeq = async () => (await allEvents(env.simClient)).at(-1)!.seq;
+  const since = async (seq: number) => actedOn((await allEvents(env.simClient)).filter((e) => e.seq > seq));
+
+  beforeAll(async () => {
+    env = await startCapstanEnv({ observerQuietSeconds: 3, wakerListEveryMs: 500, unreachableGraceMs: 3000 });
+    expect(await apply(manifest())).toContain('machinehealthcheck.cluster.capstan.dev/demo-workers created');
+    await waitForAvailable(env.client, 'demo');
+    await eventually('2 available workers', async () => ((await md().query(machineDeploymentStatusQuery)).status?.availableReplicas === 2 ? true : undefined), 180_000, 300);
+  }, 300_000);
+  afterAll(async () => {
+    await env?.stop();
+  });
+
+  it('an annotated MachineDeployment rolls no new template; its set and its Cluster are not paused', async () => {
+    const fromSeq = await lastSeq();
+    const before = (await workerVms()).map((v) => v.name).sort();
+    const lines = await apply(manifest({ pauseDeployment: true, workerType: 'sim.large' }));
+    expect(lines).toContain('machinedeployment.cluster.capstan.dev/demo-md-0 configured');
+    expect(lines).toContain('cluster.cluster.capstan.dev/demo unchanged');
+    const d = await md().query(machineDeploymentStatusQuery);
+    expect(d.annotationPaused).toBe(true);
+    expect(d.clusterPaused).toBeUndefined();
+    const s = await set(d.sets[0]!.name).query(machineSetStatusQuery);
+    expect(s.annotationPaused ?? s.clusterPaused).toBeUndefined();
+    // Long enough for a rollout's first VM.
+    await new Promise((r) => setTimeout(r, 6000));
+    expect(await since(fromSeq)).toEqual([]);
+    expect((await workerVms()).map((v) => v.name).sort()).toEqual(before);
+    expect((await md().query(machineDeploymentStatusQuery)).sets).toHaveLength(1);
+    expect((await clusterView(env.client, 'demo')).status.conditions.find((c) => c.type === 'Paused')).toBeUndefined();
+  }, 60_000);
+
+  it('the annotation removed, the rollout goes on', async () => {
+    expect(await apply(manifest({ workerType: 'sim.large' }))).toContain('machinedeployment.cluster.capstan.dev/demo-md-0 configured');
+    expect((await md().query(machineDeploymentStatusQuery)).annotationPaused).toBeUndefined();
+    await eventually('the rollout done on sim.large', async () => {
+      const d = await md().query(machineDeploymentStatusQuery);
+      const vms = await workerVms();
+      return d.sets.length === 1 && d.sets[0]!.revision === 2 && d.status?.availableReplicas === 2 && vms.length === 2 && vms.every((v) => v.instanceType === 'sim.large') ? true : undefined;
+    }, 240_000, 500);
+  }, 300_000);
+
+  it('an annotated MachineHealthCheck remediates no NotReady worker until the annotation is removed', async () => {
+    expect(await apply(manifest({ workerType: 'sim.large', pauseHealthCheck: true }))).toContain('machinehealthcheck.cluster.capstan.dev/demo-workers configured');
+    expect((await mhc().query(machineHealthCheckStatusQuery)).annotationPaused).toBe(true);
+    const fromSeq = await lastSeq();
+    const victim = (await workerVms())[0]!;
+    await env.simClient.vmAction(victim.id, 'node-not-ready');
+    // Well past the health check's 3 s.
+    await new Promise((r) => setTimeout(r, 8000));
+    expect(await since(fromSeq)).toEqual([]);
+    expect(await apply(manifest({ workerType: 'sim.large' }))).toContain('machinehealthcheck.cluster.capstan.dev/demo-workers configured');
+    await eventually(`${victim.name} remediated`, async () => (!(await workerVms()).some((v) => v.id === victim.id) ? true : undefined), 120_000, 500);
+    await eventually('2 available workers again', async () => ((await md().query(machineDeploymentStatusQuery)).status?.availableReplicas === 2 ? true : undefined), 180_000, 500);
+  }, 360_000);
+
+  it("an annotated MachineDeployment's deletion waits until the annotation is removed; being deleted, it takes nothing else", async () => {
+    expect(await apply(manifest({ workerType: 'sim.large', pauseDeployment: true }))).toContain('machinedeployment.cluster.capstan.dev/demo-md-0 configured');
+    const fromSeq = await lastSeq();
+    await md().signal(deleteMachineDeploymentSignal, {});
+    await new Promise((r) => setTimeout(r, 5000));
+    expect(await since(fromSeq)).toEqual([]);
+    expect(await workerVms()).toHaveLength(2);
+    const plan = (text: string) => loadPlan([{ file: 'demo.yaml', text }]).machineDeployments[0]!;
+    const refusal = await md()
+      .executeUpdate(applyMachineDeploymentUpdate, { args: [plan(manifest({ workerType: 'sim.small', pauseDeployment: true }))] })
+      .then(() => 'taken', (err: unknown) => rejection(err) ?? String(err));
+    expect(refusal).toMatch(/MachineDeployment "demo-md-0" is being deleted/);
+    expect(await md().executeUpdate(applyMachineDeploymentUpdate, { args: [plan(manifest({ workerType: 'sim.large' }))] })).toMatchObject({ result: 'configured' });
+    await md().result();
+    expect(await workerVms()).toEqual([]);
+    expect((await since(fromSeq)).filter((e) => e.startsWith('vm.created'))).toEqual([]);
+  }, 240_000);
+});
