@@ -113,10 +113,14 @@ const ORPHAN_GRACE_MS = 5 * 60_000;
 const PAUSABLE = new Set<KindName>(['MachineDeployment', 'MachineSet', 'Machine', 'KubeadmControlPlane', 'MachineHealthCheck']);
 /**
  * The kinds whose workflow honours Cluster API's paused annotation on its own object (pause.ts): a
- * deployment, a health check and a set applied on its own (a deployment's set is its deployment's).
+ * control plane, a deployment, a health check and a set applied on its own (a deployment's set is
+ * its deployment's).
  */
 const annotationPausable = (kind: KindName, obj: MirroredObject) =>
-  kind === 'MachineDeployment' || kind === 'MachineHealthCheck' || (kind === 'MachineSet' && !obj.metadata?.ownerReferences?.some((r) => r.controller && r.kind === 'MachineDeployment'));
+  kind === 'KubeadmControlPlane' ||
+  kind === 'MachineDeployment' ||
+  kind === 'MachineHealthCheck' ||
+  (kind === 'MachineSet' && !obj.metadata?.ownerReferences?.some((r) => r.controller && r.kind === 'MachineDeployment'));
 /** Machine writes in flight at once: a wave of changes (a whole set created) reaches Kubernetes in parallel. */
 const WRITE_CONCURRENCY = 8;
 

@@ -323,22 +323,33 @@ export class Watcher {
 
   /**
    * A Cluster being deleted takes a pause or a resume still (Cluster API's spec.paused: its deletion
-   * waits while it is paused, so a user resumes it to let it go): a new generation of the object
-   * goes to its workflow with its own documents (not its deployments', sets' or machines'), and one
-   * that changed nothing the workflow takes now ("is being deleted") is marked applied.
+   * waits while it is paused, so a user resumes it to let it go), and so does its control plane
+   * (the paused annotation on the KubeadmControlPlane): a new generation of the Cluster, or a change
+   * of that annotation, goes to its workflow with its own documents (not its deployments', sets' or
+   * machines'), and one that changed nothing the workflow takes now ("is being deleted") is marked
+   * applied.
    */
   private async pauseWhileDeleting(namespace: string, c: CapstanObject, all: CapstanObject[]): Promise<void> {
     const name = c.metadata!.name!;
     const key = objectKey('Cluster', namespace, name);
     const generation = c.metadata?.generation;
-    if (generation === undefined || this.applied.get(key) === generation) return;
+    const kcp = all.find((o) => o.kind === 'KubeadmControlPlane' && o.metadata?.name === c.spec?.controlPlaneRef?.name);
+    const kcpKey = kcp && objectKey('KubeadmControlPlane', namespace, kcp.metadata!.name!);
+    const kcpWas = kcpKey ? this.appliedManifests.get(kcpKey) : undefined;
+    const kcpPauseChanged = !!kcp && (kcpWas?.uid !== kcp.metadata?.uid || kcpWas?.annotated !== hasPausedAnnotation(kcp.metadata));
+    if (generation === undefined || (this.applied.get(key) === generation && !kcpPauseChanged)) return;
     const docs = all.filter((o) => (o.kind === 'Cluster' ? o === c : !OWNED_BY_CLUSTER.has(o.kind!) && !madeByOwner(o)));
     const apply = planOf(namespace, name, docs).clusters[0];
     // An Update, never an update-with-start: a workflow that has finished deleting is not started again.
     if (apply) {
       try {
         const r = await this.o.temporal.workflow.getHandle(clusterWorkflowId({ namespace, name })).executeUpdate(applyClusterUpdate, { args: [apply] });
-        if (r.result === 'configured') this.log(`cluster.cluster.capstan.dev/${name} configured (${apply.cluster.spec.paused ? 'paused' : 'resumed'} while being deleted)`);
+        if (r.result === 'configured') {
+          for (const kind of r.changed ?? ['Cluster']) {
+            const paused = kind === 'Cluster' ? apply.cluster.spec.paused : hasPausedAnnotation(apply.controlPlane.metadata);
+            this.log(`${kind === 'Cluster' ? `cluster.cluster.capstan.dev/${name}` : `kubeadmcontrolplane.controlplane.capstan.dev/${apply.controlPlane.metadata.name}`} configured (${paused ? 'paused' : 'resumed'} while being deleted)`);
+          }
+        }
       } catch (err) {
         // Nothing new for it (it takes only a pause or a resume now), or it has finished.
         const message = rejection(err) ?? (err as Error)?.message ?? '';
@@ -346,6 +357,7 @@ export class Watcher {
       }
     }
     this.applied.set(key, generation);
+    if (kcp && kcpKey) this.appliedManifests.set(kcpKey, { uid: kcp.metadata?.uid, manifest: kcpWas?.manifest ?? canonicalJson(asManifest(kcp)), annotated: hasPausedAnnotation(kcp.metadata) });
   }
 
   /**

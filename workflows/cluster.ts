@@ -54,7 +54,7 @@ import {
   wakeObserverSignal,
   pauseSignal,
 } from './messages.js';
-import { PAUSED_DETAILS, pausedCondition, untilResumed } from './pause.js';
+import { hasPausedAnnotation, PAUSED_DETAILS, pausedCondition, untilResumed } from './pause.js';
 import { compareVersions } from './planners/control-plane-rollout.js';
 import { PROBE_OK, remoteConnectionProbe } from './planners/remote-connection.js';
 import { nodeHealthKey } from './planners/node-conditions.js';
@@ -255,13 +255,20 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
         cond(pausedCondition(state.paused));
         changes++;
       }
-      // (Being deleted, only the pause changes: deletion waits while paused.)
+      // The control plane's own pause (Cluster API's paused annotation on the KubeadmControlPlane):
+      // it is told at the loop's next pass (it started with what its manifest had then).
+      const controlPlanePauseChanged = applies > 1 && hasPausedAnnotation(next.controlPlane.metadata) !== !!state.controlPlaneAnnotated;
+      if (controlPlanePauseChanged) {
+        state.controlPlaneAnnotated = !state.controlPlaneAnnotated;
+        changes++;
+      } else if (applies === 1 && hasPausedAnnotation(next.controlPlane.metadata)) state.controlPlaneAnnotated = true;
+      // (Being deleted, only the pauses change: deletion waits while paused.)
       const pauseResult = (controlPlaneChanged: boolean): ApplyResult => ({
         result: 'configured',
         workflowId: workflowInfo().workflowId,
-        changed: controlPlaneChanged ? ['Cluster', 'KubeadmControlPlane'] : ['Cluster'],
+        changed: [...(pausedChanged ? (['Cluster'] as const) : []), ...(controlPlaneChanged || controlPlanePauseChanged ? (['KubeadmControlPlane'] as const) : [])],
       });
-      if (state.deleteRequested) return pausedChanged ? pauseResult(false) : { result: 'unchanged', workflowId: workflowInfo().workflowId };
+      if (state.deleteRequested) return pausedChanged || controlPlanePauseChanged ? pauseResult(false) : { result: 'unchanged', workflowId: workflowInfo().workflowId };
       // An upgrade of the control plane (version, machine template, rollout or remediation
       // settings): the control plane gets the whole new spec, replicas included.
       const now = asApplied();
@@ -274,21 +281,24 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
         state.controlPlaneReplicas = next.controlPlane.spec.replicas;
         state.controlPlaneScaleSent = true;
         changes++;
-        return pausedChanged ? pauseResult(true) : { result: 'configured', workflowId: workflowInfo().workflowId };
+        return pausedChanged || controlPlanePauseChanged ? pauseResult(true) : { result: 'configured', workflowId: workflowInfo().workflowId };
       }
       // A scale of the control plane.
       if (applies > 1 && next.controlPlane.spec.replicas !== cpReplicas()) {
         state.controlPlaneReplicas = next.controlPlane.spec.replicas;
         state.controlPlaneScaleSent = false;
         changes++;
-        return pausedChanged ? pauseResult(true) : { result: 'configured', workflowId: workflowInfo().workflowId };
+        return pausedChanged || controlPlanePauseChanged ? pauseResult(true) : { result: 'configured', workflowId: workflowInfo().workflowId };
       }
-      return pausedChanged ? pauseResult(false) : { result: applies === 1 ? 'created' : 'unchanged', workflowId: workflowInfo().workflowId };
+      return pausedChanged || controlPlanePauseChanged ? pauseResult(false) : { result: applies === 1 ? 'created' : 'unchanged', workflowId: workflowInfo().workflowId };
     },
     {
       validator: (next: ClusterApply) => {
-        // Being deleted, it takes a pause or a resume only (a paused Cluster's deletion waits for it).
-        if (state.deleteRequested && !!next.cluster.spec.paused === !!state.paused) throw new Error(`Cluster "${key.name}" is being deleted`);
+        // Being deleted, it takes a pause or a resume only (a paused Cluster's deletion waits for it;
+        // so does a paused control plane's).
+        if (state.deleteRequested && !!next.cluster.spec.paused === !!state.paused && hasPausedAnnotation(next.controlPlane?.metadata) === !!state.controlPlaneAnnotated) {
+          throw new Error(`Cluster "${key.name}" is being deleted`);
+        }
         assertValid([next.cluster, next.infrastructure, next.controlPlane, next.controlPlaneMachineTemplate]);
         const now = asApplied();
         const fields = diffPaths(now, next).filter((f) => ![...METADATA_MUTABLE, ...CLUSTER_MUTABLE, ...CONTROL_PLANE_MUTABLE].some((m) => f === m || f.startsWith(`${m}.`) || f.startsWith(`${m}[`)));
@@ -433,6 +443,16 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
     for (const [name, m] of liveSets()) if (m.started) sends.push(tell(machineSetWorkflowId({ namespace: key.namespace, name })));
     for (const [name, h] of liveHealthChecks()) if (h.started) sends.push(tell(machineHealthCheckWorkflowId({ namespace: key.namespace, name })));
     await Promise.all(sends);
+  };
+  /** Its running control plane's own pause changed since it was told (or started). */
+  const controlPlanePauseDue = () => !!state.controlPlaneAnnotated !== !!state.controlPlaneAnnotatedTold && !!state.controlPlaneStarted && !state.controlPlane?.deleted;
+  /** Tells its control plane its own pause (its paused annotation), when that changed since it was told or started. */
+  const tellControlPlanePaused = async () => {
+    if (!controlPlanePauseDue()) return;
+    const annotated = !!state.controlPlaneAnnotated;
+    state.controlPlaneAnnotatedTold = annotated;
+    const kcp = apply.controlPlane.metadata;
+    await signalOrForget(controlPlaneWorkflowId({ namespace: kcp.namespace, name: kcp.name }), (h) => h.signal(pauseSignal, { annotated }), () => undefined);
   };
   setHandler(wakeObserverSignal, () => {
     if (wake(state)) changes++;
@@ -662,6 +682,8 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
   if (!state.deleteRequested && !state.controlPlaneStarted) {
     setCurrentDetails('starting the control plane');
     const kcp = apply.controlPlane;
+    // (It takes its paused annotation from the manifest it starts with.)
+    if (hasPausedAnnotation(apply.controlPlane.metadata)) state.controlPlaneAnnotatedTold = true;
     await startChild(ControlPlaneWorkflow, {
       workflowId: controlPlaneWorkflowId({ namespace: kcp.metadata.namespace, name: kcp.metadata.name }),
       parentClosePolicy: ParentClosePolicy.ABANDON,
@@ -689,10 +711,13 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
     const seen = changes;
     // Paused: its objects are told, and nothing starts, scales or goes until it is resumed (pause.ts).
     await tellPaused();
+    await tellControlPlanePaused();
     if (state.paused) {
       updateStatus();
       syncListMemo();
-      if (!(await untilResumed(state, () => workflowInfo().continueAsNewSuggested))) return await continueFresh();
+      // (Its control plane's own pause is told while it is paused too.)
+      const resumed = await untilResumed(state, () => workflowInfo().continueAsNewSuggested || controlPlanePauseDue());
+      if (!resumed && workflowInfo().continueAsNewSuggested) return await continueFresh();
       continue;
     }
     await reconcileMachines();
@@ -778,7 +803,11 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
       (h) => h.signal(deleteControlPlaneSignal, { clusterDeleting: true }),
       () => (state.controlPlane = { ...state.controlPlane!, deleted: true }),
     );
-    await condition(() => !!state.controlPlane?.deleted);
+    // (A control plane with the paused annotation waits to be deleted until it is told that is removed.)
+    while (!state.controlPlane?.deleted) {
+      await condition(() => !!state.controlPlane?.deleted || controlPlanePauseDue());
+      await tellControlPlanePaused();
+    }
   }
 
   if (state.providerClusterId) {

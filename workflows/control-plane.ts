@@ -24,7 +24,7 @@ import { ConditionType, Reason, retryingCondition, setCondition, type ConditionI
 import { machineWorkflowId } from './ids.js';
 import { MachineWorkflow } from './machine.js';
 import { controlPlaneReportSignal, controlPlaneStatusQuery, deleteControlPlaneSignal, updateControlPlaneSignal, deleteMachineSignal, machineReportSignal, remediateControlPlaneMachineSignal, scaleControlPlaneSignal } from './messages.js';
-import { takePause, untilResumed } from './pause.js';
+import { hasPausedAnnotation, isPaused, takePause, untilResumed } from './pause.js';
 import { controlPlaneRemediation, quorum, retryLimits, type RetryInput } from './planners/control-plane-remediation.js';
 import { compareVersions, pickFailureDomain, planControlPlane } from './planners/control-plane-rollout.js';
 import { canonicalJson } from './spec-diff.js';
@@ -63,6 +63,8 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
     deleteRequested: false,
     clusterDeleting: false,
     reportedAvailable: false,
+    // (Created with Cluster API's paused annotation: it makes no machine until that is removed.)
+    ...(hasPausedAnnotation(kcp.metadata) ? { annotated: true } : {}),
   };
   let changes = 0;
   let scope: CancellationScope | undefined;
@@ -93,6 +95,7 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
     namespace: kcp.metadata.namespace,
     clusterName: input.cluster.key.name,
     ...(state.paused ? { clusterPaused: true as const } : {}),
+    ...(state.annotated ? { annotationPaused: true as const } : {}),
     spec: { ...current(), replicas: desired() },
     status: state.status,
     machines: live().map(([name, m]) => ({
@@ -441,8 +444,9 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
 
   while (!state.deleteRequested) {
     const seen = changes;
-    // Its Cluster is paused: no machine made, replaced or remediated until it is resumed (pause.ts).
-    if (state.paused) {
+    // Its Cluster is paused, or it has the paused annotation: no machine made, replaced or
+    // remediated until it is resumed (pause.ts).
+    if (isPaused(state)) {
       if (!(await untilResumed(state, () => workflowInfo().continueAsNewSuggested))) return await continueFresh();
       continue;
     }

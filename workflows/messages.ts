@@ -135,4 +135,9 @@ export const machineDeploymentReportSignal = defineSignal<[MachineDeploymentRepo
  * Cluster API's pause, from the Cluster (spec.paused) to its control plane, deployments, sets and
  * health checks, and from a deployment to its sets (pause.ts).
  */
-export const pauseSignal = defineSignal<[{ paused: boolean }]>('pause');
+/**
+ * A pause for a workflow (pause.ts): `paused`, its Cluster's spec.paused (from its owner);
+ * `annotated`, its own object's paused annotation (a control plane's, from its Cluster, which
+ * takes the control plane's manifest). Each is sent only when it changed.
+ */
+export const pauseSignal = defineSignal<[{ paused?: boolean; annotated?: boolean }]>('pause');

@@ -9,9 +9,11 @@
 // condition, so every recorded history replays as before.
 //
 // One object is paused alone by Cluster API's `cluster.x-k8s.io/paused` annotation (as
-// `clusterctl move` and operators use it): a MachineDeployment, a standalone MachineSet or a
-// MachineHealthCheck that has it acts on nothing, its deletion included (a health check has no
-// deletion to hold), and tells nobody: the sets of a paused deployment keep their machines.
+// `clusterctl move` and operators use it): a KubeadmControlPlane, a MachineDeployment, a standalone
+// MachineSet or a MachineHealthCheck that has it acts on nothing, its deletion included (a health
+// check has no deletion to hold), and tells nobody: the sets of a paused deployment keep their
+// machines. A control plane hears of its annotation from its Cluster (pauseSignal), the others
+// from their own apply.
 import { condition, setCurrentDetails, setHandler } from '@temporalio/workflow';
 import type { ConditionInput } from './conditions.js';
 import { pauseSignal } from './messages.js';
@@ -63,10 +65,17 @@ export function takePausedAnnotation(state: PauseState, metadata: { annotations?
 
 /** Takes the pause its owner sends (pauseSignal) into `state`; `changed` wakes the workflow's loop. */
 export function takePause(state: PauseState, changed: () => void): void {
-  setHandler(pauseSignal, ({ paused }) => {
-    if (!!state.paused === paused) return;
-    state.paused = paused;
-    changed();
+  setHandler(pauseSignal, ({ paused, annotated }) => {
+    let changes = 0;
+    if (paused !== undefined && !!state.paused !== paused) {
+      state.paused = paused;
+      changes++;
+    }
+    if (annotated !== undefined && !!state.annotated !== annotated) {
+      state.annotated = annotated;
+      changes++;
+    }
+    if (changes) changed();
   });
 }
 

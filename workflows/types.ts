@@ -234,6 +234,10 @@ export interface WorkerMachineRecord {
 export interface ClusterState extends QuietState, PauseState {
   /** What its control plane, deployments, sets and health checks were last told of the pause (absent: never told). */
   pausedTold?: boolean;
+  /** Its KubeadmControlPlane's manifest has the paused annotation (pause.ts; absent: never had it). */
+  controlPlaneAnnotated?: boolean;
+  /** What its control plane was last told of that (or started with; absent: never had it). */
+  controlPlaneAnnotatedTold?: boolean;
   uid: string;
   specHash: string;
   status: ClusterStatus;
@@ -313,6 +317,8 @@ export interface ControlPlaneView {
   clusterName: string;
   /** Its Cluster is paused (spec.paused): it acts on nothing until resumed (absent: not paused). */
   clusterPaused?: true;
+  /** Its object has Cluster API's paused annotation (cluster.x-k8s.io/paused): it acts on nothing until that is removed. */
+  annotationPaused?: true;
   /** spec.replicas as last applied (a scale through the Cluster's manifest). */
   spec: KubeadmControlPlane['spec'];
   status: KubeadmControlPlaneStatus;

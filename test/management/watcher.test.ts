@@ -191,7 +191,7 @@ describe('CRD watcher', () => {
 
   const patchCluster = (spec: Record<string, unknown>) =>
     objects.patchNamespacedCustomObject({ group: 'cluster.capstan.dev', version: 'v1alpha1', namespace: 'default', plural: 'clusters', name: 'demo', body: { spec } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
-  type ClusterObjectStatus = { phase?: string; conditions?: { type: string; status: string; reason?: string }[] };
+  type ClusterObjectStatus = { phase?: string; conditions?: { type: string; status: string; reason?: string; message?: string }[] };
   const clusterStatus = async () => ((await clusterObject()) as { status?: ClusterObjectStatus }).status;
 
   it('pauses the cluster when its object says spec.paused (kubectl patch), and shows it (Paused, as Cluster API)', async () => {
@@ -206,9 +206,24 @@ describe('CRD watcher', () => {
     }, 60_000, 200);
   }, 120_000);
 
-  it('deletes the workload cluster when the Cluster object is deleted, and lets the object go only then (a paused one once it is resumed)', async () => {
+  it('deletes the workload cluster when the Cluster object is deleted, and lets the object go only then (a paused one once it is resumed, its paused control plane once the annotation goes)', async () => {
     const vms = (await liveVms(env.simClient)).filter((v) => v.name.startsWith('demo-')).length;
     expect(vms).toBeGreaterThan(0);
+    // Its control plane paused too, by Cluster API's annotation on its own object.
+    const annotateKcp = (value: string | null) =>
+      objects.patchNamespacedCustomObject(
+        { ...plural.KubeadmControlPlane!, version: 'v1alpha1', namespace: 'default', name: 'demo-control-plane', body: { metadata: { annotations: { [PAUSED_ANNOTATION]: value } } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    const kcp = env.client.workflow.getHandle(controlPlaneWorkflowId({ namespace: 'default', name: 'demo-control-plane' }));
+    await annotateKcp('');
+    await eventually('the control plane paused by its annotation', async () => ((await kcp.query(controlPlaneStatusQuery)).annotationPaused ? true : undefined), 30_000, 200);
+    // Its object says both reasons, as Cluster API joins them.
+    const kcpPaused = async () => (((await get('KubeadmControlPlane', 'demo-control-plane')) as { status?: ClusterObjectStatus }).status?.conditions ?? []).find((c) => c.type === 'Paused');
+    await eventually('the control plane object to say why it is paused', async () => ((await kcpPaused())?.message?.includes('annotation') ? true : undefined), 30_000, 200);
+    expect(await kcpPaused()).toMatchObject({ status: 'True', reason: 'Paused', message: 'Cluster spec.paused is set to true, KubeadmControlPlane has the cluster.x-k8s.io/paused annotation' });
+    const controlPlaneVms = (await liveVms(env.simClient)).filter((v) => v.name.startsWith('demo-control-plane-')).length;
+    expect(controlPlaneVms).toBeGreaterThan(0);
     await objects.deleteNamespacedCustomObject({ group: 'cluster.capstan.dev', version: 'v1alpha1', namespace: 'default', plural: 'clusters', name: 'demo' });
     // Paused, its deletion waits (Cluster API's): nothing goes, the object stays.
     await eventually('the deletion to reach the workflow', async () => (log.join('\n').includes('cluster default/demo: deleting') ? true : undefined), 30_000, 100);
@@ -218,6 +233,12 @@ describe('CRD watcher', () => {
     // Resumed (the object being deleted takes that change), it goes.
     await patchCluster({ paused: false });
     await eventually('the resume to reach the workflow', async () => (log.join('\n').includes('cluster.cluster.capstan.dev/demo configured (resumed while being deleted)') ? true : undefined), 30_000, 100);
+    // Its workers go; its control plane waits for its own annotation to go.
+    await eventually('no worker left', async () => ((await liveVms(env.simClient)).filter((v) => v.name.startsWith('demo-') && !v.name.startsWith('demo-control-plane-')).length === 0 ? true : undefined), 120_000, 250);
+    await new Promise((r) => setTimeout(r, 3000));
+    expect((await liveVms(env.simClient)).filter((v) => v.name.startsWith('demo-control-plane-'))).toHaveLength(controlPlaneVms);
+    await annotateKcp(null);
+    await eventually('the control plane\'s resume to reach the workflow', async () => (log.join('\n').includes('kubeadmcontrolplane.controlplane.capstan.dev/demo-control-plane configured (resumed while being deleted)') ? true : undefined), 30_000, 100);
     // Held by the finalizer while the workflow deletes…
     expect((await clusterObject()).metadata.finalizers).toEqual([FINALIZER]);
     // …showing it, as Cluster API's does: phase Deleting and the Deleting condition (revision 9)…

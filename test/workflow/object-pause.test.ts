@@ -1,18 +1,33 @@
 // Cluster API's paused annotation (cluster.x-k8s.io/paused) on one object, on real servers: a
 // one-control-plane cluster with a MachineDeployment of 2 workers and a MachineHealthCheck over
 // them. The annotated object acts on nothing — a deployment rolls no new template and its deletion
-// waits, a health check remediates no NotReady worker — while its Cluster and everything else go
-// on (the deployment's set is not paused). Removed, the object acts on what it was told meanwhile.
+// waits, a health check remediates no NotReady worker, a control plane scales not and its
+// deletion (the Cluster's last step) waits — while its Cluster and everything else go on (the
+// deployment's set is not paused). Removed, the object acts on what it was told meanwhile.
 // The cloud's own log shows what was (not) done; its check is planted in cluster-pause.test.ts.
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executePlan, loadPlan, rejection } from '../../client/apply.js';
-import { machineDeploymentWorkflowId, machineHealthCheckWorkflowId, machineSetWorkflowId } from '../../workflows/ids.js';
-import { applyMachineDeploymentUpdate, deleteMachineDeploymentSignal, machineDeploymentStatusQuery, machineHealthCheckStatusQuery, machineSetStatusQuery } from '../../workflows/messages.js';
+import type { ClusterStatus } from '../../api/cluster.js';
+import { clusterWorkflowId, controlPlaneWorkflowId, machineDeploymentWorkflowId, machineHealthCheckWorkflowId, machineSetWorkflowId } from '../../workflows/ids.js';
+import {
+  applyClusterUpdate,
+  applyMachineDeploymentUpdate,
+  applyMachineSetUpdate,
+  controlPlaneStatusQuery,
+  deleteClusterUpdate,
+  deleteMachineDeploymentSignal,
+  deleteMachineSetSignal,
+  machineDeploymentStatusQuery,
+  machineHealthCheckStatusQuery,
+  machineSetStatusQuery,
+} from '../../workflows/messages.js';
 import { PAUSED_ANNOTATION } from '../../workflows/pause.js';
 import { eventually, startCapstanEnv, type CapstanEnv } from '../support/capstan-env.js';
 import { actedOn, allEvents, clusterView, liveVms, waitForAvailable } from '../support/cluster-checks.js';
-import { DEMO_CLUSTER, workerHealthCheck } from '../support/demo-manifests.js';
+import { DEMO_CLUSTER, DEMO_CONTROL_PLANE, workerHealthCheck } from '../support/demo-manifests.js';
 
+const MD_SAMPLE = readFileSync(new URL('../../config/samples/machinedeployment.yaml', import.meta.url), 'utf8');
 const ANNOTATED = `  annotations:\n    ${PAUSED_ANNOTATION}: ""\n`;
 
 /** The demo with one control-plane machine, 2 workers of `workerType` and the health check; the deployment or the health check annotated. */
@@ -28,10 +43,22 @@ function manifest(o: { workerType?: string; pauseDeployment?: boolean; pauseHeal
   return out;
 }
 
+/** The demo's Cluster and control plane alone (`cpReplicas` machines), the control plane annotated or not. */
+function controlPlane(o: { cpReplicas: number; paused?: boolean }): string {
+  const text = DEMO_CONTROL_PLANE.replace('replicas: 3', `replicas: ${o.cpReplicas}`);
+  if (!o.paused) return text;
+  const out = text.replace('kind: KubeadmControlPlane\nmetadata:\n  name: demo-control-plane\n', `kind: KubeadmControlPlane\nmetadata:\n  name: demo-control-plane\n${ANNOTATED}`);
+  if (!out.includes(PAUSED_ANNOTATION)) throw new Error('the demo changed shape: fix controlPlane()');
+  return out;
+}
+
 describe("an object's own pause (the cluster.x-k8s.io/paused annotation)", () => {
   let env: CapstanEnv;
   const md = () => env.client.workflow.getHandle(machineDeploymentWorkflowId({ namespace: 'default', name: 'demo-md-0' }));
   const mhc = () => env.client.workflow.getHandle(machineHealthCheckWorkflowId({ namespace: 'default', name: 'demo-workers' }));
+  const kcp = () => env.client.workflow.getHandle(controlPlaneWorkflowId({ namespace: 'default', name: 'demo-control-plane' }));
+  const cluster = () => env.client.workflow.getHandle(clusterWorkflowId({ namespace: 'default', name: 'demo' }));
+  const controlPlaneVms = async () => (await liveVms(env.simClient)).filter((v) => v.name.startsWith('demo-control-plane-'));
   const set = (name: string) => env.client.workflow.getHandle(machineSetWorkflowId({ namespace: 'default', name }));
   const apply = async (text: string) => (await executePlan(env.client, env.taskQueue, loadPlan([{ file: 'demo.yaml', text }]))).map((l) => `${l.object} ${l.result}`);
   const workerVms = async () => (await liveVms(env.simClient)).filter((v) => v.name.startsWith('demo-md-0-'));
@@ -107,5 +134,65 @@ describe("an object's own pause (the cluster.x-k8s.io/paused annotation)", () =>
     await md().result();
     expect(await workerVms()).toEqual([]);
     expect((await since(fromSeq)).filter((e) => e.startsWith('vm.created'))).toEqual([]);
+  }, 240_000);
+
+  it('an annotated MachineSet applied on its own scales not, and its deletion waits, until the annotation is removed', async () => {
+    const solo = (replicas: number, paused = false) => {
+      const text = MD_SAMPLE.replace('kind: MachineDeployment', 'kind: MachineSet')
+        .replace(/\n {2}rollout:\n(?: {4,}.*\n)+/, '\n')
+        .replace(/demo-md-0/g, 'solo')
+        .replace('replicas: 3', `replicas: ${replicas}`);
+      return paused ? text.replace('kind: MachineSet\nmetadata:\n  name: solo\n', `kind: MachineSet\nmetadata:\n  name: solo\n${ANNOTATED}`) : text;
+    };
+    expect(solo(1, true)).toContain(PAUSED_ANNOTATION);
+    const soloVms = async () => (await liveVms(env.simClient)).filter((v) => v.name.startsWith('solo-'));
+    const solo1 = set('solo');
+    expect(await apply(solo(1))).toEqual(['machineset.cluster.capstan.dev/solo created']);
+    await eventually('1 ready machine', async () => ((await solo1.query(machineSetStatusQuery)).status?.readyReplicas === 1 ? true : undefined), 180_000, 300);
+    const fromSeq = await lastSeq();
+    expect(await apply(solo(2, true))).toEqual(['machineset.cluster.capstan.dev/solo configured']);
+    expect((await solo1.query(machineSetStatusQuery)).annotationPaused).toBe(true);
+    await new Promise((r) => setTimeout(r, 5000));
+    expect(await since(fromSeq)).toEqual([]);
+    expect(await apply(solo(2))).toEqual(['machineset.cluster.capstan.dev/solo configured']);
+    await eventually('2 ready machines', async () => ((await solo1.query(machineSetStatusQuery)).status?.readyReplicas === 2 ? true : undefined), 180_000, 300);
+    // Deleted with the annotation, it waits; being deleted, it takes the annotation's removal.
+    expect(await apply(solo(2, true))).toEqual(['machineset.cluster.capstan.dev/solo configured']);
+    await solo1.signal(deleteMachineSetSignal, {});
+    await new Promise((r) => setTimeout(r, 4000));
+    expect(await soloVms()).toHaveLength(2);
+    const plan = loadPlan([{ file: 'ms.yaml', text: solo(2) }]).machineSets[0]!;
+    expect(await solo1.executeUpdate(applyMachineSetUpdate, { args: [plan] })).toMatchObject({ result: 'configured' });
+    await solo1.result();
+    expect(await soloVms()).toEqual([]);
+  }, 360_000);
+
+  it('an annotated KubeadmControlPlane scales not until the annotation is removed', async () => {
+    const fromSeq = await lastSeq();
+    const lines = await apply(controlPlane({ cpReplicas: 3, paused: true }));
+    expect(lines).toContain('kubeadmcontrolplane.controlplane.capstan.dev/demo-control-plane configured');
+    expect(lines).toContain('cluster.cluster.capstan.dev/demo unchanged');
+    await eventually('the control plane paused by its annotation', async () => ((await kcp().query(controlPlaneStatusQuery)).annotationPaused ? true : undefined), 30_000, 200);
+    await new Promise((r) => setTimeout(r, 6000));
+    expect(await since(fromSeq)).toEqual([]);
+    expect((await kcp().query(controlPlaneStatusQuery)).machines).toHaveLength(1);
+    expect(await apply(controlPlane({ cpReplicas: 3 }))).toContain('kubeadmcontrolplane.controlplane.capstan.dev/demo-control-plane configured');
+    await eventually('3 control-plane machines ready', async () => ((await kcp().query(controlPlaneStatusQuery)).status.readyReplicas === 3 ? true : undefined), 240_000, 500);
+  }, 300_000);
+
+  it("a Cluster whose control plane has the annotation is deleted up to its control plane, which waits until the annotation is removed", async () => {
+    expect(await apply(controlPlane({ cpReplicas: 3, paused: true }))).toContain('kubeadmcontrolplane.controlplane.capstan.dev/demo-control-plane configured');
+    await eventually('the control plane paused by its annotation', async () => ((await kcp().query(controlPlaneStatusQuery)).annotationPaused ? true : undefined), 30_000, 200);
+    const fromSeq = await lastSeq();
+    await cluster().executeUpdate(deleteClusterUpdate, { args: [] });
+    await eventually('the Cluster deleting', async () => ((await clusterView(env.client, 'demo')).status.phase === 'Deleting' ? true : undefined), 60_000, 250);
+    await new Promise((r) => setTimeout(r, 5000));
+    expect((await since(fromSeq)).filter((e) => e.includes('demo-control-plane-'))).toEqual([]);
+    expect(await controlPlaneVms()).toHaveLength(3);
+    // Being deleted, the Cluster takes the control plane's pause (and nothing else), and goes.
+    const resume = loadPlan([{ file: 'demo.yaml', text: controlPlane({ cpReplicas: 3 }) }]).clusters[0]!;
+    expect(await cluster().executeUpdate(applyClusterUpdate, { args: [resume] })).toMatchObject({ result: 'configured', changed: ['KubeadmControlPlane'] });
+    expect(((await cluster().result()) as ClusterStatus).phase).toBe('Deleted');
+    expect((await liveVms(env.simClient)).filter((v) => v.name.startsWith('demo-'))).toEqual([]);
   }, 240_000);
 });
