@@ -23,6 +23,8 @@ export const ANNOTATIONS = {
   remediateMachine: 'cluster.capstan.dev/remediate-machine',
   /** Cluster API's cluster.x-k8s.io/skip-remediation: no health check counts or remediates this machine. */
   skipRemediation: 'cluster.capstan.dev/skip-remediation',
+  /** Cluster API's cluster.x-k8s.io/paused: this object alone acts on nothing while it has it (workflows/pause.ts). */
+  paused: 'cluster.capstan.dev/paused',
 } as const;
 
 /** The annotations a Machine's health checks read, as Cluster API's MachineHealthCheck reads its own. */

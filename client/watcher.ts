@@ -19,8 +19,8 @@ import { canonicalJson } from '../workflows/spec-diff.js';
 import { KINDS, type KindName } from '../api/kinds.js';
 import { VERSION } from '../api/meta.js';
 import { clusterWorkflowId, controlPlaneWorkflowId, machineDeploymentWorkflowId, machineHealthCheckWorkflowId, machineSetWorkflowId, machineWorkflowId } from '../workflows/ids.js';
-import { hasPausedAnnotation } from '../workflows/pause.js';
-import { annotateMachineUpdate, applyClusterUpdate, applyMachineDeploymentUpdate, applyMachineSetUpdate, deleteClusterUpdate, deleteMachineDeploymentSignal, deleteMachineHealthCheckSignal, deleteMachineSetSignal, deleteMachineSignal, remediateControlPlaneMachineSignal } from '../workflows/messages.js';
+import { hasPausedAnnotation, PAUSED_ANNOTATION } from '../workflows/pause.js';
+import { annotateMachineUpdate, applyClusterUpdate, pauseSignal, deleteClusterUpdate, deleteMachineDeploymentSignal, deleteMachineHealthCheckSignal, deleteMachineSetSignal, deleteMachineSignal, remediateControlPlaneMachineSignal } from '../workflows/messages.js';
 import { executePlan, loadPlan, rejection, type ApplyLine } from './apply.js';
 import type { ApplyPlan } from './manifests.js';
 import { asManifest, type CapstanObject, madeByOwner, templateAnnotationKeys, userAnnotations } from './object-manifest.js';
@@ -134,6 +134,7 @@ export class Watcher {
       informer.on('delete', (obj: CapstanObject) => {
         this.intents.delete(obj.metadata?.uid ?? '');
         this.refused.delete(obj.metadata?.uid ?? '');
+        this.pauseToldWhileDeleting.delete(obj.metadata?.uid ?? '');
         if (!madeByOwner(obj)) this.enqueue(obj.metadata?.namespace ?? 'default');
         else if (obj.kind === 'Machine') {
           this.deleting.delete(objectKey('Machine', obj.metadata?.namespace ?? '', obj.metadata?.name ?? ''));
@@ -204,12 +205,12 @@ export class Watcher {
     for (const o of all.filter((x) => DELETABLE[x.kind!] && !madeByOwner(x))) {
       if (o.metadata?.deletionTimestamp) {
         await this.deleteOwned(namespace, o, all);
-        await this.pauseAnnotationWhileDeleting(namespace, o, all);
+        await this.pauseAnnotationWhileDeleting(namespace, o);
         continue;
       }
       // Its finalizer, and its Cluster as an owner (in one write).
       const cluster = liveCluster(o.spec?.clusterName);
-      if (!cluster) await this.pauseAnnotationWhileDeleting(namespace, o, all);
+      if (!cluster) await this.pauseAnnotationWhileDeleting(namespace, o);
       const owner = cluster && !ownedBy(o, cluster) ? cluster : undefined;
       if (!o.metadata?.finalizers?.includes(FINALIZER) || owner) {
         await this.setFinalizers(o, [...new Set([...(o.metadata?.finalizers ?? []), FINALIZER])], { [WORKFLOW_ID_ANNOTATION]: DELETABLE[o.kind!]!.id({ namespace, name: o.metadata!.name! }) }, owner);
@@ -362,44 +363,29 @@ export class Watcher {
 
   /**
    * A deployment or standalone set being deleted (itself, or its Cluster) takes its paused
-   * annotation still (Cluster API's cluster.x-k8s.io/paused: its deletion waits while it has it,
-   * so a user removes it to let it go): a change of it goes to its workflow in an Update of its
-   * own apply, never an update-with-start (a workflow that has finished is not started again).
+   * annotation still (Cluster API's: its deletion waits while it has it, so a user removes it to let
+   * it go): a change of it goes to its workflow as one pause signal (`annotated`), nothing else of
+   * the object (which is no longer applied). After a restart of the watcher, once.
    */
-  private async pauseAnnotationWhileDeleting(namespace: string, o: CapstanObject, all: CapstanObject[]): Promise<void> {
+  private async pauseAnnotationWhileDeleting(namespace: string, o: CapstanObject): Promise<void> {
     if (o.kind !== 'MachineDeployment' && o.kind !== 'MachineSet') return;
     const uid = o.metadata?.uid ?? '';
+    const name = o.metadata!.name!;
     const annotated = hasPausedAnnotation(o.metadata);
     if (this.pauseToldWhileDeleting.get(uid) === annotated) return;
-    // What was last applied says it already (a watcher that ran all along); else the workflow is told once.
-    const was = this.appliedManifests.get(objectKey(o.kind, namespace, o.metadata!.name!));
-    if (this.pauseToldWhileDeleting.get(uid) === undefined && was?.uid === uid && was.annotated === annotated) {
+    // What was last applied says it already (a watcher that ran all along); else the workflow is told.
+    const was = this.appliedManifests.get(objectKey(o.kind, namespace, name));
+    if (!this.pauseToldWhileDeleting.has(uid) && was?.uid === uid && was.annotated === annotated) {
       this.pauseToldWhileDeleting.set(uid, annotated);
       return;
     }
-    const name = o.metadata!.name!;
-    let plan: ApplyPlan;
+    const id = o.kind === 'MachineDeployment' ? machineDeploymentWorkflowId({ namespace, name }) : machineSetWorkflowId({ namespace, name });
     try {
-      plan = planOf(namespace, o.spec?.clusterName ?? '', [o, ...all.filter((x) => !OWNED_BY_CLUSTER.has(x.kind!) && x.kind !== 'Cluster' && !madeByOwner(x))]);
+      await this.o.temporal.workflow.getHandle(id).signal(pauseSignal, { annotated });
+      this.log(`${o.kind.toLowerCase()}.cluster.capstan.dev/${name} ${annotated ? 'paused' : 'resumed'} (its ${PAUSED_ANNOTATION} annotation, while being deleted)`);
     } catch (err) {
-      // (Its templates gone already: its workflow keeps the annotation it was last told.)
-      this.log(`${o.kind} ${namespace}/${name}: its paused annotation could not be delivered while it is deleted: ${(err as Error).message}`);
-      this.pauseToldWhileDeleting.set(uid, annotated);
-      return;
-    }
-    const deployment = plan.machineDeployments[0];
-    const set = plan.machineSets[0];
-    try {
-      const r = deployment
-        ? await this.o.temporal.workflow.getHandle(machineDeploymentWorkflowId({ namespace, name })).executeUpdate(applyMachineDeploymentUpdate, { args: [deployment] })
-        : set
-          ? await this.o.temporal.workflow.getHandle(machineSetWorkflowId({ namespace, name })).executeUpdate(applyMachineSetUpdate, { args: [set] })
-          : undefined;
-      if (r?.result === 'configured') this.log(`${o.kind.toLowerCase()}.cluster.capstan.dev/${name} configured (${annotated ? 'paused' : 'resumed'} while being deleted)`);
-    } catch (err) {
-      // Nothing new for it (it takes only its pause now), it has finished, or it is not its Cluster's to take.
-      const message = rejection(err) ?? (err as Error)?.message ?? '';
-      if (!/is being deleted|already completed|owned by a MachineDeployment/i.test(message) && !(err instanceof WorkflowNotFoundError)) throw err;
+      // A workflow that has finished has nothing left to hold.
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
     }
     this.pauseToldWhileDeleting.set(uid, annotated);
   }

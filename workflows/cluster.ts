@@ -54,7 +54,7 @@ import {
   wakeObserverSignal,
   pauseSignal,
 } from './messages.js';
-import { hasPausedAnnotation, PAUSED_DETAILS, pausedCondition, untilResumed } from './pause.js';
+import { hasPausedAnnotation, heedsPausedAnnotation, PAUSED_DETAILS, pausedCondition, untilResumed } from './pause.js';
 import { compareVersions } from './planners/control-plane-rollout.js';
 import { PROBE_OK, remoteConnectionProbe } from './planners/remote-connection.js';
 import { nodeHealthKey } from './planners/node-conditions.js';
@@ -257,11 +257,12 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
       }
       // The control plane's own pause (Cluster API's paused annotation on the KubeadmControlPlane):
       // it is told at the loop's next pass (it started with what its manifest had then).
-      const controlPlanePauseChanged = applies > 1 && hasPausedAnnotation(next.controlPlane.metadata) !== !!state.controlPlaneAnnotated;
+      const controlPlaneAnnotated = hasPausedAnnotation(next.controlPlane.metadata);
+      const controlPlanePauseChanged = applies > 1 && controlPlaneAnnotated !== !!state.controlPlaneAnnotated && (!controlPlaneAnnotated || heedsPausedAnnotation(true));
       if (controlPlanePauseChanged) {
-        state.controlPlaneAnnotated = !state.controlPlaneAnnotated;
+        state.controlPlaneAnnotated = controlPlaneAnnotated;
         changes++;
-      } else if (applies === 1 && hasPausedAnnotation(next.controlPlane.metadata)) state.controlPlaneAnnotated = true;
+      } else if (applies === 1 && controlPlaneAnnotated) state.controlPlaneAnnotated = true;
       // (Being deleted, only the pauses change: deletion waits while paused.)
       const pauseResult = (controlPlaneChanged: boolean): ApplyResult => ({
         result: 'configured',
@@ -295,9 +296,10 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
     {
       validator: (next: ClusterApply) => {
         // Being deleted, it takes a pause or a resume only (a paused Cluster's deletion waits for it;
-        // so does a paused control plane's).
-        if (state.deleteRequested && !!next.cluster.spec.paused === !!state.paused && hasPausedAnnotation(next.controlPlane?.metadata) === !!state.controlPlaneAnnotated) {
-          throw new Error(`Cluster "${key.name}" is being deleted`);
+        // so does a paused control plane's), whatever else the manifest says: nothing else is taken.
+        if (state.deleteRequested) {
+          if (!!next?.cluster?.spec?.paused === !!state.paused && hasPausedAnnotation(next?.controlPlane?.metadata) === !!state.controlPlaneAnnotated) throw new Error(`Cluster "${key.name}" is being deleted`);
+          return;
         }
         assertValid([next.cluster, next.infrastructure, next.controlPlane, next.controlPlaneMachineTemplate]);
         const now = asApplied();
@@ -797,6 +799,8 @@ export async function ClusterWorkflow(input: ClusterWorkflowInput): Promise<Clus
 
   if (state.controlPlaneStarted && !state.controlPlane?.deleted) {
     setCurrentDetails('deleting the control plane');
+    // (Its own pause as it is now, before it is told to go: a paused control plane's deletion waits.)
+    await tellControlPlanePaused();
     const kcp = apply.controlPlane.metadata;
     await signalOrForget(
       controlPlaneWorkflowId({ namespace: kcp.namespace, name: kcp.name }),

@@ -24,7 +24,7 @@ import { ConditionType, Reason, retryingCondition, setCondition, type ConditionI
 import { machineWorkflowId } from './ids.js';
 import { MachineWorkflow } from './machine.js';
 import { controlPlaneReportSignal, controlPlaneStatusQuery, deleteControlPlaneSignal, updateControlPlaneSignal, deleteMachineSignal, machineReportSignal, remediateControlPlaneMachineSignal, scaleControlPlaneSignal } from './messages.js';
-import { hasPausedAnnotation, isPaused, takePause, untilResumed } from './pause.js';
+import { hasPausedAnnotation, heedsPausedAnnotation, isPaused, takePause, untilResumed } from './pause.js';
 import { controlPlaneRemediation, quorum, retryLimits, type RetryInput } from './planners/control-plane-remediation.js';
 import { compareVersions, pickFailureDomain, planControlPlane } from './planners/control-plane-rollout.js';
 import { canonicalJson } from './spec-diff.js';
@@ -64,7 +64,7 @@ export async function ControlPlaneWorkflow(input: ControlPlaneWorkflowInput): Pr
     clusterDeleting: false,
     reportedAvailable: false,
     // (Created with Cluster API's paused annotation: it makes no machine until that is removed.)
-    ...(hasPausedAnnotation(kcp.metadata) ? { annotated: true } : {}),
+    ...(heedsPausedAnnotation(hasPausedAnnotation(kcp.metadata)) ? { annotated: true } : {}),
   };
   let changes = 0;
   let scope: CancellationScope | undefined;

@@ -105,6 +105,9 @@
 // - `remediation-max-in-flight` (machine-health-check.ts): a check holds back a deployment's
 //   remediations beyond its spec.remediation.maxInFlight (planners/remediation-in-flight.ts).
 // - `set-reports-remediating` (machine-set.ts): a set reports the machines a remediation deletes.
+// - `paused-annotation` (pause.ts): a control plane, deployment, standalone set or health check
+//   heeds Cluster API's paused annotation on its own object (cluster.capstan.dev/paused), and a
+//   Cluster tells its control plane when the control plane's changes (pauseSignal `annotated`).
 export const FLOW_MEMO = 'flow';
 export const CURRENT_FLOW = 10;
 

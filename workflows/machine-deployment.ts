@@ -44,7 +44,7 @@ import {
   updateMachineSetInPlaceSignal,
   pauseSignal,
 } from './messages.js';
-import { hasPausedAnnotation, isPaused, takePause, takePausedAnnotation, untilResumed } from './pause.js';
+import { hasPausedAnnotation, heedsPausedAnnotation, isPaused, PAUSED_ANNOTATION, takePause, takePausedAnnotation, untilResumed } from './pause.js';
 import { flowMemo, flowOf, historyIsLong } from './flow.js';
 import { CURRENT_SET_MEMO, MAX_IN_FLIGHT_MEMO, MAX_IN_FLIGHT_SPEC_MEMO, annotationsIfAny } from './list-memo.js';
 import { resolveMaxInFlight } from './planners/remediation-in-flight.js';
@@ -88,6 +88,12 @@ export function templateHash(a: MachineDeploymentApply, flow = 1): string {
 const shownRevision = (s: DeploymentSet): number => s.shownRevision ?? s.revision;
 
 /** An apply with what its manifest did not set taken from the running deployment (kubectl apply's field ownership). */
+/** A deployment's apply without its paused annotation: what else it asks for. */
+function withoutPausedAnnotation(a: MachineDeploymentApply): MachineDeploymentApply {
+  const { [PAUSED_ANNOTATION]: _paused, ...annotations } = a.machineDeployment.metadata.annotations ?? {};
+  return { ...a, machineDeployment: { ...a.machineDeployment, metadata: { ...a.machineDeployment.metadata, annotations } } };
+}
+
 function keepOmitted(sent: MachineDeploymentApply, current: MachineDeploymentApply): MachineDeploymentApply {
   const { omitted, ...next } = sent;
   if (!omitted?.length || !next.machineDeployment?.spec) return next;
@@ -132,7 +138,7 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
     lastRevision: 0,
     ...(flow >= 2 ? { sizedFor: input.apply.machineDeployment.spec.replicas } : {}),
     // (Created with Cluster API's paused annotation: it makes nothing until that is removed.)
-    ...(hasPausedAnnotation(input.apply.machineDeployment.metadata) ? { annotated: true } : {}),
+    ...(heedsPausedAnnotation(hasPausedAnnotation(input.apply.machineDeployment.metadata)) ? { annotated: true } : {}),
   };
   const md = () => state.apply.machineDeployment;
   const name = md().metadata.name;
@@ -177,8 +183,13 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
     {
       validator: (sent) => {
         if (state.deleteRequested) {
-          if (hasPausedAnnotation(sent?.machineDeployment?.metadata) !== !!state.annotated) return;
-          throw new Error(`MachineDeployment "${name}" is being deleted`);
+          // (Being deleted, it takes its paused annotation's change, and nothing else.)
+          const next = keepOmitted(sent, state.apply);
+          if (hasPausedAnnotation(next?.machineDeployment?.metadata) === !!state.annotated) throw new Error(`MachineDeployment "${name}" is being deleted`);
+          if (canonicalJson(withoutPausedAnnotation(next)) !== canonicalJson(withoutPausedAnnotation(state.apply))) {
+            throw new Error(`MachineDeployment "${name}" is being deleted: only its ${PAUSED_ANNOTATION} annotation can change`);
+          }
+          return;
         }
         assertApplicable(state.apply, keepOmitted(sent, state.apply));
       },
@@ -520,6 +531,8 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
     }
   };
 
+  /** Its Cluster's pause changed since its sets were told. */
+  const pauseTellDue = () => !!state.paused !== !!state.pausedTold;
   /** Tells its sets the pause, when it changed since they were told (pause.ts). */
   const tellPaused = async () => {
     const paused = !!state.paused;
@@ -539,7 +552,8 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
     // own paused annotation holds only itself: its sets keep their machines meanwhile.
     await tellPaused();
     if (isPaused(state)) {
-      if (!(await untilResumed(state, () => historyIsLong(flow, workflowInfo())))) return await continueFresh();
+      // (Held by its annotation, it still tells its sets when its Cluster is paused or resumed.)
+      if (!(await untilResumed(state, () => historyIsLong(flow, workflowInfo()) || pauseTellDue())) && historyIsLong(flow, workflowInfo())) return await continueFresh();
       continue;
     }
     // The init gate reaches sets started before it opened.
@@ -591,9 +605,9 @@ export async function MachineDeploymentWorkflow(input: MachineDeploymentWorkflow
     else await condition(wake);
     if (historyIsLong(flow, workflowInfo()) && !state.deleteRequested) return await continueFresh();
   }
-  // (Paused: its deletion waits too.)
+  // (Paused: its deletion waits too, telling its sets when its Cluster's pause changes meanwhile.)
   await tellPaused();
-  await untilResumed(state, () => false);
+  while (!(await untilResumed(state, pauseTellDue))) await tellPaused();
   await tellPaused();
 
   // --- deletion: every set (each deletes its machines), then the deployment ---

@@ -32,7 +32,7 @@ import {
   remediateControlPlaneMachineSignal,
   wakeObserverSignal,
 } from './messages.js';
-import { hasPausedAnnotation, isPaused, takePause, takePausedAnnotation, untilResumed } from './pause.js';
+import { hasPausedAnnotation, heedsPausedAnnotation, isPaused, takePause, takePausedAnnotation, untilResumed } from './pause.js';
 import { limitInFlight, type InFlightVerdict } from './planners/remediation-in-flight.js';
 import { evaluateHealth, remediationsAllowed, timeoutPending, unhealthyReason, type HealthTarget, type HealthVerdict } from './planners/health.js';
 import { backoffSeconds, pruneRemediations, remediationHold, remediationRecord } from './planners/remediation-backoff.js';
@@ -60,7 +60,7 @@ export async function MachineHealthCheckWorkflow(input: MachineHealthCheckWorkfl
     remediated: [],
     deleteRequested: false,
     // (Created with Cluster API's paused annotation: it remediates nothing until that is removed.)
-    ...(hasPausedAnnotation(mhc.metadata) ? { annotated: true } : {}),
+    ...(heedsPausedAnnotation(hasPausedAnnotation(mhc.metadata)) ? { annotated: true } : {}),
   };
   let changes = 0;
   // Revision 5 (flow.ts): started by a Cluster of revision 5 with it in its memo.

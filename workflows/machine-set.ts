@@ -39,7 +39,7 @@ import {
 } from './messages.js';
 import { CURRENT_FLOW, flowMemo, flowOf, historyIsLong, START_BATCH } from './flow.js';
 import { generateName } from './names.js';
-import { hasPausedAnnotation, isPaused, takePause, takePausedAnnotation, untilResumed } from './pause.js';
+import { hasPausedAnnotation, heedsPausedAnnotation, isPaused, PAUSED_ANNOTATION, takePause, takePausedAnnotation, untilResumed } from './pause.js';
 import { pendingInPlace, tellMachinesInPlace, type TemplateInPlace } from './in-place.js';
 import { planMachineSet } from './planners/machine-set.js';
 import { ownerMustHear } from './planners/set-view.js';
@@ -112,7 +112,7 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
     clusterDeleting: false,
     machines: {},
     // (A standalone set created with Cluster API's paused annotation makes nothing until that is removed.)
-    ...(hasPausedAnnotation(input.standalone?.machineSet.metadata) ? { annotated: true } : {}),
+    ...(heedsPausedAnnotation(hasPausedAnnotation(input.standalone?.machineSet.metadata)) ? { annotated: true } : {}),
   };
   let changes = 0;
   // Revision 2 (flow.ts): report only a change the owner cannot predict; start revision-2 machines.
@@ -203,9 +203,14 @@ export async function MachineSetWorkflow(input: MachineSetWorkflowInput): Promis
       validator: (a) => {
         if (!standalone) throw new Error(`MachineSet "${ms.name}" is owned by a MachineDeployment: change the MachineDeployment`);
         if (state.deleteRequested) {
-          // (Being deleted, it takes its paused annotation only: its deletion waits while it has it.)
-          if (hasPausedAnnotation(a?.machineSet?.metadata) !== !!state.annotated) return;
-          throw new Error(`MachineSet "${ms.name}" is being deleted`);
+          // (Being deleted, it takes its paused annotation's change, and nothing else: its deletion waits while it has it.)
+          if (hasPausedAnnotation(a?.machineSet?.metadata) === !!state.annotated) throw new Error(`MachineSet "${ms.name}" is being deleted`);
+          const same =
+            a.machineSet.spec.replicas === state.replicas &&
+            diffPaths(immutablePart(standalone), immutablePart(a)).length === 0 &&
+            canonicalJson(inPlacePart(a.machineSet.spec)) === canonicalJson(state.inPlace ?? inPlacePart(standalone.machineSet.spec));
+          if (!same) throw new Error(`MachineSet "${ms.name}" is being deleted: only its ${PAUSED_ANNOTATION} annotation can change`);
+          return;
         }
         assertValid([a?.machineSet, a?.bootstrapTemplate, a?.infrastructureTemplate]);
         const changed = diffPaths(immutablePart(standalone), immutablePart(a));

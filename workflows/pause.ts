@@ -8,13 +8,18 @@
 // deployment tells its sets. Nothing of this runs in a history that never paused: no command, no
 // condition, so every recorded history replays as before.
 //
-// One object is paused alone by Cluster API's `cluster.x-k8s.io/paused` annotation (as
-// `clusterctl move` and operators use it): a KubeadmControlPlane, a MachineDeployment, a standalone
+// One object is paused alone by Cluster API's paused annotation (as `clusterctl move` and operators
+// use it; `cluster.capstan.dev/paused` here, as capstan's groups name Cluster API's annotations, and
+// what `capstan convert` makes of `cluster.x-k8s.io/paused`): a KubeadmControlPlane, a MachineDeployment, a standalone
 // MachineSet or a MachineHealthCheck that has it acts on nothing, its deletion included (a health
 // check has no deletion to hold), and tells nobody: the sets of a paused deployment keep their
 // machines. A control plane hears of its annotation from its Cluster (pauseSignal), the others
-// from their own apply.
-import { condition, setCurrentDetails, setHandler } from '@temporalio/workflow';
+// from their own apply (or, being deleted, from the watcher's pauseSignal). A workflow takes it
+// behind the patch PAUSED_ANNOTATION_PATCH: a history recorded before (which could carry the
+// annotation, unheeded) replays as it was, and a workflow of an earlier release takes it from its
+// next change.
+import { condition, patched, setCurrentDetails, setHandler } from '@temporalio/workflow';
+import { ANNOTATIONS } from '../api/meta.js';
 import type { ConditionInput } from './conditions.js';
 import { pauseSignal } from './messages.js';
 
@@ -26,8 +31,14 @@ export interface PauseState {
   annotated?: boolean;
 }
 
-/** Cluster API's annotation that pauses one object (any value; its presence counts). */
-export const PAUSED_ANNOTATION = 'cluster.x-k8s.io/paused';
+/** Cluster API's annotation that pauses one object (any value; its presence counts), in capstan's group. */
+export const PAUSED_ANNOTATION = ANNOTATIONS.paused;
+
+/** The patch behind which a workflow heeds its paused annotation (see above). */
+export const PAUSED_ANNOTATION_PATCH = 'paused-annotation';
+
+/** Whether a workflow heeds its object's paused annotation that it now has (`annotated`): a patch marker the first time. */
+export const heedsPausedAnnotation = (annotated: boolean): boolean => annotated && patched(PAUSED_ANNOTATION_PATCH);
 
 export const hasPausedAnnotation = (metadata: { annotations?: Record<string, string> } | undefined): boolean => metadata?.annotations?.[PAUSED_ANNOTATION] !== undefined;
 
@@ -54,11 +65,13 @@ export function pauseDetails(state: PauseState): string {
 
 /**
  * Takes the paused annotation of an applied object's metadata into `state`; true when that
- * changed it. (Never written while absent and never paused: a history without it stays as it was.)
+ * changed it. (Never written while absent and never paused, and behind the patch: a history
+ * without it stays as it was.)
  */
 export function takePausedAnnotation(state: PauseState, metadata: { annotations?: Record<string, string> } | undefined): boolean {
   const annotated = hasPausedAnnotation(metadata);
   if (annotated === !!state.annotated) return false;
+  if (annotated && !heedsPausedAnnotation(true)) return false;
   state.annotated = annotated;
   return true;
 }

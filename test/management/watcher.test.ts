@@ -176,7 +176,7 @@ describe('CRD watcher', () => {
     // Metadata, not spec: no new generation, and yet its workflow is told, and the object says why.
     await eventually('the workflow paused by its annotation', async () => ((await handle.query(machineDeploymentStatusQuery)).annotationPaused ? true : undefined), 30_000, 200);
     await eventually('the object to show Paused', async () => ((await paused())?.status === 'True' ? true : undefined), 30_000, 200);
-    expect(await paused()).toMatchObject({ status: 'True', reason: 'Paused', message: 'MachineDeployment has the cluster.x-k8s.io/paused annotation' });
+    expect(await paused()).toMatchObject({ status: 'True', reason: 'Paused', message: 'MachineDeployment has the cluster.capstan.dev/paused annotation' });
     expect(((await get('MachineDeployment', 'held-md')) as { metadata: { generation?: number } }).metadata.generation).toBe(1);
     // Deleted while it has the annotation, it waits (Cluster API's paused deployment does)…
     await objects.deleteNamespacedCustomObject({ ...plural.MachineDeployment!, version: 'v1alpha1', namespace: 'default', name: 'held-md' });
@@ -185,7 +185,7 @@ describe('CRD watcher', () => {
     expect((await handle.describe()).status.name).toBe('RUNNING');
     // …until the annotation is removed from the object being deleted.
     await annotate(null);
-    await eventually('the resume to reach the workflow', async () => (log.join('\n').includes('machinedeployment.cluster.capstan.dev/held-md configured (resumed while being deleted)') ? true : undefined), 30_000, 100);
+    await eventually('the resume to reach the workflow', async () => (log.join('\n').includes('machinedeployment.cluster.capstan.dev/held-md resumed (its cluster.capstan.dev/paused annotation, while being deleted)') ? true : undefined), 30_000, 100);
     await eventually('held-md to be gone', async () => get('MachineDeployment', 'held-md').then(() => undefined, (err: { code?: number }) => err.code === 404 || undefined), 60_000, 250);
   }, 180_000);
 
@@ -221,7 +221,7 @@ describe('CRD watcher', () => {
     // Its object says both reasons, as Cluster API joins them.
     const kcpPaused = async () => (((await get('KubeadmControlPlane', 'demo-control-plane')) as { status?: ClusterObjectStatus }).status?.conditions ?? []).find((c) => c.type === 'Paused');
     await eventually('the control plane object to say why it is paused', async () => ((await kcpPaused())?.message?.includes('annotation') ? true : undefined), 30_000, 200);
-    expect(await kcpPaused()).toMatchObject({ status: 'True', reason: 'Paused', message: 'Cluster spec.paused is set to true, KubeadmControlPlane has the cluster.x-k8s.io/paused annotation' });
+    expect(await kcpPaused()).toMatchObject({ status: 'True', reason: 'Paused', message: 'Cluster spec.paused is set to true, KubeadmControlPlane has the cluster.capstan.dev/paused annotation' });
     const controlPlaneVms = (await liveVms(env.simClient)).filter((v) => v.name.startsWith('demo-control-plane-')).length;
     expect(controlPlaneVms).toBeGreaterThan(0);
     await objects.deleteNamespacedCustomObject({ group: 'cluster.capstan.dev', version: 'v1alpha1', namespace: 'default', plural: 'clusters', name: 'demo' });

@@ -1,4 +1,4 @@
-// Cluster API's paused annotation (cluster.x-k8s.io/paused) on one object, on real servers: a
+// Cluster API's paused annotation (cluster.capstan.dev/paused here, as capstan names Cluster API's annotations) on one object, on real servers: a
 // one-control-plane cluster with a MachineDeployment of 2 workers and a MachineHealthCheck over
 // them. The annotated object acts on nothing — a deployment rolls no new template and its deletion
 // waits, a health check remediates no NotReady worker, a control plane scales not and its
@@ -52,7 +52,7 @@ function controlPlane(o: { cpReplicas: number; paused?: boolean }): string {
   return out;
 }
 
-describe("an object's own pause (the cluster.x-k8s.io/paused annotation)", () => {
+describe("an object's own pause (the paused annotation)", () => {
   let env: CapstanEnv;
   const md = () => env.client.workflow.getHandle(machineDeploymentWorkflowId({ namespace: 'default', name: 'demo-md-0' }));
   const mhc = () => env.client.workflow.getHandle(machineHealthCheckWorkflowId({ namespace: 'default', name: 'demo-workers' }));
@@ -130,6 +130,11 @@ describe("an object's own pause (the cluster.x-k8s.io/paused annotation)", () =>
       .executeUpdate(applyMachineDeploymentUpdate, { args: [plan(manifest({ workerType: 'sim.small', pauseDeployment: true }))] })
       .then(() => 'taken', (err: unknown) => rejection(err) ?? String(err));
     expect(refusal).toMatch(/MachineDeployment "demo-md-0" is being deleted/);
+    // (The annotation's removal with anything else is refused whole: nothing else is taken now.)
+    const bundled = await md()
+      .executeUpdate(applyMachineDeploymentUpdate, { args: [plan(manifest({ workerType: 'sim.small' }))] })
+      .then(() => 'taken', (err: unknown) => rejection(err) ?? String(err));
+    expect(bundled).toBe(`MachineDeployment "demo-md-0" is being deleted: only its ${PAUSED_ANNOTATION} annotation can change`);
     expect(await md().executeUpdate(applyMachineDeploymentUpdate, { args: [plan(manifest({ workerType: 'sim.large' }))] })).toMatchObject({ result: 'configured' });
     await md().result();
     expect(await workerVms()).toEqual([]);
