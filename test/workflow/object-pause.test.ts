@@ -31,12 +31,14 @@ const MD_SAMPLE = readFileSync(new URL('../../config/samples/machinedeployment.y
 const ANNOTATED = `  annotations:\n    ${PAUSED_ANNOTATION}: ""\n`;
 
 /** The demo with one control-plane machine, 2 workers of `workerType` and the health check; the deployment or the health check annotated. */
-function manifest(o: { workerType?: string; pauseDeployment?: boolean; pauseHealthCheck?: boolean } = {}): string {
+function manifest(o: { workerType?: string; pauseDeployment?: boolean; pauseHealthCheck?: boolean; pauseCluster?: boolean } = {}): string {
   let text = DEMO_CLUSTER.replace('replicas: 3', 'replicas: 1')
     .replace(/(kind: MachineDeployment[\s\S]*?)replicas: 3/, '$1replicas: 2')
     .replace('instanceType: sim.medium', `instanceType: ${o.workerType ?? 'sim.medium'}`);
   let check = workerHealthCheck();
   if (o.pauseDeployment) text = text.replace('kind: MachineDeployment\nmetadata:\n  name: demo-md-0\n', `kind: MachineDeployment\nmetadata:\n  name: demo-md-0\n${ANNOTATED}`);
+  if (o.pauseCluster) text = text.replace('spec:\n  clusterNetwork:', 'spec:\n  paused: true\n  clusterNetwork:');
+  if (o.pauseCluster && !text.includes('  paused: true\n')) throw new Error('the demo Cluster changed shape: fix manifest()');
   if (o.pauseHealthCheck) check = check.replace('  name: demo-workers\n', `  name: demo-workers\n${ANNOTATED}`);
   const out = `${text}\n---\n${check}`;
   if ((o.pauseDeployment ? 1 : 0) + (o.pauseHealthCheck ? 1 : 0) !== out.split(PAUSED_ANNOTATION).length - 1) throw new Error('the demo changed shape: fix manifest()');
@@ -103,6 +105,17 @@ describe("an object's own pause (the paused annotation)", () => {
       return d.sets.length === 1 && d.sets[0]!.revision === 2 && d.status?.availableReplicas === 2 && vms.length === 2 && vms.every((v) => v.instanceType === 'sim.large') ? true : undefined;
     }, 240_000, 500);
   }, 300_000);
+
+  it("a deployment held by its annotation still passes its Cluster's pause and resume to its sets", async () => {
+    const setView = async () => set((await md().query(machineDeploymentStatusQuery)).sets[0]!.name).query(machineSetStatusQuery);
+    expect(await apply(manifest({ workerType: 'sim.large', pauseDeployment: true }))).toContain('machinedeployment.cluster.capstan.dev/demo-md-0 configured');
+    expect(await apply(manifest({ workerType: 'sim.large', pauseDeployment: true, pauseCluster: true }))).toContain('cluster.cluster.capstan.dev/demo configured');
+    await eventually('its set paused by the Cluster', async () => ((await setView()).clusterPaused ? true : undefined), 30_000, 200);
+    expect(await apply(manifest({ workerType: 'sim.large', pauseDeployment: true }))).toContain('cluster.cluster.capstan.dev/demo configured');
+    await eventually('its set resumed', async () => ((await setView()).clusterPaused ? undefined : true), 30_000, 200);
+    expect((await md().query(machineDeploymentStatusQuery)).annotationPaused).toBe(true);
+    expect(await apply(manifest({ workerType: 'sim.large' }))).toContain('machinedeployment.cluster.capstan.dev/demo-md-0 configured');
+  }, 120_000);
 
   it('an annotated MachineHealthCheck remediates no NotReady worker until the annotation is removed', async () => {
     expect(await apply(manifest({ workerType: 'sim.large', pauseHealthCheck: true }))).toContain('machinehealthcheck.cluster.capstan.dev/demo-workers configured');
