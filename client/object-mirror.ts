@@ -111,16 +111,8 @@ export const objectKey = (kind: string, namespace: string, name: string) => `${k
 const ORPHAN_GRACE_MS = 5 * 60_000;
 /** The kinds whose objects show their Cluster's pause (Paused); the Cluster's own comes from its workflow. */
 const PAUSABLE = new Set<KindName>(['MachineDeployment', 'MachineSet', 'Machine', 'KubeadmControlPlane', 'MachineHealthCheck']);
-/**
- * The kinds whose workflow honours Cluster API's paused annotation on its own object (pause.ts): a
- * control plane, a deployment, a health check and a set applied on its own (a deployment's set is
- * its deployment's).
- */
-const annotationPausable = (kind: KindName, obj: MirroredObject) =>
-  kind === 'KubeadmControlPlane' ||
-  kind === 'MachineDeployment' ||
-  kind === 'MachineHealthCheck' ||
-  (kind === 'MachineSet' && !obj.metadata?.ownerReferences?.some((r) => r.controller && r.kind === 'MachineDeployment'));
+/** The kinds whose workflow honours Cluster API's paused annotation on its own object (pause.ts; not yet a Machine's). */
+const ANNOTATION_PAUSABLE = new Set<KindName>(['KubeadmControlPlane', 'MachineDeployment', 'MachineSet', 'MachineHealthCheck']);
 /** Machine writes in flight at once: a wave of changes (a whole set created) reaches Kubernetes in parallel. */
 const WRITE_CONCURRENCY = 8;
 
@@ -680,7 +672,7 @@ export class ObjectMirror {
   private withPaused(kind: KindName, obj: MirroredObject, want: Record<string, unknown>): Record<string, unknown> {
     if (!PAUSABLE.has(kind) || !Array.isArray(want.conditions)) return want;
     const paused = this.clusterPaused(obj);
-    const annotated = annotationPausable(kind, obj) && hasPausedAnnotation(obj.metadata);
+    const annotated = ANNOTATION_PAUSABLE.has(kind) && hasPausedAnnotation(obj.metadata);
     const shown = (obj.status?.conditions as Condition[] | undefined)?.some((c) => c.type === 'Paused');
     if (!paused && !annotated && !shown) return want;
     const { observedGeneration } = (want.conditions as Condition[]).find((c) => c.observedGeneration !== undefined) ?? {};

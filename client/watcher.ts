@@ -20,7 +20,7 @@ import { KINDS, type KindName } from '../api/kinds.js';
 import { VERSION } from '../api/meta.js';
 import { clusterWorkflowId, controlPlaneWorkflowId, machineDeploymentWorkflowId, machineHealthCheckWorkflowId, machineSetWorkflowId, machineWorkflowId } from '../workflows/ids.js';
 import { hasPausedAnnotation, PAUSED_ANNOTATION } from '../workflows/pause.js';
-import { annotateMachineUpdate, applyClusterUpdate, pauseSignal, deleteClusterUpdate, deleteMachineDeploymentSignal, deleteMachineHealthCheckSignal, deleteMachineSetSignal, deleteMachineSignal, remediateControlPlaneMachineSignal } from '../workflows/messages.js';
+import { annotateMachineUpdate, applyClusterUpdate, machineSetStatusQuery, pauseSignal, deleteClusterUpdate, deleteMachineDeploymentSignal, deleteMachineHealthCheckSignal, deleteMachineSetSignal, deleteMachineSignal, remediateControlPlaneMachineSignal } from '../workflows/messages.js';
 import { executePlan, loadPlan, rejection, type ApplyLine } from './apply.js';
 import type { ApplyPlan } from './manifests.js';
 import { asManifest, type CapstanObject, madeByOwner, templateAnnotationKeys, userAnnotations } from './object-manifest.js';
@@ -85,6 +85,8 @@ export class Watcher {
   private readonly appliedManifests = new Map<string, { uid: string | undefined; manifest: string; annotated: boolean }>();
   /** Whether each object being deleted (by UID) last had the paused annotation, as delivered to its workflow. */
   private readonly pauseToldWhileDeleting = new Map<string, boolean>();
+  /** Whether each deployment's set (by UID) has the paused annotation, as last told to its workflow. */
+  private readonly setPauseTold = new Map<string, boolean>();
   /** What each object's last reconcile-worthy state was (by UID): status writes reconcile nothing. */
   private readonly intents = new Map<string, string>();
   /** The user's annotations of each workflow-made Machine (by UID), as last delivered to its workflow. */
@@ -135,6 +137,7 @@ export class Watcher {
         this.intents.delete(obj.metadata?.uid ?? '');
         this.refused.delete(obj.metadata?.uid ?? '');
         this.pauseToldWhileDeleting.delete(obj.metadata?.uid ?? '');
+        this.setPauseTold.delete(obj.metadata?.uid ?? '');
         if (!madeByOwner(obj)) this.enqueue(obj.metadata?.namespace ?? 'default');
         else if (obj.kind === 'Machine') {
           this.deleting.delete(objectKey('Machine', obj.metadata?.namespace ?? '', obj.metadata?.name ?? ''));
@@ -433,6 +436,7 @@ export class Watcher {
    * go once the machine's workflow has ended. When its owner is going too, the owner deletes it.
    */
   private madeObjectChanged(o: CapstanObject): void {
+    if (o.kind === 'MachineSet') return this.syncSetPause(o);
     if (o.kind !== 'Machine') return;
     this.syncAnnotations(o);
     if (!o.metadata?.deletionTimestamp || !o.metadata.finalizers?.includes(FINALIZER)) return;
@@ -465,6 +469,35 @@ export class Watcher {
         setTimeout(() => this.madeObjectChanged(o), 2000);
       },
     );
+  }
+
+  /**
+   * A deployment's set paused by Cluster API's paused annotation on its own object (`kubectl
+   * annotate machineset`): its workflow is told by one pause signal when the annotation comes or
+   * goes; its deployment goes on (the set makes and deletes no machine meanwhile, as Cluster API's
+   * paused MachineSet). First seen (a watcher just started), one with the annotation is told; one
+   * without, only if its workflow says it is paused by one (removed while no watcher ran).
+   */
+  private syncSetPause(o: CapstanObject): void {
+    const uid = o.metadata?.uid ?? '';
+    const annotated = hasPausedAnnotation(o.metadata);
+    const told = this.setPauseTold.get(uid);
+    if (told === annotated) return;
+    this.setPauseTold.set(uid, annotated);
+    const namespace = o.metadata!.namespace!;
+    const name = o.metadata!.name!;
+    const handle = this.o.temporal.workflow.getHandle(machineSetWorkflowId({ namespace, name }));
+    const tell = async () => {
+      if (told === undefined && !annotated && !(await handle.query(machineSetStatusQuery)).annotationPaused) return;
+      await handle.signal(pauseSignal, { annotated });
+      this.log(`machineset.cluster.capstan.dev/${name} ${annotated ? 'paused' : 'resumed'} (its ${PAUSED_ANNOTATION} annotation)`);
+    };
+    void tell().catch((err: unknown) => {
+      // A set that has ended has nothing left to hold; else it is told at the object's next change.
+      if (err instanceof WorkflowNotFoundError || this.stopped) return;
+      this.log(`machineset ${namespace}/${name}: its ${PAUSED_ANNOTATION} annotation not delivered: ${(err as Error).message}`);
+      this.setPauseTold.delete(uid);
+    });
   }
 
   /**

@@ -10,11 +10,12 @@
 //
 // One object is paused alone by Cluster API's paused annotation (as `clusterctl move` and operators
 // use it; `cluster.capstan.dev/paused` here, as capstan's groups name Cluster API's annotations, and
-// what `capstan convert` makes of `cluster.x-k8s.io/paused`): a KubeadmControlPlane, a MachineDeployment, a standalone
-// MachineSet or a MachineHealthCheck that has it acts on nothing, its deletion included (a health
-// check has no deletion to hold), and tells nobody: the sets of a paused deployment keep their
-// machines. A control plane hears of its annotation from its Cluster (pauseSignal), the others
-// from their own apply (or, being deleted, from the watcher's pauseSignal). A workflow takes it
+// what `capstan convert` makes of `cluster.x-k8s.io/paused`): a KubeadmControlPlane, a
+// MachineDeployment, a MachineSet or a MachineHealthCheck that has it acts on nothing, its deletion
+// included (a health check has no deletion to hold), and tells nobody: the sets of a paused
+// deployment keep their machines. A control plane hears of its annotation from its Cluster
+// (pauseSignal), a deployment's set from the watcher (pauseSignal), the others from their own apply
+// (or, being deleted, from the watcher's pauseSignal). A workflow takes it
 // behind the patch PAUSED_ANNOTATION_PATCH: a history recorded before (which could carry the
 // annotation, unheeded) replays as it was, and a workflow of an earlier release takes it from its
 // next change.

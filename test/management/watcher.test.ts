@@ -7,8 +7,8 @@ import { CoreV1Api, type CustomObjectsApi, PatchStrategy, setHeaderOptions } fro
 import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FINALIZER, Watcher } from '../../client/watcher.js';
-import { controlPlaneWorkflowId, machineDeploymentWorkflowId } from '../../workflows/ids.js';
-import { controlPlaneStatusQuery, machineDeploymentStatusQuery } from '../../workflows/messages.js';
+import { controlPlaneWorkflowId, machineDeploymentWorkflowId, machineSetWorkflowId } from '../../workflows/ids.js';
+import { controlPlaneStatusQuery, machineDeploymentStatusQuery, machineSetStatusQuery } from '../../workflows/messages.js';
 import { PAUSED_ANNOTATION } from '../../workflows/pause.js';
 import { eventually, type CapstanEnv } from '../support/capstan-env.js';
 import { liveVms, waitForAvailable } from '../support/cluster-checks.js';
@@ -188,6 +188,42 @@ describe('CRD watcher', () => {
     await eventually('the resume to reach the workflow', async () => (log.join('\n').includes('machinedeployment.cluster.capstan.dev/held-md resumed (its cluster.capstan.dev/paused annotation, while being deleted)') ? true : undefined), 30_000, 100);
     await eventually('held-md to be gone', async () => get('MachineDeployment', 'held-md').then(() => undefined, (err: { code?: number }) => err.code === 404 || undefined), 60_000, 250);
   }, 180_000);
+
+  it("pauses one of a deployment's MachineSets by the annotation on its object: the set makes no machine for its deployment's scale until it goes", async () => {
+    const [md] = parseAllDocuments(MD_SAMPLE).map((d) => d.toJS() as Obj & { apiVersion: string });
+    md!.spec.replicas = 1;
+    md!.metadata.name = 'set-md';
+    md!.spec.template.metadata.labels['cluster.capstan.dev/deployment-name'] = 'set-md';
+    md!.spec.selector.matchLabels['cluster.capstan.dev/deployment-name'] = 'set-md';
+    await objects.createNamespacedCustomObject({ ...plural.MachineDeployment!, version: 'v1alpha1', namespace: 'default', body: md });
+    const handle = env.client.workflow.getHandle(machineDeploymentWorkflowId({ namespace: 'default', name: 'set-md' }));
+    const vms = async () => (await liveVms(env.simClient)).filter((v) => v.name.startsWith('set-md-'));
+    const setName = await eventually('its set with 1 available machine', () => handle.query(machineDeploymentStatusQuery).then((v) => (v.status?.availableReplicas === 1 ? v.sets[0]!.name : undefined), () => undefined), 180_000, 300);
+    await eventually('its set object', () => get('MachineSet', setName).then(() => true, () => undefined), 30_000, 200);
+    const annotateSet = (value: string | null) =>
+      objects.patchNamespacedCustomObject(
+        { ...plural.MachineSet!, version: 'v1alpha1', namespace: 'default', name: setName, body: { metadata: { annotations: { [PAUSED_ANNOTATION]: value } } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    const set = env.client.workflow.getHandle(machineSetWorkflowId({ namespace: 'default', name: setName }));
+    await annotateSet('');
+    await eventually('the set paused by its annotation', async () => ((await set.query(machineSetStatusQuery)).annotationPaused ? true : undefined), 30_000, 200);
+    const paused = async () => (((await get('MachineSet', setName)) as { status?: ClusterObjectStatus }).status?.conditions ?? []).find((c) => c.type === 'Paused');
+    await eventually('the set object to say why it is paused', async () => ((await paused())?.status === 'True' ? true : undefined), 30_000, 200);
+    expect(await paused()).toMatchObject({ reason: 'Paused', message: 'MachineSet has the cluster.capstan.dev/paused annotation' });
+    expect((await handle.query(machineDeploymentStatusQuery)).annotationPaused).toBeUndefined();
+    // Its deployment scales it; the set takes the replicas and makes nothing.
+    await objects.patchNamespacedCustomObject({ ...plural.MachineDeployment!, version: 'v1alpha1', namespace: 'default', name: 'set-md', body: { spec: { replicas: 2 } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    await eventually('the set told 2 replicas', async () => ((await set.query(machineSetStatusQuery)).replicas === 2 ? true : undefined), 30_000, 200);
+    await new Promise((r) => setTimeout(r, 4000));
+    expect(await vms()).toHaveLength(1);
+    await annotateSet(null);
+    await eventually('2 available machines', async () => ((await handle.query(machineDeploymentStatusQuery)).status?.availableReplicas === 2 ? true : undefined), 180_000, 300);
+    expect(log.join('\n')).toContain(`machineset.cluster.capstan.dev/${setName} resumed (its cluster.capstan.dev/paused annotation)`);
+    await objects.deleteNamespacedCustomObject({ ...plural.MachineDeployment!, version: 'v1alpha1', namespace: 'default', name: 'set-md' });
+    await eventually('set-md to be gone', async () => get('MachineDeployment', 'set-md').then(() => undefined, (err: { code?: number }) => err.code === 404 || undefined), 120_000, 250);
+    expect(await vms()).toEqual([]);
+  }, 300_000);
 
   const patchCluster = (spec: Record<string, unknown>) =>
     objects.patchNamespacedCustomObject({ group: 'cluster.capstan.dev', version: 'v1alpha1', namespace: 'default', plural: 'clusters', name: 'demo', body: { spec } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
