@@ -74,7 +74,7 @@ function pendingRollout(labels: Record<string, string>, currentSets: Record<stri
  * The selected machines as health targets. A machine being deleted is a target marked `deleting`
  * with `includeDeleting` (Cluster API counts it: never healthy), else it is left out (before
  * revision 10); a deleted one never is. As in Cluster API (shouldSkipRemediation), a machine
- * with the skip-remediation annotation is no target at all, and one with remediate-machine is
+ * with the skip-remediation or the paused annotation is no target at all, and one with remediate-machine is
  * marked `remediateAnnotation`.
  */
 export function healthTargets(
@@ -88,7 +88,15 @@ export function healthTargets(
 ): OwnedHealthTarget[] {
   const byName = new Map(nodes.map((n) => [n.metadata?.name, n]));
   return machines
-    .filter((m) => m.facts && (includeDeleting || m.phase !== 'Deleting') && m.phase !== 'Deleted' && !m.remediation?.includes(ANNOTATIONS.skipRemediation) && selectorMatches(selector, m.facts.labels))
+    .filter(
+      (m) =>
+        m.facts &&
+        (includeDeleting || m.phase !== 'Deleting') &&
+        m.phase !== 'Deleted' &&
+        !m.remediation?.includes(ANNOTATIONS.skipRemediation) &&
+        !m.remediation?.includes(ANNOTATIONS.paused) &&
+        selectorMatches(selector, m.facts.labels),
+    )
     .map((m): OwnedHealthTarget => {
       const node = m.nodeName ? byName.get(m.nodeName) : undefined;
       const labels = m.facts!.labels;

@@ -27,8 +27,11 @@ export const ANNOTATIONS = {
   paused: 'cluster.capstan.dev/paused',
 } as const;
 
-/** The annotations a Machine's health checks read, as Cluster API's MachineHealthCheck reads its own. */
-export const REMEDIATION_ANNOTATIONS = [ANNOTATIONS.remediateMachine, ANNOTATIONS.skipRemediation] as const;
+/**
+ * The annotations a Machine's health checks read, as Cluster API's MachineHealthCheck reads its own
+ * (a paused Machine, like one with skip-remediation, is no target: its shouldSkipRemediation).
+ */
+export const REMEDIATION_ANNOTATIONS = [ANNOTATIONS.remediateMachine, ANNOTATIONS.skipRemediation, ANNOTATIONS.paused] as const;
 
 export const LABELS = {
   clusterName: 'cluster.capstan.dev/cluster-name',

@@ -5,7 +5,8 @@
 // the values shown only change a few times in an object's life (none while it idles).
 import type { ClusterStatus } from '../api/cluster.js';
 import type { MachineStatus } from '../api/machine.js';
-import { type Condition, type ConditionStatus, REMEDIATION_ANNOTATIONS } from '../api/meta.js';
+import { ANNOTATIONS, type Condition, type ConditionStatus, REMEDIATION_ANNOTATIONS } from '../api/meta.js';
+import { heedsPausedAnnotation } from './pause.js';
 import type { BootstrapRole } from './types.js';
 
 /** The memo field that holds the shown values. */
@@ -188,9 +189,12 @@ export const MAX_IN_FLIGHT_SPEC_MEMO = 'maxInFlightSpec';
  */
 export const REMEDIATION_MEMO = 'remediation';
 
-/** The remediation annotations among `annotations`, sorted. */
+/**
+ * The remediation annotations among `annotations`, sorted (workflow code: the paused annotation
+ * behind its patch, so a machine or owner of a history recorded before shows what it showed then).
+ */
 export function remediationMarks(annotations: Record<string, string> | undefined): string[] {
-  return REMEDIATION_ANNOTATIONS.filter((k) => annotations?.[k] !== undefined).sort();
+  return REMEDIATION_ANNOTATIONS.filter((k) => annotations?.[k] !== undefined && (k !== ANNOTATIONS.paused || heedsPausedAnnotation(true))).sort();
 }
 
 /** The start memo entry for a machine with `annotations`: none when it has no remediation annotation. */

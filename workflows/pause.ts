@@ -13,7 +13,8 @@
 // what `capstan convert` makes of `cluster.x-k8s.io/paused`): a KubeadmControlPlane, a
 // MachineDeployment, a MachineSet or a MachineHealthCheck that has it acts on nothing, its deletion
 // included (a health check has no deletion to hold), and tells nobody: the sets of a paused
-// deployment keep their machines. A control plane hears of its annotation from its Cluster
+// deployment keep their machines. (A Machine that has it is only no target of its health checks,
+// as in Cluster API: list-memo.ts remediationMarks.) A control plane hears of its annotation from its Cluster
 // (pauseSignal), a deployment's set from the watcher (pauseSignal), the others from their own apply
 // (or, being deleted, from the watcher's pauseSignal). A workflow takes it
 // behind the patch PAUSED_ANNOTATION_PATCH: a history recorded before (which could carry the

@@ -250,6 +250,8 @@ describe('healthTargets (what the activity hands the check)', () => {
     const running = machines.slice(0, 1);
     const marked = (remediation: string[]) => running.map((m) => ({ ...m, remediation }));
     expect(healthTargets(marked(['cluster.capstan.dev/skip-remediation']), nodes, selector, true)).toEqual([]);
+    expect(healthTargets(marked(['cluster.capstan.dev/paused']), nodes, selector, true)).toEqual([]);
+    expect(healthTargets(marked(['cluster.capstan.dev/paused', 'cluster.capstan.dev/remediate-machine']), nodes, selector, true)).toEqual([]);
     expect(healthTargets(marked(['cluster.capstan.dev/remediate-machine', 'cluster.capstan.dev/skip-remediation']), nodes, selector, true)).toEqual([]);
     expect(healthTargets(marked(['cluster.capstan.dev/remediate-machine']), nodes, selector, true).map((t) => [t.machine, t.remediateAnnotation])).toEqual([['m0', true]]);
     expect(healthTargets(running, nodes, selector, true)[0]).not.toHaveProperty('remediateAnnotation');

@@ -9,8 +9,9 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executePlan, loadPlan, rejection } from '../../client/apply.js';
 import type { ClusterStatus } from '../../api/cluster.js';
-import { clusterWorkflowId, controlPlaneWorkflowId, machineDeploymentWorkflowId, machineHealthCheckWorkflowId, machineSetWorkflowId } from '../../workflows/ids.js';
+import { clusterWorkflowId, controlPlaneWorkflowId, machineDeploymentWorkflowId, machineHealthCheckWorkflowId, machineSetWorkflowId, machineWorkflowId } from '../../workflows/ids.js';
 import {
+  annotateMachineUpdate,
   applyClusterUpdate,
   applyMachineDeploymentUpdate,
   applyMachineSetUpdate,
@@ -127,6 +128,21 @@ describe("an object's own pause (the paused annotation)", () => {
     await new Promise((r) => setTimeout(r, 8000));
     expect(await since(fromSeq)).toEqual([]);
     expect(await apply(manifest({ workerType: 'sim.large' }))).toContain('machinehealthcheck.cluster.capstan.dev/demo-workers configured');
+    await eventually(`${victim.name} remediated`, async () => (!(await workerVms()).some((v) => v.id === victim.id) ? true : undefined), 120_000, 500);
+    await eventually('2 available workers again', async () => ((await md().query(machineDeploymentStatusQuery)).status?.availableReplicas === 2 ? true : undefined), 180_000, 500);
+  }, 360_000);
+
+  it("a Machine with the annotation is no target of its health checks (Cluster API's shouldSkipRemediation) until it is removed", async () => {
+    const victim = (await workerVms())[0]!;
+    const machine = env.client.workflow.getHandle(machineWorkflowId({ namespace: 'default', name: victim.name }));
+    await machine.executeUpdate(annotateMachineUpdate, { args: [{ set: { [PAUSED_ANNOTATION]: '' } }] });
+    await eventually('its memo to carry it', async () => (((await machine.describe()).memo?.remediation as string[] | undefined)?.includes(PAUSED_ANNOTATION) ? true : undefined), 30_000, 200);
+    const fromSeq = await lastSeq();
+    await env.simClient.vmAction(victim.id, 'node-not-ready');
+    // Well past the health check's 3 s.
+    await new Promise((r) => setTimeout(r, 8000));
+    expect(await since(fromSeq)).toEqual([]);
+    await machine.executeUpdate(annotateMachineUpdate, { args: [{ remove: [PAUSED_ANNOTATION] }] });
     await eventually(`${victim.name} remediated`, async () => (!(await workerVms()).some((v) => v.id === victim.id) ? true : undefined), 120_000, 500);
     await eventually('2 available workers again', async () => ((await md().query(machineDeploymentStatusQuery)).status?.availableReplicas === 2 ? true : undefined), 180_000, 500);
   }, 360_000);
