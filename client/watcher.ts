@@ -87,6 +87,8 @@ export class Watcher {
   private readonly pauseToldWhileDeleting = new Map<string, boolean>();
   /** Whether each deployment's set (by UID) has the paused annotation, as last told to its workflow. */
   private readonly setPauseTold = new Map<string, boolean>();
+  /** The deployment's sets (by UID) whose annotation is being told now. */
+  private readonly setPauseSyncing = new Set<string>();
   /** What each object's last reconcile-worthy state was (by UID): status writes reconcile nothing. */
   private readonly intents = new Map<string, string>();
   /** The user's annotations of each workflow-made Machine (by UID), as last delivered to its workflow. */
@@ -480,24 +482,37 @@ export class Watcher {
    */
   private syncSetPause(o: CapstanObject): void {
     const uid = o.metadata?.uid ?? '';
-    const annotated = hasPausedAnnotation(o.metadata);
-    const told = this.setPauseTold.get(uid);
-    if (told === annotated) return;
-    this.setPauseTold.set(uid, annotated);
+    // (One delivery at a time per set: the running one reads the object again when it is done.)
+    if (this.setPauseSyncing.has(uid) || this.setPauseTold.get(uid) === hasPausedAnnotation(o.metadata)) return;
+    this.setPauseSyncing.add(uid);
+    void this.tellSetPause(o).finally(() => this.setPauseSyncing.delete(uid));
+  }
+
+  private async tellSetPause(o: CapstanObject): Promise<void> {
+    const uid = o.metadata?.uid ?? '';
     const namespace = o.metadata!.namespace!;
     const name = o.metadata!.name!;
     const handle = this.o.temporal.workflow.getHandle(machineSetWorkflowId({ namespace, name }));
-    const tell = async () => {
-      if (told === undefined && !annotated && !(await handle.query(machineSetStatusQuery)).annotationPaused) return;
-      await handle.signal(pauseSignal, { annotated });
-      this.log(`machineset.cluster.capstan.dev/${name} ${annotated ? 'paused' : 'resumed'} (its ${PAUSED_ANNOTATION} annotation)`);
-    };
-    void tell().catch((err: unknown) => {
-      // A set that has ended has nothing left to hold; else it is told at the object's next change.
+    try {
+      for (;;) {
+        // The object as the cache has it now (gone: nothing left to tell).
+        const now = this.cached(namespace).find((x) => x.metadata?.uid === uid);
+        if (!now) return;
+        const annotated = hasPausedAnnotation(now.metadata);
+        const told = this.setPauseTold.get(uid);
+        if (told === annotated) return;
+        if (told !== undefined || annotated || (await handle.query(machineSetStatusQuery)).annotationPaused) {
+          await handle.signal(pauseSignal, { annotated });
+          this.log(`machineset.cluster.capstan.dev/${name} ${annotated ? 'paused' : 'resumed'} (its ${PAUSED_ANNOTATION} annotation)`);
+        }
+        this.setPauseTold.set(uid, annotated);
+      }
+    } catch (err) {
+      // A set that has ended has nothing left to hold; else it is tried again shortly.
       if (err instanceof WorkflowNotFoundError || this.stopped) return;
-      this.log(`machineset ${namespace}/${name}: its ${PAUSED_ANNOTATION} annotation not delivered: ${(err as Error).message}`);
-      this.setPauseTold.delete(uid);
-    });
+      this.log(`machineset ${namespace}/${name}: its ${PAUSED_ANNOTATION} annotation not delivered: ${(err as Error).message}; trying again in 2 s`);
+      setTimeout(() => this.syncSetPause(o), 2000);
+    }
   }
 
   /**

@@ -190,8 +190,9 @@ export const MAX_IN_FLIGHT_SPEC_MEMO = 'maxInFlightSpec';
 export const REMEDIATION_MEMO = 'remediation';
 
 /**
- * The remediation annotations among `annotations`, sorted (workflow code: the paused annotation
- * behind its patch, so a machine or owner of a history recorded before shows what it showed then).
+ * The remediation annotations among `annotations`, sorted. Workflow code only: the paused
+ * annotation is behind its patch (a `patched()` call), so a machine or owner of a history recorded
+ * before shows what it showed then.
  */
 export function remediationMarks(annotations: Record<string, string> | undefined): string[] {
   return REMEDIATION_ANNOTATIONS.filter((k) => annotations?.[k] !== undefined && (k !== ANNOTATIONS.paused || heedsPausedAnnotation(true))).sort();
