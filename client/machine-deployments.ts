@@ -5,6 +5,7 @@
 // so a refusal comes back naming the field and nothing has changed.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ANNOTATIONS } from '../api/meta.js';
 import { machineDeploymentWorkflowId } from '../workflows/ids.js';
 import { machineDeploymentStatusQuery, pauseMachineDeploymentUpdate, restartMachineDeploymentUpdate, scaleMachineDeploymentUpdate } from '../workflows/messages.js';
 import type { MachineDeploymentView, MachineSetView } from '../workflows/types.js';
@@ -59,6 +60,12 @@ function strategyLine(v: MachineDeploymentView): string {
   return `RollingUpdate (maxSurge ${st.rollingUpdate?.maxSurge ?? 1}, maxUnavailable ${st.rollingUpdate?.maxUnavailable ?? 0})`;
 }
 
+/** Who holds a workflow that acts on nothing (Cluster API's pause), for `describe`; undefined when nothing does. */
+export function pausedBy(v: { clusterPaused?: true; annotationPaused?: true }): string | undefined {
+  const by = [...(v.clusterPaused ? ['its Cluster (spec.paused)'] : []), ...(v.annotationPaused ? [`its ${ANNOTATIONS.paused} annotation`] : [])];
+  return by.length ? `by ${by.join(' and ')}` : undefined;
+}
+
 export function describeMachineDeployment(v: MachineDeploymentView): string {
   const s = v.status;
   return [
@@ -71,6 +78,8 @@ export function describeMachineDeployment(v: MachineDeploymentView): string {
       ['Strategy', strategyLine(v)],
       ['Min Ready Seconds', String(v.spec.minReadySeconds)],
       ['Paused', String(v.spec.paused)],
+      // (Cluster API's pause of the object, not of its rollout: it acts on nothing meanwhile.)
+      ['Reconcile Paused', pausedBy(v)],
       ['Restart After', v.spec.rollout.after],
       ['Version', v.spec.template.spec.version ?? '<none>'],
       ['Phase', machineDeploymentPhase(v)],

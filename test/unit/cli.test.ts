@@ -434,6 +434,9 @@ describe('capstan MachineDeployment commands: output', () => {
     expect(text).toMatch(/^Replicas:\s+3 desired \| 4 total \| 1 up-to-date \| 3 ready \| 3 available$/m);
     expect(text).toMatch(/^Strategy:\s+RollingUpdate \(maxSurge 1, maxUnavailable 0\)$/m);
     expect(text).toMatch(/^Paused:\s+false$/m);
+    expect(text).not.toMatch(/^Reconcile Paused:/m);
+    expect(describeMachineDeployment({ ...view(), annotationPaused: true })).toMatch(/^Reconcile Paused:\s+by its cluster\.capstan\.dev\/paused annotation$/m);
+    expect(describeMachineDeployment({ ...view(), clusterPaused: true, annotationPaused: true })).toMatch(/^Reconcile Paused:\s+by its Cluster \(spec\.paused\) and its cluster\.capstan\.dev\/paused annotation$/m);
     expect(text).toMatch(/^ {2}Available\s+True\s+Available/m);
     expect(text).toMatch(/^ {2}NAME\s+REVISION\s+NEW\s+REPLICAS/m);
     expect(text).toMatch(/^ {2}demo-md-0-old00\s+1\s+false\s+3/m);
