@@ -28,6 +28,21 @@ describe('CRD watcher', () => {
   const plural = crdResources();
   const get = (kind: string, name: string) => objects.getNamespacedCustomObject({ ...plural[kind]!, version: 'v1alpha1', namespace: 'default', name });
   let core: CoreV1Api;
+  /** The sample MachineDeployment (and its templates) as `name`, with `replicas`. */
+  const sampleDeployment = (name: string, replicas: number) => {
+    const [md, ...templates] = parseAllDocuments(MD_SAMPLE).map((d) => d.toJS() as Obj & { apiVersion: string });
+    md!.spec.replicas = replicas;
+    md!.metadata.name = name;
+    md!.spec.template.metadata.labels['cluster.capstan.dev/deployment-name'] = name;
+    md!.spec.selector.matchLabels['cluster.capstan.dev/deployment-name'] = name;
+    return { md: md!, templates };
+  };
+  /** `kubectl annotate KIND NAME cluster.capstan.dev/paused=` (value ''), or its removal (null). */
+  const annotatePaused = (kind: string, name: string, value: string | null) =>
+    objects.patchNamespacedCustomObject(
+      { ...plural[kind]!, version: 'v1alpha1', namespace: 'default', name, body: { metadata: { annotations: { [PAUSED_ANNOTATION]: value } } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
   const clusterObject = () => objects.getNamespacedCustomObject({ group: 'cluster.capstan.dev', version: 'v1alpha1', namespace: 'default', plural: 'clusters', name: 'demo' }) as Promise<{ metadata: { finalizers?: string[] } }>;
 
   beforeAll(async () => {
@@ -132,12 +147,8 @@ describe('CRD watcher', () => {
   }, 300_000);
 
   it('refuses one object without holding the others back: a MachineDeployment whose template is missing gets a Warning Event, another is still started', async () => {
-    const [md, ...templates] = parseAllDocuments(MD_SAMPLE).map((d) => d.toJS() as Obj & { apiVersion: string });
-    md!.spec.replicas = 0;
-    const bad = structuredClone(md!);
-    bad.metadata.name = 'bad-md';
-    bad.spec.template.metadata.labels['cluster.capstan.dev/deployment-name'] = 'bad-md';
-    bad.spec.selector.matchLabels['cluster.capstan.dev/deployment-name'] = 'bad-md';
+    const { md, templates } = sampleDeployment('demo-md-0', 0);
+    const { md: bad } = sampleDeployment('bad-md', 0);
     bad.spec.template.spec.bootstrap.configRef.name = 'nowhere';
     const create = (o: Obj) => objects.createNamespacedCustomObject({ ...plural[o.kind]!, version: 'v1alpha1', namespace: 'default', body: o });
     const events = async () => (await core.listNamespacedEvent({ namespace: 'default', fieldSelector: 'involvedObject.name=bad-md' })).items;
@@ -158,19 +169,11 @@ describe('CRD watcher', () => {
   }, 240_000);
 
   it("pauses one MachineDeployment by Cluster API's paused annotation (kubectl annotate), shows why, and holds its deletion until the annotation goes", async () => {
-    const [md] = parseAllDocuments(MD_SAMPLE).map((d) => d.toJS() as Obj & { apiVersion: string });
-    md!.spec.replicas = 0;
-    md!.metadata.name = 'held-md';
-    md!.spec.template.metadata.labels['cluster.capstan.dev/deployment-name'] = 'held-md';
-    md!.spec.selector.matchLabels['cluster.capstan.dev/deployment-name'] = 'held-md';
+    const { md } = sampleDeployment('held-md', 0);
     await objects.createNamespacedCustomObject({ ...plural.MachineDeployment!, version: 'v1alpha1', namespace: 'default', body: md });
     const handle = env.client.workflow.getHandle(machineDeploymentWorkflowId({ namespace: 'default', name: 'held-md' }));
     await eventually('its workflow', () => handle.describe().then((d) => d.status.name === 'RUNNING' || undefined, () => undefined), 60_000, 250);
-    const annotate = (value: string | null) =>
-      objects.patchNamespacedCustomObject(
-        { ...plural.MachineDeployment!, version: 'v1alpha1', namespace: 'default', name: 'held-md', body: { metadata: { annotations: { [PAUSED_ANNOTATION]: value } } } },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      );
+    const annotate = (value: string | null) => annotatePaused('MachineDeployment', 'held-md', value);
     const paused = async () => (((await get('MachineDeployment', 'held-md')) as { status?: ClusterObjectStatus }).status?.conditions ?? []).find((c) => c.type === 'Paused');
     await annotate('');
     // Metadata, not spec: no new generation, and yet its workflow is told, and the object says why.
@@ -190,21 +193,13 @@ describe('CRD watcher', () => {
   }, 180_000);
 
   it("pauses one of a deployment's MachineSets by the annotation on its object: the set makes no machine for its deployment's scale until it goes", async () => {
-    const [md] = parseAllDocuments(MD_SAMPLE).map((d) => d.toJS() as Obj & { apiVersion: string });
-    md!.spec.replicas = 1;
-    md!.metadata.name = 'set-md';
-    md!.spec.template.metadata.labels['cluster.capstan.dev/deployment-name'] = 'set-md';
-    md!.spec.selector.matchLabels['cluster.capstan.dev/deployment-name'] = 'set-md';
+    const { md } = sampleDeployment('set-md', 1);
     await objects.createNamespacedCustomObject({ ...plural.MachineDeployment!, version: 'v1alpha1', namespace: 'default', body: md });
     const handle = env.client.workflow.getHandle(machineDeploymentWorkflowId({ namespace: 'default', name: 'set-md' }));
     const vms = async () => (await liveVms(env.simClient)).filter((v) => v.name.startsWith('set-md-'));
     const setName = await eventually('its set with 1 available machine', () => handle.query(machineDeploymentStatusQuery).then((v) => (v.status?.availableReplicas === 1 ? v.sets[0]!.name : undefined), () => undefined), 180_000, 300);
     await eventually('its set object', () => get('MachineSet', setName).then(() => true, () => undefined), 30_000, 200);
-    const annotateSet = (value: string | null) =>
-      objects.patchNamespacedCustomObject(
-        { ...plural.MachineSet!, version: 'v1alpha1', namespace: 'default', name: setName, body: { metadata: { annotations: { [PAUSED_ANNOTATION]: value } } } },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      );
+    const annotateSet = (value: string | null) => annotatePaused('MachineSet', setName, value);
     const set = env.client.workflow.getHandle(machineSetWorkflowId({ namespace: 'default', name: setName }));
     await annotateSet('');
     await eventually('the set paused by its annotation', async () => ((await set.query(machineSetStatusQuery)).annotationPaused ? true : undefined), 30_000, 200);
@@ -246,11 +241,7 @@ describe('CRD watcher', () => {
     const vms = (await liveVms(env.simClient)).filter((v) => v.name.startsWith('demo-')).length;
     expect(vms).toBeGreaterThan(0);
     // Its control plane paused too, by Cluster API's annotation on its own object.
-    const annotateKcp = (value: string | null) =>
-      objects.patchNamespacedCustomObject(
-        { ...plural.KubeadmControlPlane!, version: 'v1alpha1', namespace: 'default', name: 'demo-control-plane', body: { metadata: { annotations: { [PAUSED_ANNOTATION]: value } } } },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      );
+    const annotateKcp = (value: string | null) => annotatePaused('KubeadmControlPlane', 'demo-control-plane', value);
     const kcp = env.client.workflow.getHandle(controlPlaneWorkflowId({ namespace: 'default', name: 'demo-control-plane' }));
     await annotateKcp('');
     await eventually('the control plane paused by its annotation', async () => ((await kcp.query(controlPlaneStatusQuery)).annotationPaused ? true : undefined), 30_000, 200);
