@@ -620,12 +620,12 @@ export class Watcher {
   }
 }
 
-/** A workflow that is not there has nothing left to delete. */
 /** A Cluster's objects as `capstan apply -f` of their manifests would plan them (validated, references resolved). */
 function planOf(namespace: string, cluster: string, docs: CapstanObject[]): ApplyPlan {
   return loadPlan([{ file: `${namespace}/${cluster}`, text: docs.map((o) => stringify(asManifest(o))).join('---\n') }]);
 }
 
+/** A workflow that is not there has nothing left to delete. */
 function unlessNotFound(err: unknown): void {
   if (!(err instanceof WorkflowNotFoundError)) throw err;
 }
